@@ -1,0 +1,36 @@
+"""Run the benchmarks: ``python -m bench [NAME ...] [--quick]``; prints one ratio per line."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+BENCHMARKS = {
+    "healthz": "bench.healthz_workers",
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument(
+        "names",
+        nargs="*",
+        choices=[*BENCHMARKS, []],
+        metavar="NAME",
+        help=f"which to run (default all): {', '.join(BENCHMARKS)}",
+    )
+    parser.add_argument("--quick", action="store_true", help="shorter runs, noisier figures")
+    args = parser.parse_args()
+    missed = 0
+    for name in args.names or list(BENCHMARKS):
+        module = importlib.import_module(BENCHMARKS[name])
+        print(f"== {name}", flush=True)
+        for figure in module.run(quick=args.quick):
+            print(figure.line(), flush=True)
+            missed += figure.met is False
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

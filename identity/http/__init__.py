@@ -1,0 +1,1 @@
+"""HTTP adapter of the identity package and the service-wide middleware."""

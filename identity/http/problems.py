@@ -1,0 +1,122 @@
+"""One table mapping every package's errors to RFC 9457 ``application/problem+json``.
+
+Routes raise domain errors; this module alone decides the status code and the public text.
+Credential failures are answered opaquely; details that could carry personal data never
+reach the response (RFC 9457 §5: "details ... may expose information").
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse
+
+from audit import errors as audit_errors
+from consent import errors as consent_errors
+from identity import errors as identity_errors
+from identity.logging_setup import request_id_var
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://jati.example/problems/"
+
+#: Exception class -> (HTTP status, title). The most specific class wins (MRO order).
+ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
+    audit_errors.InvalidRequest: (400, "Invalid audit request"),
+    audit_errors.InvalidEntry: (400, "Invalid audit entry"),
+    audit_errors.ProofError: (400, "Invalid proof"),
+    audit_errors.NoteError: (400, "Invalid signed note"),
+    audit_errors.InconsistentLog: (409, "Inconsistent log"),
+    audit_errors.LogCorrupted: (500, "Audit log integrity failure"),
+    audit_errors.AuditError: (500, "Audit error"),
+    consent_errors.ConsentRequired: (403, "Consent required"),
+    consent_errors.ConsentWithdrawn: (403, "Consent withdrawn"),
+    consent_errors.ConsentError: (400, "Consent error"),
+    identity_errors.InvalidInput: (400, "Invalid input"),
+    identity_errors.NotFound: (404, "Not found"),
+    identity_errors.Conflict: (409, "Conflict"),
+    identity_errors.ConfigurationError: (500, "Service misconfigured"),
+    identity_errors.IdentityError: (500, "Identity error"),
+}
+
+#: Statuses whose exception text is safe and useful to show the caller.
+_SHOW_DETAIL = frozenset({400, 404, 409})
+
+
+def lookup(exc: Exception) -> tuple[int, str] | None:
+    for cls in type(exc).__mro__:
+        if cls in ERROR_TABLE:
+            return ERROR_TABLE[cls]
+    return None
+
+
+def problem_response(
+    status: int,
+    title: str,
+    *,
+    code: str,
+    detail: str | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {"type": PROBLEM_TYPE_BASE + code, "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    request_id = request_id_var.get()
+    if request_id:
+        body["request_id"] = request_id
+    if extra:
+        body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Register the handlers that turn every error into a problem document."""
+
+    async def domain_error(_request: Request, exc: Exception) -> JSONResponse:
+        status, title = lookup(exc) or (500, "Internal error")
+        code = getattr(exc, "code", "internal_error")
+        if status >= 500:
+            log.error("request failed: %s (%s)", type(exc).__name__, code)
+        return problem_response(
+            status, title, code=code, detail=str(exc) if status in _SHOW_DETAIL else None
+        )
+
+    async def validation_error(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        # Name the offending parameters, never echo their values.
+        errors = [
+            {"location": ".".join(str(p) for p in err.get("loc", ())), "message": err.get("msg")}
+            for err in exc.errors()
+        ]
+        return problem_response(
+            400,
+            "Invalid request",
+            code="invalid_request",
+            detail="; ".join(f"{e['location']}: {e['message']}" for e in errors),
+            extra={"errors": errors},
+        )
+
+    async def http_error(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        return problem_response(
+            exc.status_code,
+            str(exc.detail) if exc.detail else "Error",
+            code=f"http_{exc.status_code}",
+            headers=dict(exc.headers) if exc.headers else None,
+        )
+
+    async def unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled %s", type(exc).__name__, exc_info=exc)
+        return problem_response(500, "Internal error", code="internal_error")
+
+    for cls in ERROR_TABLE:
+        app.add_exception_handler(cls, domain_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected_error)

@@ -1,0 +1,136 @@
+"""``jati serve``: prepare the data directory and database, then run uvicorn.
+
+uvicorn's multi-worker mode binds its listening socket with ``socket.socket(family)``, whose
+``proto`` is 0. asyncio only sets ``TCP_NODELAY`` on accepted sockets whose ``proto`` is
+``IPPROTO_TCP``, so every keep-alive response then waits on Nagle's algorithm and the
+client's delayed ACK (about 40 ms a request). :class:`_NoDelayConfig` re-labels the socket
+with ``IPPROTO_TCP`` so that each worker's accepted connections get ``TCP_NODELAY``;
+``bench/healthz_workers.py`` measures the effect.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import socket
+import sys
+from dataclasses import dataclass
+
+import uvicorn
+from uvicorn.supervisors import Multiprocess
+
+from identity.logging_setup import UVICORN_LOG_CONFIG
+from identity.settings import Settings
+from identity.storage import migrate
+from identity.storage.database import Database
+
+log = logging.getLogger(__name__)
+
+APP_FACTORY = "identity.app:create_app_from_environment"
+
+
+@dataclass(frozen=True, slots=True)
+class ServeOptions:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+
+
+class _NoDelayConfig(uvicorn.Config):
+    def bind_socket(self) -> socket.socket:
+        sock = super().bind_socket()
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.proto == 0:
+            relabelled = socket.socket(
+                sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach()
+            )
+            relabelled.set_inheritable(True)
+            return relabelled
+        return sock
+
+
+def prepare(settings: Settings, options: ServeOptions) -> Settings:
+    """Everything that must happen once, before any worker starts.
+
+    Checks production settings, creates the data directory, loads or generates the master
+    key, fills in the default issuer and applies migrations. Returns the settings in force,
+    which are also exported as ``JATI_*`` variables for the worker processes.
+    """
+    settings.check_production()
+    data_dir = settings.data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _, generated = settings.model_copy(update={"data_dir": data_dir}).load_master_key()
+    if generated:
+        print(
+            f"WARNING: using a GENERATED master key in {data_dir / 'master.key'} "
+            "(development only; back it up, set JATI_MASTER_KEY in production).",
+            file=sys.stderr,
+        )
+    issuer = settings.issuer or f"http://{_display_host(options.host)}:{options.port}"
+    os.environ["JATI_DATA_DIR"] = str(data_dir)
+    os.environ["JATI_ISSUER"] = issuer
+    effective = settings.model_copy(update={"data_dir": data_dir, "issuer": issuer})
+
+    database = Database(effective.resolved_database_url, pool_size=1)
+    try:
+        before = migrate.current_revisions(database.engine)
+        migrate.upgrade(database.engine)
+        after = migrate.current_revisions(database.engine)
+        if before != after:
+            log.info("database migrated from %s to %s", sorted(before), sorted(after))
+    finally:
+        database.dispose()
+    return effective
+
+
+def run(settings: Settings, options: ServeOptions) -> None:
+    """Start serving until SIGTERM or Ctrl-C; then stop gracefully."""
+    effective = prepare(settings, options)
+    if options.workers > 1:
+        metrics_dir = effective.data_dir / "prometheus"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(mode=0o700)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    config = _NoDelayConfig(
+        APP_FACTORY,
+        factory=True,
+        host=options.host,
+        port=options.port,
+        workers=options.workers,
+        log_config=UVICORN_LOG_CONFIG,
+        access_log=False,
+        server_header=False,
+        timeout_graceful_shutdown=10,
+    )
+    base = f"http://{_display_host(options.host)}:{options.port}"
+    print(
+        f"Jati is serving on {base} with {options.workers} worker(s)\n"
+        f"  issuer:    {effective.issuer}\n"
+        f"  health:    {base}/healthz   ready: {base}/readyz   metrics: {base}/metrics\n"
+        f"  API docs:  {base}/docs\n"
+        f"  data dir:  {effective.data_dir}\n"
+        "Press Ctrl-C to stop.",
+        file=sys.stderr,
+        flush=True,
+    )
+    sock = config.bind_socket()
+    server = uvicorn.Server(config)
+    # uvicorn re-raises the stop signal once it has shut down gracefully; a stop asked for
+    # with SIGTERM or Ctrl-C is a clean exit (status 0), not a death by signal.
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop, _ignore_signal)
+    if options.workers > 1:
+        Multiprocess(config, sockets=[sock]).run()
+    else:
+        server.run(sockets=[sock])
+
+
+def _ignore_signal(_signum: int, _frame: object) -> None:
+    """Handler left in place after uvicorn's graceful shutdown."""
+
+
+def _display_host(host: str) -> str:
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - display only
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host

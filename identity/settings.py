@@ -1,0 +1,144 @@
+"""Jati's settings, read from ``JATI_*`` environment variables (pydantic-settings).
+
+In ``JATI_ENV=production`` :meth:`Settings.check_production` refuses generated or
+placeholder secrets, a non-https issuer and missing settings, naming each and its fix.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from identity.errors import ConfigurationError
+from identity.master_key import decode_master_key, load_master_key
+
+Environment = Literal["development", "production"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+#: Values that people paste from examples; never acceptable as a production secret.
+PLACEHOLDER_SECRETS = frozenset(
+    {"changeme", "change-me", "secret", "password", "placeholder", "example", "test", "dev"}
+)
+
+
+class Settings(BaseSettings):
+    """Every ``JATI_*`` setting. The README's settings table documents each one."""
+
+    model_config = SettingsConfigDict(env_prefix="JATI_", extra="ignore", frozen=True)
+
+    env: Environment = Field(
+        default="development", description="`development` or `production` (strict checks)."
+    )
+    data_dir: Path = Field(
+        default=Path("jati-data"),
+        description="Directory for the SQLite database and the generated master key file.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default `sqlite:///<data_dir>/jati.db`. "
+        "PostgreSQL: `postgresql+psycopg://user@host/db`.",
+    )
+    issuer: str | None = Field(
+        default=None,
+        description="Public base URL of this service (OIDC `iss`); default `http://HOST:PORT`.",
+    )
+    master_key: SecretStr | None = Field(
+        default=None,
+        description="32 random bytes, base64url; wraps every data key and private key. "
+        "Default: a key file generated in the data dir (development only).",
+    )
+    log_level: LogLevel = Field(default="INFO", description="Application log level.")
+    audit_max_merge_delay: float = Field(
+        default=5.0,
+        gt=0,
+        le=3600,
+        description="Seconds within which an appended audit entry is covered by a "
+        "published checkpoint.",
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_log_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("issuer")
+    @classmethod
+    def _strip_issuer(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL in force: the setting, or SQLite under the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'jati.db').resolve()}"
+
+    def load_master_key(self) -> tuple[bytes, bool]:
+        """The master key in force and whether it was generated (see :mod:`identity.master_key`)."""
+        configured = self.master_key.get_secret_value() if self.master_key else None
+        return load_master_key(configured=configured, data_dir=self.data_dir)
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    def check_production(self) -> None:
+        """Refuse to run in production with unsafe settings (lists every problem at once)."""
+        if not self.is_production:
+            return
+        problems: list[str] = []
+        if not self.master_key:
+            problems.append(
+                "JATI_MASTER_KEY is not set: a generated key file is for development only. "
+                "Create one with `jati secrets generate-master-key` and keep it in your "
+                "secret store."
+            )
+        elif not is_strong_secret(self.master_key.get_secret_value()):
+            problems.append(
+                "JATI_MASTER_KEY looks like a placeholder or is too weak: it must be 32 random "
+                "bytes, base64url-encoded. Create one with `jati secrets generate-master-key`."
+            )
+        if not self.issuer:
+            problems.append(
+                "JATI_ISSUER is not set: set it to the public https URL of this service, "
+                "e.g. https://id.example.go.id"
+            )
+        else:
+            parts = urlsplit(self.issuer)
+            if parts.scheme != "https" or not parts.hostname:
+                problems.append(
+                    f"JATI_ISSUER must be an https URL (OpenID Connect Discovery §3); got "
+                    f"scheme {parts.scheme or 'none'!r}. Use e.g. https://id.example.go.id"
+                )
+            elif parts.query or parts.fragment:
+                problems.append("JATI_ISSUER must not have a query or fragment.")
+        if not self.database_url:
+            problems.append(
+                "JATI_DATABASE_URL is not set: name the database explicitly, e.g. "
+                "postgresql+psycopg://jati@db.internal/jati or sqlite:////var/lib/jati/jati.db"
+            )
+        if problems:
+            raise ConfigurationError(problems)
+
+
+def is_strong_secret(value: str) -> bool:
+    """True if ``value`` decodes to at least 32 bytes and is not an obvious placeholder."""
+    if value.strip().lower() in PLACEHOLDER_SECRETS:
+        return False
+    try:
+        raw = decode_master_key(value)
+    except ValueError:
+        return False
+    return _shannon_bits_per_byte(raw) >= 3.5
+
+
+def _shannon_bits_per_byte(data: bytes) -> float:
+    counts = Counter(data)
+    total = len(data)
+    return -sum(c / total * math.log2(c / total) for c in counts.values())

@@ -1,0 +1,1 @@
+"""Storage for the whole service: one engine and session factory, Alembic migrations."""

@@ -1,0 +1,90 @@
+"""Shared fixtures: a fresh, migrated database per test, on SQLite or on PostgreSQL.
+
+Set ``JATI_TEST_DATABASE_URL=postgresql+psycopg://...`` to run every database test on
+PostgreSQL: each test gets its own schema (dropped afterwards). When the variable is set and
+the server cannot be reached, the run fails at start; it never skips.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from identity.settings import Settings
+from identity.storage import migrate
+from identity.storage.database import Database
+
+PG_URL = os.environ.get("JATI_TEST_DATABASE_URL", "").strip()
+TEST_MASTER_KEY = "q3J8m2cVQ2yG4xYk9zWv0tP7nR5sH1bL6eD3fA8uJ0o"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not PG_URL:
+        return
+    try:
+        engine = create_engine(PG_URL, connect_args={"connect_timeout": 5})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:
+        raise pytest.UsageError(
+            f"JATI_TEST_DATABASE_URL is set but PostgreSQL cannot be reached: {exc}"
+        ) from exc
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"jati database: {'postgresql' if PG_URL else 'sqlite'}"
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """A URL to an empty database that only this test uses."""
+    if not PG_URL:
+        yield f"sqlite:///{tmp_path / 'jati.db'}"
+        return
+    schema = f"t_{secrets.token_hex(6)}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    """A migrated database."""
+    db = Database(database_url)
+    migrate.upgrade(db.engine)
+    try:
+        yield db
+    finally:
+        db.dispose()
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, database_url: str) -> Callable[..., Settings]:
+    """Settings for a test: its own data dir and database, a fixed master key."""
+
+    def factory(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "data_dir": tmp_path / "data",
+            "database_url": database_url,
+            "master_key": TEST_MASTER_KEY,
+            "issuer": "http://testserver",
+        }
+        values.update(overrides)
+        return Settings(**values)
+
+    return factory
