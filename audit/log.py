@@ -1,0 +1,227 @@
+"""The audit log service: append, sequence, checkpoint, prove (RFC 9162, C2SP).
+
+``AuditLog`` is framework-free: it is given a store (:class:`AuditStore`), the log's note
+signer and a clock. The SQL adapter (:mod:`audit.storage.store`) implements the store;
+writers append through the adapter with their own transaction.
+
+Maximum merge delay: an appended entry is covered by a published checkpoint within
+``max_merge_delay`` seconds. :meth:`AuditLog.sequence` runs every ``sequencer_interval``
+(at most a fifth of the delay); it integrates what is queued and signs a checkpoint once the
+last one is older than half the delay, so an entry waits at most one interval plus half the
+delay.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from audit.checkpoint import Checkpoint, sign_checkpoint
+from audit.errors import InvalidRequest
+from audit.merkle import (
+    NodeID,
+    consistency_nodes,
+    inclusion_nodes,
+    root_from_frontier,
+    root_nodes,
+)
+from audit.note import NoteSigner, NoteVerifier
+from audit.records import (
+    EventFilter,
+    Integration,
+    QueueStatus,
+    StoredCheckpoint,
+    StoredLeaf,
+    TreeState,
+)
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+MAX_LEAVES_PER_REQUEST = 1000
+
+
+class AuditStore(Protocol):
+    """What the log needs from storage (implemented by ``SqlAuditStore``)."""
+
+    min_stored_level: int
+
+    def initialize(self, origin: str, *, now: datetime) -> TreeState: ...
+
+    def integrate(
+        self,
+        *,
+        now: datetime,
+        max_batch: int = ...,
+        sign: Callable[[int, bytes], str] | None = None,
+    ) -> Integration: ...
+
+    def tree_state(self) -> TreeState | None: ...
+
+    def queue_status(self) -> QueueStatus: ...
+
+    def latest_checkpoint(self) -> StoredCheckpoint | None: ...
+
+    def checkpoints(self) -> list[StoredCheckpoint]: ...
+
+    def node_hashes(self, ids: Sequence[NodeID]) -> list[bytes]: ...
+
+    def leaves(self, start: int, end: int) -> list[tuple[int, bytes]]: ...
+
+    def query(
+        self, flt: EventFilter, *, after: int = -1, limit: int = 1000
+    ) -> list[StoredLeaf]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class InclusionProof:
+    leaf_index: int
+    tree_size: int
+    leaf_hash: bytes
+    inclusion_path: list[bytes]
+
+
+class AuditLog:
+    """One log, identified by its origin (the signer's key name)."""
+
+    def __init__(
+        self,
+        *,
+        store: AuditStore,
+        signer: NoteSigner,
+        clock: Clock,
+        max_merge_delay: float = 5.0,
+        batch_size: int = 2000,
+    ) -> None:
+        if max_merge_delay <= 0:
+            raise ValueError("max_merge_delay must be positive")
+        self.store = store
+        self.signer = signer
+        self.clock = clock
+        self.max_merge_delay = max_merge_delay
+        self.sequencer_interval = min(1.0, max_merge_delay / 5)
+        self.batch_size = batch_size
+        self._last_checkpoint_at: datetime | None = None
+
+    @property
+    def origin(self) -> str:
+        return self.signer.name
+
+    @property
+    def verifier(self) -> NoteVerifier:
+        return self.signer.verifier()
+
+    def vkey(self) -> str:
+        """The C2SP verifier key that clients use to check checkpoints."""
+        return self.signer.vkey()
+
+    def initialize(self) -> TreeState:
+        state = self.store.initialize(self.origin, now=self.clock())
+        if state.origin != self.origin:
+            raise InvalidRequest(
+                f"this database holds the audit log {state.origin!r}, not {self.origin!r}"
+            )
+        return state
+
+    def _sign(self, size: int, root: bytes) -> str:
+        return sign_checkpoint(Checkpoint(self.origin, size, root), self.signer)
+
+    def sequence(self, *, checkpoint: bool | None = None, drain: bool = True) -> Integration:
+        """Integrate queued entries and, when due (or ``checkpoint=True``), sign a checkpoint.
+
+        With ``drain``, keeps integrating batches until the queue is empty. Returns the
+        summary of the whole run; ``skipped`` when another process is the sequencer now.
+        """
+        now = self.clock()
+        if checkpoint is None:
+            if self._last_checkpoint_at is None:
+                latest = self.store.latest_checkpoint()
+                self._last_checkpoint_at = latest.created_at if latest else None
+            last = self._last_checkpoint_at
+            checkpoint = last is None or (now - last).total_seconds() >= self.max_merge_delay / 2
+        first: Integration | None = None
+        result: Integration
+        while True:
+            result = self.store.integrate(
+                now=now, max_batch=self.batch_size, sign=self._sign if checkpoint else None
+            )
+            if result.checkpoint is not None:
+                self._last_checkpoint_at = result.checkpoint.created_at
+            first = first or result
+            if result.skipped or not drain or result.integrated < self.batch_size:
+                break
+            now = self.clock()
+        return Integration(
+            first.size_before,
+            result.size_after,
+            result.checkpoint or first.checkpoint,
+            first.oldest_queued_at,
+            skipped=result.skipped,
+        )
+
+    def checkpoint(self) -> StoredCheckpoint:
+        """The latest signed checkpoint (cutting the first one for a new log)."""
+        latest = self.store.latest_checkpoint()
+        if latest is None:
+            self.sequence(checkpoint=True)
+            latest = self.store.latest_checkpoint()
+            if latest is None:
+                raise InvalidRequest("the audit log has no checkpoint yet; try again shortly")
+        return latest
+
+    def _tree_size(self) -> int:
+        state = self.store.tree_state()
+        return state.tree_size if state else 0
+
+    def inclusion_proof(self, leaf_index: int, tree_size: int) -> InclusionProof:
+        """RFC 9162 §2.1.3.1 inclusion proof of leaf ``leaf_index`` in the tree of ``tree_size``."""
+        current = self._tree_size()
+        if not 0 < tree_size <= current:
+            raise InvalidRequest(f"tree_size must be between 1 and {current}")
+        if not 0 <= leaf_index < tree_size:
+            raise InvalidRequest("leaf_index must be at least 0 and less than tree_size")
+        plan = inclusion_nodes(leaf_index, tree_size)
+        leaf_id = NodeID(0, leaf_index)
+        hashes = self.store.node_hashes([leaf_id, *plan.ids])
+        return InclusionProof(leaf_index, tree_size, hashes[0], plan.rehash(hashes[1:]))
+
+    def consistency_proof(self, first: int, second: int) -> list[bytes]:
+        """RFC 9162 §2.1.4.1 consistency proof between tree sizes ``first`` and ``second``."""
+        current = self._tree_size()
+        if not 0 < first <= second <= current:
+            raise InvalidRequest(f"need 1 <= first <= second <= {current}")
+        plan = consistency_nodes(first, second)
+        return plan.rehash(self.store.node_hashes(plan.ids))
+
+    def root_at(self, tree_size: int) -> bytes:
+        """The Merkle tree head at any historical size, from O(log n) stored hashes."""
+        current = self._tree_size()
+        if not 0 <= tree_size <= current:
+            raise InvalidRequest(f"tree_size must be between 0 and {current}")
+        return root_from_frontier(self.store.node_hashes(root_nodes(tree_size)))
+
+    def leaves(self, start: int, end: int) -> list[tuple[int, bytes]]:
+        current = self._tree_size()
+        if not 0 <= start < end <= current:
+            raise InvalidRequest(f"need 0 <= start < end <= {current}")
+        if end - start > MAX_LEAVES_PER_REQUEST:
+            raise InvalidRequest(f"at most {MAX_LEAVES_PER_REQUEST} leaves per request")
+        return self.store.leaves(start, end)
+
+    def events(self, flt: EventFilter, *, page_size: int = 1000) -> Iterator[StoredLeaf]:
+        """Every integrated entry matching ``flt``, in log order, page by page."""
+        after = -1
+        while True:
+            page = self.store.query(flt, after=after, limit=page_size)
+            yield from page
+            if len(page) < page_size:
+                return
+            after = page[-1].leaf_index
+
+    def lag_seconds(self) -> float:
+        """How long the oldest queued entry has waited for integration (0 when none)."""
+        oldest = self.store.queue_status().oldest_queued_at
+        return max(0.0, (self.clock() - oldest).total_seconds()) if oldest else 0.0
