@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from audit.checkpoint import Checkpoint, sign_checkpoint
 from audit.errors import InvalidRequest
 from audit.merkle import (
@@ -91,20 +93,34 @@ class AuditLog:
         self,
         *,
         store: AuditStore,
-        signer: NoteSigner,
+        signing_key: Ed25519PrivateKey,
         clock: Clock,
+        origin: str | None = None,
+        default_origin: str = "localhost/audit",
         max_merge_delay: float = 5.0,
         batch_size: int = 2000,
     ) -> None:
+        """``origin`` pins the log's name; without it, the name recorded by the first start
+        is adopted, or ``default_origin`` for a new log. The origin is also the key name."""
         if max_merge_delay <= 0:
             raise ValueError("max_merge_delay must be positive")
         self.store = store
-        self.signer = signer
         self.clock = clock
         self.max_merge_delay = max_merge_delay
         self.sequencer_interval = min(1.0, max_merge_delay / 5)
         self.batch_size = batch_size
+        self._signing_key = signing_key
+        self._pinned_origin = origin
+        self._default_origin = default_origin
+        self._signer: NoteSigner | None = None
         self._last_checkpoint_at: datetime | None = None
+
+    @property
+    def signer(self) -> NoteSigner:
+        if self._signer is None:
+            self.initialize()
+        assert self._signer is not None
+        return self._signer
 
     @property
     def origin(self) -> str:
@@ -119,11 +135,15 @@ class AuditLog:
         return self.signer.vkey()
 
     def initialize(self) -> TreeState:
-        state = self.store.initialize(self.origin, now=self.clock())
-        if state.origin != self.origin:
+        """Create the log on first use and fix its origin; check a pinned origin."""
+        wanted = self._pinned_origin or self._default_origin
+        state = self.store.initialize(wanted, now=self.clock())
+        if self._pinned_origin is not None and state.origin != self._pinned_origin:
             raise InvalidRequest(
-                f"this database holds the audit log {state.origin!r}, not {self.origin!r}"
+                f"this database holds the audit log {state.origin!r}, not "
+                f"{self._pinned_origin!r}; set JATI_AUDIT_ORIGIN={state.origin}"
             )
+        self._signer = NoteSigner(state.origin, self._signing_key)
         return state
 
     def _sign(self, size: int, root: bytes) -> str:

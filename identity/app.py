@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
+from audit import http as audit_http
+from identity.errors import Unauthorized
 from identity.http import health
 from identity.http.middleware import ObservabilityMiddleware
 from identity.http.problems import install_problem_handlers
@@ -14,19 +17,39 @@ from identity.logging_setup import configure_logging
 from identity.settings import Settings
 from identity.storage import migrate
 from identity.storage.database import Database
+from identity.wiring import build_audit_log, run_sequencer
 
 
-def create_app(settings: Settings, *, database: Database | None = None) -> FastAPI:
-    """Build the service. Nothing here touches the database: readiness reports on it."""
+def create_app(
+    settings: Settings,
+    *,
+    database: Database | None = None,
+    authorize_auditor: Callable[[Request, str], None] | None = None,
+    run_background: bool = True,
+) -> FastAPI:
+    """Build the service. Nothing here touches the database: readiness reports on it.
+
+    ``authorize_auditor(request, scope)`` raises :class:`Unauthorized` unless the caller may
+    read the audit log; ``run_background`` starts the audit sequencer with the app.
+    """
     settings.check_production()
     db = database or Database(settings.resolved_database_url)
     owns_database = database is None
 
+    audit_log, pseudonymizer = build_audit_log(settings, db)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owns_database:
-            db.dispose()
+        stop = asyncio.Event()
+        sequencer = asyncio.create_task(run_sequencer(audit_log, stop)) if run_background else None
+        try:
+            yield
+        finally:
+            stop.set()
+            if sequencer is not None:
+                await sequencer
+            if owns_database:
+                db.dispose()
 
     app = FastAPI(
         title="Jati",
@@ -39,8 +62,12 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     app.state.settings = settings
     app.state.database = db
     app.state.expected_revisions = migrate.head_revisions()
+    app.state.audit_log = audit_log
+    app.state.pseudonymizer = pseudonymizer
+    app.state.authorize_auditor = authorize_auditor or _no_auditor_credentials_yet
     install_problem_handlers(app)
     app.include_router(health.router)
+    app.include_router(audit_http.router)
     app.add_middleware(ObservabilityMiddleware)
     return app
 
@@ -50,3 +77,8 @@ def create_app_from_environment() -> FastAPI:
     settings = Settings()
     configure_logging(settings.log_level)
     return create_app(settings)
+
+
+def _no_auditor_credentials_yet(_request: Request, scope: str) -> None:
+    """Until auditor apps can obtain tokens (client credentials), nobody reads raw entries."""
+    raise Unauthorized(f"this endpoint needs an access token with scope {scope}")

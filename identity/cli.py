@@ -11,8 +11,12 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from audit.errors import AuditError
+from audit.records import EventFilter
+from audit.storage.store import SqlAuditStore
 from consent.errors import ConsentError
 from identity.errors import ConfigurationError, IdentityError
 from identity.logging_setup import configure_logging
@@ -21,6 +25,11 @@ from identity.settings import Settings
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
+
+if TYPE_CHECKING:
+    from audit.log import AuditLog
+    from audit.pseudonym import SubjectPseudonymizer
+    from identity.storage.database import Database
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -56,6 +65,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     db.add_parser("upgrade", help="apply pending migrations").set_defaults(handler=_db_upgrade)
     db.add_parser("current", help="show the schema revision").set_defaults(handler=_db_current)
+    grants = db.add_parser(
+        "grants", help="print the PostgreSQL GRANTs for the application role (audit append-only)"
+    )
+    grants.add_argument("--role", required=True, help="the role the service connects as")
+    grants.add_argument("--schema", default="public", help="schema of Jati's tables")
+    grants.set_defaults(handler=_db_grants)
+
+    audit = commands.add_parser("audit", help="the tamper-evident audit log").add_subparsers(
+        dest="audit_command", required=True, metavar="ACTION"
+    )
+    audit.add_parser(
+        "checkpoint", help="integrate queued entries and print the latest signed checkpoint"
+    ).set_defaults(handler=_audit_checkpoint)
+    audit.add_parser("key", help="print the checkpoint verifier key (C2SP vkey)").set_defaults(
+        handler=_audit_key
+    )
+    audit.add_parser(
+        "verify", help="recompute the whole log and check it against every checkpoint"
+    ).set_defaults(handler=_audit_verify)
+    query = audit.add_parser("query", help="auditor query, streamed as JSON lines or CSV")
+    who = query.add_mutually_exclusive_group()
+    who.add_argument("--subject-pseudonym", metavar="P", help="the subject's audit pseudonym")
+    who.add_argument("--subject-id", metavar="ID", help="the subject's internal id")
+    query.add_argument("--actor", metavar="A", help="actor id (app, official, ...)")
+    query.add_argument("--purpose", metavar="P", help="purpose code")
+    query.add_argument("--since", type=_timestamp, metavar="T", help="from (ISO 8601, UTC default)")
+    query.add_argument("--until", type=_timestamp, metavar="T", help="before (ISO 8601)")
+    query.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    query.set_defaults(handler=_audit_query)
 
     secrets_cmd = commands.add_parser("secrets", help="secret material").add_subparsers(
         dest="secrets_command", required=True, metavar="ACTION"
@@ -140,6 +178,92 @@ def _db_current(_args: argparse.Namespace, settings: Settings) -> int:
     heads = migrate.head_revisions()
     state = "current" if current == heads else f"behind (code expects {', '.join(sorted(heads))})"
     print(json.dumps({"current": sorted(current), "state": state}))
+    return EXIT_OK
+
+
+def _timestamp(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            "use ISO 8601, e.g. 2026-11-28 or 2026-11-28T08:00:00+07:00"
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _audit(
+    settings: Settings,
+) -> tuple[AuditLog, SqlAuditStore, Database, SubjectPseudonymizer]:
+    from identity.storage.database import Database
+    from identity.wiring import build_audit_log
+
+    database = Database(settings.resolved_database_url, pool_size=1)
+    audit_log, pseudonymizer = build_audit_log(settings, database)
+    assert isinstance(audit_log.store, SqlAuditStore)
+    return audit_log, audit_log.store, database, pseudonymizer
+
+
+def _audit_checkpoint(_args: argparse.Namespace, settings: Settings) -> int:
+    from audit import cli as audit_cli
+
+    audit_log, _, database, _ = _audit(settings)
+    try:
+        audit_cli.checkpoint(audit_log, sys.stdout)
+    finally:
+        database.dispose()
+    return EXIT_OK
+
+
+def _audit_key(_args: argparse.Namespace, settings: Settings) -> int:
+    audit_log, _, database, _ = _audit(settings)
+    try:
+        print(audit_log.vkey())
+    finally:
+        database.dispose()
+    return EXIT_OK
+
+
+def _audit_verify(_args: argparse.Namespace, settings: Settings) -> int:
+    from audit import cli as audit_cli
+
+    audit_log, store, database, _ = _audit(settings)
+    try:
+        report = audit_cli.verify(audit_log, store, sys.stdout, sys.stderr)
+    finally:
+        database.dispose()
+    return EXIT_OK if report.ok else EXIT_ERROR
+
+
+def _audit_query(args: argparse.Namespace, settings: Settings) -> int:
+    from audit import cli as audit_cli
+
+    audit_log, _, database, pseudonymizer = _audit(settings)
+    try:
+        subject = args.subject_pseudonym
+        if args.subject_id:
+            subject = pseudonymizer.pseudonym(args.subject_id)
+        flt = EventFilter(
+            subject=subject,
+            actor_id=args.actor,
+            purpose=args.purpose,
+            since=args.since,
+            until=args.until,
+        )
+        audit_cli.query(audit_log, flt, args.format, sys.stdout, sys.stderr)
+    finally:
+        database.dispose()
+    return EXIT_OK
+
+
+def _db_grants(args: argparse.Namespace, _settings: Settings) -> int:
+    from audit.storage.grants import application_role_grants
+
+    try:
+        statements = application_role_grants(args.role, args.schema)
+    except ValueError as exc:
+        print(f"jati: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(";\n".join(statements) + ";")
     return EXIT_OK
 
 

@@ -6,7 +6,8 @@
     ├── ConfigurationError     settings that cannot be used (lists every problem and its fix)
     ├── NotFound               a resource that does not exist
     ├── Conflict               a resource that already exists
-    └── InvalidInput           a value that does not meet its format
+    ├── InvalidInput           a value that does not meet its format
+    └── Unauthorized           no valid credentials for what was asked
 """
 
 from __future__ import annotations
@@ -41,3 +42,7 @@ class Conflict(IdentityError):
 
 class InvalidInput(IdentityError):
     code = "invalid_input"
+
+
+class Unauthorized(IdentityError):
+    code = "unauthorized"

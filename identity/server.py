@@ -25,6 +25,7 @@ from identity.logging_setup import UVICORN_LOG_CONFIG
 from identity.settings import Settings
 from identity.storage import migrate
 from identity.storage.database import Database
+from identity.wiring import build_audit_log
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,8 @@ def prepare(settings: Settings, options: ServeOptions) -> Settings:
         after = migrate.current_revisions(database.engine)
         if before != after:
             log.info("database migrated from %s to %s", sorted(before), sorted(after))
+        audit_log, _ = build_audit_log(effective, database)
+        audit_log.initialize()
     finally:
         database.dispose()
     return effective

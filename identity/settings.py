@@ -62,6 +62,15 @@ class Settings(BaseSettings):
         "published checkpoint.",
     )
 
+    audit_origin: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=255,
+        pattern=r"^[^\s+]+$",
+        description="C2SP origin (and key name) of the audit log; default "
+        "`<issuer host and path>/audit`. Fixed by the first start.",
+    )
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_log_level(cls, value: object) -> object:

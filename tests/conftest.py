@@ -10,13 +10,19 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from audit.entry import Action, Actor, ActorKind, AuditEntry, LegalBasis
+from audit.log import AuditLog
+from audit.pseudonym import SubjectPseudonymizer
+from audit.storage.store import SqlAuditStore
 from identity.settings import Settings
 from identity.storage import migrate
 from identity.storage.database import Database
@@ -88,3 +94,85 @@ def make_settings(tmp_path: Path, database_url: str) -> Callable[..., Settings]:
         return Settings(**values)
 
     return factory
+
+
+# ---------------------------------------------------------------- audit log
+
+
+class ManualClock:
+    """A clock the test moves by hand (DESIGN.md §1: time is injected)."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+TEST_LOG_ORIGIN = "jati.test/audit"
+TEST_LOG_SEED = bytes(range(32))
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def audit_store(database: Database) -> SqlAuditStore:
+    return SqlAuditStore(engine=database.engine)
+
+
+@pytest.fixture
+def audit_log(audit_store: SqlAuditStore, clock: ManualClock) -> AuditLog:
+    log = AuditLog(
+        store=audit_store,
+        signing_key=Ed25519PrivateKey.from_private_bytes(TEST_LOG_SEED),
+        clock=clock,
+        origin=TEST_LOG_ORIGIN,
+    )
+    log.initialize()
+    return log
+
+
+@pytest.fixture
+def pseudonymizer() -> SubjectPseudonymizer:
+    return SubjectPseudonymizer(b"p" * 32)
+
+
+@pytest.fixture
+def make_entry(
+    clock: ManualClock, pseudonymizer: SubjectPseudonymizer
+) -> Callable[..., AuditEntry]:
+    """Entries with sensible defaults; override any field by keyword."""
+    counter = iter(range(10**9))
+
+    def factory(**overrides: Any) -> AuditEntry:
+        n = next(counter)
+        values: dict[str, Any] = {
+            "time": clock(),
+            "actor": Actor(kind=ActorKind.RELYING_APP, id=f"app-{n % 3}"),
+            "action": Action.DISCLOSE,
+            "subject": pseudonymizer.pseudonym(f"citizen-{n % 5}"),
+            "data_items": ("address", "name"),
+            "purpose": "social-aid",
+            "legal_basis": LegalBasis.CONSENT,
+            "consent_id": f"consent-{n}",
+            "request_id": f"req-{n}",
+        }
+        values.update(overrides)
+        return AuditEntry(**values)
+
+    return factory
+
+
+def append_entries(
+    database: Database, store: SqlAuditStore, entries: list[AuditEntry], clock: ManualClock
+) -> None:
+    """Append each entry in its own committed transaction, as writers do."""
+    for entry in entries:
+        with database.write() as session:
+            store.append(session, entry, queued_at=clock())

@@ -35,7 +35,14 @@ from sqlalchemy.orm import Session
 
 from audit.entry import AuditEntry, decode_entry, encode_entry
 from audit.errors import InvalidEntry, LogCorrupted
-from audit.merkle import EMPTY_ROOT, CompactRange, NodeID, frontier_ids, hash_leaf
+from audit.merkle import (
+    EMPTY_ROOT,
+    CompactRange,
+    NodeID,
+    frontier_ids,
+    hash_leaf,
+    root_from_frontier,
+)
 from audit.records import (
     EventFilter,
     Integration,
@@ -190,8 +197,14 @@ class SqlAuditStore:
                 )
             checkpoint = None
             if sign is not None:
-                latest = conn.execute(select(func.max(_checkpoint.c.tree_size))).scalar()
-                if latest is None or latest < frontier.size:
+                latest = conn.execute(
+                    select(_checkpoint.c.tree_size, _checkpoint.c.root_hash)
+                    .order_by(_checkpoint.c.tree_size.desc())
+                    .limit(1)
+                ).first()
+                if latest is None or latest.tree_size < frontier.size:
+                    if latest is not None:
+                        self._check_extends(conn, int(latest.tree_size), bytes(latest.root_hash))
                     root = frontier.root()
                     checkpoint = StoredCheckpoint(
                         frontier.size, root, sign(frontier.size, root), now
@@ -207,6 +220,19 @@ class SqlAuditStore:
                     )
         self._frontier = frontier
         return Integration(size_before, frontier.size, checkpoint, oldest)
+
+    def _check_extends(self, conn: Connection, size: int, signed_root: bytes) -> None:
+        """Refuse to sign a tree that does not extend the latest signed one.
+
+        The tree's root at the old size, from the stored hashes, must equal the root that was
+        signed then; otherwise the stored log was rewritten and signing would publish a fork.
+        """
+        root = root_from_frontier(self._node_hashes(conn, frontier_ids(size)))
+        if root != signed_root:
+            raise LogCorrupted(
+                f"the stored tree at size {size} no longer has the signed root: "
+                "refusing to sign a checkpoint (run `jati audit verify`)"
+            )
 
     def _state_exists(self, conn: Connection) -> bool:
         return conn.execute(select(func.count()).select_from(_state)).scalar_one() > 0
@@ -325,6 +351,73 @@ class SqlAuditStore:
             for row in rows:
                 yield _stored_leaf(row)
             after = rows[-1].leaf_index
+
+    def leaf_batches(self, *, batch: int = 10_000) -> Iterator[list[tuple[int, bytes, bytes]]]:
+        """(leaf index, entry, leaf hash) of every leaf in index order, streamed in batches."""
+        with self.engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=batch).execute(
+                select(_leaf.c.leaf_index, _leaf.c.entry, _leaf.c.leaf_hash).order_by(
+                    _leaf.c.leaf_index
+                )
+            )
+            for partition in result.partitions():
+                yield [(int(i), bytes(e), bytes(h)) for i, e, h in partition]
+
+    def node_rows(self, *, batch: int = 20_000) -> Iterator[tuple[int, int, bytes]]:
+        """(level, index, hash) of every stored subtree, streamed."""
+        with self.engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=batch).execute(
+                select(_node.c.level, _node.c.node_index, _node.c.hash)
+            )
+            for level, index, node_hash in result:
+                yield int(level), int(index), bytes(node_hash)
+
+    def column_mismatches(self, *, limit: int = 1000) -> list[tuple[int, str]]:
+        """Leaves whose query columns differ from their entry, checked inside the database.
+
+        An administrator who rewrites ``subject`` could hide an entry from the citizen's
+        "who used my data" view without touching the Merkle tree; this finds that.
+        """
+        dialect = self.engine.dialect.name
+        if dialect == "postgresql":
+            doc = "convert_from(entry, 'UTF8')::jsonb"
+            checks = {
+                "subject": f"({doc}->>'subject') IS DISTINCT FROM subject",
+                "actor_kind": f"({doc}->'actor'->>'kind') IS DISTINCT FROM actor_kind",
+                "actor_id": f"({doc}->'actor'->>'id') IS DISTINCT FROM actor_id",
+                "action": f"({doc}->>'action') IS DISTINCT FROM action",
+                "purpose": f"({doc}->>'purpose') IS DISTINCT FROM purpose",
+                "event_at": f"({doc}->>'time')::timestamptz IS DISTINCT FROM event_at",
+            }
+        else:
+            doc = "CAST(entry AS TEXT)"
+            checks = {
+                "subject": f"json_extract({doc}, '$.subject') IS NOT subject",
+                "actor_kind": f"json_extract({doc}, '$.actor.kind') IS NOT actor_kind",
+                "actor_id": f"json_extract({doc}, '$.actor.id') IS NOT actor_id",
+                "action": f"json_extract({doc}, '$.action') IS NOT action",
+                "purpose": f"json_extract({doc}, '$.purpose') IS NOT purpose",
+                "event_at": (
+                    f"replace(replace(json_extract({doc}, '$.time'), 'T', ' '), 'Z', '') "
+                    "IS NOT event_at"
+                ),
+            }
+        names = list(checks)
+        cases = ", ".join(f"CASE WHEN {checks[n]} THEN 1 ELSE 0 END AS {n}" for n in names)
+        condition = " OR ".join(checks.values())
+        valid = "actor_kind <> 'invalid'"
+        sql = (
+            f"SELECT leaf_index, {cases} FROM audit_leaf WHERE {valid} AND ({condition}) "  # noqa: S608 - fixed SQL
+            f"ORDER BY leaf_index LIMIT {int(limit)}"
+        )
+        with self.engine.connect() as conn:
+            rows = conn.exec_driver_sql(sql).all()
+        return [
+            (int(row[0]), name)
+            for row in rows
+            for name, bad in zip(names, row[1:], strict=True)
+            if bad
+        ]
 
     def count_leaves(self) -> int:
         with self.engine.connect() as conn:

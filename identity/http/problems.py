@@ -38,6 +38,7 @@ ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
     consent_errors.ConsentWithdrawn: (403, "Consent withdrawn"),
     consent_errors.ConsentError: (400, "Consent error"),
     identity_errors.InvalidInput: (400, "Invalid input"),
+    identity_errors.Unauthorized: (401, "Unauthorized"),
     identity_errors.NotFound: (404, "Not found"),
     identity_errors.Conflict: (409, "Conflict"),
     identity_errors.ConfigurationError: (500, "Service misconfigured"),
@@ -45,7 +46,7 @@ ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
 }
 
 #: Statuses whose exception text is safe and useful to show the caller.
-_SHOW_DETAIL = frozenset({400, 404, 409})
+_SHOW_DETAIL = frozenset({400, 401, 404, 409})
 
 
 def lookup(exc: Exception) -> tuple[int, str] | None:
@@ -83,8 +84,13 @@ def install_problem_handlers(app: FastAPI) -> None:
         code = getattr(exc, "code", "internal_error")
         if status >= 500:
             log.error("request failed: %s (%s)", type(exc).__name__, code)
+        headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if status == 401 else None
         return problem_response(
-            status, title, code=code, detail=str(exc) if status in _SHOW_DETAIL else None
+            status,
+            title,
+            code=code,
+            detail=str(exc) if status in _SHOW_DETAIL else None,
+            headers=headers,
         )
 
     async def validation_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -1,0 +1,90 @@
+"""Composition of the audit log: built from settings, sequenced beside the web workers.
+
+The log's origin (its C2SP name) is chosen once: ``JATI_AUDIT_ORIGIN`` or, by default, the
+issuer's host and path followed by ``/audit``; the first start records it in the database and
+it stays fixed for the life of the log. The checkpoint key and the subject-pseudonym key are
+derived from the master key (:mod:`identity.derived_keys`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from prometheus_client import Gauge
+
+from audit.log import AuditLog, Clock
+from audit.pseudonym import SubjectPseudonymizer
+from audit.storage.store import SqlAuditStore
+from identity.derived_keys import AUDIT_CHECKPOINT_KEY, AUDIT_PSEUDONYM_KEY, derive_key
+from identity.settings import Settings
+from identity.storage.database import Database
+
+log = logging.getLogger(__name__)
+
+QUEUE_LENGTH = Gauge("jati_audit_queue_length", "Audit entries committed, not yet in the tree.")
+INTEGRATION_LAG = Gauge(
+    "jati_audit_integration_lag_seconds",
+    "Age of the oldest audit entry waiting for the sequencer.",
+    multiprocess_mode="max",
+)
+TREE_SIZE = Gauge("jati_audit_tree_size", "Entries in the audit tree.", multiprocess_mode="max")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def default_origin(issuer: str | None) -> str:
+    """``<host>[:port][/path]/audit`` of the issuer (C2SP: a schema-less URL)."""
+    parts = urlsplit(issuer or "http://localhost")
+    host = parts.netloc or "localhost"
+    return f"{host}{parts.path.rstrip('/')}/audit"
+
+
+def build_audit_log(
+    settings: Settings, database: Database, *, clock: Clock = utc_now
+) -> tuple[AuditLog, SubjectPseudonymizer]:
+    master, _ = settings.load_master_key()
+    seed = derive_key(master, AUDIT_CHECKPOINT_KEY)
+    audit_log = AuditLog(
+        store=SqlAuditStore(engine=database.engine),
+        signing_key=Ed25519PrivateKey.from_private_bytes(seed),
+        clock=clock,
+        origin=settings.audit_origin,
+        default_origin=default_origin(settings.issuer),
+        max_merge_delay=settings.audit_max_merge_delay,
+    )
+    return audit_log, SubjectPseudonymizer(derive_key(master, AUDIT_PSEUDONYM_KEY))
+
+
+async def run_sequencer(audit_log: AuditLog, stop: asyncio.Event) -> None:
+    """Integrate queued entries every ``sequencer_interval`` until ``stop`` is set.
+
+    Every worker runs this loop; the database elects one sequencer per run, so the others
+    skip their turn. Failures are logged and retried on the next tick.
+    """
+    initialized = False
+    while not stop.is_set():
+        try:
+            if not initialized:
+                await asyncio.to_thread(audit_log.initialize)
+                initialized = True
+            result = await asyncio.to_thread(audit_log.sequence)
+            if not result.skipped:
+                TREE_SIZE.set(result.size_after)
+            status = await asyncio.to_thread(audit_log.store.queue_status)
+            QUEUE_LENGTH.set(status.length)
+            INTEGRATION_LAG.set(
+                max(0.0, (audit_log.clock() - status.oldest_queued_at).total_seconds())
+                if status.oldest_queued_at
+                else 0.0
+            )
+        except Exception as exc:  # keep sequencing; the next tick retries
+            log.error("audit sequencer run failed: %s", type(exc).__name__, exc_info=exc)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=audit_log.sequencer_interval)

@@ -1,0 +1,275 @@
+"""A hostile database administrator: triggers dropped first, then history rewritten.
+
+Each attack must be caught twice: by ``jati audit verify`` (the operator's check against the
+stored checkpoints) and by an outside client that kept an earlier checkpoint and checks the
+log against it (it never trusts the database).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import text
+
+from audit.checkpoint import open_checkpoint
+from audit.entry import AuditEntry
+from audit.errors import AuditError, InconsistentLog, LogCorrupted
+from audit.log import AuditLog
+from audit.merkle import CompactRange, hash_leaf, verify_inclusion
+from audit.storage.store import SqlAuditStore
+from audit.verify import VerifyReport, verify_log
+from audit.witness import CheckpointTracker, MemoryWitnessState
+from identity.storage.database import Database
+from tests.conftest import ManualClock, append_entries
+from tests.helpers import clean_env, run_jati
+
+SIZE = 40
+
+
+def drop_triggers(database: Database) -> None:
+    """What an administrator with DDL rights does first."""
+    with database.write() as session:
+        if database.dialect == "postgresql":
+            names = session.execute(
+                text(
+                    "SELECT tgname, relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+                    " WHERE NOT tgisinternal AND relname LIKE 'audit_%'"
+                    " AND c.relnamespace = current_schema()::regnamespace"
+                )
+            ).all()
+            for name, table in names:
+                session.execute(text(f'DROP TRIGGER "{name}" ON {table}'))
+        else:
+            names = session.execute(
+                text("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            ).scalars()
+            for name in list(names):
+                session.execute(text(f'DROP TRIGGER "{name}"'))
+
+
+def run_verify(audit_log: AuditLog, store: SqlAuditStore) -> VerifyReport:
+    return verify_log(
+        verifier=audit_log.verifier,
+        origin=audit_log.origin,
+        state=store.tree_state(),
+        checkpoints=store.checkpoints(),
+        leaf_batches=store.leaf_batches(batch=7),
+        nodes=store.node_rows(),
+        min_stored_level=store.min_stored_level,
+        column_mismatches=store.column_mismatches(),
+    )
+
+
+def client_audit(tracker: CheckpointTracker, audit_log: AuditLog) -> None:
+    """An outside auditor: rebuild the tree from the served entries, compare with the
+    checkpoint it holds, and check one inclusion proof per entry (raises on any failure)."""
+    checkpoint = tracker.latest
+    assert checkpoint is not None
+    leaves = audit_log.leaves(0, checkpoint.size)
+    if [i for i, _ in leaves] != list(range(checkpoint.size)):
+        raise LogCorrupted("the served leaves are not the dense range of the checkpoint")
+    rebuilt = CompactRange()
+    rebuilt.extend(hash_leaf(entry) for _, entry in leaves)
+    if rebuilt.root() != checkpoint.root_hash:
+        raise LogCorrupted("the served entries do not hash to the checkpoint's root")
+    for index, entry in leaves:
+        proof = audit_log.inclusion_proof(index, checkpoint.size)
+        verify_inclusion(
+            leaf_index=index,
+            tree_size=checkpoint.size,
+            leaf_hash=hash_leaf(entry),
+            proof=proof.inclusion_path,
+            root=checkpoint.root_hash,
+        )
+
+
+@pytest.fixture
+def scenario(
+    database: Database,
+    audit_store: SqlAuditStore,
+    audit_log: AuditLog,
+    make_entry: Callable[..., AuditEntry],
+    clock: ManualClock,
+) -> CheckpointTracker:
+    """A log of SIZE entries with a checkpoint that an outside client has saved."""
+    append_entries(database, audit_store, [make_entry() for _ in range(SIZE)], clock)
+    audit_log.sequence(checkpoint=True)
+    tracker = CheckpointTracker(
+        verifier=audit_log.verifier, origin=audit_log.origin, state=MemoryWitnessState()
+    )
+    tracker.update(audit_log.checkpoint().note)
+    client_audit(tracker, audit_log)  # intact: passes
+    assert run_verify(audit_log, audit_store).ok
+    drop_triggers(database)
+    return tracker
+
+
+def kinds(report: VerifyReport) -> set[str]:
+    return {f.kind for f in report.findings}
+
+
+def test_editing_one_byte_of_an_entry(
+    database: Database, audit_store: SqlAuditStore, audit_log: AuditLog, scenario: CheckpointTracker
+) -> None:
+    with database.write() as session:
+        entry = session.execute(
+            text("SELECT entry FROM audit_leaf WHERE leaf_index = 17")
+        ).scalar_one()
+        forged = bytes(entry).replace(b'"disclose"', b'"disclosf"')
+        session.execute(
+            text("UPDATE audit_leaf SET entry = :e WHERE leaf_index = 17"), {"e": forged}
+        )
+    report = run_verify(audit_log, audit_store)
+    assert "edited" in kinds(report) and "checkpoint_root" in kinds(report)
+    assert any(f.leaf_index == 17 for f in report.findings if f.kind == "edited")
+    with pytest.raises(AuditError):
+        client_audit(scenario, audit_log)
+
+
+def test_editing_an_entry_and_its_hashes_consistently(
+    database: Database, audit_store: SqlAuditStore, audit_log: AuditLog, scenario: CheckpointTracker
+) -> None:
+    """The attacker rewrites the entry, its leaf hash and every stored subtree above it."""
+    with database.write() as session:
+        rows = session.execute(text("SELECT entry FROM audit_leaf ORDER BY leaf_index")).scalars()
+        entries = [bytes(e) for e in rows]
+        entries[5] = entries[5].replace(b'"disclose"', b'"read"')
+        rebuilt = CompactRange()
+        nodes = rebuilt.extend(hash_leaf(e) for e in entries)
+        session.execute(
+            text(
+                "UPDATE audit_leaf SET entry = :e, leaf_hash = :h, action = 'read'"
+                " WHERE leaf_index = 5"
+            ),
+            {"e": entries[5], "h": hash_leaf(entries[5])},
+        )
+        for node, digest in nodes:
+            if node.level >= audit_store.min_stored_level:
+                session.execute(
+                    text("UPDATE audit_node SET hash = :h WHERE level = :l AND node_index = :i"),
+                    {"h": digest, "l": node.level, "i": node.index},
+                )
+        session.execute(text("UPDATE audit_tree_state SET root_hash = :r"), {"r": rebuilt.root()})
+    report = run_verify(audit_log, audit_store)
+    assert kinds(report) == {"checkpoint_root"}
+    with pytest.raises(AuditError):
+        client_audit(scenario, audit_log)
+
+
+def test_deleting_a_row(
+    database: Database, audit_store: SqlAuditStore, audit_log: AuditLog, scenario: CheckpointTracker
+) -> None:
+    with database.write() as session:
+        session.execute(text("DELETE FROM audit_leaf WHERE leaf_index = 23"))
+    report = run_verify(audit_log, audit_store)
+    gap = [f for f in report.findings if f.kind == "gap"]
+    assert gap and gap[0].leaf_index == 23 and "leaf 23 is missing" in gap[0].message
+    with pytest.raises(AuditError):
+        client_audit(scenario, audit_log)
+
+
+def test_swapping_two_rows(
+    database: Database, audit_store: SqlAuditStore, audit_log: AuditLog, scenario: CheckpointTracker
+) -> None:
+    with database.write() as session:
+        session.execute(text("UPDATE audit_leaf SET leaf_index = 1000000 WHERE leaf_index = 3"))
+        session.execute(text("UPDATE audit_leaf SET leaf_index = 3 WHERE leaf_index = 30"))
+        session.execute(text("UPDATE audit_leaf SET leaf_index = 30 WHERE leaf_index = 1000000"))
+    report = run_verify(audit_log, audit_store)
+    assert {"subtree", "checkpoint_root"} <= kinds(report)
+    assert {f.leaf_index for f in report.findings if f.kind == "subtree"} >= {0, 16}
+    with pytest.raises(AuditError):
+        client_audit(scenario, audit_log)
+
+
+def test_truncating_and_re_appending(
+    database: Database,
+    audit_store: SqlAuditStore,
+    audit_log: AuditLog,
+    scenario: CheckpointTracker,
+    make_entry: Callable[..., AuditEntry],
+    clock: ManualClock,
+) -> None:
+    """History replaced by a fresh log: the sequencer refuses to sign it, verify reports it,
+    and a client holding the old checkpoint sees a fork when one is signed anyway."""
+    with database.write() as session:
+        session.execute(text("DELETE FROM audit_leaf"))
+        session.execute(text("DELETE FROM audit_node"))
+        session.execute(
+            text("UPDATE audit_tree_state SET tree_size = 0, root_hash = :r"),
+            {"r": CompactRange().root()},
+        )
+    audit_store._frontier = None  # a restarted sequencer: nothing cached
+    append_entries(database, audit_store, [make_entry() for _ in range(SIZE + 5)], clock)
+    clock.advance(10)
+    with pytest.raises(LogCorrupted, match="refusing to sign"):
+        audit_log.sequence(checkpoint=True)
+    report = run_verify(audit_log, audit_store)
+    assert "checkpoint_root" in kinds(report) or "truncated" in kinds(report)
+    # The administrator also wipes the checkpoints, so the server signs the new history.
+    with database.write() as session:
+        session.execute(text("DELETE FROM audit_checkpoint"))
+    audit_log.sequence(checkpoint=True)
+    forged = audit_log.checkpoint()
+    assert forged.tree_size == SIZE + 5
+    proof = audit_log.consistency_proof(SIZE, SIZE + 5)
+    with pytest.raises(InconsistentLog):
+        scenario.update(forged.note, proof)
+
+
+def test_verify_cli_exits_1_with_a_precise_message(
+    database: Database,
+    database_url: str,
+    audit_store: SqlAuditStore,
+    audit_log: AuditLog,
+    scenario: CheckpointTracker,
+    tmp_path: object,
+) -> None:
+    from pathlib import Path
+
+    from tests.conftest import TEST_LOG_ORIGIN, TEST_MASTER_KEY
+
+    # The CLI derives its key from the master key, so re-sign the checkpoint under that key.
+    env = clean_env(
+        JATI_DATABASE_URL=database_url,
+        JATI_MASTER_KEY=TEST_MASTER_KEY,
+        JATI_AUDIT_ORIGIN=TEST_LOG_ORIGIN,
+    )
+    with database.write() as session:
+        session.execute(text("DELETE FROM audit_checkpoint"))
+    cwd = Path(str(tmp_path))
+    assert run_jati("audit", "checkpoint", cwd=cwd, env=env).returncode == 0
+    intact = run_jati("audit", "verify", cwd=cwd, env=env)
+    assert intact.returncode == 0 and "OK: 40 entries" in intact.stdout
+    with database.write() as session:
+        session.execute(text("DELETE FROM audit_leaf WHERE leaf_index IN (7, 8)"))
+    broken = run_jati("audit", "verify", cwd=cwd, env=env)
+    assert broken.returncode == 1
+    assert "leaves 7..8 are missing (deleted)" in broken.stderr
+    assert "verification FAILED" in broken.stderr and "Traceback" not in broken.stderr
+
+
+def test_hiding_an_entry_from_queries_by_editing_its_columns(
+    database: Database, audit_store: SqlAuditStore, audit_log: AuditLog, scenario: CheckpointTracker
+) -> None:
+    """The Merkle tree is intact, but the subject column no longer matches the entry, so the
+    citizen's "who used my data" query would miss it."""
+    with database.write() as session:
+        session.execute(text("UPDATE audit_leaf SET subject = NULL WHERE leaf_index = 9"))
+    report = run_verify(audit_log, audit_store)
+    assert [(f.kind, f.leaf_index) for f in report.findings] == [("columns", 9)]
+    assert "subject" in report.findings[0].message
+
+
+def test_a_checkpoint_row_rewritten_without_the_key(
+    database: Database, audit_store: SqlAuditStore, audit_log: AuditLog, scenario: CheckpointTracker
+) -> None:
+    with database.write() as session:
+        note = session.execute(text("SELECT note FROM audit_checkpoint")).scalar_one()
+        forged = note.replace(f"\n{SIZE}\n", f"\n{SIZE - 1}\n")
+        session.execute(text("UPDATE audit_checkpoint SET note = :n"), {"n": forged})
+    report = run_verify(audit_log, audit_store)
+    assert "checkpoint_signature" in kinds(report)
+    with pytest.raises(AuditError):
+        open_checkpoint(forged, audit_log.verifier, origin=audit_log.origin)
