@@ -17,7 +17,8 @@ from audit.errors import InvalidEntry
 from audit.log import AuditLog
 from audit.records import EventFilter
 from audit.storage.store import SqlAuditStore
-from audit.verify import VerifyReport, verify_log
+from audit.storage.verification import verify_stored_log
+from audit.verify import VerifyReport
 
 CSV_FIELDS = (
     "leaf_index", "time", "actor_kind", "actor_id", "subject", "action", "data_items",
@@ -66,17 +67,7 @@ def verify(audit_log: AuditLog, store: SqlAuditStore, out: TextIO, err: TextIO) 
     total = state.tree_size if state else None
     progress = Progress(err, "verified leaves", total)
     try:
-        report = verify_log(
-            verifier=audit_log.verifier,
-            origin=audit_log.origin,
-            state=state,
-            checkpoints=store.checkpoints(),
-            leaf_batches=store.leaf_batches(),
-            nodes=store.node_rows(),
-            min_stored_level=store.min_stored_level,
-            column_mismatches=store.column_mismatches(),
-            progress=progress,
-        )
+        report = verify_stored_log(audit_log, store, state=state, progress=progress)
     finally:
         progress.close()
     if report.ok:

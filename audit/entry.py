@@ -35,7 +35,9 @@ ENCODING_VERSION = 1
 MAX_ENTRY_BYTES = 4096
 
 _CODE = re.compile(r"[a-z0-9][a-z0-9._:-]{0,63}")
-_IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}")
+_IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}")
+#: Identifiers are internal ids, never an email address or a NIK-like number (12+ digits).
+_LOOKS_PERSONAL = re.compile(r"@|\d{12,}")
 _PSEUDONYM = re.compile(r"[A-Za-z0-9_-]{43}")
 _COMMITMENT = re.compile(r"[A-Za-z0-9_-]{43}")
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
@@ -234,7 +236,11 @@ def decode_entry(data: bytes) -> AuditEntry:
 
 
 def format_time(value: datetime) -> str:
-    return _utc(value, "time").strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    t = _utc(value, "time")
+    return (
+        f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
+        f".{t.microsecond:06d}Z"
+    )
 
 
 def parse_time(text: str) -> datetime:
@@ -246,7 +252,10 @@ def parse_time(text: str) -> datetime:
 def _utc(value: datetime, name: str) -> datetime:
     if not isinstance(value, datetime) or value.tzinfo is None:
         raise InvalidEntry(f"{name} must be a timezone-aware datetime")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise InvalidEntry(f"{name} is out of range") from None
 
 
 def _enum(kind: type[Any], value: object, name: str) -> Any:
@@ -260,6 +269,11 @@ def _enum(kind: type[Any], value: object, name: str) -> Any:
 def _match(pattern: re.Pattern[str], value: object, name: str) -> None:
     if not isinstance(value, str) or not pattern.fullmatch(value):
         raise InvalidEntry(f"{name} is not a valid code or identifier")
+    if pattern is _IDENTIFIER and _LOOKS_PERSONAL.search(value):
+        raise InvalidEntry(
+            f"{name} looks like personal data (an email address or a long number such as a "
+            "NIK); use an internal id"
+        )
 
 
 def _str(value: object, name: str) -> str:

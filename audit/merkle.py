@@ -264,6 +264,43 @@ class CompactRange:
         self._size = size
         return completed
 
+    def extend_above(
+        self, leaf_hashes: Sequence[bytes], min_level: int
+    ) -> list[tuple[int, int, bytes]]:
+        """Append many leaf hashes; return only the completed nodes at ``min_level`` or
+        above, as plain ``(level, index, hash)`` tuples.
+
+        The sequencer's hot path: storage keeps only those levels, so no object is made for
+        the others. Same checks and all-or-nothing behaviour as :meth:`extend`.
+        """
+        for leaf_hash in leaf_hashes:
+            if len(leaf_hash) != HASH_SIZE:
+                raise ValueError(f"leaf hash must be {HASH_SIZE} bytes, got {len(leaf_hash)}")
+        if self._size + len(leaf_hashes) > MAX_TREE_SIZE:
+            raise ValueError("the tree would exceed 2**64-1 leaves")
+        hashes = self._hashes
+        completed: list[tuple[int, int, bytes]] = []
+        add = completed.append
+        pop = hashes.pop
+        push = hashes.append
+        sha256 = _sha256
+        prefix = _NODE_PREFIX
+        size = self._size
+        for leaf_hash in leaf_hashes:
+            node = bytes(leaf_hash)
+            index = size
+            level = 0
+            while index & 1:
+                node = sha256(prefix + pop() + node).digest()
+                index >>= 1
+                level += 1
+                if level >= min_level:
+                    add((level, index, node))
+            push(node)
+            size += 1
+        self._size = size
+        return completed
+
     def root(self) -> bytes:
         """The Merkle Tree Hash of the leaves appended so far (RFC 9162 §2.1.1)."""
         return root_from_frontier(self._hashes)

@@ -8,6 +8,7 @@ import sys
 
 BENCHMARKS = {
     "healthz": "bench.healthz_workers",
+    "audit": "bench.audit_log",
 }
 
 

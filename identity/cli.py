@@ -12,7 +12,9 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
+
+from sqlalchemy.exc import DBAPIError
 
 from audit.errors import AuditError
 from audit.records import EventFilter
@@ -48,10 +50,15 @@ def _workers(value: str) -> int:
     return workers
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (exit 2), as for every error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"jati: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="jati", description="Jati: digital identity with privacy safeguards."
-    )
+    parser = _Parser(prog="jati", description="Jati: digital identity with privacy safeguards.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="run the service (zero configuration on SQLite)")
@@ -124,12 +131,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:
-        logging.getLogger("jati.cli").error("command failed", exc_info=exc)
-        print(
-            f"jati: error: {type(exc).__name__}: {_first_line(exc)} (details in the log)",
-            file=sys.stderr,
+    except DBAPIError as exc:
+        # The driver's own message, never the SQL statement (which may carry values).
+        reason = _first_line(exc.orig) if exc.orig is not None else type(exc).__name__
+        hint = (
+            " (has `jati db upgrade` run?)"
+            if "no such table" in reason or "does not exist" in reason
+            else ""
         )
+        print(f"jati: error: database error: {reason}{hint}", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as exc:
+        logging.getLogger("jati.cli").debug("command failed", exc_info=exc)
+        print(f"jati: error: {type(exc).__name__}: {_first_line(exc)[:300]}", file=sys.stderr)
         return EXIT_ERROR
 
 

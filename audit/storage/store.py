@@ -21,16 +21,17 @@ from sqlalchemy import (
     Connection,
     Engine,
     Table,
-    and_,
-    bindparam,
     delete,
     func,
     insert,
-    or_,
+    literal,
     select,
+    text,
     tuple_,
+    union_all,
     update,
 )
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from audit.entry import AuditEntry, decode_entry, encode_entry
@@ -57,6 +58,7 @@ from audit.storage.tables import (
     AuditNode,
     AuditQueue,
     AuditTreeState,
+    UTCDateTime,
 )
 
 #: Subtrees below this level are not stored: their hashes are recomputed from at most
@@ -87,6 +89,57 @@ _LEAF_COLUMNS = (
 )
 
 
+def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Half-open ranges merged where they overlap or touch."""
+    merged: list[tuple[int, int]] = []
+    for begin, end in sorted(ranges):
+        if merged and begin <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((begin, end))
+    return merged
+
+
+def _column_check_sql(missing: Callable[[str], str], time_text: str) -> str:
+    """SQL selecting leaves whose entry text lacks one of its columns' JSON fragments.
+
+    ``missing(fragment)`` is the dialect's "the entry text does not contain fragment".
+    """
+
+    def value(column: str) -> str:
+        return f"CASE WHEN {column} IS NULL THEN 'null' ELSE '\"' || {column} || '\"' END"
+
+    fragments = [
+        f"'\"subject\":' || {value('subject')}",
+        '\'"actor":{"id":"\' || actor_id || \'","kind":"\' || actor_kind || \'"}\'',
+        "'\"action\":\"' || action || '\"'",
+        f"'\"purpose\":' || {value('purpose')}",
+        f"'\"time\":\"' || {time_text} || '\"'",
+    ]
+    condition = " OR ".join(missing(f) for f in fragments)
+    return (
+        "SELECT leaf_index FROM audit_leaf WHERE actor_kind <> 'invalid' "  # noqa: S608 - fixed SQL
+        f"AND ({condition}) ORDER BY leaf_index LIMIT :limit"
+    )
+
+
+_COLUMN_CHECK_SQL = {
+    "postgresql": _column_check_sql(
+        lambda f: f"position(({f}) IN convert_from(entry, 'UTF8')) = 0",
+        # colons escaped for text(): they are not bind parameters
+        "to_char(event_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24\\:MI\\:SS.US\"Z\"')",
+    ),
+    # SQLite parses JSON faster than it searches text: one json_extract of all five paths.
+    "sqlite": (
+        "SELECT leaf_index FROM audit_leaf WHERE actor_kind <> 'invalid' AND "
+        "json_extract(CAST(entry AS TEXT), '$.subject', '$.actor.kind', '$.actor.id', "
+        "'$.action', '$.purpose', '$.time') IS NOT json_array(subject, actor_kind, "
+        "actor_id, action, purpose, replace(event_at, ' ', 'T') || 'Z') "
+        "ORDER BY leaf_index LIMIT :limit"
+    ),
+}
+
+
 def _connection(bind: Session | Connection) -> Connection:
     return bind.connection() if isinstance(bind, Session) else bind
 
@@ -97,26 +150,28 @@ class SqlAuditStore:
     def __init__(self, *, engine: Engine, min_stored_level: int = MIN_STORED_LEVEL) -> None:
         self.engine = engine
         self.min_stored_level = min_stored_level
-        self._sequencer_engine = engine.execution_options(jati_sqlite_begin="BEGIN IMMEDIATE")
+        self._sequencer_engine = engine.execution_options(
+            jati_sqlite_begin="BEGIN IMMEDIATE",
+            **(
+                {"isolation_level": "REPEATABLE READ"}
+                if engine.dialect.name == "postgresql"
+                else {}
+            ),
+        )
         self._frontier: CompactRange | None = None  # cached between the sequencer's runs
 
     # ---------------------------------------------------------------- writers
 
     def append(self, bind: Session | Connection, entry: AuditEntry, *, queued_at: datetime) -> None:
         """Queue ``entry`` in the caller's transaction (commits or rolls back with it)."""
-        _connection(bind).execute(
-            insert(_queue), {"entry": encode_entry(entry), "queued_at": queued_at}
-        )
+        _connection(bind).execute(insert(_queue), _queue_row(entry, encode_entry(entry), queued_at))
 
     def append_encoded(
         self, bind: Session | Connection, entries: Sequence[bytes], *, queued_at: datetime
     ) -> None:
-        """Queue already-encoded entries (each must decode: see :func:`decode_entry`)."""
-        for data in entries:
-            decode_entry(data)
-        _connection(bind).execute(
-            insert(_queue), [{"entry": data, "queued_at": queued_at} for data in entries]
-        )
+        """Queue already-encoded entries (each must be canonical: see :func:`decode_entry`)."""
+        rows = [_queue_row(decode_entry(data), data, queued_at) for data in entries]
+        _connection(bind).execute(insert(_queue), rows)
 
     # ---------------------------------------------------------------- sequencer
 
@@ -149,77 +204,124 @@ class SqlAuditStore:
         sign: CheckpointSigner | None = None,
     ) -> Integration:
         """Integrate up to ``max_batch`` queued entries; sign a checkpoint if ``sign`` is given
-        and the tree is larger than the latest checkpoint."""
-        with self._sequencer_engine.begin() as conn:
-            state_query = select(_state).where(_state.c.id == 1)
-            if conn.dialect.name == "postgresql":
-                state_query = state_query.with_for_update(skip_locked=True)
-            row = conn.execute(state_query).first()
-            if row is None:
-                if conn.dialect.name == "postgresql" and self._state_exists(conn):
-                    return Integration(0, 0, skipped=True)
-                raise LogCorrupted("the audit log is not initialised (no tree state)")
-            state = _tree_state(row)
-            queued = conn.execute(
-                select(_queue.c.id, _queue.c.entry, _queue.c.queued_at)
-                .order_by(_queue.c.id)
-                .limit(max_batch)
-            ).all()
-            frontier = self._load_frontier(conn, state)
-            size_before = state.tree_size
-            oldest = min((q.queued_at for q in queued), default=None)
-            if queued:
-                leaves = []
-                hashes = []
-                for offset, item in enumerate(queued):
-                    leaf_hash = hash_leaf(item.entry)
-                    hashes.append(leaf_hash)
-                    leaves.append(
-                        _leaf_row(size_before + offset, item.entry, leaf_hash, item.queued_at, now)
-                    )
-                completed = frontier.extend(hashes)
-                conn.execute(insert(_leaf), leaves)
-                nodes = [
-                    {"level": node.level, "node_index": node.index, "hash": node_hash}
-                    for node, node_hash in completed
-                    if node.level >= self.min_stored_level
-                ]
-                if nodes:
-                    conn.execute(insert(_node), nodes)
+        and the tree is larger than the latest checkpoint.
+
+        One transaction: lock the tree state, read the oldest queued leaf hashes, extend the
+        tree, copy the queued rows into ``audit_leaf`` with their new indices (one
+        INSERT ... SELECT), store the new subtree hashes, delete the rows from the queue and
+        advance the tree state. The transaction sees one snapshot (``BEGIN IMMEDIATE`` on
+        SQLite, REPEATABLE READ on PostgreSQL), so "id <= the last id read" names exactly
+        the rows that were read, even while writers keep committing.
+        """
+        try:
+            with self._sequencer_engine.begin() as conn:
+                return self._integrate(conn, now=now, max_batch=max_batch, sign=sign)
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) == "40001":  # another sequencer won a race
+                return Integration(0, 0, skipped=True)
+            raise
+
+    def _integrate(
+        self,
+        conn: Connection,
+        *,
+        now: datetime,
+        max_batch: int,
+        sign: CheckpointSigner | None,
+    ) -> Integration:
+        state_query = select(_state).where(_state.c.id == 1)
+        if conn.dialect.name == "postgresql":
+            state_query = state_query.with_for_update(skip_locked=True)
+        row = conn.execute(state_query).first()
+        if row is None:
+            if conn.dialect.name == "postgresql" and self._state_exists(conn):
+                return Integration(0, 0, skipped=True)
+            raise LogCorrupted("the audit log is not initialised (no tree state)")
+        state = _tree_state(row)
+        queued = conn.execute(
+            select(_queue.c.id, _queue.c.leaf_hash).order_by(_queue.c.id).limit(max_batch)
+        ).all()
+        frontier = self._load_frontier(conn, state)
+        size_before = state.tree_size
+        oldest = None
+        if queued:
+            last_id = queued[-1][0]
+            oldest = conn.execute(
+                select(func.min(_queue.c.queued_at)).where(_queue.c.id <= last_id)
+            ).scalar_one()
+            nodes = frontier.extend_above([bytes(q[1]) for q in queued], self.min_stored_level)
+            copied = conn.execute(
+                insert(_leaf).from_select(
+                    [
+                        "leaf_index",
+                        "entry",
+                        "leaf_hash",
+                        "event_at",
+                        "subject",
+                        "actor_kind",
+                        "actor_id",
+                        "action",
+                        "purpose",
+                        "queued_at",
+                        "integrated_at",
+                    ],
+                    select(
+                        func.row_number().over(order_by=_queue.c.id) + (size_before - 1),
+                        _queue.c.entry,
+                        _queue.c.leaf_hash,
+                        _queue.c.event_at,
+                        _queue.c.subject,
+                        _queue.c.actor_kind,
+                        _queue.c.actor_id,
+                        _queue.c.action,
+                        _queue.c.purpose,
+                        _queue.c.queued_at,
+                        literal(now, UTCDateTime()),
+                    ).where(_queue.c.id <= last_id),
+                ),
+                execution_options={"preserve_rowcount": True},
+            ).rowcount
+            if copied != len(queued):
+                raise LogCorrupted(f"copied {copied} queued entries, expected {len(queued)}")
+            if nodes:
                 conn.execute(
-                    delete(_queue).where(_queue.c.id.in_(bindparam("ids", expanding=True))),
-                    {"ids": [q.id for q in queued]},
+                    insert(_node),
+                    [{"level": lv, "node_index": ix, "hash": h} for lv, ix, h in nodes],
                 )
-                conn.execute(
-                    update(_state)
-                    .where(_state.c.id == 1)
-                    .values(tree_size=frontier.size, root_hash=frontier.root(), updated_at=now)
-                )
-            checkpoint = None
-            if sign is not None:
-                latest = conn.execute(
-                    select(_checkpoint.c.tree_size, _checkpoint.c.root_hash)
-                    .order_by(_checkpoint.c.tree_size.desc())
-                    .limit(1)
-                ).first()
-                if latest is None or latest.tree_size < frontier.size:
-                    if latest is not None:
-                        self._check_extends(conn, int(latest.tree_size), bytes(latest.root_hash))
-                    root = frontier.root()
-                    checkpoint = StoredCheckpoint(
-                        frontier.size, root, sign(frontier.size, root), now
-                    )
-                    conn.execute(
-                        insert(_checkpoint),
-                        {
-                            "tree_size": checkpoint.tree_size,
-                            "root_hash": root,
-                            "note": checkpoint.note,
-                            "created_at": now,
-                        },
-                    )
+            conn.execute(delete(_queue).where(_queue.c.id <= last_id))
+            conn.execute(
+                update(_state)
+                .where(_state.c.id == 1)
+                .values(tree_size=frontier.size, root_hash=frontier.root(), updated_at=now)
+            )
+        checkpoint = self._maybe_sign(conn, frontier, sign, now) if sign is not None else None
         self._frontier = frontier
         return Integration(size_before, frontier.size, checkpoint, oldest)
+
+    def _maybe_sign(
+        self, conn: Connection, frontier: CompactRange, sign: CheckpointSigner, now: datetime
+    ) -> StoredCheckpoint | None:
+        latest = conn.execute(
+            select(_checkpoint.c.tree_size, _checkpoint.c.root_hash)
+            .order_by(_checkpoint.c.tree_size.desc())
+            .limit(1)
+        ).first()
+        if latest is not None and latest.tree_size >= frontier.size:
+            return None
+        if latest is not None:
+            self._check_extends(conn, int(latest.tree_size), bytes(latest.root_hash))
+        root = frontier.root()
+        checkpoint = StoredCheckpoint(frontier.size, root, sign(frontier.size, root), now)
+        conn.execute(
+            insert(_checkpoint),
+            {
+                "tree_size": checkpoint.tree_size,
+                "root_hash": root,
+                "note": checkpoint.note,
+                "created_at": now,
+            },
+        )
+        return checkpoint
 
     def _check_extends(self, conn: Connection, size: int, signed_root: bytes) -> None:
         """Refuse to sign a tree that does not extend the latest signed one.
@@ -285,38 +387,40 @@ class SqlAuditStore:
             return self._node_hashes(conn, ids)
 
     def _node_hashes(self, conn: Connection, ids: Sequence[NodeID]) -> list[bytes]:
+        """One query of primary-key lookups (UNION ALL), so that every piece is an index
+        probe: a stored subtree by (level, index), a low subtree by its leaf-index range."""
         if not ids:
             return []
         stored = [n for n in ids if n.level >= self.min_stored_level]
-        found: dict[NodeID, bytes] = {}
-        if stored:
-            rows = conn.execute(
-                select(_node.c.level, _node.c.node_index, _node.c.hash).where(
-                    tuple_(_node.c.level, _node.c.node_index).in_(
-                        [(n.level, n.index) for n in stored]
-                    )
-                )
-            )
-            for level, index, node_hash in rows:
-                found[NodeID(level, index)] = node_hash
         low = [n for n in ids if n.level < self.min_stored_level]
-        if low:
-            ranges = [n.coverage() for n in low]
-            rows = conn.execute(
-                select(_leaf.c.leaf_index, _leaf.c.leaf_hash)
-                .where(
-                    or_(*(and_(_leaf.c.leaf_index >= b, _leaf.c.leaf_index < e) for b, e in ranges))
-                )
-                .order_by(_leaf.c.leaf_index)
+        ranges = _merged([n.coverage() for n in low])
+        parts = [
+            select(_node.c.level, _node.c.node_index, _node.c.hash).where(
+                _node.c.level == n.level, _node.c.node_index == n.index
             )
-            leaf_hashes: dict[int, bytes] = {int(r[0]): bytes(r[1]) for r in rows}
-            for node, (begin, end) in zip(low, ranges, strict=True):
-                hashes = [leaf_hashes.get(i) for i in range(begin, end)]
-                if any(h is None for h in hashes):
-                    raise LogCorrupted(f"leaves {begin}..{end - 1} are missing from the log")
-                subtree = CompactRange()
-                subtree.extend(hashes)  # type: ignore[arg-type]
-                found[node] = subtree.root()
+            for n in stored
+        ] + [
+            select(literal(0), _leaf.c.leaf_index, _leaf.c.leaf_hash).where(
+                _leaf.c.leaf_index >= begin, _leaf.c.leaf_index < end
+            )
+            for begin, end in ranges
+        ]
+        query = parts[0] if len(parts) == 1 else union_all(*parts)
+        found: dict[NodeID, bytes] = {}
+        leaf_hashes: dict[int, bytes] = {}
+        for level, index, node_hash in conn.execute(query):
+            if level == 0:
+                leaf_hashes[int(index)] = bytes(node_hash)
+            else:
+                found[NodeID(int(level), int(index))] = bytes(node_hash)
+        for node in low:
+            begin, end = node.coverage()
+            hashes = [leaf_hashes.get(i) for i in range(begin, end)]
+            if any(h is None for h in hashes):
+                raise LogCorrupted(f"leaves {begin}..{end - 1} are missing from the log")
+            subtree = CompactRange()
+            subtree.extend(hashes)  # type: ignore[arg-type]
+            found[node] = subtree.root()
         missing = [n for n in ids if n not in found]
         if missing:
             first = missing[0]
@@ -352,16 +456,28 @@ class SqlAuditStore:
                 yield _stored_leaf(row)
             after = rows[-1].leaf_index
 
-    def leaf_batches(self, *, batch: int = 10_000) -> Iterator[list[tuple[int, bytes, bytes]]]:
-        """(leaf index, entry, leaf hash) of every leaf in index order, streamed in batches."""
-        with self.engine.connect() as conn:
-            result = conn.execution_options(stream_results=True, yield_per=batch).execute(
-                select(_leaf.c.leaf_index, _leaf.c.entry, _leaf.c.leaf_hash).order_by(
-                    _leaf.c.leaf_index
-                )
+    def leaf_batches(self, *, batch: int = 10_000) -> Iterator[Sequence[tuple[int, bytes, bytes]]]:
+        """(leaf index, entry, leaf hash) of every leaf in index order, streamed in batches.
+
+        Reads through the driver's own cursor (a server-side cursor on PostgreSQL): this is
+        the verifier's hot path, and rows need no conversion.
+        """
+        raw = self.engine.raw_connection()
+        try:
+            if self.engine.dialect.name == "postgresql":
+                cursor = raw.driver_connection.cursor(name="jati_leaf_batches", binary=True)  # type: ignore[union-attr]
+                cursor.itersize = batch
+            else:
+                cursor = raw.cursor()
+            cursor.execute(
+                "SELECT leaf_index, entry, leaf_hash FROM audit_leaf ORDER BY leaf_index"
             )
-            for partition in result.partitions():
-                yield [(int(i), bytes(e), bytes(h)) for i, e, h in partition]
+            while rows := cursor.fetchmany(batch):
+                yield rows
+            cursor.close()
+        finally:
+            raw.rollback()
+            raw.close()
 
     def node_rows(self, *, batch: int = 20_000) -> Iterator[tuple[int, int, bytes]]:
         """(level, index, hash) of every stored subtree, streamed."""
@@ -373,51 +489,47 @@ class SqlAuditStore:
                 yield int(level), int(index), bytes(node_hash)
 
     def column_mismatches(self, *, limit: int = 1000) -> list[tuple[int, str]]:
-        """Leaves whose query columns differ from their entry, checked inside the database.
+        """Leaves whose query columns differ from their entry: (leaf index, column name).
 
         An administrator who rewrites ``subject`` could hide an entry from the citizen's
         "who used my data" view without touching the Merkle tree; this finds that.
+
+        The database does the comparison. SQLite extracts the five paths with one
+        ``json_extract``. PostgreSQL looks for each column's canonical JSON fragment
+        (``"action":"read"``) in the entry text, which is exact for canonical entries (keys
+        are unique and no value can hold a quote, see :mod:`audit.entry`) and avoids a JSON
+        parse per row. The few rows flagged are decoded here to name the column.
         """
-        dialect = self.engine.dialect.name
-        if dialect == "postgresql":
-            doc = "convert_from(entry, 'UTF8')::jsonb"
-            checks = {
-                "subject": f"({doc}->>'subject') IS DISTINCT FROM subject",
-                "actor_kind": f"({doc}->'actor'->>'kind') IS DISTINCT FROM actor_kind",
-                "actor_id": f"({doc}->'actor'->>'id') IS DISTINCT FROM actor_id",
-                "action": f"({doc}->>'action') IS DISTINCT FROM action",
-                "purpose": f"({doc}->>'purpose') IS DISTINCT FROM purpose",
-                "event_at": f"({doc}->>'time')::timestamptz IS DISTINCT FROM event_at",
-            }
-        else:
-            doc = "CAST(entry AS TEXT)"
-            checks = {
-                "subject": f"json_extract({doc}, '$.subject') IS NOT subject",
-                "actor_kind": f"json_extract({doc}, '$.actor.kind') IS NOT actor_kind",
-                "actor_id": f"json_extract({doc}, '$.actor.id') IS NOT actor_id",
-                "action": f"json_extract({doc}, '$.action') IS NOT action",
-                "purpose": f"json_extract({doc}, '$.purpose') IS NOT purpose",
-                "event_at": (
-                    f"replace(replace(json_extract({doc}, '$.time'), 'T', ' '), 'Z', '') "
-                    "IS NOT event_at"
-                ),
-            }
-        names = list(checks)
-        cases = ", ".join(f"CASE WHEN {checks[n]} THEN 1 ELSE 0 END AS {n}" for n in names)
-        condition = " OR ".join(checks.values())
-        valid = "actor_kind <> 'invalid'"
-        sql = (
-            f"SELECT leaf_index, {cases} FROM audit_leaf WHERE {valid} AND ({condition}) "  # noqa: S608 - fixed SQL
-            f"ORDER BY leaf_index LIMIT {int(limit)}"
-        )
+        sql = _COLUMN_CHECK_SQL[self.engine.dialect.name]
         with self.engine.connect() as conn:
-            rows = conn.exec_driver_sql(sql).all()
-        return [
-            (int(row[0]), name)
-            for row in rows
-            for name, bad in zip(names, row[1:], strict=True)
-            if bad
-        ]
+            flagged = [int(i) for i in conn.execute(text(sql), {"limit": limit}).scalars()]
+            rows = (
+                conn.execute(select(*_LEAF_COLUMNS).where(_leaf.c.leaf_index.in_(flagged))).all()
+                if flagged
+                else []
+            )
+        found: list[tuple[int, str]] = []
+        for row in sorted(rows, key=lambda r: int(r.leaf_index)):
+            leaf = _stored_leaf(row)
+            try:
+                entry = decode_entry(leaf.entry)
+            except InvalidEntry:
+                found.append((leaf.leaf_index, "entry"))
+                continue
+            expected = {
+                "subject": entry.subject,
+                "actor_kind": entry.actor.kind.value,
+                "actor_id": entry.actor.id,
+                "action": entry.action.value,
+                "purpose": entry.purpose,
+                "event_at": entry.time,
+            }
+            found.extend(
+                (leaf.leaf_index, name)
+                for name, value in expected.items()
+                if getattr(leaf, name) != value
+            )
+        return found
 
     def count_leaves(self) -> int:
         with self.engine.connect() as conn:
@@ -460,31 +572,17 @@ class SqlAuditStore:
         return [_stored_leaf(r) for r in rows]
 
 
-def _leaf_row(
-    index: int, entry: bytes, leaf_hash: bytes, queued_at: datetime, now: datetime
-) -> dict[str, Any]:
-    try:
-        decoded = decode_entry(entry)
-    except InvalidEntry:
-        # Never expected (append validates), but the log must not stall on one bad row:
-        # the entry is integrated as it is and `jati audit verify` reports it.
-        return {
-            "leaf_index": index, "entry": entry, "leaf_hash": leaf_hash, "event_at": queued_at,
-            "subject": None, "actor_kind": "invalid", "actor_id": "invalid", "action": "invalid",
-            "purpose": None, "queued_at": queued_at, "integrated_at": now,
-        }  # fmt: skip
+def _queue_row(entry: AuditEntry, data: bytes, queued_at: datetime) -> dict[str, Any]:
     return {
-        "leaf_index": index,
-        "entry": entry,
-        "leaf_hash": leaf_hash,
-        "event_at": decoded.time,
-        "subject": decoded.subject,
-        "actor_kind": decoded.actor.kind.value,
-        "actor_id": decoded.actor.id,
-        "action": decoded.action.value,
-        "purpose": decoded.purpose,
+        "entry": data,
+        "leaf_hash": hash_leaf(data),
+        "event_at": entry.time,
+        "subject": entry.subject,
+        "actor_kind": entry.actor.kind.value,
+        "actor_id": entry.actor.id,
+        "action": entry.action.value,
+        "purpose": entry.purpose,
         "queued_at": queued_at,
-        "integrated_at": now,
     }
 
 

@@ -1,8 +1,8 @@
 """The audit log's tables (SQLAlchemy 2.0 typed mappings).
 
 - ``audit_queue``: entries committed by writers, not yet in the tree (Trillian's
-  "unsequenced" table). Writers only INSERT; the sequencer reads and DELETEs what it has
-  integrated. Rows are never updated.
+  "unsequenced" table), with their leaf hash and query columns. Writers only INSERT; the
+  sequencer copies rows into ``audit_leaf`` and DELETEs them. Rows are never updated.
 - ``audit_leaf``: the log itself, one row per leaf index, dense from 0. Holds the canonical
   entry bytes (the leaf input), the leaf hash, and columns copied from the entry for queries.
   Append-only.
@@ -65,10 +65,20 @@ class Base(DeclarativeBase):
 
 
 class AuditQueue(Base):
+    """Written by each writer with the leaf hash and query columns already computed, so that
+    the sequencer moves rows with one INSERT ... SELECT instead of decoding entries."""
+
     __tablename__ = "audit_queue"
 
     id: Mapped[int] = mapped_column(AutoBigInt, primary_key=True, autoincrement=True)
     entry: Mapped[bytes] = mapped_column(LargeBinary)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    event_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    subject: Mapped[str | None] = mapped_column(String(43))
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(32))
+    purpose: Mapped[str | None] = mapped_column(String(64))
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -78,11 +88,10 @@ class AuditLeaf(Base):
         CheckConstraint("leaf_index >= 0", name="leaf_index_non_negative"),
         Index(None, "subject", "leaf_index"),
         Index(None, "actor_id", "leaf_index"),
-        Index(None, "purpose", "leaf_index"),
         Index(None, "event_at"),
     )
 
-    leaf_index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    leaf_index: Mapped[int] = mapped_column(AutoBigInt, primary_key=True, autoincrement=False)
     entry: Mapped[bytes] = mapped_column(LargeBinary)
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     event_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -97,7 +106,10 @@ class AuditLeaf(Base):
 
 class AuditNode(Base):
     __tablename__ = "audit_node"
-    __table_args__ = (CheckConstraint("level > 0 AND node_index >= 0", name="node_position"),)
+    __table_args__ = (
+        CheckConstraint("level > 0 AND node_index >= 0", name="node_position"),
+        {"sqlite_with_rowid": False},
+    )
 
     level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     node_index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
@@ -107,7 +119,7 @@ class AuditNode(Base):
 class AuditCheckpoint(Base):
     __tablename__ = "audit_checkpoint"
 
-    tree_size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    tree_size: Mapped[int] = mapped_column(AutoBigInt, primary_key=True, autoincrement=False)
     root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     note: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

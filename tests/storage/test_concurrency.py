@@ -12,7 +12,7 @@ import pytest
 
 from audit.checkpoint import open_checkpoint
 from audit.merkle import verify_consistency
-from audit.verify import verify_log
+from audit.storage.verification import verify_stored_log
 from tests.concurrent_writer import build
 
 pytestmark = pytest.mark.slow
@@ -71,16 +71,7 @@ def test_concurrent_writers_and_sequencers_make_one_linear_log(
                 first_root=older.root_hash,
                 second_root=newer.root_hash,
             )
-        report = verify_log(
-            verifier=log.verifier,
-            origin=log.origin,
-            state=store.tree_state(),
-            checkpoints=store.checkpoints(),
-            leaf_batches=store.leaf_batches(),
-            nodes=store.node_rows(),
-            min_stored_level=store.min_stored_level,
-            column_mismatches=store.column_mismatches(),
-        )
+        report = verify_stored_log(log, store)
         assert report.ok, report.findings
         assert report.tree_size == total
     finally:

@@ -18,7 +18,8 @@ from audit.errors import AuditError, InconsistentLog, LogCorrupted
 from audit.log import AuditLog
 from audit.merkle import CompactRange, hash_leaf, verify_inclusion
 from audit.storage.store import SqlAuditStore
-from audit.verify import VerifyReport, verify_log
+from audit.storage.verification import verify_stored_log
+from audit.verify import VerifyReport
 from audit.witness import CheckpointTracker, MemoryWitnessState
 from identity.storage.database import Database
 from tests.conftest import ManualClock, append_entries
@@ -49,16 +50,7 @@ def drop_triggers(database: Database) -> None:
 
 
 def run_verify(audit_log: AuditLog, store: SqlAuditStore) -> VerifyReport:
-    return verify_log(
-        verifier=audit_log.verifier,
-        origin=audit_log.origin,
-        state=store.tree_state(),
-        checkpoints=store.checkpoints(),
-        leaf_batches=store.leaf_batches(batch=7),
-        nodes=store.node_rows(),
-        min_stored_level=store.min_stored_level,
-        column_mismatches=store.column_mismatches(),
-    )
+    return verify_stored_log(audit_log, store)
 
 
 def client_audit(tracker: CheckpointTracker, audit_log: AuditLog) -> None:

@@ -34,11 +34,19 @@ def upgrade() -> None:
         "audit_queue",
         sa.Column("id", _bigint_pk(), primary_key=True, autoincrement=True),
         sa.Column("entry", sa.LargeBinary(), nullable=False),
+        sa.Column("leaf_hash", sa.LargeBinary(32), nullable=False),
+        sa.Column("event_at", tz, nullable=False),
+        sa.Column("subject", sa.String(43), nullable=True),
+        sa.Column("actor_kind", sa.String(16), nullable=False),
+        sa.Column("actor_id", sa.String(128), nullable=False),
+        sa.Column("action", sa.String(32), nullable=False),
+        sa.Column("purpose", sa.String(64), nullable=True),
         sa.Column("queued_at", tz, nullable=False),
     )
     op.create_table(
         "audit_leaf",
-        sa.Column("leaf_index", sa.BigInteger(), primary_key=True, autoincrement=False),
+        # INTEGER on SQLite makes leaf_index the rowid: no second index for the key.
+        sa.Column("leaf_index", _bigint_pk(), primary_key=True, autoincrement=False),
         sa.Column("entry", sa.LargeBinary(), nullable=False),
         sa.Column("leaf_hash", sa.LargeBinary(32), nullable=False),
         sa.Column("event_at", tz, nullable=False),
@@ -53,7 +61,6 @@ def upgrade() -> None:
     )
     op.create_index(None, "audit_leaf", ["subject", "leaf_index"])
     op.create_index(None, "audit_leaf", ["actor_id", "leaf_index"])
-    op.create_index(None, "audit_leaf", ["purpose", "leaf_index"])
     op.create_index(None, "audit_leaf", ["event_at"])
     op.create_table(
         "audit_node",
@@ -61,10 +68,11 @@ def upgrade() -> None:
         sa.Column("node_index", sa.BigInteger(), primary_key=True, autoincrement=False),
         sa.Column("hash", sa.LargeBinary(32), nullable=False),
         sa.CheckConstraint("level > 0 AND node_index >= 0", name="node_position"),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "audit_checkpoint",
-        sa.Column("tree_size", sa.BigInteger(), primary_key=True, autoincrement=False),
+        sa.Column("tree_size", _bigint_pk(), primary_key=True, autoincrement=False),
         sa.Column("root_hash", sa.LargeBinary(32), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("created_at", tz, nullable=False),

@@ -1,0 +1,245 @@
+"""Audit log benchmarks (issue: tamper-evident audit log). Every figure is a ratio against a
+baseline measured in the same run, on the same database:
+
+1. transactional append, 8 concurrent writers, one committed transaction per entry, versus
+   a plain INSERT of the same bytes done the same way (target >= 0.8), with the sequencer
+   running beside the writers; the lag is the time the queue takes to drain once they stop
+   (target: within 1 s);
+2. sequencer integration (entries into the tree, subtree hashes included) versus a batched
+   plain INSERT of the same bytes (target >= 0.3);
+3. inclusion and consistency proof time at 10^4, 10^5 and 10^6 leaves: 10^6 / 10^4 <= 2;
+4. ``jati audit verify`` throughput versus raw ``hashlib.sha256`` over the same entry
+   bytes (target >= 0.3).
+
+SQLite always; PostgreSQL too when ``JATI_BENCH_DATABASE_URL`` is set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import threading
+import time
+from collections.abc import Callable
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from audit.entry import AuditEntry, encode_entry
+from audit.storage.store import SqlAuditStore
+from audit.storage.verification import verify_stored_log
+from bench.audit_fixtures import (
+    PG_URL,
+    audit_log,
+    bench_database,
+    encoded_entries,
+    make_entry,
+    now,
+)
+from bench.common import Figure
+from identity.storage.database import Database
+
+WRITERS = 8
+
+
+def run(*, quick: bool = False) -> list[Figure]:
+    kinds = ["sqlite", *(["postgresql"] if PG_URL else [])]
+    figures: list[Figure] = []
+    for kind in kinds:
+        figures.extend(append_with_writers(kind, per_writer=100 if quick else 400))
+        figures.append(integration(kind, count=10_000 if quick else 50_000))
+    sizes = (1_000, 10_000, 100_000) if quick else (10_000, 100_000, 1_000_000)
+    figures.extend(proofs_and_verify("sqlite", sizes))
+    if not PG_URL:
+        print("   (PostgreSQL figures: set JATI_BENCH_DATABASE_URL=postgresql+psycopg://...)")
+    return figures
+
+
+def _concurrently(db: Database, work: Callable[[Session, int], None], per_writer: int) -> float:
+    """Seconds for WRITERS threads to each commit ``per_writer`` transactions of ``work``."""
+    errors: list[BaseException] = []
+    start = threading.Barrier(WRITERS + 1)
+
+    def writer(w: int) -> None:
+        try:
+            start.wait()
+            for n in range(per_writer):
+                with db.write() as session:
+                    work(session, w * per_writer + n)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return time.perf_counter() - began
+
+
+def append_with_writers(kind: str, *, per_writer: int) -> list[Figure]:
+    total = WRITERS * per_writer
+    entries: list[AuditEntry] = [make_entry(n) for n in range(total)]
+    encoded = [encode_entry(e) for e in entries]
+    with bench_database(kind) as db:
+        log = audit_log(db)
+        store = log.store
+        assert isinstance(store, SqlAuditStore)
+        insert_plain = text("INSERT INTO bench_plain (entry) VALUES (:entry)")
+
+        def plain(session: Session, n: int) -> None:
+            session.execute(insert_plain, {"entry": encoded[n]})
+
+        def append(session: Session, n: int) -> None:
+            store.append(session, entries[n], queued_at=now())
+
+        _concurrently(db, plain, per_writer // 10)  # warm-up
+        plain_seconds = _concurrently(db, plain, per_writer)
+
+        stop = threading.Event()
+        max_lag = 0.0
+
+        def sequencer() -> None:
+            nonlocal max_lag
+            while not stop.is_set():
+                log.sequence()
+                max_lag = max(max_lag, log.lag_seconds())
+                stop.wait(log.sequencer_interval)
+
+        runner = threading.Thread(target=sequencer)
+        runner.start()
+        append_seconds = _concurrently(db, append, per_writer)
+        stopped = time.perf_counter()
+        while store.queue_status().length:
+            time.sleep(0.01)
+        drained = time.perf_counter() - stopped
+        stop.set()
+        runner.join()
+        size = store.tree_state()
+        assert size is not None and size.tree_size == total, "every entry integrated"
+    return [
+        Figure(
+            f"[{kind}] transactional append, {WRITERS} writers / plain insert",
+            total / append_seconds,
+            total / plain_seconds,
+            "entries/s",
+            target=0.8,
+            note=f"queue drained {drained:.2f} s after the writers stopped; "
+            f"largest integration lag seen {max_lag:.2f} s",
+        ),
+        Figure(
+            f"[{kind}] queue drained after writers stop (s) / 1 s",
+            drained,
+            1.0,
+            "s",
+            target=1.0,
+            higher_is_better=False,
+        ),
+    ]
+
+
+def integration(kind: str, *, count: int) -> Figure:
+    entries = encoded_entries(count)
+    with bench_database(kind) as db:
+        log = audit_log(db, batch_size=2000)
+        store = log.store
+        assert isinstance(store, SqlAuditStore)
+        batch = log.batch_size
+        insert_plain = text("INSERT INTO bench_plain (entry) VALUES (:entry)")
+        began = time.perf_counter()
+        for i in range(0, count, batch):
+            with db.write() as session:
+                session.execute(insert_plain, [{"entry": e} for e in entries[i : i + batch]])
+        plain_seconds = time.perf_counter() - began
+        for i in range(0, count, 10_000):
+            with db.write() as session:
+                store.append_encoded(session, entries[i : i + 10_000], queued_at=now())
+        began = time.perf_counter()
+        result = log.sequence(checkpoint=True)
+        integrate_seconds = time.perf_counter() - began
+        assert result.size_after == count
+    return Figure(
+        f"[{kind}] sequencer integration / batched plain insert",
+        count / integrate_seconds,
+        count / plain_seconds,
+        "entries/s",
+        target=0.3,
+        note=f"{count:,} entries in batches of {batch}",
+    )
+
+
+def proofs_and_verify(kind: str, sizes: tuple[int, int, int]) -> list[Figure]:
+    rng = random.Random(9162)
+    inclusion: dict[int, float] = {}
+    consistency: dict[int, float] = {}
+    samples = 300
+    with bench_database(kind) as db:
+        log = audit_log(db, batch_size=10_000)
+        store = log.store
+        assert isinstance(store, SqlAuditStore)
+        built = 0
+        sample_entries: list[bytes] = []
+        for size in sizes:
+            while built < size:
+                chunk = encoded_entries(min(10_000, size - built), start=built)
+                if len(sample_entries) < 100_000:
+                    sample_entries.extend(chunk)
+                with db.write() as session:
+                    store.append_encoded(session, chunk, queued_at=now())
+                log.sequence(checkpoint=False)
+                built += len(chunk)
+            log.sequence(checkpoint=True)
+            log.inclusion_proof(0, size)  # warm the connection pool
+            began = time.perf_counter()
+            for _ in range(samples):
+                log.inclusion_proof(rng.randrange(size), size)
+            inclusion[size] = (time.perf_counter() - began) / samples
+            began = time.perf_counter()
+            for _ in range(samples):
+                log.consistency_proof(rng.randrange(1, size), size)
+            consistency[size] = (time.perf_counter() - began) / samples
+            print(
+                f"   [{kind}] {size:>9,} leaves: inclusion {inclusion[size] * 1e3:.3f} ms, "
+                f"consistency {consistency[size] * 1e3:.3f} ms",
+                flush=True,
+            )
+        small, _, large = sizes
+        began = time.perf_counter()
+        for entry in sample_entries:
+            hashlib.sha256(entry).digest()
+        raw_rate = len(sample_entries) / (time.perf_counter() - began)
+        began = time.perf_counter()
+        report = verify_stored_log(log, store)
+        verify_rate = report.leaves_checked / (time.perf_counter() - began)
+        assert report.ok and report.leaves_checked == large
+    label = f"{large // small}x more leaves ({large:,} / {small:,})"
+    return [
+        Figure(
+            f"[{kind}] inclusion proof time, {label}",
+            inclusion[large] * 1e6,
+            inclusion[small] * 1e6,
+            "us",
+            target=2,
+            higher_is_better=False,
+        ),
+        Figure(
+            f"[{kind}] consistency proof time, {label}",
+            consistency[large] * 1e6,
+            consistency[small] * 1e6,
+            "us",
+            target=2,
+            higher_is_better=False,
+        ),
+        Figure(
+            f"[{kind}] audit verify / raw sha256 of the entries",
+            verify_rate,
+            raw_rate,
+            "entries/s",
+            target=0.3,
+            note=f"{large:,} entries, checkpoints, subtree hashes and columns checked",
+        ),
+    ]
