@@ -21,6 +21,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     Table,
+    bindparam,
     delete,
     func,
     insert,
@@ -31,6 +32,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -76,6 +78,8 @@ _node = cast(Table, AuditNode.__table__)
 _checkpoint = cast(Table, AuditCheckpoint.__table__)
 _state = cast(Table, AuditTreeState.__table__)
 
+_ENQUEUE = insert(_queue)
+
 _LEAF_COLUMNS = (
     _leaf.c.leaf_index,
     _leaf.c.entry,
@@ -87,6 +91,39 @@ _LEAF_COLUMNS = (
     _leaf.c.action,
     _leaf.c.purpose,
 )
+
+
+class _DriverInsert:
+    """An INSERT compiled once for the dialect and run with ``exec_driver_sql``.
+
+    The writers' hot path: it skips SQLAlchemy's per-call statement compilation and cache
+    lookup, which cost more than the insert itself. Values still pass through each column
+    type's bind processor, so they are stored exactly as the ORM would store them.
+    """
+
+    def __init__(self, table: Table, dialect: Dialect, *, generated: str = "id") -> None:
+        values = {c.name: bindparam(c.name, type_=c.type) for c in table.c if c.name != generated}
+        compiled = insert(table).values(values).inline().compile(dialect=dialect)
+        self.sql = str(compiled)
+        self.names = list(compiled.positiontup or compiled.binds)
+        columns = table.c
+        self.processors = {
+            name: processor
+            for name in self.names
+            if (processor := columns[name].type.dialect_impl(dialect).bind_processor(dialect))
+            is not None
+        }
+        self.positional = compiled.positional
+
+    def execute(self, conn: Connection, row: dict[str, Any]) -> None:
+        values = {
+            name: (self.processors[name](row[name]) if name in self.processors else row[name])
+            for name in self.names
+        }
+        if self.positional:
+            conn.exec_driver_sql(self.sql, tuple(values[name] for name in self.names))
+        else:
+            conn.exec_driver_sql(self.sql, values)
 
 
 def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -159,19 +196,26 @@ class SqlAuditStore:
             ),
         )
         self._frontier: CompactRange | None = None  # cached between the sequencer's runs
+        self._enqueue = _DriverInsert(_queue, engine.dialect)
 
     # ---------------------------------------------------------------- writers
 
     def append(self, bind: Session | Connection, entry: AuditEntry, *, queued_at: datetime) -> None:
-        """Queue ``entry`` in the caller's transaction (commits or rolls back with it)."""
-        _connection(bind).execute(insert(_queue), _queue_row(entry, encode_entry(entry), queued_at))
+        """Queue ``entry`` in the caller's transaction (commits or rolls back with it).
+
+        The row is built before the connection is touched: on SQLite the first statement
+        of a write transaction takes the database's write lock, which should be held for
+        the INSERT alone.
+        """
+        row = _queue_row(entry, encode_entry(entry), queued_at)
+        self._enqueue.execute(_connection(bind), row)
 
     def append_encoded(
         self, bind: Session | Connection, entries: Sequence[bytes], *, queued_at: datetime
     ) -> None:
         """Queue already-encoded entries (each must be canonical: see :func:`decode_entry`)."""
         rows = [_queue_row(decode_entry(data), data, queued_at) for data in entries]
-        _connection(bind).execute(insert(_queue), rows)
+        _connection(bind).execute(_ENQUEUE, rows)
 
     # ---------------------------------------------------------------- sequencer
 

@@ -9,10 +9,7 @@ applied to every proof and must fail.
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,18 +30,9 @@ from audit.merkle import (
     verify_consistency,
     verify_inclusion,
 )
+from tests.vectors import load_vectors
 
-
-def _vectors_dir() -> Path:
-    override = os.environ.get("JATI_VECTORS_DIR")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[3] / "shared" / "vectors"
-
-
-VECTORS: dict[str, Any] = json.loads(
-    (_vectors_dir() / "merkle_rfc9162.json").read_text(encoding="utf-8")
-)
+VECTORS: dict[str, Any] = load_vectors("merkle_rfc9162.json")
 LEAVES = [bytes.fromhex(x) for x in VECTORS["leaves_hex"]]
 ROOTS = {int(size): bytes.fromhex(root) for size, root in VECTORS["roots_by_size"].items()}
 SOME_HASH = hashlib.sha256(b"some other hash").digest()

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,18 +25,9 @@ from audit.note import (
     open_note,
     sign_note,
 )
+from tests.vectors import load_vectors
 
-
-def _vectors_dir() -> Path:
-    override = os.environ.get("JATI_VECTORS_DIR")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[3] / "shared" / "vectors"
-
-
-VECTORS: dict[str, Any] = json.loads(
-    (_vectors_dir() / "signed_note_c2sp.json").read_text(encoding="utf-8")
-)
+VECTORS: dict[str, Any] = load_vectors("signed_note_c2sp.json")
 NOTES: list[dict[str, str]] = VECTORS["notes"]
 SIGNED_NOTES = [n for n in NOTES if "skey" in n]
 PETER = SIGNED_NOTES[0]
