@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TextIO
 
 from audit.entry import decode_entry
@@ -61,13 +61,23 @@ def checkpoint(audit_log: AuditLog, out: TextIO) -> None:
     out.write(audit_log.checkpoint().note)
 
 
-def verify(audit_log: AuditLog, store: SqlAuditStore, out: TextIO, err: TextIO) -> VerifyReport:
-    """Recompute the whole log and check it against every stored checkpoint."""
+def verify(
+    audit_log: AuditLog,
+    store: SqlAuditStore,
+    out: TextIO,
+    err: TextIO,
+    *,
+    external_checkpoints: Sequence[str] = (),
+) -> VerifyReport:
+    """Recompute the whole log and check it against every stored checkpoint and against
+    ``external_checkpoints`` (signed notes kept outside the database)."""
     state = store.tree_state()
     total = state.tree_size if state else None
     progress = Progress(err, "verified leaves", total)
     try:
-        report = verify_stored_log(audit_log, store, state=state, progress=progress)
+        report = verify_stored_log(
+            audit_log, store, external_checkpoints=external_checkpoints, progress=progress
+        )
     finally:
         progress.close()
     if report.ok:

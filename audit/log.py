@@ -22,8 +22,8 @@ from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from audit.checkpoint import Checkpoint, sign_checkpoint
-from audit.errors import InvalidRequest
+from audit.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
+from audit.errors import InvalidRequest, NoteError
 from audit.merkle import (
     NodeID,
     consistency_nodes,
@@ -40,6 +40,7 @@ from audit.records import (
     StoredLeaf,
     TreeState,
 )
+from audit.witness import WitnessState
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ class AuditStore(Protocol):
         now: datetime,
         max_batch: int = ...,
         sign: Callable[[int, bytes], str] | None = None,
+        trusted: tuple[int, bytes] | None = None,
     ) -> Integration: ...
 
     def tree_state(self) -> TreeState | None: ...
@@ -68,7 +70,7 @@ class AuditStore(Protocol):
 
     def latest_checkpoint(self) -> StoredCheckpoint | None: ...
 
-    def checkpoints(self) -> list[StoredCheckpoint]: ...
+    def recent_checkpoints(self, *, limit: int) -> list[StoredCheckpoint]: ...
 
     def node_hashes(self, ids: Sequence[NodeID]) -> list[bytes]: ...
 
@@ -100,9 +102,15 @@ class AuditLog:
         default_origin: str = "localhost/audit",
         max_merge_delay: float = 5.0,
         batch_size: int = 2000,
+        witness: WitnessState | None = None,
     ) -> None:
         """``origin`` pins the log's name; without it, the name recorded by the first start
-        is adopted, or ``default_origin`` for a new log. The origin is also the key name."""
+        is adopted, or ``default_origin`` for a new log. The origin is also the key name.
+
+        ``witness`` keeps the latest signed checkpoint outside the database (a file in the
+        data directory): the sequencer never signs a tree that is not consistent with it,
+        so wiping the database's checkpoints does not make the log sign a rewritten history.
+        """
         if max_merge_delay <= 0:
             raise ValueError("max_merge_delay must be positive")
         self.store = store
@@ -115,6 +123,9 @@ class AuditLog:
         self._default_origin = default_origin
         self._signer: NoteSigner | None = None
         self._last_checkpoint_at: datetime | None = None
+        self._witness = witness
+        self._trusted: Checkpoint | None = None
+        self._verified_rows: dict[tuple[int, str], bool] = {}
 
     @property
     def signer(self) -> NoteSigner:
@@ -150,6 +161,62 @@ class AuditLog:
     def _sign(self, size: int, root: bytes) -> str:
         return sign_checkpoint(Checkpoint(self.origin, size, root), self.signer)
 
+    def _genuine(self, stored: StoredCheckpoint) -> Checkpoint | None:
+        """The checkpoint if its note is signed by this log's key and matches its row."""
+        key = (stored.tree_size, stored.note)
+        if self._verified_rows.get(key) is False:
+            return None
+        try:
+            checkpoint = open_checkpoint(stored.note, self.verifier, origin=self.origin)
+        except NoteError:
+            checkpoint = None
+        ok = (
+            checkpoint is not None
+            and checkpoint.size == stored.tree_size
+            and checkpoint.root_hash == stored.root_hash
+        )
+        if len(self._verified_rows) > 1024:
+            self._verified_rows.clear()
+        self._verified_rows[key] = ok
+        if not ok:
+            log.error("audit checkpoint row at size %d is not signed by this log: ignored", key[0])
+        return checkpoint if ok else None
+
+    def trusted_checkpoint(self) -> Checkpoint | None:
+        """The largest checkpoint signed by this log that this process knows of: in memory,
+        in the witness file, or among the database's rows whose signature holds."""
+        candidates = [self._trusted]
+        if self._witness is not None and (note := self._witness.load()):
+            try:
+                candidates.append(open_checkpoint(note, self.verifier, origin=self.origin))
+            except NoteError:
+                log.error("the audit witness file holds no valid checkpoint of this log")
+        for stored in self.store.recent_checkpoints(limit=8):
+            if (genuine := self._genuine(stored)) is not None:
+                candidates.append(genuine)
+                break
+        known = [c for c in candidates if c is not None]
+        self._trusted = max(known, key=lambda c: c.size) if known else None
+        return self._trusted
+
+    def _remember(self, stored: StoredCheckpoint) -> None:
+        self._last_checkpoint_at = stored.created_at
+        checkpoint = Checkpoint(self.origin, stored.tree_size, stored.root_hash)
+        if self._trusted is None or checkpoint.size > self._trusted.size:
+            self._trusted = checkpoint
+        if self._witness is not None:
+            current = self._witness.load()
+            try:
+                older = (
+                    open_checkpoint(current, self.verifier, origin=self.origin).size
+                    if current
+                    else -1
+                )
+            except NoteError:
+                older = -1
+            if stored.tree_size > older:
+                self._witness.store(stored.note)
+
     def sequence(self, *, checkpoint: bool | None = None, drain: bool = True) -> Integration:
         """Integrate queued entries and, when due (or ``checkpoint=True``), sign a checkpoint.
 
@@ -168,11 +235,18 @@ class AuditLog:
         first: Integration | None = None
         result: Integration
         while True:
+            trusted = None
+            if checkpoint:
+                known = self.trusted_checkpoint()
+                trusted = (known.size, known.root_hash) if known else None
             result = self.store.integrate(
-                now=now, max_batch=self.batch_size, sign=self._sign if checkpoint else None
+                now=now,
+                max_batch=self.batch_size,
+                sign=self._sign if checkpoint else None,
+                trusted=trusted,
             )
             if result.checkpoint is not None:
-                self._last_checkpoint_at = result.checkpoint.created_at
+                self._remember(result.checkpoint)
             first = first or result
             if result.skipped or not drain or result.integrated < self.batch_size:
                 break
@@ -186,14 +260,17 @@ class AuditLog:
         )
 
     def checkpoint(self) -> StoredCheckpoint:
-        """The latest signed checkpoint (cutting the first one for a new log)."""
-        latest = self.store.latest_checkpoint()
-        if latest is None:
-            self.sequence(checkpoint=True)
-            latest = self.store.latest_checkpoint()
-            if latest is None:
-                raise InvalidRequest("the audit log has no checkpoint yet; try again shortly")
-        return latest
+        """The latest checkpoint signed by this log (cutting the first one for a new log).
+
+        Rows whose signature does not hold are skipped (and logged): a row inserted by
+        someone without the key cannot take the place of the log's own.
+        """
+        for _ in range(2):
+            for stored in self.store.recent_checkpoints(limit=8):
+                if self._genuine(stored) is not None:
+                    return stored
+            self.sequence(checkpoint=True, drain=False)
+        raise InvalidRequest("the audit log has no checkpoint yet; try again shortly")
 
     def _tree_size(self) -> int:
         state = self.store.tree_state()

@@ -11,19 +11,22 @@ against an administrator of the database). The checks, in order:
 3. the tree is rebuilt from the entries (RFC 9162 §2.1.1) and its root compared with each
    checkpoint at the checkpoint's size: a mismatch means an entry at or below that size was
    edited, removed, inserted or reordered, whatever else the attacker rewrote;
-4. every stored subtree hash is compared with the recomputed one, which localises a change
-   to the ``2**MIN_STORED_LEVEL`` leaves under the first differing subtree;
+4. every stored subtree hash is compared with the recomputed one as the rebuild completes
+   it, which localises a change to the ``2**MIN_STORED_LEVEL`` leaves under that subtree;
 5. the tree state (size, root) must equal the rebuilt tree; leaves beyond it are reported
    as inserted, a shorter log as truncated.
 
-The hot loop hashes inline (no per-leaf objects) because the check must keep up with
-logs of millions of entries.
+Checkpoints held outside the database (the service's witness file, or a note an auditor
+kept) are checked like the stored ones, so wiping the stored checkpoints hides nothing from
+whoever kept one. Everything is streamed: memory stays constant however long the log. The
+hot loop hashes inline (no per-leaf objects) to keep up with logs of millions of entries.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+import heapq
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from audit.checkpoint import open_checkpoint
@@ -67,27 +70,35 @@ def verify_log(
     verifier: NoteVerifier,
     origin: str,
     state: TreeState | None,
-    checkpoints: Sequence[StoredCheckpoint],
+    checkpoints: Iterable[StoredCheckpoint],
     leaf_batches: Iterable[Sequence[LeafRow]],
     nodes: Iterable[NodeRow],
     min_stored_level: int,
+    external_checkpoints: Sequence[str] = (),
     column_mismatches: Iterable[tuple[int, str]] = (),
     progress: Progress | None = None,
     max_findings: int = 1000,
 ) -> VerifyReport:
     """Run the checks of the module docstring and return every finding (at most
-    ``max_findings`` of the per-leaf kind, so a wholesale rewrite still ends quickly)."""
+    ``max_findings`` of the per-leaf kind, so a wholesale rewrite still ends quickly).
+
+    ``checkpoints`` come by increasing size and ``nodes`` in completion order (by the last
+    leaf they cover, then by level), as :class:`audit.storage.store.LogSnapshot` gives them.
+    """
     report = VerifyReport()
-    signed_roots = _check_checkpoints(report, checkpoints, verifier, origin)
+    signed = heapq.merge(
+        _stored_checkpoints(report, checkpoints, verifier, origin),
+        _external_checkpoints(report, external_checkpoints, verifier, origin),
+    )
     rebuilt = _rebuild(
         report,
         leaf_batches,
-        signed_roots,
+        signed,
+        iter(nodes),
         min_level=min_stored_level,
         progress=progress,
         max_findings=max_findings,
     )
-    _check_nodes(report, nodes, rebuilt)
     for leaf_index, column in column_mismatches:
         report.add(
             "columns",
@@ -103,17 +114,18 @@ def verify_log(
 class _Rebuilt:
     size: int
     frontier: list[bytes]
-    nodes: dict[tuple[int, int], bytes]
 
 
-def _check_checkpoints(
+Signed = tuple[int, bytes, str]  # (size, root, where it came from)
+
+
+def _stored_checkpoints(
     report: VerifyReport,
-    checkpoints: Sequence[StoredCheckpoint],
+    checkpoints: Iterable[StoredCheckpoint],
     verifier: NoteVerifier,
     origin: str,
-) -> dict[int, bytes]:
-    """Step 1: the signed (size -> root) of every checkpoint whose signature holds."""
-    signed_roots: dict[int, bytes] = {}
+) -> Iterator[Signed]:
+    """Step 1: the signed (size, root) of every stored checkpoint whose signature holds."""
     for stored in checkpoints:
         try:
             checkpoint = open_checkpoint(stored.note, verifier, origin=origin)
@@ -127,34 +139,51 @@ def _check_checkpoints(
                 f"checkpoint row at size {stored.tree_size} differs from its signed note "
                 f"(size {checkpoint.size})",
             )
-        signed_roots[checkpoint.size] = checkpoint.root_hash
-    return signed_roots
+        yield checkpoint.size, checkpoint.root_hash, "checkpoint"
+
+
+def _external_checkpoints(
+    report: VerifyReport, notes: Sequence[str], verifier: NoteVerifier, origin: str
+) -> Iterator[Signed]:
+    opened: list[Signed] = []
+    for note in notes:
+        try:
+            checkpoint = open_checkpoint(note, verifier, origin=origin)
+        except NoteError as exc:
+            report.add("checkpoint_signature", f"a checkpoint held outside the database: {exc}")
+            continue
+        report.checkpoints_checked += 1
+        opened.append(
+            (checkpoint.size, checkpoint.root_hash, "checkpoint held outside the database")
+        )
+    yield from sorted(opened)
 
 
 def _rebuild(
     report: VerifyReport,
     leaf_batches: Iterable[Sequence[LeafRow]],
-    signed_roots: dict[int, bytes],
+    signed: Iterator[Signed],
+    stored_nodes: Iterator[NodeRow],
     *,
     min_level: int,
     progress: Progress | None,
     max_findings: int,
 ) -> _Rebuilt:
-    """Steps 2-3: check indices and leaf hashes, rebuild the tree, compare checkpoints."""
+    """Steps 2-4: check indices and leaf hashes, rebuild the tree, compare checkpoints and
+    stored subtree hashes as they complete."""
     sha256 = hashlib.sha256
     leaf_prefix = b"\x00"
     node_prefix = b"\x01"
     stack: list[bytes] = []
-    recomputed: dict[tuple[int, int], bytes] = {}
     size = 0
     expected = 0
     budget = max_findings
-    sizes = sorted(signed_roots)
-    pending = iter([*sizes, -1])
-    next_size = next(pending)
-    if next_size == 0:
-        _compare_root(report, 0, stack, signed_roots[0])
-        next_size = next(pending)
+    nodes = _NodeMerge(report, stored_nodes)
+    next_cp = next(signed, None)
+    while next_cp is not None and next_cp[0] == 0:
+        _compare_root(report, next_cp, stack)
+        next_cp = next(signed, None)
+    next_size = next_cp[0] if next_cp is not None else -1
     for batch in leaf_batches:
         for leaf_index, entry, stored_hash in batch:
             if leaf_index != expected and budget > 0:
@@ -169,7 +198,7 @@ def _rebuild(
                     f"leaf {leaf_index}: the entry does not match its stored leaf hash (edited)",
                     leaf_index,
                 )
-            # Append to the compact range (RFC 9162 §2.1.1), keeping stored-level nodes.
+            # Append to the compact range (RFC 9162 §2.1.1), checking stored-level nodes.
             index = size
             level = 0
             node = leaf_hash
@@ -178,24 +207,78 @@ def _rebuild(
                 index >>= 1
                 level += 1
                 if level >= min_level:
-                    recomputed[(level, index)] = node
+                    nodes.check(level, index, node)
             stack.append(node)
             size += 1
-            if size == next_size:
-                _compare_root(report, size, stack, signed_roots[size])
-                next_size = next(pending)
+            while size == next_size and next_cp is not None:
+                _compare_root(report, next_cp, stack)
+                next_cp = next(signed, None)
+                next_size = next_cp[0] if next_cp is not None else -1
         report.leaves_checked = size
         if progress is not None:
             progress(size)
-    for cp_size in sizes:
-        if cp_size > size:
-            report.add(
-                "truncated",
-                f"checkpoint at size {cp_size} covers leaves {size}..{cp_size - 1}, "
-                "which are missing",
-            )
+    while next_cp is not None:
+        report.add(
+            "truncated",
+            f"{next_cp[2]} at size {next_cp[0]} covers leaves {size}..{next_cp[0] - 1}, "
+            "which are missing",
+        )
+        next_cp = next(signed, None)
+    nodes.finish(size)
     report.tree_size = size
-    return _Rebuilt(size, stack, recomputed)
+    return _Rebuilt(size, stack)
+
+
+class _NodeMerge:
+    """Step 4: stored subtree hashes against the rebuilt ones, as both streams advance in
+    completion order (the key ``((index + 1) << level, level)``)."""
+
+    __slots__ = ("missing", "pending", "report", "stored")
+
+    def __init__(self, report: VerifyReport, stored: Iterator[NodeRow]) -> None:
+        self.report = report
+        self.stored = stored
+        self.pending = next(stored, None)
+        self.missing = 0
+
+    def check(self, level: int, index: int, computed: bytes) -> None:
+        key = ((index + 1) << level, level)
+        pending = self.pending
+        while pending is not None and ((pending[1] + 1) << pending[0], pending[0]) < key:
+            self._unexpected(pending)
+            pending = self.pending = next(self.stored, None)
+        if pending is not None and pending[0] == level and pending[1] == index:
+            self.report.nodes_checked += 1
+            if pending[2] != computed:
+                first, last = index << level, ((index + 1) << level) - 1
+                self.report.add(
+                    "subtree",
+                    f"leaves {first}..{last} do not match their stored subtree hash "
+                    f"(level {level}): an entry there was edited, replaced or reordered",
+                    first,
+                )
+            self.pending = next(self.stored, None)
+        else:
+            self.missing += 1
+
+    def _unexpected(self, row: NodeRow) -> None:
+        self.report.nodes_checked += 1
+        self.report.add(
+            "inserted",
+            f"subtree row at level {row[0]}, index {row[1]} is not part of the rebuilt tree "
+            "(inserted)",
+        )
+
+    def finish(self, size: int) -> None:
+        while self.pending is not None:
+            self._unexpected(self.pending)
+            self.pending = next(self.stored, None)
+        if self.missing:
+            self.report.add(
+                "subtree_missing",
+                f"{self.missing} subtree hashes are missing from storage "
+                "(proofs that need them will fail)",
+            )
 
 
 def _report_index(report: VerifyReport, leaf_index: int, expected: int) -> None:
@@ -208,36 +291,6 @@ def _report_index(report: VerifyReport, leaf_index: int, expected: int) -> None:
         report.add("gap", what, expected)
     else:
         report.add("order", f"leaf {leaf_index} appears after leaf {expected - 1}", leaf_index)
-
-
-def _check_nodes(report: VerifyReport, nodes: Iterable[NodeRow], rebuilt: _Rebuilt) -> None:
-    """Step 4: stored subtree hashes against the rebuilt ones."""
-    matched = 0
-    for level, index, stored_hash in nodes:
-        report.nodes_checked += 1
-        computed = rebuilt.nodes.get((level, index))
-        if computed is None:
-            report.add(
-                "inserted",
-                f"subtree row at level {level}, index {index} is not part of the tree of the "
-                f"{rebuilt.size} stored leaves (inserted)",
-            )
-            continue
-        matched += 1
-        if computed != stored_hash:
-            first, last = index << level, ((index + 1) << level) - 1
-            report.add(
-                "subtree",
-                f"leaves {first}..{last} do not match their stored subtree hash "
-                f"(level {level}): an entry there was edited, replaced or reordered",
-                first,
-            )
-    if matched < len(rebuilt.nodes):
-        report.add(
-            "subtree_missing",
-            f"{len(rebuilt.nodes) - matched} subtree hashes are missing from storage "
-            "(proofs that need them will fail)",
-        )
 
 
 def _check_state(
@@ -267,12 +320,13 @@ def _check_state(
         report.add("state", "the tree state's root differs from the rebuilt tree")
 
 
-def _compare_root(report: VerifyReport, size: int, stack: list[bytes], signed: bytes) -> None:
+def _compare_root(report: VerifyReport, signed: Signed, stack: list[bytes]) -> None:
+    size, signed_root, where = signed
     root = root_from_frontier(stack)
-    if root != signed:
+    if root != signed_root:
         report.add(
             "checkpoint_root",
-            f"checkpoint at size {size}: the rebuilt root {root.hex()[:16]}… differs from the "
-            f"signed root {signed.hex()[:16]}…: an entry below {size} was edited, removed, "
+            f"{where} at size {size}: the rebuilt root {root.hex()[:16]}… differs from the "
+            f"signed root {signed_root.hex()[:16]}…: an entry below {size} was edited, removed, "
             "inserted or reordered",
         )

@@ -87,6 +87,7 @@ class FileWitnessState:
 
     def store(self, note: str) -> None:
         directory = self._path.parent
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, temp_name = tempfile.mkstemp(
             dir=directory, prefix=f".{self._path.name}.", suffix=".tmp"
         )

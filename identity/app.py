@@ -17,7 +17,7 @@ from identity.logging_setup import configure_logging
 from identity.settings import Settings
 from identity.storage import migrate
 from identity.storage.database import Database
-from identity.wiring import build_audit_log, run_sequencer
+from identity.wiring import SequencerHealth, build_audit_log, run_sequencer
 
 
 def create_app(
@@ -41,7 +41,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
-        sequencer = asyncio.create_task(run_sequencer(audit_log, stop)) if run_background else None
+        sequencer = (
+            asyncio.create_task(run_sequencer(audit_log, stop, app.state.sequencer_health))
+            if run_background
+            else None
+        )
         try:
             yield
         finally:
@@ -63,6 +67,7 @@ def create_app(
     app.state.database = db
     app.state.expected_revisions = migrate.head_revisions()
     app.state.audit_log = audit_log
+    app.state.sequencer_health = SequencerHealth()
     app.state.pseudonymizer = pseudonymizer
     app.state.authorize_auditor = authorize_auditor or _no_auditor_credentials_yet
     install_problem_handlers(app)

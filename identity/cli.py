@@ -12,6 +12,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from sqlalchemy.exc import DBAPIError
@@ -88,9 +89,18 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_parser("key", help="print the checkpoint verifier key (C2SP vkey)").set_defaults(
         handler=_audit_key
     )
-    audit.add_parser(
+    verify = audit.add_parser(
         "verify", help="recompute the whole log and check it against every checkpoint"
-    ).set_defaults(handler=_audit_verify)
+    )
+    verify.add_argument(
+        "--checkpoint",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a signed checkpoint kept outside the database (repeatable); "
+        "<data dir>/audit-checkpoint.note is always used when present",
+    )
+    verify.set_defaults(handler=_audit_verify)
     query = audit.add_parser("query", help="auditor query, streamed as JSON lines or CSV")
     who = query.add_mutually_exclusive_group()
     who.add_argument("--subject-pseudonym", metavar="P", help="the subject's audit pseudonym")
@@ -211,8 +221,9 @@ def _audit(
     from identity.storage.database import Database
     from identity.wiring import build_audit_log
 
+    settings.check_production()
     database = Database(settings.resolved_database_url, pool_size=1)
-    audit_log, pseudonymizer = build_audit_log(settings, database)
+    audit_log, pseudonymizer = build_audit_log(settings, database, create_master_key=False)
     assert isinstance(audit_log.store, SqlAuditStore)
     return audit_log, audit_log.store, database, pseudonymizer
 
@@ -237,12 +248,23 @@ def _audit_key(_args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def _audit_verify(_args: argparse.Namespace, settings: Settings) -> int:
+def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     from audit import cli as audit_cli
+    from identity.wiring import witness_path
 
+    paths = [Path(p) for p in args.checkpoint]
+    if witness_path(settings).exists():
+        paths.append(witness_path(settings))
+    try:
+        notes = [path.read_text(encoding="utf-8") for path in paths]
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"jati: error: cannot read checkpoint file: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     audit_log, store, database, _ = _audit(settings)
     try:
-        report = audit_cli.verify(audit_log, store, sys.stdout, sys.stderr)
+        report = audit_cli.verify(
+            audit_log, store, sys.stdout, sys.stderr, external_checkpoints=notes
+        )
     finally:
         database.dispose()
     return EXIT_OK if report.ok else EXIT_ERROR

@@ -13,6 +13,8 @@ import os
 import secrets
 from pathlib import Path
 
+from identity.errors import ConfigurationError
+
 KEY_BYTES = 32
 KEY_FILE_NAME = "master.key"
 
@@ -36,17 +38,28 @@ def decode_master_key(value: str) -> bytes:
     return raw
 
 
-def load_master_key(*, configured: str | None, data_dir: Path) -> tuple[bytes, bool]:
+def load_master_key(
+    *, configured: str | None, data_dir: Path, create: bool = True
+) -> tuple[bytes, bool]:
     """Return the master key and whether it came from a generated key file.
 
     ``configured`` is ``JATI_MASTER_KEY``; without it, ``<data_dir>/master.key`` is read, or
     created (mode 0600) on first run. The file is written with ``O_EXCL`` so that concurrent
-    first starts agree on one key.
+    first starts agree on one key. With ``create=False`` (every command but ``jati serve``)
+    a missing key is an error: a new key would make existing data unreadable.
     """
     if configured is not None:
         return decode_master_key(configured), False
     path = data_dir / KEY_FILE_NAME
     if not path.exists():
+        if not create:
+            raise ConfigurationError(
+                [
+                    f"no master key: JATI_MASTER_KEY is not set and {path} does not exist. "
+                    "Set JATI_MASTER_KEY, or point JATI_DATA_DIR at the data directory of "
+                    "`jati serve`."
+                ]
+            )
         _create_key_file(path)
     return decode_master_key(path.read_text()), True
 

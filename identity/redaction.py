@@ -20,7 +20,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "secret",
         re.compile(
             r"(?i)\b(password|passwd|client_secret|secret|refresh_token|access_token|id_token"
-            r"|code_verifier|code|assertion)(\"?\s*[:=]\s*\"?)[^\s\"&,;}]+"
+            r"|code_verifier|code|assertion)(\"?\s*[:=]\s*)(?:\"[^\"]*\"|[^\s\"&,;}]+)"
         ),
     ),
     ("email", re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")),
@@ -43,7 +43,7 @@ def redact(text: str) -> str:
         if kind == "token":
             text = pattern.sub(r"\1 [REDACTED:token]", text)
         elif kind == "secret":
-            text = pattern.sub(r"\1\2[REDACTED:secret]", text)
+            text = pattern.sub(r'\1\2"[REDACTED:secret]"', text)
         else:
             text = pattern.sub(f"[REDACTED:{kind}]", text)
     return text

@@ -21,11 +21,6 @@ from identity.master_key import decode_master_key, load_master_key
 Environment = Literal["development", "production"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
-#: Values that people paste from examples; never acceptable as a production secret.
-PLACEHOLDER_SECRETS = frozenset(
-    {"changeme", "change-me", "secret", "password", "placeholder", "example", "test", "dev"}
-)
-
 
 class Settings(BaseSettings):
     """Every ``JATI_*`` setting. The README's settings table documents each one."""
@@ -88,10 +83,10 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'jati.db').resolve()}"
 
-    def load_master_key(self) -> tuple[bytes, bool]:
+    def load_master_key(self, *, create: bool = True) -> tuple[bytes, bool]:
         """The master key in force and whether it was generated (see :mod:`identity.master_key`)."""
         configured = self.master_key.get_secret_value() if self.master_key else None
-        return load_master_key(configured=configured, data_dir=self.data_dir)
+        return load_master_key(configured=configured, data_dir=self.data_dir, create=create)
 
     @property
     def is_production(self) -> bool:
@@ -137,9 +132,8 @@ class Settings(BaseSettings):
 
 
 def is_strong_secret(value: str) -> bool:
-    """True if ``value`` decodes to at least 32 bytes and is not an obvious placeholder."""
-    if value.strip().lower() in PLACEHOLDER_SECRETS:
-        return False
+    """True if ``value`` decodes to 32 bytes that look random (a placeholder such as
+    ``changeme`` or 32 zero bytes does not)."""
     try:
         raw = decode_master_key(value)
     except ValueError:

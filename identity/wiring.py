@@ -1,5 +1,9 @@
 """Composition of the audit log: built from settings, sequenced beside the web workers.
 
+The latest checkpoint each host signs is also kept in ``<data dir>/audit-checkpoint.note``,
+outside the database: the sequencer never signs a tree inconsistent with it, and
+``jati audit verify`` checks the stored log against it.
+
 The log's origin (its C2SP name) is chosen once: ``JATI_AUDIT_ORIGIN`` or, by default, the
 issuer's host and path followed by ``/audit``; the first start records it in the database and
 it stays fixed for the life of the log. The checkpoint key and the subject-pseudonym key are
@@ -11,15 +15,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from prometheus_client import Gauge
 
+from audit.errors import LogCorrupted
 from audit.log import AuditLog, Clock
 from audit.pseudonym import SubjectPseudonymizer
 from audit.storage.store import SqlAuditStore
+from audit.witness import FileWitnessState
 from identity.derived_keys import AUDIT_CHECKPOINT_KEY, AUDIT_PSEUDONYM_KEY, derive_key
 from identity.settings import Settings
 from identity.storage.database import Database
@@ -46,10 +54,22 @@ def default_origin(issuer: str | None) -> str:
     return f"{host}{parts.path.rstrip('/')}/audit"
 
 
+WITNESS_FILE = "audit-checkpoint.note"
+
+
+def witness_path(settings: Settings) -> Path:
+    """Where this host keeps the latest checkpoint it signed, outside the database."""
+    return settings.data_dir / WITNESS_FILE
+
+
 def build_audit_log(
-    settings: Settings, database: Database, *, clock: Clock = utc_now
+    settings: Settings,
+    database: Database,
+    *,
+    clock: Clock = utc_now,
+    create_master_key: bool = True,
 ) -> tuple[AuditLog, SubjectPseudonymizer]:
-    master, _ = settings.load_master_key()
+    master, _ = settings.load_master_key(create=create_master_key)
     seed = derive_key(master, AUDIT_CHECKPOINT_KEY)
     audit_log = AuditLog(
         store=SqlAuditStore(engine=database.engine),
@@ -58,16 +78,31 @@ def build_audit_log(
         origin=settings.audit_origin,
         default_origin=default_origin(settings.issuer),
         max_merge_delay=settings.audit_max_merge_delay,
+        witness=FileWitnessState(witness_path(settings)),
     )
     return audit_log, SubjectPseudonymizer(derive_key(master, AUDIT_PSEUDONYM_KEY))
 
 
-async def run_sequencer(audit_log: AuditLog, stop: asyncio.Event) -> None:
+@dataclass
+class SequencerHealth:
+    """What the last sequencer runs found, for ``/readyz`` and the logs."""
+
+    failures: int = 0
+    last_error: str | None = None
+    integrity_failure: bool = False
+
+
+async def run_sequencer(
+    audit_log: AuditLog, stop: asyncio.Event, health: SequencerHealth | None = None
+) -> None:
     """Integrate queued entries every ``sequencer_interval`` until ``stop`` is set.
 
     Every worker runs this loop; the database elects one sequencer per run, so the others
-    skip their turn. Failures are logged and retried on the next tick.
+    skip their turn. A failure is logged (with its traceback the first time) and retried
+    with exponential backoff up to 30 s; an integrity failure (the stored log no longer
+    extends its signed checkpoints) also makes ``/readyz`` answer 503.
     """
+    health = health or SequencerHealth()
     initialized = False
     while not stop.is_set():
         try:
@@ -84,7 +119,21 @@ async def run_sequencer(audit_log: AuditLog, stop: asyncio.Event) -> None:
                 if status.oldest_queued_at
                 else 0.0
             )
+            if health.failures:
+                log.info("audit sequencer recovered after %d failed runs", health.failures)
+            health.failures, health.last_error, health.integrity_failure = 0, None, False
         except Exception as exc:  # keep sequencing; the next tick retries
-            log.error("audit sequencer run failed: %s", type(exc).__name__, exc_info=exc)
+            error = f"{type(exc).__name__}: {exc}"
+            first = error != health.last_error
+            health.failures += 1
+            health.last_error = error
+            health.integrity_failure = isinstance(exc, LogCorrupted)
+            log.error(
+                "audit sequencer run failed (%d in a row): %s",
+                health.failures,
+                error,
+                exc_info=exc if first else None,
+            )
+        delay = audit_log.sequencer_interval * 2 ** min(health.failures, 7)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=audit_log.sequencer_interval)
+            await asyncio.wait_for(stop.wait(), timeout=min(delay, 30.0))

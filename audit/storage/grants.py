@@ -5,7 +5,9 @@ what it needs, so that even a compromised worker cannot rewrite history:
 
 - ``audit_leaf``, ``audit_node``, ``audit_checkpoint``: SELECT and INSERT only;
 - ``audit_queue``: SELECT, INSERT and DELETE (the sequencer removes what it integrated);
-- ``audit_tree_state``: SELECT, INSERT and UPDATE (the sequencer's cursor).
+- ``audit_tree_state``: SELECT, INSERT and UPDATE (the sequencer's cursor);
+- ``alembic_version``: SELECT, so that ``jati serve`` can see that the schema is current
+  (it then skips the upgrade, which only the owner may run).
 
 ``jati db grants --role ROLE`` prints these statements.
 """
@@ -35,4 +37,5 @@ def application_role_grants(role: str, schema: str = "public") -> list[str]:
         statements.append(f"REVOKE ALL ON {schema}.{table} FROM {role}")
         statements.append(f"GRANT {privileges} ON {schema}.{table} TO {role}")
     statements.append(f"GRANT USAGE ON SEQUENCE {schema}.audit_queue_id_seq TO {role}")
+    statements.append(f"GRANT SELECT ON {schema}.alembic_version TO {role}")
     return statements

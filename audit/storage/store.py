@@ -14,6 +14,7 @@ worker skips its turn instead of queueing), ``BEGIN IMMEDIATE`` on SQLite.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, cast
 
@@ -28,23 +29,23 @@ from sqlalchemy import (
     literal,
     select,
     text,
-    tuple_,
     union_all,
     update,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from audit.entry import AuditEntry, decode_entry, encode_entry
-from audit.errors import InvalidEntry, LogCorrupted
+from audit.errors import InvalidEntry, LogCorrupted, ProofError
 from audit.merkle import (
     EMPTY_ROOT,
     CompactRange,
     NodeID,
+    consistency_nodes,
     frontier_ids,
     hash_leaf,
-    root_from_frontier,
+    verify_consistency,
 )
 from audit.records import (
     EventFilter,
@@ -91,6 +92,52 @@ _LEAF_COLUMNS = (
     _leaf.c.action,
     _leaf.c.purpose,
 )
+
+
+class LogSnapshot:
+    """Reads of one consistent snapshot of the log, streamed in constant memory."""
+
+    def __init__(self, conn: Connection, state: TreeState | None) -> None:
+        self.conn = conn
+        self.state = state
+
+    def checkpoints(self, *, batch: int = 5000) -> Iterator[StoredCheckpoint]:
+        """Every checkpoint row, by increasing tree size."""
+        result = self.conn.execution_options(stream_results=True, yield_per=batch).execute(
+            select(_checkpoint).order_by(_checkpoint.c.tree_size)
+        )
+        for row in result:
+            yield _checkpoint_of(row)
+
+    def leaf_batches(self, *, batch: int = 10_000) -> Iterator[Sequence[tuple[int, bytes, bytes]]]:
+        """(leaf index, entry, leaf hash) of every leaf in index order, in batches, through
+        the driver's own cursor (server-side on PostgreSQL): the verifier's hot path."""
+        driver = self.conn.connection.driver_connection
+        if self.conn.dialect.name == "postgresql":
+            cursor = driver.cursor(name="jati_verify_leaves", binary=True)  # type: ignore[union-attr]
+            cursor.itersize = batch
+        else:
+            cursor = driver.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(
+                "SELECT leaf_index, entry, leaf_hash FROM audit_leaf ORDER BY leaf_index"
+            )
+            while rows := cursor.fetchmany(batch):
+                yield rows
+        finally:
+            cursor.close()
+
+    def nodes(self, *, batch: int = 20_000) -> Iterator[tuple[int, int, bytes]]:
+        """(level, index, hash) of every stored subtree in the order a rebuild completes
+        them: by the last leaf they cover, then by level."""
+        completion = (_node.c.node_index + 1).op("<<")(_node.c.level)
+        result = self.conn.execution_options(stream_results=True, yield_per=batch).execute(
+            select(_node.c.level, _node.c.node_index, _node.c.hash).order_by(
+                completion, _node.c.level
+            )
+        )
+        for level, index, node_hash in result:
+            yield int(level), int(index), bytes(node_hash)
 
 
 class _DriverInsert:
@@ -154,9 +201,13 @@ def _column_check_sql(missing: Callable[[str], str], time_text: str) -> str:
         f"'\"time\":\"' || {time_text} || '\"'",
     ]
     condition = " OR ".join(missing(f) for f in fragments)
+    # A fragment can only match its own key while no column value holds a quote or a
+    # backslash (entries cannot: see audit.entry); a column that does is flagged outright.
+    columns = "coalesce(subject, '') || coalesce(purpose, '') || actor_id || actor_kind || action"
+    quotes = f"strpos({columns}, '\"') > 0 OR strpos({columns}, chr(92)) > 0"
     return (
-        "SELECT leaf_index FROM audit_leaf WHERE actor_kind <> 'invalid' "  # noqa: S608 - fixed SQL
-        f"AND ({condition}) ORDER BY leaf_index LIMIT :limit"
+        "SELECT leaf_index FROM audit_leaf WHERE "  # noqa: S608 - fixed SQL
+        f"{quotes} OR {condition} ORDER BY leaf_index LIMIT :limit"
     )
 
 
@@ -168,7 +219,7 @@ _COLUMN_CHECK_SQL = {
     ),
     # SQLite parses JSON faster than it searches text: one json_extract of all five paths.
     "sqlite": (
-        "SELECT leaf_index FROM audit_leaf WHERE actor_kind <> 'invalid' AND "
+        "SELECT leaf_index FROM audit_leaf WHERE "
         "json_extract(CAST(entry AS TEXT), '$.subject', '$.actor.kind', '$.actor.id', "
         "'$.action', '$.purpose', '$.time') IS NOT json_array(subject, actor_kind, "
         "actor_id, action, purpose, replace(event_at, ' ', 'T') || 'Z') "
@@ -197,6 +248,13 @@ class SqlAuditStore:
         )
         self._frontier: CompactRange | None = None  # cached between the sequencer's runs
         self._enqueue = _DriverInsert(_queue, engine.dialect)
+        self._snapshot_engine = engine.execution_options(
+            **(
+                {"isolation_level": "REPEATABLE READ"}
+                if engine.dialect.name == "postgresql"
+                else {}
+            )
+        )
 
     # ---------------------------------------------------------------- writers
 
@@ -222,11 +280,15 @@ class SqlAuditStore:
     def initialize(self, origin: str, *, now: datetime) -> TreeState:
         """Create the tree-state row for ``origin`` if the log is new; return the state.
 
-        The origin is fixed by the first start and kept for the life of the log.
+        The origin is fixed by the first start and kept for the life of the log. Two hosts
+        starting at once both try; the database keeps one row and both read it back.
         """
         with self._sequencer_engine.begin() as conn:
             row = conn.execute(select(_state).where(_state.c.id == 1)).first()
-            if row is None:
+            if row is not None:
+                return _tree_state(row)
+        try:
+            with self._sequencer_engine.begin() as conn:
                 conn.execute(
                     insert(_state),
                     {
@@ -237,8 +299,12 @@ class SqlAuditStore:
                         "updated_at": now,
                     },
                 )
-                return TreeState(origin, 0, EMPTY_ROOT, now)
-        return _tree_state(row)
+        except IntegrityError:
+            pass  # another process created it first
+        state = self.tree_state()
+        if state is None:
+            raise LogCorrupted("the audit log's tree state could not be created")
+        return state
 
     def integrate(
         self,
@@ -246,9 +312,11 @@ class SqlAuditStore:
         now: datetime,
         max_batch: int = DEFAULT_BATCH,
         sign: CheckpointSigner | None = None,
+        trusted: tuple[int, bytes] | None = None,
     ) -> Integration:
         """Integrate up to ``max_batch`` queued entries; sign a checkpoint if ``sign`` is given
-        and the tree is larger than the latest checkpoint.
+        and the tree is larger than ``trusted`` (size, root), the latest checkpoint the caller
+        knows to be genuine, with which the new tree must be consistent.
 
         One transaction: lock the tree state, read the oldest queued leaf hashes, extend the
         tree, copy the queued rows into ``audit_leaf`` with their new indices (one
@@ -259,7 +327,9 @@ class SqlAuditStore:
         """
         try:
             with self._sequencer_engine.begin() as conn:
-                return self._integrate(conn, now=now, max_batch=max_batch, sign=sign)
+                return self._integrate(
+                    conn, now=now, max_batch=max_batch, sign=sign, trusted=trusted
+                )
         except OperationalError as exc:
             if getattr(exc.orig, "sqlstate", None) == "40001":  # another sequencer won a race
                 return Integration(0, 0, skipped=True)
@@ -272,6 +342,7 @@ class SqlAuditStore:
         now: datetime,
         max_batch: int,
         sign: CheckpointSigner | None,
+        trusted: tuple[int, bytes] | None,
     ) -> Integration:
         state_query = select(_state).where(_state.c.id == 1)
         if conn.dialect.name == "postgresql":
@@ -338,23 +409,63 @@ class SqlAuditStore:
                 .where(_state.c.id == 1)
                 .values(tree_size=frontier.size, root_hash=frontier.root(), updated_at=now)
             )
-        checkpoint = self._maybe_sign(conn, frontier, sign, now) if sign is not None else None
+        checkpoint = (
+            self._maybe_sign(conn, frontier, sign, now, trusted) if sign is not None else None
+        )
         self._frontier = frontier
         return Integration(size_before, frontier.size, checkpoint, oldest)
 
     def _maybe_sign(
-        self, conn: Connection, frontier: CompactRange, sign: CheckpointSigner, now: datetime
+        self,
+        conn: Connection,
+        frontier: CompactRange,
+        sign: CheckpointSigner,
+        now: datetime,
+        trusted: tuple[int, bytes] | None,
     ) -> StoredCheckpoint | None:
-        latest = conn.execute(
-            select(_checkpoint.c.tree_size, _checkpoint.c.root_hash)
-            .order_by(_checkpoint.c.tree_size.desc())
-            .limit(1)
-        ).first()
-        if latest is not None and latest.tree_size >= frontier.size:
-            return None
-        if latest is not None:
-            self._check_extends(conn, int(latest.tree_size), bytes(latest.root_hash))
+        """Sign the tree if it grew past ``trusted`` and provably extends it.
+
+        The consistency proof from the trusted checkpoint to the new root is built from the
+        stored hashes and checked (RFC 9162 §2.1.4.2): a rewritten subtree anywhere, on the
+        old part or on the new right edge, makes it fail, and nothing is signed.
+        """
         root = frontier.root()
+        if trusted is not None:
+            trusted_size, trusted_root = trusted
+            if frontier.size < trusted_size or (
+                frontier.size == trusted_size and root != trusted_root
+            ):
+                raise LogCorrupted(
+                    f"the stored tree (size {frontier.size}) is not the tree of the signed "
+                    f"checkpoint at size {trusted_size}: refusing to sign "
+                    "(run `jati audit verify`)"
+                )
+            if frontier.size == trusted_size:
+                return None
+            if trusted_size > 0:
+                plan = consistency_nodes(trusted_size, frontier.size)
+                try:
+                    verify_consistency(
+                        first=trusted_size,
+                        second=frontier.size,
+                        proof=plan.rehash(self._node_hashes(conn, plan.ids)),
+                        first_root=trusted_root,
+                        second_root=root,
+                    )
+                except ProofError as exc:
+                    raise LogCorrupted(
+                        f"the stored tree does not extend the signed checkpoint at size "
+                        f"{trusted_size}: refusing to sign (run `jati audit verify`)"
+                    ) from exc
+        existing = conn.execute(
+            select(_checkpoint.c.root_hash).where(_checkpoint.c.tree_size == frontier.size)
+        ).scalar()
+        if existing is not None:
+            if bytes(existing) == root:
+                return None  # another worker signed this size already
+            raise LogCorrupted(
+                f"a checkpoint row at size {frontier.size} with another root blocks signing"
+            )
         checkpoint = StoredCheckpoint(frontier.size, root, sign(frontier.size, root), now)
         conn.execute(
             insert(_checkpoint),
@@ -366,19 +477,6 @@ class SqlAuditStore:
             },
         )
         return checkpoint
-
-    def _check_extends(self, conn: Connection, size: int, signed_root: bytes) -> None:
-        """Refuse to sign a tree that does not extend the latest signed one.
-
-        The tree's root at the old size, from the stored hashes, must equal the root that was
-        signed then; otherwise the stored log was rewritten and signing would publish a fork.
-        """
-        root = root_from_frontier(self._node_hashes(conn, frontier_ids(size)))
-        if root != signed_root:
-            raise LogCorrupted(
-                f"the stored tree at size {size} no longer has the signed root: "
-                "refusing to sign a checkpoint (run `jati audit verify`)"
-            )
 
     def _state_exists(self, conn: Connection) -> bool:
         return conn.execute(select(func.count()).select_from(_state)).scalar_one() > 0
@@ -409,20 +507,19 @@ class SqlAuditStore:
     def queue_status(self) -> QueueStatus:
         with self.engine.connect() as conn:
             length, oldest = conn.execute(select(func.count(), func.min(_queue.c.queued_at))).one()
-        if isinstance(oldest, str | datetime):
-            oldest = _queue.c.queued_at.type.process_result_value(oldest, self.engine.dialect)  # type: ignore[attr-defined]
         return QueueStatus(int(length), oldest)
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(_checkpoint).order_by(_checkpoint.c.tree_size.desc()).limit(1)
-            ).first()
-        return _checkpoint_of(row) if row is not None else None
+        """The checkpoint row with the largest size (its signature is the caller's to check)."""
+        rows = self.recent_checkpoints(limit=1)
+        return rows[0] if rows else None
 
-    def checkpoints(self) -> list[StoredCheckpoint]:
+    def recent_checkpoints(self, *, limit: int) -> list[StoredCheckpoint]:
+        """The ``limit`` checkpoint rows with the largest sizes, largest first."""
         with self.engine.connect() as conn:
-            rows = conn.execute(select(_checkpoint).order_by(_checkpoint.c.tree_size)).all()
+            rows = conn.execute(
+                select(_checkpoint).order_by(_checkpoint.c.tree_size.desc()).limit(limit)
+            ).all()
         return [_checkpoint_of(r) for r in rows]
 
     def node_hashes(self, ids: Sequence[NodeID]) -> list[bytes]:
@@ -483,54 +580,14 @@ class SqlAuditStore:
             )
             return [(int(i), bytes(e)) for i, e in rows]
 
-    def iter_leaves(self, *, batch: int = 5000) -> Iterator[StoredLeaf]:
-        """Every stored leaf row in leaf-index order, in constant memory (keyset pages)."""
-        after = -1
-        while True:
-            with self.engine.connect() as conn:
-                rows = conn.execute(
-                    select(*_LEAF_COLUMNS)
-                    .where(_leaf.c.leaf_index > after)
-                    .order_by(_leaf.c.leaf_index)
-                    .limit(batch)
-                ).all()
-            if not rows:
-                return
-            for row in rows:
-                yield _stored_leaf(row)
-            after = rows[-1].leaf_index
-
-    def leaf_batches(self, *, batch: int = 10_000) -> Iterator[Sequence[tuple[int, bytes, bytes]]]:
-        """(leaf index, entry, leaf hash) of every leaf in index order, streamed in batches.
-
-        Reads through the driver's own cursor (a server-side cursor on PostgreSQL): this is
-        the verifier's hot path, and rows need no conversion.
-        """
-        raw = self.engine.raw_connection()
-        try:
-            if self.engine.dialect.name == "postgresql":
-                cursor = raw.driver_connection.cursor(name="jati_leaf_batches", binary=True)  # type: ignore[union-attr]
-                cursor.itersize = batch
-            else:
-                cursor = raw.cursor()
-            cursor.execute(
-                "SELECT leaf_index, entry, leaf_hash FROM audit_leaf ORDER BY leaf_index"
-            )
-            while rows := cursor.fetchmany(batch):
-                yield rows
-            cursor.close()
-        finally:
-            raw.rollback()
-            raw.close()
-
-    def node_rows(self, *, batch: int = 20_000) -> Iterator[tuple[int, int, bytes]]:
-        """(level, index, hash) of every stored subtree, streamed."""
-        with self.engine.connect() as conn:
-            result = conn.execution_options(stream_results=True, yield_per=batch).execute(
-                select(_node.c.level, _node.c.node_index, _node.c.hash)
-            )
-            for level, index, node_hash in result:
-                yield int(level), int(index), bytes(node_hash)
+    @contextmanager
+    def snapshot(self) -> Iterator[LogSnapshot]:
+        """A consistent read of the whole log for the verifier (one transaction: REPEATABLE
+        READ on PostgreSQL, a WAL snapshot on SQLite), so that a sequencer running meanwhile
+        cannot make leaves, nodes, checkpoints and tree state disagree."""
+        with self._snapshot_engine.connect() as conn, conn.begin():
+            row = conn.execute(select(_state).where(_state.c.id == 1)).first()
+            yield LogSnapshot(conn, _tree_state(row) if row is not None else None)
 
     def column_mismatches(self, *, limit: int = 1000) -> list[tuple[int, str]]:
         """Leaves whose query columns differ from their entry: (leaf index, column name).
@@ -574,27 +631,6 @@ class SqlAuditStore:
                 if getattr(leaf, name) != value
             )
         return found
-
-    def count_leaves(self) -> int:
-        with self.engine.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(_leaf)).scalar_one())
-
-    def iter_nodes(self, *, batch: int = 20000) -> Iterator[tuple[NodeID, bytes]]:
-        """Every stored subtree hash, ordered by (level, index), in keyset pages."""
-        after = (-1, -1)
-        while True:
-            with self.engine.connect() as conn:
-                rows = conn.execute(
-                    select(_node.c.level, _node.c.node_index, _node.c.hash)
-                    .where(tuple_(_node.c.level, _node.c.node_index) > tuple_(*after))
-                    .order_by(_node.c.level, _node.c.node_index)
-                    .limit(batch)
-                ).all()
-            if not rows:
-                return
-            for level, index, node_hash in rows:
-                yield NodeID(level, index), node_hash
-            after = (rows[-1].level, rows[-1].node_index)
 
     def query(self, flt: EventFilter, *, after: int = -1, limit: int = 1000) -> list[StoredLeaf]:
         """Leaves matching ``flt`` with index > ``after``, ascending, at most ``limit``."""

@@ -47,6 +47,15 @@ async def readyz(request: Request) -> Response:
             headers={"Retry-After": "5"},
             extra={"current": sorted(current), "expected": sorted(expected)},
         )
+    health = request.app.state.sequencer_health
+    if health.integrity_failure:
+        return problem_response(
+            503,
+            "Not ready",
+            code="audit_log_integrity",
+            detail="the stored audit log no longer extends its signed checkpoints; "
+            "run `jati audit verify`",
+        )
     return JSONResponse({"status": "ready", "revision": sorted(current)})
 
 

@@ -14,7 +14,9 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from identity.http import metrics
+from identity.http.problems import problem_response
 from identity.logging_setup import request_id_var
+from identity.redaction import redact
 
 log = logging.getLogger("jati.request")
 
@@ -55,8 +57,23 @@ class ObservabilityMiddleware:
                 message["headers"] = headers
             await send(message)
 
+        started_response = False
+
+        async def send_tracked(message: Message) -> None:
+            nonlocal started_response
+            started_response = started_response or message["type"] == "http.response.start"
+            await send_with_id(message)
+
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, send_tracked)
+        except Exception as exc:
+            # Answered here, inside the request id's scope, rather than by Starlette's
+            # outermost error middleware, so that a 500 also carries the id and headers.
+            if started_response:
+                raise
+            log.error("unhandled %s", type(exc).__name__, exc_info=exc)
+            response = problem_response(500, "Internal error", code="internal_error")
+            await response(scope, receive, send_tracked)
         finally:
             elapsed = time.perf_counter() - started
             route = _route_template(scope)
@@ -78,9 +95,14 @@ class ObservabilityMiddleware:
 
 
 def _incoming_request_id(scope: Scope) -> str | None:
+    """The caller's id if it is well-formed and carries nothing that looks personal (a NIK
+    or phone number would otherwise reach every log line of the request)."""
     for name, value in scope.get("headers", ()):
         if name == REQUEST_ID_HEADER:
-            return value.decode() if _VALID_REQUEST_ID.fullmatch(value) else None
+            if not _VALID_REQUEST_ID.fullmatch(value):
+                return None
+            text = value.decode()
+            return text if redact(text) == text else None
     return None
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -53,11 +53,6 @@ class Database:
         with self._read.begin() as session:
             yield session
 
-    def ping(self) -> None:
-        """Raise if the database cannot be reached."""
-        with self.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-
     def dispose(self) -> None:
         self.engine.dispose()
 
@@ -81,6 +76,7 @@ def create_database_engine(url: str, *, echo: bool = False, pool_size: int = 10)
         return create_engine(
             url,
             echo=echo,
+            hide_parameters=True,  # SQL errors must not carry values into logs
             pool_pre_ping=True,
             pool_size=pool_size,
             max_overflow=pool_size,

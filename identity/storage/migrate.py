@@ -41,7 +41,13 @@ def is_current(engine: Engine) -> bool:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` in one transaction, under a lock."""
+    """Bring the schema to ``revision`` in one transaction, under a lock.
+
+    A schema already at head is left alone without taking the lock or running DDL, so that
+    a service connecting as a least-privilege role starts normally.
+    """
+    if revision == "head" and is_current(engine):
+        return
     config = alembic_config()
     locked = engine.execution_options(jati_sqlite_begin="BEGIN IMMEDIATE")
     with locked.begin() as conn:

@@ -67,8 +67,9 @@ def test_every_response_has_a_request_id(client: TestClient) -> None:
     echoed = client.get("/healthz", headers={"X-Request-ID": "caller-chosen-id-1"})
     assert echoed.headers["x-request-id"] == "caller-chosen-id-1"
     # An id that could smuggle data into logs is replaced, not echoed.
-    replaced = client.get("/healthz", headers={"X-Request-ID": "x" * 200})
-    assert replaced.headers["x-request-id"] != "x" * 200
+    for smuggled in ("x" * 200, "3171011708450001", "req-081234567890"):
+        replaced = client.get("/healthz", headers={"X-Request-ID": smuggled})
+        assert replaced.headers["x-request-id"] != smuggled
 
 
 def test_metrics_count_requests_by_route_template_never_raw_path(client: TestClient) -> None:
@@ -122,3 +123,21 @@ def test_domain_errors_and_bad_parameters_map_through_one_table(
 def test_production_app_refuses_unsafe_settings(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError):
         create_app(Settings(env="production", data_dir=tmp_path))
+
+
+def test_an_unexpected_error_is_a_500_problem_with_the_request_id(
+    make_settings: Callable[..., Settings], database: Database
+) -> None:
+    app = create_app(make_settings(), database=database)
+
+    @app.get("/test/boom")
+    async def boom() -> None:
+        raise RuntimeError("secret detail 3171011708450001")
+
+    client = TestClient(app, raise_server_exceptions=False)
+    response = client.get("/test/boom", headers={"X-Request-ID": "trace-me-12345"})
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["x-request-id"] == "trace-me-12345"
+    assert response.json()["request_id"] == "trace-me-12345"
+    assert "secret detail" not in response.text

@@ -142,3 +142,11 @@ def test_plain_uvicorn_socket_misses_tcp_nodelay() -> None:
     listener = config.bind_socket()
     assert listener.proto == 0
     assert _nodelay_of_accepted_connection(listener) == 0
+
+
+def test_commands_other_than_serve_never_generate_a_master_key(tmp_path: Path) -> None:
+    """A new key would make existing data unreadable and checkpoints unverifiable."""
+    result = run_jati("audit", "verify", cwd=tmp_path, env=clean_env())
+    assert result.returncode == 2
+    assert "no master key" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "jati-data" / "master.key").exists()

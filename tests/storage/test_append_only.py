@@ -106,6 +106,7 @@ def test_application_role_may_only_insert_and_select(filled: Database) -> None:
         with filled.write() as session:  # what the service needs still works
             session.execute(text(f"SET LOCAL ROLE {role}"))
             assert session.execute(text("SELECT count(*) FROM audit_leaf")).scalar_one() == 40
+            assert session.execute(text("SELECT version_num FROM alembic_version")).scalar()
             session.execute(text("DELETE FROM audit_queue"))
     finally:
         with filled.write() as session:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
 
 from audit.checkpoint import open_checkpoint
@@ -22,7 +23,7 @@ from audit.storage.verification import verify_stored_log
 from audit.verify import VerifyReport
 from audit.witness import CheckpointTracker, MemoryWitnessState
 from identity.storage.database import Database
-from tests.conftest import ManualClock, append_entries
+from tests.conftest import TEST_LOG_ORIGIN, TEST_LOG_SEED, ManualClock, append_entries
 from tests.helpers import clean_env, run_jati
 
 SIZE = 40
@@ -183,8 +184,22 @@ def test_truncating_and_re_appending(
     make_entry: Callable[..., AuditEntry],
     clock: ManualClock,
 ) -> None:
-    """History replaced by a fresh log: the sequencer refuses to sign it, verify reports it,
-    and a client holding the old checkpoint sees a fork when one is signed anyway."""
+    """History replaced by a fresh log. The sequencer refuses to sign it, even once the
+    stored checkpoints are wiped too (it remembers, and keeps a witness file); verify
+    reports it against the witness; and if a sequencer that knew nothing signed it anyway,
+    a client holding the old checkpoint sees a fork."""
+    witness_state = MemoryWitnessState()
+    witnessed = AuditLog(
+        store=audit_store,
+        signing_key=Ed25519PrivateKey.from_private_bytes(TEST_LOG_SEED),
+        clock=clock,
+        origin=TEST_LOG_ORIGIN,
+        witness=witness_state,
+    )
+    witnessed.initialize()
+    assert witnessed.trusted_checkpoint() is not None
+    witnessed.sequence(checkpoint=True)  # nothing new: the witness learns the latest
+    witness_state.store(audit_log.checkpoint().note)
     with database.write() as session:
         session.execute(text("DELETE FROM audit_leaf"))
         session.execute(text("DELETE FROM audit_node"))
@@ -199,13 +214,37 @@ def test_truncating_and_re_appending(
         audit_log.sequence(checkpoint=True)
     report = run_verify(audit_log, audit_store)
     assert "checkpoint_root" in kinds(report) or "truncated" in kinds(report)
-    # The administrator also wipes the checkpoints, so the server signs the new history.
+    # The administrator also wipes the stored checkpoints.
     with database.write() as session:
         session.execute(text("DELETE FROM audit_checkpoint"))
-    audit_log.sequence(checkpoint=True)
-    forged = audit_log.checkpoint()
+    with pytest.raises(LogCorrupted, match="refusing to sign"):
+        audit_log.sequence(checkpoint=True)  # this process remembers
+    fresh_with_witness = AuditLog(
+        store=audit_store,
+        signing_key=Ed25519PrivateKey.from_private_bytes(TEST_LOG_SEED),
+        clock=clock,
+        origin=TEST_LOG_ORIGIN,
+        witness=witness_state,
+    )
+    with pytest.raises(LogCorrupted, match="refusing to sign"):
+        fresh_with_witness.sequence(checkpoint=True)  # a restart reads the witness file
+    external = verify_stored_log(
+        audit_log, audit_store, external_checkpoints=[witness_state.load() or ""]
+    )
+    assert {"checkpoint_root", "truncated"} & kinds(external)
+    assert any("held outside the database" in f.message for f in external.findings)
+    # A sequencer with neither memory nor witness would sign the new history...
+    amnesiac = AuditLog(
+        store=audit_store,
+        signing_key=Ed25519PrivateKey.from_private_bytes(TEST_LOG_SEED),
+        clock=clock,
+        origin=TEST_LOG_ORIGIN,
+    )
+    amnesiac.sequence(checkpoint=True)
+    forged = amnesiac.checkpoint()
     assert forged.tree_size == SIZE + 5
-    proof = audit_log.consistency_proof(SIZE, SIZE + 5)
+    # ...and a client holding the old checkpoint sees the fork.
+    proof = amnesiac.consistency_proof(SIZE, SIZE + 5)
     with pytest.raises(InconsistentLog):
         scenario.update(forged.note, proof)
 

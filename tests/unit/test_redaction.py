@@ -77,3 +77,9 @@ def test_json_lines_carry_level_logger_and_request_id(
     (line,) = _lines(stream)
     assert line["level"] == "INFO" and line["message"] == "hello"
     assert line["request_id"] == "abcdef0123456789"
+
+
+def test_quoted_secret_values_are_redacted_whole() -> None:
+    text = redact('{"password": "my secret pass", "client_secret": "a b c"}')
+    assert "secret pass" not in text and "a b c" not in text
+    assert text.count("[REDACTED:secret]") == 2

@@ -1,5 +1,8 @@
 """Audit log: queue, leaves, subtree nodes, checkpoints, tree state; append-only triggers.
 
+Every constraint and index is named here as the naming convention of
+``audit.storage.naming`` would name it (tests/storage/test_migrations.py checks it).
+
 Revision ID: 0002_audit_log
 Revises: 0001_baseline
 Create Date: 2026-11-28
@@ -32,7 +35,7 @@ def upgrade() -> None:
     tz = sa.DateTime(timezone=True)
     op.create_table(
         "audit_queue",
-        sa.Column("id", _bigint_pk(), primary_key=True, autoincrement=True),
+        sa.Column("id", _bigint_pk(), autoincrement=True),
         sa.Column("entry", sa.LargeBinary(), nullable=False),
         sa.Column("leaf_hash", sa.LargeBinary(32), nullable=False),
         sa.Column("event_at", tz, nullable=False),
@@ -42,11 +45,12 @@ def upgrade() -> None:
         sa.Column("action", sa.String(32), nullable=False),
         sa.Column("purpose", sa.String(64), nullable=True),
         sa.Column("queued_at", tz, nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_audit_queue"),
     )
     op.create_table(
         "audit_leaf",
         # INTEGER on SQLite makes leaf_index the rowid: no second index for the key.
-        sa.Column("leaf_index", _bigint_pk(), primary_key=True, autoincrement=False),
+        sa.Column("leaf_index", _bigint_pk(), autoincrement=False),
         sa.Column("entry", sa.LargeBinary(), nullable=False),
         sa.Column("leaf_hash", sa.LargeBinary(32), nullable=False),
         sa.Column("event_at", tz, nullable=False),
@@ -57,34 +61,38 @@ def upgrade() -> None:
         sa.Column("purpose", sa.String(64), nullable=True),
         sa.Column("queued_at", tz, nullable=False),
         sa.Column("integrated_at", tz, nullable=False),
-        sa.CheckConstraint("leaf_index >= 0", name="leaf_index_non_negative"),
+        sa.CheckConstraint("leaf_index >= 0", name="ck_audit_leaf_leaf_index_non_negative"),
+        sa.PrimaryKeyConstraint("leaf_index", name="pk_audit_leaf"),
     )
-    op.create_index(None, "audit_leaf", ["subject", "leaf_index"])
-    op.create_index(None, "audit_leaf", ["actor_id", "leaf_index"])
-    op.create_index(None, "audit_leaf", ["event_at"])
+    op.create_index("ix_audit_leaf_subject_leaf_index", "audit_leaf", ["subject", "leaf_index"])
+    op.create_index("ix_audit_leaf_actor_id_leaf_index", "audit_leaf", ["actor_id", "leaf_index"])
+    op.create_index("ix_audit_leaf_event_at", "audit_leaf", ["event_at"])
     op.create_table(
         "audit_node",
-        sa.Column("level", sa.SmallInteger(), primary_key=True, autoincrement=False),
-        sa.Column("node_index", sa.BigInteger(), primary_key=True, autoincrement=False),
+        sa.Column("level", sa.SmallInteger(), autoincrement=False),
+        sa.Column("node_index", sa.BigInteger(), autoincrement=False),
         sa.Column("hash", sa.LargeBinary(32), nullable=False),
-        sa.CheckConstraint("level > 0 AND node_index >= 0", name="node_position"),
+        sa.CheckConstraint("level > 0 AND node_index >= 0", name="ck_audit_node_node_position"),
+        sa.PrimaryKeyConstraint("level", "node_index", name="pk_audit_node"),
         sqlite_with_rowid=False,
     )
     op.create_table(
         "audit_checkpoint",
-        sa.Column("tree_size", _bigint_pk(), primary_key=True, autoincrement=False),
+        sa.Column("tree_size", _bigint_pk(), autoincrement=False),
         sa.Column("root_hash", sa.LargeBinary(32), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("created_at", tz, nullable=False),
+        sa.PrimaryKeyConstraint("tree_size", name="pk_audit_checkpoint"),
     )
     op.create_table(
         "audit_tree_state",
-        sa.Column("id", sa.SmallInteger(), primary_key=True, autoincrement=False),
+        sa.Column("id", sa.SmallInteger(), autoincrement=False),
         sa.Column("origin", sa.String(255), nullable=False),
         sa.Column("tree_size", sa.BigInteger(), nullable=False),
         sa.Column("root_hash", sa.LargeBinary(32), nullable=False),
         sa.Column("updated_at", tz, nullable=False),
-        sa.CheckConstraint("id = 1", name="single_row"),
+        sa.CheckConstraint("id = 1", name="ck_audit_tree_state_single_row"),
+        sa.PrimaryKeyConstraint("id", name="pk_audit_tree_state"),
     )
     if op.get_bind().dialect.name == "postgresql":
         _postgresql_triggers()

@@ -1,0 +1,18 @@
+"""The migrations build exactly the schema the models declare (names included)."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from identity.storage.database import Database
+from identity.storage.schema import all_metadata
+
+
+def test_migrated_schema_matches_the_models(database: Database) -> None:
+    with database.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        differences = [
+            diff for metadata in all_metadata() for diff in compare_metadata(context, metadata)
+        ]
+    assert differences == []
