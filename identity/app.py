@@ -10,13 +10,15 @@ from fastapi import FastAPI, Request
 
 from audit import http as audit_http
 from identity.errors import Unauthorized
-from identity.http import health
+from identity.http import discovery, health
 from identity.http.middleware import ObservabilityMiddleware
 from identity.http.problems import install_problem_handlers
 from identity.logging_setup import configure_logging
 from identity.settings import Settings
+from identity.signing_keys import KeySealer
 from identity.storage import migrate
 from identity.storage.database import Database
+from identity.storage.keys import SqlKeyStore
 from identity.wiring import SequencerHealth, build_audit_log, run_sequencer
 
 
@@ -37,6 +39,7 @@ def create_app(
     owns_database = database is None
 
     audit_log, pseudonymizer = build_audit_log(settings, db)
+    key_store = SqlKeyStore(database=db, sealer=KeySealer(settings.load_master_key()[0]))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -67,12 +70,14 @@ def create_app(
     app.state.database = db
     app.state.expected_revisions = migrate.head_revisions()
     app.state.audit_log = audit_log
+    app.state.key_store = key_store
     app.state.sequencer_health = SequencerHealth()
     app.state.pseudonymizer = pseudonymizer
     app.state.authorize_auditor = authorize_auditor or _no_auditor_credentials_yet
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(audit_http.router)
+    app.include_router(discovery.router)
     app.add_middleware(ObservabilityMiddleware)
     return app
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from audit.log import AuditLog
     from audit.pseudonym import SubjectPseudonymizer
     from identity.storage.database import Database
+    from identity.storage.keys import SqlKeyStore
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -79,6 +80,16 @@ def build_parser() -> argparse.ArgumentParser:
     grants.add_argument("--role", required=True, help="the role the service connects as")
     grants.add_argument("--schema", default="public", help="schema of Jati's tables")
     grants.set_defaults(handler=_db_grants)
+
+    keys = commands.add_parser("keys", help="token signing keys").add_subparsers(
+        dest="keys_command", required=True, metavar="ACTION"
+    )
+    keys_list = keys.add_parser("list", help="signing keys: next, active, retired")
+    keys_list.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    keys_list.set_defaults(handler=_keys_list)
+    keys.add_parser(
+        "rotate", help="retire the active key, promote the next one, create a new next one"
+    ).set_defaults(handler=_keys_rotate)
 
     audit = commands.add_parser("audit", help="the tamper-evident audit log").add_subparsers(
         dest="audit_command", required=True, metavar="ACTION"
@@ -202,6 +213,70 @@ def _db_current(_args: argparse.Namespace, settings: Settings) -> int:
     heads = migrate.head_revisions()
     state = "current" if current == heads else f"behind (code expects {', '.join(sorted(heads))})"
     print(json.dumps({"current": sorted(current), "state": state}))
+    return EXIT_OK
+
+
+def _key_store(settings: Settings) -> tuple[SqlKeyStore, Database]:
+    from identity.signing_keys import KeySealer
+    from identity.storage.database import Database
+    from identity.storage.keys import SqlKeyStore
+
+    settings.check_production()
+    database = Database(settings.resolved_database_url, pool_size=1)
+    master, _ = settings.load_master_key(create=False)
+    return SqlKeyStore(database=database, sealer=KeySealer(master)), database
+
+
+def _keys_list(args: argparse.Namespace, settings: Settings) -> int:
+    from identity.signing_keys import SUPPORTED_ALGORITHMS
+
+    store, database = _key_store(settings)
+    try:
+        now = datetime.now(UTC)
+        store.ensure(SUPPORTED_ALGORITHMS, now=now)
+        keys = store.list_keys()
+    finally:
+        database.dispose()
+    rows = [
+        {
+            "kid": k.kid,
+            "alg": k.alg,
+            "state": k.state.value,
+            "published": k.published_at(now),
+            "created_at": k.created_at.isoformat(),
+            "publish_until": k.publish_until.isoformat() if k.publish_until else None,
+        }
+        for k in keys
+    ]
+    if args.json:
+        print(json.dumps({"keys": rows}))
+    else:
+        for row in rows:
+            until = f" until {row['publish_until']}" if row["publish_until"] else ""
+            shown = "published" if row["published"] else "unpublished"
+            print(f"{row['state']:<8} {row['alg']:<6} {row['kid']}  {shown}{until}")
+    return EXIT_OK
+
+
+def _keys_rotate(_args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import timedelta
+
+    from identity.signing_keys import SUPPORTED_ALGORITHMS
+
+    store, database = _key_store(settings)
+    try:
+        now = datetime.now(UTC)
+        store.ensure(SUPPORTED_ALGORITHMS, now=now)
+        store.rotate(
+            SUPPORTED_ALGORITHMS,
+            now=now,
+            publish_for=timedelta(seconds=settings.token_lifetime + 60),
+        )
+        active = [k for k in store.list_keys() if k.state.value == "active"]
+    finally:
+        database.dispose()
+    for key in active:
+        print(f"active {key.alg:<6} {key.kid}")
     return EXIT_OK
 
 

@@ -17,14 +17,17 @@ import signal
 import socket
 import sys
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
 from identity.logging_setup import UVICORN_LOG_CONFIG
 from identity.settings import Settings
+from identity.signing_keys import SUPPORTED_ALGORITHMS, KeySealer
 from identity.storage import migrate
 from identity.storage.database import Database
+from identity.storage.keys import SqlKeyStore
 from identity.wiring import build_audit_log
 
 log = logging.getLogger(__name__)
@@ -82,6 +85,10 @@ def prepare(settings: Settings, options: ServeOptions) -> Settings:
             log.info("database migrated from %s to %s", sorted(before), sorted(after))
         audit_log, _ = build_audit_log(effective, database)
         audit_log.initialize()
+        master, _ = effective.load_master_key()
+        SqlKeyStore(database=database, sealer=KeySealer(master)).ensure(
+            SUPPORTED_ALGORITHMS, now=datetime.now(UTC)
+        )
     finally:
         database.dispose()
     return effective

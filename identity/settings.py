@@ -57,6 +57,13 @@ class Settings(BaseSettings):
         "published checkpoint.",
     )
 
+    token_lifetime: int = Field(
+        default=600,
+        ge=60,
+        le=86_400,
+        description="Seconds an access or ID token stays valid; a retired signing key stays "
+        "published this long (plus a minute) after rotation.",
+    )
     audit_origin: str | None = Field(
         default=None,
         min_length=1,

@@ -7,5 +7,6 @@ from sqlalchemy import MetaData
 
 def all_metadata() -> list[MetaData]:
     from audit.storage.tables import metadata as audit_metadata
+    from identity.storage.tables import metadata as identity_metadata
 
-    return [audit_metadata]
+    return [audit_metadata, identity_metadata]
