@@ -234,11 +234,11 @@ class AuditLog:
             checkpoint = last is None or (now - last).total_seconds() >= self.max_merge_delay / 4
         first: Integration | None = None
         result: Integration
+        if checkpoint:
+            self.trusted_checkpoint()  # read once; each signing below advances it in memory
         while True:
-            trusted = None
-            if checkpoint:
-                known = self.trusted_checkpoint()
-                trusted = (known.size, known.root_hash) if known else None
+            known = self._trusted if checkpoint else None
+            trusted = (known.size, known.root_hash) if known else None
             result = self.store.integrate(
                 now=now,
                 max_batch=self.batch_size,

@@ -38,8 +38,9 @@ def create_app(
     db = database or Database(settings.resolved_database_url)
     owns_database = database is None
 
-    audit_log, pseudonymizer = build_audit_log(settings, db)
-    key_store = SqlKeyStore(database=db, sealer=KeySealer(settings.load_master_key()[0]))
+    master_key, _ = settings.load_master_key()
+    audit_log, pseudonymizer = build_audit_log(settings, db, master_key)
+    key_store = SqlKeyStore(database=db, sealer=KeySealer(master_key))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -71,8 +72,8 @@ def create_app(
     app.state.expected_revisions = migrate.head_revisions()
     app.state.audit_log = audit_log
     app.state.key_store = key_store
+    app.state.pseudonymizer = pseudonymizer  # subjects of audit entries written by the app
     app.state.sequencer_health = SequencerHealth()
-    app.state.pseudonymizer = pseudonymizer
     app.state.authorize_auditor = authorize_auditor or _no_auditor_credentials_yet
     install_problem_handlers(app)
     app.include_router(health.router)

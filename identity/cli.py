@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 
 from audit.errors import AuditError
@@ -137,8 +138,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = Settings()
-    except Exception as exc:  # pydantic's ValidationError names the variable, not its value
-        print(f"jati: error: invalid settings: {_first_line(exc)}", file=sys.stderr)
+    except ValidationError as exc:
+        # Name each variable and what is wrong, never its value (it may be a secret).
+        problems = "; ".join(
+            f"JATI_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            for err in exc.errors()
+        )
+        print(f"jati: error: invalid settings: {problems}", file=sys.stderr)
         return EXIT_USAGE
     configure_logging(settings.log_level)
     handler: Handler = args.handler
@@ -222,8 +228,8 @@ def _key_store(settings: Settings) -> tuple[SqlKeyStore, Database]:
     from identity.storage.keys import SqlKeyStore
 
     settings.check_production()
-    database = Database(settings.resolved_database_url, pool_size=1)
     master, _ = settings.load_master_key(create=False)
+    database = Database(settings.resolved_database_url, pool_size=1)
     return SqlKeyStore(database=database, sealer=KeySealer(master)), database
 
 
@@ -297,8 +303,9 @@ def _audit(
     from identity.wiring import build_audit_log
 
     settings.check_production()
+    master_key, _ = settings.load_master_key(create=False)
     database = Database(settings.resolved_database_url, pool_size=1)
-    audit_log, pseudonymizer = build_audit_log(settings, database, create_master_key=False)
+    audit_log, pseudonymizer = build_audit_log(settings, database, master_key)
     assert isinstance(audit_log.store, SqlAuditStore)
     return audit_log, audit_log.store, database, pseudonymizer
 

@@ -64,7 +64,7 @@ def prepare(settings: Settings, options: ServeOptions) -> Settings:
     settings.check_production()
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    _, generated = settings.model_copy(update={"data_dir": data_dir}).load_master_key()
+    master_key, generated = settings.model_copy(update={"data_dir": data_dir}).load_master_key()
     if generated:
         print(
             f"WARNING: using a GENERATED master key in {data_dir / 'master.key'} "
@@ -83,10 +83,9 @@ def prepare(settings: Settings, options: ServeOptions) -> Settings:
         after = migrate.current_revisions(database.engine)
         if before != after:
             log.info("database migrated from %s to %s", sorted(before), sorted(after))
-        audit_log, _ = build_audit_log(effective, database)
+        audit_log, _ = build_audit_log(effective, database, master_key)
         audit_log.initialize()
-        master, _ = effective.load_master_key()
-        SqlKeyStore(database=database, sealer=KeySealer(master)).ensure(
+        SqlKeyStore(database=database, sealer=KeySealer(master_key)).ensure(
             SUPPORTED_ALGORITHMS, now=datetime.now(UTC)
         )
     finally:

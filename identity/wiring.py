@@ -65,12 +65,12 @@ def witness_path(settings: Settings) -> Path:
 def build_audit_log(
     settings: Settings,
     database: Database,
+    master_key: bytes,
     *,
     clock: Clock = utc_now,
-    create_master_key: bool = True,
 ) -> tuple[AuditLog, SubjectPseudonymizer]:
-    master, _ = settings.load_master_key(create=create_master_key)
-    seed = derive_key(master, AUDIT_CHECKPOINT_KEY)
+    """The audit log and the subject pseudonymizer, keyed from ``master_key``."""
+    seed = derive_key(master_key, AUDIT_CHECKPOINT_KEY)
     audit_log = AuditLog(
         store=SqlAuditStore(engine=database.engine),
         signing_key=Ed25519PrivateKey.from_private_bytes(seed),
@@ -80,7 +80,7 @@ def build_audit_log(
         max_merge_delay=settings.audit_max_merge_delay,
         witness=FileWitnessState(witness_path(settings)),
     )
-    return audit_log, SubjectPseudonymizer(derive_key(master, AUDIT_PSEUDONYM_KEY))
+    return audit_log, SubjectPseudonymizer(derive_key(master_key, AUDIT_PSEUDONYM_KEY))
 
 
 @dataclass

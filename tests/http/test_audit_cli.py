@@ -133,7 +133,7 @@ def deployment(tmp_path: Path, database_url: str, database: Database) -> Deploym
         issuer=None,
         audit_origin=None,
     )
-    audit_log, pseudonymizer = build_audit_log(settings, database)
+    audit_log, pseudonymizer = build_audit_log(settings, database, settings.load_master_key()[0])
     audit_log.initialize()
     env = cli_env(tmp_path, database_url)
     return Deployment(tmp_path, env, database, audit_log, pseudonymizer, [])

@@ -83,8 +83,15 @@ def test_cli_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert result.stderr.startswith("jati: error:")
     assert "Traceback" not in result.stderr
-    bad_setting = run_jati("db", "current", cwd=tmp_path, env=clean_env(JATI_ENV="staging"))
+    bad_setting = run_jati(
+        "db",
+        "current",
+        cwd=tmp_path,
+        env=clean_env(JATI_ENV="staging", JATI_AUDIT_ORIGIN="not valid sekr3t-value"),
+    )
     assert bad_setting.returncode == 2 and "Traceback" not in bad_setting.stderr
+    assert "JATI_ENV" in bad_setting.stderr and "JATI_AUDIT_ORIGIN" in bad_setting.stderr
+    assert "sekr3t-value" not in bad_setting.stderr  # named, never echoed
     usage = run_jati("serve", "--workers", "0", cwd=tmp_path)
     assert usage.returncode == 2 and "--workers" in usage.stderr
 
