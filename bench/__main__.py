@@ -9,6 +9,8 @@ import sys
 BENCHMARKS = {
     "healthz": "bench.healthz_workers",
     "audit": "bench.audit_log",
+    "tokens": "bench.tokens",
+    "passwords": "bench.passwords",
 }
 
 

@@ -110,13 +110,32 @@ def _wait_ready(base: str, process: subprocess.Popen[bytes], workers: int) -> No
     raise RuntimeError("jati serve did not become ready")
 
 
-def wrk_requests_per_second(url: str, *, seconds: int, connections: int, threads: int) -> float:
-    """Requests per second that wrk sustains against ``url`` over keep-alive connections."""
+def wrk_requests_per_second(
+    url: str,
+    *,
+    seconds: int,
+    connections: int,
+    threads: int,
+    script: Path | None = None,
+    timeout: int = 2,
+) -> float:
+    """Requests per second that wrk sustains against ``url`` over keep-alive connections
+    (``script``: a wrk Lua script, e.g. to POST a body)."""
     wrk = shutil.which("wrk")
     if wrk is None:
         raise SystemExit("bench needs wrk (a load generator written in C): apt-get install wrk")
+    extra = ["-s", str(script)] if script else []
     result = subprocess.run(
-        [wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        [
+            wrk,
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            f"--timeout={timeout}s",
+            "--latency",
+            *extra,
+            url,
+        ],
         capture_output=True,
         text=True,
         check=True,

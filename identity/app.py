@@ -9,16 +9,19 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 
 from audit import http as audit_http
-from identity.errors import Unauthorized
-from identity.http import discovery, health
+from identity.http import discovery, health, login
+from identity.http.bearer import ApiAuthorizer
 from identity.http.middleware import ObservabilityMiddleware
 from identity.http.problems import install_problem_handlers
 from identity.logging_setup import configure_logging
+from identity.pairwise import PairwiseSubjects
 from identity.settings import Settings
 from identity.signing_keys import KeySealer
 from identity.storage import migrate
+from identity.storage.citizens import build_citizen_service
 from identity.storage.database import Database
 from identity.storage.keys import SqlKeyStore
+from identity.tokens import ActiveSigner, TokenIssuer
 from identity.wiring import SequencerHealth, build_audit_log, run_sequencer
 
 
@@ -26,12 +29,12 @@ def create_app(
     settings: Settings,
     *,
     database: Database | None = None,
-    authorize_auditor: Callable[[Request, str], None] | None = None,
+    authorize_auditor: Callable[[Request, str], object] | None = None,
     run_background: bool = True,
 ) -> FastAPI:
     """Build the service. Nothing here touches the database: readiness reports on it.
 
-    ``authorize_auditor(request, scope)`` raises :class:`Unauthorized` unless the caller may
+    ``authorize_auditor(request, scope)`` raises ``Unauthorized`` unless the caller may
     read the audit log; ``run_background`` starts the audit sequencer with the app.
     """
     settings.check_production()
@@ -41,6 +44,15 @@ def create_app(
     master_key, _ = settings.load_master_key()
     audit_log, pseudonymizer = build_audit_log(settings, db, master_key)
     key_store = SqlKeyStore(database=db, sealer=KeySealer(master_key))
+    issuer = settings.effective_issuer
+    token_issuer = TokenIssuer(
+        issuer=issuer,
+        signer=ActiveSigner(key_store.active, settings.token_signing_alg),
+        pairwise=PairwiseSubjects(master_key),
+        access_token_lifetime=settings.token_lifetime,
+        id_token_lifetime=settings.token_lifetime,
+    )
+    citizens = build_citizen_service(settings, db, master_key, pseudonymizer=pseudonymizer)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -72,13 +84,20 @@ def create_app(
     app.state.expected_revisions = migrate.head_revisions()
     app.state.audit_log = audit_log
     app.state.key_store = key_store
+    app.state.issuer = issuer
+    app.state.token_issuer = token_issuer
+    app.state.citizens = citizens  # the one audited access path to personal data
+    app.state.passwords = citizens.passwords
     app.state.pseudonymizer = pseudonymizer  # subjects of audit entries written by the app
     app.state.sequencer_health = SequencerHealth()
-    app.state.authorize_auditor = authorize_auditor or _no_auditor_credentials_yet
+    app.state.authorize_auditor = authorize_auditor or ApiAuthorizer(
+        issuer=issuer, key_store=key_store
+    )
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(audit_http.router)
     app.include_router(discovery.router)
+    app.include_router(login.router)
     app.add_middleware(ObservabilityMiddleware)
     return app
 
@@ -88,8 +107,3 @@ def create_app_from_environment() -> FastAPI:
     settings = Settings()
     configure_logging(settings.log_level)
     return create_app(settings)
-
-
-def _no_auditor_credentials_yet(_request: Request, scope: str) -> None:
-    """Until auditor apps can obtain tokens (client credentials), nobody reads raw entries."""
-    raise Unauthorized(f"this endpoint needs an access token with scope {scope}")

@@ -11,7 +11,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -33,6 +33,8 @@ EXIT_USAGE = 2
 if TYPE_CHECKING:
     from audit.log import AuditLog
     from audit.pseudonym import SubjectPseudonymizer
+    from identity.citizens import CitizenService
+    from identity.clients import ClientRegistry, RelyingApp
     from identity.storage.database import Database
     from identity.storage.keys import SqlKeyStore
 
@@ -76,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_parser("upgrade", help="apply pending migrations").set_defaults(handler=_db_upgrade)
     db.add_parser("current", help="show the schema revision").set_defaults(handler=_db_current)
     grants = db.add_parser(
-        "grants", help="print the PostgreSQL GRANTs for the application role (audit append-only)"
+        "grants", help="print the PostgreSQL GRANTs for the application role (least privilege)"
     )
     grants.add_argument("--role", required=True, help="the role the service connects as")
     grants.add_argument("--schema", default="public", help="schema of Jati's tables")
@@ -117,12 +119,16 @@ def build_parser() -> argparse.ArgumentParser:
     who = query.add_mutually_exclusive_group()
     who.add_argument("--subject-pseudonym", metavar="P", help="the subject's audit pseudonym")
     who.add_argument("--subject-id", metavar="ID", help="the subject's internal id")
+    who.add_argument("--subject", metavar="NIK", help="a registered citizen's NIK")
     query.add_argument("--actor", metavar="A", help="actor id (app, official, ...)")
     query.add_argument("--purpose", metavar="P", help="purpose code")
     query.add_argument("--since", type=_timestamp, metavar="T", help="from (ISO 8601, UTC default)")
     query.add_argument("--until", type=_timestamp, metavar="T", help="before (ISO 8601)")
     query.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     query.set_defaults(handler=_audit_query)
+
+    _add_client_commands(commands)
+    _add_citizen_commands(commands)
 
     secrets_cmd = commands.add_parser("secrets", help="secret material").add_subparsers(
         dest="secrets_command", required=True, metavar="ACTION"
@@ -360,6 +366,8 @@ def _audit_query(args: argparse.Namespace, settings: Settings) -> int:
         subject = args.subject_pseudonym
         if args.subject_id:
             subject = pseudonymizer.pseudonym(args.subject_id)
+        if args.subject:
+            subject = pseudonymizer.pseudonym(_citizen_id_for_nik(settings, database, args.subject))
         flt = EventFilter(
             subject=subject,
             actor_id=args.actor,
@@ -374,7 +382,7 @@ def _audit_query(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _db_grants(args: argparse.Namespace, _settings: Settings) -> int:
-    from audit.storage.grants import application_role_grants
+    from identity.storage.grants import application_role_grants
 
     try:
         statements = application_role_grants(args.role, args.schema)
@@ -389,6 +397,312 @@ def _generate_master_key(_args: argparse.Namespace, _settings: Settings) -> int:
     from identity.master_key import generate_master_key
 
     print(generate_master_key())
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- relying apps
+
+
+def _add_client_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
+    client = commands.add_parser(
+        "client", help="relying apps (OAuth 2.0 clients, RFC 6749 §2)"
+    ).add_subparsers(dest="client_command", required=True, metavar="ACTION")
+    add = client.add_parser(
+        "add", help="register a relying app; prints its client_id (and a generated secret, once)"
+    )
+    add.add_argument("--name", required=True, help="the app's name, shown to citizens")
+    add.add_argument(
+        "--redirect-uri",
+        dest="redirect_uris",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="URI",
+        help="an exact https redirect URI (http only on loopback); repeatable",
+    )
+    add.add_argument(
+        "--scope",
+        action="append",
+        required=True,
+        help='space-separated scopes, e.g. "openid profile email" (auditors: "audit:read")',
+    )
+    add.add_argument(
+        "--grant-type",
+        choices=("authorization_code", "client_credentials"),
+        default="authorization_code",
+        help="authorization_code (default) or client_credentials (auditor apps)",
+    )
+    add.add_argument(
+        "--sector",
+        metavar="HOST",
+        help="sector identifier for pairwise subs (OIDC Core 8.1); default: the redirect "
+        "URIs' host when they share one",
+    )
+    auth = add.add_mutually_exclusive_group()
+    auth.add_argument(
+        "--jwks-file",
+        type=Path,
+        metavar="FILE",
+        help="the app's public JWK Set: it authenticates with private_key_jwt (RFC 7523)",
+    )
+    auth.add_argument(
+        "--secret-stdin",
+        action="store_true",
+        help="read the client secret from stdin instead of generating one",
+    )
+    add.add_argument(
+        "--purpose",
+        dest="purposes",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="CODE:BASIS",
+        help="a purpose and its UU PDP Art. 20(2) legal basis (a-f); repeatable",
+    )
+    add.add_argument(
+        "--claims",
+        action="extend",
+        nargs="+",
+        metavar="CLAIM",
+        help="narrow the claims the scopes allow (OIDC Core 5.4)",
+    )
+    add.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    add.set_defaults(handler=_client_add)
+    listing = client.add_parser("list", help="registered relying apps (never their secrets)")
+    listing.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    listing.set_defaults(handler=_client_list)
+    show = client.add_parser("show", help="one relying app's registration")
+    show.add_argument("client_id", metavar="ID")
+    show.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    show.set_defaults(handler=_client_show)
+
+
+def _client_registry(settings: Settings) -> tuple[ClientRegistry, Database]:
+    from identity.clients import ClientRegistry
+    from identity.passwords import PasswordService
+    from identity.storage.clients import SqlClientStore
+    from identity.storage.database import Database
+
+    settings.check_production()
+    database = Database(settings.resolved_database_url, pool_size=1)
+    registry = ClientRegistry(
+        store=SqlClientStore(database=database),
+        passwords=PasswordService(
+            profile=settings.password_profile, production=settings.is_production
+        ),
+        clock=lambda: datetime.now(UTC),
+    )
+    return registry, database
+
+
+def _client_lines(app: RelyingApp, client_secret: str | None = None) -> list[str]:
+    rows = [("client_id", app.client_id)]
+    if client_secret is not None:
+        rows.append(("client_secret", client_secret))
+    rows += [
+        ("client_name", app.name),
+        ("grant_types", " ".join(app.grant_types)),
+        ("token_endpoint_auth_method", app.token_endpoint_auth_method.value),
+        ("redirect_uris", " ".join(app.redirect_uris) or "-"),
+        ("scope", app.scope),
+        ("allowed_claims", " ".join(app.allowed_claims) or "-"),
+        ("sector_identifier", app.sector_identifier or "-"),
+        ("purposes", " ".join(str(p) for p in app.purposes) or "-"),
+    ]
+    if app.jwks is not None:
+        rows.append(("jwks", " ".join(str(k.get("kid")) for k in app.jwks["keys"])))
+    rows.append(("created_at", app.created_at.isoformat()))
+    return [f"{name:<27} {value}" for name, value in rows]
+
+
+def _client_add(args: argparse.Namespace, settings: Settings) -> int:
+    from identity.clients import MAX_JWKS_BYTES, load_jwks
+
+    jwks = None
+    if args.jwks_file is not None:
+        try:
+            with args.jwks_file.open("rb") as file:
+                raw = file.read(MAX_JWKS_BYTES + 1)
+        except OSError as exc:
+            print(f"jati: error: cannot read --jwks-file: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_USAGE
+        jwks = load_jwks(raw)
+    secret = None
+    if args.secret_stdin:
+        secret = sys.stdin.readline(4096).rstrip("\r\n")
+        if not secret:
+            print("jati: error: --secret-stdin: no client secret on stdin", file=sys.stderr)
+            return EXIT_USAGE
+    registry, database = _client_registry(settings)
+    try:
+        registration = registry.register(
+            name=args.name,
+            scope=args.scope,
+            redirect_uris=args.redirect_uris,
+            grant_type=args.grant_type,
+            sector_identifier=args.sector,
+            jwks=jwks,
+            client_secret=secret,
+            purposes=args.purposes,
+            claims=args.claims,
+        )
+    finally:
+        database.dispose()
+    app, generated = registration.app, registration.client_secret
+    if args.json:
+        document = app.metadata()
+        if generated is not None:
+            document["client_secret"] = generated
+            document["client_secret_expires_at"] = 0  # RFC 7591 §3.2.1: does not expire
+        print(json.dumps(document))
+    else:
+        print("\n".join(_client_lines(app, generated)))
+        if generated is not None:
+            print("Keep the client_secret now: it is shown only once (Jati stores its hash).")
+    return EXIT_OK
+
+
+def _client_list(args: argparse.Namespace, settings: Settings) -> int:
+    registry, database = _client_registry(settings)
+    try:
+        apps = registry.list()
+    finally:
+        database.dispose()
+    if args.json:
+        print(json.dumps({"clients": [app.metadata() for app in apps]}))
+    else:
+        for app in apps:
+            print(
+                f"{app.client_id}  {app.token_endpoint_auth_method.value:<19} "
+                f"{app.grant_types[0].value:<18} {app.name}"
+            )
+    return EXIT_OK
+
+
+def _client_show(args: argparse.Namespace, settings: Settings) -> int:
+    registry, database = _client_registry(settings)
+    try:
+        app = registry.get(args.client_id)
+    finally:
+        database.dispose()
+    print(json.dumps(app.metadata()) if args.json else "\n".join(_client_lines(app)))
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- citizens
+
+
+def _birthdate(value: str) -> date:
+    """``YYYY-MM-DD`` exactly (the message never repeats the value: it is personal data)."""
+    try:
+        if len(value) != 10 or value[4] != "-" or value[7] != "-":
+            raise ValueError
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("use a real date as YYYY-MM-DD") from None
+
+
+def _add_citizen_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
+    citizen = commands.add_parser(
+        "citizen", help="citizens (personal data encrypted at rest, UU PDP Art. 35)"
+    ).add_subparsers(dest="citizen_command", required=True, metavar="ACTION")
+    add = citizen.add_parser("add", help="register a citizen; prints its id")
+    add.add_argument("--nik", required=True, metavar="N", help="the 16-digit NIK")
+    add.add_argument("--name", required=True, metavar="S", help="full name")
+    add.add_argument(
+        "--birthdate", required=True, type=_birthdate, metavar="YYYY-MM-DD", help="as in the NIK"
+    )
+    add.add_argument("--email", metavar="E")
+    add.add_argument("--phone", metavar="P")
+    add.add_argument("--address", metavar="A")
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        required=True,
+        help="read the citizen's password from the first line of stdin",
+    )
+    add.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    add.set_defaults(handler=_citizen_add)
+    erase = citizen.add_parser(
+        "erase",
+        help="erase a citizen's personal data (destroys the data key, keeps a tombstone)",
+    )
+    erase.add_argument("citizen_id", metavar="ID")
+    erase.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    erase.set_defaults(handler=_citizen_erase)
+
+
+def _citizen_id_for_nik(settings: Settings, database: Database, nik: str) -> str:
+    """The internal id behind a NIK, through the blind index (nothing is decrypted)."""
+    from identity.citizens import NikNotRegistered
+    from identity.field_crypto import FieldCipher
+    from identity.storage.citizens import SqlCitizenStore
+
+    master_key, _ = settings.load_master_key(create=False)
+    with SqlCitizenStore(database=database).read() as tx:
+        found = tx.find_by_nik_index(FieldCipher(master_key).nik_index(nik.strip()))
+    if found is None:
+        raise NikNotRegistered()
+    return found.id
+
+
+#: Who acts when an operator runs ``jati citizen ...`` (recorded in the audit log).
+_CLI_ACTOR_ID = "jati-cli"
+
+
+def _citizen_service(settings: Settings) -> tuple[CitizenService, Database]:
+    from identity.storage.citizens import build_citizen_service
+    from identity.storage.database import Database
+    from identity.wiring import build_audit_log
+
+    settings.check_production()
+    master_key, _ = settings.load_master_key(create=False)
+    database = Database(settings.resolved_database_url, pool_size=1)
+    _, pseudonymizer = build_audit_log(settings, database, master_key)
+    service = build_citizen_service(settings, database, master_key, pseudonymizer=pseudonymizer)
+    return service, database
+
+
+def _citizen_add(args: argparse.Namespace, settings: Settings) -> int:
+    from audit.entry import Actor, ActorKind
+
+    password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    if not password:
+        print("jati: error: no password on stdin (one line)", file=sys.stderr)
+        return EXIT_USAGE
+    service, database = _citizen_service(settings)
+    try:
+        citizen_id = service.register(
+            nik=args.nik,
+            name=args.name,
+            birthdate=args.birthdate,
+            password=password,
+            email=args.email,
+            phone=args.phone,
+            address=args.address,
+            actor=Actor(kind=ActorKind.SYSTEM, id=_CLI_ACTOR_ID),
+        )
+    finally:
+        database.dispose()
+    print(json.dumps({"id": citizen_id}) if args.json else citizen_id)
+    return EXIT_OK
+
+
+def _citizen_erase(args: argparse.Namespace, settings: Settings) -> int:
+    from audit.entry import Actor, ActorKind
+
+    service, database = _citizen_service(settings)
+    try:
+        tombstone = service.erase(
+            args.citizen_id, actor=Actor(kind=ActorKind.SYSTEM, id=_CLI_ACTOR_ID)
+        )
+    finally:
+        database.dispose()
+    erased_at = tombstone.erased_at.isoformat()
+    if args.json:
+        print(json.dumps({"id": tombstone.citizen_id, "erased_at": erased_at}))
+    else:
+        print(f"erased {tombstone.citizen_id} at {erased_at}")
     return EXIT_OK
 
 

@@ -1,7 +1,8 @@
 """Keys derived from the master key with HKDF-SHA-256 (RFC 5869), one label per purpose.
 
 Derivation gives every worker and every host the same keys without storing them: the
-audit log's checkpoint signing key and the audit subject-pseudonym key. Each label is
+audit log's checkpoint signing key, the audit subject-pseudonym key and the pairwise
+subject key of relying apps. Each label is
 versioned, so a key can be replaced by changing its label without touching the others.
 """
 
@@ -12,6 +13,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 AUDIT_CHECKPOINT_KEY = b"jati/audit/checkpoint-signing-key/v1"
 AUDIT_PSEUDONYM_KEY = b"jati/audit/subject-pseudonym-key/v1"
+PAIRWISE_SUBJECT_KEY = b"jati/identity/pairwise-subject-key/v1"
 
 
 def derive_key(master_key: bytes, label: bytes, length: int = 32) -> bytes:

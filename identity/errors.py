@@ -6,8 +6,14 @@
     ├── ConfigurationError     settings that cannot be used (lists every problem and its fix)
     ├── NotFound               a resource that does not exist
     ├── Conflict               a resource that already exists
+    ├── Gone                   a resource deliberately removed (an erased citizen)
+    ├── Throttled              too many attempts; ``retry_after`` seconds to wait
     ├── InvalidInput           a value that does not meet its format
-    └── Unauthorized           no valid credentials for what was asked
+    │   └── InvalidClientMetadata   relying-app registration refused (RFC 7591 §3.2.2)
+    │       └── InvalidRedirectUri  a redirect URI refused (RFC 7591 §3.2.2)
+    ├── Unauthorized           no valid credentials for what was asked
+    │   └── InvalidClient      client authentication failed (RFC 6749 §5.2), one opaque answer
+    └── InsufficientScope      valid credentials without the scope asked for (RFC 6750 §3.1)
 """
 
 from __future__ import annotations
@@ -40,9 +46,54 @@ class Conflict(IdentityError):
     code = "conflict"
 
 
+class Gone(IdentityError):
+    """A resource that existed and was deliberately removed (UU PDP Art. 43-44 erasure)."""
+
+    code = "gone"
+
+
+class Throttled(IdentityError):
+    """Too many attempts (RFC 6585 §4); ``retry_after`` is whole seconds to wait (RFC 9110
+    §10.2.3)."""
+
+    code = "throttled"
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(f"too many failed attempts; try again in {self.retry_after} seconds")
+
+
 class InvalidInput(IdentityError):
     code = "invalid_input"
 
 
 class Unauthorized(IdentityError):
     code = "unauthorized"
+
+
+class InsufficientScope(IdentityError):
+    """A valid access token without the scope the resource needs (RFC 6750 §3.1: 403)."""
+
+    code = "insufficient_scope"
+
+    def __init__(self, scope: str) -> None:
+        self.scope = scope
+        super().__init__(f"this endpoint needs an access token with scope {scope}")
+
+
+class InvalidClientMetadata(InvalidInput):
+    """A relying app's registration metadata is refused (RFC 7591 §3.2.2)."""
+
+    code = "invalid_client_metadata"
+
+
+class InvalidRedirectUri(InvalidClientMetadata):
+    """A redirect URI is refused (RFC 7591 §3.2.2)."""
+
+    code = "invalid_redirect_uri"
+
+
+class InvalidClient(Unauthorized):
+    """Client authentication failed (RFC 6749 §5.2); the same answer for every reason."""
+
+    code = "invalid_client"

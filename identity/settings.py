@@ -19,6 +19,7 @@ from identity.errors import ConfigurationError
 from identity.master_key import decode_master_key, load_master_key
 
 Environment = Literal["development", "production"]
+DEFAULT_ISSUER = "http://127.0.0.1:8000"
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
@@ -64,6 +65,11 @@ class Settings(BaseSettings):
         description="Seconds an access or ID token stays valid; a retired signing key stays "
         "published this long (plus a minute) after rotation.",
     )
+    token_signing_alg: Literal["EdDSA", "Ed25519", "ES256"] = Field(
+        default="EdDSA",
+        description="Algorithm of access and ID tokens: `EdDSA` (Ed25519; what relying-party "
+        "libraries expect today), its RFC 9864 name `Ed25519`, or `ES256` (P-256).",
+    )
     audit_origin: str | None = Field(
         default=None,
         min_length=1,
@@ -71,6 +77,46 @@ class Settings(BaseSettings):
         pattern=r"^[^\s+]+$",
         description="C2SP origin (and key name) of the audit log; default "
         "`<issuer host and path>/audit`. Fixed by the first start.",
+    )
+    password_profile: Literal["rfc9106-low-memory", "rfc9106-high-memory", "test-only-cheapest"] = (
+        Field(
+            default="rfc9106-low-memory",
+            description="argon2id parameters for citizens' passwords (RFC 9106 §4); "
+            "`test-only-cheapest` is refused in production. Stored hashes made with other "
+            "parameters are replaced at the next successful login.",
+        )
+    )
+    login_account_max_failures: int = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        description="Failed logins per account within the failure window before the account "
+        "is locked (unknown NIKs are counted alike).",
+    )
+    login_address_max_failures: int = Field(
+        default=50,
+        ge=1,
+        le=100_000,
+        description="Failed logins per client address within the failure window before the "
+        "address is locked.",
+    )
+    login_failure_window: int = Field(
+        default=900,
+        ge=1,
+        le=86_400,
+        description="Seconds over which failed logins are counted.",
+    )
+    login_lockout: int = Field(
+        default=60,
+        ge=1,
+        le=86_400,
+        description="Seconds of the first lockout; each further lockout doubles it.",
+    )
+    login_max_lockout: int = Field(
+        default=3600,
+        ge=1,
+        le=7 * 86_400,
+        description="Longest lockout in seconds (the doubling stops here).",
     )
 
     @field_validator("log_level", mode="before")
@@ -82,6 +128,12 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_issuer(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
+
+    @property
+    def effective_issuer(self) -> str:
+        """The issuer in force: the setting, or the address ``jati serve`` listens on by
+        default. Never derived from a request's Host header."""
+        return self.issuer or DEFAULT_ISSUER
 
     @property
     def resolved_database_url(self) -> str:

@@ -7,6 +7,7 @@ the server cannot be reached, the run fails at start; it never skips.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from collections.abc import Callable, Iterator
@@ -26,6 +27,7 @@ from audit.storage.store import SqlAuditStore
 from identity.settings import Settings
 from identity.storage import migrate
 from identity.storage.database import Database
+from tests.personal_data import LogWatch
 
 PG_URL = os.environ.get("JATI_TEST_DATABASE_URL", "").strip()
 TEST_MASTER_KEY = "q3J8m2cVQ2yG4xYk9zWv0tP7nR5sH1bL6eD3fA8uJ0o"
@@ -43,6 +45,26 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(
             f"JATI_TEST_DATABASE_URL is set but PostgreSQL cannot be reached: {exc}"
         ) from exc
+
+
+LOG_WATCH = LogWatch()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Watch every log line of the run for seeded personal data (tests/personal_data.py)."""
+    root = logging.getLogger()
+    root.addHandler(LOG_WATCH)
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    logging.getLogger().removeHandler(LOG_WATCH)
+    if LOG_WATCH.leaks:
+        print(f"\nFAILED: {len(LOG_WATCH.leaks)} log line(s) carry seeded personal data:")
+        for line in LOG_WATCH.leaks[:20]:
+            print("  " + line[:300])
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -89,6 +111,7 @@ def make_settings(tmp_path: Path, database_url: str) -> Callable[..., Settings]:
             "database_url": database_url,
             "master_key": TEST_MASTER_KEY,
             "issuer": "http://testserver",
+            "password_profile": "test-only-cheapest",
         }
         values.update(overrides)
         return Settings(**values)

@@ -22,8 +22,9 @@ JWKS_MAX_AGE = 300  # seconds; the next key is published well before it signs
 
 
 def issuer_of(request: Request) -> str:
-    issuer: str | None = request.app.state.settings.issuer
-    return issuer or str(request.base_url).rstrip("/")
+    """The configured issuer: never taken from the request's Host header."""
+    issuer: str = request.app.state.issuer
+    return issuer
 
 
 @router.get("/.well-known/openid-configuration", summary="OpenID Connect Discovery metadata")

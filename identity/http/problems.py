@@ -39,14 +39,17 @@ ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
     consent_errors.ConsentError: (400, "Consent error"),
     identity_errors.InvalidInput: (400, "Invalid input"),
     identity_errors.Unauthorized: (401, "Unauthorized"),
+    identity_errors.InsufficientScope: (403, "Insufficient scope"),
     identity_errors.NotFound: (404, "Not found"),
     identity_errors.Conflict: (409, "Conflict"),
+    identity_errors.Gone: (410, "Gone"),
+    identity_errors.Throttled: (429, "Too many attempts"),
     identity_errors.ConfigurationError: (500, "Service misconfigured"),
     identity_errors.IdentityError: (500, "Identity error"),
 }
 
 #: Statuses whose exception text is safe and useful to show the caller.
-_SHOW_DETAIL = frozenset({400, 401, 404, 409})
+_SHOW_DETAIL = frozenset({400, 401, 403, 404, 409, 410, 429})
 
 
 def lookup(exc: Exception) -> tuple[int, str] | None:
@@ -85,6 +88,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         if status >= 500:
             log.error("request failed: %s (%s)", type(exc).__name__, code)
         headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if status == 401 else None
+        if isinstance(exc, identity_errors.InsufficientScope):  # RFC 6750 §3
+            headers = {
+                "WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{exc.scope}"'
+            }
+        if isinstance(exc, identity_errors.Throttled):  # RFC 6585 §4, RFC 9110 §10.2.3
+            headers = {"Retry-After": str(exc.retry_after)}
         return problem_response(
             status,
             title,

@@ -6,6 +6,8 @@ from sqlalchemy import MetaData
 
 
 def all_metadata() -> list[MetaData]:
+    import identity.storage.citizens  # declares the citizens' and login throttle tables
+    import identity.storage.clients  # noqa: F401 - declares relying apps' tables on it
     from audit.storage.tables import metadata as audit_metadata
     from identity.storage.tables import metadata as identity_metadata
 

@@ -1,0 +1,59 @@
+"""Bearer-token authorization of Jati's own APIs (the audit API now, the citizen API next).
+
+RFC 6750 §2.1: the token comes in ``Authorization: Bearer <token>``, nowhere else (never in
+a query string, where it would reach access logs). The token is one of Jati's RFC 9068
+access tokens whose audience is the issuer itself; it is verified with the same SDK relying
+apps use (:mod:`identity.relying_party`), with the keys read from the key store in process.
+A missing or invalid token answers 401 with ``WWW-Authenticate: Bearer
+error="invalid_token"`` and nothing more (the precise reason goes to the log); a valid token
+without the needed scope answers 403 ``insufficient_scope`` (RFC 6750 §3.1).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import Request
+
+from identity.errors import InsufficientScope, Unauthorized
+from identity.relying_party import InvalidToken, TokenVerifier
+from identity.storage.keys import SqlKeyStore, jwks
+
+log = logging.getLogger(__name__)
+
+KEYS_MAX_AGE = 60.0  # seconds: a key published by a rotation is seen within this
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("an access token is required (Authorization: Bearer <token>)")
+    return token.strip()
+
+
+class ApiAuthorizer:
+    """``authorize(request, scope)`` for routes of Jati's own APIs; returns the claims."""
+
+    def __init__(self, *, issuer: str, key_store: SqlKeyStore) -> None:
+        def load() -> tuple[Mapping[str, Any], float | None]:
+            return jwks(key_store.list_keys(), now=datetime.now(UTC)), KEYS_MAX_AGE
+
+        self.verifier = TokenVerifier(
+            issuer=issuer, audience=issuer, jwks_loader=load, min_refresh_interval=5.0
+        )
+
+    def __call__(self, request: Request, scope: str) -> dict[str, Any]:
+        token = bearer_token(request)
+        try:
+            claims = self.verifier.verify_access_token(token)
+        except InvalidToken as exc:
+            log.info("access token refused: %s", exc.reason.value)
+            raise Unauthorized("the access token is not valid") from None
+        if scope not in claims.get("scope", "").split():
+            raise InsufficientScope(scope)
+        request.state.token_claims = claims
+        return claims

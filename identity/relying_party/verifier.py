@@ -1,0 +1,244 @@
+"""``TokenVerifier``: what a relying app calls to accept Jati's access and ID tokens.
+
+Every check RFC 8725 (JWT BCP) and RFC 9068 (JWT access tokens) ask for, in this order:
+
+1. Size first (``max_token_bytes``, 8 KiB by default), before any parsing.
+2. Compact JWS form (RFC 7515 §7.1): three canonical base64url segments.
+3. Header: JSON object with unique names; ``alg`` in the allow-list (``EdDSA``/``Ed25519``,
+   ``ES256``; never ``none`` or ``HS*``, RFC 8725 §3.1); ``kid`` present; ``jku``, ``x5u``,
+   ``x5c``, ``jwk``, ``x5t``, ``x5t#S256`` and ``crit`` refused (RFC 8725 §3.10: keys come only
+   from the issuer's JWKS; we understand no critical extension, RFC 7515 §4.1.11); ``b64``
+   refused (RFC 7797); ``typ`` explicit (RFC 8725 §3.11): ``at+jwt`` for access tokens
+   (RFC 9068 §4), ``JWT`` or absent for ID tokens, so one kind never passes as the other.
+4. Key: by ``kid`` from the issuer's JWKS; the ``alg`` must be one the key's type allows.
+5. Signature over the ASCII of ``header.payload``.
+6. Claims (RFC 7519 §4.1, RFC 9068 §2.2, OIDC Core §3.1.3.7): ``iss`` equal to the issuer;
+   ``aud`` containing the audience; ``exp`` after now, ``nbf`` not after now and ``iat`` not
+   after now, each with ``leeway`` seconds (30 by default); required claims present with
+   the right JSON types.
+
+The parsed header of each distinct header segment is remembered (Jati signs every token
+of a key with the same header), which keeps verification within a few microseconds of the
+bare signature check.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from identity.relying_party.encoding import b64url_decode, json_object
+from identity.relying_party.errors import InvalidToken, Reason
+from identity.relying_party.key_cache import (
+    DEFAULT_TIMEOUT,
+    JwksLoader,
+    KeyCache,
+    discovery_loader,
+)
+from identity.relying_party.keys import SUPPORTED_ALGORITHMS, UnusableKey, key_set
+
+DEFAULT_MAX_TOKEN_BYTES = 8 * 1024
+DEFAULT_LEEWAY = 30.0
+FORBIDDEN_HEADERS = frozenset({"jku", "x5u", "x5c", "jwk", "x5t", "x5t#S256", "crit", "b64"})
+ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
+ID_TOKEN_TYPES = frozenset({None, "jwt", "application/jwt"})
+ACCESS_TOKEN_CLAIMS = ("sub", "client_id", "jti")  # RFC 9068 §2.2, besides iss aud exp iat
+_HEADER_CACHE_SIZE = 64
+_NUMBER = (int, float)
+
+
+def _header(segment: str) -> tuple[str, str, str | None]:
+    """(alg, kid, lower-cased typ) of a JOSE header segment, or :class:`InvalidToken`."""
+    header = json_object(b64url_decode(segment), "JOSE header")
+    alg = header.get("alg")
+    if alg not in SUPPORTED_ALGORITHMS:
+        raise InvalidToken(Reason.UNSUPPORTED_ALGORITHM, "alg is not in the allow-list")
+    forbidden = FORBIDDEN_HEADERS & header.keys()
+    if forbidden:
+        raise InvalidToken(Reason.FORBIDDEN_HEADER, f"header {sorted(forbidden)[0]} refused")
+    kid = header.get("kid")
+    if type(kid) is not str or not kid:
+        raise InvalidToken(Reason.MALFORMED, "kid is missing")
+    typ = header.get("typ")
+    if typ is not None and type(typ) is not str:
+        raise InvalidToken(Reason.MALFORMED, "typ is not a string")
+    return alg, kid, typ.lower() if typ is not None else None
+
+
+class TokenVerifier:
+    """Verifies Jati's tokens for one relying app.
+
+    Args:
+        issuer: the issuer URL, exactly as in the tokens' ``iss`` (no trailing slash).
+        audience: this app's client id (the ``aud`` its tokens carry).
+        jwks: a JWK Set to verify with, fully offline; without it the keys are read through
+            discovery over HTTP and cached.
+        leeway: seconds of clock skew allowed on ``exp``, ``nbf`` and ``iat``.
+        max_token_bytes: tokens longer than this are refused before parsing.
+        min_refresh_interval: at most one JWKS refresh per this many seconds.
+        jwks_loader: advanced: where the JWK Set comes from, instead of discovery.
+        clock: seconds since the epoch (tests inject one).
+    """
+
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        audience: str,
+        jwks: Mapping[str, Any] | None = None,
+        leeway: float = DEFAULT_LEEWAY,
+        max_token_bytes: int = DEFAULT_MAX_TOKEN_BYTES,
+        min_refresh_interval: float = 60.0,
+        timeout: float = DEFAULT_TIMEOUT,
+        jwks_loader: JwksLoader | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not issuer or issuer.endswith("/"):
+            raise ValueError("issuer is the exact iss value, without a trailing slash")
+        if not audience:
+            raise ValueError("audience is this app's client id")
+        if not 0 <= leeway <= 300:
+            raise ValueError("leeway is between 0 and 300 seconds")
+        self.issuer = issuer
+        self.audience = audience
+        self.leeway = leeway
+        self.max_token_bytes = max_token_bytes
+        self._clock = clock
+        if jwks is not None:
+            try:
+                offline = key_set(jwks)
+            except UnusableKey as exc:
+                raise ValueError(f"jwks: {exc}") from None
+            self.keys = KeyCache(None, keys=offline)
+        else:
+            loader = jwks_loader or discovery_loader(issuer, timeout=timeout)
+            self.keys = KeyCache(loader, min_refresh_interval=min_refresh_interval)
+        self._headers: dict[str, tuple[str, str, str | None]] = {}
+
+    def refresh_keys(self) -> bool:
+        """Read the issuer's JWK Set now (e.g. at start-up), within the rate limit."""
+        return self.keys.refresh()
+
+    def verify_access_token(self, token: str) -> dict[str, Any]:
+        """The claims of a valid RFC 9068 access token issued for this app.
+
+        Raises:
+            InvalidToken: with ``reason`` saying which check failed.
+        """
+        claims = self._verified_claims(token, ACCESS_TOKEN_TYPES)
+        get = claims.get
+        sub, client_id, jti, scope = get("sub"), get("client_id"), get("jti"), get("scope")
+        if type(sub) is not str or type(client_id) is not str or type(jti) is not str:
+            for name in ACCESS_TOKEN_CLAIMS:
+                self._require(claims, name, str)
+        if not (sub and client_id and jti):
+            raise InvalidToken(Reason.INVALID_CLAIM, "sub, client_id and jti cannot be empty")
+        if scope is not None and type(scope) is not str:
+            raise InvalidToken(Reason.INVALID_CLAIM, "scope is not a string")
+        return claims
+
+    def verify_id_token(
+        self, token: str, *, nonce: str | None = None, max_age: float | None = None
+    ) -> dict[str, Any]:
+        """The claims of a valid OIDC ID token (OIDC Core §3.1.3.7) for this app.
+
+        ``nonce``: the value sent in the authentication request; the token must carry it.
+        ``max_age``: if it was sent, ``auth_time`` must be within it (§3.1.3.7 item 13).
+        """
+        claims = self._verified_claims(token, ID_TOKEN_TYPES)
+        self._require(claims, "sub", str)
+        aud = claims["aud"]
+        azp = claims.get("azp")
+        several = type(aud) is list and len(aud) > 1
+        if (several or azp is not None) and azp != self.audience:
+            raise InvalidToken(Reason.WRONG_AUDIENCE, "azp is not this app")
+        if nonce is not None:
+            value = claims.get("nonce")
+            if type(value) is not str:
+                raise InvalidToken(Reason.NONCE_MISMATCH, "the ID token has no nonce")
+            if not _equal(value, nonce):
+                raise InvalidToken(Reason.NONCE_MISMATCH, "the nonce differs")
+        if max_age is not None:
+            auth_time: Any = claims.get("auth_time")
+            if type(auth_time) not in _NUMBER:
+                raise InvalidToken(Reason.MISSING_CLAIM, "auth_time is required with max_age")
+            if auth_time + max_age + self.leeway < self._clock():
+                raise InvalidToken(Reason.EXPIRED, "the authentication is older than max_age")
+        return claims
+
+    # -- shared path -------------------------------------------------------------------
+
+    def _verified_claims(  # noqa: PLR0915 - one function on purpose: the hot path
+        self, token: str, types: frozenset[str | None]
+    ) -> dict[str, Any]:
+        if type(token) is not str:
+            raise InvalidToken(Reason.MALFORMED, "a token is a string")
+        if len(token) > self.max_token_bytes:
+            raise InvalidToken(Reason.TOO_LARGE, f"over {self.max_token_bytes} bytes")
+        first = token.find(".")
+        second = token.find(".", first + 1)
+        if first < 0 or second < 0 or token.find(".", second + 1) >= 0:
+            raise InvalidToken(Reason.MALFORMED, "not a compact JWS (three segments)")
+        header_segment = token[:first]
+        parsed = self._headers.get(header_segment)
+        if parsed is None:
+            parsed = _header(header_segment)
+            if len(self._headers) >= _HEADER_CACHE_SIZE:
+                self._headers.clear()
+            self._headers[header_segment] = parsed
+        alg, kid, typ = parsed
+        if typ not in types:
+            raise InvalidToken(Reason.WRONG_TYPE, "typ is not the one this token kind needs")
+        key = self.keys.get(kid)
+        if alg not in key.algorithms:
+            raise InvalidToken(Reason.KEY_MISMATCH, "alg does not match the key's type")
+        if not key.verify(b64url_decode(token[second + 1 :]), token[:second].encode("ascii")):
+            raise InvalidToken(Reason.BAD_SIGNATURE, "the signature does not verify")
+        claims = json_object(b64url_decode(token[first + 1 : second]), "JWT claims set")
+        if claims.get("iss") != self.issuer:
+            raise InvalidToken(Reason.WRONG_ISSUER, "iss is not the expected issuer")
+        aud = claims.get("aud")
+        if aud != self.audience:
+            if type(aud) is list:
+                if self.audience not in aud or not all(type(a) is str for a in aud):
+                    raise InvalidToken(Reason.WRONG_AUDIENCE, "aud does not include this app")
+            elif type(aud) is str:
+                raise InvalidToken(Reason.WRONG_AUDIENCE, "aud is not this app")
+            else:
+                raise InvalidToken(_absent_or_invalid(aud), "aud")
+        now = self._clock()
+        exp: Any = claims.get("exp")
+        iat: Any = claims.get("iat")
+        nbf: Any = claims.get("nbf")
+        if type(exp) not in _NUMBER:
+            raise InvalidToken(_absent_or_invalid(exp), "exp")
+        if exp + self.leeway <= now:
+            raise InvalidToken(Reason.EXPIRED, "the token has expired")
+        if type(iat) not in _NUMBER:
+            raise InvalidToken(_absent_or_invalid(iat), "iat")
+        if iat > now + self.leeway:
+            raise InvalidToken(Reason.ISSUED_IN_FUTURE, "iat is in the future")
+        if nbf is not None:
+            if type(nbf) not in _NUMBER:
+                raise InvalidToken(Reason.INVALID_CLAIM, "nbf is not a number")
+            if nbf > now + self.leeway:
+                raise InvalidToken(Reason.NOT_YET_VALID, "nbf is in the future")
+        return claims
+
+    @staticmethod
+    def _require(claims: Mapping[str, Any], name: str, kind: type) -> None:
+        value = claims.get(name)
+        if value is None:
+            raise InvalidToken(Reason.MISSING_CLAIM, f"{name} is required")
+        if type(value) is not kind or not value:
+            raise InvalidToken(Reason.INVALID_CLAIM, f"{name} has the wrong type")
+
+
+def _absent_or_invalid(value: object) -> Reason:
+    return Reason.MISSING_CLAIM if value is None else Reason.INVALID_CLAIM
+
+
+def _equal(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())

@@ -1,0 +1,133 @@
+"""Login throttle counters in the database, shared by every worker (:mod:`identity.throttle`).
+
+``identity_login_throttle`` holds one row per key: an HMAC of an account's blind index or of
+a client address, never the NIK or the IP itself. A transaction locks the rows it changes:
+SQLite write transactions start with ``BEGIN IMMEDIATE`` (one writer at a time); on
+PostgreSQL the row is created if missing (``INSERT ... ON CONFLICT DO NOTHING``) and then
+locked with ``SELECT ... FOR UPDATE``, so two workers counting the same key queue behind
+each other instead of both reading the old count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Index, Integer, LargeBinary, String, delete, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from audit.storage.tables import UTCDateTime
+from identity.storage.database import Database
+from identity.storage.tables import IdentityBase
+from identity.throttle import Counter, Scope
+
+PURGE_BATCH = 1000
+
+
+class IdentityLoginThrottle(IdentityBase):
+    """Failures in the current window and the lockout state of one throttle key."""
+
+    __tablename__ = "identity_login_throttle"
+    __table_args__ = (
+        CheckConstraint("scope IN ('account', 'address')", name="scope"),
+        CheckConstraint("failures >= 0 AND lockouts >= 0", name="counts"),
+        Index("ix_identity_login_throttle_updated_at", "updated_at"),
+    )
+
+    key_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    failures: Mapped[int] = mapped_column(Integer)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lockouts: Mapped[int] = mapped_column(Integer)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+_T = IdentityLoginThrottle
+
+
+class SqlThrottleTransaction:
+    """:class:`identity.throttle.ThrottleTransaction` over one session."""
+
+    def __init__(self, session: Session, dialect: str) -> None:
+        self.session = session
+        self.dialect = dialect
+
+    def lock(self, key: bytes, scope: Scope, *, now: datetime) -> Counter:
+        insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
+        fresh = Counter.new(now)
+        self.session.execute(
+            insert(_T)
+            .values(
+                key_hash=key,
+                scope=scope,
+                failures=fresh.failures,
+                window_started_at=fresh.window_started_at,
+                lockouts=fresh.lockouts,
+                locked_until=None,
+                updated_at=fresh.updated_at,
+            )
+            .on_conflict_do_nothing(index_elements=["key_hash"])
+        )
+        row = self.session.execute(
+            select(IdentityLoginThrottle)
+            .where(IdentityLoginThrottle.key_hash == key)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalar_one()
+        return Counter(
+            failures=row.failures,
+            window_started_at=row.window_started_at,
+            lockouts=row.lockouts,
+            locked_until=row.locked_until,
+            updated_at=row.updated_at,
+        )
+
+    def save(self, key: bytes, counter: Counter) -> None:
+        row = self.session.get(IdentityLoginThrottle, key)
+        assert row is not None, "save() follows lock() in the same transaction"
+        row.failures = counter.failures
+        row.window_started_at = counter.window_started_at
+        row.lockouts = counter.lockouts
+        row.locked_until = counter.locked_until
+        row.updated_at = counter.updated_at
+
+    def delete(self, key: bytes) -> None:
+        self.session.execute(delete(_T).where(_T.key_hash == key))
+
+
+class SqlThrottleStore:
+    """:class:`identity.throttle.ThrottleStore` on Jati's database."""
+
+    def __init__(self, *, database: Database) -> None:
+        self.database = database
+
+    @contextmanager
+    def transaction(self) -> Iterator[SqlThrottleTransaction]:
+        with self.database.write() as session:
+            yield SqlThrottleTransaction(session, self.database.dialect)
+
+    def purge(self, *, untouched_since: datetime, now: datetime) -> int:
+        """Delete up to ``PURGE_BATCH`` stale, unlocked counters; rows another transaction
+        holds are skipped (PostgreSQL ``SKIP LOCKED``), never waited for."""
+        stale = (
+            select(_T.key_hash)
+            .where(
+                _T.updated_at < untouched_since,
+                or_(_T.locked_until.is_(None), _T.locked_until <= now),
+            )
+            .limit(PURGE_BATCH)
+        )
+        if self.database.dialect == "postgresql":
+            stale = stale.with_for_update(skip_locked=True)
+        with self.database.write() as session:
+            result = session.execute(delete(_T).where(_T.key_hash.in_(stale)))
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    def count(self) -> int:
+        """How many counters are stored (for tests and metrics)."""
+        with self.database.read() as session:
+            return len(session.scalars(select(_T.key_hash)).all())

@@ -1,0 +1,316 @@
+"""Issuing Jati's signed tokens: JWT access tokens (RFC 9068) and OIDC ID tokens.
+
+- Compact JWS (RFC 7515 §7.1) signed with the active key of the configured algorithm:
+  ``EdDSA`` (Ed25519, RFC 8037; or its RFC 9864 name ``Ed25519``) or ``ES256`` (RFC 7518
+  §3.4, the signature as ``R || S``). The header carries ``alg``, ``kid`` (RFC 7638
+  thumbprint) and an explicit ``typ`` (RFC 8725 §3.11): ``at+jwt`` for access tokens
+  (RFC 9068 §2.1), ``JWT`` for ID tokens, so neither is accepted in place of the other.
+- Access tokens carry ``iss``, ``sub``, ``aud``, ``exp``, ``iat``, ``jti``, ``client_id`` and
+  ``scope`` (RFC 9068 §2.2), and ``auth_time``/``acr`` when a citizen authenticated.
+  Client-credentials tokens have no citizen: their ``sub`` is the client id (§2.2).
+- ID tokens carry what OIDC Core §2 and §3.1.3.6 ask: ``iss``, ``sub``, ``aud``, ``exp``,
+  ``iat``, ``auth_time``, ``nonce`` (when the request had one), ``acr``, ``amr``, ``azp``.
+- ``sub`` is pairwise per sector (OIDC Core §8.1, :mod:`identity.pairwise`).
+- Claims about the citizen are limited to the app's allowed claims; the registered claims
+  above cannot be overridden by them.
+
+The active key is read from the key store (the database decides, so every worker signs with
+the same key) and kept for ``key_refresh`` seconds; after a rotation a worker may sign with
+the just-retired key for that long, which verifiers still accept (it stays published).
+"""
+
+from __future__ import annotations
+
+import binascii
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import Any, NamedTuple
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from identity.pairwise import PairwiseSubjects
+from identity.signing_keys import PrivateKey, SigningKeyInfo
+
+ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 - a media type, not a secret
+ID_TOKEN_TYPE = "JWT"  # noqa: S105
+SIGNING_ALGORITHMS = ("EdDSA", "Ed25519", "ES256")
+#: Authentication context classes (OIDC Core §2 ``acr``) Jati asserts.
+ACR_PASSWORD = "urn:jati:acr:password"  # noqa: S105 - an acr value
+ACR_MULTI_FACTOR = "urn:jati:acr:mfa"
+#: Claims the issuer sets; a citizen claim of the same name is refused.
+REGISTERED_CLAIMS = frozenset(
+    {
+        "iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope", "auth_time",
+        "nonce", "acr", "amr", "azp", "at_hash", "c_hash", "sid", "cnf", "status",
+    }
+)  # fmt: skip
+
+#: The algorithm named in the header -> the key store's algorithm (RFC 9864 renames EdDSA).
+KEY_ALGORITHM = {"EdDSA": "EdDSA", "Ed25519": "EdDSA", "ES256": "ES256"}
+
+ActiveKey = Callable[[str], tuple[SigningKeyInfo, PrivateKey] | None]
+
+
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
+def _refuse_type(value: object) -> Any:
+    raise TypeError(f"a {type(value).__name__} is not JSON")
+
+
+def _json_encoder() -> Callable[[Any], str]:
+    """Compact JSON (RFC 8259, UTF-8, no NaN). The C encoder is built once rather than on
+    every ``json.dumps`` call: a measurable share of token issuance time."""
+    make = json.encoder.c_make_encoder  # type: ignore[attr-defined]
+    if make is None:  # an interpreter without the C accelerator
+        return json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+    chunks = make(
+        None, _refuse_type, json.encoder.encode_basestring, None, ":", ",", False, False, False
+    )
+
+    def encode(value: Any) -> str:
+        return "".join(chunks(value, 0))
+
+    return encode
+
+
+_encode_json = _json_encoder()
+
+
+def _b64(data: bytes) -> str:
+    return binascii.b2a_base64(data, newline=False).translate(_URLSAFE).rstrip(b"=").decode()
+
+
+def new_jti() -> str:
+    """128 random bits (RFC 7519 §4.1.7: collisions negligible), base64url."""
+    return _b64(os.urandom(16))
+
+
+class NoSigningKey(RuntimeError):
+    """The key store has no active key for the configured algorithm (run ``jati serve``
+    once, or ``jati keys rotate``)."""
+
+
+class JwsSigner:
+    """Signs compact JWS with one private key; header segments are computed once per ``typ``."""
+
+    __slots__ = ("_headers", "_sign", "alg", "kid")
+
+    def __init__(self, kid: str, alg: str, private_key: PrivateKey) -> None:
+        if KEY_ALGORITHM.get(alg) == "EdDSA" and isinstance(private_key, Ed25519PrivateKey):
+            self._sign: Callable[[bytes], bytes] = private_key.sign
+        elif alg == "ES256" and isinstance(private_key, ec.EllipticCurvePrivateKey):
+            self._sign = _es256_signer(private_key)
+        else:
+            raise ValueError(f"the key {kid} cannot sign {alg}")
+        self.kid = kid
+        self.alg = alg
+        self._headers: dict[str, str] = {}
+
+    def sign(self, claims: Mapping[str, Any], *, typ: str) -> str:
+        header = self._headers.get(typ)
+        if header is None:
+            fields = {"alg": self.alg, "kid": self.kid, "typ": typ}
+            header = _b64(json.dumps(fields, separators=(",", ":")).encode())
+            self._headers[typ] = header
+        payload = _b64(_encode_json(claims).encode())
+        signing_input = f"{header}.{payload}"
+        return f"{signing_input}.{_b64(self._sign(signing_input.encode()))}"
+
+
+def der_to_raw(der: bytes) -> bytes:
+    """A DER ECDSA-Sig-Value (SEC 1 §C.5) of P-256 as RFC 7518 §3.4 ``R || S``."""
+    r_len = der[3]
+    s_len = der[5 + r_len]
+    r = der[4 : 4 + r_len].lstrip(b"\x00").rjust(32, b"\x00")
+    s = der[6 + r_len : 6 + r_len + s_len].lstrip(b"\x00").rjust(32, b"\x00")
+    return r + s
+
+
+def _es256_signer(key: ec.EllipticCurvePrivateKey) -> Callable[[bytes], bytes]:
+    sign_der = key.sign
+    algorithm = ec.ECDSA(hashes.SHA256())
+
+    def sign(data: bytes) -> bytes:
+        return der_to_raw(sign_der(data, algorithm))
+
+    return sign
+
+
+class ActiveSigner:
+    """The signer of the active key for one algorithm, re-read every ``refresh`` seconds."""
+
+    def __init__(
+        self,
+        active_key: ActiveKey,
+        alg: str,
+        *,
+        refresh: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if alg not in KEY_ALGORITHM:
+            raise ValueError(f"unsupported signing algorithm {alg!r}; use {SIGNING_ALGORITHMS}")
+        self._active_key = active_key
+        self._alg = alg
+        self._refresh = refresh
+        self._clock = clock
+        self._signer: JwsSigner | None = None
+        self._until = float("-inf")
+        self._lock = threading.Lock()
+
+    def current(self) -> JwsSigner:
+        signer = self._signer
+        if signer is not None and self._clock() < self._until:
+            return signer
+        with self._lock:
+            if self._signer is None or self._clock() >= self._until:
+                found = self._active_key(KEY_ALGORITHM[self._alg])
+                if found is None:
+                    raise NoSigningKey(f"no active {KEY_ALGORITHM[self._alg]} signing key")
+                info, private_key = found
+                if self._signer is None or self._signer.kid != info.kid:
+                    self._signer = JwsSigner(info.kid, self._alg, private_key)
+                self._until = self._clock() + self._refresh
+            return self._signer
+
+
+class IssuedToken(NamedTuple):
+    token: str
+    jti: str
+    issued_at: int
+    expires_at: int
+
+
+class TokenIssuer:
+    """Builds and signs access and ID tokens for relying apps."""
+
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        signer: ActiveSigner,
+        pairwise: PairwiseSubjects,
+        access_token_lifetime: int = 600,
+        id_token_lifetime: int = 600,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not issuer or issuer.endswith("/"):
+            raise ValueError("issuer is the exact iss value, without a trailing slash")
+        self.issuer = issuer
+        self._signer = signer
+        self._pairwise = pairwise
+        self.access_token_lifetime = access_token_lifetime
+        self.id_token_lifetime = id_token_lifetime
+        self._clock = clock
+
+    def subject(self, subject_id: str, sector_identifier: str) -> str:
+        """The pairwise ``sub`` of a citizen for a sector (OIDC Core §8.1)."""
+        return self._pairwise.subject(sector_identifier, subject_id)
+
+    def access_token(
+        self,
+        *,
+        client_id: str,
+        scope: Sequence[str],
+        subject_id: str | None = None,
+        sector_identifier: str | None = None,
+        audience: str | Sequence[str] | None = None,
+        auth_time: int | None = None,
+        acr: str | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> IssuedToken:
+        """An RFC 9068 access token.
+
+        ``subject_id`` and ``sector_identifier``: the citizen and the app's sector; without a
+        citizen (client credentials) ``sub`` is the client id. ``audience`` defaults to the
+        client id (the app is the resource server of its own API). ``extra``: further
+        non-registered claims (e.g. a grant id), never citizen attributes.
+        """
+        now = int(self._clock())
+        if subject_id is None:
+            sub = client_id
+        elif sector_identifier is None:
+            raise ValueError("a citizen's token needs the app's sector identifier")
+        else:
+            sub = self.subject(subject_id, sector_identifier)
+        jti = new_jti()
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "sub": sub,
+            "aud": _audience(audience, client_id),
+            "exp": now + self.access_token_lifetime,
+            "iat": now,
+            "jti": jti,
+            "client_id": client_id,
+            "scope": " ".join(scope),
+        }
+        if auth_time is not None:
+            claims["auth_time"] = auth_time
+        if acr is not None:
+            claims["acr"] = acr
+        if extra:
+            _refuse_registered(extra)
+            claims.update(extra)
+        token = self._signer.current().sign(claims, typ=ACCESS_TOKEN_TYPE)
+        return IssuedToken(token, jti, now, claims["exp"])
+
+    def id_token(
+        self,
+        *,
+        client_id: str,
+        subject_id: str,
+        sector_identifier: str,
+        auth_time: int,
+        acr: str,
+        amr: Sequence[str],
+        nonce: str | None = None,
+        claims: Mapping[str, Any] | None = None,
+        allowed_claims: Collection[str] = (),
+    ) -> IssuedToken:
+        """An OIDC ID token (Core §2). ``claims``: the citizen's consented claims; only those
+        named in ``allowed_claims`` (what the app may receive) are included."""
+        now = int(self._clock())
+        body: dict[str, Any] = {
+            "iss": self.issuer,
+            "sub": self.subject(subject_id, sector_identifier),
+            "aud": client_id,
+            "azp": client_id,
+            "exp": now + self.id_token_lifetime,
+            "iat": now,
+            "auth_time": auth_time,
+            "acr": acr,
+            "amr": list(amr),
+        }
+        if nonce is not None:
+            body["nonce"] = nonce
+        if claims:
+            _refuse_registered(claims)
+            body.update(release(claims, allowed_claims))
+        jti = new_jti()
+        body["jti"] = jti
+        token = self._signer.current().sign(body, typ=ID_TOKEN_TYPE)
+        return IssuedToken(token, jti, now, body["exp"])
+
+
+def release(claims: Mapping[str, Any], allowed: Collection[str]) -> dict[str, Any]:
+    """The subset of ``claims`` an app may receive (data minimisation, UU PDP Art. 16(2)b)."""
+    return {name: value for name, value in claims.items() if name in allowed}
+
+
+def _refuse_registered(claims: Mapping[str, Any]) -> None:
+    clash = REGISTERED_CLAIMS & claims.keys()
+    if clash:
+        raise ValueError(f"claims {sorted(clash)} are set by the issuer")
+
+
+def _audience(audience: str | Sequence[str] | None, client_id: str) -> str | list[str]:
+    if audience is None:
+        return client_id
+    if isinstance(audience, str):
+        return audience
+    return audience[0] if len(audience) == 1 else list(audience)

@@ -1,0 +1,109 @@
+"""Jati's own APIs accept only Jati's access tokens for Jati, with the scope they need
+(RFC 6750, RFC 9068): the audit API's ``audit:read`` routes, with real issued tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+
+from identity.app import create_app
+from identity.settings import Settings
+from identity.signing_keys import SUPPORTED_ALGORITHMS
+from identity.storage.database import Database
+from identity.tokens import TokenIssuer
+
+ISSUER = "http://testserver"
+URL = "/audit/events"
+
+
+@pytest.fixture
+def app_client(
+    make_settings: Callable[..., Settings], database: Database
+) -> Iterator[tuple[TestClient, TokenIssuer]]:
+    app = create_app(make_settings(), database=database, run_background=False)
+    app.state.audit_log.initialize()
+    app.state.key_store.ensure(SUPPORTED_ALGORITHMS, now=datetime.now(UTC))
+    with TestClient(app) as client:
+        yield client, app.state.token_issuer
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_an_auditor_token_with_audit_read_is_accepted(
+    app_client: tuple[TestClient, TokenIssuer],
+) -> None:
+    client, issuer = app_client
+    token = issuer.access_token(client_id="auditor-1", scope=["audit:read"], audience=ISSUER)
+    response = client.get(URL, headers=_auth(token.token))
+    assert response.status_code == 200, response.text
+
+
+def test_a_token_without_the_scope_is_forbidden(
+    app_client: tuple[TestClient, TokenIssuer],
+) -> None:
+    client, issuer = app_client
+    token = issuer.access_token(client_id="auditor-1", scope=["openid"], audience=ISSUER)
+    response = client.get(URL, headers=_auth(token.token))
+    assert response.status_code == 403
+    assert response.headers["www-authenticate"] == (
+        'Bearer error="insufficient_scope", scope="audit:read"'
+    )
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        # a relying app's token (audience: the app) is not a token for Jati's API
+        lambda issuer: issuer.access_token(client_id="app", scope=["audit:read"]).token,
+        # an ID token is not an access token
+        lambda issuer: (
+            issuer.id_token(
+                client_id=ISSUER,
+                subject_id="c",
+                sector_identifier="s",
+                auth_time=0,
+                acr="a",
+                amr=["pwd"],
+            ).token
+        ),
+        lambda _issuer: "not-a-jwt",
+    ],
+    ids=["other-audience", "id-token", "garbage"],
+)
+def test_other_tokens_are_unauthorized(
+    app_client: tuple[TestClient, TokenIssuer], make: Callable[[TokenIssuer], str]
+) -> None:
+    client, issuer = app_client
+    response = client.get(URL, headers=_auth(make(issuer)))
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith('Bearer error="invalid_token"')
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_a_token_signed_with_the_es256_key_is_accepted_too(
+    make_settings: Callable[..., Settings], database: Database
+) -> None:
+    app = create_app(
+        make_settings(token_signing_alg="ES256"), database=database, run_background=False
+    )
+    app.state.audit_log.initialize()
+    app.state.key_store.ensure(SUPPORTED_ALGORITHMS, now=datetime.now(UTC))
+    with TestClient(app) as client:
+        token = app.state.token_issuer.access_token(
+            client_id="auditor-1", scope=["audit:read"], audience=ISSUER
+        ).token
+        assert token.startswith("eyJhbGciOiJFUzI1NiI")  # {"alg":"ES256"
+        assert client.get(URL, headers=_auth(token)).status_code == 200
+
+
+def test_discovery_names_the_configured_issuer_whatever_the_host_header(
+    app_client: tuple[TestClient, TokenIssuer],
+) -> None:
+    client, _ = app_client
+    response = client.get("/.well-known/openid-configuration", headers={"Host": "attacker.example"})
+    assert response.json()["issuer"] == ISSUER

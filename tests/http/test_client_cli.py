@@ -1,0 +1,350 @@
+"""``jati client add|list|show`` as an operator runs them (real processes, DESIGN.md §4 "CLI").
+
+The database is migrated in-process; the commands get it from the environment, as the
+service would. The secret a command prints is then checked in-process against the store.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from identity.clients import ClientRegistry
+from identity.jwk import jwk_thumbprint
+from identity.passwords import TEST_PROFILE, PasswordService
+from identity.storage.clients import SqlClientStore
+from identity.storage.database import Database
+from tests.conftest import TEST_MASTER_KEY
+from tests.helpers import clean_env, run_jati
+
+CB = "https://dinsos.example.go.id/callback"
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+@dataclass
+class Operator:
+    cwd: Path
+    env: dict[str, str]
+    database: Database
+
+    def jati(self, *args: str, stdin: str | None = None) -> tuple[int, str, str]:
+        result = run_jati(*args, cwd=self.cwd, env=self.env, stdin=stdin)
+        assert "Traceback" not in result.stderr, result.stderr
+        return result.returncode, result.stdout, result.stderr
+
+    def add_json(self, *args: str, stdin: str | None = None) -> dict[str, Any]:
+        code, out, err = self.jati("client", "add", *args, "--json", stdin=stdin)
+        assert code == 0, err
+        assert err == ""
+        assert out.count("\n") == 1
+        document: dict[str, Any] = json.loads(out)
+        return document
+
+    def registry(self) -> ClientRegistry:
+        return ClientRegistry(
+            store=SqlClientStore(database=self.database),
+            passwords=PasswordService(profile=TEST_PROFILE),
+            clock=lambda: datetime.now(UTC),
+        )
+
+    def count(self) -> int:
+        with self.database.read() as session:
+            clients = session.execute(text("SELECT count(*) FROM identity_client")).scalar_one()
+            purposes = session.execute(
+                text("SELECT count(*) FROM identity_client_purpose")
+            ).scalar_one()
+        return int(clients) + int(purposes)
+
+
+@pytest.fixture
+def operator(tmp_path: Path, database_url: str, database: Database) -> Operator:
+    env = clean_env(
+        JATI_DATABASE_URL=database_url,
+        JATI_MASTER_KEY=TEST_MASTER_KEY,
+        JATI_DATA_DIR=str(tmp_path / "data"),
+        JATI_PASSWORD_PROFILE=TEST_PROFILE,
+    )
+    return Operator(tmp_path, env, database)
+
+
+def test_add_prints_the_client_id_and_a_generated_secret_once(operator: Operator) -> None:
+    code, out, err = operator.jati(
+        "client", "add", "--name", "Dinas Sosial", "--redirect-uri", CB, "--scope", "openid profile"
+    )
+    assert code == 0, err
+    assert err == ""
+    fields = dict(line.split(None, 1) for line in out.splitlines() if line.startswith("client_"))
+    client_id, secret = fields["client_id"], fields["client_secret"]
+    assert "shown only once" in out
+    app = operator.registry().authenticate_secret(client_id, secret)
+    assert app.name == "Dinas Sosial" and app.redirect_uris == (CB,)
+
+    code, shown, err = operator.jati("client", "show", client_id)
+    assert code == 0, err
+    assert client_id in shown and secret not in shown
+    assert not any(line.startswith("client_secret ") for line in shown.splitlines())
+
+
+def test_add_json_is_one_object_with_rfc_7591_names(operator: Operator) -> None:
+    document = operator.add_json(
+        "--name",
+        "Dinas Sosial",
+        "--redirect-uri",
+        CB,
+        "https://dinsos.example.go.id/other",
+        "--scope",
+        "openid profile",
+        "--scope",
+        "nik email",
+        "--purpose",
+        "social-aid:e",
+        "--purpose",
+        "dukcapil:verify:legal_obligation",
+        "--claims",
+        "name",
+        "nik,email",
+    )
+    secret = document.pop("client_secret")
+    assert len(secret) == 43
+    assert document.pop("client_secret_expires_at") == 0
+    client_id = document["client_id"]
+    assert document == {
+        "client_id": client_id,
+        "client_name": "Dinas Sosial",
+        "client_id_issued_at": document["client_id_issued_at"],
+        "grant_types": ["authorization_code"],
+        "response_types": ["code"],
+        "redirect_uris": [CB, "https://dinsos.example.go.id/other"],
+        "scope": "email nik openid profile",
+        "token_endpoint_auth_method": "client_secret_basic",
+        "allowed_claims": ["email", "name", "nik"],
+        "purposes": [
+            {"code": "dukcapil:verify", "legal_basis": "c"},
+            {"code": "social-aid", "legal_basis": "e"},
+        ],
+        "subject_type": "pairwise",
+        "sector_identifier": "dinsos.example.go.id",
+    }
+    code, out, err = operator.jati("client", "show", client_id, "--json")
+    assert code == 0, err
+    assert json.loads(out) == document
+
+
+def test_an_operator_supplied_secret_is_read_from_stdin_and_never_printed(
+    operator: Operator,
+) -> None:
+    secret = "operator-chosen-Secret-0123456789-abcdef"
+    document = operator.add_json(
+        "--name", "Dinsos", "--redirect-uri", CB, "--scope", "openid", "--secret-stdin",
+        stdin=secret + "\n",
+    )  # fmt: skip
+    assert "client_secret" not in document
+    assert document["token_endpoint_auth_method"] == "client_secret_basic"
+    assert operator.registry().authenticate_secret(document["client_id"], secret)
+
+
+def test_a_jwks_file_registers_private_key_jwt_without_a_secret(
+    operator: Operator, tmp_path: Path
+) -> None:
+    okp = {
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "x": _b64(Ed25519PrivateKey.generate().public_key().public_bytes_raw()),
+    }
+    numbers = ec.generate_private_key(ec.SECP256R1()).public_key().public_numbers()
+    p256 = {
+        "kty": "EC",
+        "crv": "P-256",
+        "x": _b64(numbers.x.to_bytes(32, "big")),
+        "y": _b64(numbers.y.to_bytes(32, "big")),
+        "kid": "dinsos-2026",
+        "use": "sig",
+    }
+    path = tmp_path / "jwks.json"
+    path.write_text(json.dumps({"keys": [okp, p256]}))
+    document = operator.add_json(
+        "--name", "Dinsos", "--redirect-uri", CB, "--scope", "openid", "--jwks-file", str(path)
+    )
+    assert "client_secret" not in document
+    assert document["token_endpoint_auth_method"] == "private_key_jwt"
+    assert document["jwks"] == {"keys": [{**okp, "kid": jwk_thumbprint(okp)}, p256]}
+    app = operator.registry().get(document["client_id"])
+    assert app.jwks == document["jwks"]
+
+
+def test_an_auditor_app_gets_a_client_id_and_secret(operator: Operator) -> None:
+    code, out, err = operator.jati(
+        "client", "add", "--name", "BPK", "--grant-type", "client_credentials",
+        "--scope", "audit:read",
+    )  # fmt: skip
+    assert code == 0, err
+    fields = dict(line.split(None, 1) for line in out.splitlines() if line.startswith("client_"))
+    app = operator.registry().authenticate_secret(fields["client_id"], fields["client_secret"])
+    assert app.scopes == ("audit:read",) and app.redirect_uris == ()
+
+    document = operator.add_json(
+        "--name", "BPK 2", "--grant-type", "client_credentials", "--scope", "audit:read"
+    )
+    assert document["grant_types"] == ["client_credentials"]
+    assert document["response_types"] == [] and "sector_identifier" not in document
+    assert len(document["client_secret"]) == 43
+
+
+def test_list_and_show_never_print_secrets_or_hashes(operator: Operator) -> None:
+    first = operator.add_json("--name", "A", "--redirect-uri", CB, "--scope", "openid")
+    second = operator.add_json(
+        "--name", "B", "--grant-type", "client_credentials", "--scope", "audit:read"
+    )
+    secrets_ = [first["client_secret"], second["client_secret"]]
+
+    outputs = []
+    for args in (
+        ("client", "list"),
+        ("client", "list", "--json"),
+        ("client", "show", first["client_id"]),
+        ("client", "show", second["client_id"], "--json"),
+    ):
+        code, out, err = operator.jati(*args)
+        assert code == 0, err
+        outputs.append(out + err)
+    for output in outputs:
+        assert not any(secret in output for secret in secrets_)
+        assert "argon2" not in output and "secret_hash" not in output
+        assert 'client_secret"' not in output
+
+    listed = json.loads(outputs[1])["clients"]
+    assert {c["client_id"] for c in listed} == {first["client_id"], second["client_id"]}
+    assert first["client_id"] in outputs[0] and second["client_id"] in outputs[0]
+
+
+def test_the_secret_is_not_in_the_database_file(operator: Operator) -> None:
+    document = operator.add_json("--name", "A", "--redirect-uri", CB, "--scope", "openid")
+    secret = document["client_secret"].encode()
+    if operator.database.dialect == "sqlite":
+        path = Path(make_url(operator.database.url).database or "")
+        stored = b"".join(
+            p.read_bytes() for p in path.parent.iterdir() if p.name.startswith(path.name)
+        )
+    else:
+        with operator.database.read() as session:
+            rows = session.execute(text("SELECT t::text FROM identity_client t")).scalars().all()
+        stored = "\n".join(rows).encode()
+    assert document["client_id"].encode() in stored
+    assert secret not in stored
+
+
+def test_show_of_an_unknown_client_fails_in_one_line(operator: Operator) -> None:
+    code, out, err = operator.jati("client", "show", "a" * 32)
+    assert code == 1 and out == ""
+    assert err.startswith("jati: error: no relying app") and err.count("\n") == 1
+
+
+def _jwks_with_private_key(tmp_path: Path) -> str:
+    private = Ed25519PrivateKey.generate()
+    jwk = {
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "x": _b64(private.public_key().public_bytes_raw()),
+        "d": _b64(private.private_bytes_raw()),
+    }
+    path = tmp_path / "private.json"
+    path.write_text(json.dumps({"keys": [jwk]}))
+    return str(path)
+
+
+BASE = ("--name", "Dinsos", "--redirect-uri", CB)
+
+REFUSED: list[tuple[str, tuple[str, ...], str]] = [
+    ("http-not-loopback", ("--name", "X", "--redirect-uri", "http://dinsos.example.go.id/cb",
+                           "--scope", "openid"), "use https"),
+    ("fragment", ("--name", "X", "--redirect-uri", CB + "#x", "--scope", "openid"), "fragment"),
+    ("wildcard", ("--name", "X", "--redirect-uri", "https://*.example.go.id/cb",
+                  "--scope", "openid"), "wildcard"),
+    ("relative", ("--name", "X", "--redirect-uri", "/cb", "--scope", "openid"), "absolute"),
+    ("no-redirect", ("--name", "X", "--scope", "openid"), "--redirect-uri"),
+    ("unknown-scope", (*BASE, "--scope", "openid offline_access"), "unknown scope"),
+    ("no-openid", (*BASE, "--scope", "profile"), "openid"),
+    ("audit-on-code-app", (*BASE, "--scope", "openid audit:read"), "auditor"),
+    ("nik-without-purpose", (*BASE, "--scope", "openid nik"), "--purpose"),
+    ("bad-basis", (*BASE, "--scope", "openid", "--purpose", "social-aid:z"), "legal basis"),
+    ("bad-purpose", (*BASE, "--scope", "openid", "--purpose", "social-aid"), "CODE:BASIS"),
+    ("two-hosts", (*BASE, "--redirect-uri", "https://other.example.go.id/cb",
+                   "--scope", "openid"), "--sector"),
+    ("bad-sector", (*BASE, "--scope", "openid", "--sector", "not a host"), "sector"),
+    ("claim-outside-scope", (*BASE, "--scope", "openid profile", "--claims", "email"),
+     "not requested"),
+    ("auditor-with-openid", ("--name", "X", "--grant-type", "client_credentials",
+                             "--scope", "openid"), "audit:read"),
+    ("auditor-with-redirect", ("--name", "X", "--grant-type", "client_credentials",
+                               "--scope", "audit:read", "--redirect-uri", CB), "redirect"),
+    ("empty-name", ("--name", " ", "--redirect-uri", CB, "--scope", "openid"), "name"),
+    ("missing-jwks-file", (*BASE, "--scope", "openid", "--jwks-file", "/nonexistent/j.json"),
+     "cannot read --jwks-file"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "args", "reason"), REFUSED, ids=[c[0] for c in REFUSED])
+def test_refused_registrations_fail_in_one_line_and_write_nothing(
+    operator: Operator, case: str, args: tuple[str, ...], reason: str
+) -> None:
+    code, out, err = operator.jati("client", "add", *args)
+    assert code != 0
+    assert out == ""
+    assert err.startswith("jati: error: ") and err.count("\n") == 1, err
+    assert reason in err, err
+    assert operator.count() == 0
+
+
+def test_a_jwks_with_a_private_key_is_refused_without_echoing_it(
+    operator: Operator, tmp_path: Path
+) -> None:
+    path = _jwks_with_private_key(tmp_path)
+    private_d = json.loads(Path(path).read_text())["keys"][0]["d"]
+    code, out, err = operator.jati("client", "add", *BASE, "--scope", "openid", "--jwks-file", path)
+    assert code == 1 and out == ""
+    assert "private key material (d)" in err and err.count("\n") == 1
+    assert private_d not in err
+    assert operator.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("stdin", "reason"),
+    [
+        ("", "no client secret"),
+        ("tiny-Secret9\n", "shorter than 32"),
+        ("x" * 40 + "\n", "placeholder"),
+    ],
+)
+def test_weak_secrets_on_stdin_are_refused_without_echoing_them(
+    operator: Operator, stdin: str, reason: str
+) -> None:
+    code, out, err = operator.jati(
+        "client", "add", *BASE, "--scope", "openid", "--secret-stdin", stdin=stdin
+    )
+    assert code != 0 and out == ""
+    assert reason in err and err.count("\n") == 1
+    assert not stdin.strip() or stdin.strip() not in err
+    assert operator.count() == 0
+
+
+def test_a_jwks_and_a_secret_together_are_a_usage_error(operator: Operator) -> None:
+    code, out, err = operator.jati(
+        "client", "add", *BASE, "--scope", "openid", "--secret-stdin", "--jwks-file", "j.json",
+        stdin="x" * 40,
+    )  # fmt: skip
+    assert code == 2 and out == ""
+    assert "not allowed with argument" in err and err.count("\n") == 1
+    assert operator.count() == 0

@@ -1,0 +1,56 @@
+"""Personal values the tests seed, and a watch over every log line of the test run.
+
+DESIGN.md §3: application logs never contain personal data. Tests register the NIKs, names,
+emails and other personal values they use with :func:`seeded`; :class:`LogWatch`, installed
+for the whole session by ``tests/conftest.py``, formats every log record exactly as the
+service does (JSON lines through the redaction filter) and keeps any line that contains a
+seeded value; the run fails if one does.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from identity.logging_setup import JsonFormatter
+from identity.redaction import RedactionFilter
+
+SEEDED: set[str] = set()
+
+#: A citizen whose values tests may use; registered at import.
+SAMPLE = {
+    "nik": "3171014101900003",
+    "name": "Siti Nurhaliza Rahayu",
+    "birthdate": "1990-01-01",
+    "email": "siti.rahayu@contoh.go.id",
+    "phone": "+6281234567890",
+    "address": "Jl. Merdeka Barat No. 12, Jakarta Pusat",
+}
+
+
+def seeded(*values: str) -> tuple[str, ...]:
+    """Register personal values a test is about to use; returns them."""
+    SEEDED.update(v for v in values if len(v) >= 6)
+    return values
+
+
+seeded(*(v for k, v in SAMPLE.items() if k != "birthdate"))
+
+
+class LogWatch(logging.Handler):
+    """Keeps the formatted log lines that contain a seeded personal value."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(JsonFormatter())
+        self.addFilter(RedactionFilter())
+        self.leaks: list[str] = []
+        self.lines = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record)
+        except Exception:  # a broken record is not this watch's business
+            return
+        self.lines += 1
+        if any(value in line for value in SEEDED):
+            self.leaks.append(line)

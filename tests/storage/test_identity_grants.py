@@ -1,0 +1,50 @@
+"""The application role gets exactly the privileges the identity tables need on PostgreSQL:
+every table covered, no DELETE of a citizen (tombstones stay), no privilege beyond the list."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+from sqlalchemy import exc, text
+
+from identity.storage.database import Database
+from identity.storage.grants import IDENTITY_TABLE_PRIVILEGES, application_role_grants
+from identity.storage.schema import all_metadata
+
+PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE")
+
+
+def test_every_identity_table_has_its_grants() -> None:
+    tables = {
+        t for metadata in all_metadata() for t in metadata.tables if t.startswith("identity_")
+    }
+    assert tables == set(IDENTITY_TABLE_PRIVILEGES)
+
+
+def test_application_role_holds_exactly_the_listed_privileges(database: Database) -> None:
+    if database.dialect != "postgresql":
+        assert database.dialect == "sqlite"  # SQLite has no roles; the PostgreSQL run checks
+        return
+    role = f"jati_test_app_{secrets.token_hex(4)}"
+    with database.write() as session:
+        schema = session.execute(text("SELECT current_schema()")).scalar_one()
+        session.execute(text(f"CREATE ROLE {role} NOLOGIN"))
+        for statement in application_role_grants(role, schema):
+            session.execute(text(statement))
+    try:
+        with database.read() as session:
+            for table, granted in IDENTITY_TABLE_PRIVILEGES.items():
+                for privilege in PRIVILEGES:
+                    held = session.execute(
+                        text("SELECT has_table_privilege(:r, :t, :p)"),
+                        {"r": role, "t": f"{schema}.{table}", "p": privilege},
+                    ).scalar_one()
+                    assert held == (privilege in granted), (table, privilege)
+        with pytest.raises(exc.DBAPIError, match="permission denied"), database.write() as s:
+            s.execute(text(f"SET LOCAL ROLE {role}"))
+            s.execute(text("DELETE FROM identity_citizen"))
+    finally:
+        with database.write() as session:
+            session.execute(text(f"DROP OWNED BY {role}"))
+            session.execute(text(f"DROP ROLE {role}"))

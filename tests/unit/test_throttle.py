@@ -1,0 +1,218 @@
+"""Login throttling (identity.throttle) on an in-memory store: limits, lockouts, keys."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+import pytest
+
+from identity.errors import Throttled
+from identity.throttle import AttemptKeys, Counter, LoginThrottle, Scope, ThrottlePolicy
+from tests.conftest import ManualClock
+
+KEY = bytes(range(32))
+NIK_INDEX = b"\x11" * 32
+ADDRESS = "203.0.113.7"
+
+
+class MemoryTransaction:
+    def __init__(self, rows: dict[bytes, Counter]) -> None:
+        self.rows = rows
+
+    def lock(self, key: bytes, scope: Scope, *, now: datetime) -> Counter:
+        return self.rows.setdefault(key, Counter.new(now))
+
+    def save(self, key: bytes, counter: Counter) -> None:
+        self.rows[key] = counter
+
+    def delete(self, key: bytes) -> None:
+        self.rows.pop(key, None)
+
+
+class MemoryThrottleStore:
+    """Transactions commit on success and roll back on error, like the SQL store."""
+
+    def __init__(self) -> None:
+        self.rows: dict[bytes, Counter] = {}
+        self.purged = 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[MemoryTransaction]:
+        copy = dict(self.rows)
+        yield MemoryTransaction(copy)
+        self.rows = copy
+
+    def purge(self, *, untouched_since: datetime, now: datetime) -> int:
+        stale = [
+            key
+            for key, c in self.rows.items()
+            if c.updated_at < untouched_since and (c.locked_until is None or c.locked_until <= now)
+        ]
+        for key in stale:
+            del self.rows[key]
+        self.purged += len(stale)
+        return len(stale)
+
+
+def policy(max_failures: int, *, lockout: int = 60, max_lockout: int = 3600) -> ThrottlePolicy:
+    return ThrottlePolicy(
+        max_failures=max_failures,
+        window=timedelta(minutes=15),
+        lockout=timedelta(seconds=lockout),
+        max_lockout=timedelta(seconds=max_lockout),
+    )
+
+
+@pytest.fixture
+def store() -> MemoryThrottleStore:
+    return MemoryThrottleStore()
+
+
+@pytest.fixture
+def throttle(store: MemoryThrottleStore) -> LoginThrottle:
+    return LoginThrottle(store=store, key=KEY, account=policy(5), address=policy(50))
+
+
+def fail(throttle: LoginThrottle, keys: AttemptKeys, clock: ManualClock, times: int = 1) -> None:
+    for _ in range(times):
+        throttle.reserve(keys, now=clock())
+        throttle.failed(keys, now=clock())
+
+
+def test_keys_are_keyed_hashes_never_the_inputs(throttle: LoginThrottle) -> None:
+    keys = throttle.keys(nik_index=NIK_INDEX, address=ADDRESS)
+    assert len(keys.account) == len(keys.address) == 32
+    assert NIK_INDEX not in keys.account and ADDRESS.encode() not in keys.address
+    other = LoginThrottle(
+        store=MemoryThrottleStore(), key=b"k" * 32, account=policy(5), address=policy(5)
+    )
+    assert other.keys(nik_index=NIK_INDEX, address=ADDRESS) != keys  # keyed, not a plain hash
+    # An account and an address with the same bytes do not share a counter.
+    assert throttle.account_key(ADDRESS.encode()) != throttle.address_key(ADDRESS)
+
+
+def test_five_failures_lock_the_account_with_retry_after(
+    throttle: LoginThrottle, clock: ManualClock
+) -> None:
+    keys = throttle.keys(nik_index=NIK_INDEX, address=ADDRESS)
+    fail(throttle, keys, clock, 5)
+    clock.advance(10)
+    with pytest.raises(Throttled) as caught:
+        throttle.reserve(keys, now=clock())
+    assert caught.value.retry_after == 50
+    assert "50 seconds" in str(caught.value)
+
+
+def test_lockouts_double_up_to_the_maximum(store: MemoryThrottleStore, clock: ManualClock) -> None:
+    throttle = LoginThrottle(
+        store=store, key=KEY, account=policy(2, lockout=60, max_lockout=300), address=policy(99)
+    )
+    keys = throttle.keys(nik_index=NIK_INDEX, address=ADDRESS)
+    waits = []
+    for _ in range(5):
+        fail(throttle, keys, clock, 2)
+        with pytest.raises(Throttled) as caught:
+            throttle.reserve(keys, now=clock())
+        waits.append(caught.value.retry_after)
+        clock.advance(caught.value.retry_after)
+    assert waits == [60, 120, 240, 300, 300]
+
+
+def test_a_lock_ends_and_the_count_starts_again(
+    throttle: LoginThrottle, clock: ManualClock
+) -> None:
+    keys = throttle.keys(nik_index=NIK_INDEX, address=ADDRESS)
+    fail(throttle, keys, clock, 5)
+    clock.advance(60)
+    fail(throttle, keys, clock, 4)  # allowed again, four more
+    throttle.reserve(keys, now=clock())  # the fifth is still allowed
+
+
+def test_failures_outside_the_window_are_forgotten(
+    throttle: LoginThrottle, clock: ManualClock
+) -> None:
+    keys = throttle.keys(nik_index=NIK_INDEX, address=ADDRESS)
+    fail(throttle, keys, clock, 4)
+    clock.advance(15 * 60)
+    fail(throttle, keys, clock, 4)
+    throttle.reserve(keys, now=clock())  # 4 + 1 in the new window: not locked
+
+
+def test_success_clears_the_account_and_returns_the_address_reservation(
+    throttle: LoginThrottle, store: MemoryThrottleStore, clock: ManualClock
+) -> None:
+    keys = throttle.keys(nik_index=NIK_INDEX, address=ADDRESS)
+    fail(throttle, keys, clock, 3)
+    throttle.reserve(keys, now=clock())
+    throttle.succeeded(keys, now=clock())
+    assert keys.account not in store.rows
+    assert store.rows[keys.address].failures == 3  # the three failures stay counted
+
+
+def test_the_address_limit_spans_accounts(store: MemoryThrottleStore, clock: ManualClock) -> None:
+    throttle = LoginThrottle(store=store, key=KEY, account=policy(5), address=policy(3))
+    for n in range(3):
+        fail(throttle, throttle.keys(nik_index=bytes([n]) * 32, address=ADDRESS), clock)
+    with pytest.raises(Throttled):
+        throttle.reserve(throttle.keys(nik_index=b"\x09" * 32, address=ADDRESS), now=clock())
+    # Another address is not affected.
+    throttle.reserve(throttle.keys(nik_index=b"\x09" * 32, address="198.51.100.1"), now=clock())
+
+
+def test_a_refused_attempt_counts_nothing(
+    throttle: LoginThrottle, store: MemoryThrottleStore, clock: ManualClock
+) -> None:
+    keys = throttle.keys(nik_index=NIK_INDEX, address=ADDRESS)
+    fail(throttle, keys, clock, 5)
+    before = dict(store.rows)
+    for _ in range(10):
+        with pytest.raises(Throttled):
+            throttle.reserve(keys, now=clock())
+    assert store.rows == before
+
+
+def test_reservations_past_the_limit_lock_without_counting(
+    throttle: LoginThrottle, store: MemoryThrottleStore, clock: ManualClock
+) -> None:
+    # Six attempts reserved at once (six workers), none settled yet: the sixth is refused.
+    keys = throttle.keys(nik_index=NIK_INDEX, address=ADDRESS)
+    for _ in range(5):
+        throttle.reserve(keys, now=clock())
+    with pytest.raises(Throttled):
+        throttle.reserve(keys, now=clock())
+    assert store.rows[keys.account].locked_until is not None
+    assert store.rows[keys.address].failures == 5
+
+
+def test_untouched_counters_are_purged(
+    throttle: LoginThrottle, store: MemoryThrottleStore, clock: ManualClock
+) -> None:
+    old = throttle.keys(nik_index=NIK_INDEX, address=ADDRESS)
+    fail(throttle, old, clock)
+    clock.advance(15 * 60 + 3600 + 1)
+    fail(throttle, throttle.keys(nik_index=b"\x22" * 32, address="198.51.100.1"), clock)
+    assert old.account not in store.rows and old.address not in store.rows
+    assert store.purged == 2
+
+
+def test_forget_account_drops_its_counter(
+    throttle: LoginThrottle, store: MemoryThrottleStore, clock: ManualClock
+) -> None:
+    keys = throttle.keys(nik_index=NIK_INDEX, address=ADDRESS)
+    fail(throttle, keys, clock, 2)
+    throttle.forget_account(NIK_INDEX)
+    assert keys.account not in store.rows and keys.address in store.rows
+
+
+@pytest.mark.parametrize(
+    ("max_failures", "lockout", "max_lockout"), [(0, 60, 60), (1, 0, 60), (1, 120, 60)]
+)
+def test_policies_refuse_nonsense(max_failures: int, lockout: int, max_lockout: int) -> None:
+    with pytest.raises(ValueError, match=r"max_failures|lockout"):
+        policy(max_failures, lockout=lockout, max_lockout=max_lockout)
+
+
+def test_retry_after_is_never_zero() -> None:
+    assert Throttled(0).retry_after == 1

@@ -1,0 +1,232 @@
+"""Token issuance: RFC 9068 access tokens, OIDC ID tokens, pairwise subjects, claim limits.
+
+Tokens are checked with PyJWT as an independent verifier as well as with our SDK."""
+
+from __future__ import annotations
+
+import json
+
+import jwt
+import pytest
+
+from identity.pairwise import PairwiseSubjects
+from identity.relying_party import InvalidToken, Reason
+from identity.tokens import ACR_PASSWORD, ActiveSigner, NoSigningKey, TokenIssuer
+from tests.token_helpers import CLIENT_ID, ISSUER, NOW, SECTOR, Key, issuer_for, verifier_for
+
+
+def _header(token: str) -> dict[str, object]:
+    return jwt.get_unverified_header(token)
+
+
+@pytest.mark.parametrize("alg", ["EdDSA", "ES256"])
+def test_access_token_has_every_rfc9068_claim_and_verifies_with_pyjwt(alg: str) -> None:
+    key = Key.new(alg)
+    issued = issuer_for(key).access_token(
+        client_id=CLIENT_ID,
+        scope=["openid", "profile"],
+        subject_id="citizen-1",
+        sector_identifier=SECTOR,
+        auth_time=int(NOW) - 5,
+        acr=ACR_PASSWORD,
+    )
+    assert _header(issued.token) == {"alg": alg, "kid": key.kid, "typ": "at+jwt"}
+    claims = jwt.decode(
+        issued.token,
+        key=jwt.PyJWK(key.jwk).key,
+        algorithms=[alg],
+        audience=CLIENT_ID,
+        issuer=ISSUER,
+        options={"verify_exp": False, "verify_iat": False},
+    )
+    assert claims == {
+        "iss": ISSUER,
+        "sub": claims["sub"],
+        "aud": CLIENT_ID,
+        "exp": int(NOW) + 600,
+        "iat": int(NOW),
+        "jti": issued.jti,
+        "client_id": CLIENT_ID,
+        "scope": "openid profile",
+        "auth_time": int(NOW) - 5,
+        "acr": ACR_PASSWORD,
+    }
+    assert verifier_for(key).verify_access_token(issued.token) == claims
+    assert issued.expires_at == claims["exp"]
+
+
+def test_jti_is_unique() -> None:
+    issuer = issuer_for(Key.new("EdDSA"))
+    jtis = {issuer.access_token(client_id=CLIENT_ID, scope=["audit:read"]).jti for _ in range(200)}
+    assert len(jtis) == 200
+
+
+def test_client_credentials_token_has_the_client_as_subject() -> None:
+    key = Key.new("EdDSA")
+    token = issuer_for(key).access_token(client_id=CLIENT_ID, scope=["audit:read"]).token
+    claims = verifier_for(key).verify_access_token(token)
+    assert claims["sub"] == CLIENT_ID and claims["scope"] == "audit:read"
+
+
+def test_pairwise_subjects_differ_between_sectors_and_never_show_the_internal_id() -> None:
+    pairwise = PairwiseSubjects(bytes(range(32)))
+    a = pairwise.subject("dukcapil.jakarta.go.id", "citizen-1")
+    b = pairwise.subject("bpjs.example.go.id", "citizen-1")
+    assert a != b
+    assert a == pairwise.subject("dukcapil.jakarta.go.id", "citizen-1")  # stable per sector
+    assert pairwise.subject("dukcapil.jakarta.go.id", "citizen-2") != a
+    assert "citizen" not in a and len(a) == 43
+    other_deployment = PairwiseSubjects(bytes(range(1, 33)))
+    assert other_deployment.subject("dukcapil.jakarta.go.id", "citizen-1") != a
+    assert "<key hidden>" in repr(pairwise)
+
+
+def test_two_apps_in_different_sectors_get_different_subs_for_one_citizen() -> None:
+    key = Key.new("EdDSA")
+    issuer = issuer_for(key)
+    first = issuer.access_token(
+        client_id="app-a", scope=["openid"], subject_id="c-1", sector_identifier="a.go.id"
+    )
+    second = issuer.access_token(
+        client_id="app-b", scope=["openid"], subject_id="c-1", sector_identifier="b.go.id"
+    )
+    subs = {
+        jwt.decode(t.token, options={"verify_signature": False})["sub"] for t in (first, second)
+    }
+    assert len(subs) == 2
+
+
+def test_citizen_token_without_a_sector_is_refused() -> None:
+    with pytest.raises(ValueError, match="sector"):
+        issuer_for(Key.new("EdDSA")).access_token(
+            client_id=CLIENT_ID, scope=["openid"], subject_id="c-1"
+        )
+
+
+def test_id_token_carries_oidc_claims_and_only_allowed_citizen_claims() -> None:
+    key = Key.new("ES256")
+    issued = issuer_for(key).id_token(
+        client_id=CLIENT_ID,
+        subject_id="c-1",
+        sector_identifier=SECTOR,
+        auth_time=int(NOW) - 30,
+        acr=ACR_PASSWORD,
+        amr=["pwd"],
+        nonce="n-0S6_WzA2Mj",
+        claims={"name": "Siti Rahayu", "email": "siti@example.go.id", "birthdate": "1990-01-01"},
+        allowed_claims={"name"},
+    )
+    assert _header(issued.token)["typ"] == "JWT"
+    claims = verifier_for(key).verify_id_token(issued.token, nonce="n-0S6_WzA2Mj", max_age=60)
+    assert claims["auth_time"] == int(NOW) - 30
+    assert claims["acr"] == ACR_PASSWORD and claims["amr"] == ["pwd"]
+    assert claims["azp"] == CLIENT_ID and claims["nonce"] == "n-0S6_WzA2Mj"
+    assert claims["name"] == "Siti Rahayu"
+    assert "email" not in claims and "birthdate" not in claims
+
+
+def test_issuer_claims_cannot_be_overridden_by_citizen_claims() -> None:
+    issuer = issuer_for(Key.new("EdDSA"))
+    with pytest.raises(ValueError, match="set by the issuer"):
+        issuer.id_token(
+            client_id=CLIENT_ID,
+            subject_id="c-1",
+            sector_identifier=SECTOR,
+            auth_time=int(NOW),
+            acr=ACR_PASSWORD,
+            amr=["pwd"],
+            claims={"sub": "chosen"},
+            allowed_claims={"sub"},
+        )
+    with pytest.raises(ValueError, match="set by the issuer"):
+        issuer.access_token(client_id=CLIENT_ID, scope=[], extra={"aud": "elsewhere"})
+
+
+def test_lifetimes_are_configurable() -> None:
+    key = Key.new("EdDSA")
+    issuer = TokenIssuer(
+        issuer=ISSUER,
+        signer=ActiveSigner(lambda _alg: (key.info(), key.private), "EdDSA"),
+        pairwise=PairwiseSubjects(bytes(32)),
+        access_token_lifetime=120,
+        id_token_lifetime=300,
+        clock=lambda: NOW,
+    )
+    access = issuer.access_token(client_id=CLIENT_ID, scope=["audit:read"])
+    assert access.expires_at - access.issued_at == 120
+    id_token = issuer.id_token(
+        client_id=CLIENT_ID,
+        subject_id="c",
+        sector_identifier=SECTOR,
+        auth_time=int(NOW),
+        acr=ACR_PASSWORD,
+        amr=["pwd"],
+    )
+    assert id_token.expires_at - id_token.issued_at == 300
+
+
+def test_ed25519_algorithm_name_of_rfc9864_is_a_setting_and_verifies() -> None:
+    key = Key.new("EdDSA")
+    issuer = TokenIssuer(
+        issuer=ISSUER,
+        signer=ActiveSigner(lambda _alg: (key.info(), key.private), "Ed25519"),
+        pairwise=PairwiseSubjects(bytes(32)),
+        clock=lambda: NOW,
+    )
+    token = issuer.access_token(client_id=CLIENT_ID, scope=["audit:read"]).token
+    assert _header(token)["alg"] == "Ed25519"
+    assert verifier_for(key).verify_access_token(token)["sub"] == CLIENT_ID
+
+
+def test_signer_follows_rotation_after_its_refresh_interval() -> None:
+    old, new = Key.new("EdDSA"), Key.new("EdDSA")
+    active = [old]
+    now = [0.0]
+    signer = ActiveSigner(
+        lambda _alg: (active[0].info(), active[0].private),
+        "EdDSA",
+        refresh=10,
+        clock=lambda: now[0],
+    )
+    assert signer.current().kid == old.kid
+    active[0] = new
+    now[0] = 5.0
+    assert signer.current().kid == old.kid  # cached: a retired key still verifies meanwhile
+    now[0] = 10.5
+    assert signer.current().kid == new.kid
+
+
+def test_no_active_key_is_a_clear_error() -> None:
+    signer = ActiveSigner(lambda _alg: None, "ES256")
+    with pytest.raises(NoSigningKey, match="no active ES256"):
+        signer.current()
+
+
+def test_claims_are_utf8_json_and_verify() -> None:
+    key = Key.new("EdDSA")
+    token = (
+        issuer_for(key)
+        .id_token(
+            client_id=CLIENT_ID,
+            subject_id="c",
+            sector_identifier=SECTOR,
+            auth_time=int(NOW),
+            acr=ACR_PASSWORD,
+            amr=["pwd"],
+            claims={"name": "Ni Luh Putu Ayu Dewi Pratiwi — ĀĒĪ"},
+            allowed_claims={"name"},
+        )
+        .token
+    )
+    payload = jwt.decode(token, options={"verify_signature": False})
+    assert payload["name"].endswith("ĀĒĪ")
+    assert json.loads(jwt.utils.base64url_decode(token.split(".")[1]))["name"] == payload["name"]
+    verifier_for(key).verify_id_token(token)
+
+
+def test_a_token_signed_by_one_deployment_fails_at_another() -> None:
+    ours, theirs = Key.new("EdDSA"), Key.new("EdDSA")
+    token = issuer_for(theirs).access_token(client_id=CLIENT_ID, scope=["openid"]).token
+    with pytest.raises(InvalidToken) as caught:
+        verifier_for(ours).verify_access_token(token)
+    assert caught.value.reason is Reason.UNKNOWN_KEY
