@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.jati-installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	touch $(STAMP)
 
 ## serve: start Jati on SQLite with zero configuration (ARGS="--port 9000 --workers 2")
