@@ -10,11 +10,11 @@ from fastapi import FastAPI, Request
 
 from audit import http as audit_http
 from identity.http import discovery, health, login
-from identity.http.bearer import ApiAuthorizer
+from identity.http.bearer import ApiAuthorizer, CitizenAuthorizer
 from identity.http.middleware import ObservabilityMiddleware
 from identity.http.problems import install_problem_handlers
 from identity.logging_setup import configure_logging
-from identity.pairwise import PairwiseSubjects
+from identity.pairwise import PairwiseSubjects, SelfSubjects
 from identity.settings import Settings
 from identity.signing_keys import KeySealer
 from identity.storage import migrate
@@ -30,12 +30,15 @@ def create_app(
     *,
     database: Database | None = None,
     authorize_auditor: Callable[[Request, str], object] | None = None,
+    authorize_citizen: Callable[[Request], str] | None = None,
     run_background: bool = True,
 ) -> FastAPI:
     """Build the service. Nothing here touches the database: readiness reports on it.
 
     ``authorize_auditor(request, scope)`` raises ``Unauthorized`` unless the caller may
-    read the audit log; ``run_background`` starts the audit sequencer with the app.
+    read the audit log; ``authorize_citizen(request)`` returns the citizen id of a citizen
+    API token or raises; both default to verifying Jati's own access tokens.
+    ``run_background`` starts the audit sequencer with the app.
     """
     settings.check_production()
     db = database or Database(settings.resolved_database_url)
@@ -45,10 +48,12 @@ def create_app(
     audit_log, pseudonymizer = build_audit_log(settings, db, master_key)
     key_store = SqlKeyStore(database=db, sealer=KeySealer(master_key))
     issuer = settings.effective_issuer
+    self_subjects = SelfSubjects(master_key)
     token_issuer = TokenIssuer(
         issuer=issuer,
         signer=ActiveSigner(key_store.active, settings.token_signing_alg),
         pairwise=PairwiseSubjects(master_key),
+        self_subjects=self_subjects,
         access_token_lifetime=settings.token_lifetime,
         id_token_lifetime=settings.token_lifetime,
     )
@@ -90,8 +95,10 @@ def create_app(
     app.state.passwords = citizens.passwords
     app.state.pseudonymizer = pseudonymizer  # subjects of audit entries written by the app
     app.state.sequencer_health = SequencerHealth()
-    app.state.authorize_auditor = authorize_auditor or ApiAuthorizer(
-        issuer=issuer, key_store=key_store
+    api_authorizer = ApiAuthorizer(issuer=issuer, key_store=key_store)
+    app.state.authorize_auditor = authorize_auditor or api_authorizer
+    app.state.authorize_citizen = authorize_citizen or CitizenAuthorizer(
+        api=api_authorizer, self_subjects=self_subjects
     )
     install_problem_handlers(app)
     app.include_router(health.router)

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 AUDIT_CHECKPOINT_KEY = b"jati/audit/checkpoint-signing-key/v1"
 AUDIT_PSEUDONYM_KEY = b"jati/audit/subject-pseudonym-key/v1"
 PAIRWISE_SUBJECT_KEY = b"jati/identity/pairwise-subject-key/v1"
+SELF_SUBJECT_KEY = b"jati/identity/self-subject-key/v1"  # 64 bytes: AES-256-SIV
 
 
 def derive_key(master_key: bytes, label: bytes, length: int = 32) -> bytes:

@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from identity.pairwise import PairwiseSubjects
+from identity.pairwise import PairwiseSubjects, SelfSubjects
 from identity.signing_keys import PrivateKey, SigningKeyInfo
 
 ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 - a media type, not a secret
@@ -82,6 +82,9 @@ def _json_encoder() -> Callable[[Any], str]:
 _encode_json = _json_encoder()
 
 
+b2a = binascii.b2a_base64
+
+
 def _b64(data: bytes) -> str:
     return binascii.b2a_base64(data, newline=False).translate(_URLSAFE).rstrip(b"=").decode()
 
@@ -118,9 +121,10 @@ class JwsSigner:
             fields = {"alg": self.alg, "kid": self.kid, "typ": typ}
             header = _b64(json.dumps(fields, separators=(",", ":")).encode())
             self._headers[typ] = header
-        payload = _b64(_encode_json(claims).encode())
-        signing_input = f"{header}.{payload}"
-        return f"{signing_input}.{_b64(self._sign(signing_input.encode()))}"
+        payload = b2a(_encode_json(claims).encode(), newline=False)
+        signing_input = f"{header}.{payload.translate(_URLSAFE).rstrip(b'=').decode()}"
+        signature = b2a(self._sign(signing_input.encode()), newline=False)
+        return f"{signing_input}.{signature.translate(_URLSAFE).rstrip(b'=').decode()}"
 
 
 def der_to_raw(der: bytes) -> bytes:
@@ -195,6 +199,7 @@ class TokenIssuer:
         issuer: str,
         signer: ActiveSigner,
         pairwise: PairwiseSubjects,
+        self_subjects: SelfSubjects | None = None,
         access_token_lifetime: int = 600,
         id_token_lifetime: int = 600,
         clock: Callable[[], float] = time.time,
@@ -204,6 +209,7 @@ class TokenIssuer:
         self.issuer = issuer
         self._signer = signer
         self._pairwise = pairwise
+        self._self_subjects = self_subjects
         self.access_token_lifetime = access_token_lifetime
         self.id_token_lifetime = id_token_lifetime
         self._clock = clock
@@ -231,13 +237,25 @@ class TokenIssuer:
         client id (the app is the resource server of its own API). ``extra``: further
         non-registered claims (e.g. a grant id), never citizen attributes.
         """
-        now = int(self._clock())
         if subject_id is None:
             sub = client_id
         elif sector_identifier is None:
             raise ValueError("a citizen's token needs the app's sector identifier")
         else:
             sub = self.subject(subject_id, sector_identifier)
+        return self._access_token(sub, client_id, scope, audience, auth_time, acr, extra)
+
+    def _access_token(
+        self,
+        sub: str,
+        client_id: str,
+        scope: Sequence[str],
+        audience: str | Sequence[str] | None,
+        auth_time: int | None,
+        acr: str | None,
+        extra: Mapping[str, Any] | None,
+    ) -> IssuedToken:
+        now = int(self._clock())
         jti = new_jti()
         claims: dict[str, Any] = {
             "iss": self.issuer,
@@ -258,6 +276,18 @@ class TokenIssuer:
             claims.update(extra)
         token = self._signer.current().sign(claims, typ=ACCESS_TOKEN_TYPE)
         return IssuedToken(token, jti, now, claims["exp"])
+
+    def citizen_api_token(
+        self, *, client_id: str, subject_id: str, scope: Sequence[str], auth_time: int | None
+    ) -> IssuedToken:
+        """An access token for Jati's own citizen API (``aud`` = the issuer, scope ``me``),
+        issued to a first-party app: its ``sub`` is the citizen id sealed for Jati alone
+        (:class:`identity.pairwise.SelfSubjects`), so Jati can tell whose data is asked for
+        while the app holding the token learns no identifier it could share."""
+        if self._self_subjects is None:
+            raise ValueError("this issuer was built without self subjects")
+        sub = self._self_subjects.subject(subject_id)
+        return self._access_token(sub, client_id, scope, self.issuer, auth_time, None, None)
 
     def id_token(
         self,

@@ -1,4 +1,4 @@
-"""Bearer-token authorization of Jati's own APIs (the audit API now, the citizen API next).
+"""Bearer-token authorization of Jati's own APIs: the audit API and the citizen API.
 
 RFC 6750 §2.1: the token comes in ``Authorization: Bearer <token>``, nowhere else (never in
 a query string, where it would reach access logs). The token is one of Jati's RFC 9068
@@ -19,6 +19,7 @@ from typing import Any
 from fastapi import Request
 
 from identity.errors import InsufficientScope, Unauthorized
+from identity.pairwise import SelfSubjects
 from identity.relying_party import InvalidToken, TokenVerifier
 from identity.storage.keys import SqlKeyStore, jwks
 
@@ -57,3 +58,25 @@ class ApiAuthorizer:
             raise InsufficientScope(scope)
         request.state.token_claims = claims
         return claims
+
+
+CITIZEN_SCOPE = "me"
+
+
+class CitizenAuthorizer:
+    """``authorize_citizen(request) -> citizen id`` for the citizen API (DESIGN.md §4): an
+    access token for Jati with scope ``me`` whose ``sub`` opens as one of Jati's self
+    subjects. A client-credentials token (no citizen) or any other ``sub`` is refused."""
+
+    def __init__(self, *, api: ApiAuthorizer, self_subjects: SelfSubjects) -> None:
+        self._api = api
+        self._self_subjects = self_subjects
+
+    def __call__(self, request: Request) -> str:
+        claims = self._api(request, CITIZEN_SCOPE)
+        citizen_id = self._self_subjects.citizen_id(str(claims.get("sub", "")))
+        if citizen_id is None:
+            log.info("access token refused: its sub is not a citizen of this service")
+            raise Unauthorized("the access token is not valid")
+        request.state.citizen_id = citizen_id
+        return citizen_id

@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
+import jwt
 import pytest
+from fastapi import Request
 from fastapi.testclient import TestClient
 
 from identity.app import create_app
@@ -107,3 +109,70 @@ def test_discovery_names_the_configured_issuer_whatever_the_host_header(
     client, _ = app_client
     response = client.get("/.well-known/openid-configuration", headers={"Host": "attacker.example"})
     assert response.json()["issuer"] == ISSUER
+
+
+# ------------------------------------------------------------------ citizen API tokens
+
+
+def _citizen_route(client: TestClient) -> None:
+    app = client.app
+
+    @app.get("/test/whoami")  # type: ignore[attr-defined, untyped-decorator]
+    def whoami(request: Request) -> dict[str, str]:
+        return {"citizen": request.app.state.authorize_citizen(request)}
+
+
+def test_a_citizen_api_token_names_its_citizen_to_jati_only(
+    app_client: tuple[TestClient, TokenIssuer],
+) -> None:
+    client, issuer = app_client
+    _citizen_route(client)
+    token = issuer.citizen_api_token(
+        client_id="kota-app", subject_id="citizen-42", scope=["me"], auth_time=None
+    ).token
+    response = client.get("/test/whoami", headers=_auth(token))
+    assert response.status_code == 200
+    assert response.json() == {"citizen": "citizen-42"}
+    sub = jwt.decode(token, options={"verify_signature": False})["sub"]
+    assert "citizen-42" not in sub  # the app holding the token cannot read the id
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        # an auditor's client-credentials token with scope me still names no citizen
+        lambda issuer: issuer.access_token(client_id="c", scope=["me"], audience=ISSUER).token,
+        # a relying app's pairwise token is not for Jati's API
+        lambda issuer: (
+            issuer.access_token(
+                client_id="c", scope=["me"], subject_id="x", sector_identifier="s"
+            ).token
+        ),
+    ],
+    ids=["client-credentials", "relying-app-token"],
+)
+def test_tokens_that_name_no_citizen_are_refused_by_the_citizen_api(
+    app_client: tuple[TestClient, TokenIssuer], make: Callable[[TokenIssuer], str]
+) -> None:
+    client, issuer = app_client
+    _citizen_route(client)
+    assert client.get("/test/whoami", headers=_auth(make(issuer))).status_code == 401
+
+
+def test_a_citizen_token_cannot_read_the_audit_api(
+    app_client: tuple[TestClient, TokenIssuer],
+) -> None:
+    client, issuer = app_client
+    token = issuer.citizen_api_token(
+        client_id="kota-app", subject_id="citizen-42", scope=["me"], auth_time=None
+    ).token
+    assert client.get(URL, headers=_auth(token)).status_code == 403
+
+
+def test_an_auditor_token_cannot_use_the_citizen_api(
+    app_client: tuple[TestClient, TokenIssuer],
+) -> None:
+    client, issuer = app_client
+    _citizen_route(client)
+    token = issuer.access_token(client_id="auditor", scope=["audit:read"], audience=ISSUER)
+    assert client.get("/test/whoami", headers=_auth(token.token)).status_code == 403

@@ -230,3 +230,17 @@ def test_a_token_signed_by_one_deployment_fails_at_another() -> None:
     with pytest.raises(InvalidToken) as caught:
         verifier_for(ours).verify_access_token(token)
     assert caught.value.reason is Reason.UNKNOWN_KEY
+
+
+def test_self_subjects_open_only_their_own_values() -> None:
+    from identity.pairwise import SelfSubjects
+
+    subjects = SelfSubjects(bytes(range(32)))
+    sub = subjects.subject("citizen-1")
+    assert subjects.subject("citizen-1") == sub  # stable
+    assert subjects.citizen_id(sub) == "citizen-1"
+    assert "citizen" not in sub
+    tampered = sub[:-2] + ("AA" if sub[-2:] != "AA" else "BB")
+    for forged in (tampered, "", "not base64!", PairwiseSubjects(bytes(32)).subject("s", "c")):
+        assert subjects.citizen_id(forged) is None
+    assert SelfSubjects(bytes(range(1, 33))).citizen_id(sub) is None  # another deployment
