@@ -1,21 +1,27 @@
-"""Command-line adapter of the audit log: ``jati audit checkpoint|verify|query|key``.
+"""Command-line adapter of the audit log: ``jati audit checkpoint|verify|query|key|breach-report``.
 
 The functions here print to the streams they are given; ``identity.cli`` wires them to the
 ``jati`` command. Progress goes to stderr, and only when it is a terminal.
+
+Queries from the command line are recorded in the log like the HTTP API's (UU PDP Art. 31),
+with the operator as actor: ``cli/<OS user name>`` (:func:`cli_actor`).
 """
 
 from __future__ import annotations
 
 import csv
+import getpass
 import json
+import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import TextIO
 
-from audit.entry import decode_entry
+from audit.breach import AffectedSubject, BreachFindings, BreachWindow, collect_breach
+from audit.entry import Actor, ActorKind, AuditEntry, decode_entry, format_time
 from audit.errors import InvalidEntry
 from audit.log import AuditLog
-from audit.records import EventFilter
+from audit.records import EventFilter, StoredLeaf, auditor_query_entry
 from audit.storage.store import SqlAuditStore
 from audit.storage.verification import verify_stored_log
 from audit.verify import VerifyReport
@@ -135,3 +141,156 @@ def _csv_row(row: dict[str, object]) -> dict[str, object]:
     flat["data_items"] = ";".join(items) if isinstance(items, list) else ""
     flat["citizen_visible"] = "true" if row.get("citizen_visible") else "false"
     return flat
+
+
+# ---------------------------------------------------------------- who ran the command
+
+
+_NOT_IN_ACTOR_ID = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def cli_actor(user: str | None = None) -> Actor:
+    """The operator running a command, as an audit actor: ``cli/<OS user name>``.
+
+    The name is reduced to the characters an actor id allows; a name that would still look
+    like personal data (an email address, a 16-digit NIK) or is unknown gives ``cli/unknown``.
+    """
+    if user is None:
+        try:
+            user = getpass.getuser()
+        except (OSError, KeyError):  # no USER/LOGNAME and no passwd entry (containers)
+            user = ""
+    name = _NOT_IN_ACTOR_ID.sub("-", user).strip("-._")[:100] or "unknown"
+    try:
+        return Actor(kind=ActorKind.OFFICIAL, id=f"cli/{name}")
+    except InvalidEntry:
+        return Actor(kind=ActorKind.OFFICIAL, id="cli/unknown")
+
+
+def query_entry(
+    audit_log: AuditLog, flt: EventFilter, *, actor: Actor, subject_given_as: str | None
+) -> AuditEntry:
+    """The entry recording ``jati audit query`` (see :func:`audit.records.auditor_query_entry`).
+
+    ``subject_given_as`` names how the operator named the citizen (``nik``, ``subject-id``
+    or ``subject`` for a pseudonym), so the record shows that a NIK was looked up without
+    holding it.
+    """
+    names = tuple(name for name in flt.names() if name != "subject")
+    return auditor_query_entry(
+        time=audit_log.clock(),
+        actor=actor,
+        resource="events",
+        filters=(subject_given_as, *names) if subject_given_as else names,
+        subject=flt.subject,
+    )
+
+
+# ---------------------------------------------------------------- breach report
+
+
+BREACH_CSV_FIELDS = (
+    "citizen_id", "subject", "data_items", "actions", "first_access", "last_access", "accesses",
+)  # fmt: skip
+CONTACT_FIELDS = ("email", "phone", "erased")
+
+CitizenIds = Callable[[Collection[str]], Mapping[str, str]]
+"""Pseudonyms -> the citizen ids behind them (those that belong to a citizen)."""
+ContactReader = Callable[[str], Mapping[str, str | None] | None]
+"""A citizen id -> its contact fields read through the audited path; None when erased."""
+
+
+def breach_report(
+    audit_log: AuditLog,
+    window: BreachWindow,
+    fmt: str,
+    out: TextIO,
+    err: TextIO,
+    *,
+    citizen_ids: CitizenIds,
+    contact: ContactReader | None = None,
+) -> BreachFindings:
+    """Write the UU PDP Art. 46 report of ``window``: one row per affected citizen.
+
+    Each row: the citizen's internal id (null when the pseudonym is no registered citizen's)
+    and audit pseudonym, the data items and actions of the actor's entries about them, the
+    first and last access, and the number of entries. No NIK and no name. With ``contact``,
+    the email and phone to send the notice to, each read recorded by the reader (the one
+    audited access path to personal data) under purpose ``breach-notification``.
+
+    ``fmt`` is ``json`` (one JSON object, written row by row) or ``csv`` (a header, then
+    rows). The log is streamed page by page; memory grows with the affected citizens only.
+    """
+    progress = Progress(err, "entries scanned")
+
+    def counted(leaves: Iterable[StoredLeaf]) -> Iterator[StoredLeaf]:
+        for done, leaf in enumerate(leaves, 1):
+            progress(done)
+            yield leaf
+
+    try:
+        findings = collect_breach(window, counted(audit_log.events(window.event_filter())))
+    finally:
+        progress.close()
+    ids = citizen_ids(findings.affected.keys()) if findings.affected else {}
+    rows = (
+        _breach_row(affected, ids.get(affected.subject), contact)
+        for affected in findings.affected.values()
+    )
+    if fmt == "csv":
+        fields = BREACH_CSV_FIELDS + (CONTACT_FIELDS if contact is not None else ())
+        writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(_breach_csv_row(row))
+        return findings
+    header = {
+        "report": "uu-pdp-art-46-breach",
+        "actor": window.actor_id,
+        "since": format_time(window.since),
+        "until": format_time(window.until),
+        "affected_citizens": len(findings.affected),
+        "entries": findings.entries,
+        "entries_without_subject": findings.without_subject,
+        "entries_not_successful": findings.not_successful,
+        "invalid_entries": findings.invalid_entries,
+    }
+    out.write(_dumps(header)[:-1] + ',"citizens":[')
+    for n, row in enumerate(rows):
+        out.write(("," if n else "") + "\n" + _dumps(row))
+    out.write("\n]}\n")
+    return findings
+
+
+def _breach_row(
+    affected: AffectedSubject, citizen_id: str | None, contact: ContactReader | None
+) -> dict[str, object]:
+    row: dict[str, object] = {
+        "citizen_id": citizen_id,
+        "subject": affected.subject,
+        "data_items": sorted(affected.data_items),
+        "actions": sorted(affected.actions),
+        "first_access": format_time(affected.first_access),
+        "last_access": format_time(affected.last_access),
+        "accesses": affected.accesses,
+    }
+    if contact is not None:
+        found = contact(citizen_id) if citizen_id is not None else None
+        row["email"] = found.get("email") if found is not None else None
+        row["phone"] = found.get("phone") if found is not None else None
+        row["erased"] = citizen_id is not None and found is None
+    return row
+
+
+def _breach_csv_row(row: dict[str, object]) -> dict[str, object]:
+    flat = dict(row)
+    for name in ("data_items", "actions"):
+        values = row[name]
+        flat[name] = ";".join(values) if isinstance(values, list) else ""
+    if "erased" in row:
+        flat["erased"] = "true" if row["erased"] else "false"
+    return flat
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

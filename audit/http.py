@@ -5,25 +5,39 @@ Public, for anyone holding a checkpoint: ``/audit/checkpoint`` (C2SP tlog-checkp
 ``/audit/proof/consistency`` (RFC 9162 §2.1.3-2.1.4 proofs, base64 hashes).
 For auditors (scope ``audit:read``): ``/audit/leaves`` and ``/audit/events``.
 
-The app provides ``app.state.audit_log`` and ``app.state.authorize_auditor``, a callable
-taking the request that raises when the caller may not read the log.
+Every auditor call that answers is itself recorded in the log (UU PDP Art. 31: reading the
+record of processing is processing): one entry per call, appended and committed *before*
+the answer is sent (no entry, no answer), naming the auditor and the filters used but never
+a filter's value; a NIK filter appears only as the citizen's keyed pseudonym. A refused or
+malformed call reads nothing and records nothing.
+
+What the app provides on ``app.state``:
+
+- ``audit_log``: the :class:`~audit.log.AuditLog`;
+- ``authorize_auditor(request, scope)``: raises unless the caller may read the log, and
+  returns the access token's claims (RFC 9068 §2.2: ``client_id`` names the auditor);
+- ``audit_subjects``: a :class:`SubjectResolver`, the identity package's way from a NIK
+  (keyed blind index) or an internal id to the audit pseudonym;
+- ``audit_recorder``: an :class:`EntryRecorder` that commits one entry.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.responses import PlainTextResponse
 
-from audit.entry import decode_entry
+from audit.entry import Actor, ActorKind, AuditEntry, decode_entry
 from audit.errors import InvalidEntry, InvalidRequest
 from audit.log import MAX_LEAVES_PER_REQUEST, AuditLog
-from audit.records import EventFilter, StoredLeaf
+from audit.records import EventFilter, StoredLeaf, auditor_query_entry
 
 router = APIRouter(prefix="/audit", tags=["audit log"])
 
@@ -31,6 +45,28 @@ MAX_INDEX = 2**63 - 1
 Index = Annotated[int, Query(ge=0, le=MAX_INDEX)]
 Size = Annotated[int, Query(ge=1, le=MAX_INDEX)]
 AUDIT_READ_SCOPE = "audit:read"
+#: The actor recorded when an authorizer vouches for the caller without naming it.
+UNIDENTIFIED_AUDITOR = Actor(kind=ActorKind.RELYING_APP, id="unidentified-auditor")
+_PSEUDONYM = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+class SubjectResolver(Protocol):
+    """From what an auditor knows of a citizen to the audit pseudonym (identity provides it)."""
+
+    def pseudonym_for_nik(self, nik: str) -> str | None:
+        """The pseudonym of the citizen registered with ``nik``; None if none is.
+
+        Raises an ``InvalidInput`` (400) for a malformed NIK, whose message never repeats it.
+        """
+        ...
+
+    def pseudonym_for_id(self, subject_id: str) -> str: ...
+
+
+class EntryRecorder(Protocol):
+    """Appends one entry to the log's queue in its own committed transaction."""
+
+    def record(self, entry: AuditEntry) -> None: ...
 
 
 def _log(request: Request) -> AuditLog:
@@ -38,9 +74,32 @@ def _log(request: Request) -> AuditLog:
     return audit_log
 
 
-def require_auditor(request: Request) -> None:
-    authorize: Callable[[Request, str], None] = request.app.state.authorize_auditor
-    authorize(request, AUDIT_READ_SCOPE)
+def _recorder(request: Request) -> EntryRecorder:
+    recorder: EntryRecorder = request.app.state.audit_recorder
+    return recorder
+
+
+def require_auditor(request: Request) -> Actor:
+    """Authorize the caller for scope ``audit:read``; return the auditor as an audit actor.
+
+    The actor is the token's ``client_id`` (RFC 9068 §2.2), the auditor app that Jati
+    registered; an authorizer that returns no claims (a custom one) is recorded as
+    ``unidentified-auditor``.
+    """
+    authorize: Callable[[Request, str], object] = request.app.state.authorize_auditor
+    claims = authorize(request, AUDIT_READ_SCOPE)
+    client_id = claims.get("client_id") if isinstance(claims, Mapping) else None
+    if client_id is None:
+        return UNIDENTIFIED_AUDITOR
+    try:
+        return Actor(kind=ActorKind.RELYING_APP, id=str(client_id))
+    except InvalidEntry:
+        raise InvalidRequest(
+            "this access token's client_id cannot be recorded as an auditor"
+        ) from None
+
+
+Auditor = Annotated[Actor, Depends(require_auditor)]
 
 
 def _b64(data: bytes) -> str:
@@ -82,35 +141,115 @@ async def consistency_proof(request: Request, first: Size, second: Size) -> dict
     return {"first": first, "second": second, "consistency_path": [_b64(h) for h in path]}
 
 
-@router.get("/leaves", dependencies=[Depends(require_auditor)], summary="Raw entries")
-async def leaves(request: Request, start: Index, end: Size) -> list[dict[str, Any]]:
+@router.get("/leaves", summary="Raw entries")
+async def leaves(
+    request: Request, auditor: Auditor, start: Index, end: Size
+) -> list[dict[str, Any]]:
+    """Entries ``[start, end)`` as the exact leaf bytes (base64), at most 1000 per call."""
     if end - start > MAX_LEAVES_PER_REQUEST:
         raise InvalidRequest(f"at most {MAX_LEAVES_PER_REQUEST} leaves per request")
-    rows = await asyncio.to_thread(_log(request).leaves, start, end)
+    audit_log, recorder = _log(request), _recorder(request)
+
+    def run() -> list[tuple[int, bytes]]:
+        rows = audit_log.leaves(start, end)  # a range out of bounds fails here, unrecorded
+        recorder.record(
+            auditor_query_entry(time=audit_log.clock(), actor=auditor, resource="leaves")
+        )
+        return rows
+
+    rows = await asyncio.to_thread(run)
     return [{"leaf_index": i, "entry": _b64(entry)} for i, entry in rows]
 
 
-@router.get("/events", dependencies=[Depends(require_auditor)], summary="Decoded, filtered events")
+@router.get("/events", summary="Decoded, filtered events")
 async def events(
     request: Request,
-    subject: Annotated[str | None, Query(max_length=43, description="subject pseudonym")] = None,
+    response: Response,
+    auditor: Auditor,
+    subject: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=43,
+            description="a citizen's 16-digit NIK (found through the keyed blind index) "
+            "or their 43-character audit pseudonym",
+        ),
+    ] = None,
+    subject_id: Annotated[
+        str | None, Query(min_length=1, max_length=128, description="a citizen's internal id")
+    ] = None,
     actor: Annotated[str | None, Query(max_length=128)] = None,
     purpose: Annotated[str | None, Query(max_length=64)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    after: Annotated[int, Query(ge=-1, le=MAX_INDEX)] = -1,
+    since: Annotated[datetime | None, Query(description="from (inclusive), with a zone")] = None,
+    until: Annotated[datetime | None, Query(description="before (exclusive), with a zone")] = None,
+    after: Annotated[int, Query(ge=-1, le=MAX_INDEX, description="the cursor")] = -1,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
+    """Integrated entries matching every filter given, in log order, decoded.
+
+    Paging: ``after`` is the last leaf index already seen (-1 to start); the answer's
+    ``next_after`` is the cursor for the next page (null on the last page), and the
+    ``Link: <...>; rel="next"`` header (RFC 8288) repeats the query with it. A NIK is never
+    repeated there: the next page names the citizen by pseudonym.
+
+    A malformed NIK answers 400 (without repeating it); a well-formed NIK that no citizen
+    holds answers an empty page, like a citizen without events.
+    """
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:
             raise InvalidRequest(f"{name} needs a time zone, e.g. 2026-11-28T00:00:00Z")
-    flt = EventFilter(subject=subject, actor_id=actor, purpose=purpose, since=since, until=until)
-    audit_log = _log(request)
-    page = await asyncio.to_thread(audit_log.store.query, flt, after=after, limit=limit)
-    return {
-        "events": [event_json(leaf) for leaf in page],
-        "next_after": page[-1].leaf_index if len(page) == limit else None,
+    if subject is not None and subject_id is not None:
+        raise InvalidRequest("give subject or subject_id, not both")
+    audit_log, recorder = _log(request), _recorder(request)
+    resolver: SubjectResolver = request.app.state.audit_subjects
+
+    def run() -> tuple[EventFilter, list[StoredLeaf]]:
+        pseudonym, how = None, None
+        if subject is not None and _PSEUDONYM.fullmatch(subject):
+            pseudonym, how = subject, "subject"
+        elif subject is not None:
+            pseudonym, how = resolver.pseudonym_for_nik(subject), "nik"
+        elif subject_id is not None:
+            pseudonym, how = resolver.pseudonym_for_id(subject_id), "subject-id"
+        flt = EventFilter(
+            subject=pseudonym, actor_id=actor, purpose=purpose, since=since, until=until
+        )
+        names = tuple(n for n in flt.names() if n != "subject")
+        unknown_citizen = how is not None and pseudonym is None
+        page = [] if unknown_citizen else audit_log.store.query(flt, after=after, limit=limit)
+        recorder.record(
+            auditor_query_entry(
+                time=audit_log.clock(),
+                actor=auditor,
+                resource="events",
+                filters=(how, *names) if how else names,
+                subject=pseudonym,
+            )
+        )
+        return flt, page
+
+    flt, page = await asyncio.to_thread(run)
+    next_after = page[-1].leaf_index if len(page) == limit else None
+    if next_after is not None:
+        response.headers["Link"] = f'<{_next_page(request, flt, next_after, limit)}>; rel="next"'
+    return {"events": [event_json(leaf) for leaf in page], "next_after": next_after}
+
+
+def _next_page(request: Request, flt: EventFilter, after: int, limit: int) -> str:
+    """The next page's URL, relative to this one (RFC 8288 §3.1), naming no NIK or id."""
+    params: dict[str, str | int] = {
+        name: value.isoformat() if isinstance(value, datetime) else value
+        for name, value in (
+            ("subject", flt.subject),
+            ("actor", flt.actor_id),
+            ("purpose", flt.purpose),
+            ("since", flt.since),
+            ("until", flt.until),
+        )
+        if value is not None
     }
+    params.update(after=after, limit=limit)
+    return f"{request.url.path}?{urlencode(params)}"
 
 
 def event_json(leaf: StoredLeaf) -> dict[str, Any]:

@@ -1,9 +1,13 @@
-"""Plain values that the audit storage hands to the core (no SQLAlchemy types)."""
+"""Plain values that the audit storage hands to the core (no SQLAlchemy types), and the
+auditor's query: its filter and the entry that records it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+
+from audit.entry import Action, Actor, AuditEntry, LegalBasis
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,3 +73,50 @@ class EventFilter:
     purpose: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+
+    def names(self) -> tuple[str, ...]:
+        """The names of the filters in use (never their values), in a fixed order."""
+        fields = ("subject", "actor_id", "purpose", "since", "until")
+        return tuple(name.removesuffix("_id") for name in fields if getattr(self, name) is not None)
+
+
+#: The purpose code of an auditor's query of the log (UU PDP Art. 31: the record of
+#: processing is itself processing, and is recorded).
+AUDIT_QUERY_PURPOSE = "audit-query"
+
+
+def auditor_query_entry(
+    *,
+    time: datetime,
+    actor: Actor,
+    resource: str,
+    filters: Iterable[str] = (),
+    subject: str | None = None,
+) -> AuditEntry:
+    """The audit entry recording one auditor query of the log (UU PDP Art. 31, 46).
+
+    Reading the log is reading processing records, so it is recorded like any other read:
+    action ``read``, purpose ``audit-query``, legal basis (c), the legal obligation to keep
+    and examine the record (Art. 20(2)(c), 31). The data items name what was read
+    (``audit:<resource>``) and each filter used (``filter:<name>``), never a filter's value:
+    a NIK given as a filter appears only as the subject's keyed pseudonym, in ``subject``.
+
+    Args:
+        time: when the query ran (the log's clock, read once).
+        actor: who asked (an auditor app's client id, or ``cli/<user>`` on the command line).
+        resource: a code for what was read: ``events``, ``leaves``, ``breach-report``.
+        filters: the names of the filters used (codes such as ``actor`` or ``nik``).
+        subject: the pseudonym of the citizen the query was about, if it named one.
+
+    Raises:
+        InvalidEntry: a resource or filter name that is not a code.
+    """
+    return AuditEntry(
+        time=time,
+        actor=actor,
+        action=Action.READ,
+        subject=subject,
+        data_items=(f"audit:{resource}", *(f"filter:{name}" for name in filters)),
+        purpose=AUDIT_QUERY_PURPOSE,
+        legal_basis=LegalBasis.LEGAL_OBLIGATION,
+    )

@@ -11,6 +11,7 @@ BENCHMARKS = {
     "audit": "bench.audit_log",
     "tokens": "bench.tokens",
     "passwords": "bench.passwords",
+    "consent": "bench.consent_gate",
 }
 
 

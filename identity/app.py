@@ -9,23 +9,40 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 
 from audit import http as audit_http
-from identity.http import discovery, health, login
-from identity.http.bearer import ApiAuthorizer, CitizenAuthorizer
+from audit.storage.store import SqlAuditStore
+from consent import http as consent_http
+from consent.receipts import ReceiptIssuer
+from consent.storage.requests import build_request_service
+from identity.clients import ClientRegistry
+from identity.http import discovery, health, introspection, login, me
+from identity.http.audit_access import AuditorAuthorizer, AuditRecorder, CitizenSubjects
+from identity.http.bearer import ApiAuthorizer, CitizenAuthorizer, key_store_loader
+from identity.http.introspection import Introspector
 from identity.http.middleware import ObservabilityMiddleware
 from identity.http.problems import install_problem_handlers
 from identity.logging_setup import configure_logging
 from identity.pairwise import PairwiseSubjects, SelfSubjects
+from identity.passwords import PasswordService
+from identity.release import ClaimRelease
 from identity.settings import Settings
 from identity.signing_keys import KeySealer
 from identity.storage import migrate
 from identity.storage.citizens import build_citizen_service
+from identity.storage.clients import SqlClientStore
 from identity.storage.database import Database
 from identity.storage.keys import SqlKeyStore
+from identity.subject_requests import CitizenSubjectData
 from identity.tokens import ActiveSigner, TokenIssuer
-from identity.wiring import SequencerHealth, build_audit_log, run_sequencer
+from identity.wiring import (
+    SequencerHealth,
+    build_audit_log,
+    build_consent,
+    run_consent_expiry,
+    run_sequencer,
+)
 
 
-def create_app(
+def create_app(  # noqa: PLR0915 - the composition root names every service once
     settings: Settings,
     *,
     database: Database | None = None,
@@ -49,13 +66,17 @@ def create_app(
     key_store = SqlKeyStore(database=db, sealer=KeySealer(master_key))
     issuer = settings.effective_issuer
     self_subjects = SelfSubjects(master_key)
+    token_signer = ActiveSigner(key_store.active, settings.token_signing_alg)
     token_issuer = TokenIssuer(
         issuer=issuer,
-        signer=ActiveSigner(key_store.active, settings.token_signing_alg),
+        signer=token_signer,
         pairwise=PairwiseSubjects(master_key),
         self_subjects=self_subjects,
         access_token_lifetime=settings.token_lifetime,
         id_token_lifetime=settings.token_lifetime,
+    )
+    consent_ledger, consent_gate = build_consent(
+        settings, db, SqlAuditStore(engine=db.engine), pseudonymizer
     )
     citizens = build_citizen_service(settings, db, master_key, pseudonymizer=pseudonymizer)
 
@@ -67,12 +88,19 @@ def create_app(
             if run_background
             else None
         )
+        expiry = (
+            asyncio.create_task(run_consent_expiry(consent_ledger, stop))
+            if run_background
+            else None
+        )
         try:
             yield
         finally:
             stop.set()
             if sequencer is not None:
                 await sequencer
+            if expiry is not None:
+                await expiry
             if owns_database:
                 db.dispose()
 
@@ -91,12 +119,47 @@ def create_app(
     app.state.key_store = key_store
     app.state.issuer = issuer
     app.state.token_issuer = token_issuer
+    app.state.self_subjects = self_subjects
+    app.state.consent_ledger = consent_ledger
+    app.state.consent_gate = consent_gate  # the one check before any release of data
+    app.state.claim_release = ClaimRelease(gate=consent_gate, citizens=citizens)
+    app.state.clients = ClientRegistry(
+        store=SqlClientStore(database=db),
+        passwords=PasswordService(
+            profile=settings.password_profile, production=settings.is_production
+        ),
+        clock=audit_log.clock,
+    )
+    app.state.introspector = Introspector(
+        issuer=issuer, jwks_loader=key_store_loader(key_store), ledger=consent_ledger
+    )
+    app.state.receipts = ReceiptIssuer(
+        issuer=issuer, signer=token_signer.current, clock=consent_ledger.clock
+    )
     app.state.citizens = citizens  # the one audited access path to personal data
+    # Data-subject requests (UU PDP Art. 14): carried out by the citizen service; a
+    # restriction or an erasure tells every worker's consent gate through the ledger's
+    # notifier; the export lists the citizen's consents from the ledger.
+    app.state.subject_requests = build_request_service(
+        database=db,
+        audit=citizens.audit,
+        pseudonymizer=pseudonymizer,
+        events=audit_log,
+        subject_data=CitizenSubjectData(citizens=citizens),
+        clock=audit_log.clock,
+        consents=consent_ledger,
+        notifier=consent_ledger.notifier,
+    )
     app.state.passwords = citizens.passwords
     app.state.pseudonymizer = pseudonymizer  # subjects of audit entries written by the app
     app.state.sequencer_health = SequencerHealth()
     api_authorizer = ApiAuthorizer(issuer=issuer, key_store=key_store)
-    app.state.authorize_auditor = authorize_auditor or api_authorizer
+    app.state.authorize_auditor = authorize_auditor or AuditorAuthorizer(api=api_authorizer)
+    # Auditor queries: NIK or id -> pseudonym, and each query recorded in the log.
+    app.state.audit_subjects = CitizenSubjects(
+        citizens=citizens, pseudonymizer=pseudonymizer, clock=audit_log.clock
+    )
+    app.state.audit_recorder = AuditRecorder(database=db, appender=citizens.audit)
     app.state.authorize_citizen = authorize_citizen or CitizenAuthorizer(
         api=api_authorizer, self_subjects=self_subjects
     )
@@ -105,6 +168,9 @@ def create_app(
     app.include_router(audit_http.router)
     app.include_router(discovery.router)
     app.include_router(login.router)
+    app.include_router(me.router)
+    app.include_router(introspection.router)
+    app.include_router(consent_http.router)
     app.add_middleware(ObservabilityMiddleware)
     return app
 

@@ -48,6 +48,7 @@ from identity.passwords import MAX_PASSWORD_BYTES, Verification
 from identity.throttle import AttemptKeys, LoginThrottle
 
 __all__ = [
+    "CORRECTABLE_FIELDS",
     "PERSONAL_FIELDS",
     "AuditAppender",
     "Authentication",
@@ -85,6 +86,11 @@ _LATEST_INDONESIAN_OFFSET = timedelta(hours=9)
 #: Audit codes of the operations this service records.
 REGISTRATION_PURPOSE = "citizen-registration"
 ERASURE_PURPOSE = "erasure-request"
+CORRECTION_PURPOSE = "data-subject-correction"
+#: What a citizen may correct themselves (UU PDP Art. 6, 30). The NIK and the birth date come
+#: from population registration (Dukcapil, UU 24/2013) and the NIK encodes the birth date:
+#: they are corrected there, then registered again.
+CORRECTABLE_FIELDS = ("name", "email", "phone", "address")
 LOGIN_PURPOSE = "authentication"
 #: The actor of a login: the citizen acting on their own account (never their id: the
 #: entry's subject is already their pseudonym, and an actor id would undo it).
@@ -230,6 +236,10 @@ class CitizenTransaction(Protocol):
     def find_by_nik_index(self, nik_index: bytes) -> StoredCitizen | None: ...
 
     def set_password_hash(self, citizen_id: str, password_hash: str) -> None: ...
+
+    def set_sealed(self, citizen_id: str, sealed: Mapping[str, bytes]) -> None:
+        """Replace the sealed value of each named field of a live citizen (a correction)."""
+        ...
 
     def erase(self, citizen_id: str, *, erased_at: datetime) -> None:
         """Delete the wrapped key; clear sealed fields, blind index and password hash."""
@@ -472,6 +482,50 @@ class CitizenService:
         log.debug("citizen erased (data key destroyed, tombstone kept)")
         return Tombstone(citizen_id, now)
 
+    # ------------------------------------------------------------ correction
+
+    def correct(
+        self,
+        citizen_id: str,
+        fields: Mapping[str, str],
+        *,
+        actor: Actor,
+        legal_basis: LegalBasis = LegalBasis.LEGAL_OBLIGATION,
+        request_id: str | None = None,
+    ) -> tuple[str, ...]:
+        """Correct personal fields (UU PDP Art. 6, 30) and return the names corrected.
+
+        The values are checked as :meth:`register` checks them (see
+        :func:`validated_correction`) before anything is written; then each is sealed under
+        the citizen's data key and written, and the correction (field names only) is audited,
+        in one transaction.
+
+        Raises:
+            InvalidField: a field that may not be corrected here, or a value that does not
+                meet its format (named, never echoed). Nothing is written.
+            CitizenNotFound, CitizenErased.
+        """
+        values = validated_correction(fields)
+        now = self.clock()
+        entry = self._entry(
+            citizen_id, now, actor=actor, action=Action.UPDATE, items=values,
+            purpose=CORRECTION_PURPOSE, legal_basis=legal_basis, request_id=request_id,
+        )  # fmt: skip
+        with self.store.write() as tx:
+            found = tx.load(citizen_id, for_update=True)
+            if found is None:
+                raise CitizenNotFound()
+            if found.erased or found.wrapped_key is None:
+                raise CitizenErased()
+            data_key = self.cipher.unwrap_data_key(citizen_id, found.wrapped_key)
+            tx.set_sealed(
+                citizen_id,
+                {n: self.cipher.seal(data_key, citizen_id, n, v) for n, v in values.items()},
+            )
+            self.audit.append(tx.bind, entry, queued_at=now)
+        log.debug("citizen corrected", extra={"fields": sorted(values)})
+        return tuple(values)
+
     # ------------------------------------------------------------ authentication
 
     def authenticate(self, nik: str, password: str, *, address: str) -> Authentication:
@@ -599,26 +653,47 @@ def _validated(
     if birthdate > today:
         raise InvalidField("birthdate", "cannot be in the future")
     check_birthdate(info, birthdate)
-    values = {
-        "nik": nik,
-        "name": _text("name", name, MAX_NAME_CHARS),
-        "birthdate": birthdate.isoformat(),
-    }
-    if email is not None:
-        email = _text("email", email, MAX_EMAIL_CHARS)
+    values = {"nik": nik, "name": _contact("name", name), "birthdate": birthdate.isoformat()}
+    for field_name, value in (("email", email), ("phone", phone), ("address", address)):
+        if value is not None:
+            values[field_name] = _contact(field_name, value)
+    return values
+
+
+def validated_correction(fields: Mapping[str, str]) -> dict[str, str]:
+    """The corrected values, normalised as at registration, in PERSONAL_FIELDS order.
+
+    Only :data:`CORRECTABLE_FIELDS` may be corrected; a field name outside them is refused
+    without being repeated (a name sent by a client could itself carry personal data).
+    """
+    if not fields or not set(fields) <= set(CORRECTABLE_FIELDS):
+        raise InvalidField(
+            "fields",
+            f"choose one or more of {', '.join(CORRECTABLE_FIELDS)} (the NIK and the birth "
+            "date are corrected through population registration, Dukcapil)",
+        )
+    return {name: _contact(name, fields[name]) for name in CORRECTABLE_FIELDS if name in fields}
+
+
+def _contact(name: str, value: str) -> str:
+    """A name, email, phone number or address, checked and stripped."""
+    if not isinstance(value, str):
+        raise InvalidField(name, "must be text")
+    if name == "name":
+        return _text("name", value, MAX_NAME_CHARS)
+    if name == "address":
+        return _text("address", value, MAX_ADDRESS_CHARS)
+    if name == "email":
+        email = _text("email", value, MAX_EMAIL_CHARS)
         if not _EMAIL.fullmatch(email):
             raise InvalidField("email", "not an email address (name@domain)")
-        values["email"] = email
-    if phone is not None:
-        phone = _text("phone", phone, 32)
-        if not _PHONE.fullmatch(phone):
-            raise InvalidField(
-                "phone", "use 8 to 15 digits, optionally a leading + and spaces or dashes"
-            )
-        values["phone"] = phone
-    if address is not None:
-        values["address"] = _text("address", address, MAX_ADDRESS_CHARS)
-    return values
+        return email
+    phone = _text("phone", value, 32)
+    if not _PHONE.fullmatch(phone):
+        raise InvalidField(
+            "phone", "use 8 to 15 digits, optionally a leading + and spaces or dashes"
+        )
+    return phone
 
 
 def _text(name: str, value: str, max_chars: int) -> str:

@@ -33,6 +33,8 @@ EXIT_USAGE = 2
 if TYPE_CHECKING:
     from audit.log import AuditLog
     from audit.pseudonym import SubjectPseudonymizer
+    from consent.ledger import ConsentLedger
+    from consent.requests import RequestRegister
     from identity.citizens import CitizenService
     from identity.clients import ClientRegistry, RelyingApp
     from identity.storage.database import Database
@@ -126,9 +128,29 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--until", type=_timestamp, metavar="T", help="before (ISO 8601)")
     query.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     query.set_defaults(handler=_audit_query)
+    breach = audit.add_parser(
+        "breach-report",
+        help="the citizens and data items an actor accessed in a window (UU PDP Art. 46)",
+    )
+    breach.add_argument("--actor", required=True, metavar="A", help="the actor's id")
+    breach.add_argument(
+        "--since", required=True, type=_timestamp, metavar="T", help="from (ISO 8601)"
+    )
+    breach.add_argument(
+        "--until", required=True, type=_timestamp, metavar="T", help="before (ISO 8601)"
+    )
+    breach.add_argument("--format", choices=("json", "csv"), default="json")
+    breach.add_argument(
+        "--with-contact",
+        action="store_true",
+        help="add each citizen's email and phone for the notice (each read is audited)",
+    )
+    breach.set_defaults(handler=_audit_breach_report)
 
     _add_client_commands(commands)
     _add_citizen_commands(commands)
+    _add_request_commands(commands)
+    _add_consent_commands(commands)
 
     secrets_cmd = commands.add_parser("secrets", help="secret material").add_subparsers(
         dest="secrets_command", required=True, metavar="ACTION"
@@ -360,8 +382,9 @@ def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
 
 def _audit_query(args: argparse.Namespace, settings: Settings) -> int:
     from audit import cli as audit_cli
+    from identity.http.audit_access import AuditRecorder
 
-    audit_log, _, database, pseudonymizer = _audit(settings)
+    audit_log, store, database, pseudonymizer = _audit(settings)
     try:
         subject = args.subject_pseudonym
         if args.subject_id:
@@ -375,7 +398,58 @@ def _audit_query(args: argparse.Namespace, settings: Settings) -> int:
             since=args.since,
             until=args.until,
         )
+        given_as = (
+            "nik" if args.subject else "subject-id" if args.subject_id else
+            "subject" if args.subject_pseudonym else None
+        )  # fmt: skip
+        entry = audit_cli.query_entry(
+            audit_log, flt, actor=audit_cli.cli_actor(), subject_given_as=given_as
+        )
+        AuditRecorder(database=database, appender=store).record(entry)  # before any output
         audit_cli.query(audit_log, flt, args.format, sys.stdout, sys.stderr)
+    finally:
+        database.dispose()
+    return EXIT_OK
+
+
+def _audit_breach_report(args: argparse.Namespace, settings: Settings) -> int:
+    """UU PDP Art. 46: the affected citizens of an actor's accesses in a window."""
+    from audit import cli as audit_cli
+    from audit.breach import BreachWindow
+    from audit.records import auditor_query_entry
+    from identity.http.audit_access import AuditRecorder, BreachContacts, citizen_ids_for
+    from identity.storage.citizens import build_citizen_service
+    from identity.storage.database import Database
+    from identity.wiring import build_audit_log
+
+    window = BreachWindow(actor_id=args.actor, since=args.since, until=args.until)
+    settings.check_production()
+    master_key, _ = settings.load_master_key(create=False)
+    database = Database(settings.resolved_database_url, pool_size=1)
+    try:
+        audit_log, pseudonyms = build_audit_log(settings, database, master_key)
+        citizens = build_citizen_service(settings, database, master_key, pseudonymizer=pseudonyms)
+        operator = audit_cli.cli_actor()
+        entry = auditor_query_entry(
+            time=audit_log.clock(),
+            actor=operator,
+            resource="breach-report",
+            filters=window.event_filter().names(),
+        )
+        AuditRecorder(database=database, appender=citizens.audit).record(entry)
+        audit_cli.breach_report(
+            audit_log,
+            window,
+            args.format,
+            sys.stdout,
+            sys.stderr,
+            citizen_ids=lambda wanted: citizen_ids_for(
+                wanted, database=database, pseudonymizer=pseudonyms
+            ),
+            contact=BreachContacts(citizens=citizens, actor=operator)
+            if args.with_contact
+            else None,
+        )
     finally:
         database.dispose()
     return EXIT_OK
@@ -703,6 +777,199 @@ def _citizen_erase(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps({"id": tombstone.citizen_id, "erased_at": erased_at}))
     else:
         print(f"erased {tombstone.citizen_id} at {erased_at}")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- data-subject requests
+
+
+def _add_request_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
+    from consent.requests import RequestStatus
+
+    requests = commands.add_parser(
+        "requests", help="the register of data-subject requests (UU PDP Art. 14)"
+    ).add_subparsers(dest="requests_command", required=True, metavar="ACTION")
+    overdue = requests.add_parser(
+        "overdue", help="requests past their statutory due-by (72 h) and not completed"
+    )
+    overdue.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    overdue.set_defaults(handler=_requests_overdue)
+    listing = requests.add_parser("list", help="requests, newest first")
+    listing.add_argument("--status", choices=[s.value for s in RequestStatus])
+    listing.add_argument(
+        "--limit", type=int, default=100, metavar="N", help="at most N (default 100)"
+    )
+    listing.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    listing.set_defaults(handler=_requests_list)
+
+
+def _request_register(settings: Settings) -> tuple[RequestRegister, Database]:
+    from consent.requests import RequestRegister
+    from consent.storage.requests import SqlRequestStore
+    from identity.storage.database import Database
+
+    settings.check_production()
+    database = Database(settings.resolved_database_url, pool_size=1)
+    register = RequestRegister(
+        store=SqlRequestStore(database=database), clock=lambda: datetime.now(UTC)
+    )
+    return register, database
+
+
+def _requests_overdue(args: argparse.Namespace, settings: Settings) -> int:
+    """Ids, kinds and times only: the register holds no personal data, nor does this."""
+    register, database = _request_register(settings)
+    try:
+        now = register.clock()
+        late = register.overdue()
+    finally:
+        database.dispose()
+    rows = [
+        {
+            "id": r.id,
+            "kind": r.kind.value,
+            "status": r.status.value,
+            "received_at": r.received_at.isoformat(),
+            "due_by": r.due_by.isoformat() if r.due_by else None,
+            "hours_late": round(r.hours_late(now), 1),
+        }
+        for r in late
+    ]
+    if args.json:
+        print(json.dumps({"now": now.isoformat(), "overdue": rows}))
+    elif not rows:
+        print("no overdue requests")
+    else:
+        for row in rows:
+            print(
+                f"{row['id']}  {row['kind']:<11}  received {row['received_at']}  "
+                f"due {row['due_by']}  {row['hours_late']} h late"
+            )
+    return EXIT_OK
+
+
+def _requests_list(args: argparse.Namespace, settings: Settings) -> int:
+    register, database = _request_register(settings)
+    try:
+        found = register.listing(status=args.status, limit=args.limit)
+    finally:
+        database.dispose()
+    if args.json:
+        print(json.dumps({"requests": [r.to_json_dict() for r in found]}))
+    else:
+        for r in found:
+            due = r.due_by.isoformat() if r.due_by else "-"
+            done = r.completed_at.isoformat() if r.completed_at else "-"
+            print(
+                f"{r.id}  {r.kind.value:<11}  {r.status.value:<9}  received "
+                f"{r.received_at.isoformat()}  due {due}  completed {done}"
+            )
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------ consent ledger
+
+
+def _add_consent_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
+    from consent.cli import add_commands
+
+    add_commands(
+        commands,
+        {
+            "purpose_add": _purpose_add,
+            "purpose_list": _purpose_list,
+            "notice_publish": _notice_publish,
+            "notice_show": _notice_show,
+            "consent_expire": _consent_expire,
+        },
+    )
+
+
+def _consent_ledger(settings: Settings) -> tuple[ConsentLedger, Database]:
+    from audit.storage.store import SqlAuditStore
+    from identity.storage.database import Database
+    from identity.wiring import build_audit_log, build_consent
+
+    settings.check_production()
+    master_key, _ = settings.load_master_key(create=False)
+    database = Database(settings.resolved_database_url, pool_size=1)
+    _, pseudonymizer = build_audit_log(settings, database, master_key)
+    ledger, _ = build_consent(
+        settings, database, SqlAuditStore(engine=database.engine), pseudonymizer
+    )
+    return ledger, database
+
+
+def _known_client(settings: Settings, client_id: str) -> RelyingApp:
+    registry, database = _client_registry(settings)
+    try:
+        return registry.get(client_id)
+    finally:
+        database.dispose()
+
+
+def _purpose_add(args: argparse.Namespace, settings: Settings) -> int:
+    from consent.cli import check_declared, purpose_from_args
+
+    purpose = purpose_from_args(args)
+    app = _known_client(settings, args.client)
+    check_declared(purpose, {p.code: p.legal_basis for p in app.purposes})
+    ledger, database = _consent_ledger(settings)
+    try:
+        ledger.register_purpose(purpose)
+    finally:
+        database.dispose()
+    if args.json:
+        print(json.dumps({"app_id": args.client, "purpose": purpose.to_json()}))
+    else:
+        print(f"purpose {purpose.code} registered for {args.client}")
+    return EXIT_OK
+
+
+def _purpose_list(args: argparse.Namespace, settings: Settings) -> int:
+    from consent.cli import print_purposes
+
+    ledger, database = _consent_ledger(settings)
+    try:
+        print_purposes(ledger.purposes(args.client), as_json=args.json, out=sys.stdout)
+    finally:
+        database.dispose()
+    return EXIT_OK
+
+
+def _notice_publish(args: argparse.Namespace, settings: Settings) -> int:
+    from consent.cli import load_notice, publish_notice
+
+    load_notice(args.file)  # a bad file is refused before anything is opened
+    _known_client(settings, args.client)
+    ledger, database = _consent_ledger(settings)
+    try:
+        publish_notice(ledger, args.client, args.file, as_json=args.json, out=sys.stdout)
+    finally:
+        database.dispose()
+    return EXIT_OK
+
+
+def _notice_show(args: argparse.Namespace, settings: Settings) -> int:
+    from consent.cli import show_notice
+
+    ledger, database = _consent_ledger(settings)
+    try:
+        if not show_notice(ledger, args.client, out=sys.stdout):
+            print(f"jati: error: no notice published for {args.client}", file=sys.stderr)
+            return EXIT_ERROR
+    finally:
+        database.dispose()
+    return EXIT_OK
+
+
+def _consent_expire(_args: argparse.Namespace, settings: Settings) -> int:
+    ledger, database = _consent_ledger(settings)
+    try:
+        expired = ledger.expire_due()
+    finally:
+        database.dispose()
+    print(f"{expired} grant(s) expired")
     return EXIT_OK
 
 

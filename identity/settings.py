@@ -65,6 +65,13 @@ class Settings(BaseSettings):
         description="Seconds an access or ID token stays valid; a retired signing key stays "
         "published this long (plus a minute) after rotation.",
     )
+    consent_cache_max_age: float = Field(
+        default=2.0,
+        ge=0,
+        le=60,
+        description="Seconds a worker may reuse what it read about a citizen's consents when "
+        "running on several hosts; workers of one host see every change at once.",
+    )
     token_signing_alg: Literal["EdDSA", "Ed25519", "ES256"] = Field(
         default="EdDSA",
         description="Algorithm of access and ID tokens: `EdDSA` (Ed25519; what relying-party "

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +29,9 @@ from audit.log import AuditLog, Clock
 from audit.pseudonym import SubjectPseudonymizer
 from audit.storage.store import SqlAuditStore
 from audit.witness import FileWitnessState
+from consent.gate import ConsentGate, SharedGenerations
+from consent.ledger import ConsentLedger
+from consent.storage.ledger import SqlLedgerStore
 from identity.derived_keys import AUDIT_CHECKPOINT_KEY, AUDIT_PSEUDONYM_KEY, derive_key
 from identity.settings import Settings
 from identity.storage.database import Database
@@ -137,3 +141,55 @@ async def run_sequencer(
         delay = audit_log.sequencer_interval * 2 ** min(health.failures, 7)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=min(delay, 30.0))
+
+
+CONSENT_GENERATIONS_FILE = "consent-generations"
+
+
+def build_consent(
+    settings: Settings,
+    database: Database,
+    audit_store: SqlAuditStore,
+    pseudonymizer: SubjectPseudonymizer,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+) -> tuple[ConsentLedger, ConsentGate]:
+    """The consent ledger and the gate, sharing one table of generations per host
+    (``<data dir>/consent-generations``) so that every worker's gate sees a change made by
+    another on its next check (:mod:`consent.gate`)."""
+    store = SqlLedgerStore(database=database)
+    generations = SharedGenerations(settings.data_dir / CONSENT_GENERATIONS_FILE)
+    ledger = ConsentLedger(
+        store=store,
+        clock=clock,
+        audit=audit_store,
+        pseudonymizer=pseudonymizer,
+        notifier=generations,
+    )
+    gate = ConsentGate(
+        source=store,
+        generations=generations,
+        clock=clock,
+        max_age=settings.consent_cache_max_age,
+    )
+    return ledger, gate
+
+
+async def run_consent_expiry(
+    ledger: ConsentLedger, stop: asyncio.Event, *, interval: float = 60.0
+) -> None:
+    """Record ``expired`` events for grants past their expiry, every ``interval`` seconds.
+
+    The gate already refuses an expired grant at check time; this keeps the ledger's record
+    complete (UU PDP Art. 24). Several workers may run it at once: the ledger locks per
+    grant's subject and appends at most one ``expired`` event per grant.
+    """
+    while not stop.is_set():
+        try:
+            expired = await asyncio.to_thread(ledger.expire_due)
+            if expired:
+                log.info("recorded %d expired consent grant(s)", expired)
+        except Exception as exc:  # retried on the next tick
+            log.error("consent expiry run failed: %s", type(exc).__name__)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)

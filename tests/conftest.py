@@ -199,3 +199,35 @@ def append_entries(
     for entry in entries:
         with database.write() as session:
             store.append(session, entry, queued_at=clock())
+
+
+# ---------------------------------------------------------------- consent ledger
+
+
+@pytest.fixture
+def world(
+    database: Database,
+    clock: ManualClock,
+    audit_store: SqlAuditStore,
+    pseudonymizer: SubjectPseudonymizer,
+) -> Any:
+    """A consent ledger with an app, its purposes (consent and public task) and a notice
+    (tests/consent_helpers.py)."""
+    from consent.gate import LocalGenerations
+    from consent.ledger import ConsentLedger
+    from consent.storage.ledger import SqlLedgerStore
+    from tests.consent_helpers import APP, PURPOSES, ConsentWorld, notice_content
+
+    store = SqlLedgerStore(database=database)
+    generations = LocalGenerations()
+    ledger = ConsentLedger(
+        store=store,
+        clock=clock,
+        audit=audit_store,
+        pseudonymizer=pseudonymizer,
+        notifier=generations,
+    )
+    for purpose in PURPOSES:
+        ledger.register_purpose(purpose)
+    notice = ledger.publish_notice(APP, notice_content())
+    return ConsentWorld(ledger=ledger, store=store, notice=notice, generations=generations)

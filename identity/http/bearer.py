@@ -21,11 +21,21 @@ from fastapi import Request
 from identity.errors import InsufficientScope, Unauthorized
 from identity.pairwise import SelfSubjects
 from identity.relying_party import InvalidToken, TokenVerifier
+from identity.relying_party.key_cache import JwksLoader
 from identity.storage.keys import SqlKeyStore, jwks
 
 log = logging.getLogger(__name__)
 
 KEYS_MAX_AGE = 60.0  # seconds: a key published by a rotation is seen within this
+
+
+def key_store_loader(key_store: SqlKeyStore) -> JwksLoader:
+    """The published JWK Set read from the key store in process (no HTTP)."""
+
+    def load() -> tuple[Mapping[str, Any], float | None]:
+        return jwks(key_store.list_keys(), now=datetime.now(UTC)), KEYS_MAX_AGE
+
+    return load
 
 
 def bearer_token(request: Request) -> str:
@@ -40,11 +50,11 @@ class ApiAuthorizer:
     """``authorize(request, scope)`` for routes of Jati's own APIs; returns the claims."""
 
     def __init__(self, *, issuer: str, key_store: SqlKeyStore) -> None:
-        def load() -> tuple[Mapping[str, Any], float | None]:
-            return jwks(key_store.list_keys(), now=datetime.now(UTC)), KEYS_MAX_AGE
-
         self.verifier = TokenVerifier(
-            issuer=issuer, audience=issuer, jwks_loader=load, min_refresh_interval=5.0
+            issuer=issuer,
+            audience=issuer,
+            jwks_loader=key_store_loader(key_store),
+            min_refresh_interval=5.0,
         )
 
     def __call__(self, request: Request, scope: str) -> dict[str, Any]:

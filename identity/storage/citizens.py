@@ -19,7 +19,7 @@ the WAL and backups until they expire); see SECURITY.md.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -176,6 +176,16 @@ class SqlCitizenTransaction:
             sql_update(IdentityCitizen)
             .where(IdentityCitizen.id == citizen_id, IdentityCitizen.erased_at.is_(None))
             .values(password_hash=password_hash)
+        )
+
+    def set_sealed(self, citizen_id: str, sealed: Mapping[str, bytes]) -> None:
+        unknown = set(sealed) - set(PERSONAL_FIELDS)
+        if unknown:
+            raise ValueError("not a personal field")
+        self.session.execute(
+            sql_update(IdentityCitizen)
+            .where(IdentityCitizen.id == citizen_id, IdentityCitizen.erased_at.is_(None))
+            .values(**{f"sealed_{name}": value for name, value in sealed.items()})
         )
 
     def erase(self, citizen_id: str, *, erased_at: datetime) -> None:

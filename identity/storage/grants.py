@@ -9,7 +9,11 @@ identity tables get only what the service does with them:
 - ``identity_citizen_key``: SELECT, INSERT, DELETE (erasure destroys the wrapped data key);
 - ``identity_client``: SELECT, INSERT, UPDATE (a secret hash is replaced on rehash);
 - ``identity_client_purpose``: SELECT, INSERT;
-- ``identity_login_throttle``: SELECT, INSERT, UPDATE, DELETE (failure counters).
+- ``identity_login_throttle``: SELECT, INSERT, UPDATE, DELETE (failure counters);
+- ``consent_purpose``, ``consent_notice``, ``consent_event``: SELECT and INSERT only (the
+  ledger is append-only, UU PDP Art. 24; triggers refuse changes besides);
+- ``consent_request``: SELECT, INSERT, UPDATE (a request's status); ``consent_restriction``:
+  SELECT, INSERT, DELETE (a restriction is lifted).
 
 ``jati db grants --role ROLE`` prints all of them.
 """
@@ -27,12 +31,22 @@ IDENTITY_TABLE_PRIVILEGES: dict[str, str] = {
     "identity_login_throttle": "SELECT, INSERT, UPDATE, DELETE",
 }
 
+CONSENT_TABLE_PRIVILEGES: dict[str, str] = {
+    "consent_purpose": "SELECT, INSERT",
+    "consent_notice": "SELECT, INSERT",
+    "consent_event": "SELECT, INSERT",
+    "consent_request": "SELECT, INSERT, UPDATE",
+    "consent_restriction": "SELECT, INSERT, DELETE",
+}
+
 
 def application_role_grants(role: str, schema: str = "public") -> list[str]:
     """Every GRANT the application role needs (``role`` and ``schema`` are validated as plain
     lower-case identifiers by the audit part, which comes first)."""
     statements = audit_grants(role, schema)
-    for table, privileges in IDENTITY_TABLE_PRIVILEGES.items():
+    tables = IDENTITY_TABLE_PRIVILEGES | CONSENT_TABLE_PRIVILEGES
+    for table, privileges in tables.items():
         statements.append(f"REVOKE ALL ON {schema}.{table} FROM {role}")
         statements.append(f"GRANT {privileges} ON {schema}.{table} TO {role}")
+    statements.append(f"GRANT USAGE ON SEQUENCE {schema}.consent_event_seq_seq TO {role}")
     return statements

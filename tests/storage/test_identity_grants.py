@@ -9,7 +9,11 @@ import pytest
 from sqlalchemy import exc, text
 
 from identity.storage.database import Database
-from identity.storage.grants import IDENTITY_TABLE_PRIVILEGES, application_role_grants
+from identity.storage.grants import (
+    CONSENT_TABLE_PRIVILEGES,
+    IDENTITY_TABLE_PRIVILEGES,
+    application_role_grants,
+)
 from identity.storage.schema import all_metadata
 
 PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE")
@@ -34,7 +38,7 @@ def test_application_role_holds_exactly_the_listed_privileges(database: Database
             session.execute(text(statement))
     try:
         with database.read() as session:
-            for table, granted in IDENTITY_TABLE_PRIVILEGES.items():
+            for table, granted in (IDENTITY_TABLE_PRIVILEGES | CONSENT_TABLE_PRIVILEGES).items():
                 for privilege in PRIVILEGES:
                     held = session.execute(
                         text("SELECT has_table_privilege(:r, :t, :p)"),
@@ -44,6 +48,9 @@ def test_application_role_holds_exactly_the_listed_privileges(database: Database
         with pytest.raises(exc.DBAPIError, match="permission denied"), database.write() as s:
             s.execute(text(f"SET LOCAL ROLE {role}"))
             s.execute(text("DELETE FROM identity_citizen"))
+        with pytest.raises(exc.DBAPIError, match="permission denied"), database.write() as s:
+            s.execute(text(f"SET LOCAL ROLE {role}"))
+            s.execute(text("UPDATE consent_event SET kind = 'given'"))
     finally:
         with database.write() as session:
             session.execute(text(f"DROP OWNED BY {role}"))

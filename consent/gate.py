@@ -1,0 +1,252 @@
+"""The consent gate: ``check(subject, app, purpose, data_items)`` before any release of data.
+
+Identity calls it before releasing any claim (UU PDP Art. 20(2): processing needs a legal
+basis; Art. 22: consent per purpose; Art. 41: a restricted citizen's data is not released).
+A release is allowed when:
+
+1. the citizen's processing is not restricted (Art. 41);
+2. the app registered the purpose and the purpose covers every data item asked for;
+3. the purpose's basis is not consent (Art. 20(2)(b)-(f): recorded and shown, not asked), or
+   an active grant covers it, made under the app's *current* notice (a changed notice asks
+   again), not expired, not awaiting the citizen's re-confirmation at majority.
+
+**Fast and correct across workers.** Each worker caches, per (citizen, app), what it read
+from the database, tagged with the citizen's *generation*: a counter in a small table of
+counters shared by every worker of a host through a memory-mapped file
+(:class:`SharedGenerations`). A consent change bumps the citizen's counter after it
+commits; every check reads the counter (a memory read, no system call) and reloads when it
+moved, so a withdrawal in one worker is seen by every other worker on its next check.
+Workers on other hosts (PostgreSQL deployments) do not share the file: their cached views
+are also bounded by ``max_age`` seconds.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import mmap
+import os
+import struct
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from audit.entry import LegalBasis
+from consent.ledger import Grant
+from consent.purposes import Purpose
+
+SLOTS = 1 << 16
+_COUNTER = struct.Struct("<Q")
+
+
+class Generations(Protocol):
+    def slot(self, subject_id: str) -> int: ...
+    def read(self, slot: int) -> int: ...
+    def changed(self, subject_id: str | None) -> None: ...
+
+
+def _slot(subject_id: str) -> int:
+    return 1 + (zlib.crc32(subject_id.encode()) & (SLOTS - 1))
+
+
+class SharedGenerations:
+    """Counters in a memory-mapped file: slot 0 for changes that concern everyone (a new
+    notice, a new purpose), one of 65,536 slots per citizen otherwise (collisions only cost
+    a reload). Bumps take an exclusive ``flock`` so none is lost between processes."""
+
+    def __init__(self, path: Path) -> None:
+        size = _COUNTER.size * (SLOTS + 1)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if os.fstat(fd).st_size < size:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                try:
+                    if os.fstat(fd).st_size < size:
+                        os.ftruncate(fd, size)
+                finally:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+            self._map = mmap.mmap(fd, size)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+        self._read = _COUNTER.unpack_from
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def slot(subject_id: str) -> int:
+        return _slot(subject_id)
+
+    def read(self, slot: int) -> int:
+        """The generation of a slot: the global counter plus the slot's own."""
+        memory = self._map
+        total: int = self._read(memory, 0)[0] + self._read(memory, 8 * slot)[0]
+        return total
+
+    def current(self, subject_id: str) -> int:
+        return self.read(_slot(subject_id))
+
+    def changed(self, subject_id: str | None) -> None:
+        offset = 0 if subject_id is None else 8 * _slot(subject_id)
+        with self._lock:
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                value = self._read(self._map, offset)[0]
+                _COUNTER.pack_into(self._map, offset, value + 1)
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        self._map.close()
+        os.close(self._fd)
+
+
+class LocalGenerations:
+    """Counters for one process (tests, tools)."""
+
+    def __init__(self) -> None:
+        self._global = 0
+        self._slots: dict[int, int] = {}
+
+    @staticmethod
+    def slot(subject_id: str) -> int:
+        return _slot(subject_id)
+
+    def read(self, slot: int) -> int:
+        return self._global + self._slots.get(slot, 0)
+
+    def current(self, subject_id: str) -> int:
+        return self.read(_slot(subject_id))
+
+    def changed(self, subject_id: str | None) -> None:
+        if subject_id is None:
+            self._global += 1
+        else:
+            slot = _slot(subject_id)
+            self._slots[slot] = self._slots.get(slot, 0) + 1
+
+
+@dataclass(frozen=True, slots=True)
+class GateView:
+    """What the gate needs about one citizen and one app, read in one go."""
+
+    restricted: bool
+    purposes: Mapping[str, Purpose]
+    notice_hash: str | None
+    grants: Mapping[str, Grant]  # active or awaiting re-confirmation, by purpose code
+
+
+class GateSource(Protocol):
+    def view(self, subject_id: str, app_id: str) -> GateView: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    reason: str  # "consent", "legal_basis", or why not
+    legal_basis: LegalBasis | None = None
+    grant_id: str | None = None
+
+
+DENY_RESTRICTED = Decision(False, "restricted")
+DENY_UNKNOWN_PURPOSE = Decision(False, "unknown_purpose")
+DENY_ITEMS = Decision(False, "data_items_not_covered")
+DENY_NO_CONSENT = Decision(False, "no_consent")
+DENY_NOTICE_CHANGED = Decision(False, "notice_changed")
+DENY_EXPIRED = Decision(False, "consent_expired")
+DENY_RECONFIRM = Decision(False, "needs_reconfirmation")
+_NEVER = float("inf")
+
+#: Per purpose: (its data items, the decision, from when (epoch seconds) it no longer
+#: holds, and the decision from then on).
+_Rule = tuple[frozenset[str], Decision, float, Decision]
+
+
+def _rules(view: GateView) -> dict[str, _Rule]:
+    """Every decision the view implies, computed once per load (the check only looks up)."""
+    rules: dict[str, _Rule] = {}
+    for code, purpose in view.purposes.items():
+        items = purpose.item_names
+        if view.restricted:
+            rules[code] = (items, DENY_RESTRICTED, _NEVER, DENY_RESTRICTED)
+        elif not purpose.needs_consent:
+            allowed = Decision(True, "legal_basis", purpose.legal_basis)
+            rules[code] = (items, allowed, _NEVER, allowed)
+        elif (grant := view.grants.get(code)) is None:
+            rules[code] = (items, DENY_NO_CONSENT, _NEVER, DENY_NO_CONSENT)
+        elif grant.notice_hash != view.notice_hash:
+            rules[code] = (items, DENY_NOTICE_CHANGED, _NEVER, DENY_NOTICE_CHANGED)
+        else:
+            allowed = Decision(True, "consent", LegalBasis.CONSENT, grant.grant_id)
+            expires = grant.expires_at.timestamp() if grant.expires_at else _NEVER
+            reconfirm = grant.reconfirm_at.timestamp() if grant.reconfirm_at else _NEVER
+            if expires <= reconfirm:
+                rules[code] = (items, allowed, expires, DENY_EXPIRED)
+            else:
+                rules[code] = (items, allowed, reconfirm, DENY_RECONFIRM)
+    return rules
+
+
+class ConsentGate:
+    """The single check identity makes before releasing a claim."""
+
+    def __init__(
+        self,
+        *,
+        source: GateSource,
+        generations: Generations,
+        clock: Callable[[], datetime],
+        max_age: float = 2.0,
+        max_entries: int = 100_000,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._source = source
+        self._generations = generations
+        self._clock = clock
+        self._max_age = max_age
+        self._max_entries = max_entries
+        self._monotonic = monotonic
+        # (citizen, app) -> (generation slot, generation, loaded at, rules)
+        self._cache: dict[tuple[str, str], tuple[int, int, float, dict[str, _Rule]]] = {}
+
+    def check(
+        self, subject_id: str, app_id: str, purpose: str, data_items: Iterable[str]
+    ) -> Decision:
+        cached = self._cache.get((subject_id, app_id))
+        if (
+            cached is None
+            or self._generations.read(cached[0]) != cached[1]
+            or self._monotonic() - cached[2] > self._max_age
+        ):
+            cached = self._load(subject_id, app_id)
+        rule = cached[3].get(purpose)
+        if rule is None:
+            return DENY_RESTRICTED if self._restricted(cached[3]) else DENY_UNKNOWN_PURPOSE
+        items, decision, until, later = rule
+        if not decision.allowed:
+            return decision
+        if not items.issuperset(data_items):
+            return DENY_ITEMS
+        if until is not _NEVER and self._clock().timestamp() >= until:
+            return later
+        return decision
+
+    def _load(self, subject_id: str, app_id: str) -> tuple[int, int, float, dict[str, _Rule]]:
+        slot = self._generations.slot(subject_id)
+        generation = self._generations.read(slot)  # before reading the database
+        view = self._source.view(subject_id, app_id)
+        rules = _rules(view)
+        entry = (slot, generation, self._monotonic(), rules)
+        if len(self._cache) >= self._max_entries:
+            self._cache.clear()
+        self._cache[(subject_id, app_id)] = entry
+        return entry
+
+    @staticmethod
+    def _restricted(rules: dict[str, _Rule]) -> bool:
+        return any(rule[1] is DENY_RESTRICTED for rule in rules.values())

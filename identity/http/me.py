@@ -1,0 +1,154 @@
+"""The citizen API's consent and "who used my data" routes (DESIGN.md §4, UU PDP Art. 9, 24,
+31-32, 40), authorized by a citizen's access token (scope ``me``).
+
+- ``GET /me/consents``: the citizen's grants, each with its purpose, legal basis, data items,
+  status and notice version.
+- ``POST /me/consents/{id}/withdraw``: withdrawal with effect at once (Art. 9, 40): the gate
+  of every worker refuses further release; the answer keeps received-at, the statutory
+  due-by (72 h) and the effective time.
+- ``GET /me/consents/{id}/receipt``: the signed consent receipt (ISO/IEC TS 27560), a JWS
+  verifiable offline against the JWKS.
+- ``GET /me/access-log``: who used the citizen's data (Art. 31-32): time, actor, purpose,
+  legal basis, data items and the leaf index (for an inclusion proof at
+  ``/audit/proof/inclusion``); entries withheld under an Art. 15/50 exception are left out
+  until their visible-after time.
+
+A citizen only ever sees their own records: ids of anyone else's answer 404, like ids that
+do not exist. Every answer is ``Cache-Control: no-store`` (personal data).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import JSONResponse, Response
+
+from audit.entry import decode_entry, format_time
+from audit.log import AuditLog
+from audit.pseudonym import SubjectPseudonymizer
+from audit.records import EventFilter
+from consent.errors import GrantNotFound
+from consent.ledger import ConsentLedger, Grant, grant_summary
+from consent.receipts import LEGAL_BASIS_TEXT, RECEIPT_TYPE, ReceiptIssuer
+from identity.pairwise import SelfSubjects
+
+router = APIRouter(prefix="/me", tags=["citizen"])
+
+NO_STORE = {"Cache-Control": "no-store"}
+MAX_PAGE = 500
+
+
+def _citizen(request: Request) -> str:
+    citizen_id: str = request.app.state.authorize_citizen(request)
+    return citizen_id
+
+
+def _ledger(request: Request) -> ConsentLedger:
+    ledger: ConsentLedger = request.app.state.consent_ledger
+    return ledger
+
+
+def _with_basis_text(summary: dict[str, Any]) -> dict[str, Any]:
+    basis = summary["purpose"].get("legal_basis")
+    if basis:
+        summary["legal_basis_text"] = LEGAL_BASIS_TEXT[basis]
+    return summary
+
+
+def _grant_json(grant: Grant, ledger: ConsentLedger, now: datetime) -> dict[str, Any]:
+    purposes = {p.code: p for p in ledger.purposes(grant.app_id)}
+    return _with_basis_text(grant_summary(grant, purposes.get(grant.purpose_code), now))
+
+
+@router.get("/consents", summary="My consents")
+async def my_consents(request: Request) -> JSONResponse:
+    citizen_id = await asyncio.to_thread(_citizen, request)
+    ledger = _ledger(request)
+
+    def load() -> list[dict[str, Any]]:
+        return [_with_basis_text(c) for c in ledger.consents_of(citizen_id)]
+
+    return JSONResponse({"consents": await asyncio.to_thread(load)}, headers=NO_STORE)
+
+
+@router.post("/consents/{grant_id}/withdraw", summary="Withdraw a consent (takes effect at once)")
+async def withdraw(request: Request, grant_id: str) -> JSONResponse:
+    citizen_id = await asyncio.to_thread(_citizen, request)
+    ledger = _ledger(request)
+    received_at = ledger.clock()
+
+    def run() -> dict[str, Any]:
+        grant = ledger.withdraw(citizen_id, grant_id, received_at=received_at)
+        return _grant_json(grant, ledger, ledger.clock())
+
+    return JSONResponse(await asyncio.to_thread(run), headers=NO_STORE)
+
+
+@router.get("/consents/{grant_id}/receipt", summary="The signed receipt of a consent")
+async def receipt(request: Request, grant_id: str) -> Response:
+    citizen_id = await asyncio.to_thread(_citizen, request)
+    ledger = _ledger(request)
+    receipts: ReceiptIssuer = request.app.state.receipts
+    self_subjects: SelfSubjects = request.app.state.self_subjects
+
+    def run() -> str:
+        grant = ledger.grant(citizen_id, grant_id)
+        purpose = next(
+            (p for p in ledger.purposes(grant.app_id) if p.code == grant.purpose_code), None
+        )
+        notice = ledger.notice_of(grant)
+        if purpose is None or notice is None:  # never for a grant the ledger recorded
+            raise GrantNotFound("the purpose or notice of this consent is gone")
+        return receipts.issue(
+            subject=self_subjects.subject(citizen_id),
+            grant=grant,
+            purpose=purpose,
+            notice=notice,
+            withdraw_url=f"{request.app.state.issuer}/me/consents/{grant.grant_id}/withdraw",
+        )
+
+    token = await asyncio.to_thread(run)
+    return Response(token, media_type=f"application/{RECEIPT_TYPE}", headers=NO_STORE)
+
+
+@router.get("/access-log", summary="Who used my data")
+async def access_log(
+    request: Request,
+    after: Annotated[int, Query(ge=-1, description="leaf index to continue after")] = -1,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+) -> JSONResponse:
+    citizen_id = await asyncio.to_thread(_citizen, request)
+    audit_log: AuditLog = request.app.state.audit_log
+    pseudonymizer: SubjectPseudonymizer = request.app.state.pseudonymizer
+
+    def load() -> dict[str, Any]:
+        now = audit_log.clock()
+        flt = EventFilter(subject=pseudonymizer.pseudonym(citizen_id))
+        entries: list[dict[str, Any]] = []
+        leaves = audit_log.store.query(flt, after=after, limit=limit)
+        for leaf in leaves:
+            entry = decode_entry(leaf.entry)
+            if not entry.citizen_visible:
+                continue
+            if entry.visible_after is not None and entry.visible_after > now:
+                continue  # withheld under an Art. 15/50 exception until then
+            entries.append(
+                {
+                    "leaf_index": leaf.leaf_index,
+                    "time": format_time(entry.time),
+                    "actor": {"kind": entry.actor.kind.value, "id": entry.actor.id},
+                    "action": entry.action.value,
+                    "outcome": entry.outcome.value,
+                    "purpose": entry.purpose,
+                    "legal_basis": entry.legal_basis.value if entry.legal_basis else None,
+                    "data_items": list(entry.data_items),
+                    "consent_id": entry.consent_id,
+                }
+            )
+        full_page = len(leaves) == limit  # there may be more: continue after the last leaf
+        return {"entries": entries, "next_after": leaves[-1].leaf_index if full_page else None}
+
+    return JSONResponse(await asyncio.to_thread(load), headers=NO_STORE)

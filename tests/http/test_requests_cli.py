@@ -1,0 +1,188 @@
+"""``jati requests overdue`` and ``jati requests list`` as an operator runs them (real processes).
+
+UU PDP Art. 14: rights are exercised by recorded requests, and the controller must answer
+access, correction and restriction within 3x24 hours (Art. 30, 32, 41); the overdue report
+lists the requests past that deadline and not completed: ids, kinds and times, never
+personal data. Errors are one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from audit.entry import Actor, ActorKind
+from consent.requests import RequestService, RequestStatus
+from identity.settings import Settings
+from identity.storage.citizens import build_citizen_service
+from identity.storage.database import Database
+from identity.wiring import build_audit_log
+from tests.conftest import TEST_MASTER_KEY, ManualClock
+from tests.helpers import clean_env, run_jati
+from tests.personal_data import seeded
+from tests.storage.test_requests import make_requests
+
+NIK, NAME, EMAIL = seeded("3171014101900003", "Siti Nurhaliza Rahayu", "siti.lama@contoh.go.id")
+NEW_EMAIL = seeded("siti.cli@contoh.go.id")[0]
+PERSONAL = (NIK, NAME, EMAIL, NEW_EMAIL, "1990-01-01")
+
+
+class _Unavailable:
+    """An identity side whose writes fail, so that a correction stays ``received``."""
+
+    def check_correction(self, changes: Any) -> tuple[str, ...]:
+        return tuple(changes)
+
+    def correct(self, subject_id: str, changes: Any, *, request_id: str) -> tuple[str, ...]:
+        raise RuntimeError("identity database unavailable")
+
+
+@dataclass
+class Operator:
+    cwd: Path
+    env: dict[str, str]
+    clock: ManualClock
+    service: RequestService
+    citizen_id: str
+
+    def jati(self, *args: str) -> tuple[int, str, str]:
+        result = run_jati(*args, cwd=self.cwd, env=self.env)
+        assert "Traceback" not in result.stderr, result.stderr
+        for value in PERSONAL:
+            assert value not in result.stdout and value not in result.stderr
+        assert self.citizen_id not in result.stdout  # not even the internal id
+        return result.returncode, result.stdout, result.stderr
+
+    def stuck_correction(self) -> str:
+        """A correction whose execution failed: recorded, still ``received``."""
+        working = self.service.corrector
+        self.service.corrector = _Unavailable()
+        try:
+            with pytest.raises(RuntimeError):
+                self.service.submit(self.citizen_id, "correction", changes={"email": NEW_EMAIL})
+        finally:
+            self.service.corrector = working
+        (stuck,) = self.service.register.listing(status=RequestStatus.RECEIVED, limit=1)
+        return stuck.id
+
+
+@pytest.fixture
+def operator(
+    tmp_path: Path,
+    database: Database,
+    database_url: str,
+    make_settings: Callable[..., Settings],
+) -> Operator:
+    settings = make_settings()
+    env = clean_env(
+        JATI_DATA_DIR=str(tmp_path / "data"),
+        JATI_DATABASE_URL=database_url,
+        JATI_MASTER_KEY=TEST_MASTER_KEY,
+        JATI_LOG_LEVEL="DEBUG",
+    )
+    master_key, _ = settings.load_master_key(create=False)
+    audit_log, pseudonymizer = build_audit_log(settings, database, master_key)
+    clock = ManualClock(datetime(2025, 3, 1, 9, 0, tzinfo=UTC))  # long before the real now
+    citizens = build_citizen_service(
+        settings, database, master_key, pseudonymizer=pseudonymizer, clock=clock
+    )
+    citizen_id = citizens.register(
+        nik=NIK,
+        name=NAME,
+        birthdate=date(1990, 1, 1),
+        email=EMAIL,
+        password="kata sandi rahasia",
+        actor=Actor(ActorKind.OFFICIAL, "dukcapil-officer-7"),
+    )
+    service = make_requests(database, citizens, audit_log, pseudonymizer, clock)
+    return Operator(tmp_path, env, clock, service, citizen_id)
+
+
+def test_overdue_lists_requests_past_72_hours_and_nothing_else(operator: Operator) -> None:
+    late = operator.stuck_correction()
+    operator.service.submit(operator.citizen_id, "access")  # completed at once
+    operator.service.submit(operator.citizen_id, "restriction")  # completed at once
+    operator.clock.now = datetime.now(UTC) - timedelta(hours=1)
+    operator.stuck_correction()  # received an hour ago: due in 71 hours
+
+    status, out, err = operator.jati("requests", "overdue", "--json")
+    assert status == 0, err
+    report = json.loads(out)
+    (row,) = report["overdue"]
+    assert row["id"] == late and row["kind"] == "correction" and row["status"] == "received"
+    assert row["received_at"].startswith("2025-03-01T09:00:00")
+    assert row["due_by"].startswith("2025-03-04T09:00:00")
+    now = datetime.fromisoformat(report["now"])
+    expected = (now - datetime(2025, 3, 4, 9, 0, tzinfo=UTC)).total_seconds() / 3600
+    assert row["hours_late"] == pytest.approx(expected, abs=0.1)
+    assert set(row) == {"id", "kind", "status", "received_at", "due_by", "hours_late"}
+
+    status, out, _ = operator.jati("requests", "overdue")
+    assert status == 0
+    (line,) = out.splitlines()
+    assert line.startswith(late) and "correction" in line and "h late" in line
+
+
+def test_overdue_with_nothing_late(operator: Operator) -> None:
+    operator.service.submit(operator.citizen_id, "erasure")  # no deadline, done at once
+    status, out, _ = operator.jati("requests", "overdue")
+    assert (status, out.strip()) == (0, "no overdue requests")
+    status, out, _ = operator.jati("requests", "overdue", "--json")
+    assert json.loads(out)["overdue"] == []
+
+
+def test_list_by_status(operator: Operator) -> None:
+    stuck = operator.stuck_correction()
+    operator.clock.advance(60)
+    access = operator.service.submit(operator.citizen_id, "access")
+    operator.clock.advance(60)
+    erasure = operator.service.submit(operator.citizen_id, "erasure")
+
+    status, out, err = operator.jati("requests", "list", "--json")
+    assert status == 0, err
+    listed = json.loads(out)["requests"]
+    assert [r["id"] for r in listed] == [erasure.id, access.id, stuck]
+    assert listed[0]["outcome"]["action"] == "erased"
+    assert listed[2]["fields"] == ["email"]  # the name of the field, never its value
+
+    status, out, _ = operator.jati("requests", "list", "--status", "received", "--json")
+    assert [r["id"] for r in json.loads(out)["requests"]] == [stuck]
+    status, out, _ = operator.jati("requests", "list", "--limit", "1")
+    (line,) = out.splitlines()
+    assert line.startswith(erasure.id) and "erasure" in line and "completed" in line
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (("requests", "list", "--status", "late"), 2, "invalid choice"),
+        (("requests", "list", "--limit", "0"), 1, "limit: between 1 and 100000"),
+        (("requests",), 2, "required"),
+    ],
+)
+def test_errors_are_one_line(
+    operator: Operator, args: tuple[str, ...], code: int, message: str
+) -> None:
+    status, out, err = operator.jati(*args)
+    assert status == code
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1 and message in err
+
+
+def test_an_unmigrated_database_is_one_clear_line(tmp_path: Path) -> None:
+    env = clean_env(
+        JATI_DATA_DIR=str(tmp_path / "data"),
+        JATI_DATABASE_URL=f"sqlite:///{tmp_path / 'empty.db'}",
+        JATI_MASTER_KEY=TEST_MASTER_KEY,
+    )
+    result = run_jati("requests", "overdue", cwd=tmp_path, env=env)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("jati: error: database error") and "jati db upgrade" in line
