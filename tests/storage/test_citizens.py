@@ -2,11 +2,15 @@
 
 Every test runs on the ``database`` fixture: SQLite, or a fresh PostgreSQL schema when
 JATI_TEST_DATABASE_URL is set. The byte-level checks read the SQLite file and its WAL (after a
-checkpoint), or every row of every table cast to text on PostgreSQL.
+checkpoint), or on PostgreSQL a `pg_dump --data-only` of the schema and every row of every
+table cast to text.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -139,6 +143,8 @@ def everything_stored(database: Database, *, checkpoint: bool = True) -> tuple[b
             if file.exists():
                 raw += file.read_bytes()
     rows: list[str] = []
+    if database.dialect == "postgresql":
+        rows.append(_pg_dump(database))
     with database.read() as session:
         for table in inspect(session.connection()).get_table_names():
             if database.dialect == "postgresql":
@@ -148,6 +154,26 @@ def everything_stored(database: Database, *, checkpoint: bool = True) -> tuple[b
                 for row in session.execute(text(f'SELECT * FROM "{table}"')):
                     rows.extend(v.hex() if isinstance(v, bytes) else str(v) for v in row)
     return raw, "\n".join(rows)
+
+
+def _pg_dump(database: Database) -> str:
+    """``pg_dump --data-only`` of the test's schema: what a backup taken now would hold."""
+    pg_dump = shutil.which("pg_dump")
+    assert pg_dump, "the PostgreSQL tests need pg_dump (apt-get install postgresql-client)"
+    with database.read() as session:
+        schema = session.execute(text("SELECT current_schema()")).scalar_one()
+    url = database.engine.url
+    result = subprocess.run(
+        [
+            pg_dump, "--data-only", f"--schema={schema}",
+            "-h", url.host or "127.0.0.1", "-p", str(url.port or 5432),
+            "-U", url.username or "postgres", url.database or "postgres",
+        ],
+        capture_output=True, text=True, check=True, timeout=60,
+        env={**os.environ, "PGPASSWORD": url.password or ""},
+    )  # fmt: skip
+    assert "COPY " in result.stdout, "pg_dump returned no data"
+    return result.stdout
 
 
 def assert_absent(
