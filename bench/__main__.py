@@ -12,6 +12,7 @@ BENCHMARKS = {
     "tokens": "bench.tokens",
     "passwords": "bench.passwords",
     "consent": "bench.consent_gate",
+    "oidc": "bench.oidc_flow",
 }
 
 

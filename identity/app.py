@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI, Request
 
@@ -13,17 +14,22 @@ from audit.storage.store import SqlAuditStore
 from consent import http as consent_http
 from consent.receipts import ReceiptIssuer
 from consent.storage.requests import build_request_service
+from identity.authorization import AuthorizationRequests, HintSealer
+from identity.client_assertions import AssertionVerifier, ClientAuthenticator
 from identity.clients import ClientRegistry
-from identity.http import discovery, health, introspection, login, me
+from identity.http import discovery, health, introspection, login, me, oidc, pages
 from identity.http.audit_access import AuditorAuthorizer, AuditRecorder, CitizenSubjects
 from identity.http.bearer import ApiAuthorizer, CitizenAuthorizer, key_store_loader
 from identity.http.introspection import Introspector
 from identity.http.middleware import ObservabilityMiddleware
 from identity.http.problems import install_problem_handlers
+from identity.http.security_headers import SecurityHeadersMiddleware
 from identity.logging_setup import configure_logging
+from identity.logout import RpInitiatedLogout
 from identity.pairwise import PairwiseSubjects, SelfSubjects
 from identity.passwords import PasswordService
 from identity.release import ClaimRelease
+from identity.sessions import SessionService
 from identity.settings import Settings
 from identity.signing_keys import KeySealer
 from identity.storage import migrate
@@ -31,7 +37,10 @@ from identity.storage.citizens import build_citizen_service
 from identity.storage.clients import SqlClientStore
 from identity.storage.database import Database
 from identity.storage.keys import SqlKeyStore
+from identity.storage.oidc import SqlOidcStore
+from identity.storage.totp import build_second_factor
 from identity.subject_requests import CitizenSubjectData
+from identity.token_endpoint import AccessTokenVerifiers, TokenService
 from identity.tokens import ActiveSigner, TokenIssuer
 from identity.wiring import (
     SequencerHealth,
@@ -130,8 +139,62 @@ def create_app(  # noqa: PLR0915 - the composition root names every service once
         ),
         clock=audit_log.clock,
     )
+    # OpenID Connect provider: sessions, pending authorization requests, codes, tokens.
+    oidc_store = SqlOidcStore(database=db)
+    app.state.sessions = SessionService(
+        store=oidc_store,
+        clock=audit_log.clock,
+        lifetime=timedelta(seconds=settings.session_lifetime),
+        secure=issuer.startswith("https://"),
+    )
+    app.state.authorization_requests = AuthorizationRequests(
+        store=oidc_store,
+        clients=app.state.clients,
+        consent=consent_ledger,
+        gate=consent_gate,
+        audit=citizens.audit,
+        pseudonymizer=pseudonymizer,
+        hint_sealer=HintSealer(master_key),
+        issuer=issuer,
+        clock=audit_log.clock,
+    )
+    app.state.client_authenticator = ClientAuthenticator(
+        registry=app.state.clients,
+        assertions=AssertionVerifier(issuer=issuer, token_endpoint=issuer + oidc.TOKEN_PATH),
+        replay=oidc_store,
+    )
+    jwks_loader = key_store_loader(key_store)
+    app.state.token_service = TokenService(
+        store=oidc_store,
+        tokens=token_issuer,
+        clients=app.state.clients,
+        consent=consent_ledger,
+        release=app.state.claim_release,
+        audit=citizens.audit,
+        pseudonymizer=pseudonymizer,
+        verifiers=AccessTokenVerifiers(issuer=issuer, jwks_loader=jwks_loader),
+        clock=audit_log.clock,
+        refresh_lifetime=timedelta(seconds=settings.refresh_token_lifetime),
+    )
+    app.state.logout = RpInitiatedLogout(
+        issuer=issuer,
+        jwks_loader=jwks_loader,
+        clients=app.state.clients,
+        subjects=token_issuer,
+        sessions=app.state.sessions,
+    )
+    # The pages: login (with the optional TOTP second factor), consent screen, account.
+    app.state.second_factor = build_second_factor(
+        database=db, master_key=master_key, clock=audit_log.clock, issuer=issuer
+    )
+    pages.configure(
+        app, master_key=master_key, clock=audit_log.clock, secure=issuer.startswith("https://")
+    )
     app.state.introspector = Introspector(
-        issuer=issuer, jwks_loader=key_store_loader(key_store), ledger=consent_ledger
+        issuer=issuer,
+        jwks_loader=jwks_loader,
+        ledger=consent_ledger,
+        tokens=app.state.token_service,
     )
     app.state.receipts = ReceiptIssuer(
         issuer=issuer, signer=token_signer.current, clock=consent_ledger.clock
@@ -145,7 +208,10 @@ def create_app(  # noqa: PLR0915 - the composition root names every service once
         audit=citizens.audit,
         pseudonymizer=pseudonymizer,
         events=audit_log,
-        subject_data=CitizenSubjectData(citizens=citizens),
+        subject_data=CitizenSubjectData(
+            citizens=citizens,
+            after_erasure=(app.state.second_factor.forget, app.state.sessions.end_all_for),
+        ),
         clock=audit_log.clock,
         consents=consent_ledger,
         notifier=consent_ledger.notifier,
@@ -167,11 +233,15 @@ def create_app(  # noqa: PLR0915 - the composition root names every service once
     app.include_router(health.router)
     app.include_router(audit_http.router)
     app.include_router(discovery.router)
+    app.include_router(pages.router)  # before login's: a form POST /login is the page's
     app.include_router(login.router)
     app.include_router(me.router)
     app.include_router(introspection.router)
+    app.include_router(oidc.router)
     app.include_router(consent_http.router)
     app.add_middleware(ObservabilityMiddleware)
+    # Outermost: security headers on every answer, errors included (CSP, no-store pages).
+    app.add_middleware(SecurityHeadersMiddleware, hsts=issuer.startswith("https://"))
     return app
 
 

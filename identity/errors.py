@@ -13,7 +13,10 @@
     │       └── InvalidRedirectUri  a redirect URI refused (RFC 7591 §3.2.2)
     ├── Unauthorized           no valid credentials for what was asked
     │   └── InvalidClient      client authentication failed (RFC 6749 §5.2), one opaque answer
-    └── InsufficientScope      valid credentials without the scope asked for (RFC 6750 §3.1)
+    ├── InsufficientScope      valid credentials without the scope asked for (RFC 6750 §3.1)
+    └── OAuthError             an OAuth 2.0 / OIDC protocol error with its registered code
+        ├── AuthorizationError     at the authorization endpoint (RFC 6749 §4.1.2.1)
+        └── TokenError             at the token endpoint (RFC 6749 §5.2)
 """
 
 from __future__ import annotations
@@ -97,3 +100,42 @@ class InvalidClient(Unauthorized):
     """Client authentication failed (RFC 6749 §5.2); the same answer for every reason."""
 
     code = "invalid_client"
+
+
+class OAuthError(IdentityError):
+    """A protocol error answered in the form its standard prescribes, not as a problem
+    document: ``error`` is the registered code (RFC 6749 §11.4, OIDC Core §3.1.2.6),
+    ``description`` a short text for the developer (never personal data or a secret)."""
+
+    code = "oauth_error"
+
+    def __init__(self, error: str, description: str = "") -> None:
+        self.error = error
+        self.description = description
+        super().__init__(f"{error}: {description}" if description else error)
+
+
+class AuthorizationError(OAuthError):
+    """An authorization request refused (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6).
+
+    ``redirectable`` is False when the client or its redirect URI could not be trusted:
+    then the error is shown to the user and never sent to any URI (§4.1.2.1 first
+    paragraph, RFC 9700 §4.11).
+    """
+
+    code = "authorization_error"
+
+    def __init__(self, error: str, description: str = "", *, redirectable: bool = True) -> None:
+        super().__init__(error, description)
+        self.redirectable = redirectable
+
+
+class TokenError(OAuthError):
+    """A token, revocation or introspection request refused (RFC 6749 §5.2): answered as
+    JSON with status 400, or 401 with ``WWW-Authenticate`` for ``invalid_client``."""
+
+    code = "token_error"
+
+    @property
+    def status(self) -> int:
+        return 401 if self.error == "invalid_client" else 400

@@ -65,6 +65,20 @@ class Settings(BaseSettings):
         description="Seconds an access or ID token stays valid; a retired signing key stays "
         "published this long (plus a minute) after rotation.",
     )
+    session_lifetime: int = Field(
+        default=8 * 3600,
+        ge=60,
+        le=30 * 86_400,
+        description="Seconds a citizen's login session (the `jati_session` cookie) lasts "
+        "from the login; not extended by use.",
+    )
+    refresh_token_lifetime: int = Field(
+        default=14 * 86_400,
+        ge=60,
+        le=365 * 86_400,
+        description="Seconds a refresh token stays valid; each use rotates it and the new "
+        "one gets this lifetime again.",
+    )
     consent_cache_max_age: float = Field(
         default=2.0,
         ge=0,

@@ -16,7 +16,7 @@ this boundary; their text names fields, never values.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from audit.entry import Actor, LegalBasis
 from consent.errors import InvalidSubjectRequest, SubjectErased, SubjectNotFound
@@ -44,9 +44,18 @@ class CitizenSubjectData:
     """Erasure, correction and export of a citizen's personal data for
     :class:`consent.requests.RequestService`, acting as the citizen (``actor``)."""
 
-    def __init__(self, *, citizens: CitizenService, actor: Actor = SELF) -> None:
+    def __init__(
+        self,
+        *,
+        citizens: CitizenService,
+        actor: Actor = SELF,
+        after_erasure: Sequence[Callable[[str], object]] = (),
+    ) -> None:
+        """``after_erasure``: what else holds the citizen and goes with an erasure (their
+        sessions, their second factor), each called with the citizen id."""
         self.citizens = citizens
         self.actor = actor
+        self.after_erasure = tuple(after_erasure)
 
     def erase(self, subject_id: str, *, request_id: str) -> Erasure:
         """Crypto-shred the citizen; the tombstone's time is the erasure's.
@@ -65,6 +74,8 @@ class CitizenSubjectData:
             raise SubjectErased() from None
         except CitizenNotFound:
             raise SubjectNotFound() from None
+        for forget in self.after_erasure:
+            forget(subject_id)
         return Erasure(erased=ERASED_DATA, erased_at=tombstone.erased_at)
 
     def check_correction(self, changes: Mapping[str, str]) -> tuple[str, ...]:

@@ -278,16 +278,23 @@ class TokenIssuer:
         return IssuedToken(token, jti, now, claims["exp"])
 
     def citizen_api_token(
-        self, *, client_id: str, subject_id: str, scope: Sequence[str], auth_time: int | None
+        self,
+        *,
+        client_id: str,
+        subject_id: str,
+        scope: Sequence[str],
+        auth_time: int | None,
+        extra: Mapping[str, Any] | None = None,
     ) -> IssuedToken:
         """An access token for Jati's own citizen API (``aud`` = the issuer, scope ``me``),
         issued to a first-party app: its ``sub`` is the citizen id sealed for Jati alone
         (:class:`identity.pairwise.SelfSubjects`), so Jati can tell whose data is asked for
-        while the app holding the token learns no identifier it could share."""
+        while the app holding the token learns no identifier it could share. ``extra``: as
+        for :meth:`access_token` (the token family and consent grants of the code flow)."""
         if self._self_subjects is None:
             raise ValueError("this issuer was built without self subjects")
         sub = self._self_subjects.subject(subject_id)
-        return self._access_token(sub, client_id, scope, self.issuer, auth_time, None, None)
+        return self._access_token(sub, client_id, scope, self.issuer, auth_time, None, extra)
 
     def id_token(
         self,

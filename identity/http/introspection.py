@@ -1,14 +1,17 @@
 """Token introspection (RFC 7662) for relying apps, with consent withdrawal honoured.
 
 ``POST /introspect`` (``application/x-www-form-urlencoded``: ``token``, optional
-``token_type_hint``), the caller authenticated as a registered client with HTTP Basic
-(``client_secret_basic``, RFC 6749 §2.3.1; ``private_key_jwt`` arrives with the token
-endpoint). The answer is ``{"active": false}`` and nothing else (§2.2) for a token that
-does not verify, has expired, was issued under a consent grant since withdrawn or expired
-(UU PDP Art. 9, 40), or was not issued to the calling client (a client may not scan other
-clients' tokens, §4). An active token answers its ``scope``, ``client_id``, ``sub``,
-``aud``, ``iss``, ``exp``, ``iat``, ``jti`` and ``token_type``. Responses are
-``Cache-Control: no-store`` (§2.2 is silent; the token state may change any time).
+``token_type_hint``), the caller authenticated as a registered client with the method it
+registered (``client_secret_basic``, RFC 6749 §2.3.1, or ``private_key_jwt``, RFC 7523:
+:mod:`identity.client_assertions`). The answer is ``{"active": false}`` and nothing else
+(§2.2) for a token that does not verify, has expired, was revoked (RFC 7009) or belongs to
+a revoked token family, was issued under a consent grant since withdrawn or expired (UU PDP
+Art. 9, 40), or was not issued to the calling client (a client may not scan other
+clients' tokens, §4). An active access token answers its ``scope``, ``client_id``, ``sub``,
+``aud``, ``iss``, ``exp``, ``iat``, ``jti`` and ``token_type``; an active refresh token
+(opaque, unused, of the calling client) its ``scope``, ``client_id``, ``sub``, ``iss``,
+``exp`` and ``iat``. Responses are ``Cache-Control: no-store`` (§2.2 is silent; the token
+state may change any time).
 
 Client authentication failures answer 401 ``invalid_client`` with ``WWW-Authenticate:
 Basic`` (RFC 6749 §5.2); a missing ``token`` parameter answers 400 ``invalid_request``.
@@ -17,54 +20,51 @@ Basic`` (RFC 6749 §5.2); a missing ``token`` parameter answers 400 ``invalid_re
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import logging
 from collections.abc import Mapping
-from typing import Any
-from urllib.parse import unquote
+from typing import Any, Protocol
 
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse
 
 from consent.ledger import ConsentLedger
-from identity.clients import ClientRegistry
-from identity.errors import InvalidClient
+from identity.client_assertions import ClientAuthenticator
+from identity.errors import TokenError
+from identity.refresh_tokens import GRANTS_CLAIM  # the consent grants of an access token
 from identity.relying_party import InvalidToken, TokenVerifier
 from identity.relying_party.key_cache import JwksLoader
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["OpenID Connect"])
 
-GRANTS_CLAIM = "consent_grants"  # the consent grants an access token was issued under
 MAX_TOKEN_CHARS = 8192
 _INACTIVE = {"active": False}
 _HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-def _basic_credentials(request: Request) -> tuple[str, str]:
-    """RFC 7617 Basic credentials; client id and secret are form-urlencoded (RFC 6749
-    §2.3.1)."""
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "basic" or not value:
-        raise InvalidClient("client authentication is required (HTTP Basic)")
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        raise InvalidClient("malformed Basic credentials") from None
-    client_id, sep, secret = decoded.partition(":")
-    if not sep or not client_id or not secret:
-        raise InvalidClient("malformed Basic credentials")
-    return unquote(client_id), unquote(secret)
+class TokenStates(Protocol):
+    """What the token service knows beyond a token's signature
+    (:class:`identity.token_endpoint.TokenService`)."""
+
+    def access_token_active(self, claims: Mapping[str, Any]) -> bool: ...
+    def refresh_token_info(self, token: str, client_id: str) -> Mapping[str, Any] | None: ...
 
 
 class Introspector:
     """Decides whether a token is active for the calling client."""
 
-    def __init__(self, *, issuer: str, jwks_loader: JwksLoader, ledger: ConsentLedger) -> None:
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        jwks_loader: JwksLoader,
+        ledger: ConsentLedger,
+        tokens: TokenStates | None = None,
+    ) -> None:
         self.issuer = issuer
         self._loader = jwks_loader
         self._ledger = ledger
+        self._tokens = tokens
         self._verifiers: dict[str, TokenVerifier] = {}
 
     def _verifier(self, client_id: str) -> TokenVerifier:
@@ -82,6 +82,11 @@ class Introspector:
         return verifier
 
     def introspect(self, token: str, client_id: str) -> Mapping[str, Any]:
+        if self._tokens is not None and token.count(".") != 2:  # opaque: a refresh token
+            refresh = self._tokens.refresh_token_info(token, client_id)
+            if refresh is None:
+                log.info("introspection: inactive refresh token")
+            return refresh or _INACTIVE
         try:
             claims = self._verifier(client_id).verify_access_token(token)
         except InvalidToken as exc:
@@ -96,6 +101,9 @@ class Introspector:
         ):
             log.info("introspection: inactive token (consent withdrawn or expired)")
             return _INACTIVE
+        if self._tokens is not None and not self._tokens.access_token_active(claims):
+            log.info("introspection: inactive token (revoked)")
+            return _INACTIVE
         answer: dict[str, Any] = {
             name: claims[name]
             for name in ("scope", "client_id", "sub", "aud", "iss", "exp", "iat", "jti")
@@ -106,17 +114,27 @@ class Introspector:
 
 @router.post("/introspect", summary="Token introspection (RFC 7662)")
 async def introspect(request: Request) -> JSONResponse:
-    registry: ClientRegistry = request.app.state.clients
+    authenticator: ClientAuthenticator = request.app.state.client_authenticator
+    form = await request.form()
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
     try:
-        client_id, secret = _basic_credentials(request)
-        app = await registry.authenticate_secret_async(client_id, secret)
-    except InvalidClient:
+        app = await authenticator.authenticate(
+            request.headers.get("authorization"),
+            fields,
+            endpoint=request.app.state.issuer + "/introspect",
+        )
+    except TokenError as exc:
+        if exc.error != "invalid_client":
+            return JSONResponse(
+                {"error": exc.error, "error_description": exc.description},
+                status_code=400,
+                headers=_HEADERS,
+            )
         return JSONResponse(  # RFC 6749 §5.2: the scheme the client used, one opaque error
             {"error": "invalid_client"},
             status_code=401,
             headers={**_HEADERS, "WWW-Authenticate": 'Basic realm="jati"'},
         )
-    form = await request.form()
     token = form.get("token")
     if not isinstance(token, str) or not token:
         return JSONResponse(

@@ -53,6 +53,7 @@ ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
     identity_errors.Conflict: (409, "Conflict"),
     identity_errors.Gone: (410, "Gone"),
     identity_errors.Throttled: (429, "Too many attempts"),
+    identity_errors.OAuthError: (400, "Invalid OAuth request"),  # routes answer RFC form first
     identity_errors.ConfigurationError: (500, "Service misconfigured"),
     identity_errors.IdentityError: (500, "Identity error"),
 }

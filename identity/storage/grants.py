@@ -10,6 +10,13 @@ identity tables get only what the service does with them:
 - ``identity_client``: SELECT, INSERT, UPDATE (a secret hash is replaced on rehash);
 - ``identity_client_purpose``: SELECT, INSERT;
 - ``identity_login_throttle``: SELECT, INSERT, UPDATE, DELETE (failure counters);
+- ``identity_session``, ``identity_authorization_code``, ``identity_token_family``,
+  ``identity_refresh_token``: SELECT, INSERT, UPDATE, DELETE (a session's last use, a code
+  or refresh token marked used, a family revoked; expired rows purged);
+- ``identity_authorization_request``, ``identity_revoked_token``,
+  ``identity_client_assertion``: SELECT, INSERT, DELETE (never changed; purged on expiry);
+- ``identity_totp``: SELECT, INSERT, UPDATE, DELETE (a second factor enabled, its last
+  used step and failure counters, removed when disabled);
 - ``consent_purpose``, ``consent_notice``, ``consent_event``: SELECT and INSERT only (the
   ledger is append-only, UU PDP Art. 24; triggers refuse changes besides);
 - ``consent_request``: SELECT, INSERT, UPDATE (a request's status); ``consent_restriction``:
@@ -29,6 +36,14 @@ IDENTITY_TABLE_PRIVILEGES: dict[str, str] = {
     "identity_client": "SELECT, INSERT, UPDATE",
     "identity_client_purpose": "SELECT, INSERT",
     "identity_login_throttle": "SELECT, INSERT, UPDATE, DELETE",
+    "identity_session": "SELECT, INSERT, UPDATE, DELETE",
+    "identity_authorization_request": "SELECT, INSERT, DELETE",
+    "identity_authorization_code": "SELECT, INSERT, UPDATE, DELETE",
+    "identity_token_family": "SELECT, INSERT, UPDATE, DELETE",
+    "identity_refresh_token": "SELECT, INSERT, UPDATE, DELETE",
+    "identity_revoked_token": "SELECT, INSERT, DELETE",
+    "identity_client_assertion": "SELECT, INSERT, DELETE",
+    "identity_totp": "SELECT, INSERT, UPDATE, DELETE",
 }
 
 CONSENT_TABLE_PRIVILEGES: dict[str, str] = {

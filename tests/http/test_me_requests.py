@@ -413,3 +413,25 @@ def test_no_personal_value_or_token_reaches_a_log_line(
     lines = "\n".join(record.getMessage() + repr(record.__dict__) for record in caplog.records)
     for value in [*ALICE.values(), NEW_EMAIL, "bukan-email-siti", api.tokens["alice"]]:
         assert value not in lines
+
+
+def test_erasure_over_the_api_ends_sessions_and_forgets_the_second_factor(
+    api: CitizenApi,
+) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from identity.tokens import ACR_PASSWORD
+
+    citizen = api.ids["alice"]
+    cookie, _ = api.app.state.sessions.create(
+        citizen, auth_time=datetime.now(UTC), amr=["pwd"], acr=ACR_PASSWORD
+    )
+    api.app.state.second_factor.begin_enrolment(citizen)
+    with api.database.read() as session:
+        assert session.execute(text("SELECT count(*) FROM identity_totp")).scalar_one() == 1
+    assert api.post("alice", {"kind": "erasure"}).status_code == 201
+    assert api.app.state.sessions.get(cookie) is None
+    with api.database.read() as session:
+        assert session.execute(text("SELECT count(*) FROM identity_totp")).scalar_one() == 0

@@ -1,0 +1,836 @@
+"""The authorization endpoint's logic (RFC 6749 §4.1, OIDC Core §3.1.2), framework-free.
+
+An authorization request is checked in the order the standards make safe:
+
+1. **Client and redirect URI first** (RFC 6749 §3.1.2.4, §4.1.2.1; OIDC Core §3.1.2.1):
+   ``client_id`` must name an authorization-code app and ``redirect_uri`` must equal one of
+   its registered URIs as an exact string (RFC 9700 §4.1.3). If either fails, nothing is
+   sent to any URI: the error is shown to the user (:class:`AuthorizationError` with
+   ``redirectable=False``). A repeated parameter (RFC 6749 §3.1) counts as a failure here
+   when it is one of these two.
+2. **Everything else is answered at the redirect URI** (RFC 6749 §4.1.2.1, OIDC Core
+   §3.1.2.6) with ``error``, ``error_description``, the request's ``state`` and ``iss``
+   (RFC 9207 §2): ``response_type=code`` only (``unsupported_response_type``); scope with
+   ``openid``, known, registered for the app, ``nik`` only with a registered purpose
+   covering it (``invalid_scope``); PKCE ``S256`` mandatory (RFC 7636 §4.3, RFC 9700
+   §2.1.1; ``plain`` and a missing method refused); ``prompt`` from ``none``, ``login``,
+   ``consent`` (``none`` alone); ``max_age`` a non-negative integer; ``request``,
+   ``request_uri`` and ``registration`` refused with their OIDC codes.
+3. The valid request is stored (:class:`PendingAuthorization`, 10 minutes, in the database
+   so that any worker can resume it) and **decided**: without a live session, or when
+   ``prompt=login`` or ``max_age`` ask for a fresh login, the browser goes to the login
+   page; when a purpose whose basis is consent (UU PDP Art. 20(2)(a)) has no active grant
+   under the app's current notice, or ``prompt=consent``, to the consent screen;
+   ``prompt=none`` turns either into ``login_required`` / ``consent_required``. Otherwise a
+   code is issued (:mod:`identity.authorization_codes`) and the browser goes back to the app.
+
+The pages redirect to ``/authorize/resume?req=<id>`` after a login or a consent decision,
+which runs step 3 again. A login made after the request was created satisfies
+``prompt=login`` and ``max_age``; a consent decision recorded after it satisfies
+``prompt=consent`` and ends the asking: purposes the citizen refused are then left out,
+never asked again in a loop.
+
+**Claims and purposes.** The claims asked for follow from the scopes (OIDC Core §5.4),
+cut to what the app may receive. The purposes are the app's registered purposes whose data
+items cover one of those claims (claims map to data items through
+:data:`identity.release.CLAIM_FIELDS`); a Jati-specific ``purpose`` parameter
+(space-separated codes) narrows them. Only purposes the consent gate allows at the time the
+code is issued travel with the code; their claims are later released through
+:class:`identity.release.ClaimRelease`, never otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+from urllib.parse import urlencode
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from audit.entry import Action, Actor, ActorKind, AuditEntry, LegalBasis, Outcome
+from consent.gate import Decision
+from consent.ledger import Grant, GrantStatus
+from consent.notices import Notice
+from consent.purposes import Purpose
+from identity.authorization_codes import (
+    CODE_LIFETIME,
+    AuthorizationCode,
+    CodeTransaction,
+    ReleasedPurpose,
+    new_code,
+)
+from identity.clients import KNOWN_SCOPES, GrantType, RelyingApp, claims_for_scopes
+from identity.derived_keys import derive_key
+from identity.errors import AuthorizationError, NotFound
+from identity.housekeeping import purge_due
+from identity.pkce import S256, valid_challenge
+from identity.release import CLAIM_FIELDS
+from identity.sessions import Session
+
+__all__ = [
+    "AUTHENTICATION_PURPOSE",
+    "CONSENT_PATH",
+    "LOGIN_HINT_KEY",
+    "LOGIN_PATH",
+    "PROMPT_VALUES",
+    "REQUEST_LIFETIME",
+    "RESUME_PATH",
+    "AuthorizationRequests",
+    "HintSealer",
+    "PendingAuthorization",
+    "Redirect",
+    "StoredRequest",
+    "authorization_response",
+    "error_response",
+    "fields_of",
+    "issuance_entries",
+    "redirect_target",
+    "validate_request",
+]
+
+log = logging.getLogger(__name__)
+
+LOGIN_PATH = "/login"
+CONSENT_PATH = "/consent"
+RESUME_PATH = "/authorize/resume"
+REQUEST_LIFETIME = timedelta(minutes=10)
+PROMPT_VALUES = ("none", "login", "consent")
+#: Purpose and basis recorded for a login that releases no claim (as a citizen's own login).
+AUTHENTICATION_PURPOSE = "authentication"
+LOGIN_HINT_KEY = b"jati/identity/login-hint-key/v1"
+
+MAX_STATE_CHARS = 1024
+MAX_NONCE_CHARS = 512
+MAX_LOGIN_HINT_CHARS = 256
+MAX_MAX_AGE = 10**9
+MAX_UI_LOCALES = 10
+MAX_PARAMETERS = 64
+MAX_PARAMETER_CHARS = 4096
+#: Opaque client values (state, nonce, login_hint): printable ASCII without spaces' cousins.
+_PRINTABLE = re.compile(r"[\x20-\x7e]+")
+_LOCALE = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*")
+_PURPOSE_CODE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{43}")
+#: Parameters OIDC Core §3.1.2.6 answers with a dedicated code, because Jati supports none.
+_UNSUPPORTED = {
+    "request": ("request_not_supported", "request objects are not supported"),
+    "request_uri": ("request_uri_not_supported", "request_uri is not supported"),
+    "registration": ("registration_not_supported", "registration is not supported"),
+}
+
+
+# ------------------------------------------------------------------ values
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAuthorization:
+    """A valid authorization request waiting for a login or a consent decision.
+
+    ``claims`` are the OIDC claim names asked for (OIDC Core §5.4 from the scopes, cut to
+    the app's allowed claims); ``purposes`` the app's purposes (:mod:`consent.purposes`)
+    whose data items cover one of them. ``prompt`` is a set of ``none``/``login``/
+    ``consent``; ``login_hint`` may be a NIK: never log it (it is stored sealed).
+    """
+
+    id: str
+    client: RelyingApp
+    redirect_uri: str
+    scopes: tuple[str, ...]
+    claims: tuple[str, ...]
+    purposes: tuple[Purpose, ...]
+    state: str | None
+    nonce: str | None
+    code_challenge: str
+    prompt: frozenset[str]
+    max_age: int | None
+    login_hint: str | None = field(repr=False)
+    ui_locales: tuple[str, ...]
+    created_at: datetime
+    expires_at: datetime
+
+    @property
+    def consent_purposes(self) -> tuple[Purpose, ...]:
+        """The purposes whose basis is consent: the ones the consent screen asks about."""
+        return tuple(p for p in self.purposes if p.needs_consent)
+
+    def claims_of(self, purpose: Purpose) -> tuple[str, ...]:
+        """The asked claims a purpose covers."""
+        return tuple(c for c in self.claims if CLAIM_FIELDS.get(c) in purpose.item_names)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRequest:
+    """A pending request as stored: the app by id, purposes by code, the hint sealed."""
+
+    id: str
+    client_id: str
+    redirect_uri: str
+    scopes: tuple[str, ...]
+    claims: tuple[str, ...]
+    purpose_codes: tuple[str, ...]
+    state: str | None
+    nonce: str | None
+    code_challenge: str
+    prompt: tuple[str, ...]
+    max_age: int | None
+    sealed_login_hint: bytes | None = field(repr=False)
+    ui_locales: tuple[str, ...]
+    created_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Redirect:
+    """Where to send the browser next (HTTP 303, RFC 9110 §15.4.4)."""
+
+    location: str
+
+
+# ------------------------------------------------------------------ collaborators
+
+
+class RequestTransaction(CodeTransaction, Protocol):
+    bind: Any
+
+    def add_request(self, request: StoredRequest) -> None: ...
+    def get_request(self, request_id: str) -> StoredRequest | None: ...
+    def delete_request(self, request_id: str) -> None: ...
+    def purge_requests(self, now: datetime) -> int: ...
+
+
+class RequestStore(Protocol):
+    def write(self) -> Any: ...  # AbstractContextManager[RequestTransaction]
+    def read(self) -> Any: ...
+
+
+class ClientLookup(Protocol):
+    def get(self, client_id: str) -> RelyingApp: ...
+
+
+class ConsentRecords(Protocol):
+    """What the decision needs of :class:`consent.ledger.ConsentLedger`."""
+
+    def purposes(self, app_id: str) -> list[Purpose]: ...
+    def current_notice(self, app_id: str) -> Notice | None: ...
+    def grants_of(self, subject_id: str) -> list[Grant]: ...
+
+
+class Gate(Protocol):
+    def check(
+        self, subject_id: str, app_id: str, purpose: str, data_items: Collection[str]
+    ) -> Decision: ...
+
+
+class AuditAppender(Protocol):
+    def append(self, bind: Any, entry: AuditEntry, *, queued_at: datetime) -> None: ...
+
+
+class Pseudonymizer(Protocol):
+    def pseudonym(self, subject_id: str) -> str: ...
+
+
+class HintSealer:
+    """Seals a ``login_hint`` (possibly a NIK) for its 10 minutes in the database:
+    AES-256-GCM under a key derived from the master key, bound to the request id."""
+
+    __slots__ = ("_aead",)
+
+    def __init__(self, master_key: bytes) -> None:
+        self._aead = AESGCM(derive_key(master_key, LOGIN_HINT_KEY))
+
+    def __repr__(self) -> str:
+        return "HintSealer(<key hidden>)"
+
+    def seal(self, hint: str, request_id: str) -> bytes:
+        nonce = secrets.token_bytes(12)
+        return nonce + self._aead.encrypt(nonce, hint.encode("utf-8"), request_id.encode())
+
+    def open(self, sealed: bytes, request_id: str) -> str | None:
+        try:
+            return self._aead.decrypt(sealed[:12], sealed[12:], request_id.encode()).decode()
+        except (InvalidTag, ValueError):
+            return None
+
+
+# ------------------------------------------------------------------ parsing and validation
+
+
+def fields_of(claims: Iterable[str]) -> frozenset[str]:
+    """The data items (personal fields) the claims map to."""
+    return frozenset(CLAIM_FIELDS[c] for c in claims if c in CLAIM_FIELDS)
+
+
+def _single(params: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """Parameters as a dict; RFC 6749 §3.1: none may appear twice. A repeated ``client_id``
+    or ``redirect_uri`` makes the request unanswerable at any URI."""
+    if len(params) > MAX_PARAMETERS:
+        raise AuthorizationError("invalid_request", "too many parameters", redirectable=False)
+    seen: dict[str, str] = {}
+    repeated: set[str] = set()
+    for name, value in params:
+        if name in seen:
+            repeated.add(name)
+        seen[name] = value
+    if repeated & {"client_id", "redirect_uri"}:
+        raise AuthorizationError(
+            "invalid_request", "client_id or redirect_uri is repeated", redirectable=False
+        )
+    if repeated:
+        raise AuthorizationError("invalid_request", f"repeated parameter {sorted(repeated)[0]}")
+    return seen
+
+
+def _client(params: Mapping[str, str], clients: ClientLookup) -> tuple[RelyingApp, str]:
+    client_id = params.get("client_id", "")
+    if not client_id:
+        raise AuthorizationError("invalid_request", "client_id is required", redirectable=False)
+    try:
+        app = clients.get(client_id)
+    except NotFound:
+        log.info("authorization request refused: unknown client_id")
+        raise AuthorizationError(
+            "invalid_request", "unknown client_id", redirectable=False
+        ) from None
+    if GrantType.AUTHORIZATION_CODE not in app.grant_types:
+        log.info("authorization request refused: %s is not a code-flow app", app.client_id)
+        raise AuthorizationError(
+            "unauthorized_client", "this client does not use the code flow", redirectable=False
+        )
+    redirect_uri = params.get("redirect_uri", "")
+    if not redirect_uri:
+        raise AuthorizationError("invalid_request", "redirect_uri is required", redirectable=False)
+    if not app.allows_redirect_uri(redirect_uri):
+        log.info("authorization request refused: unregistered redirect_uri for %s", app.client_id)
+        raise AuthorizationError(
+            "invalid_request",
+            "redirect_uri is not registered for this client (exact match)",
+            redirectable=False,
+        )
+    return app, redirect_uri
+
+
+def _opaque(params: Mapping[str, str], name: str, limit: int) -> str | None:
+    value = params.get(name)
+    if value is None or value == "":
+        return None
+    if len(value) > limit or not _PRINTABLE.fullmatch(value):
+        raise AuthorizationError("invalid_request", f"{name} is malformed or too long")
+    return value
+
+
+def _scopes(
+    params: Mapping[str, str], app: RelyingApp, purposes: Sequence[Purpose]
+) -> tuple[str, ...]:
+    tokens = params.get("scope", "").split(" ")
+    scopes = sorted({t for t in tokens if t})
+    if "openid" not in scopes:
+        raise AuthorizationError("invalid_scope", "the openid scope is required")
+    for scope in scopes:
+        if scope not in KNOWN_SCOPES:
+            raise AuthorizationError("invalid_scope", "unknown scope")
+        if not app.allows_scope(scope):
+            raise AuthorizationError("invalid_scope", f"scope {scope} is not registered")
+    if "nik" in scopes and not any("nik" in p.item_names for p in purposes):
+        raise AuthorizationError(
+            "invalid_scope", "the nik scope needs a registered purpose covering the NIK"
+        )
+    return tuple(scopes)
+
+
+def _prompt(params: Mapping[str, str]) -> frozenset[str]:
+    values = [v for v in params.get("prompt", "").split(" ") if v]
+    prompt = frozenset(values)
+    if len(prompt) != len(values) or not prompt <= set(PROMPT_VALUES):
+        raise AuthorizationError("invalid_request", "prompt is none, login or consent")
+    if "none" in prompt and len(prompt) > 1:
+        raise AuthorizationError("invalid_request", "prompt=none cannot be combined")
+    return prompt
+
+
+def _max_age(params: Mapping[str, str]) -> int | None:
+    raw = params.get("max_age")
+    if raw is None or raw == "":
+        return None
+    if not raw.isascii() or not raw.isdigit() or int(raw) > MAX_MAX_AGE:
+        raise AuthorizationError("invalid_request", "max_age is a number of seconds")
+    return int(raw)
+
+
+def _ui_locales(params: Mapping[str, str]) -> tuple[str, ...]:
+    tags = [t for t in params.get("ui_locales", "").split(" ") if t]
+    return tuple(t for t in tags if _LOCALE.fullmatch(t))[:MAX_UI_LOCALES]
+
+
+def _purposes(
+    params: Mapping[str, str], registered: Sequence[Purpose], claims: Iterable[str]
+) -> tuple[Purpose, ...]:
+    asked_items = fields_of(claims)
+    chosen = [p for p in registered if p.item_names & asked_items]
+    raw = params.get("purpose")
+    if raw:
+        codes = [c for c in raw.split(" ") if c]
+        known = {p.code for p in registered}
+        if not codes or any(not _PURPOSE_CODE.fullmatch(c) or c not in known for c in codes):
+            raise AuthorizationError("invalid_request", "purpose names an unknown purpose")
+        chosen = [p for p in chosen if p.code in codes]
+    return tuple(sorted(chosen, key=lambda p: p.code))
+
+
+def validate_request(
+    params: Sequence[tuple[str, str]],
+    *,
+    clients: ClientLookup,
+    purposes_of: Callable[[str], Sequence[Purpose]],
+    request_id: str,
+    now: datetime,
+    lifetime: timedelta = REQUEST_LIFETIME,
+) -> PendingAuthorization:
+    """Check an authorization request (the module docstring's steps 1 and 2).
+
+    Raises:
+        AuthorizationError: ``redirectable=False`` for a bad client or redirect URI;
+            otherwise the code to send to the redirect URI. :func:`redirect_target` reads
+            the redirect URI and state that a redirectable error is sent with.
+    """
+    if any(len(v) > MAX_PARAMETER_CHARS for _, v in params):
+        raise AuthorizationError("invalid_request", "a parameter is too long", redirectable=False)
+    single = _single(params)
+    app, redirect_uri = _client(single, clients)
+    for name, (error, description) in _UNSUPPORTED.items():
+        if name in single:
+            raise AuthorizationError(error, description)
+    response_type = single.get("response_type")
+    if not response_type:
+        raise AuthorizationError("invalid_request", "response_type is required")
+    if response_type != "code":
+        raise AuthorizationError("unsupported_response_type", "only response_type=code")
+    if single.get("response_mode", "query") != "query":
+        raise AuthorizationError("invalid_request", "only response_mode=query")
+    registered = purposes_of(app.client_id)
+    scopes = _scopes(single, app, registered)
+    challenge = single.get("code_challenge")
+    if not challenge:
+        raise AuthorizationError("invalid_request", "PKCE is required: code_challenge (S256)")
+    if single.get("code_challenge_method") != S256:
+        raise AuthorizationError("invalid_request", "code_challenge_method must be S256")
+    if not valid_challenge(challenge):
+        raise AuthorizationError("invalid_request", "code_challenge is not an S256 challenge")
+    state = _opaque(single, "state", MAX_STATE_CHARS)
+    allowed = set(app.allowed_claims)
+    claims = tuple(sorted(c for c in claims_for_scopes(scopes) if c in allowed))
+    return PendingAuthorization(
+        id=request_id,
+        client=app,
+        redirect_uri=redirect_uri,
+        scopes=scopes,
+        claims=claims,
+        purposes=_purposes(single, registered, claims),
+        state=state,
+        nonce=_opaque(single, "nonce", MAX_NONCE_CHARS),
+        code_challenge=challenge,
+        prompt=_prompt(single),
+        max_age=_max_age(single),
+        login_hint=_opaque(single, "login_hint", MAX_LOGIN_HINT_CHARS),
+        ui_locales=_ui_locales(single),
+        created_at=now,
+        expires_at=now + lifetime,
+    )
+
+
+def redirect_target(params: Sequence[tuple[str, str]]) -> tuple[str, str | None]:
+    """(redirect URI, state) of a request whose client and redirect URI were checked; the
+    state only when it is well-formed (a malformed one is not echoed)."""
+    single = dict(params)
+    state = single.get("state") or None
+    if state is not None and (len(state) > MAX_STATE_CHARS or not _PRINTABLE.fullmatch(state)):
+        state = None
+    return single["redirect_uri"], state
+
+
+# ------------------------------------------------------------------ responses
+
+
+def _with_query(uri: str, values: Mapping[str, str | None]) -> str:
+    """Add parameters to a registered redirect URI, keeping its own query (RFC 6749 §3.1.2:
+    "MUST retain" it)."""
+    query = urlencode({k: v for k, v in values.items() if v is not None})
+    return f"{uri}{'&' if '?' in uri else '?'}{query}"
+
+
+def error_response(
+    redirect_uri: str, issuer: str, error: str, description: str, state: str | None
+) -> Redirect:
+    """RFC 6749 §4.1.2.1 / OIDC Core §3.1.2.6 error at the redirect URI, with ``iss``
+    (RFC 9207 §2)."""
+    return Redirect(
+        _with_query(
+            redirect_uri,
+            {
+                "error": error,
+                "error_description": description or None,
+                "state": state,
+                "iss": issuer,
+            },
+        )
+    )
+
+
+def authorization_response(
+    redirect_uri: str, issuer: str, code: str, state: str | None
+) -> Redirect:
+    """RFC 6749 §4.1.2 with ``iss`` (RFC 9207 §2)."""
+    return Redirect(_with_query(redirect_uri, {"code": code, "state": state, "iss": issuer}))
+
+
+# ------------------------------------------------------------------ the service
+
+
+@dataclass(frozen=True, slots=True)
+class _ConsentState:
+    released: tuple[ReleasedPurpose, ...]
+    missing: tuple[Purpose, ...]
+    decided: bool
+
+
+class AuthorizationRequests:
+    """Pending authorization requests and the decision that ends each one
+    (``app.state.authorization_requests``).
+
+    Args:
+        store: the OIDC store (pending requests and codes, with the audit entry of each
+            code in the same transaction).
+        clients: the client registry.
+        consent: the consent ledger (purposes, current notice, the citizen's grants).
+        gate: the consent gate (the same decision that later releases the claims).
+        audit: appends an audit entry in the store's transaction.
+        pseudonymizer: the citizen's audit pseudonym.
+        hint_sealer: seals ``login_hint`` at rest.
+        issuer: Jati's issuer URL (``iss`` of responses, base of the pages' URLs).
+        clock: the current UTC time.
+    """
+
+    def __init__(
+        self,
+        *,
+        store: RequestStore,
+        clients: ClientLookup,
+        consent: ConsentRecords,
+        gate: Gate,
+        audit: AuditAppender,
+        pseudonymizer: Pseudonymizer,
+        hint_sealer: HintSealer,
+        issuer: str,
+        clock: Callable[[], datetime],
+        request_lifetime: timedelta = REQUEST_LIFETIME,
+        code_lifetime: timedelta = CODE_LIFETIME,
+    ) -> None:
+        self.store = store
+        self.clients = clients
+        self.consent = consent
+        self.gate = gate
+        self.audit = audit
+        self.pseudonymizer = pseudonymizer
+        self.hint_sealer = hint_sealer
+        self.issuer = issuer
+        self.clock = clock
+        self.request_lifetime = request_lifetime
+        self.code_lifetime = code_lifetime
+
+    # -- what the pages read ------------------------------------------------------------
+
+    def get(self, request_id: str) -> PendingAuthorization | None:
+        """The pending request, or None when unknown, expired or its app is gone."""
+        if not _REQUEST_ID.fullmatch(request_id or ""):
+            return None
+        with self.store.read() as tx:
+            stored: StoredRequest | None = tx.get_request(request_id)
+        if stored is None or self.clock() >= stored.expires_at:
+            return None
+        return self._pending(stored)
+
+    def purposes_to_ask(
+        self, pending: PendingAuthorization, citizen_id: str
+    ) -> tuple[Purpose, ...]:
+        """The consent purposes of the request that have no active grant under the app's
+        current notice for this citizen (what the consent screen must ask; it may show
+        and ask the others too)."""
+        return self._consent_state(pending, citizen_id).missing
+
+    def login_url(self, request_id: str) -> str:
+        return f"{self.issuer}{LOGIN_PATH}?{urlencode({'req': request_id})}"
+
+    def consent_url(self, request_id: str) -> str:
+        return f"{self.issuer}{CONSENT_PATH}?{urlencode({'req': request_id})}"
+
+    def resume_url(self, request_id: str) -> str:
+        """Where the pages send the browser after a login or a consent decision."""
+        return f"{self.issuer}{RESUME_PATH}?{urlencode({'req': request_id})}"
+
+    # -- the endpoint ---------------------------------------------------------------------
+
+    def authorize(self, params: Sequence[tuple[str, str]], session: Session | None) -> Redirect:
+        """Handle ``/authorize``: validate, store, decide.
+
+        Raises:
+            AuthorizationError: only with ``redirectable=False`` (bad client or redirect
+                URI); every other error is a :class:`Redirect` to the app.
+        """
+        now = self.clock()
+        request_id = secrets.token_urlsafe(32)
+        try:
+            pending = validate_request(
+                params,
+                clients=self.clients,
+                purposes_of=self.consent.purposes,
+                request_id=request_id,
+                now=now,
+                lifetime=self.request_lifetime,
+            )
+        except AuthorizationError as exc:
+            if not exc.redirectable:
+                raise
+            redirect_uri, state = redirect_target(params)
+            log.info("authorization request refused: %s", exc.error)
+            return error_response(redirect_uri, self.issuer, exc.error, exc.description, state)
+        with self.store.write() as tx:
+            if purge_due():
+                tx.purge_requests(now)
+            tx.add_request(self._stored(pending))
+        return self._decide(pending, session, now)
+
+    def resume(self, request_id: str, session: Session | None, *, denied: bool = False) -> Redirect:
+        """Handle ``/authorize/resume``: decide again after a login or a consent decision;
+        ``denied``: the citizen cancelled (``access_denied`` to the app).
+
+        Raises:
+            AuthorizationError: (not redirectable) the request is unknown or expired.
+        """
+        pending = self.get(request_id)
+        if pending is None:
+            raise AuthorizationError(
+                "invalid_request",
+                "this sign-in request is unknown or has expired; start again from the app",
+                redirectable=False,
+            )
+        now = self.clock()
+        if denied:
+            return self._fail(pending, "access_denied", "the citizen declined")
+        return self._decide(pending, session, now)
+
+    # -- the decision ---------------------------------------------------------------------
+
+    def _decide(
+        self, pending: PendingAuthorization, session: Session | None, now: datetime
+    ) -> Redirect:
+        if self._needs_login(pending, session, now):
+            if "none" in pending.prompt:
+                return self._fail(pending, "login_required", "the citizen is not signed in")
+            return Redirect(self.login_url(pending.id))
+        assert session is not None
+        state = self._consent_state(pending, session.citizen_id)
+        ask = bool(pending.consent_purposes) and not state.decided
+        if ask and (state.missing or "consent" in pending.prompt):
+            if "none" in pending.prompt:
+                return self._fail(pending, "consent_required", "consent is needed")
+            return Redirect(self.consent_url(pending.id))
+        return self._issue_code(pending, session, state.released, now)
+
+    @staticmethod
+    def _needs_login(pending: PendingAuthorization, session: Session | None, now: datetime) -> bool:
+        if session is None:
+            return True
+        fresh = session.auth_time >= pending.created_at  # logged in during this request
+        if "login" in pending.prompt and not fresh:
+            return True
+        if pending.max_age is not None and not fresh:
+            return now - session.auth_time > timedelta(seconds=pending.max_age)
+        return False
+
+    def _consent_state(self, pending: PendingAuthorization, citizen_id: str) -> _ConsentState:
+        """What the consent gate allows now, what is still to ask, and whether the citizen
+        decided during this request.
+
+        A consent purpose whose latest grant the citizen refused or withdrew under the
+        app's current notice is not asked again (no nagging: the app may ask with
+        ``prompt=consent``); a new notice version asks again (UU PDP Art. 21(2)).
+        """
+        app_id = pending.client.client_id
+        notice: Notice | None = None
+        grants: list[Grant] = []
+        if pending.consent_purposes:
+            notice = self.consent.current_notice(app_id)
+            grants = [g for g in self.consent.grants_of(citizen_id) if g.app_id == app_id]
+        latest: dict[str, Grant] = {}
+        for grant in sorted(grants, key=lambda g: g.events[-1].at):
+            latest[grant.purpose_code] = grant
+        released: list[ReleasedPurpose] = []
+        missing: list[Purpose] = []
+        asked = fields_of(pending.claims)
+        for purpose in pending.purposes:
+            items = sorted(purpose.item_names & asked)
+            decision = self.gate.check(citizen_id, app_id, purpose.code, items)
+            if decision.allowed:
+                assert decision.legal_basis is not None
+                released.append(
+                    ReleasedPurpose(purpose.code, decision.legal_basis, decision.grant_id)
+                )
+                continue
+            if not purpose.needs_consent or decision.reason == "restricted":
+                continue  # nothing the citizen could consent to here
+            last = latest.get(purpose.code)
+            declined = (
+                last is not None
+                and notice is not None
+                and last.status in (GrantStatus.REFUSED, GrantStatus.WITHDRAWN)
+                and last.notice_hash == notice.content_hash
+            )
+            if not declined:
+                missing.append(purpose)
+        decided = bool(pending.consent_purposes) and (
+            notice is None  # no notice: consent cannot be informed (Art. 21), never asked
+            or any(e.at >= pending.created_at for g in grants for e in g.events)
+        )
+        return _ConsentState(tuple(released), tuple(missing), decided)
+
+    def _fail(self, pending: PendingAuthorization, error: str, description: str) -> Redirect:
+        with self.store.write() as tx:
+            tx.delete_request(pending.id)
+        log.info("authorization request ended: %s", error)
+        return error_response(pending.redirect_uri, self.issuer, error, description, pending.state)
+
+    def _issue_code(
+        self,
+        pending: PendingAuthorization,
+        session: Session,
+        released: Sequence[ReleasedPurpose],
+        now: datetime,
+    ) -> Redirect:
+        value, code_hash = new_code()
+        code = AuthorizationCode(
+            code_hash=code_hash,
+            client_id=pending.client.client_id,
+            redirect_uri=pending.redirect_uri,
+            code_challenge=pending.code_challenge,
+            nonce=pending.nonce,
+            citizen_id=session.citizen_id,
+            session_id=session.id,
+            auth_time=session.auth_time,
+            acr=session.acr,
+            amr=session.amr,
+            scopes=pending.scopes,
+            claims=pending.claims,
+            purposes=tuple(released),
+            created_at=now,
+            expires_at=now + self.code_lifetime,
+        )
+        entries = issuance_entries(
+            client_id=code.client_id,
+            subject=self.pseudonymizer.pseudonym(session.citizen_id),
+            purposes=released,
+            claims_by_purpose={p.code: pending.claims_of(p) for p in pending.purposes},
+            tokens=("token:authorization-code",),
+            now=now,
+        )
+        with self.store.write() as tx:
+            tx.delete_request(pending.id)
+            tx.add_code(code)
+            for entry in entries:
+                self.audit.append(tx.bind, entry, queued_at=now)
+        return authorization_response(pending.redirect_uri, self.issuer, value, pending.state)
+
+    # -- conversions ----------------------------------------------------------------------
+
+    def _stored(self, pending: PendingAuthorization) -> StoredRequest:
+        hint = pending.login_hint
+        return StoredRequest(
+            id=pending.id,
+            client_id=pending.client.client_id,
+            redirect_uri=pending.redirect_uri,
+            scopes=pending.scopes,
+            claims=pending.claims,
+            purpose_codes=tuple(p.code for p in pending.purposes),
+            state=pending.state,
+            nonce=pending.nonce,
+            code_challenge=pending.code_challenge,
+            prompt=tuple(sorted(pending.prompt)),
+            max_age=pending.max_age,
+            sealed_login_hint=self.hint_sealer.seal(hint, pending.id) if hint else None,
+            ui_locales=pending.ui_locales,
+            created_at=pending.created_at,
+            expires_at=pending.expires_at,
+        )
+
+    def _pending(self, stored: StoredRequest) -> PendingAuthorization | None:
+        try:
+            app = self.clients.get(stored.client_id)
+        except NotFound:
+            return None
+        by_code = {p.code: p for p in self.consent.purposes(stored.client_id)}
+        sealed = stored.sealed_login_hint
+        return PendingAuthorization(
+            id=stored.id,
+            client=app,
+            redirect_uri=stored.redirect_uri,
+            scopes=stored.scopes,
+            claims=stored.claims,
+            purposes=tuple(by_code[c] for c in stored.purpose_codes if c in by_code),
+            state=stored.state,
+            nonce=stored.nonce,
+            code_challenge=stored.code_challenge,
+            prompt=frozenset(stored.prompt),
+            max_age=stored.max_age,
+            login_hint=self.hint_sealer.open(sealed, stored.id) if sealed else None,
+            ui_locales=stored.ui_locales,
+            created_at=stored.created_at,
+            expires_at=stored.expires_at,
+        )
+
+
+def issuance_entries(
+    *,
+    client_id: str,
+    subject: str | None,
+    purposes: Sequence[ReleasedPurpose],
+    claims_by_purpose: Mapping[str, Sequence[str]],
+    tokens: Sequence[str],
+    now: datetime,
+) -> list[AuditEntry]:
+    """The audit entries of one issuance (a code, or a token response): the app as actor,
+    the citizen's pseudonym, one entry per purpose the issuance serves with its legal basis
+    and consent grant (UU PDP Art. 31); the data items name what was issued
+    (``token:<kind>``) and the fields the purpose's claims cover. An issuance serving no
+    purpose (a login that releases no claim) is one entry for purpose ``authentication``."""
+    actor = Actor(ActorKind.RELYING_APP, client_id)
+    if not purposes:
+        return [
+            AuditEntry(
+                time=now,
+                actor=actor,
+                action=Action.TOKEN_ISSUED,
+                outcome=Outcome.SUCCESS,
+                subject=subject,
+                data_items=tuple(tokens),
+                purpose=AUTHENTICATION_PURPOSE if subject is not None else None,
+                legal_basis=LegalBasis.PUBLIC_TASK if subject is not None else None,
+            )
+        ]
+    return [
+        AuditEntry(
+            time=now,
+            actor=actor,
+            action=Action.TOKEN_ISSUED,
+            outcome=Outcome.SUCCESS,
+            subject=subject,
+            data_items=(*tokens, *fields_of(claims_by_purpose.get(p.code, ()))),
+            purpose=p.code,
+            legal_basis=p.legal_basis,
+            consent_id=p.grant_id,
+        )
+        for p in purposes
+    ]

@@ -1,0 +1,117 @@
+"""Token families and rotating refresh tokens (RFC 6749 §6, §10.4; RFC 9700 §4.14.2).
+
+A **token family** is what one authorization code exchange creates: the citizen, the app,
+the scopes and claims, the purposes with their consent grants, the authentication
+(``auth_time``, ``acr``, ``amr``). Every token issued from it refers to it: refresh tokens
+by a column, access tokens by the ``token_family`` claim. Revoking the family (a reused
+code, a reused refresh token, a revocation request) makes all of them inactive at once:
+refresh tokens are refused, and introspection and userinfo treat the family's access
+tokens as inactive.
+
+**Refresh tokens** are opaque, 256 random bits, stored only as SHA-256 hashes, bound to
+the client. Each use rotates: the presented token is marked used in the same statement that
+checks it is unused, and a new one is issued. Presenting a used token again means two
+parties hold it (RFC 9700 §4.14.2: "the authorization server cannot determine which party
+submitted the invalid refresh token"): the whole family is revoked. A refresh token also
+stops working the moment a consent grant it was issued under is withdrawn or expires
+(UU PDP Art. 40): the grant ids travel with the family.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from identity.authorization_codes import ReleasedPurpose, hash_secret
+
+__all__ = [
+    "FAMILY_CLAIM",
+    "GRANTS_CLAIM",
+    "REFRESH_TOKEN_LIFETIME",
+    "RefreshToken",
+    "RefreshTransaction",
+    "RevocationTransaction",
+    "TokenFamily",
+    "new_family_id",
+    "new_refresh_token",
+]
+
+#: The access-token claim naming the token family (a random id, nothing about the citizen).
+FAMILY_CLAIM = "token_family"
+#: The access-token claim listing the consent grants the token was issued under.
+GRANTS_CLAIM = "consent_grants"
+REFRESH_TOKEN_LIFETIME = timedelta(days=14)
+MAX_REFRESH_TOKEN_CHARS = 128
+
+
+def new_family_id() -> str:
+    """128 random bits, base64url: a family id (a valid audit identifier too)."""
+    return secrets.token_urlsafe(16)
+
+
+def new_refresh_token() -> tuple[str, str]:
+    """A fresh refresh token and its stored hash."""
+    value = secrets.token_urlsafe(32)
+    return value, hash_secret(value)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenFamily:
+    """Everything tokens of one authorization share. ``revoked_at``: when it was revoked."""
+
+    id: str
+    client_id: str
+    citizen_id: str
+    scopes: tuple[str, ...]
+    claims: tuple[str, ...]
+    purposes: tuple[ReleasedPurpose, ...]
+    auth_time: datetime
+    acr: str
+    amr: tuple[str, ...]
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+    @property
+    def grant_ids(self) -> tuple[str, ...]:
+        return tuple(p.grant_id for p in self.purposes if p.grant_id is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshToken:
+    token_hash: str
+    family_id: str
+    client_id: str
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class RefreshTransaction(Protocol):
+    def add_family(self, family: TokenFamily) -> None: ...
+    def get_family(self, family_id: str) -> TokenFamily | None: ...
+    def revoke_family(self, family_id: str, *, now: datetime) -> None:
+        """Revoke the family and every refresh token of it (idempotent)."""
+        ...
+
+    def add_refresh_token(self, token: RefreshToken) -> None: ...
+    def get_refresh_token(self, token_hash: str) -> RefreshToken | None: ...
+    def use_refresh_token(self, token_hash: str, *, now: datetime) -> bool:
+        """Mark the token used if it was unused; False if it had been used already."""
+        ...
+
+    def purge_refresh_tokens(self, now: datetime) -> int: ...
+
+
+class RevocationTransaction(Protocol):
+    def revoke_access_token(self, jti: str, *, client_id: str, expires_at: datetime) -> None:
+        """Remember a revoked access token until it would have expired (idempotent)."""
+        ...
+
+    def is_access_token_revoked(self, jti: str) -> bool: ...
+    def remember_assertion(self, client_id: str, jti: str, *, expires_at: datetime) -> bool:
+        """Record a client assertion's ``jti``; False if it was seen already (a replay)."""
+        ...
+
+    def purge_revocations(self, now: datetime) -> int: ...

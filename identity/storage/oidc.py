@@ -1,0 +1,537 @@
+"""OpenID Connect provider tables and :class:`SqlOidcStore` (SQLite and PostgreSQL).
+
+Every secret is stored as a SHA-256 hash, never as the value the browser or the app holds:
+
+- ``identity_session``: citizens' login sessions, by hash of the cookie value
+  (:mod:`identity.sessions`).
+- ``identity_authorization_request``: pending authorization requests (10 minutes), so that
+  any worker can resume one; the ``login_hint`` (possibly a NIK) sealed.
+- ``identity_authorization_code``: codes by hash, 60 seconds, single use
+  (:mod:`identity.authorization_codes`).
+- ``identity_token_family``: what a code exchange created; ``identity_refresh_token``:
+  rotating refresh tokens by hash (:mod:`identity.refresh_tokens`).
+- ``identity_revoked_token``: revoked access tokens' ``jti`` until they expire (RFC 7009).
+- ``identity_client_assertion``: hashes of the ``jti`` of client assertions seen, until
+  they expire (RFC 7523 §3 item 7: single use).
+
+Expired rows are purged by the writes that add new ones, a batch at a time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    delete,
+    exists,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from audit.entry import LegalBasis
+from audit.storage.tables import UTCDateTime
+from identity.authorization import StoredRequest
+from identity.authorization_codes import AuthorizationCode, ReleasedPurpose
+from identity.refresh_tokens import RefreshToken, TokenFamily
+from identity.sessions import Session as LoginSession
+from identity.storage.database import Database
+from identity.storage.tables import IdentityBase
+
+PURGE_BATCH = 500
+#: A family with no refresh token left is kept this long for its access tokens' checks.
+FAMILY_GRACE = timedelta(days=1)
+
+
+class IdentitySession(IdentityBase):
+    """A citizen's login session; ``id`` is the SHA-256 of the cookie value."""
+
+    __tablename__ = "identity_session"
+    __table_args__ = (Index(None, "citizen_id"), Index(None, "expires_at"))
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    citizen_id: Mapped[str] = mapped_column(String(32))
+    auth_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    amr: Mapped[str] = mapped_column(Text)  # JSON array (RFC 8176 values)
+    acr: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class IdentityAuthorizationRequest(IdentityBase):
+    """A pending authorization request (OIDC Core §3.1.2.1) awaiting login or consent."""
+
+    __tablename__ = "identity_authorization_request"
+    __table_args__ = (Index(None, "expires_at"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(128))
+    redirect_uri: Mapped[str] = mapped_column(Text)
+    scopes: Mapped[str] = mapped_column(Text)  # space-separated
+    claims: Mapped[str] = mapped_column(Text)  # JSON array
+    purposes: Mapped[str] = mapped_column(Text)  # JSON array of purpose codes
+    state: Mapped[str | None] = mapped_column(Text)
+    nonce: Mapped[str | None] = mapped_column(Text)
+    code_challenge: Mapped[str] = mapped_column(String(64))
+    prompt: Mapped[str] = mapped_column(String(32))  # space-separated
+    max_age: Mapped[int | None] = mapped_column(Integer)
+    login_hint: Mapped[bytes | None] = mapped_column(LargeBinary)  # sealed
+    ui_locales: Mapped[str] = mapped_column(Text)  # space-separated
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class IdentityAuthorizationCode(IdentityBase):
+    """An authorization code by hash, with everything it is bound to."""
+
+    __tablename__ = "identity_authorization_code"
+    __table_args__ = (Index(None, "expires_at"),)
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(128))
+    redirect_uri: Mapped[str] = mapped_column(Text)
+    code_challenge: Mapped[str] = mapped_column(String(64))
+    nonce: Mapped[str | None] = mapped_column(Text)
+    citizen_id: Mapped[str] = mapped_column(String(32))
+    session_id: Mapped[str] = mapped_column(String(64))
+    auth_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    acr: Mapped[str] = mapped_column(String(64))
+    amr: Mapped[str] = mapped_column(Text)  # JSON array
+    scopes: Mapped[str] = mapped_column(Text)  # space-separated
+    claims: Mapped[str] = mapped_column(Text)  # JSON array
+    purposes: Mapped[str] = mapped_column(Text)  # JSON [{"code", "basis", "grant"}]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    family_id: Mapped[str | None] = mapped_column(String(32))
+
+
+class IdentityTokenFamily(IdentityBase):
+    """What one code exchange created; every token of it refers to it."""
+
+    __tablename__ = "identity_token_family"
+    __table_args__ = (Index(None, "citizen_id"), Index(None, "created_at"))
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(128))
+    citizen_id: Mapped[str] = mapped_column(String(32))
+    scopes: Mapped[str] = mapped_column(Text)
+    claims: Mapped[str] = mapped_column(Text)
+    purposes: Mapped[str] = mapped_column(Text)
+    auth_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    acr: Mapped[str] = mapped_column(String(64))
+    amr: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class IdentityRefreshToken(IdentityBase):
+    """A refresh token by hash; ``used_at`` once rotated."""
+
+    __tablename__ = "identity_refresh_token"
+    __table_args__ = (Index(None, "family_id"), Index(None, "expires_at"))
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    family_id: Mapped[str] = mapped_column(String(32), ForeignKey("identity_token_family.id"))
+    client_id: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class IdentityRevokedToken(IdentityBase):
+    """A revoked access token's ``jti``, kept until the token would have expired."""
+
+    __tablename__ = "identity_revoked_token"
+    __table_args__ = (Index(None, "expires_at"),)
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class IdentityClientAssertion(IdentityBase):
+    """A client assertion's ``jti`` (as SHA-256) seen from a client, until it expires."""
+
+    __tablename__ = "identity_client_assertion"
+    __table_args__ = (Index(None, "expires_at"),)
+
+    client_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    jti_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# ------------------------------------------------------------------ conversions
+
+
+def _purposes_json(purposes: Sequence[ReleasedPurpose]) -> str:
+    return json.dumps(
+        [{"code": p.code, "basis": p.legal_basis.value, "grant": p.grant_id} for p in purposes]
+    )
+
+
+def _purposes(text: str) -> tuple[ReleasedPurpose, ...]:
+    return tuple(
+        ReleasedPurpose(item["code"], LegalBasis(item["basis"]), item["grant"])
+        for item in json.loads(text)
+    )
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+def _code(row: IdentityAuthorizationCode) -> AuthorizationCode:
+    return AuthorizationCode(
+        code_hash=row.code_hash,
+        client_id=row.client_id,
+        redirect_uri=row.redirect_uri,
+        code_challenge=row.code_challenge,
+        nonce=row.nonce,
+        citizen_id=row.citizen_id,
+        session_id=row.session_id,
+        auth_time=row.auth_time,
+        acr=row.acr,
+        amr=tuple(json.loads(row.amr)),
+        scopes=_words(row.scopes),
+        claims=tuple(json.loads(row.claims)),
+        purposes=_purposes(row.purposes),
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        used_at=row.used_at,
+        authorization_id=row.family_id,
+    )
+
+
+def _family(row: IdentityTokenFamily) -> TokenFamily:
+    return TokenFamily(
+        id=row.id,
+        client_id=row.client_id,
+        citizen_id=row.citizen_id,
+        scopes=_words(row.scopes),
+        claims=tuple(json.loads(row.claims)),
+        purposes=_purposes(row.purposes),
+        auth_time=row.auth_time,
+        acr=row.acr,
+        amr=tuple(json.loads(row.amr)),
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+class SqlOidcTransaction:
+    """One transaction over the OIDC tables; ``bind`` is what the audit appender writes
+    through, so an issuance and its audit entry commit together."""
+
+    def __init__(self, session: Session, dialect: str) -> None:
+        self.session = session
+        self.dialect = dialect
+
+    @property
+    def bind(self) -> Session:
+        return self.session
+
+    def _purge(self, table: Any, column: Any, now: datetime) -> int:
+        stale = select(column).where(table.expires_at <= now).limit(PURGE_BATCH)
+        key = table.__mapper__.primary_key
+        if len(key) == 1:
+            result = self.session.execute(delete(table).where(key[0].in_(stale)))
+        else:  # composite key: delete by the expiry itself
+            result = self.session.execute(delete(table).where(table.expires_at <= now))
+        return _rowcount(result)
+
+    def _insert_new(self, table: Any, values: dict[str, Any], keys: list[str]) -> bool:
+        insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
+        statement = insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
+        # RETURNING says whether the row went in (psycopg reports no rowcount for it)
+        returning = statement.returning(*(getattr(table, key) for key in keys))
+        return self.session.execute(returning).first() is not None
+
+    # -- sessions -------------------------------------------------------------------------
+
+    def add_session(self, session: LoginSession, *, created_at: datetime) -> None:
+        self.session.add(
+            IdentitySession(
+                id=session.id,
+                citizen_id=session.citizen_id,
+                auth_time=session.auth_time,
+                amr=json.dumps(list(session.amr)),
+                acr=session.acr,
+                created_at=created_at,
+                expires_at=session.expires_at,
+                last_seen=created_at,
+            )
+        )
+
+    def get_session(self, session_id: str) -> tuple[LoginSession, datetime] | None:
+        row = self.session.get(IdentitySession, session_id)
+        if row is None:
+            return None
+        found = LoginSession(
+            id=row.id,
+            citizen_id=row.citizen_id,
+            auth_time=row.auth_time,
+            amr=tuple(json.loads(row.amr)),
+            acr=row.acr,
+            expires_at=row.expires_at,
+        )
+        return found, row.last_seen
+
+    def touch_session(self, session_id: str, now: datetime) -> None:
+        self.session.execute(
+            update(IdentitySession).where(IdentitySession.id == session_id).values(last_seen=now)
+        )
+
+    def delete_session(self, session_id: str) -> None:
+        self.session.execute(delete(IdentitySession).where(IdentitySession.id == session_id))
+
+    def delete_sessions_of(self, citizen_id: str) -> int:
+        result = self.session.execute(
+            delete(IdentitySession).where(IdentitySession.citizen_id == citizen_id)
+        )
+        return _rowcount(result)
+
+    def purge_sessions(self, now: datetime) -> int:
+        return self._purge(IdentitySession, IdentitySession.id, now)
+
+    # -- pending requests -----------------------------------------------------------------
+
+    def add_request(self, request: StoredRequest) -> None:
+        self.session.add(
+            IdentityAuthorizationRequest(
+                id=request.id,
+                client_id=request.client_id,
+                redirect_uri=request.redirect_uri,
+                scopes=" ".join(request.scopes),
+                claims=json.dumps(list(request.claims)),
+                purposes=json.dumps(list(request.purpose_codes)),
+                state=request.state,
+                nonce=request.nonce,
+                code_challenge=request.code_challenge,
+                prompt=" ".join(request.prompt),
+                max_age=request.max_age,
+                login_hint=request.sealed_login_hint,
+                ui_locales=" ".join(request.ui_locales),
+                created_at=request.created_at,
+                expires_at=request.expires_at,
+            )
+        )
+
+    def get_request(self, request_id: str) -> StoredRequest | None:
+        row = self.session.get(IdentityAuthorizationRequest, request_id)
+        if row is None:
+            return None
+        return StoredRequest(
+            id=row.id,
+            client_id=row.client_id,
+            redirect_uri=row.redirect_uri,
+            scopes=_words(row.scopes),
+            claims=tuple(json.loads(row.claims)),
+            purpose_codes=tuple(json.loads(row.purposes)),
+            state=row.state,
+            nonce=row.nonce,
+            code_challenge=row.code_challenge,
+            prompt=_words(row.prompt),
+            max_age=row.max_age,
+            sealed_login_hint=row.login_hint,
+            ui_locales=_words(row.ui_locales),
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+        )
+
+    def delete_request(self, request_id: str) -> None:
+        self.session.execute(
+            delete(IdentityAuthorizationRequest).where(
+                IdentityAuthorizationRequest.id == request_id
+            )
+        )
+
+    def purge_requests(self, now: datetime) -> int:
+        return self._purge(IdentityAuthorizationRequest, IdentityAuthorizationRequest.id, now)
+
+    # -- codes ----------------------------------------------------------------------------
+
+    def add_code(self, code: AuthorizationCode) -> None:
+        self.session.add(
+            IdentityAuthorizationCode(
+                code_hash=code.code_hash,
+                client_id=code.client_id,
+                redirect_uri=code.redirect_uri,
+                code_challenge=code.code_challenge,
+                nonce=code.nonce,
+                citizen_id=code.citizen_id,
+                session_id=code.session_id,
+                auth_time=code.auth_time,
+                acr=code.acr,
+                amr=json.dumps(list(code.amr)),
+                scopes=" ".join(code.scopes),
+                claims=json.dumps(list(code.claims)),
+                purposes=_purposes_json(code.purposes),
+                created_at=code.created_at,
+                expires_at=code.expires_at,
+                used_at=code.used_at,
+                family_id=code.authorization_id,
+            )
+        )
+
+    def get_code(self, code_hash: str) -> AuthorizationCode | None:
+        row = self.session.get(IdentityAuthorizationCode, code_hash)
+        return _code(row) if row is not None else None
+
+    def use_code(self, code_hash: str, *, now: datetime, authorization_id: str) -> bool:
+        result = self.session.execute(
+            update(IdentityAuthorizationCode)
+            .where(
+                IdentityAuthorizationCode.code_hash == code_hash,
+                IdentityAuthorizationCode.used_at.is_(None),
+            )
+            .values(used_at=now, family_id=authorization_id)
+        )
+        return _rowcount(result) == 1
+
+    def purge_codes(self, now: datetime) -> int:
+        return self._purge(IdentityAuthorizationCode, IdentityAuthorizationCode.code_hash, now)
+
+    # -- token families and refresh tokens ------------------------------------------------
+
+    def add_family(self, family: TokenFamily) -> None:
+        self.session.add(
+            IdentityTokenFamily(
+                id=family.id,
+                client_id=family.client_id,
+                citizen_id=family.citizen_id,
+                scopes=" ".join(family.scopes),
+                claims=json.dumps(list(family.claims)),
+                purposes=_purposes_json(family.purposes),
+                auth_time=family.auth_time,
+                acr=family.acr,
+                amr=json.dumps(list(family.amr)),
+                created_at=family.created_at,
+                revoked_at=family.revoked_at,
+            )
+        )
+        self.session.flush()  # before its refresh tokens (foreign key)
+
+    def get_family(self, family_id: str) -> TokenFamily | None:
+        row = self.session.get(IdentityTokenFamily, family_id)
+        return _family(row) if row is not None else None
+
+    def revoke_family(self, family_id: str, *, now: datetime) -> None:
+        self.session.execute(
+            update(IdentityTokenFamily)
+            .where(IdentityTokenFamily.id == family_id, IdentityTokenFamily.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
+    def add_refresh_token(self, token: RefreshToken) -> None:
+        self.session.add(
+            IdentityRefreshToken(
+                token_hash=token.token_hash,
+                family_id=token.family_id,
+                client_id=token.client_id,
+                created_at=token.created_at,
+                expires_at=token.expires_at,
+                used_at=token.used_at,
+            )
+        )
+
+    def get_refresh_token(self, token_hash: str) -> RefreshToken | None:
+        row = self.session.get(IdentityRefreshToken, token_hash)
+        if row is None:
+            return None
+        return RefreshToken(
+            token_hash=row.token_hash,
+            family_id=row.family_id,
+            client_id=row.client_id,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            used_at=row.used_at,
+        )
+
+    def use_refresh_token(self, token_hash: str, *, now: datetime) -> bool:
+        result = self.session.execute(
+            update(IdentityRefreshToken)
+            .where(
+                IdentityRefreshToken.token_hash == token_hash,
+                IdentityRefreshToken.used_at.is_(None),
+            )
+            .values(used_at=now)
+        )
+        return _rowcount(result) == 1
+
+    def purge_refresh_tokens(self, now: datetime) -> int:
+        purged = self._purge(IdentityRefreshToken, IdentityRefreshToken.token_hash, now)
+        orphans = (
+            select(IdentityTokenFamily.id)
+            .where(
+                IdentityTokenFamily.created_at <= now - FAMILY_GRACE,
+                ~exists().where(IdentityRefreshToken.family_id == IdentityTokenFamily.id),
+            )
+            .limit(PURGE_BATCH)
+        )
+        result = self.session.execute(
+            delete(IdentityTokenFamily).where(IdentityTokenFamily.id.in_(orphans))
+        )
+        return purged + _rowcount(result)
+
+    # -- revocations and assertion replay -------------------------------------------------
+
+    def revoke_access_token(self, jti: str, *, client_id: str, expires_at: datetime) -> None:
+        self._insert_new(
+            IdentityRevokedToken,
+            {"jti": jti, "client_id": client_id, "expires_at": expires_at},
+            ["jti"],
+        )
+
+    def is_access_token_revoked(self, jti: str) -> bool:
+        return self.session.get(IdentityRevokedToken, jti) is not None
+
+    def remember_assertion(self, client_id: str, jti: str, *, expires_at: datetime) -> bool:
+        jti_hash = hashlib.sha256(jti.encode("utf-8")).hexdigest()
+        return self._insert_new(
+            IdentityClientAssertion,
+            {"client_id": client_id, "jti_hash": jti_hash, "expires_at": expires_at},
+            ["client_id", "jti_hash"],
+        )
+
+    def purge_revocations(self, now: datetime) -> int:
+        revoked = self._purge(IdentityRevokedToken, IdentityRevokedToken.jti, now)
+        return revoked + self._purge(IdentityClientAssertion, IdentityClientAssertion.jti_hash, now)
+
+
+class SqlOidcStore:
+    """The OIDC provider's store: sessions, pending requests, codes, token families,
+    refresh tokens, revocations and assertion ``jti``\\ s (one class, one transaction
+    type, so that a code exchange writes its family, its refresh token and its audit
+    entries in one transaction)."""
+
+    def __init__(self, *, database: Database) -> None:
+        self.database = database
+
+    @contextmanager
+    def write(self) -> Iterator[SqlOidcTransaction]:
+        with self.database.write() as session:
+            yield SqlOidcTransaction(session, self.database.dialect)
+
+    @contextmanager
+    def read(self) -> Iterator[SqlOidcTransaction]:
+        with self.database.read() as session:
+            yield SqlOidcTransaction(session, self.database.dialect)

@@ -1,0 +1,114 @@
+"""The second factor's table and :class:`SqlTotpStore` (SQLite and PostgreSQL).
+
+``identity_totp``: one row per citizen with a second factor enabled or waiting for its
+confirming code (:mod:`identity.totp`). The secret is sealed (AES-256-GCM under a key
+derived from the master key, bound to the citizen id); ``last_step`` is the last RFC 6238
+time step accepted, so a code is never accepted twice; ``failures``, ``lockouts`` and
+``locked_until`` throttle guessing. Rows are changed under a row lock (``SELECT ... FOR
+UPDATE`` on PostgreSQL; SQLite's write transactions are ``BEGIN IMMEDIATE``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from sqlalchemy import BigInteger, Integer, LargeBinary, String, delete, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from audit.storage.tables import UTCDateTime
+from identity.storage.database import Database
+from identity.storage.tables import IdentityBase
+from identity.totp import SecondFactor, TotpRecord, TotpSealer
+
+
+class IdentityTotp(IdentityBase):
+    """A citizen's TOTP second factor (``enabled_at`` NULL while waiting for a code)."""
+
+    __tablename__ = "identity_totp"
+
+    citizen_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    sealed_secret: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_step: Mapped[int | None] = mapped_column(BigInteger)
+    failures: Mapped[int] = mapped_column(Integer)
+    lockouts: Mapped[int] = mapped_column(Integer)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+def _record(row: IdentityTotp) -> TotpRecord:
+    return TotpRecord(
+        citizen_id=row.citizen_id,
+        sealed_secret=row.sealed_secret,
+        created_at=row.created_at,
+        enabled_at=row.enabled_at,
+        last_step=row.last_step,
+        failures=row.failures,
+        lockouts=row.lockouts,
+        locked_until=row.locked_until,
+    )
+
+
+class SqlTotpTransaction:
+    def __init__(self, session: Session, dialect: str) -> None:
+        self.session = session
+        self.dialect = dialect
+
+    def load(self, citizen_id: str, *, for_update: bool = False) -> TotpRecord | None:
+        query = select(IdentityTotp).where(IdentityTotp.citizen_id == citizen_id)
+        if for_update and self.dialect == "postgresql":
+            query = query.with_for_update()
+        row = self.session.scalars(query).first()
+        return _record(row) if row is not None else None
+
+    def save(self, record: TotpRecord) -> None:
+        row = self.session.get(IdentityTotp, record.citizen_id)
+        if row is None:
+            row = IdentityTotp(citizen_id=record.citizen_id)
+            self.session.add(row)
+        row.sealed_secret = record.sealed_secret
+        row.created_at = record.created_at
+        row.enabled_at = record.enabled_at
+        row.last_step = record.last_step
+        row.failures = record.failures
+        row.lockouts = record.lockouts
+        row.locked_until = record.locked_until
+        self.session.flush()
+
+    def delete(self, citizen_id: str) -> None:
+        self.session.execute(delete(IdentityTotp).where(IdentityTotp.citizen_id == citizen_id))
+
+
+class SqlTotpStore:
+    def __init__(self, *, database: Database) -> None:
+        self.database = database
+
+    @contextmanager
+    def write(self) -> Iterator[SqlTotpTransaction]:
+        with self.database.write() as session:
+            yield SqlTotpTransaction(session, self.database.dialect)
+
+    @contextmanager
+    def read(self) -> Iterator[SqlTotpTransaction]:
+        with self.database.read() as session:
+            yield SqlTotpTransaction(session, self.database.dialect)
+
+
+def build_second_factor(
+    *,
+    database: Database,
+    master_key: bytes,
+    clock: Callable[[], datetime],
+    issuer: str,
+) -> SecondFactor:
+    """The second-factor service; the ``otpauth://`` account name is the issuer's host."""
+    account = urlsplit(issuer).netloc or "jati"
+    return SecondFactor(
+        store=SqlTotpStore(database=database),
+        sealer=TotpSealer(master_key),
+        clock=clock,
+        account=account,
+    )

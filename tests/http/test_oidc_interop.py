@@ -1,0 +1,226 @@
+"""Jati with an independent OpenID Connect client: Authlib's OAuth2Session, against `jati
+serve` on a loopback port (issue 6, "proof that it works with the world").
+
+The citizen's side (login form, consent screen, account page) is driven over plain HTTP by
+a `requests` session acting as the browser, parsing the forms as a browser would. Authlib
+builds the authorization URL with PKCE S256, exchanges the code, refreshes and calls
+userinfo; the ID token is validated against the JWKS with joserfc (Authlib's successor
+for JOSE);
+introspection answers `active: false` after revocation and after the consent is withdrawn.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import pytest
+import requests
+from authlib.integrations.requests_client import OAuth2Session
+from joserfc import jwt as jose_jwt
+from joserfc.jwk import KeySet
+
+from identity.passwords import TEST_PROFILE
+from tests.conftest import TEST_MASTER_KEY
+from tests.consent_helpers import notice_content
+from tests.helpers import clean_env, run_jati, serving
+from tests.personal_data import SAMPLE
+
+pytestmark = pytest.mark.slow
+
+REDIRECT = "http://127.0.0.1:9/callback"  # never contacted: the test reads the Location
+PASSWORD = "kata sandi yang panjang sekali"
+
+
+class Forms(HTMLParser):
+    """The forms of a page: action, method and their inputs (name -> value, radios listed)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict[str, Any]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        fields = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self.forms.append({"action": fields.get("action", ""), "inputs": [], "buttons": []})
+        elif tag == "input" and self.forms:
+            self.forms[-1]["inputs"].append(fields)
+        elif tag == "button" and self.forms and fields.get("name"):
+            self.forms[-1]["buttons"].append(fields)
+
+
+def forms_of(html: str) -> list[dict[str, Any]]:
+    parser = Forms()
+    parser.feed(html)
+    return parser.forms
+
+
+def hidden(form: dict[str, Any]) -> dict[str, str]:
+    return {i["name"]: i.get("value", "") for i in form["inputs"] if i.get("type") == "hidden"}
+
+
+def _browse(browser: requests.Session, url: str) -> requests.Response:
+    """Follow Jati's redirects, stopping at the app's redirect URI."""
+    response = browser.get(url, allow_redirects=False)
+    while response.status_code in (302, 303) and not response.headers["location"].startswith(
+        REDIRECT
+    ):
+        response = browser.get(urljoin(url, response.headers["location"]), allow_redirects=False)
+    return response
+
+
+def _submit(browser: requests.Session, base: str, form: dict[str, Any], data: dict[str, str]):
+    response = browser.post(urljoin(base, form["action"]), data=data, allow_redirects=False)
+    assert response.status_code in (302, 303), response.text[:500]
+    return _browse(browser, urljoin(base, response.headers["location"]))
+
+
+@pytest.fixture
+def world(tmp_path: Path, database_url: str) -> Any:
+    env = clean_env(
+        JATI_DATABASE_URL=database_url,
+        JATI_MASTER_KEY=TEST_MASTER_KEY,
+        JATI_DATA_DIR=str(tmp_path / "data"),
+        JATI_PASSWORD_PROFILE=TEST_PROFILE,
+    )
+
+    def jati(*args: str, stdin: str | None = None) -> str:
+        result = run_jati(*args, cwd=tmp_path, env=env, stdin=stdin)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    with serving(cwd=tmp_path, env=env) as (_process, base, _):
+        jati(
+            "citizen", "add", "--nik", SAMPLE["nik"], "--name", SAMPLE["name"],
+            "--birthdate", SAMPLE["birthdate"], "--email", SAMPLE["email"], "--password-stdin",
+            stdin=PASSWORD + "\n",
+        )  # fmt: skip
+        app = ["--name", "Layanan Sosial", "--redirect-uri", REDIRECT]
+        client = json.loads(
+            jati("client", "add", *app, "--scope", "openid profile email", "--json")
+        )
+        client_id = client["client_id"]
+        jati(
+            "purpose", "add", "--client", client_id, "--code", "bansos", "--basis", "a",
+            "--item", "name", "--item", "birthdate", "--retention-days", "365",
+            "--description-id", "Menilai kelayakan bantuan sosial",
+        )  # fmt: skip
+        jati(
+            "purpose", "add", "--client", client_id, "--code", "newsletter", "--basis", "a",
+            "--item", "email", "--retention-days", "30", "--description-id", "Kabar program",
+        )  # fmt: skip
+        notice = tmp_path / "notice.json"
+        notice.write_text(json.dumps(notice_content().to_json()))
+        jati("notice", "publish", "--client", client_id, "--file", str(notice))
+        yield base, client_id, client["client_secret"]
+
+
+def test_authlib_completes_the_code_flow_and_sees_revocation_and_withdrawal(world: Any) -> None:
+    base, client_id, client_secret = world
+    metadata = requests.get(base + "/.well-known/openid-configuration", timeout=5).json()
+    assert metadata["issuer"] == base
+    assert "S256" in metadata["code_challenge_methods_supported"]
+    assert "pairwise" in metadata["subject_types_supported"]
+
+    oauth = OAuth2Session(
+        client_id,
+        client_secret,
+        scope="openid profile email",
+        redirect_uri=REDIRECT,
+        code_challenge_method="S256",
+        token_endpoint_auth_method="client_secret_basic",
+    )
+    verifier = secrets.token_urlsafe(48)
+    nonce = secrets.token_urlsafe(16)
+    url, state = oauth.create_authorization_url(
+        metadata["authorization_endpoint"], code_verifier=verifier, nonce=nonce
+    )
+
+    browser = requests.Session()
+    page = _browse(browser, url)
+    (login,) = [f for f in forms_of(page.text) if any(i.get("name") == "nik" for i in f["inputs"])]
+    page = _submit(
+        browser, page.url, login, {**hidden(login), "nik": SAMPLE["nik"], "password": PASSWORD}
+    )
+    # the consent screen: grant "bansos", refuse "newsletter"
+    (consent,) = [f for f in forms_of(page.text) if "notice_hash" in hidden(f)]
+    radios = [i for i in consent["inputs"] if i.get("type") == "radio"]
+    assert radios and not any("checked" in i for i in radios)  # nothing pre-ticked
+    choices = {}
+    for radio in radios:
+        wants_yes = "bansos" in radio["name"]
+        if radio["id"].endswith("-yes" if wants_yes else "-no"):
+            choices[radio["name"]] = radio["value"]
+    callback = _submit(
+        browser, page.url, consent, {**hidden(consent), **choices, "action": "submit"}
+    )
+    location = callback.headers["location"]
+    assert location.startswith(REDIRECT)
+    query = parse_qs(urlsplit(location).query)
+    assert query["state"] == [state] and query["iss"] == [base]
+
+    token = oauth.fetch_token(
+        metadata["token_endpoint"], authorization_response=location, code_verifier=verifier
+    )
+    jwks = KeySet.import_key_set(requests.get(metadata["jwks_uri"], timeout=5).json())
+    decoded = jose_jwt.decode(token["id_token"], jwks, algorithms=["EdDSA", "ES256"])
+    jose_jwt.JWTClaimsRegistry(
+        iss={"essential": True, "value": base},
+        aud={"essential": True, "value": client_id},
+        nonce={"essential": True, "value": nonce},
+        exp={"essential": True},
+        iat={"essential": True},
+    ).validate(decoded.claims)
+    claims = decoded.claims
+    assert claims["name"] == SAMPLE["name"] and "email" not in claims
+
+    userinfo = oauth.get(metadata["userinfo_endpoint"]).json()
+    assert userinfo["sub"] == claims["sub"]
+    assert userinfo["name"] == SAMPLE["name"] and "email" not in userinfo
+
+    refreshed = oauth.refresh_token(metadata["token_endpoint"])
+    assert refreshed["access_token"] != token["access_token"]
+
+    def introspect(value: str) -> dict[str, Any]:
+        response = requests.post(
+            metadata["introspection_endpoint"],
+            data={"token": value},
+            auth=(client_id, client_secret),
+            timeout=5,
+        )
+        assert response.status_code == 200
+        body: dict[str, Any] = response.json()
+        return body
+
+    assert introspect(refreshed["access_token"])["active"] is True
+    # revocation (RFC 7009) of the first refresh token's family, through Authlib
+    revoked = oauth.revoke_token(
+        metadata["revocation_endpoint"], token=refreshed["refresh_token"],
+        token_type_hint="refresh_token",
+    )  # fmt: skip
+    assert revoked.status_code == 200
+    assert introspect(refreshed["access_token"]) == {"active": False}
+
+    # a second login-less flow (the session is still there), then the citizen withdraws
+    verifier = secrets.token_urlsafe(48)
+    url, _ = oauth.create_authorization_url(
+        metadata["authorization_endpoint"], code_verifier=verifier, nonce=nonce
+    )
+    location = _browse(browser, url).headers["location"]
+    token = oauth.fetch_token(
+        metadata["token_endpoint"], authorization_response=location, code_verifier=verifier
+    )
+    assert introspect(token["access_token"])["active"] is True
+    account = _browse(browser, base + "/account")
+    withdraw = [f for f in forms_of(account.text) if f["action"].endswith("/withdraw")]
+    assert len(withdraw) == 1  # only "bansos" was granted
+    response = browser.post(
+        urljoin(base, withdraw[0]["action"]), data=hidden(withdraw[0]), allow_redirects=False
+    )
+    assert response.status_code in (302, 303)
+    assert introspect(token["access_token"]) == {"active": False}
+    assert oauth.get(metadata["userinfo_endpoint"]).status_code in (401, 403)
