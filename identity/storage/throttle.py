@@ -57,27 +57,40 @@ class SqlThrottleTransaction:
         self.dialect = dialect
 
     def lock(self, key: bytes, scope: Scope, *, now: datetime) -> Counter:
+        """The key's counter, created if absent, locked until the transaction ends.
+
+        On PostgreSQL (READ COMMITTED) another transaction may delete the row (a successful
+        login clears the account's counter) between our ``INSERT ... ON CONFLICT DO
+        NOTHING`` and the ``SELECT ... FOR UPDATE``; each statement sees a fresh snapshot,
+        so trying the pair again finds or creates it.
+        """
         insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
         fresh = Counter.new(now)
-        self.session.execute(
-            insert(_T)
-            .values(
-                key_hash=key,
-                scope=scope,
-                failures=fresh.failures,
-                window_started_at=fresh.window_started_at,
-                lockouts=fresh.lockouts,
-                locked_until=None,
-                updated_at=fresh.updated_at,
+        row = None
+        for _ in range(LOCK_ATTEMPTS):
+            self.session.execute(
+                insert(_T)
+                .values(
+                    key_hash=key,
+                    scope=scope,
+                    failures=fresh.failures,
+                    window_started_at=fresh.window_started_at,
+                    lockouts=fresh.lockouts,
+                    locked_until=None,
+                    updated_at=fresh.updated_at,
+                )
+                .on_conflict_do_nothing(index_elements=["key_hash"])
             )
-            .on_conflict_do_nothing(index_elements=["key_hash"])
-        )
-        row = self.session.execute(
-            select(IdentityLoginThrottle)
-            .where(IdentityLoginThrottle.key_hash == key)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).scalar_one()
+            row = self.session.execute(
+                select(IdentityLoginThrottle)
+                .where(IdentityLoginThrottle.key_hash == key)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            ).scalar_one_or_none()
+            if row is not None:
+                break
+        if row is None:
+            raise RuntimeError("a login throttle counter kept disappearing under its lock")
         return Counter(
             failures=row.failures,
             window_started_at=row.window_started_at,
@@ -97,6 +110,9 @@ class SqlThrottleTransaction:
 
     def delete(self, key: bytes) -> None:
         self.session.execute(delete(_T).where(_T.key_hash == key))
+
+
+LOCK_ATTEMPTS = 5
 
 
 class SqlThrottleStore:

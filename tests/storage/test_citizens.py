@@ -442,6 +442,40 @@ def test_concurrent_guesses_cannot_overshoot_the_limit(
     assert outcomes.count("throttled") == 11
 
 
+def test_concurrent_successful_logins_of_one_citizen_never_fail_inside(
+    database: Database, clock: ManualClock, pseudonymizer: SubjectPseudonymizer
+) -> None:
+    # A success clears the account's counter while other logins of the same account are
+    # between creating and locking it (PostgreSQL READ COMMITTED): none may crash. (In-flight
+    # attempts count until they succeed, so 8 at once may be throttled: that is by design.)
+    import threading
+
+    service = make_service(database, clock, pseudonymizer)
+    register(service)
+    errors: list[BaseException] = []
+    succeeded: list[int] = []
+    start = threading.Barrier(8)
+
+    def login(n: int) -> None:
+        start.wait()
+        for _ in range(10):
+            try:
+                service.authenticate(str(SEED["nik"]), PASSWORD, address=f"198.51.100.{n}")
+                succeeded.append(n)
+            except Throttled:
+                pass
+            except BaseException as exc:
+                errors.append(exc)
+
+    threads = [threading.Thread(target=login, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    assert succeeded
+
+
 def test_store_helpers_cover_every_personal_field() -> None:
     columns = {c.name for c in IdentityCitizen.__table__.columns}
     assert {f"sealed_{name}" for name in PERSONAL_FIELDS} <= columns
