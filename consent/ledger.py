@@ -477,6 +477,12 @@ class ConsentLedger:
                     purposes[grant.app_id] = {p.code: p for p in tx.purposes(grant.app_id)}
         return [grant_summary(g, purposes[g.app_id].get(g.purpose_code), now) for g in grants]
 
+    def grant_owner(self, grant_id: str) -> tuple[str, str] | None:
+        """(citizen id, app id) of a grant, or None for an unknown id."""
+        with self.store.read() as tx:
+            events = tx.events_of_grant(grant_id)
+        return (events[0].subject_id, events[0].app_id) if events else None
+
     def is_grant_active(self, grant_id: str) -> bool:
         """For token introspection: is the grant a token was issued under still active?"""
         with self.store.read() as tx:

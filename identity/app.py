@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from audit import http as audit_http
 from audit.storage.store import SqlAuditStore
 from consent import http as consent_http
+from consent.gate import CachedConsentRecords
 from consent.receipts import ReceiptIssuer
 from consent.storage.requests import build_request_service
 from identity.authorization import AuthorizationRequests, HintSealer
@@ -164,11 +165,13 @@ def create_app(  # noqa: PLR0915 - the composition root names every service once
         replay=oidc_store,
     )
     jwks_loader = key_store_loader(key_store)
+    # What the token endpoint and introspection ask on every call, answered from memory.
+    consent_records = CachedConsentRecords(ledger=consent_ledger, gate=consent_gate)
     app.state.token_service = TokenService(
         store=oidc_store,
         tokens=token_issuer,
         clients=app.state.clients,
-        consent=consent_ledger,
+        consent=consent_records,
         release=app.state.claim_release,
         audit=citizens.audit,
         pseudonymizer=pseudonymizer,
@@ -193,7 +196,7 @@ def create_app(  # noqa: PLR0915 - the composition root names every service once
     app.state.introspector = Introspector(
         issuer=issuer,
         jwks_loader=jwks_loader,
-        ledger=consent_ledger,
+        ledger=consent_records,
         tokens=app.state.token_service,
     )
     app.state.receipts = ReceiptIssuer(

@@ -27,7 +27,6 @@ from typing import Any, Protocol
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse
 
-from consent.ledger import ConsentLedger
 from identity.client_assertions import ClientAuthenticator
 from identity.errors import TokenError
 from identity.refresh_tokens import GRANTS_CLAIM  # the consent grants of an access token
@@ -50,6 +49,12 @@ class TokenStates(Protocol):
     def refresh_token_info(self, token: str, client_id: str) -> Mapping[str, Any] | None: ...
 
 
+class GrantStates(Protocol):
+    """Whether a consent grant is active (the ledger, or its cached view)."""
+
+    def is_grant_active(self, grant_id: str) -> bool: ...
+
+
 class Introspector:
     """Decides whether a token is active for the calling client."""
 
@@ -58,7 +63,7 @@ class Introspector:
         *,
         issuer: str,
         jwks_loader: JwksLoader,
-        ledger: ConsentLedger,
+        ledger: GrantStates,
         tokens: TokenStates | None = None,
     ) -> None:
         self.issuer = issuer

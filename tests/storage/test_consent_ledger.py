@@ -263,3 +263,44 @@ def test_a_ledger_holding_events_cannot_be_downgraded(
         config.attributes["connection"] = conn
         command.downgrade(config, "0006_consent_requests")
     assert world.ledger.grants_of("citizen-1")
+
+
+def test_cached_consent_records_follow_withdrawal_and_new_purposes(
+    world: ConsentWorld, clock: ManualClock
+) -> None:
+    from consent.gate import CachedConsentRecords
+    from consent.purposes import DataItem, LocalizedText, Purpose, Sensitivity
+
+    records = CachedConsentRecords(ledger=world.ledger, gate=world.gate(max_age=3600))
+    grant = next(
+        g for g in world.ledger.record(world.attempt("citizen-1")) if g.status is GrantStatus.ACTIVE
+    )
+    assert records.is_grant_active(grant.grant_id)
+    assert not records.is_grant_active("no-such-grant")
+    world.ledger.withdraw("citizen-1", grant.grant_id)
+    assert not records.is_grant_active(grant.grant_id)  # the same answer as the ledger's
+    assert not world.ledger.is_grant_active(grant.grant_id)
+
+    expiring = next(
+        g
+        for g in world.ledger.record(
+            world.attempt("citizen-2", expires_at=clock() + timedelta(days=1))
+        )
+        if g.status is GrantStatus.ACTIVE
+    )
+    assert records.is_grant_active(expiring.grant_id)
+    clock.advance(2 * 86400)
+    assert not records.is_grant_active(expiring.grant_id)
+
+    before = {p.code for p in records.purposes(APP)}
+    world.ledger.register_purpose(
+        Purpose(
+            app_id=APP,
+            code="survey",
+            description=LocalizedText("Survei kepuasan"),
+            legal_basis=LegalBasis.CONSENT,
+            data_items=(DataItem("email", Sensitivity.GENERAL),),
+            retention_days=30,
+        )
+    )
+    assert {p.code for p in records.purposes(APP)} == before | {"survey"}
