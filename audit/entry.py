@@ -159,6 +159,11 @@ class AuditEntry:
         if not isinstance(self.citizen_visible, bool):
             raise InvalidEntry("citizen_visible must be true or false")
 
+    def visible_to_citizen(self, now: datetime) -> bool:
+        """Whether the citizen's "who used my data" view shows this entry at ``now``: not
+        withheld for good, nor until a ``visible_after`` still to come (UU PDP Art. 15, 50)."""
+        return self.citizen_visible and (self.visible_after is None or self.visible_after <= now)
+
     def to_json_dict(self) -> dict[str, Any]:
         """The entry as the JSON object that :func:`encode_entry` serialises."""
         return {

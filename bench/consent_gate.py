@@ -23,6 +23,7 @@ from bench.common import Figure
 from bench.tokens import _compare, _setup
 from consent.gate import ConsentGate, SharedGenerations
 from consent.ledger import ConsentLedger
+from consent.storage.ledger import SqlLedgerStore
 from identity.storage import migrate
 from identity.storage.database import Database
 from tests.consent_helpers import APP, PURPOSES, ConsentWorld, notice_content
@@ -36,8 +37,7 @@ def run(*, quick: bool = False) -> list[Figure]:
         database = Database(f"sqlite:///{Path(tmp) / 'jati.db'}")
         migrate.upgrade(database.engine)
         generations = SharedGenerations(Path(tmp) / "consent-generations")
-        store_module = __import__("consent.storage.ledger", fromlist=["SqlLedgerStore"])
-        store = store_module.SqlLedgerStore(database=database)
+        store = SqlLedgerStore(database=database)
         ledger = ConsentLedger(
             store=store,
             clock=lambda: datetime.now(UTC),

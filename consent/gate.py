@@ -220,6 +220,7 @@ class ConsentGate:
     def check(
         self, subject_id: str, app_id: str, purpose: str, data_items: Iterable[str]
     ) -> Decision:
+        # _entry() inlined: this is the hot path of every release (bench/consent_gate.py)
         cached = self._cache.get((subject_id, app_id))
         if (
             cached is None
@@ -247,6 +248,12 @@ class ConsentGate:
         """Whether a grant of this citizen and app is active now (not withdrawn, expired or
         awaiting re-confirmation), from the same cached view as :meth:`check`: correct
         across workers, without a database read while nothing changed."""
+        until = self._entry(subject_id, app_id)[4].get(grant_id)
+        return until is not None and self._clock().timestamp() < until
+
+    def _entry(self, subject_id: str, app_id: str) -> _Entry:
+        """The cached view of (citizen, app), reloaded when the citizen's generation moved
+        or it is older than ``max_age``."""
         cached = self._cache.get((subject_id, app_id))
         if (
             cached is None
@@ -254,8 +261,7 @@ class ConsentGate:
             or self._monotonic() - cached[2] > self._max_age
         ):
             cached = self._load(subject_id, app_id)
-        until = cached[4].get(grant_id)
-        return until is not None and self._clock().timestamp() < until
+        return cached
 
     def _load(self, subject_id: str, app_id: str) -> _Entry:
         slot = self._generations.slot(subject_id)

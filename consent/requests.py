@@ -773,9 +773,7 @@ def processing_record(
             entry = decode_entry(leaf.entry)
         except InvalidEntry:
             continue  # `jati audit verify` reports it; a citizen's export skips it
-        if not entry.citizen_visible:
-            continue
-        if entry.visible_after is not None and entry.visible_after > now:
+        if not entry.visible_to_citizen(now):
             continue
         yield {
             "leaf_index": leaf.leaf_index,

@@ -26,13 +26,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import JSONResponse, Response
 
-from audit.entry import decode_entry, format_time
 from audit.log import AuditLog
 from audit.pseudonym import SubjectPseudonymizer
-from audit.records import EventFilter
 from consent.errors import GrantNotFound
 from consent.ledger import ConsentLedger, Grant, grant_summary
 from consent.receipts import LEGAL_BASIS_TEXT, RECEIPT_TYPE, ReceiptIssuer
+from identity.http.pages_account import citizen_timeline
 from identity.pairwise import SelfSubjects
 
 router = APIRouter(prefix="/me", tags=["citizen"])
@@ -125,30 +124,9 @@ async def access_log(
     pseudonymizer: SubjectPseudonymizer = request.app.state.pseudonymizer
 
     def load() -> dict[str, Any]:
-        now = audit_log.clock()
-        flt = EventFilter(subject=pseudonymizer.pseudonym(citizen_id))
-        entries: list[dict[str, Any]] = []
-        leaves = audit_log.store.query(flt, after=after, limit=limit)
-        for leaf in leaves:
-            entry = decode_entry(leaf.entry)
-            if not entry.citizen_visible:
-                continue
-            if entry.visible_after is not None and entry.visible_after > now:
-                continue  # withheld under an Art. 15/50 exception until then
-            entries.append(
-                {
-                    "leaf_index": leaf.leaf_index,
-                    "time": format_time(entry.time),
-                    "actor": {"kind": entry.actor.kind.value, "id": entry.actor.id},
-                    "action": entry.action.value,
-                    "outcome": entry.outcome.value,
-                    "purpose": entry.purpose,
-                    "legal_basis": entry.legal_basis.value if entry.legal_basis else None,
-                    "data_items": list(entry.data_items),
-                    "consent_id": entry.consent_id,
-                }
-            )
-        full_page = len(leaves) == limit  # there may be more: continue after the last leaf
-        return {"entries": entries, "next_after": leaves[-1].leaf_index if full_page else None}
+        entries, next_after = citizen_timeline(
+            audit_log, pseudonymizer, citizen_id, after=after, limit=limit
+        )
+        return {"entries": [e.to_json() for e in entries], "next_after": next_after}
 
     return JSONResponse(await asyncio.to_thread(load), headers=NO_STORE)

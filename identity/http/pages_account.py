@@ -135,10 +135,8 @@ def citizen_timeline(
     entries: list[TimelineEntry] = []
     for leaf in leaves:
         entry = decode_entry(leaf.entry)
-        if not entry.citizen_visible:
-            continue
-        if entry.visible_after is not None and entry.visible_after > now:
-            continue  # withheld under an Art. 15/50 exception until then
+        if not entry.visible_to_citizen(now):
+            continue  # withheld under an Art. 15/50 exception, for good or until then
         entries.append(
             TimelineEntry(
                 leaf_index=leaf.leaf_index,
