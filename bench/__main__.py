@@ -13,6 +13,8 @@ BENCHMARKS = {
     "passwords": "bench.passwords",
     "consent": "bench.consent_gate",
     "oidc": "bench.oidc_flow",
+    "presentations": "bench.presentations",
+    "statuslists": "bench.status_lists",
 }
 
 

@@ -7,6 +7,10 @@
 - the token endpoint's refresh grant versus a bare endpoint that signs the same JWT (target
   >= 0.6).
 
+Both servers run side by side; rounds of each figure and its baseline alternate (5 rounds
+of 3 s, 3 of 1.5 s with ``--quick``) and each rate is the median of its rounds, so that
+load from elsewhere on the machine hits both alike.
+
 The server runs on PostgreSQL when ``JATI_BENCH_DATABASE_URL`` (or
 ``JATI_TEST_DATABASE_URL``) is set, else on SQLite. Load: 4 client threads with keep-alive
 connections (``requests``), on the same 2 cores as the server.
@@ -19,6 +23,7 @@ import hashlib
 import json
 import os
 import secrets
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -136,14 +141,15 @@ class Flow:
 REQUESTS_PER_FLOW = 6  # authorize, login page, login, resume, token, userinfo
 
 
-def _threads(work: Callable[[], None], seconds: float) -> int:
-    """Run ``work`` in THREADS threads for ``seconds``; returns how many times it ran."""
+def _threads(work: Callable[[int], None], seconds: float) -> int:
+    """Run ``work(i)`` in THREADS threads (``i`` the thread's number) for ``seconds``;
+    returns how many times it ran."""
     done = [0] * THREADS
     stop = time.monotonic() + seconds
 
     def loop(i: int) -> None:
         while time.monotonic() < stop:
-            work()
+            work(i)
             done[i] += 1
 
     threads = [threading.Thread(target=loop, args=(i,)) for i in range(THREADS)]
@@ -188,7 +194,7 @@ def _jati(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
 
 
 def run(*, quick: bool = False) -> list[Figure]:
-    seconds = 4.0 if quick else 12.0
+    rounds, seconds = (3, 1.5) if quick else (5, 3.0)
     kind = "postgresql" if PG_URL else "sqlite"
     with tempfile.TemporaryDirectory(prefix="jati-bench-oidc-") as tmp, bench_database(kind) as db:
         url = db.engine.url.render_as_string(hide_password=False)
@@ -210,65 +216,62 @@ def run(*, quick: bool = False) -> list[Figure]:
         notice = Path(tmp) / "notice.json"
         notice.write_text(json.dumps(notice_content().to_json()))
         _jati(env, "notice", "publish", "--client", client_id, "--file", str(notice))
-        with jati_server(2, env=env_extra) as base:
+        with jati_server(2, env=env_extra) as base, _bare_server() as bare:
             flow = Flow(base, client_id, secret)
             steps: dict[str, float] = defaultdict(float)
             flow.run(steps, consent=True)  # consent given once, as the figure assumes
             steps.clear()
-            flows = _threads(lambda: flow.run(steps), seconds)
-            flow_rate = flows / seconds
+            # one refresh chain and one keep-alive connection per client thread
             chains = [flow.run(defaultdict(float)) for _ in range(THREADS)]
-            lock = threading.Lock()
-            # one chain per thread: each thread owns its slot
-            local = threading.local()
-            counter = iter(range(THREADS))
+            jati_sessions = [requests.Session() for _ in range(THREADS)]
+            bare_sessions = [requests.Session() for _ in range(THREADS)]
 
-            def refresh_own() -> None:
-                if not hasattr(local, "slot"):
-                    with lock:
-                        local.slot = next(counter)
-                        local.session = requests.Session()
-                response = local.session.post(
+            def full_flow(_: int) -> None:
+                flow.run(steps)
+
+            def bare_flow(i: int) -> None:
+                for _ in range(REQUESTS_PER_FLOW):
+                    bare_sessions[i].get(bare + "/bare")
+
+            def refresh(i: int) -> None:
+                response = jati_sessions[i].post(
                     f"{base}/token",
-                    data={"grant_type": "refresh_token", "refresh_token": chains[local.slot]},
+                    data={"grant_type": "refresh_token", "refresh_token": chains[i]},
                     auth=(client_id, secret),
                 )
                 assert response.status_code == 200, response.text
-                chains[local.slot] = response.json()["refresh_token"]
+                chains[i] = response.json()["refresh_token"]
 
-            refreshes = _threads(refresh_own, seconds) / seconds
-        with _bare_server() as bare:
-            sessions = threading.local()
+            def bare_sign(i: int) -> None:
+                bare_sessions[i].post(bare + "/sign")
 
-            def bare_flow() -> None:
-                if not hasattr(sessions, "s"):
-                    sessions.s = requests.Session()
-                for _ in range(REQUESTS_PER_FLOW):
-                    sessions.s.get(bare + "/bare")
-
-            bare_flows = _threads(bare_flow, seconds) / seconds
-
-            def bare_sign() -> None:
-                if not hasattr(sessions, "s"):
-                    sessions.s = requests.Session()
-                sessions.s.post(bare + "/sign")
-
-            bare_signs = _threads(bare_sign, seconds) / seconds
+            # Rounds alternate candidate and baseline, so that load from elsewhere on the
+            # machine hits both alike; each figure is the median of its rounds.
+            rates: dict[str, list[float]] = defaultdict(list)
+            for _ in range(rounds):
+                for name, work in (
+                    ("bare flow", bare_flow),
+                    ("flow", full_flow),
+                    ("bare sign", bare_sign),
+                    ("refresh", refresh),
+                ):
+                    rates[name].append(_threads(work, seconds) / seconds)
+    median = {name: statistics.median(values) for name, values in rates.items()}
     total = sum(steps.values()) or 1.0
     breakdown = ", ".join(f"{name} {100 * spent / total:.0f}%" for name, spent in steps.items())
     return [
         Figure(
             f"full code flows/s, 2 workers, {kind} / bare FastAPI, {REQUESTS_PER_FLOW} requests"
             " each",
-            flow_rate,
-            bare_flows,
+            median["flow"],
+            median["bare flow"],
             "flows/s",
             note=f"time by step: {breakdown}",
         ),
         Figure(
             f"refresh grants/s, 2 workers, {kind} / bare FastAPI signing the same JWT",
-            refreshes,
-            bare_signs,
+            median["refresh"],
+            median["bare sign"],
             "per second",
             target=0.6,
         ),

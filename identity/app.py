@@ -18,7 +18,10 @@ from consent.storage.requests import build_request_service
 from identity.authorization import AuthorizationRequests, HintSealer
 from identity.client_assertions import AssertionVerifier, ClientAuthenticator
 from identity.clients import ClientRegistry
-from identity.http import discovery, health, introspection, login, me, oidc, pages
+from identity.credential_release import CredentialRelease
+from identity.credentials import RevokeOnConsentChange
+from identity.http import credentials, discovery, health, introspection, login, me, oidc, pages
+from identity.http import status_lists as status_lists_http
 from identity.http.audit_access import AuditorAuthorizer, AuditRecorder, CitizenSubjects
 from identity.http.bearer import ApiAuthorizer, CitizenAuthorizer, key_store_loader
 from identity.http.introspection import Introspector
@@ -47,7 +50,9 @@ from identity.wiring import (
     SequencerHealth,
     build_audit_log,
     build_consent,
+    build_credentials,
     run_consent_expiry,
+    run_credential_sweep,
     run_sequencer,
 )
 
@@ -103,6 +108,11 @@ def create_app(  # noqa: PLR0915 - the composition root names every service once
             if run_background
             else None
         )
+        sweep = (
+            asyncio.create_task(run_credential_sweep(app.state.credentials, stop))
+            if run_background
+            else None
+        )
         try:
             yield
         finally:
@@ -111,6 +121,8 @@ def create_app(  # noqa: PLR0915 - the composition root names every service once
                 await sequencer
             if expiry is not None:
                 await expiry
+            if sweep is not None:
+                await sweep
             if owns_database:
                 db.dispose()
 
@@ -203,6 +215,20 @@ def create_app(  # noqa: PLR0915 - the composition root names every service once
         issuer=issuer, signer=token_signer.current, clock=consent_ledger.clock
     )
     app.state.citizens = citizens  # the one audited access path to personal data
+    # Verifiable credentials (SD-JWT VC) and their Token Status Lists: issued through the
+    # consent gate and the audit log; revoked when a consent grant ends or on erasure.
+    app.state.credentials = build_credentials(
+        settings,
+        db,
+        master_key,
+        signer=token_signer.current,
+        audit=citizens.audit,
+        pseudonymizer=pseudonymizer,
+        grants=consent_records,
+        clock=audit_log.clock,
+    )
+    app.state.status_lists = app.state.credentials.status_lists
+    consent_ledger.notifier = RevokeOnConsentChange(consent_ledger.notifier, app.state.credentials)
     # Data-subject requests (UU PDP Art. 14): carried out by the citizen service; a
     # restriction or an erasure tells every worker's consent gate through the ledger's
     # notifier; the export lists the citizen's consents from the ledger.
@@ -213,7 +239,11 @@ def create_app(  # noqa: PLR0915 - the composition root names every service once
         events=audit_log,
         subject_data=CitizenSubjectData(
             citizens=citizens,
-            after_erasure=(app.state.second_factor.forget, app.state.sessions.end_all_for),
+            after_erasure=(
+                app.state.second_factor.forget,
+                app.state.sessions.end_all_for,
+                app.state.credentials.revoke_all_for,
+            ),
         ),
         clock=audit_log.clock,
         consents=consent_ledger,
@@ -232,6 +262,12 @@ def create_app(  # noqa: PLR0915 - the composition root names every service once
     app.state.authorize_citizen = authorize_citizen or CitizenAuthorizer(
         api=api_authorizer, self_subjects=self_subjects
     )
+    app.state.credential_release = CredentialRelease(
+        tokens=app.state.token_service,
+        purposes=consent_records,
+        clients=app.state.clients,
+        releaser=app.state.claim_release,
+    )
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(audit_http.router)
@@ -242,6 +278,8 @@ def create_app(  # noqa: PLR0915 - the composition root names every service once
     app.include_router(introspection.router)
     app.include_router(oidc.router)
     app.include_router(consent_http.router)
+    app.include_router(credentials.router)
+    app.include_router(status_lists_http.router)
     app.add_middleware(ObservabilityMiddleware)
     # Outermost: security headers on every answer, errors included (CSP, no-store pages).
     app.add_middleware(SecurityHeadersMiddleware, hsts=issuer.startswith("https://"))

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from consent.requests import RequestRegister
     from identity.citizens import CitizenService
     from identity.clients import ClientRegistry, RelyingApp
+    from identity.credentials import CredentialService
     from identity.storage.database import Database
     from identity.storage.keys import SqlKeyStore
 
@@ -151,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_citizen_commands(commands)
     _add_request_commands(commands)
     _add_consent_commands(commands)
+    _add_credential_commands(commands)
 
     secrets_cmd = commands.add_parser("secrets", help="secret material").add_subparsers(
         dest="secrets_command", required=True, metavar="ACTION"
@@ -772,6 +774,11 @@ def _citizen_erase(args: argparse.Namespace, settings: Settings) -> int:
         )
     finally:
         database.dispose()
+    credentials, database = _credential_service(settings)
+    try:  # UU PDP Art. 43/44: nothing of the citizen stays usable (DESIGN.md §3)
+        credentials.revoke_all_for(tombstone.citizen_id)
+    finally:
+        database.dispose()
     erased_at = tombstone.erased_at.isoformat()
     if args.json:
         print(json.dumps({"id": tombstone.citizen_id, "erased_at": erased_at}))
@@ -970,6 +977,95 @@ def _consent_expire(_args: argparse.Namespace, settings: Settings) -> int:
     finally:
         database.dispose()
     print(f"{expired} grant(s) expired")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- credentials (SD-JWT VC)
+
+
+def _add_credential_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
+    credential = commands.add_parser(
+        "credential", help="issued SD-JWT VC identity credentials and their status"
+    ).add_subparsers(dest="credential_command", required=True, metavar="ACTION")
+    listing = credential.add_parser("list", help="a citizen's credentials, newest first")
+    listing.add_argument("--citizen", required=True, metavar="ID", help="the citizen id")
+    listing.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    listing.set_defaults(handler=_credential_list)
+    for action, text in (
+        ("revoke", "revoke for good (status list: INVALID); verifiers refuse it"),
+        ("suspend", "suspend (status list: SUSPENDED) until reinstated"),
+        ("reinstate", "make a suspended credential valid again"),
+    ):
+        command = credential.add_parser(action, help=text)
+        command.add_argument("credential_id", metavar="ID")
+        command.add_argument("--json", action="store_true", help="one JSON object on stdout")
+        command.set_defaults(handler=_credential_change, action=action)
+
+
+def _credential_service(settings: Settings) -> tuple[CredentialService, Database]:
+    from audit.storage.store import SqlAuditStore
+    from consent.gate import CachedConsentRecords
+    from identity.signing_keys import KeySealer
+    from identity.storage.database import Database
+    from identity.storage.keys import SqlKeyStore
+    from identity.tokens import ActiveSigner
+    from identity.wiring import build_audit_log, build_consent, build_credentials
+
+    settings.check_production()
+    master_key, _ = settings.load_master_key(create=False)
+    database = Database(settings.resolved_database_url, pool_size=1)
+    audit_log, pseudonymizer = build_audit_log(settings, database, master_key)
+    audit = SqlAuditStore(engine=database.engine)
+    ledger, gate = build_consent(settings, database, audit, pseudonymizer)
+    key_store = SqlKeyStore(database=database, sealer=KeySealer(master_key))
+    service = build_credentials(
+        settings,
+        database,
+        master_key,
+        signer=ActiveSigner(key_store.active, settings.token_signing_alg).current,
+        audit=audit,
+        pseudonymizer=pseudonymizer,
+        grants=CachedConsentRecords(ledger=ledger, gate=gate),
+        clock=audit_log.clock,
+    )
+    return service, database
+
+
+def _credential_list(args: argparse.Namespace, settings: Settings) -> int:
+    from identity.credentials import credential_summary
+
+    service, database = _credential_service(settings)
+    try:
+        found = [credential_summary(c) for c in service.of_citizen(args.citizen)]
+    finally:
+        database.dispose()
+    if args.json:
+        print(json.dumps({"citizen_id": args.citizen, "credentials": found}))
+        return EXIT_OK
+    if not found:
+        print("no credentials")
+    for c in found:
+        print(f"{c['id']}  {c['state']:<9}  {c['client_id']}  issued {c['issued_at']}")
+    return EXIT_OK
+
+
+def _credential_change(args: argparse.Namespace, settings: Settings) -> int:
+    from identity.credentials import ChangeReason, credential_summary
+
+    service, database = _credential_service(settings)
+    try:
+        change = {
+            "revoke": service.revoke,
+            "suspend": service.suspend,
+            "reinstate": service.reinstate,
+        }[args.action]
+        credential = change(args.credential_id, reason=ChangeReason.OPERATOR)
+    finally:
+        database.dispose()
+    if args.json:
+        print(json.dumps(credential_summary(credential)))
+    else:
+        print(f"credential {credential.id} is {credential.state.value}")
     return EXIT_OK
 
 

@@ -26,7 +26,8 @@ Client authentication at the token endpoint (RFC 6749 §2.3):
 - ``client_secret_basic`` (RFC 6749 §2.3.1): a 256-bit random secret, shown once and stored
   only as an argon2id hash (:class:`identity.passwords.PasswordService`);
   :meth:`ClientRegistry.authenticate_secret` checks it in the same shape for unknown and known
-  apps and answers one opaque :class:`~identity.errors.InvalidClient`.
+  apps and answers one opaque :class:`~identity.errors.InvalidClient`; a secret verified in
+  the last minute is answered from memory (:mod:`identity.client_secret_cache`).
 - ``private_key_jwt`` (OIDC Core §9, RFC 7523 §2.2): the app signs a client assertion with a
   key from the JWK Set it registered. Only public Ed25519 (``OKP``) and P-256 (``EC``) keys
   are accepted; a JWK holding private members is refused. ``kid`` defaults to the RFC 7638
@@ -55,6 +56,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from audit.entry import LegalBasis
+from identity.client_secret_cache import VerifiedSecrets
 from identity.errors import InvalidClient, InvalidClientMetadata, InvalidRedirectUri, NotFound
 from identity.jwk import jwk_thumbprint
 from identity.passwords import MAX_PASSWORD_BYTES, PasswordService
@@ -104,6 +106,8 @@ SCOPE_CLAIMS: Mapping[str, frozenset[str]] = {
     "phone": frozenset({"phone_number", "phone_number_verified"}),
     "nik": frozenset({"nik"}),
     "me": frozenset(),  # the citizen API (DESIGN.md §4), no claims of its own
+    # the SD-JWT VC identity credential (identity.credentials); the NIK needs ``nik`` too
+    "identity_credential": frozenset({"name", "birthdate", "address"}),
     "audit:read": frozenset(),  # auditors (client credentials), no citizen
 }
 KNOWN_SCOPES: tuple[str, ...] = tuple(SCOPE_CLAIMS)
@@ -732,6 +736,10 @@ class ClientRegistry:
         store: where apps are kept.
         passwords: argon2id hashing for client secrets (the same profiles as passwords).
         clock: returns the current UTC time; read once per registration.
+        verified_secrets: secrets verified a moment ago, answered from memory
+            (:mod:`identity.client_secret_cache`; by default for
+            :data:`~identity.client_secret_cache.SECRET_CACHE_TTL` seconds, ``ttl=0`` to
+            verify every time).
     """
 
     def __init__(
@@ -740,10 +748,14 @@ class ClientRegistry:
         store: ClientStore,
         passwords: PasswordService,
         clock: Callable[[], datetime],
+        verified_secrets: VerifiedSecrets[RelyingApp] | None = None,
     ) -> None:
         self.store = store
         self.passwords = passwords
         self.clock = clock
+        self.verified_secrets: VerifiedSecrets[RelyingApp] = (
+            verified_secrets if verified_secrets is not None else VerifiedSecrets()
+        )
 
     def register(
         self,
@@ -815,20 +827,27 @@ class ClientRegistry:
         """``client_secret_basic`` (RFC 6749 §2.3.1): the app whose secret this is.
 
         Unknown apps, apps registered for ``private_key_jwt`` and wrong secrets all cost one
-        argon2 verification (against a dummy hash when there is no stored one) and all raise
-        the same :class:`~identity.errors.InvalidClient`; the reason is logged, never the
-        secret. A hash made with older parameters is replaced (rehash on success).
+        database read and one argon2 verification (against a dummy hash when there is no
+        stored one) and all raise the same :class:`~identity.errors.InvalidClient`; the
+        reason is logged, never the secret. A hash made with older parameters is replaced
+        (rehash on success). A secret verified less than a minute ago (the cache's ``ttl``)
+        is answered from memory (:mod:`identity.client_secret_cache`: an HMAC under a
+        process-random key, compared in constant time; a secret rotated away in the
+        database works at most that much longer).
 
         Danger: argon2 takes tens of milliseconds; from async code use
         :meth:`authenticate_secret_async`, and throttle callers.
         """
-        found = (
-            self.store.get_with_secret_hash(client_id) if _CLIENT_ID.fullmatch(client_id) else None
-        )
+        well_formed = _CLIENT_ID.fullmatch(client_id) is not None
+        if well_formed:
+            cached = self.verified_secrets.app_for(client_id, client_secret)
+            if cached is not None:
+                return cached
+        found = self.store.get_with_secret_hash(client_id) if well_formed else None
         app, stored_hash = found if found is not None else (None, None)
         verification = self.passwords.verify(stored_hash, client_secret)
         if app is None or stored_hash is None or not verification.ok:
-            if not _CLIENT_ID.fullmatch(client_id):
+            if not well_formed:
                 reason = "malformed client_id"
             elif app is None:
                 reason = "unknown client_id"
@@ -840,10 +859,17 @@ class ClientRegistry:
             raise InvalidClient("invalid client credentials")
         if verification.new_hash is not None:
             self.store.replace_secret_hash(app.client_id, verification.new_hash)
+        self.verified_secrets.remember(app.client_id, client_secret, app)
         return app
 
     async def authenticate_secret_async(self, client_id: str, client_secret: str) -> RelyingApp:
-        """:meth:`authenticate_secret` in a worker thread, off the event loop."""
+        """:meth:`authenticate_secret` off the event loop: a secret verified a moment ago is
+        answered at once (an HMAC and a dictionary look-up), anything else in a worker
+        thread (database read and argon2)."""
+        if _CLIENT_ID.fullmatch(client_id):
+            cached = self.verified_secrets.app_for(client_id, client_secret)
+            if cached is not None:
+                return cached
         return await asyncio.to_thread(self.authenticate_secret, client_id, client_secret)
 
     def list(self) -> builtins.list[RelyingApp]:

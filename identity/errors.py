@@ -139,3 +139,12 @@ class TokenError(OAuthError):
     @property
     def status(self) -> int:
         return 401 if self.error == "invalid_client" else 400
+
+
+class CredentialError(OAuthError):
+    """A credential or nonce request refused (OpenID for Verifiable Credential Issuance 1.0
+    §8.3.1.2): answered as JSON ``{"error", "error_description"}`` with status 400. The
+    codes are ``invalid_credential_request``, ``unknown_credential_configuration``,
+    ``invalid_proof``, ``invalid_nonce`` and ``credential_request_denied``."""
+
+    code = "credential_error"

@@ -9,8 +9,12 @@ refresh tokens are refused, and introspection and userinfo treat the family's ac
 tokens as inactive.
 
 **Refresh tokens** are opaque, 256 random bits, stored only as SHA-256 hashes, bound to
-the client. Each use rotates: the presented token is marked used in the same statement that
-checks it is unused, and a new one is issued. Presenting a used token again means two
+the client. Each use rotates, in one write transaction: the presented token is marked used
+if it was unused, its successor stored and the token and family read back (one statement
+on PostgreSQL, whose UPDATE holds the row lock; SQLite's write transaction holds the
+database lock), then checked, with the issuance's audit entries appended before the one
+commit; any refusal rolls it all back. A concurrent use of the same token waits for that
+commit and then finds the token used. Presenting a used token again means two
 parties hold it (RFC 9700 §4.14.2: "the authorization server cannot determine which party
 submitted the invalid refresh token"): the whole family is revoked. A refresh token also
 stops working the moment a consent grant it was issued under is withdrawn or expires
@@ -22,7 +26,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from identity.authorization_codes import ReleasedPurpose, hash_secret
 
@@ -33,6 +37,7 @@ __all__ = [
     "RefreshToken",
     "RefreshTransaction",
     "RevocationTransaction",
+    "RotationTransaction",
     "TokenFamily",
     "new_family_id",
     "new_refresh_token",
@@ -99,6 +104,29 @@ class RefreshTransaction(Protocol):
     def get_refresh_token(self, token_hash: str) -> RefreshToken | None: ...
     def use_refresh_token(self, token_hash: str, *, now: datetime) -> bool:
         """Mark the token used if it was unused; False if it had been used already."""
+        ...
+
+    def purge_refresh_tokens(self, now: datetime) -> int: ...
+
+
+class RotationTransaction(Protocol):
+    """The refresh grant's one write transaction (RFC 6749 §6): ``bind`` takes the audit
+    entries, so that the rotation and its record commit together."""
+
+    @property
+    def bind(self) -> Any: ...
+
+    def lock_refresh_token(self, token_hash: str) -> tuple[RefreshToken, TokenFamily] | None:
+        """The token and its family, locked until the transaction ends (a concurrent use of
+        the same token waits, then finds it used); None for an unknown token."""
+        ...
+
+    def rotate_refresh_token(
+        self, token_hash: str, *, successor_hash: str, now: datetime, successor_expires_at: datetime
+    ) -> tuple[RefreshToken, TokenFamily] | None:
+        """If the token is unused: mark it used and store its successor in the same family
+        (and for the same client); the token as it was and its family. None for an unknown
+        or used token (nothing changed). Whoever refuses after it rolls back."""
         ...
 
     def purge_refresh_tokens(self, now: datetime) -> int: ...

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from identity.errors import ConfigurationError
@@ -79,6 +79,13 @@ class Settings(BaseSettings):
         description="Seconds a refresh token stays valid; each use rotates it and the new "
         "one gets this lifetime again.",
     )
+    credential_lifetime: int = Field(
+        default=365 * 86_400,
+        ge=3600,
+        le=5 * 365 * 86_400,
+        description="Seconds an SD-JWT VC identity credential is valid (`exp - iat`); "
+        "revocation through its status list ends it earlier.",
+    )
     consent_cache_max_age: float = Field(
         default=2.0,
         ge=0,
@@ -90,6 +97,29 @@ class Settings(BaseSettings):
         default="EdDSA",
         description="Algorithm of access and ID tokens: `EdDSA` (Ed25519; what relying-party "
         "libraries expect today), its RFC 9864 name `Ed25519`, or `ES256` (P-256).",
+    )
+    status_list_size: int = Field(
+        default=2**20,
+        ge=1024,
+        le=2**24,
+        multiple_of=8,
+        description="Entries per Token Status List (2 bits each); credentials get random "
+        "indices in it, and a new list opens once one is a quarter full.",
+    )
+    status_list_ttl: int = Field(
+        default=300,
+        ge=10,
+        le=72 * 3600,
+        description="Seconds a relying party may cache a status list (its `ttl` claim and "
+        "HTTP max-age): a revocation reaches every verifier within this time. At most 72 "
+        "hours (UU PDP: a withdrawal takes effect everywhere within 72 hours).",
+    )
+    status_list_lifetime: int = Field(
+        default=86_400,
+        ge=60,
+        le=72 * 3600,
+        description="Seconds from `iat` to `exp` of a Status List Token (at least the ttl, "
+        "at most 72 hours).",
     )
     audit_origin: str | None = Field(
         default=None,
@@ -139,6 +169,12 @@ class Settings(BaseSettings):
         le=7 * 86_400,
         description="Longest lockout in seconds (the doubling stops here).",
     )
+
+    @model_validator(mode="after")
+    def _status_list_ttl_within_lifetime(self) -> Settings:
+        if self.status_list_ttl > self.status_list_lifetime:
+            raise ValueError("JATI_STATUS_LIST_TTL must not exceed JATI_STATUS_LIST_LIFETIME")
+        return self
 
     @field_validator("log_level", mode="before")
     @classmethod

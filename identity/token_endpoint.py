@@ -12,9 +12,10 @@ family and the consent grant ids), an ID token (OIDC Core §2: ``iss``, pairwise
 claims the consent gate allows, read through the one audited path) and a refresh token. A
 second exchange of a code revokes the family the first one created (RFC 6749 §4.1.2).
 
-**refresh_token** (RFC 6749 §6): rotates; a reused refresh token revokes its family
-(RFC 9700 §4.14.2); refused once a consent grant of the family is withdrawn or expired
-(which also revokes the family). ``scope`` may narrow, never widen (§6).
+**refresh_token** (RFC 6749 §6): rotates, in one write transaction with its audit entries
+(one commit); a reused refresh token revokes its family (RFC 9700 §4.14.2); refused once a
+consent grant of the family is withdrawn or expired (which also revokes the family).
+``scope`` may narrow, never widen (§6).
 
 **client_credentials** (RFC 6749 §4.4): auditor apps only; an access token for Jati's own
 API (``aud`` = the issuer, ``sub`` = the client id, RFC 9068 §2.2).
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn, Protocol
 
@@ -56,6 +58,7 @@ from identity.refresh_tokens import (
     RefreshToken,
     RefreshTransaction,
     RevocationTransaction,
+    RotationTransaction,
     TokenFamily,
     new_family_id,
     new_refresh_token,
@@ -80,6 +83,9 @@ MAX_TOKEN_CHARS = 8192
 #: the family of the first exchange (RFC 6749 §4.1.2).
 CODE_REUSE_DETECTION = timedelta(hours=1)
 _CITIZEN_API_SCOPE = "me"
+#: Scopes whose tokens are for Jati's own endpoints (``aud`` = the issuer, sealed ``sub``):
+#: the citizen API and the credential endpoint (OID4VCI §8).
+_JATI_AUDIENCE_SCOPES = frozenset({_CITIZEN_API_SCOPE, "identity_credential"})
 
 
 def single_values(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
@@ -102,6 +108,7 @@ class TokenTransaction(CodeTransaction, RefreshTransaction, RevocationTransactio
 class TokenStore(Protocol):
     def write(self) -> Any: ...  # AbstractContextManager[TokenTransaction]
     def read(self) -> Any: ...
+    def refresh_write(self) -> AbstractContextManager[RotationTransaction]: ...
 
 
 class ClientLookup(Protocol):
@@ -351,45 +358,26 @@ class TokenService:
         raise TokenError("invalid_grant", "the code is not valid")
 
     def _refresh(self, app: RelyingApp, form: Mapping[str, str]) -> dict[str, Any]:
+        """RFC 6749 §6 in one write transaction (:meth:`_rotate`), committed once; the
+        tokens are signed after it. A replay (RFC 9700 §4.14.2) or a withdrawn or expired
+        consent grant (UU PDP Art. 40) rolls the rotation back, then revokes the family."""
         value = form.get("refresh_token")
         if not value:
             raise TokenError("invalid_request", "refresh_token is required")
         if len(value) > MAX_REFRESH_TOKEN_CHARS:
             raise TokenError("invalid_grant", "the refresh token is not valid")
         now = self.clock()
-        token_hash = hash_secret(value)
-        with self.store.read() as tx:
-            stored: RefreshToken | None = tx.get_refresh_token(token_hash)
-            family: TokenFamily | None = tx.get_family(stored.family_id) if stored else None
-        if stored is None or family is None or stored.client_id != app.client_id:
-            log.info("refresh refused: unknown token, or another client's")
-            raise TokenError("invalid_grant", "the refresh token is not valid")
-        if family.revoked_at is not None:
-            log.info("refresh refused: the token family is revoked")
-            raise TokenError("invalid_grant", "the refresh token is not valid")
-        if stored.used_at is not None:
-            self._refresh_replayed(family.id, now)
-        if now >= stored.expires_at:
-            raise TokenError("invalid_grant", "the refresh token has expired")
-        scopes = self._narrowed(form.get("scope"), family.scopes)
-        if not all(self.consent.is_grant_active(g) for g in family.grant_ids):
-            log.info("refresh refused: a consent grant was withdrawn or expired")
-            self._revoke_family(family.id, now)
-            raise TokenError("invalid_grant", "consent was withdrawn")
-        new_value, new_token = self._new_refresh(family, now)
-        entries = self._entries(
-            app, family, scopes, ("token:access", "token:id", "token:refresh"), now
-        )
-        with self.store.write() as tx:
-            if purge_due():
-                tx.purge_refresh_tokens(now)
-            rotated = tx.use_refresh_token(token_hash, now=now)
-            if rotated:
-                tx.add_refresh_token(new_token)
-                for entry in entries:
-                    self.audit.append(tx.bind, entry, queued_at=now)
-        if not rotated:  # a concurrent refresh with the same token
-            self._refresh_replayed(family.id, now)
+        new_value, new_hash = new_refresh_token()
+        try:
+            with self.store.refresh_write() as tx:
+                if purge_due():
+                    tx.purge_refresh_tokens(now)
+                family, scopes = self._rotate(
+                    tx, app, hash_secret(value), new_hash, form.get("scope"), now
+                )
+        except _FamilyToRevoke as refusal:
+            self._revoke_family(refusal.family_id, now)
+            raise TokenError(refusal.error, refusal.description) from None
         access = self._access_token(app, family, scopes)
         id_token = self.tokens.id_token(
             client_id=app.client_id,
@@ -401,10 +389,50 @@ class TokenService:
         )
         return _response(access, scopes, new_value, id_token.token)
 
-    def _refresh_replayed(self, family_id: str, now: datetime) -> NoReturn:
-        self._revoke_family(family_id, now)
-        log.warning("refresh token used twice: its token family is revoked")
-        raise TokenError("invalid_grant", "the refresh token is not valid")
+    def _rotate(
+        self,
+        tx: RotationTransaction,
+        app: RelyingApp,
+        token_hash: str,
+        new_hash: str,
+        requested_scope: str | None,
+        now: datetime,
+    ) -> tuple[TokenFamily, tuple[str, ...]]:
+        """Inside the write transaction: rotate the presented token if it is unused (its
+        row locked from then on: a concurrent use of it waits for the commit, then finds it
+        used), check everything, append the audit entries.
+
+        Returns the family and the scopes granted. Raises :class:`TokenError` for a refusal,
+        which rolls the transaction back: nothing changes; :class:`_FamilyToRevoke` when
+        the family must be revoked as well.
+        """
+        rotated = tx.rotate_refresh_token(
+            token_hash,
+            successor_hash=new_hash,
+            now=now,
+            successor_expires_at=now + self.refresh_lifetime,
+        )
+        found = rotated if rotated is not None else tx.lock_refresh_token(token_hash)
+        if found is None or found[0].client_id != app.client_id:
+            log.info("refresh refused: unknown token, or another client's")
+            raise TokenError("invalid_grant", "the refresh token is not valid")
+        stored, family = found
+        if family.revoked_at is not None:
+            log.info("refresh refused: the token family is revoked")
+            raise TokenError("invalid_grant", "the refresh token is not valid")
+        if rotated is None:  # used before: two parties hold it
+            log.warning("refresh token used twice: its token family is revoked")
+            raise _FamilyToRevoke(family.id, "invalid_grant", "the refresh token is not valid")
+        if now >= stored.expires_at:
+            raise TokenError("invalid_grant", "the refresh token has expired")
+        scopes = self._narrowed(requested_scope, family.scopes)
+        if not all(self.consent.is_grant_active(g) for g in family.grant_ids):
+            log.info("refresh refused: a consent grant was withdrawn or expired")
+            raise _FamilyToRevoke(family.id, "invalid_grant", "consent was withdrawn")
+        kinds = ("token:access", "token:id", "token:refresh")
+        for entry in self._entries(app, family, scopes, kinds, now):
+            self.audit.append(tx.bind, entry, queued_at=now)
+        return family, scopes
 
     def _client_credentials(self, app: RelyingApp, form: Mapping[str, str]) -> dict[str, Any]:
         scopes = self._narrowed(form.get("scope"), app.scopes)
@@ -458,6 +486,15 @@ class TokenService:
         wanted = tuple(c for c in family.claims if c in asked)
         released = self._release(app, family, wanted, strict=False)
         return {"sub": self.tokens.subject(family.citizen_id, _sector(app)), **released}
+
+    def active_access_token(self, token: str) -> tuple[dict[str, Any], TokenFamily]:
+        """The claims and token family of an access token that is valid, not revoked, and
+        whose consent grants are all still active (for userinfo and the credential endpoint).
+
+        Raises:
+            Unauthorized: otherwise (the precise reason goes to the log).
+        """
+        return self._active_access_token(token)
 
     def _active_access_token(self, token: str) -> tuple[dict[str, Any], TokenFamily]:
         try:
@@ -627,7 +664,7 @@ class TokenService:
         if family.grant_ids:
             extra[GRANTS_CLAIM] = list(family.grant_ids)
         auth_time = _epoch(family.auth_time)
-        if _CITIZEN_API_SCOPE in scopes:  # a first-party app's token for the citizen API
+        if _JATI_AUDIENCE_SCOPES.intersection(scopes):  # a token for Jati's own API
             return self.tokens.citizen_api_token(
                 client_id=app.client_id,
                 subject_id=family.citizen_id,
@@ -679,6 +716,14 @@ class TokenService:
                         "invalid_grant", "the claims can no longer be released"
                     ) from None
         return released
+
+
+class _FamilyToRevoke(TokenError):
+    """A refusal whose token family is revoked once the transaction has rolled back."""
+
+    def __init__(self, family_id: str, error: str, description: str) -> None:
+        super().__init__(error, description)
+        self.family_id = family_id
 
 
 def _covered(claims: Sequence[str], purpose: Purpose, within: Collection[str]) -> tuple[str, ...]:

@@ -17,7 +17,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -32,9 +32,15 @@ from audit.witness import FileWitnessState
 from consent.gate import ConsentGate, SharedGenerations
 from consent.ledger import ConsentLedger
 from consent.storage.ledger import SqlLedgerStore
+from identity.credential_proofs import CredentialNonces
+from identity.credentials import AuditAppender, CredentialService, GrantActivity
 from identity.derived_keys import AUDIT_CHECKPOINT_KEY, AUDIT_PSEUDONYM_KEY, derive_key
 from identity.settings import Settings
+from identity.status_lists import StatusLists
+from identity.storage.credentials import SqlCredentialStore
 from identity.storage.database import Database
+from identity.storage.status_lists import SqlStatusListStore
+from identity.tokens import JwsSigner
 
 log = logging.getLogger(__name__)
 
@@ -193,3 +199,59 @@ async def run_consent_expiry(
             log.error("consent expiry run failed: %s", type(exc).__name__)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=interval)
+
+
+def build_credentials(
+    settings: Settings,
+    database: Database,
+    master_key: bytes,
+    *,
+    signer: Callable[[], JwsSigner],
+    audit: AuditAppender,
+    pseudonymizer: SubjectPseudonymizer,
+    grants: GrantActivity,
+    clock: Callable[[], datetime] = utc_now,
+) -> CredentialService:
+    """The credential service and its status lists (the app and ``jati credential``)."""
+    issuer = settings.effective_issuer
+    status_lists = StatusLists(
+        store=SqlStatusListStore(database=database),
+        signer=signer,
+        issuer=issuer,
+        clock=clock,
+        size=settings.status_list_size,
+        ttl=settings.status_list_ttl,
+        lifetime=settings.status_list_lifetime,
+    )
+    return CredentialService(
+        store=SqlCredentialStore(database=database),
+        status_lists=status_lists,
+        signer=signer,
+        nonces=CredentialNonces(master_key),
+        issuer=issuer,
+        audit=audit,
+        pseudonymizer=pseudonymizer,
+        grants=grants,
+        clock=clock,
+        lifetime=timedelta(seconds=settings.credential_lifetime),
+    )
+
+
+async def run_credential_sweep(
+    credentials: CredentialService, stop: asyncio.Event, *, interval: float = 300.0
+) -> None:
+    """Revoke credentials resting on a consent grant that ended, every ``interval`` seconds.
+
+    A withdrawal revokes at once through the ledger's notifier; this catches what no
+    notifier saw (a grant expired by ``jati consent expire``, a worker that stopped between
+    the withdrawal's commit and the revocation), well within UU PDP's 72 hours.
+    """
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+        if stop.is_set():
+            return
+        try:
+            await asyncio.to_thread(credentials.reconcile, None)
+        except Exception as exc:  # retried on the next tick
+            log.error("credential sweep failed: %s", type(exc).__name__)

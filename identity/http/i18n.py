@@ -246,6 +246,29 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "Persetujuan ditarik. Aplikasi tidak lagi menerima data ini.",
         "Consent withdrawn. The app no longer receives this data.",
     ),
+    "credentials.title": ("Kredensial saya", "My credentials"),
+    "credentials.intro": (
+        "Kartu identitas digital (SD-JWT VC) di dompet digital Anda. Anda dapat mencabut "
+        "kredensial, misalnya bila ponsel hilang: setiap pemeriksa akan menolaknya.",
+        "Digital identity cards (SD-JWT VC) in your wallets. You can revoke one, for example "
+        "when a phone is lost: every verifier will then refuse it.",
+    ),
+    "credentials.none": ("Belum ada kredensial.", "No credentials yet."),
+    "credentials.identity": ("Identitas digital", "Digital identity"),
+    "credentials.issued_at": ("Diterbitkan {at}", "Issued {at}"),
+    "credentials.revoke": ("Cabut kredensial", "Revoke credential"),
+    "credentials.revoke_label": (
+        "Cabut kredensial identitas di {app}",
+        "Revoke the identity credential held in {app}",
+    ),
+    "credentials.revoked": (
+        "Kredensial dicabut. Pemeriksa akan menolaknya.",
+        "Credential revoked. Verifiers will refuse it.",
+    ),
+    "credentials.state.valid": ("berlaku", "valid"),
+    "credentials.state.suspended": ("ditangguhkan", "suspended"),
+    "credentials.state.revoked": ("dicabut", "revoked"),
+    "credentials.age_over": ("Berusia {age} tahun ke atas", "Aged {age} or over"),
     "account.access_log": ("Siapa yang menggunakan data saya", "Who used my data"),
     "account.access_intro": (
         "Setiap penggunaan data pribadi Anda dicatat dalam log audit yang tidak dapat diubah "
@@ -423,6 +446,7 @@ DATA_ITEMS: Mapping[str, tuple[str, str]] = {
     "token:authorization-code": ("kode otorisasi", "authorization code"),
     "token:access": ("token akses", "access token"),
     "token:id": ("token ID", "ID token"),
+    "credential:sd-jwt-vc": ("kredensial identitas digital", "digital identity credential"),
     "token:refresh": ("token pembaruan", "refresh token"),
 }
 
@@ -452,6 +476,18 @@ def choose_language(
         if chosen is not None:
             return chosen
     return DEFAULT_LANGUAGE
+
+
+#: Credential claims that are not data items themselves (Bahasa Indonesia, English).
+CREDENTIAL_CLAIMS: Mapping[str, tuple[str, str]] = {
+    "given_name": ("Nama depan", "Given name"),
+    "family_name": ("Nama keluarga", "Family name"),
+    "formatted": ("Alamat", "Address"),
+    "street_address": ("Jalan", "Street"),
+    "locality": ("Kota/kabupaten", "City"),
+    "country": ("Negara", "Country"),
+    "nationalities": ("Kewarganegaraan", "Nationality"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -490,6 +526,14 @@ class Translator:
     def item(self, name: str) -> str:
         """The name of a data item."""
         names = DATA_ITEMS.get(name)
+        return names[LANGUAGES.index(self.lang)] if names else name
+
+    def claim(self, name: str) -> str:
+        """The name of a credential claim (``address.locality``, ``age_equal_or_over.18``)."""
+        head, _, tail = name.partition(".")
+        if head == "age_equal_or_over" and tail:
+            return self("credentials.age_over", age=tail)
+        names = CREDENTIAL_CLAIMS.get(tail or head) or DATA_ITEMS.get(head)
         return names[LANGUAGES.index(self.lang)] if names else name
 
     def items(self, names: Iterable[str]) -> str:

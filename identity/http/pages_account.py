@@ -6,6 +6,10 @@
   purpose, legal basis, data items, status and times; an active grant has a *Withdraw*
   button: ``POST /account/consents/{id}/withdraw`` (CSRF-checked) withdraws at once, so
   the consent gate refuses further release and introspection answers ``active: false``;
+- **my credentials**: the SD-JWT VC identity credentials issued to the citizen's wallets
+  (app, state, data items, times; never a value); a valid or suspended one has a *Revoke*
+  button: ``POST /account/credentials/{id}/revoke`` (CSRF-checked) revokes it for good
+  through its status list (a lost phone);
 - **who used my data** (Art. 31, 32): the timeline of audit entries about the citizen, as
   ``GET /me/access-log`` gives it (:func:`citizen_timeline` is that logic: entries hidden
   from citizens, or withheld under an Art. 15/50 exception until their visible-after time,
@@ -49,7 +53,8 @@ from consent.ledger import ConsentLedger
 from consent.requests import RequestKind, RequestService, RequestStatus, SubjectRequest
 from identity.citizens import CORRECTABLE_FIELDS
 from identity.clients import ClientRegistry
-from identity.errors import Throttled
+from identity.credentials import ChangeReason, CredentialService, credential_summary
+from identity.errors import NotFound, Throttled
 from identity.http.oidc import clear_session_cookie
 from identity.http.pages_common import (
     NO_STORE,
@@ -77,6 +82,7 @@ MAX_AFTER = 2**62
 #: ``?done=`` values that show a confirmation on the account page.
 DONE_MESSAGES = {
     "withdrawn": "account.withdrawn",
+    "credential-revoked": "credentials.revoked",
     "request": "request.done",
     "totp-on": "totp.now_enabled",
     "totp-off": "totp.now_disabled",
@@ -161,6 +167,7 @@ def citizen_timeline(
 @dataclass(frozen=True, slots=True)
 class _Account:
     consents: list[dict[str, Any]]
+    credentials: list[dict[str, Any]]
     timeline: list[TimelineEntry]
     next_after: int | None
     requests: list[SubjectRequest]
@@ -175,12 +182,15 @@ def _load_account(request: Request, citizen_id: str, after: int) -> _Account:
     service: RequestService = state.subject_requests
     second_factor: SecondFactor = state.second_factor
     consents = ledger.consents_of(citizen_id)
+    credentials = [credential_summary(c) for c in state.credentials.of_citizen(citizen_id)]
     timeline, next_after = citizen_timeline(
         state.audit_log, state.pseudonymizer, citizen_id, after=after, limit=TIMELINE_PAGE
     )
-    app_ids = {c["app_id"] for c in consents} | {
-        e.actor_id for e in timeline if e.actor_kind == ActorKind.RELYING_APP.value
-    }
+    app_ids = (
+        {c["app_id"] for c in consents}
+        | {c["client_id"] for c in credentials}
+        | {e.actor_id for e in timeline if e.actor_kind == ActorKind.RELYING_APP.value}
+    )
     names: dict[str, str] = {}
     for app_id in app_ids:
         try:
@@ -189,6 +199,7 @@ def _load_account(request: Request, citizen_id: str, after: int) -> _Account:
             names[app_id] = app_id
     return _Account(
         consents=consents,
+        credentials=credentials,
         timeline=timeline,
         next_after=next_after,
         requests=sorted(service.requests_of(citizen_id), key=lambda r: r.received_at, reverse=True),
@@ -299,6 +310,27 @@ async def withdraw(request: Request, grant_id: str) -> Response:
     except GrantNotFound:
         return _not_found(ctx)
     return see_other(ctx, "/account?done=withdrawn#consents")
+
+
+@router.post("/account/credentials/{credential_id}/revoke")
+async def revoke_credential(request: Request, credential_id: str) -> Response:
+    """Revoke one of the citizen's credentials for good (a lost phone): its status list
+    entry becomes INVALID, so every verifier refuses it once its cached list expires."""
+    ctx, _form, session, early = await _posted(request)
+    if early is not None:
+        return early
+    assert session is not None
+    service: CredentialService = request.app.state.credentials
+    try:
+        await asyncio.to_thread(
+            service.revoke,
+            credential_id[:64],
+            reason=ChangeReason.CITIZEN,
+            citizen_id=session.citizen_id,
+        )
+    except NotFound:
+        return _not_found(ctx)
+    return see_other(ctx, "/account?done=credential-revoked#credentials")
 
 
 @router.post("/account/requests")

@@ -65,10 +65,12 @@ def json_object(data: bytes, what: str) -> dict[str, Any]:
         value, end = _scan_once(text, 0)
         if end != len(text):  # surrounding whitespace is JSON too, rare in JWTs
             value = _decoder.decode(text)
+    except RecursionError:  # deeply nested arrays: refused, never a crash
+        raise InvalidToken(Reason.MALFORMED, f"the {what} is nested too deeply") from None
     except (UnicodeDecodeError, ValueError, StopIteration):
         try:  # leading whitespace makes the scanner stop at once; decode() skips it
             value = _decoder.decode(data.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):
             raise InvalidToken(Reason.MALFORMED, f"the {what} is not JSON") from None
     if type(value) is not dict:
         raise InvalidToken(Reason.MALFORMED, f"the {what} is not a JSON object")

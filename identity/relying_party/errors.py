@@ -25,6 +25,13 @@ class Reason(StrEnum):
     INVALID_CLAIM = "invalid_claim"  # a claim of the wrong type or value
     NONCE_MISMATCH = "nonce_mismatch"
     KEYS_UNAVAILABLE = "keys_unavailable"  # discovery or the JWKS could not be read
+    # SD-JWT presentations (RFC 9901 §7) and Token Status Lists (draft-ietf-oauth-status-list)
+    INVALID_DISCLOSURE = "invalid_disclosure"  # RFC 9901 §7.1: a disclosure is refused
+    KEY_BINDING_REQUIRED = "key_binding_required"  # no KB-JWT where the policy needs one
+    BAD_KEY_BINDING = "bad_key_binding"  # KB-JWT signature, typ, aud, nonce, iat or sd_hash
+    REVOKED = "revoked"  # status 1 (INVALID) or an application-specific non-zero status
+    SUSPENDED = "suspended"  # status 2 (SUSPENDED)
+    STATUS_UNAVAILABLE = "status_unavailable"  # the status list could not be read or verified
 
 
 class InvalidToken(Exception):

@@ -17,6 +17,11 @@ Every check RFC 8725 (JWT BCP) and RFC 9068 (JWT access tokens) ask for, in this
    after now, each with ``leeway`` seconds (30 by default); required claims present with
    the right JSON types.
 
+SD-JWT VC presentations (RFC 9901, draft-ietf-oauth-sd-jwt-vc) go through the same steps 1-6
+for their issuer-signed JWT, with ``typ`` ``dc+sd-jwt`` and no ``aud`` (a credential is not
+issued for one verifier), then through the Disclosure, Key Binding, ``vct`` and status checks
+of :mod:`identity.relying_party.sd_jwt`: see :meth:`TokenVerifier.verify_presentation`.
+
 The parsed header of each distinct header segment is remembered (Jati signs every token
 of a key with the same header), which keeps verification within a few microseconds of the
 bare signature check.
@@ -37,7 +42,26 @@ from identity.relying_party.key_cache import (
     KeyCache,
     discovery_loader,
 )
-from identity.relying_party.keys import SUPPORTED_ALGORITHMS, UnusableKey, key_set
+from identity.relying_party.keys import (
+    SUPPORTED_ALGORITHMS,
+    UnusableKey,
+    VerificationKey,
+    key_set,
+)
+from identity.relying_party.sd_jwt import (
+    DEFAULT_MAX_KB_AGE,
+    DEFAULT_MAX_PRESENTATION_BYTES,
+    SD_JWT_VC,
+    KeyBinding,
+    Profile,
+    StatusSource,
+    check_credential_status,
+    check_sd_alg,
+    check_vct,
+    process_disclosures,
+    split_presentation,
+)
+from identity.relying_party.status_list import StatusListCache, StatusListLoader
 
 DEFAULT_MAX_TOKEN_BYTES = 8 * 1024
 DEFAULT_LEEWAY = 30.0
@@ -49,9 +73,13 @@ _HEADER_CACHE_SIZE = 64
 _NUMBER = (int, float)
 
 
-def _header(segment: str) -> tuple[str, str, str | None]:
-    """(alg, kid, lower-cased typ) of a JOSE header segment, or :class:`InvalidToken`."""
-    header = json_object(b64url_decode(segment), "JOSE header")
+def _header(segment: str, *, kid_required: bool = True) -> tuple[str, str, str | None]:
+    """(alg, kid, lower-cased typ) of a JOSE header segment, or :class:`InvalidToken`.
+    ``kid_required=False`` (RFC 9901's examples only) answers ``""`` for a missing kid."""
+    try:
+        header = json_object(b64url_decode(segment), "JOSE header")
+    except RecursionError:  # parsed before any signature check: anyone can send this
+        raise InvalidToken(Reason.MALFORMED, "the JOSE header nests too deeply") from None
     alg = header.get("alg")
     if alg not in SUPPORTED_ALGORITHMS:
         raise InvalidToken(Reason.UNSUPPORTED_ALGORITHM, "alg is not in the allow-list")
@@ -59,7 +87,9 @@ def _header(segment: str) -> tuple[str, str, str | None]:
     if forbidden:
         raise InvalidToken(Reason.FORBIDDEN_HEADER, f"header {sorted(forbidden)[0]} refused")
     kid = header.get("kid")
-    if type(kid) is not str or not kid:
+    if kid is None and not kid_required:
+        kid = ""
+    elif type(kid) is not str or not kid:
         raise InvalidToken(Reason.MALFORMED, "kid is missing")
     typ = header.get("typ")
     if typ is not None and type(typ) is not str:
@@ -77,8 +107,12 @@ class TokenVerifier:
             discovery over HTTP and cached.
         leeway: seconds of clock skew allowed on ``exp``, ``nbf`` and ``iat``.
         max_token_bytes: tokens longer than this are refused before parsing.
+        max_presentation_bytes: the same for SD-JWT presentations (32 KiB by default: a
+            credential carries its digests, decoys and a holder key).
         min_refresh_interval: at most one JWKS refresh per this many seconds.
         jwks_loader: advanced: where the JWK Set comes from, instead of discovery.
+        status_list_loader: advanced: where Token Status Lists come from (a URI to the
+            ``statuslist+jwt`` and its max-age), instead of HTTP.
         clock: seconds since the epoch (tests inject one).
     """
 
@@ -90,9 +124,11 @@ class TokenVerifier:
         jwks: Mapping[str, Any] | None = None,
         leeway: float = DEFAULT_LEEWAY,
         max_token_bytes: int = DEFAULT_MAX_TOKEN_BYTES,
+        max_presentation_bytes: int = DEFAULT_MAX_PRESENTATION_BYTES,
         min_refresh_interval: float = 60.0,
         timeout: float = DEFAULT_TIMEOUT,
         jwks_loader: JwksLoader | None = None,
+        status_list_loader: StatusListLoader | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if not issuer or issuer.endswith("/"):
@@ -105,7 +141,9 @@ class TokenVerifier:
         self.audience = audience
         self.leeway = leeway
         self.max_token_bytes = max_token_bytes
+        self.max_presentation_bytes = max_presentation_bytes
         self._clock = clock
+        self._key_binding = KeyBinding()
         if jwks is not None:
             try:
                 offline = key_set(jwks)
@@ -116,6 +154,15 @@ class TokenVerifier:
             loader = jwks_loader or discovery_loader(issuer, timeout=timeout)
             self.keys = KeyCache(loader, min_refresh_interval=min_refresh_interval)
         self._headers: dict[str, tuple[str, str, str | None]] = {}
+        #: Token Status Lists of the issuer, verified with its keys; fetched on first use.
+        self.status_lists: StatusSource = StatusListCache(
+            issuer=issuer,
+            keys=self.keys,
+            loader=status_list_loader,
+            timeout=timeout,
+            clock=clock,
+            leeway=leeway,
+        )
 
     def refresh_keys(self) -> bool:
         """Read the issuer's JWK Set now (e.g. at start-up), within the rate limit."""
@@ -168,37 +215,114 @@ class TokenVerifier:
                 raise InvalidToken(Reason.EXPIRED, "the authentication is older than max_age")
         return claims
 
+    def verify_presentation(
+        self,
+        presentation: str,
+        *,
+        audience: str,
+        nonce: str | None,
+        require_key_binding: bool = True,
+        max_kb_age: float = DEFAULT_MAX_KB_AGE,
+        check_status: bool = True,
+        vct: str | None = None,
+    ) -> dict[str, Any]:
+        """The Processed SD-JWT Payload (RFC 9901 §7.1) of a valid SD-JWT VC presentation.
+
+        Checks, in order (each failure an :class:`InvalidToken` with its reason):
+
+        1. Size (``max_presentation_bytes``) and form ``<jwt>~<d>~...~[<kb-jwt>]``.
+        2. The issuer-signed JWT as every JWT here (header allow-list, ``kid`` in the
+           issuer's JWKS, signature, ``iss``), ``typ`` ``dc+sd-jwt`` (the draft's earlier
+           ``vc+sd-jwt`` is refused: Jati never issued it), no ``aud``.
+        3. ``_sd_alg`` is ``sha-256`` (or absent).
+        4. The Disclosures (RFC 9901 §7.1 step 3-5, ``invalid_disclosure``).
+        5. ``exp``, ``iat`` (both required) and ``nbf`` of the processed payload, with
+           ``leeway``.
+        6. ``vct``: present, and equal to ``vct`` when given.
+        7. Key binding (RFC 9901 §7.3): without a KB-JWT, ``key_binding_required`` when
+           ``require_key_binding``; a KB-JWT that is present is always verified, as any
+           failure ``bad_key_binding``: ``typ`` ``kb+jwt``, signed by ``cnf.jwk``, ``aud``
+           the string ``audience``, ``nonce`` equal to ``nonce`` (when given; compared in
+           constant time), ``iat`` within ``max_kb_age`` seconds in the past (and not in
+           the future), ``sd_hash``, and ``exp``/``nbf`` if present.
+        8. Status (``check_status``): ``status.status_list`` read from the issuer's Token
+           Status List; ``revoked`` or ``suspended`` unless 0. No ``status`` claim passes.
+
+        Args:
+            presentation: the SD-JWT (+KB) as the wallet sent it.
+            audience: this verifier's identifier, as the wallet put it in the KB-JWT ``aud``.
+            nonce: the nonce this verifier sent the wallet for this presentation.
+            require_key_binding: refuse a presentation without a KB-JWT (RFC 9901 §7.3:
+                decided by the verifier's policy, never by what the holder sent).
+            max_kb_age: seconds a KB-JWT stays acceptable after its ``iat``.
+            check_status: read the credential's status (needs the status list once per
+                its ``ttl``).
+            vct: the credential type this verifier accepts.
+
+        Returns:
+            The payload with the disclosed claims in place: ``iss``, ``vct``, ``cnf``,
+            ``status``, ``exp`` and every disclosed claim; ``_sd``, ``_sd_alg`` and
+            undisclosed digests removed.
+        """
+        return self._verify_presentation(
+            presentation,
+            audience=audience,
+            nonce=nonce,
+            require_key_binding=require_key_binding,
+            max_kb_age=max_kb_age,
+            check_status=check_status,
+            vct=vct,
+            profile=SD_JWT_VC,
+        )
+
+    def _verify_presentation(
+        self,
+        presentation: str,
+        *,
+        audience: str,
+        nonce: str | None,
+        require_key_binding: bool,
+        max_kb_age: float,
+        check_status: bool,
+        vct: str | None,
+        profile: Profile,
+    ) -> dict[str, Any]:
+        if type(audience) is not str or not audience:
+            raise ValueError("audience is this verifier's identifier, as the KB-JWT aud")
+        if require_key_binding and nonce is None:
+            raise ValueError("key binding needs the nonce this verifier sent")
+        if not max_kb_age > 0:
+            raise ValueError("max_kb_age is a positive number of seconds")
+        parts = split_presentation(presentation, self.max_presentation_bytes)
+        signed = self._signed_claims(
+            parts.jwt, profile.issuer_types, self.max_presentation_bytes, profile.issuer_key
+        )
+        check_sd_alg(signed)
+        claims = process_disclosures(signed, parts.disclosures)
+        now = self._clock()
+        self._check_lifetime(claims, now)
+        check_vct(claims, vct, required=profile.require_vct)
+        if parts.kb_jwt:
+            self._key_binding.verify(
+                parts.kb_jwt,
+                holder=self._key_binding.holder_key(claims),
+                signed_part=parts.signed_part,
+                audience=audience,
+                nonce=nonce,
+                now=now,
+                leeway=self.leeway,
+                max_age=max_kb_age,
+            )
+        elif require_key_binding:
+            raise InvalidToken(Reason.KEY_BINDING_REQUIRED, "the presentation has no KB-JWT")
+        if check_status:
+            check_credential_status(claims, self.status_lists)
+        return claims
+
     # -- shared path -------------------------------------------------------------------
 
-    def _verified_claims(  # noqa: PLR0915 - one function on purpose: the hot path
-        self, token: str, types: frozenset[str | None]
-    ) -> dict[str, Any]:
-        if type(token) is not str:
-            raise InvalidToken(Reason.MALFORMED, "a token is a string")
-        if len(token) > self.max_token_bytes:
-            raise InvalidToken(Reason.TOO_LARGE, f"over {self.max_token_bytes} bytes")
-        first = token.find(".")
-        second = token.find(".", first + 1)
-        if first < 0 or second < 0 or token.find(".", second + 1) >= 0:
-            raise InvalidToken(Reason.MALFORMED, "not a compact JWS (three segments)")
-        header_segment = token[:first]
-        parsed = self._headers.get(header_segment)
-        if parsed is None:
-            parsed = _header(header_segment)
-            if len(self._headers) >= _HEADER_CACHE_SIZE:
-                self._headers.clear()
-            self._headers[header_segment] = parsed
-        alg, kid, typ = parsed
-        if typ not in types:
-            raise InvalidToken(Reason.WRONG_TYPE, "typ is not the one this token kind needs")
-        key = self.keys.get(kid)
-        if alg not in key.algorithms:
-            raise InvalidToken(Reason.KEY_MISMATCH, "alg does not match the key's type")
-        if not key.verify(b64url_decode(token[second + 1 :]), token[:second].encode("ascii")):
-            raise InvalidToken(Reason.BAD_SIGNATURE, "the signature does not verify")
-        claims = json_object(b64url_decode(token[first + 1 : second]), "JWT claims set")
-        if claims.get("iss") != self.issuer:
-            raise InvalidToken(Reason.WRONG_ISSUER, "iss is not the expected issuer")
+    def _verified_claims(self, token: str, types: frozenset[str | None]) -> dict[str, Any]:
+        claims = self._signed_claims(token, types, self.max_token_bytes)
         aud = claims.get("aud")
         if aud != self.audience:
             if type(aud) is list:
@@ -208,7 +332,52 @@ class TokenVerifier:
                 raise InvalidToken(Reason.WRONG_AUDIENCE, "aud is not this app")
             else:
                 raise InvalidToken(_absent_or_invalid(aud), "aud")
-        now = self._clock()
+        self._check_lifetime(claims, self._clock())
+        return claims
+
+    def _signed_claims(
+        self,
+        token: str,
+        types: frozenset[str | None],
+        max_bytes: int,
+        fixed_key: VerificationKey | None = None,
+    ) -> dict[str, Any]:
+        """Steps 1-5 and ``iss`` (module text): the claims of a JWS signed by the issuer.
+        ``fixed_key`` (RFC 9901's examples only): the key for a header without ``kid``."""
+        if type(token) is not str:
+            raise InvalidToken(Reason.MALFORMED, "a token is a string")
+        if len(token) > max_bytes:
+            raise InvalidToken(Reason.TOO_LARGE, f"over {max_bytes} bytes")
+        first = token.find(".")
+        second = token.find(".", first + 1)
+        if first < 0 or second < 0 or token.find(".", second + 1) >= 0:
+            raise InvalidToken(Reason.MALFORMED, "not a compact JWS (three segments)")
+        header_segment = token[:first]
+        if fixed_key is None:
+            parsed = self._headers.get(header_segment)
+            if parsed is None:
+                parsed = _header(header_segment)
+                if len(self._headers) >= _HEADER_CACHE_SIZE:
+                    self._headers.clear()
+                self._headers[header_segment] = parsed
+        else:
+            parsed = _header(header_segment, kid_required=False)
+        alg, kid, typ = parsed
+        if typ not in types:
+            raise InvalidToken(Reason.WRONG_TYPE, "typ is not the one this token kind needs")
+        key = self.keys.get(kid) if fixed_key is None or kid else fixed_key
+        if alg not in key.algorithms:
+            raise InvalidToken(Reason.KEY_MISMATCH, "alg does not match the key's type")
+        if not key.verify(b64url_decode(token[second + 1 :]), token[:second].encode("ascii")):
+            raise InvalidToken(Reason.BAD_SIGNATURE, "the signature does not verify")
+        claims = json_object(b64url_decode(token[first + 1 : second]), "JWT claims set")
+        if claims.get("iss") != self.issuer:
+            raise InvalidToken(Reason.WRONG_ISSUER, "iss is not the expected issuer")
+        return claims
+
+    def _check_lifetime(self, claims: Mapping[str, Any], now: float) -> None:
+        """``exp`` (required) after now, ``iat`` (required) and ``nbf`` not after now, each
+        with ``leeway`` seconds (RFC 7519 §4.1.4-4.1.6)."""
         exp: Any = claims.get("exp")
         iat: Any = claims.get("iat")
         nbf: Any = claims.get("nbf")
@@ -225,7 +394,6 @@ class TokenVerifier:
                 raise InvalidToken(Reason.INVALID_CLAIM, "nbf is not a number")
             if nbf > now + self.leeway:
                 raise InvalidToken(Reason.NOT_YET_VALID, "nbf is in the future")
-        return claims
 
     @staticmethod
     def _require(claims: Mapping[str, Any], name: str, kind: type) -> None:

@@ -17,6 +17,12 @@ identity tables get only what the service does with them:
   ``identity_client_assertion``: SELECT, INSERT, DELETE (never changed; purged on expiry);
 - ``identity_totp``: SELECT, INSERT, UPDATE, DELETE (a second factor enabled, its last
   used step and failure counters, removed when disabled);
+- ``identity_status_list``: SELECT, INSERT, UPDATE (allocation count, closing, version);
+  ``identity_status_entry``: SELECT, INSERT, UPDATE (a status changed), never DELETE: an
+  index is never given to a second credential (draft-ietf-oauth-status-list §13.3);
+- ``identity_credential``: SELECT, INSERT, UPDATE (its state), never DELETE: an issued
+  credential stays on record; ``identity_credential_nonce``: SELECT, INSERT, DELETE (spent
+  nonces, purged on expiry);
 - ``consent_purpose``, ``consent_notice``, ``consent_event``: SELECT and INSERT only (the
   ledger is append-only, UU PDP Art. 24; triggers refuse changes besides);
 - ``consent_request``: SELECT, INSERT, UPDATE (a request's status); ``consent_restriction``:
@@ -44,6 +50,10 @@ IDENTITY_TABLE_PRIVILEGES: dict[str, str] = {
     "identity_revoked_token": "SELECT, INSERT, DELETE",
     "identity_client_assertion": "SELECT, INSERT, DELETE",
     "identity_totp": "SELECT, INSERT, UPDATE, DELETE",
+    "identity_status_list": "SELECT, INSERT, UPDATE",
+    "identity_status_entry": "SELECT, INSERT, UPDATE",
+    "identity_credential": "SELECT, INSERT, UPDATE",
+    "identity_credential_nonce": "SELECT, INSERT, DELETE",
 }
 
 CONSENT_TABLE_PRIVILEGES: dict[str, str] = {

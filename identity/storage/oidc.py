@@ -24,17 +24,23 @@ import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any
+from functools import lru_cache
+from typing import Any, cast
 
 from sqlalchemy import (
+    Connection,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
+    bindparam,
     delete,
     exists,
+    insert,
+    literal_column,
     select,
     update,
 )
@@ -49,6 +55,7 @@ from identity.authorization_codes import AuthorizationCode, ReleasedPurpose
 from identity.refresh_tokens import RefreshToken, TokenFamily
 from identity.sessions import Session as LoginSession
 from identity.storage.database import Database
+from identity.storage.driver_statements import DriverStatement
 from identity.storage.tables import IdentityBase
 
 PURGE_BATCH = 500
@@ -233,21 +240,246 @@ def _family(row: IdentityTokenFamily) -> TokenFamily:
     )
 
 
+_refresh_table = cast(Table, IdentityRefreshToken.__table__)
+_family_table = cast(Table, IdentityTokenFamily.__table__)
+_token = _refresh_table.c
+_family_columns = _family_table.c
+_FAMILY_RETURNED = (
+    _family_columns.client_id.label("family_client_id"),
+    _family_columns.citizen_id,
+    _family_columns.scopes,
+    _family_columns.claims,
+    _family_columns.purposes,
+    _family_columns.auth_time,
+    _family_columns.acr,
+    _family_columns.amr,
+    _family_columns.created_at.label("family_created_at"),
+    _family_columns.revoked_at,
+)
+#: The presented token and its family, both rows locked (FOR UPDATE; SQLite omits it).
+_LOCK_REFRESH = DriverStatement(
+    select(
+        _token.family_id,
+        _token.client_id,
+        _token.created_at,
+        _token.expires_at,
+        _token.used_at,
+        *_FAMILY_RETURNED,
+    )
+    .join_from(
+        IdentityRefreshToken.__table__,
+        IdentityTokenFamily.__table__,
+        _token.family_id == _family_columns.id,
+    )
+    .where(_token.token_hash == bindparam("token_hash"))
+    .with_for_update()
+)
+_used = (
+    update(_refresh_table)
+    .where(
+        _token.token_hash == bindparam("token_hash"),
+        _token.used_at.is_(None),
+        _token.family_id == _family_columns.id,
+    )
+    .values(used_at=bindparam("now", type_=UTCDateTime()))
+    .returning(
+        _token.family_id,
+        _token.client_id,
+        _token.created_at,
+        _token.expires_at,
+        literal_column("NULL").label("used_at"),  # as it was: the WHERE asked for NULL
+        *_FAMILY_RETURNED,
+    )
+    .cte("used")
+)
+_successor = (
+    insert(_refresh_table)
+    .from_select(
+        ["token_hash", "family_id", "client_id", "created_at", "expires_at"],
+        select(
+            bindparam("successor_hash", type_=_token.token_hash.type),
+            _used.c.family_id,
+            _used.c.client_id,
+            bindparam("now", type_=UTCDateTime()),
+            bindparam("successor_expires_at", type_=UTCDateTime()),
+        ),
+    )
+    .cte("successor")
+)
+#: PostgreSQL's rotation in one round trip: mark the token used if it was unused (the
+#: UPDATE takes its row lock: a concurrent rotation waits, then matches nothing), store
+#: its successor, and return the token and its family. A data-modifying WITH runs once
+#: whether or not the outer SELECT reads it.
+_ROTATE_POSTGRESQL = DriverStatement(select(*(column for column in _used.c)).add_cte(_successor))
+_USE_REFRESH = DriverStatement(
+    update(_refresh_table)
+    .where(_token.token_hash == bindparam("token_hash"), _token.used_at.is_(None))
+    .values(used_at=bindparam("now", type_=UTCDateTime()))
+)
+_ADD_REFRESH = DriverStatement(
+    insert(_refresh_table).values({c.name: bindparam(c.name, type_=c.type) for c in _token})
+)
+_REVOKE_FAMILY = DriverStatement(
+    update(_family_table)
+    .where(_family_columns.id == bindparam("family_id"), _family_columns.revoked_at.is_(None))
+    .values(revoked_at=bindparam("now", type_=UTCDateTime()))
+)
+
+
+def _token_and_family(token_hash: str, row: tuple[Any, ...]) -> tuple[RefreshToken, TokenFamily]:
+    """A row of :data:`_LOCK_REFRESH` or :data:`_ROTATE_POSTGRESQL` as domain values."""
+    (
+        family_id, client_id, created_at, expires_at, used_at, family_client_id, citizen_id,
+        scopes, claims, purposes, auth_time, acr, amr, family_created_at, revoked_at,
+    ) = row  # fmt: skip
+    token = RefreshToken(
+        token_hash=token_hash,
+        family_id=family_id,
+        client_id=client_id,
+        created_at=created_at,
+        expires_at=expires_at,
+        used_at=used_at,
+    )
+    family = TokenFamily(
+        id=family_id,
+        client_id=family_client_id,
+        citizen_id=citizen_id,
+        scopes=_words(scopes),
+        claims=_json_strings(claims),
+        purposes=_cached_purposes(purposes),
+        auth_time=auth_time,
+        acr=acr,
+        amr=_json_strings(amr),
+        created_at=family_created_at,
+        revoked_at=revoked_at,
+    )
+    return token, family
+
+
+# A family's lists never change and few distinct ones exist: parse each text once.
+@lru_cache(maxsize=4096)
+def _json_strings(text: str) -> tuple[str, ...]:
+    return tuple(json.loads(text))
+
+
+@lru_cache(maxsize=4096)
+def _cached_purposes(text: str) -> tuple[ReleasedPurpose, ...]:
+    return _purposes(text)
+
+
 def _rowcount(result: Any) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-class SqlOidcTransaction:
+class _RefreshStatements:
+    """The refresh grant's statements (compiled once per dialect,
+    :mod:`identity.storage.driver_statements`) on the transaction's connection; shared by
+    :class:`SqlOidcTransaction` and the lighter :class:`SqlRefreshTransaction`."""
+
+    def _connection(self) -> Connection:
+        raise NotImplementedError
+
+    def lock_refresh_token(self, token_hash: str) -> tuple[RefreshToken, TokenFamily] | None:
+        """The token and its family in one statement, both rows locked until the transaction
+        ends (``FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already holds the
+        database's write lock, and the dialect leaves the clause out)."""
+        row = _LOCK_REFRESH.first(self._connection(), {"token_hash": token_hash})
+        return _token_and_family(token_hash, row) if row is not None else None
+
+    def rotate_refresh_token(
+        self, token_hash: str, *, successor_hash: str, now: datetime, successor_expires_at: datetime
+    ) -> tuple[RefreshToken, TokenFamily] | None:
+        """If the token is unused: mark it used and store its successor (same family and
+        client, created ``now``); return the token as it was and its family. None when the
+        token is unknown or used already (nothing changed). The caller checks the rest
+        (client, expiry, family) and rolls back when it refuses.
+
+        PostgreSQL does it in one statement whose UPDATE locks the token's row; SQLite in a
+        read, an update and an insert under the write lock ``BEGIN IMMEDIATE`` took."""
+        connection = self._connection()
+        if connection.dialect.name == "postgresql":
+            row = _ROTATE_POSTGRESQL.first(
+                connection,
+                {
+                    "token_hash": token_hash,
+                    "now": now,
+                    "successor_hash": successor_hash,
+                    "successor_expires_at": successor_expires_at,
+                },
+            )
+            return _token_and_family(token_hash, row) if row is not None else None
+        found = self.lock_refresh_token(token_hash)
+        if found is None or found[0].used_at is not None:
+            return None
+        if not self.use_refresh_token(token_hash, now=now):
+            return None
+        token = found[0]
+        self.add_refresh_token(
+            RefreshToken(
+                token_hash=successor_hash,
+                family_id=token.family_id,
+                client_id=token.client_id,
+                created_at=now,
+                expires_at=successor_expires_at,
+            )
+        )
+        return found
+
+    def use_refresh_token(self, token_hash: str, *, now: datetime) -> bool:
+        return _USE_REFRESH.execute(self._connection(), {"token_hash": token_hash, "now": now}) == 1
+
+    def revoke_family(self, family_id: str, *, now: datetime) -> None:
+        _REVOKE_FAMILY.execute(self._connection(), {"family_id": family_id, "now": now})
+
+    def add_refresh_token(self, token: RefreshToken) -> None:
+        """Written at once (its family must be flushed already: :meth:`add_family` does)."""
+        _ADD_REFRESH.execute(
+            self._connection(),
+            {
+                "token_hash": token.token_hash,
+                "family_id": token.family_id,
+                "client_id": token.client_id,
+                "created_at": token.created_at,
+                "expires_at": token.expires_at,
+                "used_at": token.used_at,
+            },
+        )
+
+    def purge_refresh_tokens(self, now: datetime) -> int:
+        connection = self._connection()
+        stale = select(_token.token_hash).where(_token.expires_at <= now).limit(PURGE_BATCH)
+        purged = _rowcount(
+            connection.execute(delete(_refresh_table).where(_token.token_hash.in_(stale)))
+        )
+        orphans = (
+            select(_family_columns.id)
+            .where(
+                _family_columns.created_at <= now - FAMILY_GRACE,
+                ~exists().where(_token.family_id == _family_columns.id),
+            )
+            .limit(PURGE_BATCH)
+        )
+        result = connection.execute(delete(_family_table).where(_family_columns.id.in_(orphans)))
+        return purged + _rowcount(result)
+
+
+class SqlOidcTransaction(_RefreshStatements):
     """One transaction over the OIDC tables; ``bind`` is what the audit appender writes
     through, so an issuance and its audit entry commit together."""
 
     def __init__(self, session: Session, dialect: str) -> None:
         self.session = session
         self.dialect = dialect
+        self._held: Connection | None = None
 
     @property
     def bind(self) -> Session:
         return self.session
+
+    def _connection(self) -> Connection:
+        if self._held is None:
+            self._held = self.session.connection()
+        return self._held
 
     def _purge(self, table: Any, column: Any, now: datetime) -> int:
         stale = select(column).where(table.expires_at <= now).limit(PURGE_BATCH)
@@ -434,25 +666,6 @@ class SqlOidcTransaction:
         row = self.session.get(IdentityTokenFamily, family_id)
         return _family(row) if row is not None else None
 
-    def revoke_family(self, family_id: str, *, now: datetime) -> None:
-        self.session.execute(
-            update(IdentityTokenFamily)
-            .where(IdentityTokenFamily.id == family_id, IdentityTokenFamily.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
-
-    def add_refresh_token(self, token: RefreshToken) -> None:
-        self.session.add(
-            IdentityRefreshToken(
-                token_hash=token.token_hash,
-                family_id=token.family_id,
-                client_id=token.client_id,
-                created_at=token.created_at,
-                expires_at=token.expires_at,
-                used_at=token.used_at,
-            )
-        )
-
     def get_refresh_token(self, token_hash: str) -> RefreshToken | None:
         row = self.session.get(IdentityRefreshToken, token_hash)
         if row is None:
@@ -465,32 +678,6 @@ class SqlOidcTransaction:
             expires_at=row.expires_at,
             used_at=row.used_at,
         )
-
-    def use_refresh_token(self, token_hash: str, *, now: datetime) -> bool:
-        result = self.session.execute(
-            update(IdentityRefreshToken)
-            .where(
-                IdentityRefreshToken.token_hash == token_hash,
-                IdentityRefreshToken.used_at.is_(None),
-            )
-            .values(used_at=now)
-        )
-        return _rowcount(result) == 1
-
-    def purge_refresh_tokens(self, now: datetime) -> int:
-        purged = self._purge(IdentityRefreshToken, IdentityRefreshToken.token_hash, now)
-        orphans = (
-            select(IdentityTokenFamily.id)
-            .where(
-                IdentityTokenFamily.created_at <= now - FAMILY_GRACE,
-                ~exists().where(IdentityRefreshToken.family_id == IdentityTokenFamily.id),
-            )
-            .limit(PURGE_BATCH)
-        )
-        result = self.session.execute(
-            delete(IdentityTokenFamily).where(IdentityTokenFamily.id.in_(orphans))
-        )
-        return purged + _rowcount(result)
 
     # -- revocations and assertion replay -------------------------------------------------
 
@@ -517,6 +704,21 @@ class SqlOidcTransaction:
         return revoked + self._purge(IdentityClientAssertion, IdentityClientAssertion.jti_hash, now)
 
 
+class SqlRefreshTransaction(_RefreshStatements):
+    """The refresh grant's write transaction on a plain connection (no ORM session to set
+    up, flush and close on the busiest endpoint); ``bind`` takes the audit entries."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._held = connection
+
+    @property
+    def bind(self) -> Connection:
+        return self._held
+
+    def _connection(self) -> Connection:
+        return self._held
+
+
 class SqlOidcStore:
     """The OIDC provider's store: sessions, pending requests, codes, token families,
     refresh tokens, revocations and assertion ``jti``\\ s (one class, one transaction
@@ -525,11 +727,22 @@ class SqlOidcStore:
 
     def __init__(self, *, database: Database) -> None:
         self.database = database
+        # BEGIN IMMEDIATE on SQLite, like Database.write() (identity.storage.database)
+        self._refresh_engine = database.engine.execution_options(
+            jati_sqlite_begin="BEGIN IMMEDIATE"
+        )
 
     @contextmanager
     def write(self) -> Iterator[SqlOidcTransaction]:
         with self.database.write() as session:
             yield SqlOidcTransaction(session, self.database.dialect)
+
+    @contextmanager
+    def refresh_write(self) -> Iterator[SqlRefreshTransaction]:
+        """A write transaction for the refresh grant (RFC 6749 §6): only its statements, on
+        a connection of the same pool; commits on success, rolls back on error."""
+        with self._refresh_engine.begin() as connection:
+            yield SqlRefreshTransaction(connection)
 
     @contextmanager
     def read(self) -> Iterator[SqlOidcTransaction]:

@@ -197,6 +197,14 @@ def test_duplicate_header_names(verifier: TokenVerifier, ed: Key) -> None:
     refused(verifier, forge(ed, header_json=header_json + ', "alg": "none"}'), Reason.MALFORMED)
 
 
+def test_deeply_nested_json_is_refused_not_a_crash(verifier: TokenVerifier, ed: Key) -> None:
+    nested = "[" * 2000 + "]" * 2000  # inside the size limit, beyond the recursion limit
+    header_json = json.dumps({"alg": "EdDSA", "kid": ed.kid, "typ": "at+jwt"})[:-1]
+    refused(verifier, forge(ed, header_json=header_json + f', "x": {nested}}}'), Reason.MALFORMED)
+    claims_json = json.dumps(access_claims())[:-1] + f', "x": {nested}}}'
+    refused(verifier, forge(ed, claims_json=claims_json), Reason.MALFORMED)
+
+
 def test_non_canonical_base64(verifier: TokenVerifier, ed: Key) -> None:
     header, payload, signature = forge(ed).split(".")
     # 64 bytes -> 86 characters: the last one carries 4 unused bits, which must be zero

@@ -16,7 +16,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from audit.entry import LegalBasis
-from identity.clients import ClientRegistry, GrantType, Purpose, TokenEndpointAuthMethod
+from identity.client_secret_cache import SECRET_CACHE_TTL, VerifiedSecrets
+from identity.clients import (
+    ClientRegistry,
+    GrantType,
+    Purpose,
+    TokenEndpointAuthMethod,
+    generate_client_secret,
+)
 from identity.errors import InvalidClient, InvalidRedirectUri, NotFound
 from identity.passwords import TEST_PROFILE, PasswordService
 from identity.storage import migrate
@@ -143,6 +150,41 @@ def test_secret_authentication_against_the_database(
     for wrong_id, wrong_secret in ((client_id, secret[:-1]), ("b" * 32, secret)):
         with pytest.raises(InvalidClient):
             registry.authenticate_secret(wrong_id, wrong_secret)
+
+
+def test_a_rotated_secret_stops_working_within_the_cache_bound_on_every_worker(
+    store: SqlClientStore,
+) -> None:
+    """Two workers over one database, each with its own verified-secret cache (T15a): the
+    one that verified the old secret accepts it at most SECRET_CACHE_TTL longer, the other
+    refuses it at once; both accept the new secret at once."""
+    now = [0.0]
+    passwords = PasswordService(profile=TEST_PROFILE)
+
+    def worker() -> ClientRegistry:
+        return ClientRegistry(
+            store=store,
+            passwords=passwords,
+            clock=lambda: NOW,
+            verified_secrets=VerifiedSecrets(monotonic=lambda: now[0]),
+        )
+
+    first, second = worker(), worker()
+    registration = first.register(name="Dinsos", scope="openid", redirect_uris=[CB])
+    client_id, old = registration.app.client_id, registration.client_secret
+    assert old is not None
+    first.authenticate_secret(client_id, old)
+    new = generate_client_secret()
+    store.replace_secret_hash(client_id, passwords.hash(new))  # the rotation, as stored
+    with pytest.raises(InvalidClient):
+        second.authenticate_secret(client_id, old)
+    now[0] += SECRET_CACHE_TTL - 1
+    assert first.authenticate_secret(client_id, old) == registration.app  # the bound
+    now[0] += 1
+    with pytest.raises(InvalidClient):
+        first.authenticate_secret(client_id, old)
+    for registry in (first, second):
+        assert registry.authenticate_secret(client_id, new) == registration.app
 
 
 def test_an_outdated_hash_is_replaced_after_a_successful_authentication(

@@ -233,6 +233,100 @@ def test_concurrent_refreshes_with_one_token_have_one_winner(store: SqlOidcStore
     assert sorted(_race(8, attempt)) == [False] * 7 + [True]
 
 
+def _stored(store: SqlOidcStore) -> tuple[TokenFamily, RefreshToken]:
+    family = _family()
+    _, token = _refresh(family)
+    with store.write() as tx:
+        tx.add_family(family)
+        tx.add_refresh_token(token)
+    return family, token
+
+
+def _rotate(store: SqlOidcStore, token: RefreshToken, successor_hash: str) -> object:
+    with store.refresh_write() as tx:
+        return tx.rotate_refresh_token(
+            token.token_hash,
+            successor_hash=successor_hash,
+            now=NOW,
+            successor_expires_at=NOW + timedelta(days=14),
+        )
+
+
+def test_a_rotation_marks_the_token_used_and_stores_its_successor(store: SqlOidcStore) -> None:
+    family, token = _stored(store)
+    _, successor_hash = new_refresh_token()
+    assert _rotate(store, token, successor_hash) == (token, family)  # as they were
+    with store.read() as tx:
+        used = tx.get_refresh_token(token.token_hash)
+        successor = tx.get_refresh_token(successor_hash)
+    assert used is not None and used.used_at == NOW
+    assert successor == RefreshToken(
+        token_hash=successor_hash,
+        family_id=family.id,
+        client_id=family.client_id,
+        created_at=NOW,
+        expires_at=NOW + timedelta(days=14),
+    )
+
+
+def test_rotating_a_used_or_unknown_token_changes_nothing(store: SqlOidcStore) -> None:
+    _, token = _stored(store)
+    _rotate(store, token, new_refresh_token()[1])
+    _, unknown = _refresh(_family())
+    for presented in (token, unknown):
+        _, successor_hash = new_refresh_token()
+        assert _rotate(store, presented, successor_hash) is None
+        with store.read() as tx:
+            assert tx.get_refresh_token(successor_hash) is None
+    with store.read() as tx:
+        used = tx.get_refresh_token(token.token_hash)
+    assert used is not None and used.used_at == NOW
+
+
+def test_a_rotation_rolled_back_leaves_the_token_unused(store: SqlOidcStore) -> None:
+    """The token endpoint refuses after rotating (expired, another client's, a withdrawn
+    consent...) by raising inside the transaction: nothing it wrote remains."""
+    family, token = _stored(store)
+    _, successor_hash = new_refresh_token()
+    with pytest.raises(RuntimeError), store.refresh_write() as tx:
+        assert tx.rotate_refresh_token(
+            token.token_hash,
+            successor_hash=successor_hash,
+            now=NOW,
+            successor_expires_at=NOW + timedelta(days=14),
+        ) == (token, family)
+        raise RuntimeError("refused")
+    with store.read() as tx:
+        assert tx.get_refresh_token(token.token_hash) == token
+        assert tx.get_refresh_token(successor_hash) is None
+
+
+def test_concurrent_rotations_of_one_token_have_one_winner(store: SqlOidcStore) -> None:
+    family, token = _stored(store)
+    successors = iter([new_refresh_token()[1] for _ in range(8)])
+    lock = threading.Lock()
+
+    def attempt() -> bool:
+        with lock:
+            successor_hash = next(successors)
+        return _rotate(store, token, successor_hash) is not None
+
+    assert sorted(_race(8, attempt)) == [False] * 7 + [True]
+    with store.read() as tx:
+        count = tx.session.execute(
+            text("SELECT count(*) FROM identity_refresh_token WHERE family_id = :f"),
+            {"f": family.id},
+        ).scalar_one()
+    assert count == 2  # the token and one successor
+
+
+def test_the_lock_read_returns_the_token_and_its_family(store: SqlOidcStore) -> None:
+    family, token = _stored(store)
+    with store.refresh_write() as tx:
+        assert tx.lock_refresh_token(token.token_hash) == (token, family)
+        assert tx.lock_refresh_token(new_refresh_token()[1]) is None
+
+
 def test_expired_refresh_tokens_and_orphan_families_are_purged(store: SqlOidcStore) -> None:
     old_family = _family(created_at=NOW - timedelta(days=20))
     live_family = _family()

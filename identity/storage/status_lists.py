@@ -1,0 +1,206 @@
+"""Status list tables and :class:`SqlStatusListStore` (SQLite and PostgreSQL).
+
+- ``identity_status_list``: one row per list: its shape (``bits``, ``size``), how many
+  entries are allocated, whether it still takes new ones (``closed_at`` NULL), and its
+  ``version``, bumped by every status change so that each worker knows, with one primary-key
+  read, whether the token it holds in memory is still current.
+- ``identity_status_entry``: one row per allocated entry (``list_id``, ``idx``) with its
+  status. The primary key is what makes a random index unique: two workers picking the same
+  index race on the insert and one of them picks again. Building a list's token reads only
+  the rows whose status is not VALID (index ``(list_id, status)``).
+
+Allocation locks the open list's row (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's write
+transactions are ``BEGIN IMMEDIATE``), so its allocation count and closing are exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from audit.storage.tables import UTCDateTime
+from identity.status_lists import ListRecord
+from identity.storage.database import Database
+from identity.storage.tables import IdentityBase
+
+#: Indices per ``IN (...)`` list (well under SQLite's and PostgreSQL's parameter limits).
+_CHUNK = 500
+
+
+class IdentityStatusList(IdentityBase):
+    """A status list (draft-ietf-oauth-status-list §4); ``id`` is random (never ordered)."""
+
+    __tablename__ = "identity_status_list"
+    __table_args__ = (
+        CheckConstraint("bits IN (1, 2, 4, 8)", name="bits"),
+        CheckConstraint("size > 0 AND allocated >= 0 AND allocated <= size", name="counts"),
+        Index(None, "closed_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    bits: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Integer)
+    allocated: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class IdentityStatusEntry(IdentityBase):
+    """An allocated entry of a list and its status (§7: 0 VALID, 1 INVALID, 2 SUSPENDED)."""
+
+    __tablename__ = "identity_status_entry"
+    __table_args__ = (
+        CheckConstraint("idx >= 0", name="idx"),
+        CheckConstraint("status >= 0 AND status <= 255", name="status"),
+        Index(None, "list_id", "status"),
+    )
+
+    list_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("identity_status_list.id"), primary_key=True
+    )
+    idx: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    status: Mapped[int] = mapped_column(SmallInteger)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+def _record(row: IdentityStatusList) -> ListRecord:
+    return ListRecord(
+        id=row.id,
+        bits=row.bits,
+        size=row.size,
+        allocated=row.allocated,
+        version=row.version,
+        open=row.closed_at is None,
+    )
+
+
+def _chunks(items: Sequence[int]) -> Iterator[Sequence[int]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+class SqlStatusListTransaction:
+    """One transaction over the status list tables (:class:`identity.status_lists.
+    StatusListTransaction`)."""
+
+    def __init__(self, session: Session, dialect: str) -> None:
+        self.session = session
+        self.dialect = dialect
+
+    def open_list(self) -> ListRecord | None:
+        query = (
+            select(IdentityStatusList)
+            .where(IdentityStatusList.closed_at.is_(None))
+            .order_by(IdentityStatusList.created_at, IdentityStatusList.id)
+            .limit(1)
+        )
+        if self.dialect == "postgresql":
+            query = query.with_for_update()
+        row = self.session.scalars(query).first()
+        return _record(row) if row is not None else None
+
+    def create_list(self, record: ListRecord, *, now: datetime) -> None:
+        self.session.add(
+            IdentityStatusList(
+                id=record.id,
+                bits=record.bits,
+                size=record.size,
+                allocated=record.allocated,
+                version=record.version,
+                created_at=now,
+                updated_at=now,
+                closed_at=None if record.open else now,
+            )
+        )
+        self.session.flush()  # before its entries (foreign key)
+
+    def claim_index(self, list_id: str, idx: int, *, now: datetime) -> bool:
+        insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
+        statement = (
+            insert(IdentityStatusEntry)
+            .values(list_id=list_id, idx=idx, status=0, updated_at=now)
+            .on_conflict_do_nothing(index_elements=["list_id", "idx"])
+            .returning(IdentityStatusEntry.idx)  # psycopg reports no rowcount for it
+        )
+        return self.session.execute(statement).first() is not None
+
+    def count_allocation(self, list_id: str, *, close: bool, now: datetime) -> None:
+        values: dict[str, object] = {"allocated": IdentityStatusList.allocated + 1}
+        if close:
+            values["closed_at"] = now
+        self.session.execute(
+            update(IdentityStatusList).where(IdentityStatusList.id == list_id).values(**values)
+        )
+
+    def get_list(self, list_id: str) -> ListRecord | None:
+        row = self.session.get(IdentityStatusList, list_id, populate_existing=True)
+        return _record(row) if row is not None else None
+
+    def statuses(self, list_id: str, indices: Sequence[int], *, lock: bool) -> dict[int, int]:
+        found: dict[int, int] = {}
+        for chunk in _chunks(indices):
+            query = select(IdentityStatusEntry.idx, IdentityStatusEntry.status).where(
+                IdentityStatusEntry.list_id == list_id, IdentityStatusEntry.idx.in_(chunk)
+            )
+            if lock and self.dialect == "postgresql":
+                query = query.with_for_update()
+            found.update((idx, status) for idx, status in self.session.execute(query))
+        return found
+
+    def update_statuses(
+        self, list_id: str, indices: Sequence[int], status: int, *, now: datetime
+    ) -> None:
+        for chunk in _chunks(indices):
+            self.session.execute(
+                update(IdentityStatusEntry)
+                .where(IdentityStatusEntry.list_id == list_id, IdentityStatusEntry.idx.in_(chunk))
+                .values(status=status, updated_at=now)
+            )
+
+    def bump_version(self, list_id: str, *, now: datetime) -> None:
+        self.session.execute(
+            update(IdentityStatusList)
+            .where(IdentityStatusList.id == list_id)
+            .values(version=IdentityStatusList.version + 1, updated_at=now)
+        )
+
+    def non_valid_entries(self, list_id: str) -> Iterable[tuple[int, int]]:
+        query = select(IdentityStatusEntry.idx, IdentityStatusEntry.status).where(
+            IdentityStatusEntry.list_id == list_id, IdentityStatusEntry.status > 0
+        )
+        return [(idx, status) for idx, status in self.session.execute(query)]
+
+
+class SqlStatusListStore:
+    """The status lists' store (:class:`identity.status_lists.StatusListStore`)."""
+
+    def __init__(self, *, database: Database) -> None:
+        self.database = database
+
+    @contextmanager
+    def write(self) -> Iterator[SqlStatusListTransaction]:
+        with self.database.write() as session:
+            yield SqlStatusListTransaction(session, self.database.dialect)
+
+    @contextmanager
+    def read(self) -> Iterator[SqlStatusListTransaction]:
+        with self.database.read() as session:
+            yield SqlStatusListTransaction(session, self.database.dialect)

@@ -1,0 +1,208 @@
+"""The refresh grant (RFC 6749 §6, RFC 9700 §4.14.2) as one write transaction, on SQLite and
+PostgreSQL: simultaneous uses of one token have exactly one winner and revoke the family; a
+replay revokes the family and issues nothing; every other refusal changes nothing; the audit
+entries commit with the rotation (UU PDP Art. 31)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from audit.entry import Action, decode_entry
+from audit.storage.tables import AuditQueue
+from consent.ledger import GrantStatus
+from identity.authorization_codes import hash_secret
+from identity.errors import TokenError
+from identity.settings import Settings
+from identity.storage.database import Database
+from identity.storage.oidc import IdentityRefreshToken, IdentityTokenFamily
+from tests.oidc_helpers import OidcWorld, RelyingApp, oidc_world
+
+
+@pytest.fixture
+def world(make_settings: Callable[..., Settings], database: Database) -> Iterator[OidcWorld]:
+    with oidc_world(make_settings(), database) as world:
+        yield world
+
+
+@pytest.fixture
+def rp(world: OidcWorld) -> RelyingApp:
+    return world.register_app()
+
+
+def _tokens(world: OidcWorld, rp: RelyingApp, **choices: bool) -> dict[str, Any]:
+    world.login()
+    world.consent(rp, **choices)
+    return world.tokens(rp)
+
+
+def _issued(world: OidcWorld) -> int:
+    with world.app.state.database.read() as session:
+        rows = session.scalars(select(AuditQueue.entry)).all()
+    return sum(decode_entry(row).action is Action.TOKEN_ISSUED for row in rows)
+
+
+def _refresh_rows(world: OidcWorld) -> list[tuple[str, datetime | None]]:
+    with world.app.state.database.read() as session:
+        rows = session.execute(
+            select(IdentityRefreshToken.token_hash, IdentityRefreshToken.used_at).order_by(
+                IdentityRefreshToken.token_hash
+            )
+        ).all()
+    return [(row[0], row[1]) for row in rows]
+
+
+def _family_revoked(world: OidcWorld, refresh_token: str) -> bool:
+    with world.app.state.database.read() as session:
+        revoked = session.scalar(
+            select(IdentityTokenFamily.revoked_at)
+            .join(IdentityRefreshToken, IdentityRefreshToken.family_id == IdentityTokenFamily.id)
+            .where(IdentityRefreshToken.token_hash == hash_secret(refresh_token))
+        )
+    return revoked is not None
+
+
+def test_simultaneous_uses_of_one_refresh_token_have_one_winner_and_revoke_the_family(
+    world: OidcWorld, rp: RelyingApp
+) -> None:
+    body = _tokens(world, rp)
+    service = world.app.state.token_service
+    app = world.app.state.clients.get(rp.client_id)
+    form = {"grant_type": "refresh_token", "refresh_token": body["refresh_token"]}
+    barrier = threading.Barrier(4)
+    outcomes: list[dict[str, Any] | str] = []
+    lock = threading.Lock()
+
+    def use() -> None:
+        barrier.wait()
+        try:
+            outcome: dict[str, Any] | str = service.token(app, form)
+        except TokenError as exc:
+            outcome = exc.error
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=use) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    winners = [o for o in outcomes if isinstance(o, dict)]
+    assert (
+        len(winners) == 1
+        and sorted(o for o in outcomes if isinstance(o, str)) == ["invalid_grant"] * 3
+    )
+    # the losers saw a used token: two parties hold it, so the whole family is revoked
+    assert _family_revoked(world, body["refresh_token"])
+    assert world.refresh(rp, winners[0]["refresh_token"]).json()["error"] == "invalid_grant"
+    assert world.introspect(rp, winners[0]["access_token"]) == {"active": False}
+    assert world.userinfo(winners[0]["access_token"]).status_code == 401
+
+
+def test_a_replayed_refresh_token_revokes_the_family_and_issues_nothing(
+    world: OidcWorld, rp: RelyingApp
+) -> None:
+    first = _tokens(world, rp)
+    second = world.refresh(rp, first["refresh_token"]).json()
+    rows, issued = _refresh_rows(world), _issued(world)
+    replay = world.refresh(rp, first["refresh_token"])
+    assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
+    assert "access_token" not in replay.json()
+    assert (_refresh_rows(world), _issued(world)) == (rows, issued)  # no token, no entry
+    assert _family_revoked(world, second["refresh_token"])
+    assert world.refresh(rp, second["refresh_token"]).json()["error"] == "invalid_grant"
+
+
+def _refusals(world: OidcWorld, rp: RelyingApp, token: str) -> list[Any]:
+    other = world.register_app(name="Dinas Lain", redirect_uri="https://lain.example.go.id/cb")
+    return [
+        world.token(rp, {"grant_type": "refresh_token", "refresh_token": token, "scope": "nik"}),
+        world.token(
+            rp, {"grant_type": "refresh_token", "refresh_token": token, "scope": "profile"}
+        ),  # openid dropped
+        world.refresh(other, token),  # another client's token
+        world.refresh(rp, token[:-1] + ("A" if token[-1] != "A" else "B")),  # unknown
+        world.refresh(rp, "x" * 200),  # too long
+    ]
+
+
+def test_a_refused_refresh_changes_nothing(world: OidcWorld, rp: RelyingApp) -> None:
+    body = _tokens(world, rp)
+    rows, issued = _refresh_rows(world), _issued(world)
+    refusals = _refusals(world, rp, body["refresh_token"])
+    assert [r.json()["error"] for r in refusals] == [
+        "invalid_scope",
+        "invalid_scope",
+        "invalid_grant",
+        "invalid_grant",
+        "invalid_grant",
+    ]
+    assert (_refresh_rows(world), _issued(world)) == (rows, issued)
+    assert not _family_revoked(world, body["refresh_token"])
+    assert world.refresh(rp, body["refresh_token"]).status_code == 200  # still usable
+
+
+def test_an_expired_refresh_token_is_refused_and_left_as_it_was(
+    world: OidcWorld, rp: RelyingApp
+) -> None:
+    body = _tokens(world, rp)
+    rows = _refresh_rows(world)
+    service = world.app.state.token_service
+    service.clock = lambda: datetime.now(UTC) + service.refresh_lifetime + timedelta(seconds=1)
+    expired = world.refresh(rp, body["refresh_token"])
+    assert expired.status_code == 400 and expired.json()["error"] == "invalid_grant"
+    assert _refresh_rows(world) == rows and not _family_revoked(world, body["refresh_token"])
+
+
+def test_a_withdrawn_consent_revokes_the_family_without_rotating(
+    world: OidcWorld, rp: RelyingApp
+) -> None:
+    body = _tokens(world, rp, newsletter=False)
+    granted = next(
+        g.grant_id
+        for g in world.ledger.grants_of(world.citizen_id)
+        if g.status is GrantStatus.ACTIVE
+    )
+    world.ledger.withdraw(world.citizen_id, granted)
+    rows, issued = _refresh_rows(world), _issued(world)
+    refused = world.refresh(rp, body["refresh_token"])
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
+    assert (_refresh_rows(world), _issued(world)) == (rows, issued)  # rolled back
+    assert _family_revoked(world, body["refresh_token"])
+
+
+def test_each_refresh_commits_its_audit_entries_with_its_token(
+    world: OidcWorld, rp: RelyingApp
+) -> None:
+    token = _tokens(world, rp)["refresh_token"]
+    with world.app.state.database.read() as session:
+        tokens_before = session.scalar(select(func.count()).select_from(IdentityRefreshToken))
+    issued = _issued(world)
+    for _ in range(3):
+        token = world.refresh(rp, token).json()["refresh_token"]
+    with world.app.state.database.read() as session:
+        tokens_after = session.scalar(select(func.count()).select_from(IdentityRefreshToken))
+    # two consent purposes granted: one TOKEN_ISSUED entry each, per refresh
+    assert (tokens_after - tokens_before, _issued(world) - issued) == (3, 6)
+
+
+def test_the_form_is_parsed_as_rfc_6749_says(world: OidcWorld, rp: RelyingApp) -> None:
+    """application/x-www-form-urlencoded (RFC 6749 §3.2, Appendix B): ``+`` is a space,
+    percent-escapes are decoded, and a repeated parameter is refused (§3.2)."""
+    body = _tokens(world, rp)
+    headers, _ = rp.auth()
+    headers = {**headers, "Content-Type": "application/x-www-form-urlencoded"}
+    token = body["refresh_token"].replace("-", "%2D")
+    form = f"grant_type=refresh_token&refresh_token={token}&scope=openid+profile"
+    answer = world.client.post("/token", content=form, headers=headers)
+    assert answer.status_code == 200 and answer.json()["scope"] == "openid profile"
+    again = f"grant_type=refresh_token&refresh_token={answer.json()['refresh_token']}"
+    repeated = world.client.post(
+        "/token", content=again + "&scope=openid&scope=openid", headers=headers
+    )
+    assert repeated.status_code == 400 and repeated.json()["error"] == "invalid_request"
