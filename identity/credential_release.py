@@ -13,10 +13,9 @@ allows (the NIK only under a purpose with a basis for it), and each read is in t
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from typing import Any, Protocol
 
-from audit.entry import LegalBasis
 from consent.errors import ConsentRequired
 from consent.purposes import Purpose
 from identity.citizens import CitizenErased, CitizenNotFound
@@ -117,7 +116,10 @@ class CredentialRelease:
                 continue
             if got:
                 values.update(got)
-                released.append(_released(allowed.code, allowed.legal_basis, allowed, got))
+                fields = tuple(sorted(CLAIM_FIELDS[c] for c in got))
+                released.append(
+                    ReleasedPurpose(allowed.code, allowed.legal_basis, allowed.grant_id, fields)
+                )
         if not values:
             raise CredentialError(
                 "credential_request_denied", "no data item of the credential may be released"
@@ -128,10 +130,3 @@ class CredentialRelease:
             values=values,
             purposes=tuple(released),
         )
-
-
-def _released(
-    code: str, basis: LegalBasis, allowed: Any, got: Sequence[str] | dict[str, str]
-) -> ReleasedPurpose:
-    fields = tuple(sorted(CLAIM_FIELDS[c] for c in got))
-    return ReleasedPurpose(code=code, legal_basis=basis, grant_id=allowed.grant_id, fields=fields)

@@ -24,10 +24,9 @@ reverse. Every issuance and revocation appends an audit entry (UU PDP Art. 31).
 from __future__ import annotations
 
 import base64
-import json
 import logging
 import secrets
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -478,10 +477,6 @@ def credential_summary(credential: Credential) -> dict[str, Any]:
         "reason": credential.reason.value if credential.reason else None,
         "holder_key": credential.holder_thumbprint,
     }
-
-
-def grants_json(grant_ids: Sequence[str]) -> str:
-    return json.dumps(list(grant_ids))
 
 
 class ConsentChanges(Protocol):

@@ -27,7 +27,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse
 
-from identity.credential_proofs import PROOF_TYPE
 from identity.credential_release import CredentialRelease
 from identity.credentials import (
     CONFIGURATION_ID,
@@ -219,4 +218,4 @@ async def credential(request: Request) -> JSONResponse:
     return JSONResponse({"credentials": [{"credential": compact}]}, headers=NO_STORE)
 
 
-__all__ = ["CREDENTIAL_PATH", "NONCE_PATH", "PROOF_TYPE", "router"]
+__all__ = ["CREDENTIAL_PATH", "NONCE_PATH", "router"]
