@@ -252,7 +252,9 @@ def create_app(  # noqa: PLR0915 - the composition root names every service once
     app.state.passwords = citizens.passwords
     app.state.pseudonymizer = pseudonymizer  # subjects of audit entries written by the app
     app.state.sequencer_health = SequencerHealth()
-    api_authorizer = ApiAuthorizer(issuer=issuer, key_store=key_store)
+    api_authorizer = ApiAuthorizer(
+        issuer=issuer, key_store=key_store, active=app.state.token_service.access_token_active
+    )
     app.state.authorize_auditor = authorize_auditor or AuditorAuthorizer(api=api_authorizer)
     # Auditor queries: NIK or id -> pseudonym, and each query recorded in the log.
     app.state.audit_subjects = CitizenSubjects(

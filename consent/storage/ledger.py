@@ -217,6 +217,14 @@ class _Transaction:
         ).first()
         return _notice(row) if row else None
 
+    def notice_version(self, app_id: str, version: int) -> Notice | None:
+        row = self.session.scalars(
+            select(ConsentNotice).where(
+                ConsentNotice.app_id == app_id, ConsentNotice.version == version
+            )
+        ).first()
+        return _notice(row) if row else None
+
     def notice_by_hash(self, app_id: str, content_hash: str) -> Notice | None:
         row = self.session.scalars(
             select(ConsentNotice)

@@ -4,7 +4,8 @@ RFC 6750 §2.1: the token comes in ``Authorization: Bearer <token>``, nowhere el
 a query string, where it would reach access logs). The token is one of Jati's RFC 9068
 access tokens whose audience is the issuer itself; it is verified with the same SDK relying
 apps use (:mod:`identity.relying_party`), with the keys read from the key store in process.
-A missing or invalid token answers 401 with ``WWW-Authenticate: Bearer
+A token revoked at ``/revoke`` (RFC 7009), or whose token family was revoked, is refused
+like an invalid one. A missing or invalid token answers 401 with ``WWW-Authenticate: Bearer
 error="invalid_token"`` and nothing more (the precise reason goes to the log); a valid token
 without the needed scope answers 403 ``insufficient_scope`` (RFC 6750 §3.1).
 """
@@ -12,7 +13,7 @@ without the needed scope answers 403 ``insufficient_scope`` (RFC 6750 §3.1).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -49,13 +50,22 @@ def bearer_token(request: Request) -> str:
 class ApiAuthorizer:
     """``authorize(request, scope)`` for routes of Jati's own APIs; returns the claims."""
 
-    def __init__(self, *, issuer: str, key_store: SqlKeyStore) -> None:
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        key_store: SqlKeyStore,
+        active: Callable[[Mapping[str, Any]], bool] | None = None,
+    ) -> None:
+        """``active(claims)``: whether a verified token is still in force (not revoked,
+        RFC 7009; its token family alive); without it only the JWT itself is checked."""
         self.verifier = TokenVerifier(
             issuer=issuer,
             audience=issuer,
             jwks_loader=key_store_loader(key_store),
             min_refresh_interval=5.0,
         )
+        self._active = active
 
     def __call__(self, request: Request, scope: str) -> dict[str, Any]:
         token = bearer_token(request)
@@ -64,6 +74,9 @@ class ApiAuthorizer:
         except InvalidToken as exc:
             log.info("access token refused: %s", exc.reason.value)
             raise Unauthorized("the access token is not valid") from None
+        if self._active is not None and not self._active(claims):
+            log.info("access token refused: revoked")
+            raise Unauthorized("the access token is not valid")
         if scope not in claims.get("scope", "").split():
             raise InsufficientScope(scope)
         request.state.token_claims = claims

@@ -215,6 +215,11 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "notice.item.processing_period": ("Jangka waktu pemrosesan", "Processing period"),
     "notice.item.rights": ("Hak Anda sebagai subjek data", "Your rights as a data subject"),
     "notice.purposes_heading": ("Tujuan yang terdaftar", "Registered purposes"),
+    "notice.superseded": (
+        "Ini versi {version}, yang telah digantikan oleh versi {current}.",
+        "This is version {version}, superseded by version {current}.",
+    ),
+    "notice.read_current": ("Baca versi yang berlaku", "Read the version in force"),
     "notice.not_current": (
         "Versi ini tidak tersedia. Versi yang berlaku adalah versi {version}.",
         "This version is not available. The version in force is version {version}.",

@@ -13,7 +13,8 @@ Singapore's Myinfo does: the app provides words, never markup or styles):
 - the app's purposes on another basis, listed as "processed without consent, on basis X":
   shown, not asked (Art. 20(2));
 - the DPO contact (Art. 53) and a link to the full notice (Art. 21), served at
-  ``GET /notices/{client_id}/{version}``.
+  ``GET /notices/{client_id}/{version}``: every published version stays readable (the one a
+  citizen consented under included), an older one marked as superseded.
 
 ``POST /consent?req=ID`` (CSRF-checked; a session required, else the login page): a choice
 missing for any purpose re-shows the screen with the error beside that purpose and records
@@ -290,27 +291,31 @@ async def notice_page(request: Request, client_id: str, version: str) -> Respons
     clients: ClientRegistry = request.app.state.clients
     ledger = _ledger(request)
 
-    def load() -> tuple[str, Notice | None, list[Purpose]] | None:
+    number = int(version) if version.isascii() and version.isdigit() and len(version) <= 9 else None
+
+    def load() -> tuple[str, Notice | None, Notice | None, list[Purpose]] | None:
         try:
             app = clients.get(client_id)
         except NotFound:
             return None
-        return app.name, ledger.current_notice(client_id), ledger.purposes(client_id)
+        shown = ledger.notice(client_id, number) if number is not None else None
+        return app.name, shown, ledger.current_notice(client_id), ledger.purposes(client_id)
 
     found = await asyncio.to_thread(load) if len(client_id) <= 128 else None
-    if found is None or found[1] is None:
+    if found is None or found[2] is None:
         return message_page(
             ctx, title=ctx.t("error.not_found.title"), body=ctx.t("error.not_found"), status=404
         )
-    app_name, notice, purposes = found
-    assert notice is not None
-    if version != str(notice.version):
+    app_name, notice, current, purposes = found
+    assert current is not None
+    in_force = f"/notices/{client_id}/{current.version}"
+    if notice is None:
         return message_page(
             ctx,
             title=ctx.t("error.not_found.title"),
-            body=ctx.t("notice.not_current", version=notice.version),
+            body=ctx.t("notice.not_current", version=current.version),
             status=404,
-            links=[(f"/notices/{client_id}/{notice.version}", ctx.t("notice.title", app=app_name))],
+            links=[(in_force, ctx.t("notice.title", app=app_name))],
         )
     return render(
         ctx,
@@ -318,6 +323,7 @@ async def notice_page(request: Request, client_id: str, version: str) -> Respons
         title=ctx.t("notice.title", app=app_name),
         app_name=app_name,
         notice=notice,
+        current=current,
         items=NOTICE_ITEMS,
         purposes=sorted(purposes, key=lambda p: p.code),
     )

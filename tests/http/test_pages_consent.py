@@ -269,3 +269,19 @@ def test_unknown_request_and_unknown_notice_are_clear_errors(
     assert world.client.get("/consent?req=" + "B" * 43).status_code == 400
     assert world.client.get(f"/notices/{rp.client_id}/99").status_code == 404
     assert world.client.get("/notices/no-such-app/1").status_code == 404
+
+
+def test_an_older_notice_stays_readable_and_says_it_was_superseded(
+    world: OidcWorld, rp: RelyingApp
+) -> None:
+    first = world.ledger.current_notice(rp.client_id)
+    assert first is not None
+    world.ledger.publish_notice(rp.client_id, notice_content(controller="Dinsos", rights="v2"))
+    old = world.client.get(f"/notices/{rp.client_id}/{first.version}?lang=en")
+    assert old.status_code == 200
+    assert "Text rights (v1)" in old.text  # the text the citizen consented under
+    assert f"superseded by version {first.version + 1}" in old.text
+    new = world.client.get(f"/notices/{rp.client_id}/{first.version + 1}?lang=en")
+    assert "Text rights (v2)" in new.text and "superseded" not in new.text
+    for bad in ("0", "-1", "1e3", "９", "9" * 12):
+        assert world.client.get(f"/notices/{rp.client_id}/{bad}").status_code == 404
