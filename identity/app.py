@@ -265,10 +265,7 @@ def create_app(  # noqa: PLR0915 - the composition root names every service once
         api=api_authorizer, self_subjects=self_subjects
     )
     app.state.credential_release = CredentialRelease(
-        tokens=app.state.token_service,
-        purposes=consent_records,
-        clients=app.state.clients,
-        releaser=app.state.claim_release,
+        tokens=app.state.token_service, clients=app.state.clients
     )
     install_problem_handlers(app)
     app.include_router(health.router)

@@ -39,6 +39,7 @@ from identity.relying_party.keys import (
     PRIVATE_MEMBERS,
     SUPPORTED_ALGORITHMS,
     UnusableKey,
+    VerificationKey,
     verification_key,
 )
 
@@ -114,21 +115,21 @@ def _invalid(message: str) -> CredentialError:
     return CredentialError("invalid_proof", message)
 
 
-def holder_jwk(jwk: object) -> dict[str, Any]:
-    """The holder key of a proof header, public members only, or ``invalid_proof``."""
+def holder_key(jwk: object) -> tuple[dict[str, Any], VerificationKey]:
+    """The holder key of a proof header: its public members (what ``cnf.jwk`` will hold)
+    and the key to verify with (its ``alg``, ``use`` and ``key_ops`` honoured), or
+    ``invalid_proof``."""
     if not isinstance(jwk, Mapping):
         raise _invalid("the proof header carries no jwk")
     if PRIVATE_MEMBERS & jwk.keys():
         raise _invalid("the proof's jwk carries private key material")
-    unknown = set(jwk) - _HOLDER_JWK_MEMBERS
-    if unknown:
+    if not _HOLDER_JWK_MEMBERS.issuperset(jwk):
         raise _invalid("the proof's jwk has members this issuer does not accept")
-    public = {k: jwk[k] for k in ("kty", "crv", "x", "y") if k in jwk}
     try:
-        verification_key({**public, "kid": "holder"})
+        key = verification_key(jwk)
     except UnusableKey as exc:
         raise _invalid(f"the proof's jwk cannot be used: {exc}") from None
-    return public
+    return {k: jwk[k] for k in ("kty", "crv", "x", "y") if k in jwk}, key
 
 
 def verify_proof(
@@ -166,8 +167,7 @@ def verify_proof(
     refused = _REFUSED_HEADERS & header.keys()
     if refused:
         raise _invalid(f"the proof header {sorted(refused)[0]} is not accepted; use jwk")
-    jwk = holder_jwk(header.get("jwk"))
-    key = verification_key({**jwk, "kid": "holder"})
+    jwk, key = holder_key(header.get("jwk"))
     if alg not in key.algorithms:
         raise _invalid("the proof's alg does not match its key")
     if not key.verify(signature, f"{parts[0]}.{parts[1]}".encode("ascii")):

@@ -12,61 +12,41 @@ allows (the NIK only under a purpose with a basis for it), and each read is in t
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Collection
+from collections.abc import Sequence
 from typing import Any, Protocol
 
-from consent.errors import ConsentRequired
-from consent.purposes import Purpose
-from identity.citizens import CitizenErased, CitizenNotFound
-from identity.credentials import CREDENTIAL_CLAIMS, CREDENTIAL_SCOPE, Release, ReleasedPurpose
+from identity.authorization_codes import ReleasedPurpose
+from identity.credentials import (
+    CREDENTIAL_CLAIMS,
+    CREDENTIAL_SCOPE,
+    CredentialPurpose,
+    Release,
+)
 from identity.errors import CredentialError, InsufficientScope, NotFound
 from identity.refresh_tokens import TokenFamily
 from identity.release import CLAIM_FIELDS
 
-log = logging.getLogger(__name__)
 
+class Tokens(Protocol):
+    """What the token service offers here (:class:`identity.token_endpoint.TokenService`)."""
 
-class ActiveTokens(Protocol):
     def active_access_token(self, token: str) -> tuple[dict[str, Any], TokenFamily]: ...
-
-
-class Purposes(Protocol):
-    def purposes(self, app_id: str) -> list[Purpose]: ...
+    def release_by_purpose(
+        self, app: Any, family: TokenFamily, claims: Sequence[str], *, strict: bool
+    ) -> list[tuple[ReleasedPurpose, dict[str, str]]]: ...
 
 
 class AppRegistry(Protocol):
-    def get(self, client_id: str) -> Any: ...  # a RelyingApp with allowed_claims
-
-
-class Releaser(Protocol):
-    def release(
-        self,
-        *,
-        citizen_id: str,
-        app_id: str,
-        purpose: str,
-        claims: Collection[str],
-        allowed_claims: Collection[str],
-        request_id: str | None = None,
-    ) -> dict[str, str]: ...
+    def get(self, client_id: str) -> Any: ...  # a RelyingApp
 
 
 class CredentialRelease:
-    """``release(token) -> Release`` for the credential endpoint (see the module text)."""
+    """``authorize(token)`` then ``release(family)`` for the credential endpoint (see the
+    module text)."""
 
-    def __init__(
-        self,
-        *,
-        tokens: ActiveTokens,
-        purposes: Purposes,
-        clients: AppRegistry,
-        releaser: Releaser,
-    ) -> None:
+    def __init__(self, *, tokens: Tokens, clients: AppRegistry) -> None:
         self.tokens = tokens
-        self.purposes = purposes
         self.clients = clients
-        self.releaser = releaser
 
     def authorize(self, token: str) -> TokenFamily:
         """The token family of a valid access token with the credential scope.
@@ -81,7 +61,8 @@ class CredentialRelease:
         return family
 
     def release(self, family: TokenFamily) -> Release:
-        """The consented values of the credential's data items, purpose by purpose.
+        """The consented values of the credential's data items, purpose by purpose (the
+        token service's release: consent gate, then the audited read).
 
         Raises:
             CredentialError: ``credential_request_denied`` when nothing may be released.
@@ -91,42 +72,22 @@ class CredentialRelease:
         except NotFound:
             raise CredentialError("credential_request_denied", "the app is gone") from None
         wanted = [c for c in CREDENTIAL_CLAIMS if c in family.claims]
-        by_code = {p.code: p for p in self.purposes.purposes(app.client_id)}
-        values: dict[str, str] = {}
-        released: list[ReleasedPurpose] = []
-        for allowed in family.purposes:
-            purpose = by_code.get(allowed.code)
-            if purpose is None:
-                continue
-            claims = [
-                c for c in wanted if c not in values and CLAIM_FIELDS[c] in purpose.item_names
-            ]
-            if not claims:
-                continue
-            try:
-                got = self.releaser.release(
-                    citizen_id=family.citizen_id,
-                    app_id=app.client_id,
-                    purpose=allowed.code,
-                    claims=claims,
-                    allowed_claims=app.allowed_claims,
-                )
-            except (ConsentRequired, CitizenErased, CitizenNotFound) as exc:
-                log.info("credential claims of a purpose not released: %s", type(exc).__name__)
-                continue
-            if got:
-                values.update(got)
-                fields = tuple(sorted(CLAIM_FIELDS[c] for c in got))
-                released.append(
-                    ReleasedPurpose(allowed.code, allowed.legal_basis, allowed.grant_id, fields)
-                )
-        if not values:
+        released = self.tokens.release_by_purpose(app, family, wanted, strict=False)
+        if not released:
             raise CredentialError(
                 "credential_request_denied", "no data item of the credential may be released"
             )
         return Release(
             citizen_id=family.citizen_id,
-            client_id=app.client_id,
-            values=values,
-            purposes=tuple(released),
+            client_id=family.client_id,
+            values={c: v for _purpose, values in released for c, v in values.items()},
+            purposes=tuple(
+                CredentialPurpose(
+                    code=purpose.code,
+                    legal_basis=purpose.legal_basis,
+                    grant_id=purpose.grant_id,
+                    fields=tuple(sorted(CLAIM_FIELDS[c] for c in values)),
+                )
+                for purpose, values in released
+            ),
         )

@@ -36,7 +36,10 @@ from typing import Any, Protocol
 from audit.entry import Action, Actor, ActorKind, AuditEntry, LegalBasis, Outcome
 from identity.credential_proofs import CredentialNonces, HolderProof, nonce_digest, verify_proof
 from identity.errors import Conflict, CredentialError, NotFound
+from identity.housekeeping import purge_due
 from identity.sd_jwt import Disclosable, issue
+from identity.status_list import Status
+from identity.status_lists import StatusReference
 from identity.tokens import JwsSigner
 
 log = logging.getLogger(__name__)
@@ -61,8 +64,8 @@ class CredentialState(StrEnum):
     REVOKED = "revoked"
 
     @property
-    def status_value(self) -> int:
-        return {"valid": 0, "revoked": 1, "suspended": 2}[self.value]
+    def status(self) -> Status:
+        return _LIST_STATUS[self]
 
 
 class ChangeReason(StrEnum):
@@ -74,11 +77,11 @@ class ChangeReason(StrEnum):
     ERASURE = "erasure"  # the citizen's data was erased (UU PDP Art. 43/44)
 
 
-@dataclass(frozen=True, slots=True)
-class StatusReference:
-    list_id: str
-    idx: int
-    uri: str
+_LIST_STATUS = {
+    CredentialState.VALID: Status.VALID,
+    CredentialState.REVOKED: Status.INVALID,
+    CredentialState.SUSPENDED: Status.SUSPENDED,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +105,9 @@ class Credential:
 
 
 @dataclass(frozen=True, slots=True)
-class ReleasedPurpose:
-    """A purpose the wallet app's data was released under (code, basis, consent grant)."""
+class CredentialPurpose:
+    """A purpose the wallet app's data was released under (code, basis, consent grant) and
+    the data items it released."""
 
     code: str
     legal_basis: LegalBasis
@@ -119,13 +123,14 @@ class Release:
     citizen_id: str
     client_id: str
     values: Mapping[str, str]
-    purposes: tuple[ReleasedPurpose, ...]
+    purposes: tuple[CredentialPurpose, ...]
 
 
 class CredentialTransaction(Protocol):
     @property
     def bind(self) -> Any: ...
-    def use_nonce(self, digest: str, *, expires_at: datetime, now: datetime) -> bool: ...
+    def use_nonce(self, digest: str, *, expires_at: datetime) -> bool: ...
+    def purge_nonces(self, now: datetime) -> int: ...
     def add(self, credential: Credential) -> None: ...
     def get(self, credential_id: str, *, for_update: bool = False) -> Credential | None: ...
     def of_citizen(self, citizen_id: str) -> list[Credential]: ...
@@ -139,8 +144,8 @@ class CredentialStore(Protocol):
 
 
 class StatusRegistry(Protocol):
-    def allocate(self) -> Any: ...  # a reference with list_id, idx, uri
-    def set_status(self, list_id: str, idx: int, status: int) -> None: ...
+    def allocate(self) -> StatusReference: ...
+    def set_status(self, list_id: str, idx: int, status: Status) -> None: ...
 
 
 class AuditAppender(Protocol):
@@ -252,9 +257,9 @@ class CredentialService:
 
     # -- issuance -------------------------------------------------------------------------
 
-    def new_nonce(self) -> tuple[str, int]:
-        """A fresh ``c_nonce`` and its lifetime in seconds (OID4VCI §7.2)."""
-        return self.nonces.issue(self.clock()), self.nonces.lifetime
+    def new_nonce(self) -> str:
+        """A fresh ``c_nonce`` (OID4VCI §7.2)."""
+        return self.nonces.issue(self.clock())
 
     def check_proof(self, proof: object, *, client_id: str) -> HolderProof:
         """Verify a holder proof and spend its nonce, before any personal data is read
@@ -269,7 +274,9 @@ class CredentialService:
         )
         expires = datetime.fromtimestamp(checked.nonce_expiry, tz=now.tzinfo)
         with self.store.write() as tx:
-            if not tx.use_nonce(nonce_digest(checked.nonce), expires_at=expires, now=now):
+            if purge_due():
+                tx.purge_nonces(now)
+            if not tx.use_nonce(nonce_digest(checked.nonce), expires_at=expires):
                 raise CredentialError("invalid_nonce", "the c_nonce was used already")
         return checked
 
@@ -287,7 +294,7 @@ class CredentialService:
             "exp": int(exp.timestamp()),
             "vct": self.vct,
             "cnf": {"jwk": dict(proof.jwk)},
-            "status": {"status_list": {"idx": reference.idx, "uri": reference.uri}},
+            "status": reference.claim(),
             **claims,
         }
         compact = issue(self.signer(), payload).compact
@@ -424,7 +431,7 @@ class CredentialService:
         # row (module text). It refuses to undo a revocation made meanwhile (Conflict).
         try:
             self.status_lists.set_status(
-                credential.status_list_id, credential.status_idx, state.status_value
+                credential.status_list_id, credential.status_idx, state.status
             )
         except Conflict:
             raise CredentialStateError("a revoked credential cannot change status") from None
@@ -487,8 +494,10 @@ class RevokeOnConsentChange:
     """The consent ledger's change notifier, extended: after the consent gates learn of a
     change (``inner``), the credentials resting on a grant that ended are revoked (UU PDP
     Art. 40: a withdrawal takes effect everywhere; verifiers see it within the status
-    list's ``ttl``). A failure here never undoes the committed withdrawal: it is logged, and
-    the periodic sweep (:meth:`CredentialService.reconcile` with None) catches up."""
+    list's ``ttl``). Changes of no one citizen (a purpose or notice published, grants
+    expired in bulk) are left to the periodic sweep (:meth:`CredentialService.reconcile`
+    with None) rather than scanning every credential here. A failure never undoes the
+    committed withdrawal: it is logged, and the sweep catches up."""
 
     def __init__(self, inner: ConsentChanges | None, credentials: CredentialService) -> None:
         self.inner = inner
@@ -497,6 +506,8 @@ class RevokeOnConsentChange:
     def changed(self, subject_id: str | None) -> None:
         if self.inner is not None:
             self.inner.changed(subject_id)
+        if subject_id is None:
+            return  # a purpose, a notice or expiries: the sweep, not a scan on this path
         try:
             self.credentials.reconcile(subject_id)
         except Exception as exc:  # the sweep retries; the withdrawal itself stands

@@ -42,6 +42,7 @@ from identity.authorization_codes import (
     MAX_CODE_CHARS,
     AuthorizationCode,
     CodeTransaction,
+    ReleasedPurpose,
     hash_secret,
 )
 from identity.citizens import CitizenErased, CitizenNotFound
@@ -685,29 +686,39 @@ class TokenService:
     def _release(
         self, app: RelyingApp, family: TokenFamily, claims: Sequence[str], *, strict: bool
     ) -> dict[str, str]:
-        """The claims released under the family's purposes, each purpose's claims through
-        the consent gate and the audited read. ``strict``: a refusal fails the whole
-        request (``invalid_grant``); otherwise that purpose's claims are left out."""
-        if not claims:
-            return {}
-        by_code = {p.code: p for p in self.consent.purposes(app.client_id)}
+        """The claims released under the family's purposes, merged (see
+        :meth:`release_by_purpose`)."""
         released: dict[str, str] = {}
+        for _purpose, values in self.release_by_purpose(app, family, claims, strict=strict):
+            released.update(values)
+        return released
+
+    def release_by_purpose(
+        self, app: RelyingApp, family: TokenFamily, claims: Sequence[str], *, strict: bool
+    ) -> list[tuple[ReleasedPurpose, dict[str, str]]]:
+        """The claims released under each of the family's purposes, each purpose's claims
+        through the consent gate and the audited read; a claim is released once, under the
+        first purpose covering it. ``strict``: a refusal fails the whole request
+        (``invalid_grant``); otherwise that purpose's claims are left out."""
+        if not claims:
+            return []
+        by_code = {p.code: p for p in self.consent.purposes(app.client_id)}
+        released: list[tuple[ReleasedPurpose, dict[str, str]]] = []
+        seen: set[str] = set()
         for allowed in family.purposes:
             purpose = by_code.get(allowed.code)
             if purpose is None:
                 continue
-            wanted = [c for c in _covered(claims, purpose, claims) if c not in released]
+            wanted = [c for c in _covered(claims, purpose, claims) if c not in seen]
             if not wanted:
                 continue
             try:
-                released.update(
-                    self.releaser.release(
-                        citizen_id=family.citizen_id,
-                        app_id=app.client_id,
-                        purpose=allowed.code,
-                        claims=wanted,
-                        allowed_claims=app.allowed_claims,
-                    )
+                values = self.releaser.release(
+                    citizen_id=family.citizen_id,
+                    app_id=app.client_id,
+                    purpose=allowed.code,
+                    claims=wanted,
+                    allowed_claims=app.allowed_claims,
                 )
             except (ConsentRequired, CitizenErased, CitizenNotFound) as exc:
                 log.info("claims of purpose %s not released: %s", allowed.code, type(exc).__name__)
@@ -715,6 +726,10 @@ class TokenService:
                     raise TokenError(
                         "invalid_grant", "the claims can no longer be released"
                     ) from None
+                continue
+            if values:
+                seen.update(values)
+                released.append((allowed, values))
         return released
 
 

@@ -242,9 +242,9 @@ async def run_credential_sweep(
 ) -> None:
     """Revoke credentials resting on a consent grant that ended, every ``interval`` seconds.
 
-    A withdrawal revokes at once through the ledger's notifier; this catches what no
-    notifier saw (a grant expired by ``jati consent expire``, a worker that stopped between
-    the withdrawal's commit and the revocation), well within UU PDP's 72 hours.
+    A withdrawal revokes at once through the ledger's notifier; this revokes what rests on
+    an expired grant, and catches what a notifier missed (a worker that stopped between the
+    withdrawal's commit and the revocation), well within UU PDP's 72 hours.
     """
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):

@@ -150,8 +150,7 @@ async def type_metadata(request: Request) -> JSONResponse:
 
 @router.post(NONCE_PATH, summary="A fresh c_nonce for a proof of possession")
 async def nonce(request: Request) -> JSONResponse:
-    c_nonce, _lifetime = _service(request).new_nonce()
-    return JSONResponse({"c_nonce": c_nonce}, headers=NO_STORE)
+    return JSONResponse({"c_nonce": _service(request).new_nonce()}, headers=NO_STORE)
 
 
 def _error(exc: CredentialError) -> JSONResponse:

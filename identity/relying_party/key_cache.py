@@ -39,6 +39,12 @@ _MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*(\d+)", re.IGNORECASE)
 JwksLoader = Callable[[], tuple[Mapping[str, Any], float | None]]
 
 
+def cache_max_age(cache_control: str) -> float | None:
+    """The ``max-age`` of a ``Cache-Control`` header (RFC 9111 §5.2.2.1), or None."""
+    match = _MAX_AGE.search(cache_control)
+    return float(match.group(1)) if match else None
+
+
 def _fetch_json(url: str, timeout: float) -> tuple[Any, float | None]:
     request = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310
     with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
@@ -46,8 +52,7 @@ def _fetch_json(url: str, timeout: float) -> tuple[Any, float | None]:
         cache_control = response.headers.get("Cache-Control", "")
     if len(body) > MAX_DOCUMENT_BYTES:
         raise ValueError(f"{url} answered more than {MAX_DOCUMENT_BYTES} bytes")
-    match = _MAX_AGE.search(cache_control)
-    return json.loads(body), (float(match.group(1)) if match else None)
+    return json.loads(body), cache_max_age(cache_control)
 
 
 def _check_url(url: str, issuer: str) -> None:

@@ -40,7 +40,6 @@ from __future__ import annotations
 import http.client
 import ipaddress
 import logging
-import re
 import threading
 import time
 import urllib.error
@@ -52,8 +51,8 @@ from urllib.parse import urlsplit
 
 from identity.relying_party.encoding import b64url_decode, json_object
 from identity.relying_party.errors import InvalidToken, Reason
-from identity.relying_party.key_cache import DEFAULT_TIMEOUT, KeyCache
-from identity.relying_party.keys import SUPPORTED_ALGORITHMS
+from identity.relying_party.jose_header import parse_header
+from identity.relying_party.key_cache import DEFAULT_TIMEOUT, KeyCache, cache_max_age
 
 __all__ = ["StatusListCache", "StatusListLoader", "status_list_loader"]
 
@@ -74,8 +73,6 @@ MIN_CACHE_SECONDS = 1.0
 MAX_CACHE_SECONDS = 86_400.0
 RETRY_AFTER_FAILURE = 5.0
 MAX_LISTS = 1024
-FORBIDDEN_HEADERS = frozenset({"jku", "x5u", "x5c", "jwk", "x5t", "x5t#S256", "crit", "b64"})
-_MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*(\d+)", re.IGNORECASE)
 _NUMBER = (int, float)
 
 
@@ -140,12 +137,11 @@ def _fetch(uri: str, timeout: float) -> tuple[str, float | None]:
         cache_control = response.headers.get("Cache-Control", "")
     if len(body) > MAX_TOKEN_BYTES:
         raise ValueError(f"the status list answer is over {MAX_TOKEN_BYTES} bytes")
-    match = _MAX_AGE.search(cache_control)
     try:
         token = body.decode("ascii").strip()
     except UnicodeDecodeError:
         raise ValueError("the status list answer is not a compact JWS") from None
-    return token, (float(match.group(1)) if match else None)
+    return token, cache_max_age(cache_control)
 
 
 def status_list_loader(*, timeout: float = DEFAULT_TIMEOUT) -> StatusListLoader:
@@ -167,20 +163,14 @@ def _unavailable(message: str) -> InvalidToken:
 
 
 def _header(segment: str) -> tuple[str, str]:
-    """(alg, kid) of a Status List Token's JOSE header, after its checks (RFC 8725)."""
-    header = json_object(b64url_decode(segment), "JOSE header")
-    alg = header.get("alg")
-    if type(alg) is not str or alg not in SUPPORTED_ALGORITHMS:
-        raise _unavailable("status list: alg is not in the allow-list")
-    forbidden = FORBIDDEN_HEADERS & header.keys()
-    if forbidden:
-        raise _unavailable(f"status list: header {sorted(forbidden)[0]} refused")
-    typ = header.get("typ")
-    if type(typ) is not str or typ.lower() not in STATUS_LIST_TYPES:
+    """(alg, kid) of a Status List Token's JOSE header: the checks of every JWS here
+    (:func:`parse_header`), ``typ`` exactly ``statuslist+jwt`` (§5.1)."""
+    try:
+        alg, kid, typ = parse_header(segment)
+    except InvalidToken as exc:
+        raise _unavailable(f"status list: {exc}") from None
+    if typ not in STATUS_LIST_TYPES:
         raise _unavailable("status list: typ is not statuslist+jwt")
-    kid = header.get("kid")
-    if type(kid) is not str or not kid:
-        raise _unavailable("status list: kid is missing")
     return alg, kid
 
 

@@ -5,7 +5,7 @@
   reference and its state. No claim value is stored: the holder has the credential.
 - ``identity_credential_nonce``: SHA-256 digests of the ``c_nonce`` values spent by a proof
   of possession, until they expire (OID4VCI §7: a nonce is good for one credential request).
-  Expired rows are purged by the writes that add new ones, a batch at a time.
+  Expired rows are purged by a sample of the writes that add new ones, a batch at a time.
 """
 
 from __future__ import annotations
@@ -88,16 +88,20 @@ class SqlCredentialTransaction:
         """Where the audit appender writes, so entries commit with the change."""
         return self.session
 
-    def use_nonce(self, digest: str, *, expires_at: datetime, now: datetime) -> bool:
-        """Spend a nonce: True the first time, False if it was spent already."""
+    def purge_nonces(self, now: datetime) -> int:
+        """Forget up to a batch of spent nonces that have expired (they fail anyway)."""
         stale = select(IdentityCredentialNonce.nonce_hash).where(
             IdentityCredentialNonce.expires_at <= now
         )
-        self.session.execute(
+        result = self.session.execute(
             delete(IdentityCredentialNonce).where(
                 IdentityCredentialNonce.nonce_hash.in_(stale.limit(PURGE_BATCH))
             )
         )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    def use_nonce(self, digest: str, *, expires_at: datetime) -> bool:
+        """Spend a nonce: True the first time, False if it was spent already."""
         insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
         statement = (
             insert(IdentityCredentialNonce)

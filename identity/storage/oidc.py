@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -371,13 +372,14 @@ def _rowcount(result: Any) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-class _RefreshStatements:
+class _RefreshStatements(ABC):
     """The refresh grant's statements (compiled once per dialect,
     :mod:`identity.storage.driver_statements`) on the transaction's connection; shared by
     :class:`SqlOidcTransaction` and the lighter :class:`SqlRefreshTransaction`."""
 
+    @abstractmethod
     def _connection(self) -> Connection:
-        raise NotImplementedError
+        """The connection of the transaction the statements run in."""
 
     def lock_refresh_token(self, token_hash: str) -> tuple[RefreshToken, TokenFamily] | None:
         """The token and its family in one statement, both rows locked until the transaction

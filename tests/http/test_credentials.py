@@ -282,6 +282,14 @@ def test_a_proof_key_with_private_members_is_refused(world: OidcWorld) -> None:
     _refused(w, w.request(w.proof(header={"jwk": leaky})), "invalid_proof")
 
 
+@pytest.mark.parametrize("member", [{"use": "enc"}, {"key_ops": ["encrypt"]}, {"alg": "EdDSA"}])
+def test_a_proof_key_not_for_this_signature_is_refused(
+    world: OidcWorld, member: dict[str, Any]
+) -> None:
+    w = wallet(world)
+    _refused(w, w.request(w.proof(header={"jwk": {**w.public_jwk(), **member}})), "invalid_proof")
+
+
 def test_a_symmetric_proof_key_is_refused(world: OidcWorld) -> None:
     w = wallet(world)
     _refused(
