@@ -59,38 +59,30 @@ class SqlThrottleTransaction:
     def lock(self, key: bytes, scope: Scope, *, now: datetime) -> Counter:
         """The key's counter, created if absent, locked until the transaction ends.
 
-        On PostgreSQL (READ COMMITTED) another transaction may delete the row (a successful
-        login clears the account's counter) between our ``INSERT ... ON CONFLICT DO
-        NOTHING`` and the ``SELECT ... FOR UPDATE``; each statement sees a fresh snapshot,
-        so trying the pair again finds or creates it.
+        One statement, ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``: it creates the
+        row or takes the existing row's lock, and answers it. On PostgreSQL (READ COMMITTED)
+        a row deleted by another transaction meanwhile (a successful login clears the
+        account's counter) is handled by the statement itself, which then inserts; there is
+        no window between creating and locking. SQLite's ``BEGIN IMMEDIATE`` already holds
+        the database's write lock.
         """
         insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
         fresh = Counter.new(now)
-        row = None
-        for _ in range(LOCK_ATTEMPTS):
-            self.session.execute(
-                insert(_T)
-                .values(
-                    key_hash=key,
-                    scope=scope,
-                    failures=fresh.failures,
-                    window_started_at=fresh.window_started_at,
-                    lockouts=fresh.lockouts,
-                    locked_until=None,
-                    updated_at=fresh.updated_at,
-                )
-                .on_conflict_do_nothing(index_elements=["key_hash"])
+        statement = (
+            insert(_T)
+            .values(
+                key_hash=key,
+                scope=scope,
+                failures=fresh.failures,
+                window_started_at=fresh.window_started_at,
+                lockouts=fresh.lockouts,
+                locked_until=None,
+                updated_at=fresh.updated_at,
             )
-            row = self.session.execute(
-                select(IdentityLoginThrottle)
-                .where(IdentityLoginThrottle.key_hash == key)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            ).scalar_one_or_none()
-            if row is not None:
-                break
-        if row is None:
-            raise RuntimeError("a login throttle counter kept disappearing under its lock")
+            .on_conflict_do_update(index_elements=["key_hash"], set_={"updated_at": _T.updated_at})
+            .returning(_T)
+        )
+        row = self.session.scalars(statement, execution_options={"populate_existing": True}).one()
         return Counter(
             failures=row.failures,
             window_started_at=row.window_started_at,
@@ -110,9 +102,6 @@ class SqlThrottleTransaction:
 
     def delete(self, key: bytes) -> None:
         self.session.execute(delete(_T).where(_T.key_hash == key))
-
-
-LOCK_ATTEMPTS = 5
 
 
 class SqlThrottleStore:
