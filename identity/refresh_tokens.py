@@ -23,6 +23,7 @@ stops working the moment a consent grant it was issued under is withdrawn or exp
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,11 +35,13 @@ __all__ = [
     "FAMILY_CLAIM",
     "GRANTS_CLAIM",
     "REFRESH_TOKEN_LIFETIME",
+    "KnownFamilies",
     "RefreshToken",
     "RefreshTransaction",
     "RevocationTransaction",
     "RotationTransaction",
     "TokenFamily",
+    "family_named_by",
     "new_family_id",
     "new_refresh_token",
 ]
@@ -49,6 +52,7 @@ FAMILY_CLAIM = "token_family"
 GRANTS_CLAIM = "consent_grants"
 REFRESH_TOKEN_LIFETIME = timedelta(days=14)
 MAX_REFRESH_TOKEN_CHARS = 128
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def new_family_id() -> str:
@@ -56,10 +60,25 @@ def new_family_id() -> str:
     return secrets.token_urlsafe(16)
 
 
-def new_refresh_token() -> tuple[str, str]:
-    """A fresh refresh token and its stored hash."""
-    value = secrets.token_urlsafe(32)
+def new_refresh_token(family_id: str) -> tuple[str, str]:
+    """A fresh refresh token of the family ``family_id``, and its stored hash.
+
+    The value is ``<family id>.<256 random bits>``, base64url: the family id (already in
+    every access token of the family, :data:`FAMILY_CLAIM`) lets the token endpoint know the
+    family before it reads the database (:func:`family_named_by`); the random part is the
+    secret. Only the hash of the whole value is stored."""
+    value = f"{family_id}.{secrets.token_urlsafe(32)}"
     return value, hash_secret(value)
+
+
+def family_named_by(value: str) -> str | None:
+    """The family id a refresh token names (:func:`new_refresh_token`), or None for a
+    value of another form (tokens issued before the id was part of them). Only a hint:
+    the token is valid only if its hash is stored, for that family."""
+    family_id, dot, secret = value.partition(".")
+    if not dot or not 16 <= len(family_id) <= 32 or len(secret) < 43:
+        return None
+    return family_id if _BASE64URL.fullmatch(family_id) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,15 +140,29 @@ class RotationTransaction(Protocol):
         the same token waits, then finds it used); None for an unknown token."""
         ...
 
-    def rotate_refresh_token(
-        self, token_hash: str, *, successor_hash: str, now: datetime, successor_expires_at: datetime
-    ) -> tuple[RefreshToken, TokenFamily] | None:
-        """If the token is unused: mark it used and store its successor in the same family
-        (and for the same client); the token as it was and its family. None for an unknown
-        or used token (nothing changed). Whoever refuses after it rolls back."""
-        ...
+    def use_refresh_token(self, token_hash: str, *, now: datetime) -> bool: ...
+    def add_refresh_token(self, token: RefreshToken) -> None: ...
 
     def purge_refresh_tokens(self, now: datetime) -> int: ...
+
+
+class KnownFamilies:
+    """The token families one worker has met, by id, for the refresh grant's one-statement
+    rotation: what a family holds never changes, except ``revoked_at``, which the rotation
+    statement checks in the database (a revocation is seen at once, by every worker).
+    Bounded: emptied when full."""
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self._max_entries = max_entries
+        self._families: dict[str, TokenFamily] = {}
+
+    def get(self, family_id: str) -> TokenFamily | None:
+        return self._families.get(family_id)
+
+    def remember(self, family: TokenFamily) -> None:
+        if len(self._families) >= self._max_entries:
+            self._families.clear()
+        self._families[family.id] = family
 
 
 class RevocationTransaction(Protocol):

@@ -56,11 +56,13 @@ from identity.refresh_tokens import (
     GRANTS_CLAIM,
     MAX_REFRESH_TOKEN_CHARS,
     REFRESH_TOKEN_LIFETIME,
+    KnownFamilies,
     RefreshToken,
     RefreshTransaction,
     RevocationTransaction,
     RotationTransaction,
     TokenFamily,
+    family_named_by,
     new_family_id,
     new_refresh_token,
 )
@@ -87,6 +89,7 @@ _CITIZEN_API_SCOPE = "me"
 #: Scopes whose tokens are for Jati's own endpoints (``aud`` = the issuer, sealed ``sub``):
 #: the citizen API and the credential endpoint (OID4VCI §8).
 _JATI_AUDIENCE_SCOPES = frozenset({_CITIZEN_API_SCOPE, "identity_credential"})
+_REFRESH_KINDS = ("token:access", "token:id", "token:refresh")
 
 
 def single_values(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
@@ -110,6 +113,24 @@ class TokenStore(Protocol):
     def write(self) -> Any: ...  # AbstractContextManager[TokenTransaction]
     def read(self) -> Any: ...
     def refresh_write(self) -> AbstractContextManager[RotationTransaction]: ...
+
+    @property
+    def rotates_alone(self) -> bool:
+        """Whether :meth:`rotate_alone` is available (PostgreSQL)."""
+        ...
+
+    def rotate_alone(
+        self,
+        *,
+        token_hash: str,
+        family_id: str,
+        client_id: str,
+        successor_hash: str,
+        now: datetime,
+        successor_expires_at: datetime,
+        audit_entries: Sequence[AuditEntry],
+    ) -> bool | None: ...
+    def family(self, family_id: str) -> TokenFamily | None: ...
 
 
 class ClientLookup(Protocol):
@@ -236,6 +257,7 @@ class TokenService:
         self.verifiers = verifiers
         self.clock = clock
         self.refresh_lifetime = refresh_lifetime
+        self._families = KnownFamilies()
 
     # -- the token endpoint ---------------------------------------------------------------
 
@@ -293,23 +315,14 @@ class TokenService:
                     self.audit.append(tx.bind, entry, queued_at=now)
         if not first_use:  # a concurrent exchange won the race
             self._code_replayed(code_hash, now)
+        self._families.remember(family)
         try:
             released = self._release(app, family, family.claims, strict=True)
         except TokenError:
             self._revoke_family(family.id, now)
             raise
         access = self._access_token(app, family, family.scopes)
-        id_token = self.tokens.id_token(
-            client_id=app.client_id,
-            subject_id=family.citizen_id,
-            sector_identifier=_sector(app),
-            auth_time=_epoch(family.auth_time),
-            acr=family.acr,
-            amr=family.amr,
-            nonce=code.nonce,
-            claims=released,
-            allowed_claims=app.allowed_claims,
-        )
+        id_token = self._id_token(app, family, nonce=code.nonce, claims=released)
         return _response(access, family.scopes, refresh_value, id_token.token)
 
     def _redeemable_code(
@@ -359,61 +372,107 @@ class TokenService:
         raise TokenError("invalid_grant", "the code is not valid")
 
     def _refresh(self, app: RelyingApp, form: Mapping[str, str]) -> dict[str, Any]:
-        """RFC 6749 §6 in one write transaction (:meth:`_rotate`), committed once; the
-        tokens are signed after it. A replay (RFC 9700 §4.14.2) or a withdrawn or expired
-        consent grant (UU PDP Art. 40) rolls the rotation back, then revokes the family."""
+        """RFC 6749 §6. When the token names a family this worker knows (or reads) and
+        nothing is to refuse, the rotation is one statement (:meth:`_rotate_alone`);
+        otherwise, or when that statement changes nothing, one write transaction
+        (:meth:`_rotate`) decides and tells the refusal apart. A replay (RFC 9700 §4.14.2)
+        or a withdrawn or expired consent grant (UU PDP Art. 40) revokes the family. The
+        tokens are signed after the commit."""
         value = form.get("refresh_token")
         if not value:
             raise TokenError("invalid_request", "refresh_token is required")
         if len(value) > MAX_REFRESH_TOKEN_CHARS:
             raise TokenError("invalid_grant", "the refresh token is not valid")
         now = self.clock()
-        new_value, new_hash = new_refresh_token()
+        token_hash = hash_secret(value)
+        requested_scope = form.get("scope")
+        family = self._named_family(value)
+        if family is not None and family.client_id == app.client_id:
+            rotated = self._rotate_alone(app, family, token_hash, requested_scope, now)
+            if rotated is not None:
+                return self._refreshed(app, family, *rotated)
         try:
             with self.store.refresh_write() as tx:
                 if purge_due():
                     tx.purge_refresh_tokens(now)
-                family, scopes = self._rotate(
-                    tx, app, hash_secret(value), new_hash, form.get("scope"), now
-                )
+                family, scopes, new_value = self._rotate(tx, app, token_hash, requested_scope, now)
         except _FamilyToRevoke as refusal:
             self._revoke_family(refusal.family_id, now)
             raise TokenError(refusal.error, refusal.description) from None
-        access = self._access_token(app, family, scopes)
-        id_token = self.tokens.id_token(
+        self._families.remember(family)
+        return self._refreshed(app, family, scopes, new_value)
+
+    def _named_family(self, value: str) -> TokenFamily | None:
+        """The family a refresh token names (:func:`family_named_by`), from this worker's
+        memory or the database; only a hint, which the rotation checks."""
+        if not self.store.rotates_alone:
+            return None
+        family_id = family_named_by(value)
+        if family_id is None:
+            return None
+        family = self._families.get(family_id)
+        if family is None:
+            family = self.store.family(family_id)
+            if family is not None:
+                self._families.remember(family)
+        return family
+
+    def _rotate_alone(
+        self,
+        app: RelyingApp,
+        family: TokenFamily,
+        token_hash: str,
+        requested_scope: str | None,
+        now: datetime,
+    ) -> tuple[tuple[str, ...], str] | None:
+        """The rotation as one statement committed on its own (the token marked used, its
+        successor stored and the audit entries queued, all or nothing: UU PDP Art. 31), when
+        nothing known is to refuse. Returns the scopes granted and the new refresh token;
+        None to leave the request to :meth:`_rotate`: a refusal known beforehand (scope,
+        consent), or a statement that changed nothing (a token unknown, used, expired or
+        of a revoked family), so that a replay still revokes the family."""
+        if family.revoked_at is not None:
+            return None
+        try:
+            scopes = self._narrowed(requested_scope, family.scopes)
+        except TokenError:
+            return None
+        if not all(self.consent.is_grant_active(g) for g in family.grant_ids):
+            return None
+        new_value, new_hash = new_refresh_token(family.id)
+        rotated = self.store.rotate_alone(
+            token_hash=token_hash,
+            family_id=family.id,
             client_id=app.client_id,
-            subject_id=family.citizen_id,
-            sector_identifier=_sector(app),
-            auth_time=_epoch(family.auth_time),
-            acr=family.acr,
-            amr=family.amr,
+            successor_hash=new_hash,
+            now=now,
+            successor_expires_at=now + self.refresh_lifetime,
+            audit_entries=self._entries(app, family, scopes, _REFRESH_KINDS, now),
         )
-        return _response(access, scopes, new_value, id_token.token)
+        if not rotated:
+            return None
+        if purge_due():
+            with self.store.write() as tx:
+                tx.purge_refresh_tokens(now)
+        return scopes, new_value
 
     def _rotate(
         self,
         tx: RotationTransaction,
         app: RelyingApp,
         token_hash: str,
-        new_hash: str,
         requested_scope: str | None,
         now: datetime,
-    ) -> tuple[TokenFamily, tuple[str, ...]]:
-        """Inside the write transaction: rotate the presented token if it is unused (its
-        row locked from then on: a concurrent use of it waits for the commit, then finds it
-        used), check everything, append the audit entries.
+    ) -> tuple[TokenFamily, tuple[str, ...], str]:
+        """Inside the write transaction: lock the presented token and its family (a
+        concurrent use of it waits for the commit, then finds it used), check everything,
+        mark it used, store its successor, append the audit entries.
 
-        Returns the family and the scopes granted. Raises :class:`TokenError` for a refusal,
-        which rolls the transaction back: nothing changes; :class:`_FamilyToRevoke` when
-        the family must be revoked as well.
+        Returns the family, the scopes granted and the new refresh token. Raises
+        :class:`TokenError` for a refusal, which rolls the transaction back: nothing
+        changes; :class:`_FamilyToRevoke` when the family must be revoked as well.
         """
-        rotated = tx.rotate_refresh_token(
-            token_hash,
-            successor_hash=new_hash,
-            now=now,
-            successor_expires_at=now + self.refresh_lifetime,
-        )
-        found = rotated if rotated is not None else tx.lock_refresh_token(token_hash)
+        found = tx.lock_refresh_token(token_hash)
         if found is None or found[0].client_id != app.client_id:
             log.info("refresh refused: unknown token, or another client's")
             raise TokenError("invalid_grant", "the refresh token is not valid")
@@ -421,7 +480,7 @@ class TokenService:
         if family.revoked_at is not None:
             log.info("refresh refused: the token family is revoked")
             raise TokenError("invalid_grant", "the refresh token is not valid")
-        if rotated is None:  # used before: two parties hold it
+        if stored.used_at is not None:  # used before: two parties hold it
             log.warning("refresh token used twice: its token family is revoked")
             raise _FamilyToRevoke(family.id, "invalid_grant", "the refresh token is not valid")
         if now >= stored.expires_at:
@@ -430,10 +489,42 @@ class TokenService:
         if not all(self.consent.is_grant_active(g) for g in family.grant_ids):
             log.info("refresh refused: a consent grant was withdrawn or expired")
             raise _FamilyToRevoke(family.id, "invalid_grant", "consent was withdrawn")
-        kinds = ("token:access", "token:id", "token:refresh")
-        for entry in self._entries(app, family, scopes, kinds, now):
+        if not tx.use_refresh_token(token_hash, now=now):  # unreachable: the row is locked
+            raise TokenError("invalid_grant", "the refresh token is not valid")
+        new_value, successor = self._new_refresh(family, now)
+        tx.add_refresh_token(successor)
+        for entry in self._entries(app, family, scopes, _REFRESH_KINDS, now):
             self.audit.append(tx.bind, entry, queued_at=now)
-        return family, scopes
+        return family, scopes, new_value
+
+    def _refreshed(
+        self, app: RelyingApp, family: TokenFamily, scopes: tuple[str, ...], new_value: str
+    ) -> dict[str, Any]:
+        """The token response of a refresh (OIDC Core §12.2: with a new ID token)."""
+        access = self._access_token(app, family, scopes)
+        return _response(access, scopes, new_value, self._id_token(app, family).token)
+
+    def _id_token(
+        self,
+        app: RelyingApp,
+        family: TokenFamily,
+        *,
+        nonce: str | None = None,
+        claims: Mapping[str, Any] | None = None,
+    ) -> IssuedToken:
+        """The family's ID token (OIDC Core §2): with the code's nonce and the released
+        claims at the exchange, without them at a refresh (§12.2)."""
+        return self.tokens.id_token(
+            client_id=app.client_id,
+            subject_id=family.citizen_id,
+            sector_identifier=_sector(app),
+            auth_time=_epoch(family.auth_time),
+            acr=family.acr,
+            amr=family.amr,
+            nonce=nonce,
+            claims=claims,
+            allowed_claims=app.allowed_claims,
+        )
 
     def _client_credentials(self, app: RelyingApp, form: Mapping[str, str]) -> dict[str, Any]:
         scopes = self._narrowed(form.get("scope"), app.scopes)
@@ -626,7 +717,7 @@ class TokenService:
             tx.revoke_family(family_id, now=now)
 
     def _new_refresh(self, family: TokenFamily, now: datetime) -> tuple[str, RefreshToken]:
-        value, token_hash = new_refresh_token()
+        value, token_hash = new_refresh_token(family.id)
         return value, RefreshToken(
             token_hash=token_hash,
             family_id=family.id,

@@ -19,11 +19,13 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
+    CTE,
     Connection,
     Engine,
     Table,
     bindparam,
     delete,
+    exists,
     func,
     insert,
     literal,
@@ -80,6 +82,39 @@ _checkpoint = cast(Table, AuditCheckpoint.__table__)
 _state = cast(Table, AuditTreeState.__table__)
 
 _ENQUEUE = insert(_queue)
+_QUEUED = [c for c in _queue.c if c.name != "id"]
+
+
+def guarded_enqueue(guard: CTE, count: int, *, name: str = "audit_entries") -> CTE:
+    """Queue ``count`` audit entries inside a writer's own single statement.
+
+    An ``INSERT INTO audit_queue ... SELECT`` as a data-modifying ``WITH`` query (PostgreSQL)
+    that inserts only when ``guard``, another ``WITH`` query of the same statement (say an
+    ``UPDATE ... RETURNING``), returns a row; its parameters are ``audit_<column>_<n>``
+    (:func:`enqueue_parameters`). A change and its audit entries then commit together
+    (UU PDP Art. 31) in one statement: one round trip, no ``BEGIN``/``COMMIT`` (the refresh
+    grant, :mod:`identity.storage.oidc`).
+    """
+    if count < 1:
+        raise ValueError("at least one audit entry")
+    guarded = exists(select(guard))
+    rows = [
+        select(*(bindparam(f"audit_{c.name}_{n}", type_=c.type) for c in _QUEUED)).where(guarded)
+        for n in range(count)
+    ]
+    source = rows[0] if count == 1 else union_all(*rows)
+    return insert(_queue).from_select([c.name for c in _QUEUED], source).cte(name)
+
+
+def enqueue_parameters(entries: Sequence[AuditEntry], *, queued_at: datetime) -> dict[str, Any]:
+    """The parameters of :func:`guarded_enqueue` for ``entries``: each entry encoded once,
+    its leaf hash and query columns computed as :meth:`SqlAuditStore.append` does."""
+    parameters: dict[str, Any] = {}
+    for n, entry in enumerate(entries):
+        for column, value in _queue_row(entry, encode_entry(entry), queued_at).items():
+            parameters[f"audit_{column}_{n}"] = value
+    return parameters
+
 
 _LEAF_COLUMNS = (
     _leaf.c.leaf_index,

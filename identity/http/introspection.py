@@ -29,6 +29,7 @@ from starlette.responses import JSONResponse
 
 from identity.client_assertions import ClientAuthenticator
 from identity.errors import TokenError
+from identity.http.plain_routes import serve_plainly
 from identity.refresh_tokens import GRANTS_CLAIM  # the consent grants of an access token
 from identity.relying_party import InvalidToken, TokenVerifier
 from identity.relying_party.key_cache import JwksLoader
@@ -152,3 +153,6 @@ async def introspect(request: Request) -> JSONResponse:
     introspector: Introspector = request.app.state.introspector
     answer = await asyncio.to_thread(introspector.introspect, token, app.client_id)
     return JSONResponse(dict(answer), headers=_HEADERS)
+
+
+serve_plainly(router, "/introspect")  # takes the request alone: Starlette's handler serves it

@@ -38,6 +38,7 @@ from identity.client_assertions import ClientAuthenticator
 from identity.clients import RelyingApp
 from identity.errors import AuthorizationError, InsufficientScope, TokenError, Unauthorized
 from identity.http.bearer import bearer_token
+from identity.http.plain_routes import serve_plainly
 from identity.http.problems import problem_response
 from identity.logout import RpInitiatedLogout
 from identity.sessions import SESSION_COOKIE, Session, SessionService
@@ -320,3 +321,7 @@ async def end_session(request: Request) -> Response:
     if outcome.ended:
         clear_session_cookie(response, request)
     return response
+
+
+# The relying apps' endpoints take the request alone: Starlette's handler serves them.
+serve_plainly(router, TOKEN_PATH, USERINFO_PATH, REVOCATION_PATH)

@@ -9,17 +9,23 @@ PostgreSQL is reached through psycopg 3 (``postgresql+psycopg://``).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from identity.errors import ConfigurationError
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+#: Seconds a pooled PostgreSQL connection may have been idle and still be handed out without
+#: a ping (:func:`_ping_when_idle`).
+PING_AFTER_IDLE = 1.0
+_IDLE_SINCE = "jati_idle_since"
 _BEGIN_OPTION = "jati_sqlite_begin"
 
 
@@ -73,18 +79,49 @@ def create_database_engine(url: str, *, echo: bool = False, pool_size: int = 10)
             raise ConfigurationError(
                 ["JATI_DATABASE_URL must use the psycopg 3 driver: postgresql+psycopg://..."]
             )
-        return create_engine(
+        engine = create_engine(
             url,
             echo=echo,
             hide_parameters=True,  # SQL errors must not carry values into logs
-            pool_pre_ping=True,
             pool_size=pool_size,
             max_overflow=pool_size,
             connect_args={"connect_timeout": 5},
         )
+        _ping_when_idle(engine)
+        return engine
     raise ConfigurationError(
         [f"JATI_DATABASE_URL: unsupported database {backend!r}; use sqlite or postgresql+psycopg"]
     )
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection before handing it out, as ``pool_pre_ping`` does, but only
+    when it has been idle for :data:`PING_AFTER_IDLE` seconds or more: the ping is a round
+    trip, as costly as a short statement, and a connection the pool had back moments ago
+    is alive. A dead one is replaced before use; one that died within that second fails
+    its statement, and SQLAlchemy's disconnect handling then replaces the pool's
+    connections."""
+
+    @event.listens_for(engine, "connect")
+    def _connected(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get(_IDLE_SINCE)
+        if idle_since is not None and time.monotonic() - idle_since < PING_AFTER_IDLE:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            if engine.dialect.is_disconnect(exc, dbapi_connection, None):
+                raise DisconnectionError("the pooled connection is dead") from exc  # retried
+            raise
 
 
 def _sqlite_engine(url: str, *, echo: bool) -> Engine:

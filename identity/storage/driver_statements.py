@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.expression import Executable, Select
 
@@ -40,6 +40,14 @@ class _Compiled:
         self.result_processors: list[_Processor | None] = [
             column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
         ]
+
+    def processed(self, row: Sequence[Any] | None) -> tuple[Any, ...] | None:
+        if row is None:
+            return None
+        return tuple(
+            processor(value) if processor is not None else value
+            for processor, value in zip(self.result_processors, row, strict=True)
+        )
 
     def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
         processors = self.bind_processors
@@ -87,12 +95,36 @@ class DriverStatement:
             row = cursor.fetchone()
         finally:
             cursor.close()
-        if row is None:
-            return None
-        return tuple(
-            processor(value) if processor is not None else value
-            for processor, value in zip(compiled.result_processors, row, strict=True)
-        )
+        return compiled.processed(row)
+
+    def first_alone(self, engine: Engine, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """PostgreSQL: run the statement as its own transaction (autocommit: the server
+        commits it, durably, before answering) on a pooled connection, and return its first
+        row. One round trip where ``BEGIN``, the statement and ``COMMIT`` take three; for a
+        change that is one statement, data-modifying ``WITH`` queries included (all of it
+        commits or none). A connection lost meanwhile is dropped from the pool."""
+        compiled = self._for(engine.dialect)
+        pooled = engine.raw_connection()  # pinged if it was idle (identity.storage.database)
+        driver: Any = pooled.driver_connection
+        try:
+            driver.autocommit = True
+            try:
+                cursor = driver.cursor()
+                try:
+                    cursor.execute(compiled.sql, compiled.parameters(values))
+                    row = cursor.fetchone()
+                finally:
+                    cursor.close()
+            finally:
+                if not driver.closed:
+                    driver.autocommit = False
+        except BaseException:
+            if driver.closed or getattr(driver, "broken", False):
+                pooled.invalidate()
+            raise
+        finally:
+            pooled.close()
+        return compiled.processed(row)
 
 
 def _cursor(connection: Connection) -> Any:

@@ -40,8 +40,8 @@ from sqlalchemy import (
     bindparam,
     delete,
     exists,
+    func,
     insert,
-    literal_column,
     select,
     update,
 )
@@ -49,7 +49,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from audit.entry import LegalBasis
+from audit.entry import AuditEntry, LegalBasis
+from audit.storage.store import enqueue_parameters, guarded_enqueue
 from audit.storage.tables import UTCDateTime
 from identity.authorization import StoredRequest
 from identity.authorization_codes import AuthorizationCode, ReleasedPurpose
@@ -275,43 +276,58 @@ _LOCK_REFRESH = DriverStatement(
     .where(_token.token_hash == bindparam("token_hash"))
     .with_for_update()
 )
-_used = (
+_rotated = (
     update(_refresh_table)
     .where(
         _token.token_hash == bindparam("token_hash"),
         _token.used_at.is_(None),
-        _token.family_id == _family_columns.id,
-    )
-    .values(used_at=bindparam("now", type_=UTCDateTime()))
-    .returning(
-        _token.family_id,
-        _token.client_id,
-        _token.created_at,
-        _token.expires_at,
-        literal_column("NULL").label("used_at"),  # as it was: the WHERE asked for NULL
-        *_FAMILY_RETURNED,
-    )
-    .cte("used")
-)
-_successor = (
-    insert(_refresh_table)
-    .from_select(
-        ["token_hash", "family_id", "client_id", "created_at", "expires_at"],
-        select(
-            bindparam("successor_hash", type_=_token.token_hash.type),
-            _used.c.family_id,
-            _used.c.client_id,
-            bindparam("now", type_=UTCDateTime()),
-            bindparam("successor_expires_at", type_=UTCDateTime()),
+        _token.family_id == bindparam("family_id"),
+        _token.client_id == bindparam("client_id"),
+        _token.expires_at > bindparam("now", type_=UTCDateTime()),
+        ~exists().where(
+            _family_columns.id == bindparam("family_id"), _family_columns.revoked_at.is_not(None)
         ),
     )
-    .cte("successor")
+    .values(used_at=bindparam("now", type_=UTCDateTime()))
+    .returning(_token.family_id, _token.client_id)
+    .cte("rotated")
 )
-#: PostgreSQL's rotation in one round trip: mark the token used if it was unused (the
-#: UPDATE takes its row lock: a concurrent rotation waits, then matches nothing), store
-#: its successor, and return the token and its family. A data-modifying WITH runs once
-#: whether or not the outer SELECT reads it.
-_ROTATE_POSTGRESQL = DriverStatement(select(*(column for column in _used.c)).add_cte(_successor))
+
+
+@lru_cache(maxsize=16)
+def _rotate_alone(entries: int) -> DriverStatement:
+    """PostgreSQL's whole refresh grant in one statement, run alone (autocommit): mark the
+    token used if it is unused, unexpired, the client's and of the family named, and the
+    family is not revoked; store its successor; queue the ``entries`` audit entries; all or
+    nothing. A concurrent use of the token waits for the row lock, then matches nothing.
+    Returns how many tokens it rotated (1 or 0)."""
+    successor = (
+        insert(_refresh_table)
+        .from_select(
+            ["token_hash", "family_id", "client_id", "created_at", "expires_at"],
+            select(
+                bindparam("successor_hash", type_=_token.token_hash.type),
+                _rotated.c.family_id,
+                _rotated.c.client_id,
+                bindparam("now", type_=UTCDateTime()),
+                bindparam("successor_expires_at", type_=UTCDateTime()),
+            ),
+        )
+        .cte("successor")
+    )
+    return DriverStatement(
+        select(func.count())
+        .select_from(_rotated)
+        .add_cte(successor)
+        .add_cte(guarded_enqueue(_rotated, entries))
+    )
+
+
+_FAMILY = DriverStatement(
+    select(_family_columns.id, *_FAMILY_RETURNED).where(
+        _family_columns.id == bindparam("family_id")
+    )
+)
 _USE_REFRESH = DriverStatement(
     update(_refresh_table)
     .where(_token.token_hash == bindparam("token_hash"), _token.used_at.is_(None))
@@ -327,12 +343,30 @@ _REVOKE_FAMILY = DriverStatement(
 )
 
 
-def _token_and_family(token_hash: str, row: tuple[Any, ...]) -> tuple[RefreshToken, TokenFamily]:
-    """A row of :data:`_LOCK_REFRESH` or :data:`_ROTATE_POSTGRESQL` as domain values."""
+def _family_of_row(row: tuple[Any, ...]) -> TokenFamily:
+    """A family's id and :data:`_FAMILY_RETURNED` (a row of :data:`_FAMILY`) as a family."""
     (
-        family_id, client_id, created_at, expires_at, used_at, family_client_id, citizen_id,
-        scopes, claims, purposes, auth_time, acr, amr, family_created_at, revoked_at,
+        family_id, client_id, citizen_id, scopes, claims, purposes, auth_time, acr, amr,
+        created_at, revoked_at,
     ) = row  # fmt: skip
+    return TokenFamily(
+        id=family_id,
+        client_id=client_id,
+        citizen_id=citizen_id,
+        scopes=_words(scopes),
+        claims=_json_strings(claims),
+        purposes=_cached_purposes(purposes),
+        auth_time=auth_time,
+        acr=acr,
+        amr=_json_strings(amr),
+        created_at=created_at,
+        revoked_at=revoked_at,
+    )
+
+
+def _token_and_family(token_hash: str, row: tuple[Any, ...]) -> tuple[RefreshToken, TokenFamily]:
+    """A row of :data:`_LOCK_REFRESH` as domain values."""
+    family_id, client_id, created_at, expires_at, used_at, *family_columns = row
     token = RefreshToken(
         token_hash=token_hash,
         family_id=family_id,
@@ -341,20 +375,7 @@ def _token_and_family(token_hash: str, row: tuple[Any, ...]) -> tuple[RefreshTok
         expires_at=expires_at,
         used_at=used_at,
     )
-    family = TokenFamily(
-        id=family_id,
-        client_id=family_client_id,
-        citizen_id=citizen_id,
-        scopes=_words(scopes),
-        claims=_json_strings(claims),
-        purposes=_cached_purposes(purposes),
-        auth_time=auth_time,
-        acr=acr,
-        amr=_json_strings(amr),
-        created_at=family_created_at,
-        revoked_at=revoked_at,
-    )
-    return token, family
+    return token, _family_of_row((family_id, *family_columns))
 
 
 # A family's lists never change and few distinct ones exist: parse each text once.
@@ -387,45 +408,6 @@ class _RefreshStatements(ABC):
         database's write lock, and the dialect leaves the clause out)."""
         row = _LOCK_REFRESH.first(self._connection(), {"token_hash": token_hash})
         return _token_and_family(token_hash, row) if row is not None else None
-
-    def rotate_refresh_token(
-        self, token_hash: str, *, successor_hash: str, now: datetime, successor_expires_at: datetime
-    ) -> tuple[RefreshToken, TokenFamily] | None:
-        """If the token is unused: mark it used and store its successor (same family and
-        client, created ``now``); return the token as it was and its family. None when the
-        token is unknown or used already (nothing changed). The caller checks the rest
-        (client, expiry, family) and rolls back when it refuses.
-
-        PostgreSQL does it in one statement whose UPDATE locks the token's row; SQLite in a
-        read, an update and an insert under the write lock ``BEGIN IMMEDIATE`` took."""
-        connection = self._connection()
-        if connection.dialect.name == "postgresql":
-            row = _ROTATE_POSTGRESQL.first(
-                connection,
-                {
-                    "token_hash": token_hash,
-                    "now": now,
-                    "successor_hash": successor_hash,
-                    "successor_expires_at": successor_expires_at,
-                },
-            )
-            return _token_and_family(token_hash, row) if row is not None else None
-        found = self.lock_refresh_token(token_hash)
-        if found is None or found[0].used_at is not None:
-            return None
-        if not self.use_refresh_token(token_hash, now=now):
-            return None
-        token = found[0]
-        self.add_refresh_token(
-            RefreshToken(
-                token_hash=successor_hash,
-                family_id=token.family_id,
-                client_id=token.client_id,
-                created_at=now,
-                expires_at=successor_expires_at,
-            )
-        )
-        return found
 
     def use_refresh_token(self, token_hash: str, *, now: datetime) -> bool:
         return _USE_REFRESH.execute(self._connection(), {"token_hash": token_hash, "now": now}) == 1
@@ -733,6 +715,7 @@ class SqlOidcStore:
         self._refresh_engine = database.engine.execution_options(
             jati_sqlite_begin="BEGIN IMMEDIATE"
         )
+        self._alone = database.engine if database.dialect == "postgresql" else None
 
     @contextmanager
     def write(self) -> Iterator[SqlOidcTransaction]:
@@ -745,6 +728,51 @@ class SqlOidcStore:
         a connection of the same pool; commits on success, rolls back on error."""
         with self._refresh_engine.begin() as connection:
             yield SqlRefreshTransaction(connection)
+
+    @property
+    def rotates_alone(self) -> bool:
+        """Whether :meth:`rotate_alone` is available (PostgreSQL)."""
+        return self._alone is not None
+
+    def rotate_alone(
+        self,
+        *,
+        token_hash: str,
+        family_id: str,
+        client_id: str,
+        successor_hash: str,
+        now: datetime,
+        successor_expires_at: datetime,
+        audit_entries: Sequence[AuditEntry],
+    ) -> bool | None:
+        """The refresh grant's rotation as one statement committed on its own (PostgreSQL):
+        True if the token was rotated, its successor stored and ``audit_entries`` queued;
+        False if nothing changed (the token is unknown, used, expired, another client's or
+        another family's, or its family is revoked: :meth:`refresh_write` tells which).
+        None on a database without it (SQLite): use :meth:`refresh_write`."""
+        if self._alone is None:
+            return None
+        row = _rotate_alone(len(audit_entries)).first_alone(
+            self._alone,
+            {
+                "token_hash": token_hash,
+                "family_id": family_id,
+                "client_id": client_id,
+                "successor_hash": successor_hash,
+                "now": now,
+                "successor_expires_at": successor_expires_at,
+                **enqueue_parameters(audit_entries, queued_at=now),
+            },
+        )
+        return row is not None and row[0] == 1
+
+    def family(self, family_id: str) -> TokenFamily | None:
+        """A token family by id, read outside any transaction."""
+        if self._alone is None:
+            with self.read() as tx:
+                return tx.get_family(family_id)
+        row = _FAMILY.first_alone(self._alone, {"family_id": family_id})
+        return _family_of_row(row) if row is not None else None
 
     @contextmanager
     def read(self) -> Iterator[SqlOidcTransaction]:

@@ -5,23 +5,25 @@ entries commit with the rotation (UU PDP Art. 31)."""
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from audit.entry import Action, decode_entry
 from audit.storage.tables import AuditQueue
 from consent.ledger import GrantStatus
 from identity.authorization_codes import hash_secret
 from identity.errors import TokenError
+from identity.refresh_tokens import KnownFamilies, family_named_by
 from identity.settings import Settings
 from identity.storage.database import Database
 from identity.storage.oidc import IdentityRefreshToken, IdentityTokenFamily
-from tests.oidc_helpers import OidcWorld, RelyingApp, oidc_world
+from tests.oidc_helpers import BUDI, OidcWorld, RelyingApp, oidc_world
 
 
 @pytest.fixture
@@ -206,3 +208,99 @@ def test_the_form_is_parsed_as_rfc_6749_says(world: OidcWorld, rp: RelyingApp) -
         "/token", content=again + "&scope=openid&scope=openid", headers=headers
     )
     assert repeated.status_code == 400 and repeated.json()["error"] == "invalid_request"
+
+
+def _transactions(world: OidcWorld, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the rotation transactions the token endpoint opens."""
+    store = world.app.state.token_service.store
+    opened: list[int] = []
+    original = store.refresh_write
+
+    def counting() -> Any:
+        opened.append(1)
+        return original()
+
+    monkeypatch.setattr(store, "refresh_write", counting)
+    return opened
+
+
+def test_a_refresh_is_one_statement_on_postgresql_and_a_transaction_on_sqlite(
+    world: OidcWorld, rp: RelyingApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = _tokens(world, rp)["refresh_token"]
+    service = world.app.state.token_service
+    opened = _transactions(world, monkeypatch)
+    service._families = KnownFamilies()  # a worker that never met the family reads it
+    for _ in range(2):
+        body = world.refresh(rp, token).json()
+        assert family_named_by(body["refresh_token"]) == family_named_by(token)
+        token = body["refresh_token"]
+    assert len(opened) == (0 if world.app.state.database.dialect == "postgresql" else 2)
+    # a refusal still goes through the transaction, which tells it apart
+    assert world.refresh(rp, "x" * 43).json()["error"] == "invalid_grant"
+    assert len(opened) == (1 if world.app.state.database.dialect == "postgresql" else 3)
+
+
+def test_a_refresh_token_issued_before_it_named_its_family_still_rotates(
+    world: OidcWorld, rp: RelyingApp
+) -> None:
+    body = _tokens(world, rp)
+    family_id = family_named_by(body["refresh_token"])
+    assert family_id is not None
+    legacy = secrets.token_urlsafe(32)  # the old form: 256 random bits, nothing else
+    now = datetime.now(UTC)
+    with world.app.state.database.write() as session:
+        session.add(
+            IdentityRefreshToken(
+                token_hash=hash_secret(legacy), family_id=family_id, client_id=rp.client_id,
+                created_at=now, expires_at=now + timedelta(days=1), used_at=None,
+            )
+        )  # fmt: skip
+    issued = _issued(world)
+    rotated = world.refresh(rp, legacy)
+    assert rotated.status_code == 200, rotated.text
+    assert family_named_by(rotated.json()["refresh_token"]) == family_id  # the new form
+    assert _issued(world) == issued + 2
+    replay = world.refresh(rp, legacy)  # and a replay of it still revokes the family
+    assert replay.json()["error"] == "invalid_grant"
+    assert _family_revoked(world, body["refresh_token"])
+
+
+def test_a_family_revoked_elsewhere_is_refused_by_a_worker_that_remembers_it(
+    world: OidcWorld, rp: RelyingApp
+) -> None:
+    """Each worker remembers the families it met; their revocation is checked in the
+    database by the rotation itself, so a revocation through any worker holds at once."""
+    token = world.refresh(rp, _tokens(world, rp)["refresh_token"]).json()["refresh_token"]
+    family_id = family_named_by(token)
+    assert family_id is not None
+    assert world.app.state.token_service._families.get(family_id) is not None
+    with world.app.state.database.write() as session:
+        session.execute(
+            update(IdentityTokenFamily)
+            .where(IdentityTokenFamily.id == family_id)
+            .values(revoked_at=datetime.now(UTC))
+        )  # as another worker's revocation does
+    rows, issued = _refresh_rows(world), _issued(world)
+    refused = world.refresh(rp, token)
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
+    assert (_refresh_rows(world), _issued(world)) == (rows, issued)
+
+
+def test_a_token_naming_another_family_is_refused_and_changes_nothing(
+    world: OidcWorld, rp: RelyingApp
+) -> None:
+    """The family id in a token is only a hint: the rotation matches the stored hash, the
+    family and the client together."""
+    mine = _tokens(world, rp)["refresh_token"]
+    budi = world.register_citizen(BUDI)
+    world.login(budi)
+    world.consent(rp, budi)
+    theirs = world.tokens(rp)["refresh_token"]
+    secret = mine.partition(".")[2]
+    forged = f"{family_named_by(theirs)}.{secret}"
+    rows, issued = _refresh_rows(world), _issued(world)
+    refused = world.refresh(rp, forged)
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
+    assert (_refresh_rows(world), _issued(world)) == (rows, issued)
+    assert not _family_revoked(world, mine) and not _family_revoked(world, theirs)

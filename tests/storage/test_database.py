@@ -7,8 +7,10 @@ from sqlalchemy import text
 
 from audit.storage.naming import NAMING_CONVENTION, new_metadata
 from identity.errors import ConfigurationError
+from identity.storage import database as database_module
 from identity.storage import migrate
 from identity.storage.database import Database
+from tests.conftest import PG_URL
 
 
 def test_connection_settings_for_each_database(database: Database) -> None:
@@ -54,3 +56,47 @@ def test_unsupported_database_urls_are_refused_clearly(url: str) -> None:
     with pytest.raises(ConfigurationError) as caught:
         Database(url)
     assert "JATI_DATABASE_URL" in str(caught.value)
+
+
+def _backend_pid(database: Database) -> int:
+    with database.read() as session:
+        return int(session.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def _terminate(pid: int) -> None:
+    """Kill one server process from another connection, as a server restart would."""
+    killer = Database(str(PG_URL))
+    try:
+        with killer.write() as session:
+            session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        killer.dispose()
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL's connection pool")
+def test_a_pooled_connection_that_died_while_idle_is_replaced_before_use(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pid = _backend_pid(database)
+    _terminate(pid)
+    monkeypatch.setattr(database_module, "PING_AFTER_IDLE", 0.0)  # as if idle long enough
+    with database.read() as session:  # pinged, found dead, replaced: no error
+        assert session.execute(text("SELECT 1")).scalar_one() == 1
+    assert _backend_pid(database) != pid
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL's connection pool")
+def test_a_connection_used_moments_ago_is_handed_out_without_a_ping(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pings: list[int] = []
+    ping = database.engine.dialect.do_ping
+    monkeypatch.setattr(
+        database.engine.dialect, "do_ping", lambda conn: pings.append(1) or ping(conn)
+    )
+    _backend_pid(database)
+    _backend_pid(database)
+    assert pings == []  # used within PING_AFTER_IDLE: no round trip spent on a ping
+    monkeypatch.setattr(database_module, "PING_AFTER_IDLE", 0.0)
+    _backend_pid(database)
+    assert pings == [1]

@@ -11,13 +11,29 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from audit.entry import LegalBasis
-from identity.authorization_codes import AuthorizationCode, ReleasedPurpose, new_code
-from identity.refresh_tokens import RefreshToken, TokenFamily, new_family_id, new_refresh_token
+from audit.entry import (
+    Action,
+    Actor,
+    ActorKind,
+    AuditEntry,
+    LegalBasis,
+    Outcome,
+    encode_entry,
+)
+from audit.merkle import hash_leaf
+from identity.authorization_codes import AuthorizationCode, ReleasedPurpose, hash_secret, new_code
+from identity.refresh_tokens import (
+    MAX_REFRESH_TOKEN_CHARS,
+    RefreshToken,
+    TokenFamily,
+    family_named_by,
+    new_family_id,
+    new_refresh_token,
+)
 from identity.sessions import SessionService, session_id_of
 from identity.storage.database import Database
 from identity.storage.oidc import SqlOidcStore
-from tests.conftest import ManualClock
+from tests.conftest import PG_URL, ManualClock
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 
@@ -190,7 +206,7 @@ def test_expired_codes_are_purged(store: SqlOidcStore) -> None:
 
 
 def _refresh(family: TokenFamily, **overrides: object) -> tuple[str, RefreshToken]:
-    value, token_hash = new_refresh_token()
+    value, token_hash = new_refresh_token(family.id)
     values: dict[str, object] = {
         "token_hash": token_hash,
         "family_id": family.id,
@@ -202,6 +218,17 @@ def _refresh(family: TokenFamily, **overrides: object) -> tuple[str, RefreshToke
     return value, RefreshToken(**values)  # type: ignore[arg-type]
 
 
+def test_a_refresh_token_names_its_family_and_nothing_else_does() -> None:
+    family_id = new_family_id()
+    value, token_hash = new_refresh_token(family_id)
+    assert family_named_by(value) == family_id
+    assert token_hash == hash_secret(value) and family_id not in token_hash
+    assert len(value) <= MAX_REFRESH_TOKEN_CHARS
+    legacy = "x" * 43  # a token issued before the family id was part of it
+    for other in (legacy, f"{family_id}.short", f"bad id!{'a' * 16}.{'s' * 43}", f".{'s' * 43}"):
+        assert family_named_by(other) is None
+
+
 def test_a_family_and_its_refresh_tokens_round_trip(store: SqlOidcStore) -> None:
     family = _family()
     _, token = _refresh(family)
@@ -211,12 +238,15 @@ def test_a_family_and_its_refresh_tokens_round_trip(store: SqlOidcStore) -> None
     with store.read() as tx:
         assert tx.get_family(family.id) == family
         assert tx.get_refresh_token(token.token_hash) == token
+    assert store.family(family.id) == family  # outside a transaction
+    assert store.family(new_family_id()) is None
     with store.write() as tx:
         tx.revoke_family(family.id, now=NOW)
         tx.revoke_family(family.id, now=NOW + timedelta(hours=1))  # idempotent
     with store.read() as tx:
         revoked = tx.get_family(family.id)
     assert revoked is not None and revoked.revoked_at == NOW
+    assert store.family(family.id) == revoked
 
 
 def test_concurrent_refreshes_with_one_token_have_one_winner(store: SqlOidcStore) -> None:
@@ -233,29 +263,81 @@ def test_concurrent_refreshes_with_one_token_have_one_winner(store: SqlOidcStore
     assert sorted(_race(8, attempt)) == [False] * 7 + [True]
 
 
-def _stored(store: SqlOidcStore) -> tuple[TokenFamily, RefreshToken]:
+def _stored(store: SqlOidcStore, **overrides: object) -> tuple[TokenFamily, RefreshToken]:
     family = _family()
-    _, token = _refresh(family)
+    _, token = _refresh(family, **overrides)
     with store.write() as tx:
         tx.add_family(family)
         tx.add_refresh_token(token)
     return family, token
 
 
-def _rotate(store: SqlOidcStore, token: RefreshToken, successor_hash: str) -> object:
-    with store.refresh_write() as tx:
-        return tx.rotate_refresh_token(
-            token.token_hash,
-            successor_hash=successor_hash,
-            now=NOW,
-            successor_expires_at=NOW + timedelta(days=14),
-        )
+def _issued_entry(family: TokenFamily) -> AuditEntry:
+    return AuditEntry(
+        time=NOW,
+        actor=Actor(ActorKind.RELYING_APP, family.client_id),
+        action=Action.TOKEN_ISSUED,
+        outcome=Outcome.SUCCESS,
+        subject="p" * 43,
+        data_items=("token:access", "token:refresh", "name"),
+        purpose="bansos",
+        legal_basis=LegalBasis.CONSENT,
+        consent_id="grant-1",
+    )
 
 
-def test_a_rotation_marks_the_token_used_and_stores_its_successor(store: SqlOidcStore) -> None:
+def _rotate_alone(
+    store: SqlOidcStore,
+    token: RefreshToken,
+    successor_hash: str,
+    *,
+    entries: list[AuditEntry] | None = None,
+    family_id: str | None = None,
+    client_id: str | None = None,
+    now: datetime = NOW,
+) -> bool | None:
+    return store.rotate_alone(
+        token_hash=token.token_hash,
+        family_id=family_id or token.family_id,
+        client_id=client_id or token.client_id,
+        successor_hash=successor_hash,
+        now=now,
+        successor_expires_at=now + timedelta(days=14),
+        audit_entries=entries if entries is not None else [_issued_entry(_family())],
+    )
+
+
+def _queued(store: SqlOidcStore) -> list[bytes]:
+    with store.read() as tx:
+        rows = tx.session.execute(text("SELECT entry FROM audit_queue ORDER BY id")).all()
+    return [bytes(row[0]) for row in rows]
+
+
+#: The one-statement rotation is PostgreSQL's (SQLite uses the rotation transaction, which
+#: the tests below and test_sqlite_has_no_one_statement_rotation cover); CI runs both.
+postgresql_only = pytest.mark.skipif(not PG_URL, reason="a PostgreSQL statement")
+
+
+def test_sqlite_has_no_one_statement_rotation(store: SqlOidcStore) -> None:
+    if store.database.dialect != "sqlite":
+        assert store.rotates_alone
+        return
+    _, token = _stored(store)
+    _, successor_hash = new_refresh_token(token.family_id)
+    assert _rotate_alone(store, token, successor_hash) is None
+    with store.read() as tx:
+        assert tx.get_refresh_token(token.token_hash) == token
+        assert tx.get_refresh_token(successor_hash) is None
+
+
+@postgresql_only
+def test_a_rotation_alone_uses_the_token_stores_its_successor_and_queues_the_entries(
+    store: SqlOidcStore,
+) -> None:
     family, token = _stored(store)
-    _, successor_hash = new_refresh_token()
-    assert _rotate(store, token, successor_hash) == (token, family)  # as they were
+    _, successor_hash = new_refresh_token(family.id)
+    entries = [_issued_entry(family), _issued_entry(family)]
+    assert _rotate_alone(store, token, successor_hash, entries=entries) is True
     with store.read() as tx:
         used = tx.get_refresh_token(token.token_hash)
         successor = tx.get_refresh_token(successor_hash)
@@ -267,49 +349,122 @@ def test_a_rotation_marks_the_token_used_and_stores_its_successor(store: SqlOidc
         created_at=NOW,
         expires_at=NOW + timedelta(days=14),
     )
-
-
-def test_rotating_a_used_or_unknown_token_changes_nothing(store: SqlOidcStore) -> None:
-    _, token = _stored(store)
-    _rotate(store, token, new_refresh_token()[1])
-    _, unknown = _refresh(_family())
-    for presented in (token, unknown):
-        _, successor_hash = new_refresh_token()
-        assert _rotate(store, presented, successor_hash) is None
-        with store.read() as tx:
-            assert tx.get_refresh_token(successor_hash) is None
+    assert _queued(store) == [encode_entry(e) for e in entries]
     with store.read() as tx:
-        used = tx.get_refresh_token(token.token_hash)
-    assert used is not None and used.used_at == NOW
+        columns = tx.session.execute(
+            text(
+                "SELECT leaf_hash, event_at, subject, actor_kind, actor_id, action, purpose, "
+                "queued_at FROM audit_queue ORDER BY id LIMIT 1"
+            )
+        ).one()
+    assert tuple(columns) == (
+        hash_leaf(encode_entry(entries[0])), NOW, "p" * 43, "relying_app", family.client_id,
+        Action.TOKEN_ISSUED.value, "bansos", NOW,
+    )  # fmt: skip
+
+
+@postgresql_only
+@pytest.mark.parametrize(
+    "case", ["used", "unknown", "expired", "other client", "other family", "revoked family"]
+)
+def test_a_rotation_alone_that_must_refuse_changes_nothing(store: SqlOidcStore, case: str) -> None:
+    family, token = _stored(
+        store, **({"expires_at": NOW} if case == "expired" else {})
+    )  # expires exactly now: no longer valid (RFC 6749 §6)
+    other_family, _ = _stored(store)
+    presented, kwargs = token, {}
+    if case == "used":
+        assert _rotate_alone(store, token, new_refresh_token(family.id)[1]) is True
+    elif case == "unknown":
+        presented = _refresh(family)[1]
+    elif case == "other client":
+        kwargs = {"client_id": "another-app"}
+    elif case == "other family":
+        kwargs = {"family_id": other_family.id}
+    elif case == "revoked family":
+        with store.write() as tx:
+            tx.revoke_family(family.id, now=NOW)
+    before = _queued(store)
+    with store.read() as tx:
+        stored_before = tx.get_refresh_token(token.token_hash)
+    _, successor_hash = new_refresh_token(family.id)
+    assert (
+        _rotate_alone(store, presented, successor_hash, entries=[_issued_entry(family)], **kwargs)
+        is False
+    )
+    with store.read() as tx:
+        assert tx.get_refresh_token(successor_hash) is None
+        assert tx.get_refresh_token(token.token_hash) == stored_before
+    assert _queued(store) == before
+
+
+@postgresql_only
+def test_concurrent_rotations_alone_of_one_token_have_one_winner(store: SqlOidcStore) -> None:
+    family, token = _stored(store)
+    successors = iter([new_refresh_token(family.id)[1] for _ in range(8)])
+    lock = threading.Lock()
+
+    def attempt() -> bool:
+        with lock:
+            successor_hash = next(successors)
+        return _rotate_alone(store, token, successor_hash, entries=[_issued_entry(family)]) is True
+
+    assert sorted(_race(8, attempt)) == [False] * 7 + [True]
+    with store.read() as tx:
+        count = tx.session.execute(
+            text("SELECT count(*) FROM identity_refresh_token WHERE family_id = :f"),
+            {"f": family.id},
+        ).scalar_one()
+    assert count == 2  # the token and one successor
+    assert len(_queued(store)) == 1  # the winner's entry only
+
+
+def _rotate_in_transaction(store: SqlOidcStore, token: RefreshToken, successor_hash: str) -> bool:
+    """What the token endpoint's rotation transaction does: lock, check unused, use, add."""
+    with store.refresh_write() as tx:
+        found = tx.lock_refresh_token(token.token_hash)
+        if found is None or found[0].used_at is not None:
+            return False
+        assert tx.use_refresh_token(token.token_hash, now=NOW)
+        tx.add_refresh_token(
+            RefreshToken(
+                token_hash=successor_hash,
+                family_id=token.family_id,
+                client_id=token.client_id,
+                created_at=NOW,
+                expires_at=NOW + timedelta(days=14),
+            )
+        )
+        return True
 
 
 def test_a_rotation_rolled_back_leaves_the_token_unused(store: SqlOidcStore) -> None:
-    """The token endpoint refuses after rotating (expired, another client's, a withdrawn
-    consent...) by raising inside the transaction: nothing it wrote remains."""
+    """The token endpoint refuses inside its transaction (expired, another client's, a
+    withdrawn consent...) by raising: nothing it wrote remains."""
     family, token = _stored(store)
-    _, successor_hash = new_refresh_token()
+    _, successor_hash = new_refresh_token(family.id)
     with pytest.raises(RuntimeError), store.refresh_write() as tx:
-        assert tx.rotate_refresh_token(
-            token.token_hash,
-            successor_hash=successor_hash,
-            now=NOW,
-            successor_expires_at=NOW + timedelta(days=14),
-        ) == (token, family)
+        assert tx.lock_refresh_token(token.token_hash) == (token, family)
+        assert tx.use_refresh_token(token.token_hash, now=NOW)
+        tx.add_refresh_token(_refresh(family)[1])
         raise RuntimeError("refused")
     with store.read() as tx:
         assert tx.get_refresh_token(token.token_hash) == token
         assert tx.get_refresh_token(successor_hash) is None
 
 
-def test_concurrent_rotations_of_one_token_have_one_winner(store: SqlOidcStore) -> None:
+def test_concurrent_rotation_transactions_of_one_token_have_one_winner(
+    store: SqlOidcStore,
+) -> None:
+    """The lock read makes a concurrent use wait for the commit, then find the token used."""
     family, token = _stored(store)
-    successors = iter([new_refresh_token()[1] for _ in range(8)])
+    successors = iter([new_refresh_token(family.id)[1] for _ in range(8)])
     lock = threading.Lock()
 
     def attempt() -> bool:
         with lock:
             successor_hash = next(successors)
-        return _rotate(store, token, successor_hash) is not None
+        return _rotate_in_transaction(store, token, successor_hash)
 
     assert sorted(_race(8, attempt)) == [False] * 7 + [True]
     with store.read() as tx:
@@ -324,7 +479,7 @@ def test_the_lock_read_returns_the_token_and_its_family(store: SqlOidcStore) -> 
     family, token = _stored(store)
     with store.refresh_write() as tx:
         assert tx.lock_refresh_token(token.token_hash) == (token, family)
-        assert tx.lock_refresh_token(new_refresh_token()[1]) is None
+        assert tx.lock_refresh_token(_refresh(family)[1].token_hash) is None
 
 
 def test_expired_refresh_tokens_and_orphan_families_are_purged(store: SqlOidcStore) -> None:

@@ -1,0 +1,45 @@
+"""The relying apps' busiest endpoints served by Starlette's plain request handler.
+
+An endpoint that takes only the :class:`~starlette.requests.Request` and returns a
+:class:`~starlette.responses.Response` gets nothing from FastAPI's request handler: no
+parameter to validate, no dependency to solve, no response model. That handler still costs
+tens of microseconds a request (dependency solving, its exit stack), which the token
+endpoint's refresh benchmark counts. :func:`serve_plainly` keeps such a route as it is for
+matching and for the OpenAPI schema, and has Starlette's ``request_response`` serve it: a
+:class:`Request` built from the scope, the endpoint awaited, its response sent. Errors still
+reach the app's exception handlers (they are middleware).
+"""
+
+from __future__ import annotations
+
+import inspect
+
+from fastapi import APIRouter
+from fastapi.routing import APIRoute
+from starlette.requests import Request
+from starlette.routing import request_response
+
+__all__ = ["serve_plainly"]
+
+
+def serve_plainly(router: APIRouter, *paths: str) -> None:
+    """Serve the routes of ``router`` at ``paths`` with Starlette's request handler.
+
+    Raises:
+        ValueError: a path has no route, or its endpoint takes more than the request.
+    """
+    wanted = set(paths)
+    for route in router.routes:
+        if not isinstance(route, APIRoute) or route.path not in wanted:
+            continue
+        parameters = list(inspect.signature(route.endpoint).parameters.values())
+        if (
+            len(parameters) != 1
+            or parameters[0].annotation not in (Request, "Request")
+            or not inspect.iscoroutinefunction(route.endpoint)
+        ):
+            raise ValueError(f"{route.path}: only an async endpoint(request) can be served plainly")
+        route.app = request_response(route.endpoint)
+        wanted.discard(route.path)
+    if wanted:
+        raise ValueError(f"no route at {sorted(wanted)}")
