@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -159,6 +159,16 @@ class AuditEntry:
         if not isinstance(self.citizen_visible, bool):
             raise InvalidEntry("citizen_visible must be true or false")
 
+    def at(self, time: datetime) -> AuditEntry:
+        """The same event at another ``time``: only the time is checked, every other field
+        having been checked when this entry was made (entries are immutable). For writers
+        that record one kind of event again and again (each refresh of a token family)."""
+        copy = object.__new__(AuditEntry)
+        for name in _ENTRY_FIELDS:
+            object.__setattr__(copy, name, getattr(self, name))
+        object.__setattr__(copy, "time", _utc(time, "time"))
+        return copy
+
     def visible_to_citizen(self, now: datetime) -> bool:
         """Whether the citizen's "who used my data" view shows this entry at ``now``: not
         withheld for good, nor until a ``visible_after`` still to come (UU PDP Art. 15, 50)."""
@@ -183,6 +193,9 @@ class AuditEntry:
             "visible_after": format_time(self.visible_after) if self.visible_after else None,
             "detail_commitment": self.detail_commitment,
         }
+
+
+_ENTRY_FIELDS = tuple(f.name for f in fields(AuditEntry))
 
 
 def encode_entry(entry: AuditEntry) -> bytes:

@@ -90,6 +90,7 @@ _CITIZEN_API_SCOPE = "me"
 #: the citizen API and the credential endpoint (OID4VCI §8).
 _JATI_AUDIENCE_SCOPES = frozenset({_CITIZEN_API_SCOPE, "identity_credential"})
 _REFRESH_KINDS = ("token:access", "token:id", "token:refresh")
+_MAX_TEMPLATES = 10_000
 
 
 def single_values(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
@@ -258,6 +259,9 @@ class TokenService:
         self.clock = clock
         self.refresh_lifetime = refresh_lifetime
         self._families = KnownFamilies()
+        self._refresh_templates: dict[
+            tuple[str, tuple[str, ...]], tuple[Sequence[Purpose], list[AuditEntry]]
+        ] = {}
 
     # -- the token endpoint ---------------------------------------------------------------
 
@@ -447,7 +451,7 @@ class TokenService:
             successor_hash=new_hash,
             now=now,
             successor_expires_at=now + self.refresh_lifetime,
-            audit_entries=self._entries(app, family, scopes, _REFRESH_KINDS, now),
+            audit_entries=self._refresh_entries(app, family, scopes, now),
         )
         if not rotated:
             return None
@@ -726,6 +730,24 @@ class TokenService:
             expires_at=now + self.refresh_lifetime,
         )
 
+    def _refresh_entries(
+        self, app: RelyingApp, family: TokenFamily, scopes: tuple[str, ...], now: datetime
+    ) -> list[AuditEntry]:
+        """A refresh's audit entries: the family's entries for these scopes, made and
+        checked once per worker while the app's purposes stay the same (the purposes list
+        the consent records answer is the same object until a purpose or notice changes;
+        the cache holds it, so that identity comparison is sound), then stamped ``now``."""
+        purposes = self.consent.purposes(app.client_id)
+        key = (family.id, scopes)
+        cached = self._refresh_templates.get(key)
+        if cached is None or cached[0] is not purposes:
+            templates = self._entries(app, family, scopes, _REFRESH_KINDS, now, purposes)
+            if len(self._refresh_templates) >= _MAX_TEMPLATES:
+                self._refresh_templates.clear()
+            self._refresh_templates[key] = (purposes, templates)
+            return templates
+        return [template.at(now) for template in cached[1]]
+
     def _entries(
         self,
         app: RelyingApp,
@@ -733,8 +755,11 @@ class TokenService:
         scopes: Sequence[str],
         kinds: Sequence[str],
         now: datetime,
+        purposes: Sequence[Purpose] | None = None,
     ) -> list[AuditEntry]:
-        by_code = {p.code: p for p in self.consent.purposes(app.client_id)}
+        if purposes is None:
+            purposes = self.consent.purposes(app.client_id)
+        by_code = {p.code: p for p in purposes}
         claims = set(claims_for_scopes(s for s in scopes if s in SCOPE_CLAIMS))
         return issuance_entries(
             client_id=app.client_id,

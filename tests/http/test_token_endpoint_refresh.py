@@ -304,3 +304,26 @@ def test_a_token_naming_another_family_is_refused_and_changes_nothing(
     assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
     assert (_refresh_rows(world), _issued(world)) == (rows, issued)
     assert not _family_revoked(world, mine) and not _family_revoked(world, theirs)
+
+
+def _entries_since(world: OidcWorld, count: int) -> list[dict[str, Any]]:
+    with world.app.state.database.read() as session:
+        rows = session.scalars(select(AuditQueue.entry).order_by(AuditQueue.id.desc())).all()
+    return [decode_entry(row).to_json_dict() for row in rows[:count]]
+
+
+def test_a_worker_records_each_refresh_as_the_first_one(world: OidcWorld, rp: RelyingApp) -> None:
+    """The entries of a family's refreshes are made once per worker, then stamped with each
+    refresh's time: they say exactly what freshly made ones say."""
+    token = _tokens(world, rp)["refresh_token"]
+    records = []
+    for _ in range(3):
+        token = world.refresh(rp, token).json()["refresh_token"]
+        records.append(_entries_since(world, 2))  # two purposes: two entries a refresh
+    world.app.state.token_service._refresh_templates.clear()  # a worker that never saw it
+    token = world.refresh(rp, token).json()["refresh_token"]
+    records.append(_entries_since(world, 2))
+    times = [[e.pop("time") for e in record] for record in records]
+    assert all(record == records[0] for record in records)
+    assert all(t[0] == t[1] for t in times) and len({t[0] for t in times}) == 4
+    assert {e["purpose"] for e in records[0]} == {"bansos-eligibility", "newsletter"}

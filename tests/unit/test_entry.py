@@ -81,6 +81,21 @@ def test_one_instant_in_any_time_zone_has_one_encoding() -> None:
     assert in_jakarta.time.tzinfo is UTC
 
 
+def test_an_entry_at_another_time_is_that_entry_made_at_that_time() -> None:
+    entry = golden_entry(exception_basis="uu-pdp-art-15", detail_commitment="c" * 43)
+    later = datetime(2026, 12, 1, 8, 30, 0, 123456, tzinfo=WIB)
+    moved = entry.at(later)
+    assert moved == golden_entry(
+        exception_basis="uu-pdp-art-15", detail_commitment="c" * 43, time=later
+    )
+    assert encode_entry(moved) == encode_entry(
+        golden_entry(exception_basis="uu-pdp-art-15", detail_commitment="c" * 43, time=later)
+    )
+    assert moved.time.tzinfo is UTC and entry.time == golden_entry().time  # unchanged
+    with pytest.raises(InvalidEntry, match="timezone-aware"):
+        entry.at(datetime(2026, 12, 1, 8, 30))  # naive: refused
+
+
 def test_all_optional_fields_round_trip() -> None:
     entry = golden_entry(
         outcome=Outcome.DENIED,
