@@ -8,13 +8,14 @@ code, a reused refresh token, a revocation request) makes all of them inactive a
 refresh tokens are refused, and introspection and userinfo treat the family's access
 tokens as inactive.
 
-**Refresh tokens** are opaque, 256 random bits, stored only as SHA-256 hashes, bound to
-the client. Each use rotates, in one write transaction: the presented token is marked used
-if it was unused, its successor stored and the token and family read back (one statement
-on PostgreSQL, whose UPDATE holds the row lock; SQLite's write transaction holds the
-database lock), then checked, with the issuance's audit entries appended before the one
-commit; any refusal rolls it all back. A concurrent use of the same token waits for that
-commit and then finds the token used. Presenting a used token again means two
+**Refresh tokens** are opaque to apps: ``<family id>.<256 random bits>``, stored only as
+SHA-256 hashes of the whole value, bound to the client. Each use rotates: the presented
+token is marked used if it is unused, unexpired, the client's and of its family, and the
+family is not revoked; its successor is stored and the issuance's audit entries queued, all
+committed together (one statement on PostgreSQL, whose UPDATE holds the row lock; one
+``BEGIN IMMEDIATE`` transaction on SQLite). When that write matches nothing, a transaction
+that locks the token tells the refusal apart. A concurrent use of the same token waits for
+the commit and then finds the token used. Presenting a used token again means two
 parties hold it (RFC 9700 §4.14.2: "the authorization server cannot determine which party
 submitted the invalid refresh token"): the whole family is revoked. A refresh token also
 stops working the moment a consent grant it was issued under is withdrawn or expires

@@ -12,10 +12,11 @@ family and the consent grant ids), an ID token (OIDC Core §2: ``iss``, pairwise
 claims the consent gate allows, read through the one audited path) and a refresh token. A
 second exchange of a code revokes the family the first one created (RFC 6749 §4.1.2).
 
-**refresh_token** (RFC 6749 §6): rotates, in one write transaction with its audit entries
-(one commit); a reused refresh token revokes its family (RFC 9700 §4.14.2); refused once a
-consent grant of the family is withdrawn or expired (which also revokes the family).
-``scope`` may narrow, never widen (§6).
+**refresh_token** (RFC 6749 §6): rotates, its successor and its audit entries committed
+together (one conditional write when nothing is to refuse: one statement on PostgreSQL);
+a reused refresh token revokes its family (RFC 9700 §4.14.2); refused once a consent grant
+of the family is withdrawn or expired (which also revokes the family). ``scope`` may
+narrow, never widen (§6).
 
 **client_credentials** (RFC 6749 §4.4): auditor apps only; an access token for Jati's own
 API (``aud`` = the issuer, ``sub`` = the client id, RFC 9068 §2.2).
@@ -115,11 +116,6 @@ class TokenStore(Protocol):
     def read(self) -> Any: ...
     def refresh_write(self) -> AbstractContextManager[RotationTransaction]: ...
 
-    @property
-    def rotates_alone(self) -> bool:
-        """Whether :meth:`rotate_alone` is available (PostgreSQL)."""
-        ...
-
     def rotate_alone(
         self,
         *,
@@ -130,7 +126,7 @@ class TokenStore(Protocol):
         now: datetime,
         successor_expires_at: datetime,
         audit_entries: Sequence[AuditEntry],
-    ) -> bool | None: ...
+    ) -> bool: ...
     def family(self, family_id: str) -> TokenFamily | None: ...
 
 
@@ -377,8 +373,8 @@ class TokenService:
 
     def _refresh(self, app: RelyingApp, form: Mapping[str, str]) -> dict[str, Any]:
         """RFC 6749 §6. When the token names a family this worker knows (or reads) and
-        nothing is to refuse, the rotation is one statement (:meth:`_rotate_alone`);
-        otherwise, or when that statement changes nothing, one write transaction
+        nothing is to refuse, the rotation is one conditional write (:meth:`_rotate_alone`);
+        otherwise, or when that write changes nothing, one write transaction
         (:meth:`_rotate`) decides and tells the refusal apart. A replay (RFC 9700 §4.14.2)
         or a withdrawn or expired consent grant (UU PDP Art. 40) revokes the family. The
         tokens are signed after the commit."""
@@ -409,8 +405,6 @@ class TokenService:
     def _named_family(self, value: str) -> TokenFamily | None:
         """The family a refresh token names (:func:`family_named_by`), from this worker's
         memory or the database; only a hint, which the rotation checks."""
-        if not self.store.rotates_alone:
-            return None
         family_id = family_named_by(value)
         if family_id is None:
             return None
@@ -429,12 +423,13 @@ class TokenService:
         requested_scope: str | None,
         now: datetime,
     ) -> tuple[tuple[str, ...], str] | None:
-        """The rotation as one statement committed on its own (the token marked used, its
+        """The rotation as one conditional write (:meth:`TokenStore.rotate_alone`: one
+        statement on PostgreSQL, one short transaction on SQLite; the token marked used, its
         successor stored and the audit entries queued, all or nothing: UU PDP Art. 31), when
         nothing known is to refuse. Returns the scopes granted and the new refresh token;
         None to leave the request to :meth:`_rotate`: a refusal known beforehand (scope,
-        consent), or a statement that changed nothing (a token unknown, used, expired or
-        of a revoked family), so that a replay still revokes the family."""
+        consent), or a write that changed nothing (a token unknown, used, expired or of
+        a revoked family), so that a replay still revokes the family."""
         if family.revoked_at is not None:
             return None
         try:

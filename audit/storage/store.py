@@ -37,6 +37,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.elements import ColumnElement
 
 from audit.entry import AuditEntry, decode_entry, encode_entry
 from audit.errors import InvalidEntry, LogCorrupted, ProofError
@@ -95,15 +97,24 @@ def guarded_enqueue(guard: CTE, count: int, *, name: str = "audit_entries") -> C
     (UU PDP Art. 31) in one statement: one round trip, no ``BEGIN``/``COMMIT`` (the refresh
     grant, :mod:`identity.storage.oidc`).
     """
+    return _enqueue_rows(count, exists(select(guard))).cte(name)
+
+
+def enqueue_statement(count: int) -> Insert:
+    """The ``INSERT`` of ``count`` queued entries with the parameters of
+    :func:`enqueue_parameters`, for a writer's own transaction (any database)."""
+    return _enqueue_rows(count, None)
+
+
+def _enqueue_rows(count: int, guard: ColumnElement[bool] | None) -> Insert:
     if count < 1:
         raise ValueError("at least one audit entry")
-    guarded = exists(select(guard))
-    rows = [
-        select(*(bindparam(f"audit_{c.name}_{n}", type_=c.type) for c in _QUEUED)).where(guarded)
-        for n in range(count)
-    ]
+    rows = []
+    for n in range(count):
+        row = select(*(bindparam(f"audit_{c.name}_{n}", type_=c.type) for c in _QUEUED))
+        rows.append(row.where(guard) if guard is not None else row)
     source = rows[0] if count == 1 else union_all(*rows)
-    return insert(_queue).from_select([c.name for c in _QUEUED], source).cte(name)
+    return insert(_queue).from_select([c.name for c in _QUEUED], source)
 
 
 def enqueue_parameters(entries: Sequence[AuditEntry], *, queued_at: datetime) -> dict[str, Any]:

@@ -50,7 +50,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from audit.entry import AuditEntry, LegalBasis
-from audit.storage.store import enqueue_parameters, guarded_enqueue
+from audit.storage.store import enqueue_parameters, enqueue_statement, guarded_enqueue
 from audit.storage.tables import UTCDateTime
 from identity.authorization import StoredRequest
 from identity.authorization_codes import AuthorizationCode, ReleasedPurpose
@@ -276,7 +276,7 @@ _LOCK_REFRESH = DriverStatement(
     .where(_token.token_hash == bindparam("token_hash"))
     .with_for_update()
 )
-_rotated = (
+_use_if_valid = (
     update(_refresh_table)
     .where(
         _token.token_hash == bindparam("token_hash"),
@@ -289,9 +289,16 @@ _rotated = (
         ),
     )
     .values(used_at=bindparam("now", type_=UTCDateTime()))
-    .returning(_token.family_id, _token.client_id)
-    .cte("rotated")
 )
+_rotated = _use_if_valid.returning(_token.family_id, _token.client_id).cte("rotated")
+#: SQLite's counterpart of :func:`_rotate_alone`'s first step, in a ``BEGIN IMMEDIATE``
+#: transaction (the database's write lock held until the commit).
+_USE_IF_VALID = DriverStatement(_use_if_valid)
+
+
+@lru_cache(maxsize=16)
+def _enqueue(entries: int) -> DriverStatement:
+    return DriverStatement(enqueue_statement(entries))
 
 
 @lru_cache(maxsize=16)
@@ -729,11 +736,6 @@ class SqlOidcStore:
         with self._refresh_engine.begin() as connection:
             yield SqlRefreshTransaction(connection)
 
-    @property
-    def rotates_alone(self) -> bool:
-        """Whether :meth:`rotate_alone` is available (PostgreSQL)."""
-        return self._alone is not None
-
     def rotate_alone(
         self,
         *,
@@ -744,34 +746,51 @@ class SqlOidcStore:
         now: datetime,
         successor_expires_at: datetime,
         audit_entries: Sequence[AuditEntry],
-    ) -> bool | None:
-        """The refresh grant's rotation as one statement committed on its own (PostgreSQL):
-        True if the token was rotated, its successor stored and ``audit_entries`` queued;
-        False if nothing changed (the token is unknown, used, expired, another client's or
-        another family's, or its family is revoked: :meth:`refresh_write` tells which).
-        None on a database without it (SQLite): use :meth:`refresh_write`."""
-        if self._alone is None:
-            return None
-        row = _rotate_alone(len(audit_entries)).first_alone(
-            self._alone,
-            {
-                "token_hash": token_hash,
-                "family_id": family_id,
-                "client_id": client_id,
-                "successor_hash": successor_hash,
-                "now": now,
-                "successor_expires_at": successor_expires_at,
-                **enqueue_parameters(audit_entries, queued_at=now),
-            },
-        )
-        return row is not None and row[0] == 1
+    ) -> bool:
+        """The refresh grant's rotation when the caller has nothing to refuse: mark the token
+        used if it is unused, unexpired, the client's and of the family named, and the family
+        is not revoked; then store its successor and queue ``audit_entries``; all or nothing.
+        True if it rotated; False if nothing changed (:meth:`refresh_write` tells why).
+
+        PostgreSQL: one statement committed on its own (:func:`_rotate_alone`). SQLite: the
+        conditional update, the successor and the entries in one ``BEGIN IMMEDIATE``
+        transaction, with no read before them."""
+        values = {
+            "token_hash": token_hash,
+            "family_id": family_id,
+            "client_id": client_id,
+            "successor_hash": successor_hash,
+            "now": now,
+            "successor_expires_at": successor_expires_at,
+            **enqueue_parameters(audit_entries, queued_at=now),
+        }
+        if self._alone is not None:
+            row = _rotate_alone(len(audit_entries)).first_alone(self._alone, values)
+            return row is not None and row[0] == 1
+        with self._refresh_engine.begin() as connection:
+            if _USE_IF_VALID.execute(connection, values) != 1:
+                return False
+            _ADD_REFRESH.execute(
+                connection,
+                {
+                    "token_hash": successor_hash,
+                    "family_id": family_id,
+                    "client_id": client_id,
+                    "created_at": now,
+                    "expires_at": successor_expires_at,
+                    "used_at": None,
+                },
+            )
+            _enqueue(len(audit_entries)).execute(connection, values)
+        return True
 
     def family(self, family_id: str) -> TokenFamily | None:
         """A token family by id, read outside any transaction."""
-        if self._alone is None:
-            with self.read() as tx:
-                return tx.get_family(family_id)
-        row = _FAMILY.first_alone(self._alone, {"family_id": family_id})
+        if self._alone is not None:
+            row = _FAMILY.first_alone(self._alone, {"family_id": family_id})
+        else:
+            with self.database.engine.connect() as connection:
+                row = _FAMILY.first(connection, {"family_id": family_id})
         return _family_of_row(row) if row is not None else None
 
     @contextmanager

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from audit.entry import (
     Action,
@@ -21,6 +21,7 @@ from audit.entry import (
     encode_entry,
 )
 from audit.merkle import hash_leaf
+from audit.storage.tables import AuditQueue
 from identity.authorization_codes import AuthorizationCode, ReleasedPurpose, hash_secret, new_code
 from identity.refresh_tokens import (
     MAX_REFRESH_TOKEN_CHARS,
@@ -33,7 +34,7 @@ from identity.refresh_tokens import (
 from identity.sessions import SessionService, session_id_of
 from identity.storage.database import Database
 from identity.storage.oidc import SqlOidcStore
-from tests.conftest import PG_URL, ManualClock
+from tests.conftest import ManualClock
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 
@@ -313,24 +314,6 @@ def _queued(store: SqlOidcStore) -> list[bytes]:
     return [bytes(row[0]) for row in rows]
 
 
-#: The one-statement rotation is PostgreSQL's (SQLite uses the rotation transaction, which
-#: the tests below and test_sqlite_has_no_one_statement_rotation cover); CI runs both.
-postgresql_only = pytest.mark.skipif(not PG_URL, reason="a PostgreSQL statement")
-
-
-def test_sqlite_has_no_one_statement_rotation(store: SqlOidcStore) -> None:
-    if store.database.dialect != "sqlite":
-        assert store.rotates_alone
-        return
-    _, token = _stored(store)
-    _, successor_hash = new_refresh_token(token.family_id)
-    assert _rotate_alone(store, token, successor_hash) is None
-    with store.read() as tx:
-        assert tx.get_refresh_token(token.token_hash) == token
-        assert tx.get_refresh_token(successor_hash) is None
-
-
-@postgresql_only
 def test_a_rotation_alone_uses_the_token_stores_its_successor_and_queues_the_entries(
     store: SqlOidcStore,
 ) -> None:
@@ -352,18 +335,18 @@ def test_a_rotation_alone_uses_the_token_stores_its_successor_and_queues_the_ent
     assert _queued(store) == [encode_entry(e) for e in entries]
     with store.read() as tx:
         columns = tx.session.execute(
-            text(
-                "SELECT leaf_hash, event_at, subject, actor_kind, actor_id, action, purpose, "
-                "queued_at FROM audit_queue ORDER BY id LIMIT 1"
-            )
-        ).one()
+            select(
+                AuditQueue.leaf_hash, AuditQueue.event_at, AuditQueue.subject,
+                AuditQueue.actor_kind, AuditQueue.actor_id, AuditQueue.action,
+                AuditQueue.purpose, AuditQueue.queued_at,
+            ).order_by(AuditQueue.id).limit(1)
+        ).one()  # fmt: skip
     assert tuple(columns) == (
         hash_leaf(encode_entry(entries[0])), NOW, "p" * 43, "relying_app", family.client_id,
         Action.TOKEN_ISSUED.value, "bansos", NOW,
     )  # fmt: skip
 
 
-@postgresql_only
 @pytest.mark.parametrize(
     "case", ["used", "unknown", "expired", "other client", "other family", "revoked family"]
 )
@@ -398,7 +381,6 @@ def test_a_rotation_alone_that_must_refuse_changes_nothing(store: SqlOidcStore, 
     assert _queued(store) == before
 
 
-@postgresql_only
 def test_concurrent_rotations_alone_of_one_token_have_one_winner(store: SqlOidcStore) -> None:
     family, token = _stored(store)
     successors = iter([new_refresh_token(family.id)[1] for _ in range(8)])
