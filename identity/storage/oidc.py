@@ -227,19 +227,12 @@ def _code(row: IdentityAuthorizationCode) -> AuthorizationCode:
 
 
 def _family(row: IdentityTokenFamily) -> TokenFamily:
-    return TokenFamily(
-        id=row.id,
-        client_id=row.client_id,
-        citizen_id=row.citizen_id,
-        scopes=_words(row.scopes),
-        claims=tuple(json.loads(row.claims)),
-        purposes=_purposes(row.purposes),
-        auth_time=row.auth_time,
-        acr=row.acr,
-        amr=tuple(json.loads(row.amr)),
-        created_at=row.created_at,
-        revoked_at=row.revoked_at,
-    )
+    return _family_of_row(
+        (
+            row.id, row.client_id, row.citizen_id, row.scopes, row.claims, row.purposes,
+            row.auth_time, row.acr, row.amr, row.created_at, row.revoked_at,
+        )
+    )  # fmt: skip
 
 
 _refresh_table = cast(Table, IdentityRefreshToken.__table__)
@@ -767,19 +760,18 @@ class SqlOidcStore:
         if self._alone is not None:
             row = _rotate_alone(len(audit_entries)).first_alone(self._alone, values)
             return row is not None and row[0] == 1
-        with self._refresh_engine.begin() as connection:
+        with self._refresh_engine.begin() as connection:  # BEGIN IMMEDIATE
+            tx = SqlRefreshTransaction(connection)
             if _USE_IF_VALID.execute(connection, values) != 1:
                 return False
-            _ADD_REFRESH.execute(
-                connection,
-                {
-                    "token_hash": successor_hash,
-                    "family_id": family_id,
-                    "client_id": client_id,
-                    "created_at": now,
-                    "expires_at": successor_expires_at,
-                    "used_at": None,
-                },
+            tx.add_refresh_token(
+                RefreshToken(
+                    token_hash=successor_hash,
+                    family_id=family_id,
+                    client_id=client_id,
+                    created_at=now,
+                    expires_at=successor_expires_at,
+                )
             )
             _enqueue(len(audit_entries)).execute(connection, values)
         return True

@@ -381,7 +381,8 @@ def test_a_rotation_alone_that_must_refuse_changes_nothing(store: SqlOidcStore, 
     assert _queued(store) == before
 
 
-def test_concurrent_rotations_alone_of_one_token_have_one_winner(store: SqlOidcStore) -> None:
+def _race_on_one_token(store: SqlOidcStore, rotate: Callable[[RefreshToken, str], bool]) -> None:
+    """Eight simultaneous rotations of one token: one winner, one successor stored."""
     family, token = _stored(store)
     successors = iter([new_refresh_token(family.id)[1] for _ in range(8)])
     lock = threading.Lock()
@@ -389,7 +390,7 @@ def test_concurrent_rotations_alone_of_one_token_have_one_winner(store: SqlOidcS
     def attempt() -> bool:
         with lock:
             successor_hash = next(successors)
-        return _rotate_alone(store, token, successor_hash, entries=[_issued_entry(family)]) is True
+        return rotate(token, successor_hash)
 
     assert sorted(_race(8, attempt)) == [False] * 7 + [True]
     with store.read() as tx:
@@ -398,6 +399,15 @@ def test_concurrent_rotations_alone_of_one_token_have_one_winner(store: SqlOidcS
             {"f": family.id},
         ).scalar_one()
     assert count == 2  # the token and one successor
+
+
+def test_concurrent_rotations_alone_of_one_token_have_one_winner(store: SqlOidcStore) -> None:
+    _race_on_one_token(
+        store,
+        lambda token, successor: (
+            _rotate_alone(store, token, successor, entries=[_issued_entry(_family())]) is True
+        ),
+    )
     assert len(_queued(store)) == 1  # the winner's entry only
 
 
@@ -439,22 +449,9 @@ def test_concurrent_rotation_transactions_of_one_token_have_one_winner(
     store: SqlOidcStore,
 ) -> None:
     """The lock read makes a concurrent use wait for the commit, then find the token used."""
-    family, token = _stored(store)
-    successors = iter([new_refresh_token(family.id)[1] for _ in range(8)])
-    lock = threading.Lock()
-
-    def attempt() -> bool:
-        with lock:
-            successor_hash = next(successors)
-        return _rotate_in_transaction(store, token, successor_hash)
-
-    assert sorted(_race(8, attempt)) == [False] * 7 + [True]
-    with store.read() as tx:
-        count = tx.session.execute(
-            text("SELECT count(*) FROM identity_refresh_token WHERE family_id = :f"),
-            {"f": family.id},
-        ).scalar_one()
-    assert count == 2  # the token and one successor
+    _race_on_one_token(
+        store, lambda token, successor: _rotate_in_transaction(store, token, successor)
+    )
 
 
 def test_the_lock_read_returns_the_token_and_its_family(store: SqlOidcStore) -> None:
