@@ -248,7 +248,8 @@ class AuditLog:
             if result.checkpoint is not None:
                 self._remember(result.checkpoint)
             first = first or result
-            if result.skipped or not drain or result.integrated < self.batch_size:
+            drained = not result.skipped and result.integrated < self.batch_size
+            if result.skipped or not drain or drained:
                 break
             now = self.clock()
         return Integration(
@@ -257,6 +258,7 @@ class AuditLog:
             result.checkpoint or first.checkpoint,
             first.oldest_queued_at,
             skipped=result.skipped,
+            drained=drained,
         )
 
     def checkpoint(self) -> StoredCheckpoint:

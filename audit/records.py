@@ -45,13 +45,15 @@ class StoredLeaf:
 
 @dataclass(frozen=True, slots=True)
 class Integration:
-    """What one sequencer run did. ``skipped`` when another process holds the sequencer."""
+    """What one sequencer run did. ``skipped`` when another process holds the sequencer;
+    ``drained`` when the run left nothing queued as of its last snapshot."""
 
     size_before: int
     size_after: int
     checkpoint: StoredCheckpoint | None = None
     oldest_queued_at: datetime | None = None
     skipped: bool = False
+    drained: bool = False
 
     @property
     def integrated(self) -> int:

@@ -251,6 +251,20 @@ class ConsentGate:
         until = self._entry(subject_id, app_id)[4].get(grant_id)
         return until is not None and self._clock().timestamp() < until
 
+    def cached_grant_active(self, subject_id: str, app_id: str, grant_id: str) -> bool | None:
+        """:meth:`grant_active` from memory alone: None when the cached view of (citizen,
+        app) is missing or stale, for a caller that must not read the database (the event
+        loop) and asks :meth:`grant_active` elsewhere instead."""
+        cached = self._cache.get((subject_id, app_id))
+        if (
+            cached is None
+            or self._generations.read(cached[0]) != cached[1]
+            or self._monotonic() - cached[2] > self._max_age
+        ):
+            return None
+        until = cached[4].get(grant_id)
+        return until is not None and self._clock().timestamp() < until
+
     def _entry(self, subject_id: str, app_id: str) -> _Entry:
         """The cached view of (citizen, app), reloaded when the citizen's generation moved
         or it is older than ``max_age``."""
@@ -324,6 +338,20 @@ class CachedConsentRecords:
             self._purposes.clear()
         self._purposes[app_id] = (generation, purposes)
         return purposes
+
+    def cached_purposes(self, app_id: str) -> list[Purpose] | None:
+        """:meth:`purposes` from memory alone; None when it must be read."""
+        cached = self._purposes.get(app_id)
+        if cached is not None and cached[0] == self._generations.read(0):
+            return cached[1]
+        return None
+
+    def cached_grant_active(self, grant_id: str) -> bool | None:
+        """:meth:`is_grant_active` from memory alone; None when it must be read."""
+        owner = self._owners.get(grant_id)
+        if owner is None:
+            return None
+        return self._gate.cached_grant_active(owner[0], owner[1], grant_id)
 
     def is_grant_active(self, grant_id: str) -> bool:
         owner = self._owners.get(grant_id)

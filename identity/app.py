@@ -55,6 +55,7 @@ from identity.wiring import (
     run_consent_expiry,
     run_credential_sweep,
     run_sequencer,
+    sequencer_lock,
 )
 
 
@@ -100,7 +101,9 @@ def create_app(  # noqa: PLR0915 - the composition root names every service once
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
         sequencer = (
-            asyncio.create_task(run_sequencer(audit_log, stop, app.state.sequencer_health))
+            asyncio.create_task(
+                run_sequencer(audit_log, stop, app.state.sequencer_health, sequencer_lock(settings))
+            )
             if run_background
             else None
         )
@@ -124,6 +127,7 @@ def create_app(  # noqa: PLR0915 - the composition root names every service once
                 await expiry
             if sweep is not None:
                 await sweep
+            await oidc_store.close_loop_connections()
             if owns_database:
                 db.dispose()
 

@@ -28,9 +28,14 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from identity.authorization_codes import ReleasedPurpose, hash_secret
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from audit.entry import AuditEntry
 
 __all__ = [
     "FAMILY_CLAIM",
@@ -145,6 +150,22 @@ class RotationTransaction(Protocol):
     def add_refresh_token(self, token: RefreshToken) -> None: ...
 
     def purge_refresh_tokens(self, now: datetime) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Rotation:
+    """A refresh token's rotation when nothing is to refuse: the token presented (by its
+    hash) is marked used if it is unused, unexpired, ``client_id``'s and of ``family_id``,
+    and the family is not revoked; then ``successor_hash`` is stored and ``audit_entries``
+    queued; all or nothing."""
+
+    token_hash: str
+    family_id: str
+    client_id: str
+    successor_hash: str
+    now: datetime
+    successor_expires_at: datetime
+    audit_entries: Sequence[AuditEntry]
 
 
 class KnownFamilies:

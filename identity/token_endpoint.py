@@ -29,6 +29,7 @@ purpose with its legal basis and consent grant) in the transaction that records 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -61,6 +62,7 @@ from identity.refresh_tokens import (
     RefreshToken,
     RefreshTransaction,
     RevocationTransaction,
+    Rotation,
     RotationTransaction,
     TokenFamily,
     family_named_by,
@@ -116,18 +118,11 @@ class TokenStore(Protocol):
     def read(self) -> Any: ...
     def refresh_write(self) -> AbstractContextManager[RotationTransaction]: ...
 
-    def rotate_alone(
-        self,
-        *,
-        token_hash: str,
-        family_id: str,
-        client_id: str,
-        successor_hash: str,
-        now: datetime,
-        successor_expires_at: datetime,
-        audit_entries: Sequence[AuditEntry],
-    ) -> bool: ...
+    def rotate_alone(self, rotation: Rotation) -> bool: ...
     def family(self, family_id: str) -> TokenFamily | None: ...
+    @property
+    def rotates_on_loop(self) -> bool: ...
+    async def rotate_on_loop(self, rotation: Rotation) -> bool: ...
 
 
 class ClientLookup(Protocol):
@@ -139,6 +134,8 @@ class ConsentRecords(Protocol):
 
     def purposes(self, app_id: str) -> list[Purpose]: ...
     def is_grant_active(self, grant_id: str) -> bool: ...
+    def cached_purposes(self, app_id: str) -> list[Purpose] | None: ...
+    def cached_grant_active(self, grant_id: str) -> bool | None: ...
 
 
 class Releaser(Protocol):
@@ -402,6 +399,60 @@ class TokenService:
         self._families.remember(family)
         return self._refreshed(app, family, scopes, new_value)
 
+    async def refresh_on_loop(
+        self, app: RelyingApp, form: Mapping[str, str]
+    ) -> dict[str, Any] | None:
+        """The refresh grant's common case on the event loop, with no thread hand-off:
+        everything it needs to decide is in this worker's memory (the family, the consent
+        view, the app's purposes) and the rotation is one statement
+        (:meth:`TokenStore.rotate_on_loop`, PostgreSQL). Returns None, having changed
+        nothing, for anything else: another grant, a refusal to tell apart (the write
+        changed nothing), a cache to fill, a purge due; :meth:`token`, in a thread,
+        answers those exactly as before. Should the signing key be due for its periodic
+        re-read once the token has rotated, the tokens are signed in a thread."""
+        if (
+            form.get("grant_type") != "refresh_token"
+            or not self.store.rotates_on_loop
+            or GrantType.AUTHORIZATION_CODE not in app.grant_types
+        ):
+            return None
+        value = form.get("refresh_token")
+        if not value or len(value) > MAX_REFRESH_TOKEN_CHARS:
+            return None
+        family_id = family_named_by(value)
+        family = self._families.get(family_id) if family_id is not None else None
+        if family is None or family.client_id != app.client_id or family.revoked_at is not None:
+            return None
+        try:
+            scopes = self._narrowed(form.get("scope"), family.scopes)
+        except TokenError:
+            return None
+        purposes = self.consent.cached_purposes(app.client_id)
+        if (
+            purposes is None
+            or not all(self.consent.cached_grant_active(g) is True for g in family.grant_ids)
+            or purge_due()
+        ):
+            return None
+        now = self.clock()
+        new_value, new_hash = new_refresh_token(family.id)
+        rotated = await self.store.rotate_on_loop(
+            Rotation(
+                token_hash=hash_secret(value),
+                family_id=family.id,
+                client_id=app.client_id,
+                successor_hash=new_hash,
+                now=now,
+                successor_expires_at=now + self.refresh_lifetime,
+                audit_entries=self._refresh_entries(app, family, scopes, now, purposes),
+            )
+        )
+        if not rotated:
+            return None
+        if not self.tokens.signs_from_memory():  # the key is read from the database
+            return await asyncio.to_thread(self._refreshed, app, family, scopes, new_value)
+        return self._refreshed(app, family, scopes, new_value)
+
     def _named_family(self, value: str) -> TokenFamily | None:
         """The family a refresh token names (:func:`family_named_by`), from this worker's
         memory or the database; only a hint, which the rotation checks."""
@@ -440,13 +491,15 @@ class TokenService:
             return None
         new_value, new_hash = new_refresh_token(family.id)
         rotated = self.store.rotate_alone(
-            token_hash=token_hash,
-            family_id=family.id,
-            client_id=app.client_id,
-            successor_hash=new_hash,
-            now=now,
-            successor_expires_at=now + self.refresh_lifetime,
-            audit_entries=self._refresh_entries(app, family, scopes, now),
+            Rotation(
+                token_hash=token_hash,
+                family_id=family.id,
+                client_id=app.client_id,
+                successor_hash=new_hash,
+                now=now,
+                successor_expires_at=now + self.refresh_lifetime,
+                audit_entries=self._refresh_entries(app, family, scopes, now),
+            )
         )
         if not rotated:
             return None
@@ -726,13 +779,19 @@ class TokenService:
         )
 
     def _refresh_entries(
-        self, app: RelyingApp, family: TokenFamily, scopes: tuple[str, ...], now: datetime
+        self,
+        app: RelyingApp,
+        family: TokenFamily,
+        scopes: tuple[str, ...],
+        now: datetime,
+        purposes: list[Purpose] | None = None,
     ) -> list[AuditEntry]:
         """A refresh's audit entries: the family's entries for these scopes, made and
         checked once per worker while the app's purposes stay the same (the purposes list
         the consent records answer is the same object until a purpose or notice changes;
         the cache holds it, so that identity comparison is sound), then stamped ``now``."""
-        purposes = self.consent.purposes(app.client_id)
+        if purposes is None:
+            purposes = self.consent.purposes(app.client_id)
         key = (family.id, scopes)
         cached = self._refresh_templates.get(key)
         if cached is None or cached[0] is not purposes:

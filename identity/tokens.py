@@ -167,6 +167,10 @@ class ActiveSigner:
         self._until = float("-inf")
         self._lock = threading.Lock()
 
+    def fresh(self) -> bool:
+        """Whether :meth:`current` answers from memory (no read of the active key)."""
+        return self._signer is not None and self._clock() < self._until
+
     def current(self) -> JwsSigner:
         signer = self._signer
         if signer is not None and self._clock() < self._until:
@@ -213,6 +217,10 @@ class TokenIssuer:
         self.access_token_lifetime = access_token_lifetime
         self.id_token_lifetime = id_token_lifetime
         self._clock = clock
+
+    def signs_from_memory(self) -> bool:
+        """Whether signing now needs no read of the active key (:meth:`ActiveSigner.fresh`)."""
+        return self._signer.fresh()
 
     def subject(self, subject_id: str, sector_identifier: str) -> str:
         """The pairwise ``sub`` of a citizen for a sector (OIDC Core §8.1)."""

@@ -35,6 +35,7 @@ from consent.storage.ledger import SqlLedgerStore
 from identity.credential_proofs import CredentialNonces
 from identity.credentials import AuditAppender, CredentialService, GrantActivity
 from identity.derived_keys import AUDIT_CHECKPOINT_KEY, AUDIT_PSEUDONYM_KEY, derive_key
+from identity.host_lock import HostLock
 from identity.settings import Settings
 from identity.status_lists import StatusLists
 from identity.storage.credentials import SqlCredentialStore
@@ -102,26 +103,82 @@ class SequencerHealth:
     integrity_failure: bool = False
 
 
+SEQUENCER_LOCK_FILE = "audit-sequencer.lock"
+_STATUS_OK = "ok"
+_STATUS_INTEGRITY = "integrity: "
+
+
+def sequencer_lock(settings: Settings) -> HostLock:
+    """The lock that makes one worker of this host the sequencer
+    (``<data dir>/audit-sequencer.lock``, :mod:`identity.host_lock`)."""
+    return HostLock(settings.data_dir / SEQUENCER_LOCK_FILE)
+
+
 async def run_sequencer(
-    audit_log: AuditLog, stop: asyncio.Event, health: SequencerHealth | None = None
+    audit_log: AuditLog,
+    stop: asyncio.Event,
+    health: SequencerHealth | None = None,
+    lock: HostLock | None = None,
 ) -> None:
     """Integrate queued entries every ``sequencer_interval`` until ``stop`` is set.
 
-    Every worker runs this loop; the database elects one sequencer per run, so the others
-    skip their turn. A failure is logged (with its traceback the first time) and retried
-    with exponential backoff up to 30 s; an integrity failure (the stored log no longer
-    extends its signed checkpoints) also makes ``/readyz`` answer 503.
+    Every worker runs this loop. With ``lock`` (one per host), the worker holding it
+    sequences and the others stand by: each tick they try to take it over (the kernel
+    frees it when its holder exits) and report the holder's integrity status as their own.
+    Across hosts, the database elects one sequencer per run, so the others skip their turn.
+    A failure is logged (with its traceback the first time) and retried with exponential
+    backoff up to 30 s; an integrity failure (the stored log no longer extends its signed
+    checkpoints) also makes ``/readyz`` answer 503, on every worker of the host.
     """
     health = health or SequencerHealth()
     initialized = False
-    while not stop.is_set():
-        try:
-            if not initialized:
-                await asyncio.to_thread(audit_log.initialize)
-                initialized = True
-            result = await asyncio.to_thread(audit_log.sequence)
-            if not result.skipped:
-                TREE_SIZE.set(result.size_after)
+    written: str | None = None
+    try:
+        while not stop.is_set():
+            try:
+                standing_by = lock is not None and not lock.try_acquire()
+                if standing_by and lock is not None:
+                    status = lock.read_status()
+                    health.integrity_failure = status.startswith(_STATUS_INTEGRITY)
+            except OSError as exc:  # an unusable data directory: the database still elects
+                log.error("audit sequencer lock unusable (%s): sequencing without it", exc)
+                lock, standing_by = None, False
+            if standing_by:
+                delay = audit_log.sequencer_interval
+            else:
+                initialized = await _sequence_once(audit_log, health, initialized)
+                if lock is not None:
+                    status = (
+                        f"{_STATUS_INTEGRITY}{health.last_error}"
+                        if health.integrity_failure
+                        else _STATUS_OK
+                    )
+                    if status != written:
+                        with contextlib.suppress(OSError):
+                            lock.write_status(status)
+                            written = status
+                delay = audit_log.sequencer_interval * 2 ** min(health.failures, 7)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=min(delay, 30.0))
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+async def _sequence_once(audit_log: AuditLog, health: SequencerHealth, initialized: bool) -> bool:
+    """One run of the sequencer, its metrics and its health; returns whether the log is
+    initialised."""
+    try:
+        if not initialized:
+            await asyncio.to_thread(audit_log.initialize)
+            initialized = True
+        result = await asyncio.to_thread(audit_log.sequence)
+        if not result.skipped:
+            TREE_SIZE.set(result.size_after)
+        if result.drained:  # nothing was left queued as of the run's snapshot
+            QUEUE_LENGTH.set(0)
+            INTEGRATION_LAG.set(0.0)
+        else:
             status = await asyncio.to_thread(audit_log.store.queue_status)
             QUEUE_LENGTH.set(status.length)
             INTEGRATION_LAG.set(
@@ -129,24 +186,22 @@ async def run_sequencer(
                 if status.oldest_queued_at
                 else 0.0
             )
-            if health.failures:
-                log.info("audit sequencer recovered after %d failed runs", health.failures)
-            health.failures, health.last_error, health.integrity_failure = 0, None, False
-        except Exception as exc:  # keep sequencing; the next tick retries
-            error = f"{type(exc).__name__}: {exc}"
-            first = error != health.last_error
-            health.failures += 1
-            health.last_error = error
-            health.integrity_failure = isinstance(exc, LogCorrupted)
-            log.error(
-                "audit sequencer run failed (%d in a row): %s",
-                health.failures,
-                error,
-                exc_info=exc if first else None,
-            )
-        delay = audit_log.sequencer_interval * 2 ** min(health.failures, 7)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=min(delay, 30.0))
+        if health.failures:
+            log.info("audit sequencer recovered after %d failed runs", health.failures)
+        health.failures, health.last_error, health.integrity_failure = 0, None, False
+    except Exception as exc:  # keep sequencing; the next tick retries
+        error = f"{type(exc).__name__}: {exc}"
+        first = error != health.last_error
+        health.failures += 1
+        health.last_error = error
+        health.integrity_failure = isinstance(exc, LogCorrupted)
+        log.error(
+            "audit sequencer run failed (%d in a row): %s",
+            health.failures,
+            error,
+            exc_info=exc if first else None,
+        )
+    return initialized
 
 
 CONSENT_GENERATIONS_FILE = "consent-generations"

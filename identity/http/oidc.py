@@ -230,7 +230,9 @@ async def token(request: Request) -> JSONResponse:
     try:
         form = await _form(request)
         client = await _client(request, form, TOKEN_PATH)
-        body = await asyncio.to_thread(service.token, client, form)
+        body = await service.refresh_on_loop(client, form)
+        if body is None:
+            body = await asyncio.to_thread(service.token, client, form)
     except TokenError as exc:
         return _token_error(exc)
     return JSONResponse(body, headers=dict(NO_STORE))

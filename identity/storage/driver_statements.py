@@ -18,6 +18,8 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.expression import Executable, Select
 
+from identity.storage.loop_connections import LoopConnections
+
 __all__ = ["DriverStatement"]
 
 _Processor = Callable[[Any], Any]
@@ -124,6 +126,21 @@ class DriverStatement:
             raise
         finally:
             pooled.close()
+        return compiled.processed(row)
+
+    async def first_on_loop(
+        self, connections: LoopConnections, values: Mapping[str, Any]
+    ) -> tuple[Any, ...] | None:
+        """:meth:`first_alone` on the event loop (:mod:`identity.storage.loop_connections`):
+        the statement as its own transaction, its first row."""
+        compiled = self._for(connections.dialect)
+        async with connections.connection() as conn:
+            cursor = conn.cursor()
+            try:
+                await cursor.execute(compiled.sql, compiled.parameters(values))
+                row = await cursor.fetchone()
+            finally:
+                await cursor.close()
         return compiled.processed(row)
 
 

@@ -49,15 +49,16 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from audit.entry import AuditEntry, LegalBasis
+from audit.entry import LegalBasis
 from audit.storage.store import enqueue_parameters, enqueue_statement, guarded_enqueue
 from audit.storage.tables import UTCDateTime
 from identity.authorization import StoredRequest
 from identity.authorization_codes import AuthorizationCode, ReleasedPurpose
-from identity.refresh_tokens import RefreshToken, TokenFamily
+from identity.refresh_tokens import RefreshToken, Rotation, TokenFamily
 from identity.sessions import Session as LoginSession
 from identity.storage.database import Database
 from identity.storage.driver_statements import DriverStatement
+from identity.storage.loop_connections import LoopConnections
 from identity.storage.tables import IdentityBase
 
 PURGE_BATCH = 500
@@ -703,6 +704,18 @@ class SqlRefreshTransaction(_RefreshStatements):
         return self._held
 
 
+def _rotation_values(rotation: Rotation) -> dict[str, Any]:
+    return {
+        "token_hash": rotation.token_hash,
+        "family_id": rotation.family_id,
+        "client_id": rotation.client_id,
+        "successor_hash": rotation.successor_hash,
+        "now": rotation.now,
+        "successor_expires_at": rotation.successor_expires_at,
+        **enqueue_parameters(rotation.audit_entries, queued_at=rotation.now),
+    }
+
+
 class SqlOidcStore:
     """The OIDC provider's store: sessions, pending requests, codes, token families,
     refresh tokens, revocations and assertion ``jti``\\ s (one class, one transaction
@@ -716,6 +729,16 @@ class SqlOidcStore:
             jati_sqlite_begin="BEGIN IMMEDIATE"
         )
         self._alone = database.engine if database.dialect == "postgresql" else None
+        self._on_loop = LoopConnections(database.engine) if self._alone is not None else None
+
+    @property
+    def rotates_on_loop(self) -> bool:
+        """Whether :meth:`rotate_on_loop` is available (PostgreSQL)."""
+        return self._on_loop is not None
+
+    async def close_loop_connections(self) -> None:
+        if self._on_loop is not None:
+            await self._on_loop.close()
 
     @contextmanager
     def write(self) -> Iterator[SqlOidcTransaction]:
@@ -729,36 +752,17 @@ class SqlOidcStore:
         with self._refresh_engine.begin() as connection:
             yield SqlRefreshTransaction(connection)
 
-    def rotate_alone(
-        self,
-        *,
-        token_hash: str,
-        family_id: str,
-        client_id: str,
-        successor_hash: str,
-        now: datetime,
-        successor_expires_at: datetime,
-        audit_entries: Sequence[AuditEntry],
-    ) -> bool:
-        """The refresh grant's rotation when the caller has nothing to refuse: mark the token
-        used if it is unused, unexpired, the client's and of the family named, and the family
-        is not revoked; then store its successor and queue ``audit_entries``; all or nothing.
-        True if it rotated; False if nothing changed (:meth:`refresh_write` tells why).
+    def rotate_alone(self, rotation: Rotation) -> bool:
+        """The refresh grant's rotation when the caller has nothing to refuse
+        (:class:`Rotation`). True if it rotated; False if nothing changed
+        (:meth:`refresh_write` tells why).
 
         PostgreSQL: one statement committed on its own (:func:`_rotate_alone`). SQLite: the
         conditional update, the successor and the entries in one ``BEGIN IMMEDIATE``
         transaction, with no read before them."""
-        values = {
-            "token_hash": token_hash,
-            "family_id": family_id,
-            "client_id": client_id,
-            "successor_hash": successor_hash,
-            "now": now,
-            "successor_expires_at": successor_expires_at,
-            **enqueue_parameters(audit_entries, queued_at=now),
-        }
+        values = _rotation_values(rotation)
         if self._alone is not None:
-            row = _rotate_alone(len(audit_entries)).first_alone(self._alone, values)
+            row = _rotate_alone(len(rotation.audit_entries)).first_alone(self._alone, values)
             return row is not None and row[0] == 1
         with self._refresh_engine.begin() as connection:  # BEGIN IMMEDIATE
             tx = SqlRefreshTransaction(connection)
@@ -766,15 +770,24 @@ class SqlOidcStore:
                 return False
             tx.add_refresh_token(
                 RefreshToken(
-                    token_hash=successor_hash,
-                    family_id=family_id,
-                    client_id=client_id,
-                    created_at=now,
-                    expires_at=successor_expires_at,
+                    token_hash=rotation.successor_hash,
+                    family_id=rotation.family_id,
+                    client_id=rotation.client_id,
+                    created_at=rotation.now,
+                    expires_at=rotation.successor_expires_at,
                 )
             )
-            _enqueue(len(audit_entries)).execute(connection, values)
+            _enqueue(len(rotation.audit_entries)).execute(connection, values)
         return True
+
+    async def rotate_on_loop(self, rotation: Rotation) -> bool:
+        """:meth:`rotate_alone`'s one statement on the event loop (PostgreSQL only,
+        :attr:`rotates_on_loop`; :mod:`identity.storage.loop_connections`)."""
+        if self._on_loop is None:
+            raise RuntimeError("the rotation runs on the event loop on PostgreSQL only")
+        values = _rotation_values(rotation)
+        row = await _rotate_alone(len(rotation.audit_entries)).first_on_loop(self._on_loop, values)
+        return row is not None and row[0] == 1
 
     def family(self, family_id: str) -> TokenFamily | None:
         """A token family by id, read outside any transaction."""

@@ -5,6 +5,7 @@ entries commit with the rotation (UU PDP Art. 31)."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import threading
 from collections.abc import Callable, Iterator
@@ -327,3 +328,97 @@ def test_a_worker_records_each_refresh_as_the_first_one(world: OidcWorld, rp: Re
     assert all(record == records[0] for record in records)
     assert all(t[0] == t[1] for t in times) and len({t[0] for t in times}) == 4
     assert {e["purpose"] for e in records[0]} == {"bansos-eligibility", "newsletter"}
+
+
+def _count_thread_path(world: OidcWorld, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the token requests answered by TokenService.token (in a worker thread)."""
+    service = world.app.state.token_service
+    calls: list[int] = []
+    original = service.token
+
+    def counting(app: Any, form: Any) -> Any:
+        calls.append(1)
+        return original(app, form)
+
+    monkeypatch.setattr(service, "token", counting)
+    return calls
+
+
+def test_a_known_familys_refresh_stays_on_the_event_loop_on_postgresql(
+    world: OidcWorld, rp: RelyingApp, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Everything the common case needs is in the worker's memory after a first refresh,
+    and on PostgreSQL the rotation is one statement on the event loop: no thread hand-off.
+    It rotates exactly as the thread path does: the token used, its successor stored, the
+    audit entries queued with it."""
+    monkeypatch.setattr("identity.token_endpoint.purge_due", lambda: False)
+    token = world.refresh(rp, _tokens(world, rp)["refresh_token"]).json()["refresh_token"]
+    calls = _count_thread_path(world, monkeypatch)
+    rows, issued = len(_refresh_rows(world)), _issued(world)
+    response = world.refresh(rp, token)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert {"access_token", "id_token", "refresh_token"} <= body.keys()
+    assert calls == ([] if database.dialect == "postgresql" else [1])
+    assert (len(_refresh_rows(world)), _issued(world)) == (rows + 1, issued + 2)
+    assert dict(_refresh_rows(world))[hash_secret(token)] is not None  # used
+    replay = world.refresh(rp, token)  # a replay is told apart in the thread
+    assert replay.json()["error"] == "invalid_grant"
+    assert _family_revoked(world, body["refresh_token"])
+
+
+def _cold_family(world: OidcWorld, _: pytest.MonkeyPatch) -> None:
+    world.app.state.token_service._families = KnownFamilies()
+
+
+def _consent_changed(world: OidcWorld, _: pytest.MonkeyPatch) -> None:
+    world.app.state.consent_gate.generations.changed(None)
+
+
+def _purge_due(_: OidcWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("identity.token_endpoint.purge_due", lambda: True)
+
+
+@pytest.mark.parametrize("make_cold", [_cold_family, _consent_changed, _purge_due])
+def test_what_memory_cannot_answer_leaves_the_event_loop_having_changed_nothing(
+    world: OidcWorld,
+    rp: RelyingApp,
+    make_cold: Callable[[OidcWorld, pytest.MonkeyPatch], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    token = world.refresh(rp, _tokens(world, rp)["refresh_token"]).json()["refresh_token"]
+    service = world.app.state.token_service
+    app = world.app.state.clients.get(rp.client_id)
+    form = {"grant_type": "refresh_token", "refresh_token": token}
+    make_cold(world, monkeypatch)
+    rows, issued = _refresh_rows(world), _issued(world)
+    assert asyncio.run(service.refresh_on_loop(app, form)) is None
+    assert (_refresh_rows(world), _issued(world)) == (rows, issued)
+    assert world.refresh(rp, token).status_code == 200  # the thread path answers it
+
+
+def test_a_signing_key_due_for_its_re_read_is_read_off_the_event_loop(
+    world: OidcWorld, rp: RelyingApp, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("identity.token_endpoint.purge_due", lambda: False)
+    token = world.refresh(rp, _tokens(world, rp)["refresh_token"]).json()["refresh_token"]
+    service = world.app.state.token_service
+    signer = service.tokens._signer
+    read_on: list[threading.Thread] = []
+    active_key = signer._active_key
+
+    def reading(kty: str) -> Any:
+        read_on.append(threading.current_thread())
+        return active_key(kty)
+
+    monkeypatch.setattr(signer, "_active_key", reading)
+    signer._until = float("-inf")  # due for the periodic re-read
+    app = world.app.state.clients.get(rp.client_id)
+    form = {"grant_type": "refresh_token", "refresh_token": token}
+    body = asyncio.run(service.refresh_on_loop(app, form))
+    if database.dialect == "postgresql":
+        assert body is not None and family_named_by(body["refresh_token"]) == family_named_by(token)
+        assert read_on and threading.main_thread() not in read_on  # not on the loop
+        assert service.tokens.signs_from_memory()
+    else:
+        assert body is None and read_on == []

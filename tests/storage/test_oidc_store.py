@@ -26,6 +26,7 @@ from identity.authorization_codes import AuthorizationCode, ReleasedPurpose, has
 from identity.refresh_tokens import (
     MAX_REFRESH_TOKEN_CHARS,
     RefreshToken,
+    Rotation,
     TokenFamily,
     family_named_by,
     new_family_id,
@@ -298,13 +299,15 @@ def _rotate_alone(
     now: datetime = NOW,
 ) -> bool | None:
     return store.rotate_alone(
-        token_hash=token.token_hash,
-        family_id=family_id or token.family_id,
-        client_id=client_id or token.client_id,
-        successor_hash=successor_hash,
-        now=now,
-        successor_expires_at=now + timedelta(days=14),
-        audit_entries=entries if entries is not None else [_issued_entry(_family())],
+        Rotation(
+            token_hash=token.token_hash,
+            family_id=family_id or token.family_id,
+            client_id=client_id or token.client_id,
+            successor_hash=successor_hash,
+            now=now,
+            successor_expires_at=now + timedelta(days=14),
+            audit_entries=entries if entries is not None else [_issued_entry(_family())],
+        )
     )
 
 
