@@ -138,6 +138,11 @@ def create_app(  # noqa: PLR0915 - the composition root names every service once
         lifespan=lifespan,
         docs_url="/docs",
         redoc_url=None,
+        # FastAPI's native OpenTelemetry would put each request's raw path and query into
+        # its spans once a tracer provider is configured in the process: a NIK sent as
+        # login_hint, a state, a consent id in a path. Jati's metrics are Prometheus by
+        # route template (identity/http/metrics.py), so it stays off.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.database = db

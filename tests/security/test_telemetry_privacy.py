@@ -1,0 +1,56 @@
+"""No request path or query reaches OpenTelemetry: FastAPI's native telemetry records raw
+``url.path`` and ``url.query`` in its spans as soon as a tracer provider is configured in the
+process (as ``opentelemetry-instrument`` does), and an authorization request may carry a NIK
+as ``login_hint``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from opentelemetry import trace
+
+from identity.settings import Settings
+from identity.storage.database import Database
+from tests.oidc_helpers import OidcWorld, oidc_world
+from tests.personal_data import SAMPLE
+
+
+class RecordingTracer(trace.Tracer):
+    def __init__(self, spans: list[dict[str, Any]]) -> None:
+        self.spans = spans
+
+    def start_span(self, name: str, *args: Any, **kwargs: Any) -> trace.Span:
+        self.spans.append({"name": name, **dict(kwargs.get("attributes") or {})})
+        return trace.NonRecordingSpan(trace.INVALID_SPAN_CONTEXT)
+
+    def start_as_current_span(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        self.spans.append({"name": name, **dict(kwargs.get("attributes") or {})})
+        return trace.use_span(trace.NonRecordingSpan(trace.INVALID_SPAN_CONTEXT))
+
+
+class RecordingProvider(trace.TracerProvider):
+    def __init__(self) -> None:
+        self.spans: list[dict[str, Any]] = []
+
+    def get_tracer(self, *args: Any, **kwargs: Any) -> trace.Tracer:
+        return RecordingTracer(self.spans)
+
+
+@pytest.fixture
+def world(make_settings: Callable[..., Settings], database: Database) -> Iterator[OidcWorld]:
+    with oidc_world(make_settings(), database) as world:
+        yield world
+
+
+def test_a_configured_tracer_provider_records_no_request_of_jati(
+    world: OidcWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    provider = RecordingProvider()
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: provider)
+    rp = world.register_app()
+    response = world.authorize(rp, login_hint=SAMPLE["nik"])
+    assert response.status_code in (302, 303)
+    assert world.client.get("/healthz").status_code == 200
+    assert provider.spans == []
