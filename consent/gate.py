@@ -248,13 +248,26 @@ class ConsentGate:
         """Whether a grant of this citizen and app is active now (not withdrawn, expired or
         awaiting re-confirmation), from the same cached view as :meth:`check`: correct
         across workers, without a database read while nothing changed."""
-        until = self._entry(subject_id, app_id)[4].get(grant_id)
-        return until is not None and self._clock().timestamp() < until
+        return self._active(self._entry(subject_id, app_id), grant_id)
 
     def cached_grant_active(self, subject_id: str, app_id: str, grant_id: str) -> bool | None:
         """:meth:`grant_active` from memory alone: None when the cached view of (citizen,
         app) is missing or stale, for a caller that must not read the database (the event
         loop) and asks :meth:`grant_active` elsewhere instead."""
+        cached = self._fresh(subject_id, app_id)
+        return None if cached is None else self._active(cached, grant_id)
+
+    def _active(self, entry: _Entry, grant_id: str) -> bool:
+        until = entry[4].get(grant_id)
+        return until is not None and self._clock().timestamp() < until
+
+    def _entry(self, subject_id: str, app_id: str) -> _Entry:
+        """The cached view of (citizen, app), reloaded when it is stale (:meth:`_fresh`)."""
+        return self._fresh(subject_id, app_id) or self._load(subject_id, app_id)
+
+    def _fresh(self, subject_id: str, app_id: str) -> _Entry | None:
+        """The cached view of (citizen, app) unless the citizen's generation moved or it is
+        older than ``max_age``."""
         cached = self._cache.get((subject_id, app_id))
         if (
             cached is None
@@ -262,19 +275,6 @@ class ConsentGate:
             or self._monotonic() - cached[2] > self._max_age
         ):
             return None
-        until = cached[4].get(grant_id)
-        return until is not None and self._clock().timestamp() < until
-
-    def _entry(self, subject_id: str, app_id: str) -> _Entry:
-        """The cached view of (citizen, app), reloaded when the citizen's generation moved
-        or it is older than ``max_age``."""
-        cached = self._cache.get((subject_id, app_id))
-        if (
-            cached is None
-            or self._generations.read(cached[0]) != cached[1]
-            or self._monotonic() - cached[2] > self._max_age
-        ):
-            cached = self._load(subject_id, app_id)
         return cached
 
     def _load(self, subject_id: str, app_id: str) -> _Entry:

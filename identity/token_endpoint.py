@@ -434,20 +434,10 @@ class TokenService:
             or purge_due()
         ):
             return None
-        now = self.clock()
-        new_value, new_hash = new_refresh_token(family.id)
-        rotated = await self.store.rotate_on_loop(
-            Rotation(
-                token_hash=hash_secret(value),
-                family_id=family.id,
-                client_id=app.client_id,
-                successor_hash=new_hash,
-                now=now,
-                successor_expires_at=now + self.refresh_lifetime,
-                audit_entries=self._refresh_entries(app, family, scopes, now, purposes),
-            )
+        rotation, new_value = self._rotation(
+            app, family, hash_secret(value), scopes, self.clock(), purposes
         )
-        if not rotated:
+        if not await self.store.rotate_on_loop(rotation):
             return None
         if not self.tokens.signs_from_memory():  # the key is read from the database
             return await asyncio.to_thread(self._refreshed, app, family, scopes, new_value)
@@ -489,24 +479,36 @@ class TokenService:
             return None
         if not all(self.consent.is_grant_active(g) for g in family.grant_ids):
             return None
-        new_value, new_hash = new_refresh_token(family.id)
-        rotated = self.store.rotate_alone(
-            Rotation(
-                token_hash=token_hash,
-                family_id=family.id,
-                client_id=app.client_id,
-                successor_hash=new_hash,
-                now=now,
-                successor_expires_at=now + self.refresh_lifetime,
-                audit_entries=self._refresh_entries(app, family, scopes, now),
-            )
-        )
-        if not rotated:
+        rotation, new_value = self._rotation(app, family, token_hash, scopes, now)
+        if not self.store.rotate_alone(rotation):
             return None
         if purge_due():
             with self.store.write() as tx:
                 tx.purge_refresh_tokens(now)
         return scopes, new_value
+
+    def _rotation(
+        self,
+        app: RelyingApp,
+        family: TokenFamily,
+        token_hash: str,
+        scopes: tuple[str, ...],
+        now: datetime,
+        purposes: list[Purpose] | None = None,
+    ) -> tuple[Rotation, str]:
+        """The conditional write of a rotation with nothing to refuse, and the new refresh
+        token it stores the hash of."""
+        new_value, new_hash = new_refresh_token(family.id)
+        rotation = Rotation(
+            token_hash=token_hash,
+            family_id=family.id,
+            client_id=app.client_id,
+            successor_hash=new_hash,
+            now=now,
+            successor_expires_at=now + self.refresh_lifetime,
+            audit_entries=self._refresh_entries(app, family, scopes, now, purposes),
+        )
+        return rotation, new_value
 
     def _rotate(
         self,

@@ -135,34 +135,36 @@ async def run_sequencer(
     written: str | None = None
     try:
         while not stop.is_set():
-            try:
-                standing_by = lock is not None and not lock.try_acquire()
-                if standing_by and lock is not None:
-                    status = lock.read_status()
-                    health.integrity_failure = status.startswith(_STATUS_INTEGRITY)
-            except OSError as exc:  # an unusable data directory: the database still elects
-                log.error("audit sequencer lock unusable (%s): sequencing without it", exc)
-                lock, standing_by = None, False
-            if standing_by:
-                delay = audit_log.sequencer_interval
-            else:
-                initialized = await _sequence_once(audit_log, health, initialized)
-                if lock is not None:
-                    status = (
-                        f"{_STATUS_INTEGRITY}{health.last_error}"
-                        if health.integrity_failure
-                        else _STATUS_OK
-                    )
-                    if status != written:
-                        with contextlib.suppress(OSError):
-                            lock.write_status(status)
-                            written = status
-                delay = audit_log.sequencer_interval * 2 ** min(health.failures, 7)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=min(delay, 30.0))
+            if lock is not None:
+                try:
+                    if not lock.try_acquire():  # standing by
+                        status = lock.read_status()
+                        health.integrity_failure = status.startswith(_STATUS_INTEGRITY)
+                        await _pause(stop, audit_log.sequencer_interval)
+                        continue
+                except OSError as exc:  # an unusable data directory: the database elects
+                    log.error("audit sequencer lock unusable (%s): sequencing without it", exc)
+                    lock = None
+            initialized = await _sequence_once(audit_log, health, initialized)
+            if lock is not None:
+                status = _STATUS_OK
+                if health.integrity_failure:
+                    status = f"{_STATUS_INTEGRITY}{health.last_error}"
+                if status != written:
+                    with contextlib.suppress(OSError):
+                        lock.write_status(status)
+                        written = status
+            backoff = audit_log.sequencer_interval * 2 ** min(health.failures, 7)
+            await _pause(stop, min(backoff, 30.0))
     finally:
         if lock is not None:
             lock.release()
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    """Wait ``seconds``, or until ``stop`` is set."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
 
 
 async def _sequence_once(audit_log: AuditLog, health: SequencerHealth, initialized: bool) -> bool:
@@ -252,8 +254,7 @@ async def run_consent_expiry(
                 log.info("recorded %d expired consent grant(s)", expired)
         except Exception as exc:  # retried on the next tick
             log.error("consent expiry run failed: %s", type(exc).__name__)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval)
+        await _pause(stop, interval)
 
 
 def build_credentials(
@@ -302,8 +303,7 @@ async def run_credential_sweep(
     withdrawal's commit and the revocation), well within UU PDP's 72 hours.
     """
     while not stop.is_set():
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval)
+        await _pause(stop, interval)
         if stop.is_set():
             return
         try:

@@ -9,7 +9,6 @@ samples are aggregated (prometheus_client multiprocess mode).
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -36,7 +35,7 @@ UNMATCHED_ROUTE = "<unmatched>"
 #: (method, route, status) -> its counter and histogram children, so that a request costs
 #: two dictionary look-ups fewer than ``labels()`` with its checks and lock (the label sets
 #: are the ones Prometheus keeps anyway).
-_CHILDREN: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+_CHILDREN: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
 
 def observe(method: str, route: str, status: int, seconds: float) -> None:

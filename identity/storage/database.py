@@ -25,6 +25,8 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 #: Seconds a pooled PostgreSQL connection may have been idle and still be handed out without
 #: a ping (:func:`_ping_when_idle`).
 PING_AFTER_IDLE = 1.0
+#: Seconds to wait for a PostgreSQL connection to open.
+CONNECT_TIMEOUT = 5
 _IDLE_SINCE = "jati_idle_since"
 _BEGIN_OPTION = "jati_sqlite_begin"
 
@@ -85,7 +87,7 @@ def create_database_engine(url: str, *, echo: bool = False, pool_size: int = 10)
             hide_parameters=True,  # SQL errors must not carry values into logs
             pool_size=pool_size,
             max_overflow=pool_size,
-            connect_args={"connect_timeout": 5},
+            connect_args={"connect_timeout": CONNECT_TIMEOUT},
         )
         _ping_when_idle(engine)
         return engine

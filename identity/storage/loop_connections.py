@@ -27,11 +27,9 @@ from typing import Any
 import psycopg
 from sqlalchemy import Engine
 
-from identity.storage.database import PING_AFTER_IDLE
+from identity.storage.database import CONNECT_TIMEOUT, PING_AFTER_IDLE
 
 __all__ = ["LoopConnections"]
-
-_CONNECT_TIMEOUT = 5
 
 
 class LoopConnections:
@@ -44,7 +42,7 @@ class LoopConnections:
         self.dialect = engine.dialect
         args, kwargs = engine.dialect.create_connect_args(engine.url)
         self._args = list(args)
-        self._kwargs = {"connect_timeout": _CONNECT_TIMEOUT, **kwargs, "autocommit": True}
+        self._kwargs = {"connect_timeout": CONNECT_TIMEOUT, **kwargs, "autocommit": True}
         self._size = size
         # (connection, the loop it was made on, idle since)
         self._idle: list[tuple[psycopg.AsyncConnection[Any], asyncio.AbstractEventLoop, float]] = []
