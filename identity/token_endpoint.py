@@ -407,9 +407,10 @@ class TokenService:
         view, the app's purposes) and the rotation is one statement
         (:meth:`TokenStore.rotate_on_loop`, PostgreSQL). Returns None, having changed
         nothing, for anything else: another grant, a refusal to tell apart (the write
-        changed nothing), a cache to fill, a purge due; :meth:`token`, in a thread,
-        answers those exactly as before. Should the signing key be due for its periodic
-        re-read once the token has rotated, the tokens are signed in a thread."""
+        changed nothing), a cache to fill; :meth:`token`, in a thread, answers those
+        exactly as before. What is done in a thread once the token has rotated: the purge
+        of expired tokens when one is due, and the signing should the signing key be due
+        for its periodic re-read."""
         if (
             form.get("grant_type") != "refresh_token"
             or not self.store.rotates_on_loop
@@ -428,17 +429,16 @@ class TokenService:
         except TokenError:
             return None
         purposes = self.consent.cached_purposes(app.client_id)
-        if (
-            purposes is None
-            or not all(self.consent.cached_grant_active(g) is True for g in family.grant_ids)
-            or purge_due()
+        if purposes is None or not all(
+            self.consent.cached_grant_active(g) is True for g in family.grant_ids
         ):
             return None
-        rotation, new_value = self._rotation(
-            app, family, hash_secret(value), scopes, self.clock(), purposes
-        )
+        now = self.clock()
+        rotation, new_value = self._rotation(app, family, hash_secret(value), scopes, now, purposes)
         if not await self.store.rotate_on_loop(rotation):
             return None
+        if purge_due():
+            await asyncio.to_thread(self._purge_refresh_tokens, now)
         if not self.tokens.signs_from_memory():  # the key is read from the database
             return await asyncio.to_thread(self._refreshed, app, family, scopes, new_value)
         return self._refreshed(app, family, scopes, new_value)
@@ -483,9 +483,18 @@ class TokenService:
         if not self.store.rotate_alone(rotation):
             return None
         if purge_due():
+            self._purge_refresh_tokens(now)
+        return scopes, new_value
+
+    def _purge_refresh_tokens(self, now: datetime) -> None:
+        """Delete expired refresh tokens and the families left without any, once a
+        rotation has committed: a failure here is logged, never the refresh's answer
+        (the new token is stored; the next purge deletes what this one left)."""
+        try:
             with self.store.write() as tx:
                 tx.purge_refresh_tokens(now)
-        return scopes, new_value
+        except Exception as exc:
+            log.warning("refresh token purge failed: %s", type(exc).__name__)
 
     def _rotation(
         self,

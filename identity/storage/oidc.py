@@ -275,7 +275,11 @@ _use_if_valid = (
     .where(
         _token.token_hash == bindparam("token_hash"),
         _token.used_at.is_(None),
-        _token.family_id == bindparam("family_id"),
+        # Not ``=``: a generic plan may then look the token up by its family's index
+        # and filter the family's every token (its whole chain of used ones) on each
+        # refresh; ``IS NOT DISTINCT FROM`` (equal here: both sides are never null) is
+        # no index condition, so the lookup is by the primary key.
+        _token.family_id.is_not_distinct_from(bindparam("family_id")),
         _token.client_id == bindparam("client_id"),
         _token.expires_at > bindparam("now", type_=UTCDateTime()),
         ~exists().where(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select, text
@@ -33,9 +34,10 @@ from identity.refresh_tokens import (
     new_refresh_token,
 )
 from identity.sessions import SessionService, session_id_of
+from identity.storage import oidc as oidc_storage
 from identity.storage.database import Database
 from identity.storage.oidc import SqlOidcStore
-from tests.conftest import ManualClock
+from tests.conftest import PG_URL, ManualClock
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 
@@ -412,6 +414,48 @@ def test_concurrent_rotations_alone_of_one_token_have_one_winner(store: SqlOidcS
         ),
     )
     assert len(_queued(store)) == 1  # the winner's entry only
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL's generic plans")
+def test_a_rotation_finds_its_token_by_primary_key_however_long_its_family(
+    store: SqlOidcStore, database: Database
+) -> None:
+    """A family that refreshed for weeks keeps every used token until it expires. The
+    rotation statement must still find the presented token by its hash, not scan the
+    family's tokens: seen as PostgreSQL's generic plan (what a prepared statement ends up
+    with), reported by ``auto_explain``."""
+    family, token = _stored(store)
+    for _ in range(40):
+        _, successor_hash = new_refresh_token(family.id)
+        assert _rotate_alone(store, token, successor_hash) is True
+        token = _refresh(family, token_hash=successor_hash)[1]
+    plans: list[str] = []
+    with database.engine.connect() as conn:
+        driver: Any = conn.connection.driver_connection
+        driver.add_notice_handler(lambda notice: plans.append(notice.message_primary or ""))
+        for setting in (
+            "LOAD 'auto_explain'",
+            "SET auto_explain.log_min_duration = 0",
+            "SET auto_explain.log_level = notice",
+            "SET client_min_messages = notice",
+            "SET plan_cache_mode = force_generic_plan",
+        ):
+            conn.exec_driver_sql(setting)
+        rotation = Rotation(
+            token_hash=token.token_hash,
+            family_id=family.id,
+            client_id=family.client_id,
+            successor_hash=new_refresh_token(family.id)[1],
+            now=NOW,
+            successor_expires_at=NOW + timedelta(days=14),
+            audit_entries=[_issued_entry(family)],
+        )
+        row = oidc_storage._rotate_alone(1).first(conn, oidc_storage._rotation_values(rotation))
+        conn.rollback()
+    assert row == (1,)
+    plan = next(p for p in plans if "identity_refresh_token" in p)
+    assert "Index Scan using pk_identity_refresh_token on identity_refresh_token" in plan, plan
+    assert "ix_identity_refresh_token_family_id" not in plan, plan
 
 
 def _rotate_in_transaction(store: SqlOidcStore, token: RefreshToken, successor_hash: str) -> bool:
