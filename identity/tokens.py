@@ -6,8 +6,8 @@
   half the time of the OpenSSL build ``cryptography`` ships; Ed25519 being deterministic
   (RFC 8032 §5.1.6), the signatures are byte for byte those ``cryptography`` would make.
   The header carries ``alg``, ``kid`` (RFC 7638 thumbprint) and an explicit ``typ``
-  (RFC 8725 §3.11): ``at+jwt`` for access tokens
-  (RFC 9068 §2.1), ``JWT`` for ID tokens, so neither is accepted in place of the other.
+  (RFC 8725 §3.11): ``at+jwt`` for access tokens (RFC 9068 §2.1), ``JWT`` for ID tokens,
+  so neither is accepted in place of the other.
 - Access tokens carry ``iss``, ``sub``, ``aud``, ``exp``, ``iat``, ``jti``, ``client_id`` and
   ``scope`` (RFC 9068 §2.2), and ``auth_time``/``acr`` when a citizen authenticated.
   Client-credentials tokens have no citizen: their ``sub`` is the client id (§2.2).
