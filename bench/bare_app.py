@@ -14,12 +14,11 @@ import os
 import sys
 import time
 
+import uvicorn
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 from starlette.responses import JSONResponse
 from uvicorn.supervisors import Multiprocess
-
-from identity.server import _NoDelayConfig
 
 app = FastAPI()
 _KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
@@ -52,7 +51,7 @@ async def sign() -> JSONResponse:
 
 
 def main() -> None:
-    config = _NoDelayConfig(
+    config = uvicorn.Config(
         "bench.bare_app:app", port=int(sys.argv[1]), workers=2, log_level="warning"
     )
     Multiprocess(config, sockets=[config.bind_socket()]).run()

@@ -1,10 +1,12 @@
 """``jati serve``: prepare the data directory and database, then run uvicorn.
 
-uvicorn's multi-worker mode binds its listening socket with ``socket.socket(family)``, whose
-``proto`` is 0. asyncio only sets ``TCP_NODELAY`` on accepted sockets whose ``proto`` is
-``IPPROTO_TCP``, so every keep-alive response then waits on Nagle's algorithm and the
-client's delayed ACK (about 40 ms a request). :class:`_NoDelayConfig` re-labels the socket
-with ``IPPROTO_TCP`` so that each worker's accepted connections get ``TCP_NODELAY``;
+Every keep-alive response must leave at once: asyncio sets ``TCP_NODELAY`` on an accepted
+socket only when its listening socket says ``IPPROTO_TCP``; without it each response waits on
+Nagle's algorithm and the client's delayed ACK (about 40 ms a request). uvicorn's
+multi-worker mode from 0.51 on (the floor in pyproject.toml) hands each worker a listening
+socket rebuilt with its real protocol, so accepted connections get ``TCP_NODELAY``; earlier
+releases kept ``proto`` 0 and Jati had to re-label the socket. ``tests/http/test_serve.py``
+checks the option on the served sockets themselves, whatever uvicorn is installed, and
 ``bench/healthz_workers.py`` measures the effect.
 """
 
@@ -14,7 +16,6 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,18 +41,6 @@ class ServeOptions:
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
-
-
-class _NoDelayConfig(uvicorn.Config):
-    def bind_socket(self) -> socket.socket:
-        sock = super().bind_socket()
-        if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.proto == 0:
-            relabelled = socket.socket(
-                sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach()
-            )
-            relabelled.set_inheritable(True)
-            return relabelled
-        return sock
 
 
 def prepare(settings: Settings, options: ServeOptions) -> Settings:
@@ -101,7 +90,7 @@ def run(settings: Settings, options: ServeOptions) -> None:
         shutil.rmtree(metrics_dir, ignore_errors=True)
         metrics_dir.mkdir(mode=0o700)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
-    config = _NoDelayConfig(
+    config = uvicorn.Config(
         APP_FACTORY,
         factory=True,
         host=options.host,

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
+import ctypes
+import http.client
+import os
 import signal
 import socket
+import sys
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from identity.server import _NoDelayConfig
 from tests.conftest import PG_URL
 from tests.helpers import clean_env, http_get, run_jati, serving
 
@@ -109,46 +110,93 @@ def test_generate_master_key_prints_a_usable_key(tmp_path: Path) -> None:
     assert run_jati("db", "upgrade", cwd=tmp_path, env=env).returncode == 0
 
 
-def _nodelay_of_accepted_connection(listener: socket.socket) -> int:
-    nodelay: list[int] = []
-
-    async def scenario() -> None:
-        def on_connect(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            sock = writer.get_extra_info("socket")
-            nodelay.append(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
-            writer.close()
-
-        server = await asyncio.start_server(on_connect, sock=listener)
-        port = listener.getsockname()[1]
-        _, writer = await asyncio.open_connection("127.0.0.1", port)
-        for _ in range(200):
-            if nodelay:
-                break
-            await asyncio.sleep(0.01)
-        writer.close()
-        server.close()
-        await server.wait_closed()
-
-    asyncio.run(scenario())
-    assert nodelay, "no connection accepted"
-    return nodelay[0]
+_SYS_PIDFD_GETFD = 438  # the same number on every Linux architecture (a "common" syscall)
 
 
-def test_worker_sockets_get_tcp_nodelay() -> None:
-    """The multi-worker listening socket must make asyncio set TCP_NODELAY on connections
-    (uvicorn leaves proto=0, so asyncio skips it and each response waits ~40 ms)."""
-    config = _NoDelayConfig("identity.app:create_app_from_environment", host="127.0.0.1", port=0)
-    listener = config.bind_socket()
-    assert listener.proto == socket.IPPROTO_TCP
-    assert _nodelay_of_accepted_connection(listener) != 0
+def _descendants(pid: int) -> list[int]:
+    """``pid`` and every process below it (uvicorn's workers are children of ``jati serve``)."""
+    found = [pid]
+    for current in found:
+        try:
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except FileNotFoundError:
+            continue
+        found.extend(int(child) for child in children)
+    return found
 
 
-def test_plain_uvicorn_socket_misses_tcp_nodelay() -> None:
-    # The regression guarded above, reproduced: a socket bound as uvicorn binds it.
-    config = uvicorn.Config("identity.app:create_app_from_environment", host="127.0.0.1", port=0)
-    listener = config.bind_socket()
-    assert listener.proto == 0
-    assert _nodelay_of_accepted_connection(listener) == 0
+def _socket_inode(local: tuple[str, int], remote: tuple[str, int]) -> int:
+    """The inode of the IPv4 TCP socket with this local and remote address (/proc/net/tcp)."""
+
+    def encoded(address: tuple[str, int]) -> str:
+        host = socket.inet_aton(address[0])[::-1].hex().upper()  # little-endian on x86/arm
+        return f"{host}:{address[1]:04X}"
+
+    want = (encoded(local), encoded(remote))
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if (fields[1], fields[2]) == want:
+            return int(fields[9])
+    raise AssertionError(f"no socket {local} -> {remote} in /proc/net/tcp")
+
+
+def _served_socket_nodelay(serve_pid: int, local: tuple[str, int], peer: tuple[str, int]) -> int:
+    """TCP_NODELAY of the socket a worker of ``serve_pid`` accepted from ``peer``.
+
+    The option lives on the server's own socket, which no client can see, so the worker's file
+    descriptor is duplicated into this process with pidfd_getfd(2) and asked directly.
+    """
+    inode = _socket_inode(local, peer)
+    libc = ctypes.CDLL(None, use_errno=True)
+    for pid in _descendants(serve_pid):
+        fd_dir = Path(f"/proc/{pid}/fd")
+        for entry in fd_dir.iterdir():
+            try:
+                target = os.readlink(entry)
+            except FileNotFoundError:
+                continue
+            if target != f"socket:[{inode}]":
+                continue
+            pidfd = os.pidfd_open(pid)
+            try:
+                duplicate = libc.syscall(_SYS_PIDFD_GETFD, pidfd, int(entry.name), 0)
+                assert duplicate >= 0, os.strerror(ctypes.get_errno())
+            finally:
+                os.close(pidfd)
+            sock = socket.socket(fileno=duplicate)
+            try:
+                return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+            finally:
+                sock.close()
+    raise AssertionError("no worker holds the accepted connection")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc and uses pidfd_getfd(2)")
+def test_two_workers_accept_keep_alive_connections_with_tcp_nodelay(
+    tmp_path: Path, database_url: str
+) -> None:
+    """Every keep-alive response must leave at once, not wait ~40 ms on Nagle's algorithm and
+    the client's delayed ACK: whatever uvicorn is installed, an accepted connection of
+    ``jati serve --workers 2`` has TCP_NODELAY on (``bench/healthz_workers.py`` measures it)."""
+    env = clean_env(JATI_DATABASE_URL=database_url)
+    with serving("--workers", "2", cwd=tmp_path, env=env) as (process, base, _):
+        port = int(base.rsplit(":", 1)[1])
+        seen: list[int] = []
+        # Several connections, so that each of the two workers is likely to accept one.
+        for _ in range(4):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            try:
+                for _ in range(2):  # keep-alive: two requests on the same connection
+                    connection.request("GET", "/healthz")
+                    response = connection.getresponse()
+                    assert response.status == 200
+                    response.read()
+                assert connection.sock is not None
+                peer = connection.sock.getsockname()
+                seen.append(_served_socket_nodelay(process.pid, ("127.0.0.1", port), peer))
+            finally:
+                connection.close()
+    assert seen and all(value != 0 for value in seen), seen
 
 
 def test_commands_other_than_serve_never_generate_a_master_key(tmp_path: Path) -> None:

@@ -1,21 +1,20 @@
-"""Tests against the public test vectors in ``../shared/vectors`` (or ``JATI_VECTORS_DIR``)."""
+"""Tests against public test vectors kept in this repository, in ``tests/vectors/data/``.
+
+Each file there is a copy of public material (``data/SOURCES.md`` says where each comes
+from: the RFC section, or the upstream test-data path). Nothing here reads a path outside
+the repository, so a clone with nothing beside it runs these tests (issue 15).
+"""
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
-
-def vectors_dir() -> Path:
-    override = os.environ.get("JATI_VECTORS_DIR")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[3] / "shared" / "vectors"
+DATA_DIR = Path(__file__).resolve().with_name("data")
 
 
 def load_vectors(name: str) -> dict[str, Any]:
     """A vector file by name; a missing file fails the run (vectors are never skipped)."""
-    data: dict[str, Any] = json.loads((vectors_dir() / name).read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads((DATA_DIR / name).read_text(encoding="utf-8"))
     return data

@@ -1,4 +1,4 @@
-"""Vectors of ../shared/vectors/credentials.json: NIK (python-stdnum id.nik doctests) and
+"""Vectors of tests/vectors/data/credentials.json: NIK (python-stdnum id.nik doctests) and
 the RFC 7638 §3.1 JWK thumbprint."""
 
 from __future__ import annotations

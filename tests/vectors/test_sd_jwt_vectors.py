@@ -1,12 +1,11 @@
-"""SD-JWT vectors: the shared disclosure digests (../shared/vectors/credentials.json, RFC 9901
-§4.2) and RFC 9901's own examples (rfc9901_examples.json beside this file: §5.1 issuance,
+"""SD-JWT vectors: the public disclosure digests (data/credentials.json, RFC 9901
+§4.2) and RFC 9901's own examples (data/rfc9901_examples.json: §5.1 issuance,
 §5.2 presentation with Key Binding, Appendix A.3 SD-JWT VC with Key Binding), verified with
 the Appendix A.5 keys, with mutated negatives."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,14 +15,14 @@ from identity.relying_party.keys import verification_key
 from identity.relying_party.sd_jwt import SD_JWT_VC_TYPES, Profile, decode_disclosure, digest
 from identity.sd_jwt import b64url, disclosure_digest, encode_disclosure, new_salt
 from tests.sd_jwt_helpers import decode
-from tests.vectors import load_vectors
+from tests.vectors import DATA_DIR, load_vectors
 
 SHARED = load_vectors("credentials.json")["sd_jwt_disclosure_digests_sha256"]
-RFC = json.loads(Path(__file__).with_name("rfc9901_examples.json").read_text(encoding="utf-8"))
+RFC = json.loads((DATA_DIR / "rfc9901_examples.json").read_text(encoding="utf-8"))
 ISSUER_KEY = verification_key(RFC["issuer_public_jwk"])
 
 
-# -- ../shared/vectors: digests over the encoded Disclosure ------------------------------
+# -- data/credentials.json: digests over the encoded Disclosure ------------------------------
 
 
 @pytest.mark.parametrize("case", SHARED, ids=lambda c: c["digest"][:8])

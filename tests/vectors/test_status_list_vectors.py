@@ -1,4 +1,4 @@
-"""Token Status List vectors (../shared/vectors/credentials.json, the examples of
+"""Token Status List vectors (tests/vectors/data/credentials.json, the examples of
 draft-ietf-oauth-status-list §4.1/§4.2) and a round trip of our lists through an independent
 decoder written here from the draft's rules: plain ``zlib`` and bit arithmetic, nothing
 imported from Jati's encoder."""
