@@ -57,6 +57,170 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "common.error_prefix": ("Kesalahan:", "Error:"),
     "common.nothing_changed": ("Tidak ada yang diubah.", "Nothing was changed."),
     "common.open_again": ("Buka halaman ini lagi", "Open this page again"),
+    # -- front page (identity/http/pages_home.py): plain words first, the law cited second
+    "home.title": (
+        "Satu identitas digital untuk layanan publik",
+        "One digital identity for public services",
+    ),
+    "home.lead": (
+        "Dengan Jati, Anda masuk ke banyak aplikasi layanan publik memakai satu akun. "
+        "Aplikasi hanya menerima data pribadi yang Anda setujui, dan setiap penggunaan data "
+        "Anda dicatat, sehingga Anda dapat melihat siapa yang menggunakannya dan untuk apa.",
+        "With Jati you sign in to many public-service apps with one account. An app receives "
+        "only the personal data you agree to, and every use of your data is recorded, so you "
+        "can see who used it and why.",
+    ),
+    "home.law": (
+        "Jati bekerja menurut Undang-Undang Nomor 27 Tahun 2022 tentang Pelindungan Data "
+        "Pribadi (UU PDP).",
+        "Jati works under Indonesia's Law No. 27 of 2022 on Personal Data Protection (UU PDP).",
+    ),
+    "home.citizens.heading": ("Untuk warga", "For citizens"),
+    "home.citizens.intro": (
+        "Masuk ke akun Anda untuk melihat apa yang terjadi dengan data Anda dan untuk "
+        "menggunakan hak Anda atas data itu.",
+        "Sign in to your account to see what happens to your data and to use your rights over it.",
+    ),
+    "home.citizens.account": ("Masuk ke akun saya", "Sign in to my account"),
+    "home.citizens.account_open": ("Buka akun saya", "Open my account"),
+    "home.citizens.account_about": (
+        "Lihat dan tarik persetujuan yang Anda berikan kepada aplikasi, dan minta salinan, "
+        "koreksi, pembatasan atau penghapusan data Anda.",
+        "See and withdraw the consents you gave to apps, and ask for a copy, a correction, a "
+        "restriction or the erasure of your data.",
+    ),
+    "home.citizens.account_law": (
+        "Menarik persetujuan: UU PDP Pasal 9 dan 40. Hak Anda sebagai subjek data: Pasal 5-13.",
+        "Withdrawing consent: UU PDP Art. 9 and 40. Your rights as a data subject: Art. 5-13.",
+    ),
+    "home.citizens.access_log": (
+        "Lihat siapa yang menggunakan data saya",
+        "See who used my data",
+    ),
+    "home.citizens.access_log_about": (
+        "Setiap penggunaan data Anda: kapan, oleh siapa, dan untuk tujuan apa. Perlu masuk "
+        "lebih dahulu.",
+        "Every use of your data: when, by whom and for what purpose. You sign in first.",
+    ),
+    "home.citizens.access_log_law": (
+        "Catatan seluruh kegiatan pemrosesan: UU PDP Pasal 31.",
+        "Record of all processing activities: UU PDP Art. 31.",
+    ),
+    "home.developers.heading": ("Untuk pengembang aplikasi", "For app developers"),
+    "home.developers.intro": (
+        "Jati adalah penyedia OpenID Connect. Aplikasi Anda mengarahkan warga ke Jati untuk "
+        "masuk, lalu menerima token yang hanya berisi data yang disetujui warga.",
+        "Jati is an OpenID Connect provider. Your app sends citizens to Jati to sign in, then "
+        "receives tokens holding only the data they agreed to.",
+    ),
+    "home.developers.issuer": (
+        "Pengenal penerbit (issuer) layanan ini:",
+        "This service's issuer identifier:",
+    ),
+    "home.developers.law": (
+        "Aplikasi hanya menerima data untuk tujuan yang terdaftar beserta dasar hukumnya: UU "
+        "PDP Pasal 20.",
+        "An app receives data only for registered purposes, each with its legal basis: UU PDP "
+        "Art. 20.",
+    ),
+    "home.developers.discovery": (
+        "Konfigurasi OpenID Connect (dokumen discovery)",
+        "OpenID Connect configuration (discovery document)",
+    ),
+    "home.developers.discovery_about": (
+        "Semua alamat dan kemampuan layanan, dibaca oleh pustaka OpenID Connect Anda:",
+        "Every endpoint and capability of the service, read by your OpenID Connect library:",
+    ),
+    "home.developers.jwks": (
+        "Kunci publik penanda tangan token (JWKS)",
+        "Public keys that sign the tokens (JWKS)",
+    ),
+    "home.developers.jwks_about": (
+        "Untuk memeriksa tanda tangan token ID dan token akses:",
+        "To check the signatures of ID tokens and access tokens:",
+    ),
+    "home.developers.api": ("Dokumentasi API interaktif", "Interactive API documentation"),
+    "home.developers.api_about": (
+        "Setiap titik akhir API, dengan parameter dan jawabannya (OpenAPI).",
+        "Every API endpoint, with its parameters and answers (OpenAPI).",
+    ),
+    "home.developers.guides": (
+        "Panduan tertulis ada di folder docs/ dalam repositori sumber Jati:",
+        "Written guides are in the docs/ folder of Jati's source repository:",
+    ),
+    "home.developers.guide_relying_apps": (
+        "menghubungkan aplikasi Anda ke Jati",
+        "connecting your app to Jati",
+    ),
+    "home.developers.guide_operators": ("menjalankan layanan Jati", "running the Jati service"),
+    "home.developers.guide_audit_log": (
+        "log audit dan cara memeriksanya",
+        "the audit log and how to check it",
+    ),
+    "home.auditors.heading": ("Untuk auditor", "For auditors"),
+    "home.auditors.intro": (
+        "Setiap penggunaan data pribadi dicatat dalam log audit yang hanya dapat ditambah, "
+        "tidak dapat diubah. Jati secara berkala menandatangani ringkasan log (checkpoint), "
+        "sehingga siapa pun dapat memeriksa bahwa tidak ada catatan yang diubah atau dihapus.",
+        "Every use of personal data is recorded in an audit log that can only grow, never "
+        "change. Jati regularly signs a summary of the log (a checkpoint), so anyone can check "
+        "that no record was changed or removed.",
+    ),
+    "home.auditors.law": (
+        "Catatan seluruh kegiatan pemrosesan: UU PDP Pasal 31.",
+        "Record of all processing activities: UU PDP Art. 31.",
+    ),
+    "home.auditors.checkpoint": (
+        "Checkpoint terbaru log audit, bertanda tangan",
+        "Latest signed checkpoint of the audit log",
+    ),
+    "home.auditors.checkpoint_about": (
+        "Jumlah catatan dan hash akar log, dalam format C2SP tlog-checkpoint.",
+        "The number of records and the log's root hash, in the C2SP tlog-checkpoint format.",
+    ),
+    "home.auditors.key": (
+        "Kunci verifikasi checkpoint",
+        "Checkpoint verification key",
+    ),
+    "home.auditors.key_about": (
+        "Kunci publik untuk memeriksa tanda tangan checkpoint (C2SP vkey).",
+        "The public key that checks a checkpoint's signature (C2SP vkey).",
+    ),
+    "home.auditors.verify_heading": ("Cara memeriksa log", "How to check the log"),
+    "home.auditors.step_keep": (
+        "Simpan checkpoint terbaru dan kunci verifikasinya di tempat Anda sendiri.",
+        "Keep the latest checkpoint and its verification key somewhere of your own.",
+    ),
+    "home.auditors.step_consistency": (
+        "Kelak, minta bukti konsistensi antara ukuran checkpoint yang Anda simpan (N) dan "
+        "ukuran checkpoint terbaru (M):",
+        "Later, ask for a consistency proof between the size of the checkpoint you kept (N) "
+        "and the size of the latest one (M):",
+    ),
+    "home.auditors.step_consistency_then": (
+        "Bila bukti itu cocok dengan kedua hash akar, log hanya bertambah: tidak ada catatan "
+        "lama yang diubah (RFC 9162 §2.1.4).",
+        "When the proof matches both root hashes, the log has only grown: no earlier record "
+        "was changed (RFC 9162 §2.1.4).",
+    ),
+    "home.auditors.step_inclusion": (
+        "Untuk satu catatan (nomor entrinya ada di halaman Akun saya), minta bukti bahwa "
+        "catatan itu ada di log (RFC 9162 §2.1.3):",
+        "For one record (its entry number is on the My account page), ask for proof that it "
+        "is in the log (RFC 9162 §2.1.3):",
+    ),
+    "home.auditors.step_verify": (
+        "Operator yang memegang basis data menghitung ulang seluruh log dan mencocokkannya "
+        "dengan setiap checkpoint, termasuk checkpoint yang Anda simpan:",
+        "The operator who holds the database recomputes the whole log and checks it against "
+        "every checkpoint, the one you kept included:",
+    ),
+    "home.auditors.events": (
+        "Auditor terdaftar (cakupan audit:read) membaca catatan melalui API berikut; setiap "
+        "pembacaan itu sendiri dicatat di log:",
+        "Registered auditors (scope audit:read) read the records through the following API; "
+        "each reading is itself recorded in the log:",
+    ),
     # -- errors
     "error.title": ("Terjadi kesalahan", "Something went wrong"),
     "error.bad_request": (

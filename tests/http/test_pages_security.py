@@ -83,6 +83,7 @@ def test_every_page_carries_the_security_headers(world: OidcWorld, rp: RelyingAp
     assert notice is not None
     pages.append(world.client.get(f"/notices/{rp.client_id}/{notice.version}"))
     pages.append(world.client.post("/account/requests", data={}))  # the CSRF refusal page
+    pages.append(world.client.get("/"))  # the front page
     for page in pages:
         _assert_page_headers(page)
     # the pages tied to a sign-in request may end at the app's redirect URI, and only there

@@ -1,0 +1,75 @@
+"""The front page in a real browser (headless Chromium, as in ``test_flow.py``): on a phone
+390 CSS pixels wide it never scrolls sideways (WCAG 2.2 SC 1.4.10 Reflow), in either
+language; the keyboard reaches the skip link first; the landmarks and headings are what a
+screen reader announces."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect, sync_playwright
+
+from tests.conftest import TEST_MASTER_KEY
+from tests.helpers import clean_env, run_jati, serving
+
+CHROMIUM = Path("/usr/bin/chromium")
+PHONE = {"width": 390, "height": 844}
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists() and not os.environ.get("CI"),
+    reason="needs Debian's chromium: apt-get install chromium",
+)
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def test_front_page_fits_a_phone_and_reads_in_order(
+    tmp_path: Path, database_url: str, browser: Browser
+) -> None:
+    env = clean_env(
+        JATI_DATA_DIR=str(tmp_path / "data"),
+        JATI_DATABASE_URL=database_url,
+        JATI_MASTER_KEY=TEST_MASTER_KEY,
+        JATI_PASSWORD_PROFILE="test-only-cheapest",
+    )
+    upgrade = run_jati("db", "upgrade", cwd=tmp_path, env=env)
+    assert upgrade.returncode == 0, upgrade.stderr
+    with serving(cwd=tmp_path, env=env) as (_process, base, _ready):
+        context = browser.new_context(viewport=PHONE, is_mobile=True, locale="id-ID")
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(base + "/")
+        for lang, title, citizens in (
+            ("id", "Satu identitas digital untuk layanan publik", "Untuk warga"),
+            ("en", "One digital identity for public services", "For citizens"),
+        ):
+            if lang == "en":
+                page.get_by_role("link", name="Ganti bahasa ke English").click()
+            expect(page.locator("html")).to_have_attribute("lang", lang)
+            expect(page.get_by_role("heading", level=1)).to_have_text(title)
+            expect(page.get_by_role("heading", level=2).first).to_have_text(citizens)
+            expect(page.get_by_role("main")).to_have_count(1)
+            expect(page.get_by_role("banner")).to_have_count(1)
+            overflow = page.evaluate(
+                "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 0, f"{lang}: the page scrolls sideways by {overflow}px"
+            page.screenshot(path=str(tmp_path / f"home-{lang}.png"), full_page=True)
+        page.keyboard.press("Tab")  # the first stop is the skip link, then the content
+        expect(page.locator(".skip")).to_be_focused()
+        page.keyboard.press("Enter")
+        assert page.url.endswith("#main")
+        context.close()
