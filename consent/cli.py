@@ -126,7 +126,24 @@ def print_purposes(purposes: list[Purpose], *, as_json: bool, out: TextIO) -> No
         )
 
 
+def _no_repeated_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A member given twice would be read as its last value, silently: refused."""
+    names = [name for name, _ in pairs]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise InvalidNotice(
+            f"the notice file gives member {repeated[0][:40]!r} twice in one object"
+        )
+    return dict(pairs)
+
+
 def load_notice(path: Path) -> NoticeContent:
+    """Read and check a notice file (:meth:`NoticeContent.from_json`; UU PDP Art. 21, 53).
+
+    Raises:
+        InvalidNotice: one line: unreadable, too large, not JSON, a member repeated, or
+            what :meth:`~consent.notices.NoticeContent.from_json` refuses.
+    """
     try:
         with path.open("rb") as file:
             raw = file.read(MAX_NOTICE_BYTES + 1)
@@ -135,7 +152,7 @@ def load_notice(path: Path) -> NoticeContent:
     if len(raw) > MAX_NOTICE_BYTES:
         raise InvalidNotice(f"the notice file is over {MAX_NOTICE_BYTES} bytes")
     try:
-        document = json.loads(raw)
+        document = json.loads(raw, object_pairs_hook=_no_repeated_members)
     except (UnicodeDecodeError, ValueError):
         raise InvalidNotice("the notice file is not JSON") from None
     return NoticeContent.from_json(document)

@@ -6,7 +6,8 @@ claims follow the record of ISO/IEC TS 27560:2023 (consent record information st
 
 - ``jti`` / ``receipt_id``: the receipt's id; ``schema_version``; ``iat``; ``iss``;
 - ``sub``: the citizen, as an identifier only the service can resolve (never a NIK);
-- ``controller``: name, the app (relying party) and the DPO contact (Art. 53);
+- ``controller``: name, the app (relying party), the controller's contact when its notice
+  gives one, and the DPO contact (Art. 53);
 - ``consent``: the grant id, status, given at / by (subject or guardian, Art. 25), expiry,
   the purpose (code, description, legal basis, Art. 20(2)), the data items each tagged
   ``specific`` or ``general`` (Art. 4), retention, the notice version and hash (Art. 21),
@@ -87,6 +88,10 @@ def receipt_claims(
             "due_by": _time(grant.withdrawal.due_by),
             "effective_at": _time(grant.withdrawal.effective_at),
         }
+    controller: dict[str, Any] = {"name": notice.content.controller, "app_id": grant.app_id}
+    if notice.content.controller_contact is not None:
+        controller["contact"] = notice.content.controller_contact
+    controller["dpo"] = notice.content.dpo.to_json()
     return {
         "iss": issuer,
         "sub": subject,
@@ -94,11 +99,7 @@ def receipt_claims(
         "jti": receipt_id,
         "receipt_id": receipt_id,
         "schema_version": SCHEMA_VERSION,
-        "controller": {
-            "name": notice.content.controller,
-            "app_id": grant.app_id,
-            "dpo": notice.content.dpo.to_json(),
-        },
+        "controller": controller,
         "consent": consent,
     }
 

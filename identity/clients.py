@@ -19,7 +19,10 @@ a random, opaque, URL-safe ``client_id`` (§2.2). The metadata carries the names
   operator must name it (Jati does not fetch a ``sector_identifier_uri``).
 - **Purposes** ``CODE:BASIS``, each with its legal basis under UU PDP Art. 20(2) (a) consent,
   (b) contract, (c) legal obligation, (d) vital interest, (e) public task, (f) legitimate
-  interest. The ``nik`` scope needs at least one: the NIK is confidential (PDP.md).
+  interest. The ``nik`` scope needs at least one: the NIK is confidential (PDP.md). These
+  declare a basis, not data items: a claim reaches the app only once a purpose in the
+  consent ledger lists its data item (``jati purpose add``); :func:`claims_without_purpose`
+  names the claims still uncovered.
 
 Client authentication at the token endpoint (RFC 6749 §2.3):
 
@@ -27,7 +30,9 @@ Client authentication at the token endpoint (RFC 6749 §2.3):
   only as an argon2id hash (:class:`identity.passwords.PasswordService`);
   :meth:`ClientRegistry.authenticate_secret` checks it in the same shape for unknown and known
   apps and answers one opaque :class:`~identity.errors.InvalidClient`; a secret verified in
-  the last minute is answered from memory (:mod:`identity.client_secret_cache`).
+  the last minute is answered from memory (:mod:`identity.client_secret_cache`); any other
+  attempt is throttled per client id and per address before its hash
+  (:mod:`identity.client_throttle`), and hashed on the bounded hashing pool.
 - ``private_key_jwt`` (OIDC Core §9, RFC 7523 §2.2): the app signs a client assertion with a
   key from the JWK Set it registered. Only public Ed25519 (``OKP``) and P-256 (``EC``) keys
   are accepted; a JWK holding private members is refused. ``kid`` defaults to the RFC 7638
@@ -56,10 +61,20 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from audit.entry import LegalBasis
+from consent.purposes import Purpose as ProcessingPurpose
 from identity.client_secret_cache import VerifiedSecrets
-from identity.errors import InvalidClient, InvalidClientMetadata, InvalidRedirectUri, NotFound
+from identity.client_throttle import ClientAuthThrottle
+from identity.errors import (
+    InvalidClient,
+    InvalidClientMetadata,
+    InvalidRedirectUri,
+    NotFound,
+    Overloaded,
+)
 from identity.jwk import jwk_thumbprint
-from identity.passwords import MAX_PASSWORD_BYTES, PasswordService
+from identity.passwords import MAX_PASSWORD_BYTES, PasswordService, Verification
+from identity.release import CLAIM_FIELDS
+from identity.throttle import AttemptKeys
 
 __all__ = [
     "AUDITOR_SCOPES",
@@ -74,6 +89,7 @@ __all__ = [
     "RelyingApp",
     "TokenEndpointAuthMethod",
     "claims_for_scopes",
+    "claims_without_purpose",
     "generate_client_id",
     "generate_client_secret",
     "load_jwks",
@@ -372,6 +388,30 @@ def claims_for_scopes(scopes: Iterable[str]) -> frozenset[str]:
     for scope in scopes:
         claims |= SCOPE_CLAIMS[scope]
     return frozenset(claims)
+
+
+def claims_without_purpose(
+    app: RelyingApp, purposes: Iterable[ProcessingPurpose]
+) -> tuple[str, ...]:
+    """The claims the app may ask for that no purpose of processing covers, sorted.
+
+    A claim is released only under a purpose whose data items include the claim's personal
+    field (:data:`identity.release.CLAIM_FIELDS`: ``phone_number`` is the item ``phone``),
+    on that purpose's legal basis (UU PDP Art. 20(2)). A claim no purpose covers is never
+    released, and the consent screen does not ask for it: the app silently receives ``sub``
+    alone. ``purposes`` are the app's purposes in the consent ledger (``jati purpose add``);
+    a ``CODE:BASIS`` declared at registration names no data item and covers nothing. The
+    claims Jati never releases (``email_verified``, ``locale``, ...) are not listed, since
+    no purpose would change that; claims narrowed away (``--claims``) are not asked for.
+    """
+    covered: set[str] = set()
+    for purpose in purposes:
+        covered |= purpose.item_names
+    return tuple(
+        claim
+        for claim in app.allowed_claims
+        if claim in CLAIM_FIELDS and CLAIM_FIELDS[claim] not in covered
+    )
 
 
 def parse_claims(claims: str | Iterable[str]) -> tuple[str, ...]:
@@ -729,6 +769,19 @@ class ClientStore(Protocol):
     def replace_secret_hash(self, client_id: str, secret_hash: str) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class _SecretAttempt:
+    """A secret check between its reservation and its outcome (the hash runs between)."""
+
+    client_id: str
+    address: str | None
+    keys: AttemptKeys | None
+    now: datetime
+    well_formed: bool
+    app: RelyingApp | None
+    stored_hash: str | None = field(repr=False)
+
+
 class ClientRegistry:
     """Registers relying apps and authenticates them by secret.
 
@@ -740,6 +793,8 @@ class ClientRegistry:
             (:mod:`identity.client_secret_cache`; by default for
             :data:`~identity.client_secret_cache.SECRET_CACHE_TTL` seconds, ``ttl=0`` to
             verify every time).
+        throttle: counts secret checks per client id and per address before their hash
+            (:mod:`identity.client_throttle`); None only for operator tools and tests.
     """
 
     def __init__(
@@ -749,6 +804,7 @@ class ClientRegistry:
         passwords: PasswordService,
         clock: Callable[[], datetime],
         verified_secrets: VerifiedSecrets[RelyingApp] | None = None,
+        throttle: ClientAuthThrottle | None = None,
     ) -> None:
         self.store = store
         self.passwords = passwords
@@ -756,6 +812,7 @@ class ClientRegistry:
         self.verified_secrets: VerifiedSecrets[RelyingApp] = (
             verified_secrets if verified_secrets is not None else VerifiedSecrets()
         )
+        self.throttle = throttle
 
     def register(
         self,
@@ -823,7 +880,9 @@ class ClientRegistry:
             raise NotFound(f"no relying app with client_id {_show(client_id)}")
         return app
 
-    def authenticate_secret(self, client_id: str, client_secret: str) -> RelyingApp:
+    def authenticate_secret(
+        self, client_id: str, client_secret: str, *, address: str | None = None
+    ) -> RelyingApp:
         """``client_secret_basic`` (RFC 6749 §2.3.1): the app whose secret this is.
 
         Unknown apps, apps registered for ``private_key_jwt`` and wrong secrets all cost one
@@ -833,21 +892,82 @@ class ClientRegistry:
         (rehash on success). A secret verified less than a minute ago (the cache's ``ttl``)
         is answered from memory (:mod:`identity.client_secret_cache`: an HMAC under a
         process-random key, compared in constant time; a secret rotated away in the
-        database works at most that much longer).
+        database works at most that much longer). Any other attempt from ``address`` is
+        first counted per client id and per address (:mod:`identity.client_throttle`);
+        without an address (operator tools) it is not.
+
+        Raises:
+            InvalidClient: any reason, one answer.
+            Throttled: the client id or the address is locked; nothing was hashed.
 
         Danger: argon2 takes tens of milliseconds; from async code use
-        :meth:`authenticate_secret_async`, and throttle callers.
+        :meth:`authenticate_secret_async`.
         """
+        cached = self._cached(client_id, client_secret)
+        if cached is not None:
+            return cached
+        attempt = self._begin(client_id, address, self._keys(client_id, address))
+        verification = self.passwords.verify(attempt.stored_hash, client_secret)
+        return self._settle(attempt, client_secret, verification)
+
+    async def authenticate_secret_async(
+        self, client_id: str, client_secret: str, *, address: str
+    ) -> RelyingApp:
+        """:meth:`authenticate_secret` off the event loop. A secret verified a moment ago is
+        answered at once (an HMAC and a dictionary look-up: no database, no throttle); a
+        client id or address this worker knows to be locked is refused at once too. Anything
+        else reserves its attempt and reads the app in a worker thread, hashes on the bounded
+        hashing pool, and records the outcome in a worker thread.
+
+        Raises:
+            InvalidClient; Throttled (no hash); Overloaded: the hashing pool is full (the
+                attempt is not counted).
+        """
+        cached = self._cached(client_id, client_secret)
+        if cached is not None:
+            return cached
+        keys = self._keys(client_id, address)
+        if self.throttle is not None and keys is not None:
+            self.throttle.check_remembered(keys, now=self.clock())
+        attempt = await asyncio.to_thread(self._begin, client_id, address, keys)
+        try:
+            verification = await self.passwords.verify_async(attempt.stored_hash, client_secret)
+        except Overloaded:
+            if self.throttle is not None and attempt.keys is not None:
+                await asyncio.to_thread(self.throttle.cancelled, attempt.keys, now=attempt.now)
+            raise
+        return await asyncio.to_thread(self._settle, attempt, client_secret, verification)
+
+    def _cached(self, client_id: str, client_secret: str) -> RelyingApp | None:
+        if _CLIENT_ID.fullmatch(client_id) is None:
+            return None
+        return self.verified_secrets.app_for(client_id, client_secret)
+
+    def _keys(self, client_id: str, address: str | None) -> AttemptKeys | None:
+        if self.throttle is None or address is None:
+            return None
+        return self.throttle.keys(client_id, address, now=self.clock())
+
+    def _begin(
+        self, client_id: str, address: str | None, keys: AttemptKeys | None
+    ) -> _SecretAttempt:
+        """Reserve the attempt (raises Throttled before any hash), then read the app."""
+        now = self.clock()
+        if self.throttle is not None and keys is not None:
+            self.throttle.reserve(keys, now=now)
         well_formed = _CLIENT_ID.fullmatch(client_id) is not None
-        if well_formed:
-            cached = self.verified_secrets.app_for(client_id, client_secret)
-            if cached is not None:
-                return cached
         found = self.store.get_with_secret_hash(client_id) if well_formed else None
         app, stored_hash = found if found is not None else (None, None)
-        verification = self.passwords.verify(stored_hash, client_secret)
+        return _SecretAttempt(client_id, address, keys, now, well_formed, app, stored_hash)
+
+    def _settle(
+        self, attempt: _SecretAttempt, client_secret: str, verification: Verification
+    ) -> RelyingApp:
+        """Count the outcome; on success store a rehash and remember the secret."""
+        app, stored_hash = attempt.app, attempt.stored_hash
+        counted = self.throttle is not None and attempt.keys is not None
         if app is None or stored_hash is None or not verification.ok:
-            if not well_formed:
+            if not attempt.well_formed:
                 reason = "malformed client_id"
             elif app is None:
                 reason = "unknown client_id"
@@ -856,21 +976,20 @@ class ClientRegistry:
             else:
                 reason = f"wrong secret for {app.client_id}"
             log.info("client authentication failed: %s", reason)
+            if counted:
+                assert self.throttle is not None and attempt.keys is not None
+                self.throttle.failed(attempt.keys, now=attempt.now)
             raise InvalidClient("invalid client credentials")
         if verification.new_hash is not None:
             self.store.replace_secret_hash(app.client_id, verification.new_hash)
+        if counted:
+            assert self.throttle is not None and attempt.keys is not None
+            assert attempt.address is not None
+            self.throttle.succeeded(
+                attempt.client_id, attempt.address, attempt.keys, now=attempt.now
+            )
         self.verified_secrets.remember(app.client_id, client_secret, app)
         return app
-
-    async def authenticate_secret_async(self, client_id: str, client_secret: str) -> RelyingApp:
-        """:meth:`authenticate_secret` off the event loop: a secret verified a moment ago is
-        answered at once (an HMAC and a dictionary look-up), anything else in a worker
-        thread (database read and argon2)."""
-        if _CLIENT_ID.fullmatch(client_id):
-            cached = self.verified_secrets.app_for(client_id, client_secret)
-            if cached is not None:
-                return cached
-        return await asyncio.to_thread(self.authenticate_secret, client_id, client_secret)
 
     def list(self) -> builtins.list[RelyingApp]:
         """Every registered app, oldest first (no secrets: apps never carry them)."""

@@ -48,7 +48,7 @@ class Operator:
     def add_json(self, *args: str, stdin: str | None = None) -> dict[str, Any]:
         code, out, err = self.jati("client", "add", *args, "--json", stdin=stdin)
         assert code == 0, err
-        assert err == ""
+        assert all(line.startswith("jati: warning: ") for line in err.splitlines()), err
         assert out.count("\n") == 1
         document: dict[str, Any] = json.loads(out)
         return document
@@ -85,7 +85,7 @@ def test_add_prints_the_client_id_and_a_generated_secret_once(operator: Operator
         "client", "add", "--name", "Dinas Sosial", "--redirect-uri", CB, "--scope", "openid profile"
     )
     assert code == 0, err
-    assert err == ""
+    assert err.startswith("jati: warning: no purpose covers the claims birthdate, name "), err
     fields = dict(line.split(None, 1) for line in out.splitlines() if line.startswith("client_"))
     client_id, secret = fields["client_id"], fields["client_secret"]
     assert "shown only once" in out
@@ -137,7 +137,10 @@ def test_add_json_is_one_object_with_rfc_7591_names(operator: Operator) -> None:
         ],
         "subject_type": "pairwise",
         "sector_identifier": "dinsos.example.go.id",
+        "claims_without_purpose": ["email", "name", "nik"],
+        "warnings": document["warnings"],
     }
+    assert [w["claims"] for w in document["warnings"]] == [["email", "name", "nik"]]
     code, out, err = operator.jati("client", "show", client_id, "--json")
     assert code == 0, err
     assert json.loads(out) == document
@@ -250,6 +253,166 @@ def test_show_of_an_unknown_client_fails_in_one_line(operator: Operator) -> None
     code, out, err = operator.jati("client", "show", "a" * 32)
     assert code == 1 and out == ""
     assert err.startswith("jati: error: no relying app") and err.count("\n") == 1
+
+
+# ------------------------------------------------- claims no purpose covers (issue 15)
+#
+# UU PDP Art. 20(2): a claim is released only under a purpose whose data items hold it. An
+# app registered with personal-data scopes and no such purpose would sign citizens in with
+# no consent screen and receive only ``sub``: registration says so, and says what fixes it.
+
+PROFILE_EMAIL_PHONE = (
+    "--name",
+    "Dinsos",
+    "--redirect-uri",
+    CB,
+    "--scope",
+    "openid profile email phone",
+)
+
+
+def _consent_purposes(operator: Operator) -> int:
+    with operator.database.read() as session:
+        return int(session.execute(text("SELECT count(*) FROM consent_purpose")).scalar_one())
+
+
+def _add_purpose(operator: Operator, client_id: str, *items: str) -> None:
+    args = [arg for item in items for arg in ("--item", item)]
+    code, _, err = operator.jati(
+        "purpose", "add", "--client", client_id, "--code", f"p-{items[0]}", "--basis", "a",
+        *args, "--retention-days", "30", "--description-id", "Layanan",
+    )  # fmt: skip
+    assert code == 0, err
+
+
+def test_add_warns_on_stderr_about_claims_no_purpose_covers(operator: Operator) -> None:
+    code, out, err = operator.jati("client", "add", *PROFILE_EMAIL_PHONE)
+    assert code == 0, err  # a warning: the app is registered
+    client_id = dict(line.split(None, 1) for line in out.splitlines())["client_id"]
+    assert err.splitlines() == [
+        "jati: warning: no purpose covers the claims birthdate, email, name, phone_number that "
+        "the scopes ask for: Jati never releases them and the consent screen does not ask for "
+        "them (UU PDP Art. 20(2)); on basis a (consent), publish a notice too (UU PDP Art. 21)",
+        f"jati: warning: fix: jati purpose add --client {client_id} --code CODE --basis BASIS "
+        "--item birthdate --item email --item name --item phone "
+        "--retention-days DAYS --description-id TEXT",
+        f"jati: warning: fix: jati notice publish --client {client_id} --file FILE",
+    ]
+    assert "claims_without_purpose      birthdate email name phone_number" in out.splitlines()
+    assert operator.registry().get(client_id).scopes == ("email", "openid", "phone", "profile")
+
+
+def test_add_json_always_carries_warnings(operator: Operator) -> None:
+    code, out, err = operator.jati("client", "add", *PROFILE_EMAIL_PHONE, "--json")
+    assert code == 0, err
+    document = json.loads(out)
+    client_id = document["client_id"]
+    assert document["claims_without_purpose"] == ["birthdate", "email", "name", "phone_number"]
+    [warning] = document["warnings"]
+    assert warning["kind"] == "claims_without_purpose"
+    assert warning["claims"] == document["claims_without_purpose"]
+    assert warning["message"].startswith(
+        "no purpose covers the claims birthdate, email, name, phone_number that the scopes ask "
+        "for: Jati never releases them"
+    )
+    assert warning["fix"] == [
+        f"jati purpose add --client {client_id} --code CODE --basis BASIS --item birthdate "
+        "--item email --item name --item phone --retention-days DAYS --description-id TEXT",
+        f"jati notice publish --client {client_id} --file FILE",
+    ]
+    assert err.splitlines() == [  # stderr says the same to the operator
+        "jati: warning: " + warning["message"],
+        *("jati: warning: fix: " + command for command in warning["fix"]),
+    ]
+
+    quiet = operator.jati("client", "add", *BASE, "--scope", "openid", "--json")
+    assert quiet[0] == 0 and quiet[2] == ""
+    assert json.loads(quiet[1])["warnings"] == []
+    assert json.loads(quiet[1])["claims_without_purpose"] == []
+    auditor = operator.add_json("--name", "BPK", "--grant-type", "client_credentials",
+                                "--scope", "audit:read")  # fmt: skip
+    assert auditor["warnings"] == [] and auditor["claims_without_purpose"] == []
+
+
+def test_claims_narrowed_away_are_not_warned_about(operator: Operator) -> None:
+    document = operator.add_json(*PROFILE_EMAIL_PHONE, "--claims", "email", "locale")
+    assert document["claims_without_purpose"] == ["email"]  # locale is never released
+    assert "--item email --retention-days" in document["warnings"][0]["fix"][0]
+
+
+def test_a_purpose_declared_at_registration_covers_nothing_but_fills_the_fix(
+    operator: Operator,
+) -> None:
+    document = operator.add_json(*BASE, "--scope", "openid nik", "--purpose", "population-admin:e")
+    client_id = document["client_id"]
+    assert document["claims_without_purpose"] == ["nik"]
+    # basis e is not consent: no notice is needed for the release, none is suggested
+    assert document["warnings"][0]["fix"] == [
+        f"jati purpose add --client {client_id} --code population-admin --basis e --item nik "
+        "--retention-days DAYS --description-id TEXT"
+    ]
+    fix = document["warnings"][0]["fix"][0].split()
+    code, _, err = operator.jati(*fix[1:-4], "--retention-days", "3650", "--description-id", "Adm")
+    assert code == 0, err
+    code, out, err = operator.jati("client", "show", client_id, "--json")
+    assert json.loads(out)["claims_without_purpose"] == [] and err == ""
+
+
+def test_the_suggested_fix_needs_its_placeholders_replaced(operator: Operator) -> None:
+    document = operator.add_json(*PROFILE_EMAIL_PHONE)
+    purpose_add = document["warnings"][0]["fix"][0].split()
+    assert purpose_add[0] == "jati"
+    code, _, err = operator.jati(*purpose_add[1:])  # pasted as is: refused, nothing stored
+    assert code != 0 and err.count("\n") == 1
+    assert _consent_purposes(operator) == 0
+    filled = {"CODE": "layanan", "BASIS": "a", "DAYS": "30", "TEXT": "Layanan"}
+    code, _, err = operator.jati(*(filled.get(arg, arg) for arg in purpose_add[1:]))
+    assert code == 0, err
+    code, out, _ = operator.jati("client", "show", document["client_id"], "--json")
+    assert json.loads(out)["claims_without_purpose"] == []
+
+
+def test_show_lists_the_claims_no_purpose_covers_until_purpose_add_covers_them(
+    operator: Operator,
+) -> None:
+    client_id = operator.add_json(*PROFILE_EMAIL_PHONE)["client_id"]
+    code, out, err = operator.jati("client", "show", client_id)
+    assert code == 0
+    assert "claims_without_purpose      birthdate email name phone_number" in out.splitlines()
+    assert err.startswith("jati: warning: no purpose covers the claims birthdate, email, name,")
+
+    _add_purpose(operator, client_id, "name", "birthdate")
+    code, out, err = operator.jati("client", "show", client_id, "--json")
+    shown = json.loads(out)
+    assert shown["claims_without_purpose"] == ["email", "phone_number"]
+    assert shown["warnings"][0]["fix"][0].endswith(
+        "--item email --item phone --retention-days DAYS --description-id TEXT"
+    )
+    assert "jati: warning: fix: jati purpose add" in err
+
+    _add_purpose(operator, client_id, "email", "phone")
+    code, out, err = operator.jati("client", "show", client_id, "--json")
+    shown = json.loads(out)
+    assert code == 0 and err == ""
+    assert shown["claims_without_purpose"] == [] and shown["warnings"] == []
+    code, out, err = operator.jati("client", "show", client_id)
+    assert "claims_without_purpose      -" in out.splitlines() and err == ""
+
+
+def test_without_a_notice_the_warning_names_the_notice_too(
+    operator: Operator, tmp_path: Path
+) -> None:
+    from tests.consent_helpers import notice_content
+
+    client_id = operator.add_json(*PROFILE_EMAIL_PHONE)["client_id"]
+    path = tmp_path / "notice.json"
+    path.write_text(json.dumps(notice_content().to_json()))
+    code, _, err = operator.jati("notice", "publish", "--client", client_id, "--file", str(path))
+    assert code == 0, err
+    code, out, err = operator.jati("client", "show", client_id, "--json")
+    [warning] = json.loads(out)["warnings"]
+    assert len(warning["fix"]) == 1 and "notice" not in warning["message"]
+    assert "jati notice publish" not in err
 
 
 def _jwks_with_private_key(tmp_path: Path) -> str:

@@ -5,12 +5,14 @@ without every Art. 21 item, one-line errors that write nothing."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
+from consent.notices import NOTICE_ITEMS, NoticeContent
 from identity.passwords import TEST_PROFILE
 from identity.storage.database import Database
 from tests.conftest import TEST_MASTER_KEY
@@ -156,3 +158,137 @@ def test_consent_expire_runs(operator: Operator, client_id: str) -> None:
     code, out, err = operator.jati("consent", "expire")
     assert code == 0, err
     assert out.strip() == "0 grant(s) expired"
+
+
+# ---------------------------------------------- the notice document, member by member
+#
+# Every member of a notice file is type-checked and a refusal names it by its path (issue
+# 15): a controller given as an object once reached the consent screen as a Python repr.
+
+CONTROLLER = {"name": "Pemprov DKI Jakarta", "contact": "ppid@jakarta.go.id"}
+#: The hash of ``notice_content()`` before the controller object form existed.
+NOTICE_V1_HASH = "sha-256:BuW7plY4EdX9t_qbV5BJETAnv4WiXMK4yjjT3yYhmmg"
+
+
+def test_a_stored_notice_loads_with_its_content_hash_unchanged() -> None:
+    """A notice as stored before (a string controller) parses to the same text and hash:
+    the hash recorded in every consent event and receipt still matches (UU PDP Art. 21)."""
+    stored = {
+        "controller": "Dinas Sosial DKI Jakarta",
+        "items": {
+            name: {"id": f"Teks {name} (v1)", "en": f"Text {name} (v1)"} for name in NOTICE_ITEMS
+        },
+        "dpo": {"name": "Pejabat Pelindungan Data", "email": "ppd@dinsos.example.go.id"},
+    }
+    content = NoticeContent.from_json(stored)
+    assert content.to_json() == stored
+    assert content.content_hash == NOTICE_V1_HASH == notice_content().content_hash
+    assert content.controller_contact is None
+
+
+def test_a_controller_object_is_published_and_shown(
+    operator: Operator, client_id: str, tmp_path: Path
+) -> None:
+    document = notice_content().to_json()
+    document["controller"] = CONTROLLER
+    path = _notice_file(tmp_path, document)
+    code, out, err = operator.jati(
+        "notice", "publish", "--client", client_id, "--file", str(path), "--json"
+    )
+    assert code == 0, err
+    published = json.loads(out)
+    assert published["content_hash"] != NOTICE_V1_HASH  # the contact is part of the text
+    code, out, err = operator.jati("notice", "show", "--client", client_id)
+    assert code == 0, err
+    shown = json.loads(out)
+    assert shown["content"]["controller"] == CONTROLLER
+    assert shown["content_hash"] == published["content_hash"]
+    content = NoticeContent.from_json(shown["content"])
+    assert (content.controller, content.controller_contact) == tuple(CONTROLLER.values())
+
+
+def _set(path: str, value: object) -> Callable[[dict[str, Any]], object]:
+    def change(document: dict[str, Any]) -> object:
+        *parents, last = path.split(".")
+        target = document
+        for part in parents:
+            target = target[part]
+        target[last] = value
+        return document
+
+    return change
+
+
+def _drop(path: str) -> Callable[[dict[str, Any]], object]:
+    def change(document: dict[str, Any]) -> object:
+        *parents, last = path.split(".")
+        target = document
+        for part in parents:
+            target = target[part]
+        del target[last]
+        return document
+
+    return change
+
+
+CONTROLLER_SHAPE = 'must be a non-empty string or an object {"name": ..., "contact": ...}'
+BAD_NOTICES: list[tuple[str, Callable[[dict[str, Any]], object], str]] = [
+    ("controller-number", _set("controller", 42), f"controller {CONTROLLER_SHAPE}"),
+    ("controller-list", _set("controller", ["Pemprov"]), f"controller {CONTROLLER_SHAPE}"),
+    ("controller-true", _set("controller", True), f"controller {CONTROLLER_SHAPE}"),
+    ("controller-missing", _drop("controller"), "controller is missing"),
+    ("controller-empty", _set("controller", " "), "controller must not be empty"),
+    ("controller-other-member", _set("controller", {**CONTROLLER, "email": "a@b.id"}),
+     "controller has unknown member(s) 'email'"),
+    ("controller-no-contact", _set("controller", {"name": "Pemprov"}),
+     "controller.contact is missing"),
+    ("controller-name-number", _set("controller", {"name": 1, "contact": "x"}),
+     "controller.name must be a string"),
+    ("controller-contact-object", _set("controller", {"name": "P", "contact": {"e": "x"}}),
+     "controller.contact must be a string"),
+    ("item-id-number", _set("items.legality.id", 7), "items.legality.id must be a string"),
+    ("item-id-empty", _set("items.legality.id", ""), "items.legality.id must not be empty"),
+    ("item-en-list", _set("items.rights.en", ["x"]), "items.rights.en must be a string"),
+    ("item-a-string", _set("items.purposes", "Tujuan"), "items.purposes must be an object"),
+    ("item-other-member", _set("items.legality.ms", "x"),
+     "items.legality has unknown member(s) 'ms'"),
+    ("item-unknown", _set("items.marketing", {"id": "x"}), "unknown notice item(s): 'marketing'"),
+    ("items-a-list", _set("items", []), "items must be an object"),
+    ("dpo-email-number", _set("dpo.email", 5), "dpo.email must be a string"),
+    ("dpo-name-missing", _drop("dpo.name"), "dpo.name is missing"),
+    ("dpo-a-string", _set("dpo", "PPD"), "dpo must be an object"),
+    ("dpo-other-member", _set("dpo.fax", "021"), "dpo has unknown member(s) 'fax'"),
+    ("unknown-member", _set("version", 2), "the notice has unknown member(s) 'version'"),
+    ("not-an-object", lambda document: [document], "a notice is a JSON object"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "change", "message"), BAD_NOTICES, ids=[c[0] for c in BAD_NOTICES]
+)
+def test_a_notice_of_the_wrong_shape_is_refused_in_one_line(
+    operator: Operator,
+    client_id: str,
+    tmp_path: Path,
+    case: str,
+    change: Callable[[dict[str, Any]], object],
+    message: str,
+) -> None:
+    path = tmp_path / "notice.json"
+    path.write_text(json.dumps(change(notice_content().to_json())))
+    code, out, err = operator.jati("notice", "publish", "--client", client_id, "--file", str(path))
+    assert code == 1 and out == ""
+    assert err.startswith(f"jati: error: {message}") and err.count("\n") == 1, err
+    assert operator.rows("consent_notice") == 0
+
+
+def test_a_member_given_twice_is_refused(
+    operator: Operator, client_id: str, tmp_path: Path
+) -> None:
+    body = json.dumps(notice_content().to_json())[1:]
+    path = tmp_path / "notice.json"
+    path.write_text('{"controller": "Pemprov DKI Jakarta", ' + body)
+    code, _, err = operator.jati("notice", "publish", "--client", client_id, "--file", str(path))
+    assert code == 1
+    assert err == "jati: error: the notice file gives member 'controller' twice in one object\n"
+    assert operator.rows("consent_notice") == 0

@@ -15,7 +15,9 @@ import pytest
 
 from audit.entry import LegalBasis
 from consent.ledger import GrantStatus
+from consent.notices import NoticeContent
 from consent.purposes import DataItem, LocalizedText, Purpose, Sensitivity
+from consent.receipts import receipt_claims
 from identity.settings import Settings
 from identity.storage.database import Database
 from tests.consent_helpers import notice_content
@@ -285,3 +287,36 @@ def test_an_older_notice_stays_readable_and_says_it_was_superseded(
     assert "Text rights (v2)" in new.text and "superseded" not in new.text
     for bad in ("0", "-1", "1e3", "９", "9" * 12):
         assert world.client.get(f"/notices/{rp.client_id}/{bad}").status_code == 404
+
+
+def test_a_controller_given_as_an_object_is_shown_by_its_name(world: OidcWorld) -> None:
+    """Issue 15: ``{"name", "contact"}`` once reached the screen as a Python dict's repr."""
+    rp = world.register_app(notice=False)
+    document = notice_content().to_json()
+    document["controller"] = {"name": "Pemprov DKI Jakarta", "contact": "ppid@jakarta.go.id"}
+    world.ledger.publish_notice(rp.client_id, NoticeContent.from_json(document))
+    request_id = begin(world, rp)
+    follow(world, submit_login(world, request_id))
+    html = consent_page(world, request_id).text
+    assert "Dinas Sosial (pengendali data: Pemprov DKI Jakarta) meminta" in html
+    assert "&#39;name&#39;" not in html and "'name'" not in html and "{&#39;" not in html
+    notice = world.ledger.current_notice(rp.client_id)
+    assert notice is not None
+    shown = world.client.get(f"/notices/{rp.client_id}/{notice.version}").text
+    assert "<dd>Pemprov DKI Jakarta<br>ppid@jakarta.go.id</dd>" in shown
+
+    response = submit_consent(world, request_id, {"bansos-eligibility": "yes", "newsletter": "no"})
+    assert response.status_code == 303
+    grant = next(g for g in world.ledger.grants_of(world.citizen_id) if g.app_id == rp.client_id)
+    purpose = next(p for p in world.ledger.purposes(rp.client_id) if p.code == grant.purpose_code)
+    claims = receipt_claims(
+        issuer="https://jati.example.go.id",
+        subject="s",
+        grant=grant,
+        purpose=purpose,
+        notice=notice,
+        withdraw_url="https://jati.example.go.id/withdraw",
+        now=world.ledger.clock(),
+    )
+    assert claims["controller"]["name"] == "Pemprov DKI Jakarta"
+    assert claims["controller"]["contact"] == "ppid@jakarta.go.id"
