@@ -2,6 +2,8 @@
 
 Errors go to stderr as one clear line (a configuration error lists each problem) and the
 exit status is non-zero; never a traceback. ``--json`` prints one JSON object on stdout.
+A warning (the command still succeeds, exit status 0) goes to stderr as ``jati: warning:``
+lines, and into that object's ``warnings`` when there is one (``client add``/``show``).
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
     from audit.log import AuditLog
     from audit.pseudonym import SubjectPseudonymizer
     from consent.ledger import ConsentLedger
+    from consent.purposes import Purpose as ConsentPurpose
     from consent.requests import RequestRegister
     from identity.citizens import CitizenService
     from identity.clients import ClientRegistry, RelyingApp
@@ -51,6 +55,15 @@ def _port(value: str) -> int:
     return port
 
 
+def _forwarded_allow_ips(value: str) -> str:
+    from identity.settings import parse_forwarded_allow_ips
+
+    try:
+        return parse_forwarded_allow_ips(value) or ""
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _workers(value: str) -> int:
     workers = int(value)
     if not 1 <= workers <= 64:
@@ -65,7 +78,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"jati: error: {message} (see `{self.prog} --help`)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one call per command group
     parser = _Parser(prog="jati", description="Jati: digital identity with privacy safeguards.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -73,7 +86,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
     serve.add_argument("--workers", type=_workers, default=1, help="worker processes (default 1)")
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        type=_forwarded_allow_ips,
+        metavar="IPS",
+        help="reverse proxies whose X-Forwarded-For is believed, comma-separated addresses or "
+        "networks, * for every peer (default: JATI_FORWARDED_ALLOW_IPS, else none)",
+    )
     serve.set_defaults(handler=_serve)
+    _add_demo_command(commands)
 
     db = commands.add_parser("db", help="database schema").add_subparsers(
         dest="db_command", required=True, metavar="ACTION"
@@ -212,7 +233,36 @@ def _first_line(exc: BaseException) -> str:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from identity.server import ServeOptions, run
 
-    run(settings, ServeOptions(host=args.host, port=args.port, workers=args.workers))
+    options = ServeOptions(
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        forwarded_allow_ips=args.forwarded_allow_ips,
+    )
+    run(settings, options)
+    return EXIT_OK
+
+
+def _add_demo_command(commands: argparse._SubParsersAction[_Parser]) -> None:
+    demo = commands.add_parser(
+        "demo", help="development only: Jati with a demo citizen and an example relying app"
+    )
+    demo.add_argument("--host", default="127.0.0.1", help="loopback address (default 127.0.0.1)")
+    demo.add_argument("--port", type=_port, default=8000, help="Jati's port (default 8000)")
+    demo.add_argument("--app-port", type=_port, default=8001, help="the app's (default 8001)")
+    demo.add_argument(
+        "--setup-only", action="store_true", help="create the demo data, print it, do not serve"
+    )
+    demo.set_defaults(handler=_demo)
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from identity.demo import DemoOptions, run
+
+    options = DemoOptions(
+        host=args.host, port=args.port, app_port=args.app_port, setup_only=args.setup_only
+    )
+    run(settings, options)
     return EXIT_OK
 
 
@@ -571,7 +621,86 @@ def _client_registry(settings: Settings) -> tuple[ClientRegistry, Database]:
     return registry, database
 
 
-def _client_lines(app: RelyingApp, client_secret: str | None = None) -> list[str]:
+#: Words the operator replaces in a suggested ``jati purpose add``. Pasted unedited, the
+#: command is refused (``--basis BASIS``, ``--retention-days DAYS``): it never runs on a
+#: legal basis Jati guessed.
+_PURPOSE_PLACEHOLDERS = ("CODE", "BASIS", "DAYS", "TEXT")
+
+
+@dataclass(frozen=True, slots=True)
+class _Coverage:
+    """What ``client add`` and ``client show`` say about the claims no purpose covers.
+
+    RFC 7591 §3.2.1 lets the client information response carry members of its own; Jati
+    adds ``claims_without_purpose`` (claim names) and ``warnings`` (always present, each
+    ``{"kind", "claims", "message", "fix"}``, ``fix`` the commands to run, in order).
+    """
+
+    claims: tuple[str, ...]
+    warnings: tuple[dict[str, Any], ...]
+
+    def add_to(self, document: dict[str, Any]) -> dict[str, Any]:
+        document["claims_without_purpose"] = list(self.claims)
+        document["warnings"] = list(self.warnings)
+        return document
+
+    def print_warnings(self) -> None:
+        for warning in self.warnings:
+            print(f"jati: warning: {warning['message']}", file=sys.stderr)
+            for command in warning["fix"]:
+                print(f"jati: warning: fix: {command}", file=sys.stderr)
+
+
+def _coverage(app: RelyingApp, purposes: Sequence[ConsentPurpose], *, notice: bool) -> _Coverage:
+    """The app's claims that no purpose covers (:func:`identity.clients.claims_without_purpose`,
+    UU PDP Art. 20(2)) and one warning naming them with the commands that fix it.
+
+    The suggested ``jati purpose add`` lists the claims' data items (``phone_number`` is the
+    item ``phone``), with the code and basis of the one purpose declared at registration
+    when there is exactly one, placeholders otherwise. While the app has no notice and the
+    basis may be consent, ``jati notice publish`` follows: a purpose on basis a is asked
+    on the consent screen only under a published notice (Art. 21).
+    """
+    from audit.entry import LegalBasis
+    from consent.purposes import CODE
+    from identity.clients import claims_without_purpose
+    from identity.release import CLAIM_FIELDS
+
+    claims = claims_without_purpose(app, purposes)
+    if not claims:
+        return _Coverage(claims=(), warnings=())
+    code, basis, days, text = _PURPOSE_PLACEHOLDERS
+    if len(app.purposes) == 1 and CODE.fullmatch(app.purposes[0].code):
+        code, basis = app.purposes[0].code, app.purposes[0].legal_basis.value
+    items = sorted({CLAIM_FIELDS[claim] for claim in claims})
+    fix = [
+        " ".join(
+            [
+                f"jati purpose add --client {app.client_id} --code {code} --basis {basis}",
+                *(f"--item {item}" for item in items),
+                f"--retention-days {days} --description-id {text}",
+            ]
+        )
+    ]
+    message = (
+        f"no purpose covers the claims {', '.join(claims)} that the scopes ask for: Jati never "
+        "releases them and the consent screen does not ask for them (UU PDP Art. 20(2))"
+    )
+    if not notice and basis in (LegalBasis.CONSENT.value, _PURPOSE_PLACEHOLDERS[1]):
+        message += "; on basis a (consent), publish a notice too (UU PDP Art. 21)"
+        fix.append(f"jati notice publish --client {app.client_id} --file FILE")
+    warning = {
+        "kind": "claims_without_purpose",
+        "claims": list(claims),
+        "message": message,
+        "fix": fix,
+    }
+    return _Coverage(claims=claims, warnings=(warning,))
+
+
+def _client_lines(
+    app: RelyingApp, coverage: _Coverage, client_secret: str | None = None
+) -> list[str]:
     rows = [("client_id", app.client_id)]
     if client_secret is not None:
         rows.append(("client_secret", client_secret))
@@ -584,6 +713,7 @@ def _client_lines(app: RelyingApp, client_secret: str | None = None) -> list[str
         ("allowed_claims", " ".join(app.allowed_claims) or "-"),
         ("sector_identifier", app.sector_identifier or "-"),
         ("purposes", " ".join(str(p) for p in app.purposes) or "-"),
+        ("claims_without_purpose", " ".join(coverage.claims) or "-"),
     ]
     if app.jwks is not None:
         rows.append(("jwks", " ".join(str(k.get("kid")) for k in app.jwks["keys"])))
@@ -625,16 +755,18 @@ def _client_add(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         database.dispose()
     app, generated = registration.app, registration.client_secret
+    coverage = _coverage(app, (), notice=False)  # a new app: no purpose, no notice yet
     if args.json:
         document = app.metadata()
         if generated is not None:
             document["client_secret"] = generated
             document["client_secret_expires_at"] = 0  # RFC 7591 §3.2.1: does not expire
-        print(json.dumps(document))
+        print(json.dumps(coverage.add_to(document)))
     else:
-        print("\n".join(_client_lines(app, generated)))
+        print("\n".join(_client_lines(app, coverage, generated)))
         if generated is not None:
             print("Keep the client_secret now: it is shown only once (Jati stores its hash).")
+    coverage.print_warnings()  # a warning, not an error: the app is registered
     return EXIT_OK
 
 
@@ -656,12 +788,22 @@ def _client_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _client_show(args: argparse.Namespace, settings: Settings) -> int:
+    from consent.storage.ledger import SqlLedgerStore
+
     registry, database = _client_registry(settings)
     try:
         app = registry.get(args.client_id)
+        with SqlLedgerStore(database=database).read() as ledger:
+            purposes = ledger.purposes(app.client_id)
+            notice = ledger.current_notice(app.client_id) is not None
     finally:
         database.dispose()
-    print(json.dumps(app.metadata()) if args.json else "\n".join(_client_lines(app)))
+    coverage = _coverage(app, purposes, notice=notice)
+    if args.json:
+        print(json.dumps(coverage.add_to(app.metadata())))
+    else:
+        print("\n".join(_client_lines(app, coverage)))
+    coverage.print_warnings()
     return EXIT_OK
 
 

@@ -1,0 +1,171 @@
+"""``jati demo`` in a real browser (headless Chromium, Debian's ``chromium`` driven by
+Playwright), as a developer meets it (issue 15):
+
+1. ``jati demo`` on free ports in a fresh directory (its own ``./jati-data``) prints the demo
+   citizen's NIK and password and serves Jati and the example app of ``examples/``;
+2. on the example's page, "Masuk dengan Jati" leads to Jati's login page (the printed NIK and
+   password) and consent screen (one purpose, agreed), then back to the example;
+3. the example shows the claims Jati released (userinfo), the ID token's verified claims and
+   a link to "who used my data", which opens Jati's account page with the release recorded;
+4. SIGTERM stops both servers; their logs never carried the NIK, the name, the password, the
+   client secret or the authorization code.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from identity.demo import DEMO_APP_NAME, DEMO_EMAIL, DEMO_NAME, DEMO_NIK
+from tests.helpers import JATI, clean_env, free_port, http_get
+from tests.personal_data import seeded
+
+CHROMIUM = Path("/usr/bin/chromium")
+seeded(DEMO_NIK, DEMO_NAME, DEMO_EMAIL)
+
+#: Outside CI a machine without chromium skips these; in CI (.ci/run installs it) they run.
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not CHROMIUM.exists() and not os.environ.get("CI"),
+        reason="needs Debian's chromium: apt-get install chromium",
+    ),
+]
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def demo(
+    tmp_path: Path, database_url: str
+) -> Iterator[tuple[subprocess.Popen[str], dict[str, str]]]:
+    """``jati demo`` running; yields the process and what it printed (name -> value)."""
+    port, app_port = free_port(), free_port()
+    env = clean_env(
+        JATI_DATABASE_URL=database_url,
+        JATI_PASSWORD_PROFILE="test-only-cheapest",
+        JATI_AUDIT_MAX_MERGE_DELAY="1",
+        JATI_LOG_LEVEL="INFO",
+    )
+    process = subprocess.Popen(
+        [*JATI, "demo", "--port", str(port), "--app-port", str(app_port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        printed: dict[str, str] = {}
+        while "data dir" not in printed:
+            line = process.stdout.readline()
+            assert line, f"jati demo exited: {process.communicate()[1]}"
+            if line.startswith("  "):
+                printed[line[2:19].strip()] = line[20:].split()[0]
+        deadline = time.monotonic() + 20
+        while not _answers(printed["Jati"] + "/healthz", printed["example app"] + "/"):
+            assert process.poll() is None, process.communicate()[1]
+            assert time.monotonic() < deadline, "jati demo did not answer"
+            time.sleep(0.05)
+        yield process, printed
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _answers(*urls: str) -> bool:
+    try:
+        return all(http_get(url, timeout=0.5)[0] == 200 for url in urls)
+    except OSError:
+        return False
+
+
+def _sign_in_and_consent(page: Page, printed: dict[str, str]) -> None:
+    expect(page.get_by_role("heading", level=1)).to_have_text("Masuk ke Jati")
+    page.get_by_label("NIK (Nomor Induk Kependudukan)").fill(printed["NIK"])
+    page.get_by_label("Kata sandi").fill(printed["password"])
+    page.get_by_role("button", name="Masuk").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Persetujuan penggunaan data pribadi")
+    expect(page.get_by_text(DEMO_APP_NAME).first).to_be_visible()
+    purpose = page.get_by_role("group", name="Menampilkan nama, tanggal lahir dan email Anda")
+    purpose.get_by_text("Setuju", exact=True).click()
+    page.get_by_role("button", name="Kirim pilihan saya").click()
+
+
+def test_demo_sign_in_shows_released_and_verified_claims_and_the_access_log(
+    tmp_path: Path, demo: tuple[subprocess.Popen[str], dict[str, str]], browser: Browser
+) -> None:
+    process, printed = demo
+    example, issuer = printed["example app"], printed["Jati"]
+    context = browser.new_context(locale="id-ID")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    callbacks: list[str] = []
+    page.on("request", lambda r: callbacks.append(r.url) if "/callback?" in r.url else None)
+
+    page.goto(example)
+    page.get_by_role("button", name="Masuk dengan Jati").click()
+    _sign_in_and_consent(page, printed)
+    page.wait_for_url(f"{example}/")
+    page.screenshot(path=str(tmp_path / "demo-signed-in.png"), full_page=True)
+
+    userinfo = page.locator("#userinfo")
+    expect(page.get_by_role("heading", name="Data yang dirilis Jati (userinfo)")).to_be_visible()
+    for claim, value in (("name", DEMO_NAME), ("email", DEMO_EMAIL), ("birthdate", "1993-08-06")):
+        expect(userinfo.locator("tr", has_text=claim)).to_contain_text(value)
+    id_token = page.locator("#id-token")
+    expect(page.get_by_role("heading", name="Klaim ID token (terverifikasi)")).to_be_visible()
+    expect(id_token.locator("tr", has_text="iss")).to_contain_text(issuer)
+    expect(id_token.locator("tr", has_text="aud")).to_contain_text(printed["client_id"])
+    expect(id_token.locator("tr", has_text="nonce")).to_be_visible()
+    sub = userinfo.locator("tr", has_text="sub").locator("td")
+    expect(id_token.locator("tr", has_text="sub").locator("td")).to_have_text(sub.inner_text())
+
+    link = page.get_by_role("link", name="Siapa yang menggunakan data saya?")
+    expect(link).to_have_attribute("href", printed["who used my data"])
+    link.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Akun saya")
+    access_log = page.locator("#access-log")
+    for _ in range(30):  # the release is listed once the log has integrated it (1 s here)
+        if DEMO_APP_NAME in access_log.inner_text():
+            break
+        time.sleep(0.5)
+        page.reload()
+    reads = access_log.locator("tr", has_text=DEMO_APP_NAME).filter(has_text="membaca data")
+    expect(reads.first).to_contain_text("layanan-contoh")  # the purpose of the release
+    page.screenshot(path=str(tmp_path / "demo-access-log.png"), full_page=True)
+    context.close()
+
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=20) == 0
+    _, server_log = process.communicate()
+    (callback,) = callbacks
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(callback).query))
+    secrets_seen = (DEMO_NIK, DEMO_NAME, printed["password"], printed["client_secret"])
+    for value in (*secrets_seen, query["code"], query["state"]):
+        assert value not in server_log
+    assert "Traceback" not in server_log
