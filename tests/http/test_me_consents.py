@@ -4,6 +4,7 @@ once, the access log with leaf indices and withheld entries, isolation between c
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -101,11 +102,26 @@ def test_the_receipt_is_a_jws_that_verifies_offline_against_the_jwks(harness: Ha
     assert consent["withdraw"]["url"] == f"{ISSUER}/me/consents/{grant_id}/withdraw"
     assert claims["controller"]["dpo"]["email"].startswith("ppd@")
     assert "citizen-1" not in token and "citizen-1" not in str(claims)
-    # a tampered receipt does not verify
+    # a tampered receipt does not verify: its signature altered, or its payload
     head, body, sig = token.split(".")
-    forged = f"{head}.{body[:-2]}AA.{sig}"
+    signature = bytearray(base64.urlsafe_b64decode(sig + "=" * (-len(sig) % 4)))
+    signature[0] ^= 0x01
+    altered = base64.urlsafe_b64encode(bytes(signature)).rstrip(b"=").decode()
+    options = {"verify_aud": False}
     with pytest.raises(jwt.InvalidSignatureError):
-        jwt.decode(forged, key=jwt.PyJWK(key).key, algorithms=[header["alg"]])
+        jwt.decode(
+            f"{head}.{body}.{altered}",
+            key=jwt.PyJWK(key).key,
+            algorithms=[header["alg"]],
+            options=options,
+        )
+    with pytest.raises(jwt.InvalidTokenError):
+        jwt.decode(
+            f"{head}.{body[:-2]}AA.{sig}",
+            key=jwt.PyJWK(key).key,
+            algorithms=[header["alg"]],
+            options=options,
+        )
 
 
 def test_withdrawal_takes_effect_at_once_for_the_gate(harness: Harness) -> None:

@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from opentelemetry import trace
 
 from identity.settings import Settings
@@ -49,6 +51,19 @@ def test_a_configured_tracer_provider_records_no_request_of_jati(
 ) -> None:
     provider = RecordingProvider()
     monkeypatch.setattr(trace, "get_tracer_provider", lambda: provider)
+    # The control: a bare FastAPI app under the same provider records the request, so the
+    # provider is really the one consulted and an empty record below means something.
+    bare = FastAPI()
+
+    @bare.get("/ping")
+    async def ping() -> dict[str, bool]:
+        return {"ok": True}
+
+    with TestClient(bare) as client:
+        assert client.get("/ping", params={"login_hint": "x"}).status_code == 200
+    assert provider.spans, "the configured tracer provider was not consulted"
+    provider.spans.clear()
+
     rp = world.register_app()
     response = world.authorize(rp, login_hint=SAMPLE["nik"])
     assert response.status_code in (302, 303)

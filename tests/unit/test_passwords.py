@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 
 import pytest
-from argon2 import PasswordHasher, profiles
+from argon2 import PasswordHasher
 
 from identity.errors import ConfigurationError
 from identity.passwords import TEST_PROFILE, PasswordService
@@ -36,9 +37,19 @@ def test_a_hash_made_with_other_parameters_is_replaced_on_login(service: Passwor
 
 
 def test_default_profile_is_rfc9106_low_memory() -> None:
-    default = PasswordService.__init__.__kwdefaults__["profile"]  # type: ignore[index]
-    assert default == "rfc9106-low-memory"
-    assert profiles.RFC_9106_LOW_MEMORY.memory_cost == 64 * 1024
+    """RFC 9106 §4, the second recommended option: argon2id, t=3, p=4, m=2^16 KiB, a
+    128-bit salt and a 256-bit tag. Read from the hash Jati stores, whatever the library's
+    named profiles hold."""
+    stored = PasswordService().hash("correct horse battery staple")
+    _, variant, version, parameters, salt, tag = stored.split("$")
+    assert (variant, version) == ("argon2id", "v=19")
+    assert parameters == f"m={2**16},t=3,p=4"
+    assert len(b64(salt)) == 16 and len(b64(tag)) == 32
+
+
+def b64(text: str) -> bytes:
+    """The PHC string's base64: standard alphabet, no padding."""
+    return base64.b64decode(text + "=" * (-len(text) % 4))
 
 
 def test_profiles_are_an_allow_list_and_the_test_profile_is_refused_in_production() -> None:

@@ -4,9 +4,10 @@ and a wallet presents with Key Binding, and refuses tampered presentations; our 
 accepts what its ``SDJWTHolder`` presents from a Jati credential. Its verifier defaults the
 KB-JWT to ES256, so the holder keys here are P-256.
 
-Where the reference leaves checks to the application (it does not look at ``exp``/``nbf``,
-the KB-JWT's ``iat``, or Disclosures no digest references), the last tests show the SDK
-doing them."""
+The reference is asked only whether it refuses a tampered presentation, not which exception it
+raises: that is its own business. Jati's refusals are asserted precisely (the ``Reason``). The
+last tests cover checks RFC 9901 asks of a verifier that Jati makes itself (``exp``, the
+KB-JWT's ``iat``, a Disclosure no digest references), whatever the reference does."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 from jwcrypto.jwk import JWK
-from jwcrypto.jws import InvalidJWSSignature
 from sd_jwt.holder import SDJWTHolder
 from sd_jwt.verifier import SDJWTVerifier
 
@@ -36,8 +36,6 @@ from tests.sd_jwt_helpers import (
     split,
 )
 from tests.token_helpers import ISSUER, NOW, Key, b64
-
-REFERENCE_REFUSES = (ValueError, KeyError, InvalidJWSSignature)
 
 
 @pytest.fixture(scope="module", params=["EdDSA", "ES256"])
@@ -98,7 +96,7 @@ def test_the_reference_verifier_refuses_an_altered_disclosure(issuer: Key, holde
     forged = encode_disclosure(given.salt, "given_name", "Mallory")
     tampered = honest.replace(given.encoded, forged)
     assert tampered != honest
-    with pytest.raises(REFERENCE_REFUSES):
+    with pytest.raises(Exception):  # the reference refuses it too
         reference_verify(issuer, tampered)
     with pytest.raises(InvalidToken):
         presentation_verifier(issuer).verify_presentation(tampered, audience=AUDIENCE, nonce=NONCE)
@@ -112,7 +110,7 @@ def test_the_reference_verifier_refuses_an_altered_payload(issuer: Key, holder: 
     forged_body = split(other)[0].split(".")[1]
     signed = sd_jwt(f"{header}.{forged_body}.{signature}", select(compact, SHOWN))
     tampered = signed + kb_jwt(holder, signed)
-    with pytest.raises(REFERENCE_REFUSES):
+    with pytest.raises(Exception):  # the reference refuses it too
         reference_verify(issuer, tampered)
     with pytest.raises(InvalidToken) as caught:
         presentation_verifier(issuer).verify_presentation(tampered, audience=AUDIENCE, nonce=NONCE)
@@ -121,7 +119,7 @@ def test_the_reference_verifier_refuses_an_altered_payload(issuer: Key, holder: 
 
 def test_the_reference_verifier_refuses_a_wrong_nonce(issuer: Key, holder: Key) -> None:
     presentation = present(issue_credential(issuer, holder).compact, holder, SHOWN)
-    with pytest.raises(REFERENCE_REFUSES):
+    with pytest.raises(Exception):  # the reference refuses it too
         reference_verify(issuer, presentation, nonce="another-nonce")
     with pytest.raises(InvalidToken) as caught:
         presentation_verifier(issuer).verify_presentation(
@@ -138,7 +136,7 @@ def test_the_reference_verifier_refuses_a_wrong_sd_hash(issuer: Key, holder: Key
         signed + kb_jwt(holder, sd_jwt(jwt, disclosures[:2])),
         signed + kb_jwt(holder, signed, hash_=b64(b"\0" * 32)),
     ):
-        with pytest.raises(REFERENCE_REFUSES):
+        with pytest.raises(Exception):  # the reference refuses it too
             reference_verify(issuer, tampered)
         with pytest.raises(InvalidToken) as caught:
             presentation_verifier(issuer).verify_presentation(
@@ -176,13 +174,12 @@ def test_our_verifier_accepts_the_reference_holders_presentation(issuer: Key, ho
     assert "birthdate" not in claims and "family_name" not in claims
 
 
-# -- what the reference leaves to the application ----------------------------------------
+# -- checks Jati makes itself ------------------------------------------------------------
 
 
-def test_an_expired_credential_needs_our_check(issuer: Key, holder: Key) -> None:
+def test_our_verifier_refuses_an_expired_credential(issuer: Key, holder: Key) -> None:
     compact = issue_credential(issuer, holder, exp=int(NOW) - 3600).compact
     presentation = present(compact, holder, SHOWN)
-    assert reference_verify(issuer, presentation)["given_name"] == "Siti"  # exp not checked
     with pytest.raises(InvalidToken) as caught:
         presentation_verifier(issuer).verify_presentation(
             presentation, audience=AUDIENCE, nonce=NONCE
@@ -190,11 +187,10 @@ def test_an_expired_credential_needs_our_check(issuer: Key, holder: Key) -> None
     assert caught.value.reason is Reason.EXPIRED
 
 
-def test_a_stale_key_binding_jwt_needs_our_check(issuer: Key, holder: Key) -> None:
+def test_our_verifier_refuses_a_stale_key_binding_jwt(issuer: Key, holder: Key) -> None:
     presentation = present(
         issue_credential(issuer, holder).compact, holder, SHOWN, iat=int(NOW) - 86_400
     )
-    reference_verify(issuer, presentation)  # the KB-JWT's iat is not checked
     with pytest.raises(InvalidToken) as caught:
         presentation_verifier(issuer).verify_presentation(
             presentation, audience=AUDIENCE, nonce=NONCE
@@ -202,13 +198,12 @@ def test_a_stale_key_binding_jwt_needs_our_check(issuer: Key, holder: Key) -> No
     assert caught.value.reason is Reason.BAD_KEY_BINDING
 
 
-def test_an_unreferenced_disclosure_needs_our_check(issuer: Key, holder: Key) -> None:
-    """RFC 9901 §7.1 step 5: the reference silently drops a Disclosure no digest names."""
+def test_our_verifier_refuses_an_unreferenced_disclosure(issuer: Key, holder: Key) -> None:
+    """RFC 9901 §7.1 step 5: a Disclosure no digest names makes the presentation invalid."""
     compact = issue_credential(issuer, holder).compact
     jwt, _ = split(compact)
     signed = sd_jwt(jwt, [*select(compact, SHOWN), encode_disclosure("c2FsdA", "nik", "0")])
     presentation = signed + kb_jwt(holder, signed)
-    assert "nik" not in reference_verify(issuer, presentation)
     with pytest.raises(InvalidToken) as caught:
         presentation_verifier(issuer).verify_presentation(
             presentation, audience=AUDIENCE, nonce=NONCE
