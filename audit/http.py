@@ -41,9 +41,16 @@ from audit.records import EventFilter, StoredLeaf, auditor_query_entry
 
 router = APIRouter(prefix="/audit", tags=["audit log"])
 
+#: Leaf indices and tree sizes are signed 64-bit integers in the store (BIGINT): a larger
+#: number in a query would fail in the driver (OverflowError on SQLite, "bigint out of
+#: range" on PostgreSQL), so every integer parameter is bounded here, as 400.
 MAX_INDEX = 2**63 - 1
 Index = Annotated[int, Query(ge=0, le=MAX_INDEX)]
 Size = Annotated[int, Query(ge=1, le=MAX_INDEX)]
+#: A paging cursor: the last leaf index already seen, -1 to start.
+Cursor = Annotated[
+    int, Query(ge=-1, le=MAX_INDEX, description="the last leaf index already seen (-1 to start)")
+]
 AUDIT_READ_SCOPE = "audit:read"
 #: The actor recorded when an authorizer vouches for the caller without naming it.
 UNIDENTIFIED_AUDITOR = Actor(kind=ActorKind.RELYING_APP, id="unidentified-auditor")
@@ -182,7 +189,7 @@ async def events(
     purpose: Annotated[str | None, Query(max_length=64)] = None,
     since: Annotated[datetime | None, Query(description="from (inclusive), with a zone")] = None,
     until: Annotated[datetime | None, Query(description="before (exclusive), with a zone")] = None,
-    after: Annotated[int, Query(ge=-1, le=MAX_INDEX, description="the cursor")] = -1,
+    after: Cursor = -1,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     """Integrated entries matching every filter given, in log order, decoded.

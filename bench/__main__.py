@@ -15,6 +15,7 @@ BENCHMARKS = {
     "oidc": "bench.oidc_flow",
     "presentations": "bench.presentations",
     "statuslists": "bench.status_lists",
+    "clientflood": "bench.client_auth_flood",
 }
 
 

@@ -34,10 +34,14 @@ Consents come from a :class:`ConsentSource` and the processing record from the a
 (:class:`EventSource`, which :class:`audit.log.AuditLog` is).
 
 Every request and its completion append an audit entry (Art. 31), in the transaction that
-writes the register row. A request whose execution fails with a consent error (the subject
-was erased meanwhile, say) is recorded as ``refused`` with the error's code; any other
-failure leaves it ``received``, and ``jati requests overdue`` shows it once its deadline
-passes.
+writes the register row. Everything a citizen sends is checked before the request is
+recorded. A request whose execution fails with a consent error (the subject was erased
+meanwhile, say) is recorded as ``refused`` with the error's code. A correction that fails
+otherwise is recorded as ``refused`` with ``internal_error`` (its one write was rolled back,
+and its new values are not kept, so no one could carry it out later); an erasure that
+fails otherwise stays ``received`` for an operator (it can be carried out again), and so
+does any request whose refusal cannot be written either: ``jati requests overdue`` shows
+it once its deadline passes.
 """
 
 from __future__ import annotations
@@ -607,14 +611,12 @@ class RequestService:
             log.info("data-subject request %s (%s) refused: %s", request.id, kind, exc.code)
             return self._complete(request, RequestOutcome("refused", reason=exc.code), actor)
         except Exception as exc:
-            # Recorded and not done: `jati requests overdue` and `list --status received`
-            # show it; the error's type only (its text could quote what was sent).
+            # The error's type only (its text could quote what was sent).
             log.error(
-                "data-subject request %s (%s) left received: %s",
-                request.id,
-                kind,
-                type(exc).__name__,
+                "data-subject request %s (%s) failed: %s", request.id, kind, type(exc).__name__
             )
+            if kind is RequestKind.CORRECTION:
+                self._refuse_after_failure(request, actor)
             raise
         completed = self._complete(request, outcome, actor)
         log.info("data-subject request %s (%s) completed", request.id, kind)
@@ -710,9 +712,28 @@ class RequestService:
                 self.audit.append(tx.bind, self._entry(done, action, now, actor), queued_at=now)
         return done
 
+    def _refuse_after_failure(self, request: SubjectRequest, actor: Actor) -> None:
+        """Close a correction whose write failed (and was rolled back) as ``refused`` with
+        ``internal_error``, rather than leave it ``received`` for good: its new values are not
+        kept, so no one could carry it out later. If even that cannot be written, it stays
+        ``received`` and ``jati requests overdue`` shows it."""
+        try:
+            self._complete(
+                request, RequestOutcome("refused", reason="internal_error"), actor, failed=True
+            )
+        except Exception as exc:
+            log.error("data-subject request %s left received: %s", request.id, type(exc).__name__)
+
     def _complete(
-        self, request: SubjectRequest, outcome: RequestOutcome, actor: Actor
+        self,
+        request: SubjectRequest,
+        outcome: RequestOutcome,
+        actor: Actor,
+        *,
+        failed: bool = False,
     ) -> SubjectRequest:
+        """Record the end of ``request``: completed, or refused (``failed``: because of an
+        error of Jati's, audited with outcome ``error`` rather than ``denied``)."""
         now = self.clock()
         refused = outcome.action == "refused"
         done = replace(
@@ -721,9 +742,10 @@ class RequestService:
             completed_at=now,
             outcome=outcome,
         )
-        entry = self._entry(
-            done, Action.UPDATE, now, actor, outcome=Outcome.DENIED if refused else Outcome.SUCCESS
-        )
+        entry_outcome = Outcome.SUCCESS
+        if refused:
+            entry_outcome = Outcome.ERROR if failed else Outcome.DENIED
+        entry = self._entry(done, Action.UPDATE, now, actor, outcome=entry_outcome)
         with self.store.write() as tx:
             tx.update(done)
             self.audit.append(tx.bind, entry, queued_at=now)
@@ -820,7 +842,7 @@ def _checked_changes(changes: Mapping[str, str] | None) -> dict[str, str]:
     for name, value in changes.items():
         if not isinstance(name, str) or not _FIELD_NAME.fullmatch(name):
             raise InvalidSubjectRequest("fields", "field names are lower-case words")
-        if not isinstance(value, str):
+        if not isinstance(value, str) or not _is_text(value):
             raise InvalidSubjectRequest("fields", "each new value must be text")
         if len(value) > MAX_CORRECTION_VALUE_CHARS:
             raise InvalidSubjectRequest(
@@ -830,6 +852,13 @@ def _checked_changes(changes: Mapping[str, str] | None) -> dict[str, str]:
     return checked
 
 
+def _is_text(value: str) -> bool:
+    """Text that can be stored: no NUL (PostgreSQL text cannot hold one) and no lone
+    surrogate (JSON's ``\\ud800`` escape gives one; it has no UTF-8 form)."""
+    return "\x00" not in value and _LONE_SURROGATE.search(value) is None
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _REQUEST_ID = re.compile(r"[a-z2-7]{26}")
 
 

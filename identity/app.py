@@ -16,15 +16,17 @@ from consent import http as consent_http
 from consent.gate import CachedConsentRecords
 from consent.receipts import ReceiptIssuer
 from consent.storage.requests import build_request_service
-from identity.authorization import AuthorizationRequests, HintSealer
+from identity.authorization import AuthorizationRequests, RequestSealer
 from identity.client_assertions import AssertionVerifier, ClientAuthenticator
 from identity.clients import ClientRegistry
 from identity.credential_release import CredentialRelease
 from identity.credentials import RevokeOnConsentChange
+from identity.hashing_pool import HashingPool
 from identity.http import credentials, discovery, health, introspection, login, me, oidc, pages
 from identity.http import status_lists as status_lists_http
 from identity.http.audit_access import AuditorAuthorizer, AuditRecorder, CitizenSubjects
 from identity.http.bearer import ApiAuthorizer, CitizenAuthorizer, key_store_loader
+from identity.http.input_guard import InputGuardMiddleware
 from identity.http.introspection import Introspector
 from identity.http.middleware import ObservabilityMiddleware
 from identity.http.problems import install_problem_handlers
@@ -43,6 +45,7 @@ from identity.storage.clients import SqlClientStore
 from identity.storage.database import Database
 from identity.storage.keys import SqlKeyStore
 from identity.storage.oidc import SqlOidcStore
+from identity.storage.throttle import build_client_throttle
 from identity.storage.totp import build_second_factor
 from identity.subject_requests import CitizenSubjectData
 from identity.token_endpoint import AccessTokenVerifiers, TokenService
@@ -95,7 +98,15 @@ def create_app(  # noqa: PLR0915 - the composition root names every service once
     consent_ledger, consent_gate = build_consent(
         settings, db, SqlAuditStore(engine=db.engine), pseudonymizer
     )
-    citizens = build_citizen_service(settings, db, master_key, pseudonymizer=pseudonymizer)
+    # Citizens' passwords and client secrets are hashed on one bounded pool of their own
+    # (identity/hashing_pool.py), never on the threads other routes wait for.
+    hashing = HashingPool(threads=settings.hashing_threads, queue=settings.hashing_queue)
+    passwords = PasswordService(
+        profile=settings.password_profile, production=settings.is_production, hashing=hashing
+    )
+    citizens = build_citizen_service(
+        settings, db, master_key, pseudonymizer=pseudonymizer, passwords=passwords
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -128,6 +139,7 @@ def create_app(  # noqa: PLR0915 - the composition root names every service once
             if sweep is not None:
                 await sweep
             await oidc_store.close_loop_connections()
+            hashing.shutdown()
             if owns_database:
                 db.dispose()
 
@@ -157,12 +169,11 @@ def create_app(  # noqa: PLR0915 - the composition root names every service once
     app.state.claim_release = ClaimRelease(gate=consent_gate, citizens=citizens)
     app.state.clients = ClientRegistry(
         store=SqlClientStore(database=db),
-        passwords=PasswordService(
-            profile=settings.password_profile, production=settings.is_production
-        ),
+        passwords=passwords,
         clock=audit_log.clock,
+        throttle=build_client_throttle(db, master_key),
     )
-    # OpenID Connect provider: sessions, pending authorization requests, codes, tokens.
+    # OpenID Connect provider: sessions, answered authorization requests, codes, tokens.
     oidc_store = SqlOidcStore(database=db)
     app.state.sessions = SessionService(
         store=oidc_store,
@@ -170,14 +181,20 @@ def create_app(  # noqa: PLR0915 - the composition root names every service once
         lifetime=timedelta(seconds=settings.session_lifetime),
         secure=issuer.startswith("https://"),
     )
+    # The optional TOTP second factor: the login pages ask for it, and /authorize steps up to
+    # it when an app asks for the multi-factor acr.
+    app.state.second_factor = build_second_factor(
+        database=db, master_key=master_key, clock=audit_log.clock, issuer=issuer
+    )
     app.state.authorization_requests = AuthorizationRequests(
         store=oidc_store,
         clients=app.state.clients,
         consent=consent_ledger,
         gate=consent_gate,
+        second_factors=app.state.second_factor,
         audit=citizens.audit,
         pseudonymizer=pseudonymizer,
-        hint_sealer=HintSealer(master_key),
+        sealer=RequestSealer(master_key),
         issuer=issuer,
         clock=audit_log.clock,
     )
@@ -208,10 +225,7 @@ def create_app(  # noqa: PLR0915 - the composition root names every service once
         subjects=token_issuer,
         sessions=app.state.sessions,
     )
-    # The pages: login (with the optional TOTP second factor), consent screen, account.
-    app.state.second_factor = build_second_factor(
-        database=db, master_key=master_key, clock=audit_log.clock, issuer=issuer
-    )
+    # The pages: login (with the second factor above), consent screen, account.
     pages.configure(
         app, master_key=master_key, clock=audit_log.clock, secure=issuer.startswith("https://")
     )
@@ -249,11 +263,9 @@ def create_app(  # noqa: PLR0915 - the composition root names every service once
         events=audit_log,
         subject_data=CitizenSubjectData(
             citizens=citizens,
-            after_erasure=(
-                app.state.second_factor.forget,
-                app.state.sessions.end_all_for,
-                app.state.credentials.revoke_all_for,
-            ),
+            # The erasure itself ends the citizen's token families, codes, sessions and second
+            # factor in its transaction (build_citizen_service); this follows once committed.
+            after_erasure=(app.state.credentials.revoke_all_for,),
         ),
         clock=audit_log.clock,
         consents=consent_ledger,
@@ -272,7 +284,7 @@ def create_app(  # noqa: PLR0915 - the composition root names every service once
     )
     app.state.audit_recorder = AuditRecorder(database=db, appender=citizens.audit)
     app.state.authorize_citizen = authorize_citizen or CitizenAuthorizer(
-        api=api_authorizer, self_subjects=self_subjects
+        api=api_authorizer, self_subjects=self_subjects, citizen_erased=citizens.is_erased
     )
     app.state.credential_release = CredentialRelease(
         tokens=app.state.token_service, clients=app.state.clients
@@ -297,6 +309,12 @@ def create_app(  # noqa: PLR0915 - the composition root names every service once
         _add_routes(app, router)
     app.include_router(pages.router)  # before login's: a form POST /login is the page's
     _add_routes(app, login.router)
+    # Inside the request id's scope: a path or query holding a NUL or a lone surrogate is
+    # refused before routing, so that no handler passes one to the database.
+    app.add_middleware(
+        InputGuardMiddleware,
+        oauth_paths=(oidc.TOKEN_PATH, oidc.REVOCATION_PATH, introspection.INTROSPECTION_PATH),
+    )
     app.add_middleware(ObservabilityMiddleware)
     # Outermost: security headers on every answer, errors included (CSP, no-store pages).
     app.add_middleware(SecurityHeadersMiddleware, hsts=issuer.startswith("https://"))

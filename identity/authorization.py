@@ -15,20 +15,38 @@ An authorization request is checked in the order the standards make safe:
    covering it (``invalid_scope``); PKCE ``S256`` mandatory (RFC 7636 §4.3, RFC 9700
    §2.1.1; ``plain`` and a missing method refused); ``prompt`` from ``none``, ``login``,
    ``consent`` (``none`` alone); ``max_age`` a non-negative integer; ``request``,
-   ``request_uri`` and ``registration`` refused with their OIDC codes.
-3. The valid request is stored (:class:`PendingAuthorization`, 10 minutes, in the database
-   so that any worker can resume it) and **decided**: without a live session, or when
-   ``prompt=login`` or ``max_age`` ask for a fresh login, the browser goes to the login
-   page; when a purpose whose basis is consent (UU PDP Art. 20(2)(a)) has no active grant
-   under the app's current notice, or ``prompt=consent``, to the consent screen;
-   ``prompt=none`` turns either into ``login_required`` / ``consent_required``. Otherwise a
-   code is issued (:mod:`identity.authorization_codes`) and the browser goes back to the app.
+   ``request_uri`` and ``registration`` refused with their OIDC codes; ``acr_values`` and
+   the ``claims`` parameter read by :mod:`identity.acr` (a malformed ``claims`` is
+   ``invalid_request``; essential ``acr`` values none of which Jati knows,
+   ``unmet_authentication_requirements``).
+3. The valid request is sealed (:class:`RequestSealer`, 10 minutes) and **decided**:
+   without a live session, or when ``prompt=login`` or ``max_age`` ask for a fresh login,
+   the browser goes to the login page; when the app asked for a stronger ``acr`` than the
+   session's and the citizen has a second factor, to the second-factor page (a step-up,
+   OIDC Core §5.5.1.1: the citizen gives a code before anything is issued); when an
+   essential ``acr`` is still not met, ``unmet_authentication_requirements``; when a
+   purpose whose basis is consent (UU PDP Art. 20(2)(a)) has no active grant under the
+   app's current notice, or ``prompt=consent``, to the consent screen; ``prompt=none``
+   turns a login or a step-up into ``login_required`` and the consent screen into
+   ``consent_required``. Otherwise a code is issued (:mod:`identity.authorization_codes`),
+   its ``acr`` what the session did (:meth:`identity.acr.AcrRequest.asserted`), and the
+   browser goes back to the app.
 
-The pages redirect to ``/authorize/resume?req=<id>`` after a login or a consent decision,
-which runs step 3 again. A login made after the request was created satisfies
-``prompt=login`` and ``max_age``; a consent decision recorded after it satisfies
+The pages redirect to ``/authorize/resume?req=<sealed request>`` after a login or a
+consent decision, which runs step 3 again. A login made after the request was created
+satisfies ``prompt=login`` and ``max_age``; a consent decision recorded after it satisfies
 ``prompt=consent`` and ends the asking: purposes the citizen refused are then left out,
 never asked again in a loop.
+
+**Nothing is stored for a pending request** (issue 17: 2,000 unauthenticated calls used to
+leave 8.9 MB of rows). The request travels sealed as the ``req`` value through the login
+page, the second factor, the consent screen and ``/authorize/resume``, so any worker can
+resume it and a caller without a session makes Jati store nothing. A sealed request can be
+replayed until it expires; before a login that only shows a page again. Its end is
+recorded: a request answered to an authenticated citizen (a code, or an error sent to the
+app) is written as *answered* (without its state, nonce and hint) in the transaction that
+answers it, until it expires, and an answered request is never continued: one request, one
+code, as RFC 6749 §4.1.2 expects of the code it yields.
 
 **Claims and purposes.** The claims asked for follow from the scopes (OIDC Core §5.4),
 cut to what the app may receive. The purposes are the app's registered purposes whose data
@@ -41,23 +59,27 @@ code is issued travel with the code; their claims are later released through
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import re
 import secrets
+import zlib
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 
 from audit.entry import Action, Actor, ActorKind, AuditEntry, LegalBasis, Outcome
 from consent.gate import Decision
 from consent.ledger import Grant, GrantStatus
 from consent.notices import Notice
 from consent.purposes import Purpose
+from identity.acr import AcrRequest, acr_request
 from identity.authorization_codes import (
     CODE_LIFETIME,
     AuthorizationCode,
@@ -76,15 +98,17 @@ from identity.sessions import Session
 __all__ = [
     "AUTHENTICATION_PURPOSE",
     "CONSENT_PATH",
-    "LOGIN_HINT_KEY",
     "LOGIN_PATH",
+    "MAX_SEALED_CHARS",
     "PROMPT_VALUES",
     "REQUEST_LIFETIME",
+    "REQUEST_SEALING_KEY",
     "RESUME_PATH",
+    "SECOND_FACTOR_PATH",
     "AuthorizationRequests",
-    "HintSealer",
     "PendingAuthorization",
     "Redirect",
+    "RequestSealer",
     "StoredRequest",
     "authorization_response",
     "error_response",
@@ -97,26 +121,35 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 LOGIN_PATH = "/login"
+SECOND_FACTOR_PATH = "/login/otp"
 CONSENT_PATH = "/consent"
 RESUME_PATH = "/authorize/resume"
 REQUEST_LIFETIME = timedelta(minutes=10)
 PROMPT_VALUES = ("none", "login", "consent")
 #: Purpose and basis recorded for a login that releases no claim (as a citizen's own login).
 AUTHENTICATION_PURPOSE = "authentication"
-LOGIN_HINT_KEY = b"jati/identity/login-hint-key/v1"
+#: Key of the sealed pending requests (64 bytes: AES-256-SIV, RFC 5297).
+REQUEST_SEALING_KEY = b"jati/identity/authorization-request-key/v1"
+#: The longest ``req`` value opened: the largest request Jati accepts seals to less.
+MAX_SEALED_CHARS = 16384
 
 MAX_STATE_CHARS = 1024
 MAX_NONCE_CHARS = 512
 MAX_LOGIN_HINT_CHARS = 256
 MAX_MAX_AGE = 10**9
 MAX_UI_LOCALES = 10
+#: RFC 5646 §4.4.1: a language tag of up to 35 characters must be supported.
+MAX_UI_LOCALE_CHARS = 35
 MAX_PARAMETERS = 64
 MAX_PARAMETER_CHARS = 4096
 #: Opaque client values (state, nonce, login_hint): printable ASCII without spaces' cousins.
 _PRINTABLE = re.compile(r"[\x20-\x7e]+")
 _LOCALE = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*")
 _PURPOSE_CODE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
-_REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{43}")
+_SEALED = re.compile(r"[A-Za-z0-9_-]+")
+#: The decompressed plaintext of a sealed request is at most this long.
+_MAX_SEALED_PLAINTEXT = 65536
+_UNKNOWN_REQUEST = "this sign-in request is unknown or has expired; start again from the app"
 #: Parameters OIDC Core §3.1.2.6 answers with a dedicated code, because Jati supports none.
 _UNSUPPORTED = {
     "request": ("request_not_supported", "request objects are not supported"),
@@ -135,7 +168,11 @@ class PendingAuthorization:
     ``claims`` are the OIDC claim names asked for (OIDC Core §5.4 from the scopes, cut to
     the app's allowed claims); ``purposes`` the app's purposes (:mod:`consent.purposes`)
     whose data items cover one of them. ``prompt`` is a set of ``none``/``login``/
-    ``consent``; ``login_hint`` may be a NIK: never log it (it is stored sealed).
+    ``consent``; ``login_hint`` may be a NIK: never log it (it travels sealed); ``acr``
+    the authentication classes asked for (:mod:`identity.acr`). ``id`` is
+    the request's random identity (what a pending login is bound to, what is recorded once
+    the request is answered); ``sealed`` is the whole request sealed
+    (:class:`RequestSealer`): the ``req`` value the pages carry, empty until sealed.
     """
 
     id: str
@@ -153,6 +190,8 @@ class PendingAuthorization:
     ui_locales: tuple[str, ...]
     created_at: datetime
     expires_at: datetime
+    sealed: str = field(default="", repr=False)
+    acr: AcrRequest = field(default_factory=AcrRequest)
 
     @property
     def consent_purposes(self) -> tuple[Purpose, ...]:
@@ -166,7 +205,8 @@ class PendingAuthorization:
 
 @dataclass(frozen=True, slots=True)
 class StoredRequest:
-    """A pending request as stored: the app by id, purposes by code, the hint sealed."""
+    """A pending request as sealed in ``req`` (the app by id, purposes by code), and as
+    recorded once answered (then without ``state``, ``nonce`` and ``login_hint``)."""
 
     id: str
     client_id: str
@@ -179,10 +219,11 @@ class StoredRequest:
     code_challenge: str
     prompt: tuple[str, ...]
     max_age: int | None
-    sealed_login_hint: bytes | None = field(repr=False)
+    login_hint: str | None = field(repr=False)
     ui_locales: tuple[str, ...]
     created_at: datetime
     expires_at: datetime
+    acr: AcrRequest = field(default_factory=AcrRequest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,9 +239,11 @@ class Redirect:
 class RequestTransaction(CodeTransaction, Protocol):
     bind: Any
 
-    def add_request(self, request: StoredRequest) -> None: ...
-    def get_request(self, request_id: str) -> StoredRequest | None: ...
-    def delete_request(self, request_id: str) -> None: ...
+    def mark_answered(self, request: StoredRequest) -> bool:
+        """Record the request as answered until it expires; False if it already was."""
+        ...
+
+    def is_answered(self, request_id: str) -> bool: ...
     def purge_requests(self, now: datetime) -> int: ...
 
 
@@ -221,6 +264,12 @@ class ConsentRecords(Protocol):
     def grants_of(self, subject_id: str) -> list[Grant]: ...
 
 
+class SecondFactors(Protocol):
+    """What the decision needs of :class:`identity.totp.SecondFactor`."""
+
+    def is_enabled(self, citizen_id: str) -> bool: ...
+
+
 class Gate(Protocol):
     def check(
         self, subject_id: str, app_id: str, purpose: str, data_items: Collection[str]
@@ -235,27 +284,115 @@ class Pseudonymizer(Protocol):
     def pseudonym(self, subject_id: str) -> str: ...
 
 
-class HintSealer:
-    """Seals a ``login_hint`` (possibly a NIK) for its 10 minutes in the database:
-    AES-256-GCM under a key derived from the master key, bound to the request id."""
+class RequestSealer:
+    """Seals a pending request into the ``req`` value the pages carry, and opens it.
 
-    __slots__ = ("_aead",)
+    AES-256-SIV (RFC 5297) under a key derived from the master key
+    (:data:`REQUEST_SEALING_KEY`): confidential (the ``login_hint`` may be a NIK, the
+    ``nonce`` and ``state`` are the app's) and tamper-evident, so the request the pages
+    carry is the one ``/authorize`` validated. SIV needs no nonce to stay safe, however
+    many requests an attacker makes an unauthenticated Jati seal (AES-GCM's random 96-bit
+    nonces would cap the key at about 2^32 seals); two seals never repeat, since every
+    plaintext holds its request's random 256-bit id.
+
+    The plaintext is compact JSON compressed with zlib, so that a usual request seals to
+    about 500 characters, and one padded to every limit (state, nonce, hint) to about the
+    length of the query the app sent (at most a third more, base64's). Compression lets the
+    length follow the content; every value but the id comes from the request the browser
+    itself carried, so the length says nothing new.
+
+    The expiry is inside the seal; :meth:`open` does not check it (the caller compares it
+    with its clock).
+    """
+
+    __slots__ = ("_siv",)
 
     def __init__(self, master_key: bytes) -> None:
-        self._aead = AESGCM(derive_key(master_key, LOGIN_HINT_KEY))
+        self._siv = AESSIV(derive_key(master_key, REQUEST_SEALING_KEY, 64))
 
     def __repr__(self) -> str:
-        return "HintSealer(<key hidden>)"
+        return "RequestSealer(<key hidden>)"
 
-    def seal(self, hint: str, request_id: str) -> bytes:
-        nonce = secrets.token_bytes(12)
-        return nonce + self._aead.encrypt(nonce, hint.encode("utf-8"), request_id.encode())
+    def seal(self, request: StoredRequest) -> str:
+        fields = {
+            "i": request.id,
+            "c": request.client_id,
+            "r": request.redirect_uri,
+            "s": " ".join(request.scopes),
+            "l": " ".join(request.claims),
+            "p": " ".join(request.purpose_codes),
+            "st": request.state,
+            "n": request.nonce,
+            "cc": request.code_challenge,
+            "pr": " ".join(request.prompt),
+            "ma": request.max_age,
+            "h": request.login_hint,
+            "u": " ".join(request.ui_locales),
+            "t": _microseconds(request.created_at),
+            "e": _microseconds(request.expires_at),
+            "a": " ".join(request.acr.values),
+            "ae": 1 if request.acr.essential else None,
+        }
+        plaintext = json.dumps(
+            {k: v for k, v in fields.items() if v is not None and v != ""},
+            separators=(",", ":"),
+        ).encode("utf-8")
+        sealed = self._siv.encrypt(zlib.compress(plaintext, 9), None)
+        return base64.urlsafe_b64encode(sealed).rstrip(b"=").decode("ascii")
 
-    def open(self, sealed: bytes, request_id: str) -> str | None:
-        try:
-            return self._aead.decrypt(sealed[:12], sealed[12:], request_id.encode()).decode()
-        except (InvalidTag, ValueError):
+    def open(self, value: str) -> StoredRequest | None:
+        """The request sealed in ``value``, or None (malformed, altered, sealed under
+        another key, or too long)."""
+        if not value or len(value) > MAX_SEALED_CHARS or not _SEALED.fullmatch(value):
             return None
+        try:
+            raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+            inflater = zlib.decompressobj()
+            plaintext = inflater.decompress(self._siv.decrypt(raw, None), _MAX_SEALED_PLAINTEXT)
+            if not inflater.eof:
+                return None
+            body = json.loads(plaintext)
+            return StoredRequest(
+                id=str(body["i"]),
+                client_id=str(body["c"]),
+                redirect_uri=str(body["r"]),
+                scopes=_words(body.get("s")),
+                claims=_words(body.get("l")),
+                purpose_codes=_words(body.get("p")),
+                state=_text_or_none(body.get("st")),
+                nonce=_text_or_none(body.get("n")),
+                code_challenge=str(body["cc"]),
+                prompt=_words(body.get("pr")),
+                max_age=int(body["ma"]) if "ma" in body else None,
+                login_hint=_text_or_none(body.get("h")),
+                ui_locales=_words(body.get("u")),
+                created_at=_from_microseconds(body["t"]),
+                expires_at=_from_microseconds(body["e"]),
+                acr=AcrRequest(_words(body.get("a")), essential=body.get("ae") == 1),
+            )
+        except (InvalidTag, ValueError, KeyError, TypeError, OverflowError, zlib.error):
+            return None
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _microseconds(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+def _from_microseconds(value: Any) -> datetime:
+    if not isinstance(value, int):
+        raise TypeError("a time is a whole number of microseconds")
+    return _EPOCH + timedelta(microseconds=value)
+
+
+def _words(value: Any) -> tuple[str, ...]:
+    return tuple(str(value).split(" ")) if value else ()
+
+
+def _text_or_none(value: Any) -> str | None:
+    return str(value) if value is not None else None
 
 
 # ------------------------------------------------------------------ parsing and validation
@@ -364,7 +501,8 @@ def _max_age(params: Mapping[str, str]) -> int | None:
 
 def _ui_locales(params: Mapping[str, str]) -> tuple[str, ...]:
     tags = [t for t in params.get("ui_locales", "").split(" ") if t]
-    return tuple(t for t in tags if _LOCALE.fullmatch(t))[:MAX_UI_LOCALES]
+    usable = (t for t in tags if len(t) <= MAX_UI_LOCALE_CHARS and _LOCALE.fullmatch(t))
+    return tuple(usable)[:MAX_UI_LOCALES]
 
 
 def _purposes(
@@ -440,6 +578,7 @@ def validate_request(
         ui_locales=_ui_locales(single),
         created_at=now,
         expires_at=now + lifetime,
+        acr=acr_request(single.get("acr_values"), single.get("claims")),
     )
 
 
@@ -503,14 +642,15 @@ class AuthorizationRequests:
     (``app.state.authorization_requests``).
 
     Args:
-        store: the OIDC store (pending requests and codes, with the audit entry of each
+        store: the OIDC store (answered requests and codes, with the audit entry of each
             code in the same transaction).
         clients: the client registry.
         consent: the consent ledger (purposes, current notice, the citizen's grants).
         gate: the consent gate (the same decision that later releases the claims).
+        second_factors: whether a citizen has a second factor (a step-up is possible).
         audit: appends an audit entry in the store's transaction.
         pseudonymizer: the citizen's audit pseudonym.
-        hint_sealer: seals ``login_hint`` at rest.
+        sealer: seals a pending request into the ``req`` value the pages carry.
         issuer: Jati's issuer URL (``iss`` of responses, base of the pages' URLs).
         clock: the current UTC time.
     """
@@ -522,9 +662,10 @@ class AuthorizationRequests:
         clients: ClientLookup,
         consent: ConsentRecords,
         gate: Gate,
+        second_factors: SecondFactors,
         audit: AuditAppender,
         pseudonymizer: Pseudonymizer,
-        hint_sealer: HintSealer,
+        sealer: RequestSealer,
         issuer: str,
         clock: Callable[[], datetime],
         request_lifetime: timedelta = REQUEST_LIFETIME,
@@ -534,9 +675,10 @@ class AuthorizationRequests:
         self.clients = clients
         self.consent = consent
         self.gate = gate
+        self.second_factors = second_factors
         self.audit = audit
         self.pseudonymizer = pseudonymizer
-        self.hint_sealer = hint_sealer
+        self.sealer = sealer
         self.issuer = issuer
         self.clock = clock
         self.request_lifetime = request_lifetime
@@ -544,15 +686,16 @@ class AuthorizationRequests:
 
     # -- what the pages read ------------------------------------------------------------
 
-    def get(self, request_id: str) -> PendingAuthorization | None:
-        """The pending request, or None when unknown, expired or its app is gone."""
-        if not _REQUEST_ID.fullmatch(request_id or ""):
-            return None
-        with self.store.read() as tx:
-            stored: StoredRequest | None = tx.get_request(request_id)
+    def get(self, req: str) -> PendingAuthorization | None:
+        """The pending request sealed in ``req``, or None when it does not open, has
+        expired, was answered already or its app is gone."""
+        stored = self.sealer.open(req or "")
         if stored is None or self.clock() >= stored.expires_at:
             return None
-        return self._pending(stored)
+        with self.store.read() as tx:
+            if tx.is_answered(stored.id):
+                return None
+        return self._pending(stored, req)
 
     def purposes_to_ask(
         self, pending: PendingAuthorization, citizen_id: str
@@ -562,20 +705,25 @@ class AuthorizationRequests:
         and ask the others too)."""
         return self._consent_state(pending, citizen_id).missing
 
-    def login_url(self, request_id: str) -> str:
-        return f"{self.issuer}{LOGIN_PATH}?{urlencode({'req': request_id})}"
+    def login_url(self, req: str) -> str:
+        return f"{self.issuer}{LOGIN_PATH}?{urlencode({'req': req})}"
 
-    def consent_url(self, request_id: str) -> str:
-        return f"{self.issuer}{CONSENT_PATH}?{urlencode({'req': request_id})}"
+    def second_factor_url(self, req: str) -> str:
+        """The second-factor page, for a step-up of the signed-in citizen."""
+        return f"{self.issuer}{SECOND_FACTOR_PATH}?{urlencode({'req': req})}"
 
-    def resume_url(self, request_id: str) -> str:
+    def consent_url(self, req: str) -> str:
+        return f"{self.issuer}{CONSENT_PATH}?{urlencode({'req': req})}"
+
+    def resume_url(self, req: str) -> str:
         """Where the pages send the browser after a login or a consent decision."""
-        return f"{self.issuer}{RESUME_PATH}?{urlencode({'req': request_id})}"
+        return f"{self.issuer}{RESUME_PATH}?{urlencode({'req': req})}"
 
     # -- the endpoint ---------------------------------------------------------------------
 
     def authorize(self, params: Sequence[tuple[str, str]], session: Session | None) -> Redirect:
-        """Handle ``/authorize``: validate, store, decide.
+        """Handle ``/authorize``: validate, seal, decide. Nothing is written unless the
+        request is answered at once to the citizen of ``session``.
 
         Raises:
             AuthorizationError: only with ``redirectable=False`` (bad client or redirect
@@ -598,29 +746,25 @@ class AuthorizationRequests:
             redirect_uri, state = redirect_target(params)
             log.info("authorization request refused: %s", exc.error)
             return error_response(redirect_uri, self.issuer, exc.error, exc.description, state)
-        with self.store.write() as tx:
-            if purge_due():
-                tx.purge_requests(now)
-            tx.add_request(self._stored(pending))
+        pending = replace(pending, sealed=self.sealer.seal(self._stored(pending)))
         return self._decide(pending, session, now)
 
-    def resume(self, request_id: str, session: Session | None, *, denied: bool = False) -> Redirect:
+    def resume(self, req: str, session: Session | None, *, denied: bool = False) -> Redirect:
         """Handle ``/authorize/resume``: decide again after a login or a consent decision;
         ``denied``: the citizen cancelled (``access_denied`` to the app).
 
         Raises:
-            AuthorizationError: (not redirectable) the request is unknown or expired.
+            AuthorizationError: (not redirectable) the request is unknown, expired or
+                answered already.
         """
-        pending = self.get(request_id)
+        pending = self.get(req)
         if pending is None:
-            raise AuthorizationError(
-                "invalid_request",
-                "this sign-in request is unknown or has expired; start again from the app",
-                redirectable=False,
-            )
+            raise AuthorizationError("invalid_request", _UNKNOWN_REQUEST, redirectable=False)
         now = self.clock()
         if denied:
-            return self._fail(pending, "access_denied", "the citizen declined")
+            return self._fail(
+                pending, "access_denied", "the citizen declined", session=session, now=now
+            )
         return self._decide(pending, session, now)
 
     # -- the decision ---------------------------------------------------------------------
@@ -630,15 +774,32 @@ class AuthorizationRequests:
     ) -> Redirect:
         if self._needs_login(pending, session, now):
             if "none" in pending.prompt:
-                return self._fail(pending, "login_required", "the citizen is not signed in")
-            return Redirect(self.login_url(pending.id))
+                return self._fail(
+                    pending, "login_required", "the citizen is not signed in", session=None, now=now
+                )
+            return Redirect(self.login_url(pending.sealed))
         assert session is not None
+        acr = pending.acr
+        if acr.wants_more_than(session.acr) and self.second_factors.is_enabled(session.citizen_id):
+            if "none" in pending.prompt:
+                return self._fail(
+                    pending, "login_required", "the requested acr needs the second factor",
+                    session=session, now=now,
+                )  # fmt: skip
+            return Redirect(self.second_factor_url(pending.sealed))
+        if not acr.met_by(session.acr):
+            return self._fail(
+                pending, "unmet_authentication_requirements",
+                "the essential acr cannot be met for this citizen", session=session, now=now,
+            )  # fmt: skip
         state = self._consent_state(pending, session.citizen_id)
         ask = bool(pending.consent_purposes) and not state.decided
         if ask and (state.missing or "consent" in pending.prompt):
             if "none" in pending.prompt:
-                return self._fail(pending, "consent_required", "consent is needed")
-            return Redirect(self.consent_url(pending.id))
+                return self._fail(
+                    pending, "consent_required", "consent is needed", session=session, now=now
+                )
+            return Redirect(self.consent_url(pending.sealed))
         return self._issue_code(pending, session, state.released, now)
 
     @staticmethod
@@ -698,11 +859,39 @@ class AuthorizationRequests:
         )
         return _ConsentState(tuple(released), tuple(missing), decided)
 
-    def _fail(self, pending: PendingAuthorization, error: str, description: str) -> Redirect:
-        with self.store.write() as tx:
-            tx.delete_request(pending.id)
+    def _fail(
+        self,
+        pending: PendingAuthorization,
+        error: str,
+        description: str,
+        *,
+        session: Session | None,
+        now: datetime,
+    ) -> Redirect:
+        """The error at the app's redirect URI. Answered to a signed-in citizen, the request
+        is recorded as answered; without a session nothing is written (a caller without
+        one makes Jati store nothing), and a replay only sends the same error again."""
+        if session is not None:
+            with self.store.write() as tx:
+                self._mark_answered(tx, pending, now)
         log.info("authorization request ended: %s", error)
         return error_response(pending.redirect_uri, self.issuer, error, description, pending.state)
+
+    def _mark_answered(
+        self, tx: RequestTransaction, pending: PendingAuthorization, now: datetime
+    ) -> None:
+        """Record ``pending`` as answered in ``tx`` (one request, one answer).
+
+        Raises:
+            AuthorizationError: (not redirectable) it was answered already, by a
+                concurrent replay; ``tx`` is then rolled back.
+        """
+        if purge_due():
+            tx.purge_requests(now)
+        answered = replace(self._stored(pending), state=None, nonce=None, login_hint=None)
+        if not tx.mark_answered(answered):
+            log.info("authorization request refused: answered already")
+            raise AuthorizationError("invalid_request", _UNKNOWN_REQUEST, redirectable=False)
 
     def _issue_code(
         self,
@@ -721,7 +910,7 @@ class AuthorizationRequests:
             citizen_id=session.citizen_id,
             session_id=session.id,
             auth_time=session.auth_time,
-            acr=session.acr,
+            acr=pending.acr.asserted(session.acr),
             amr=session.amr,
             scopes=pending.scopes,
             claims=pending.claims,
@@ -738,7 +927,7 @@ class AuthorizationRequests:
             now=now,
         )
         with self.store.write() as tx:
-            tx.delete_request(pending.id)
+            self._mark_answered(tx, pending, now)
             tx.add_code(code)
             for entry in entries:
                 self.audit.append(tx.bind, entry, queued_at=now)
@@ -746,8 +935,8 @@ class AuthorizationRequests:
 
     # -- conversions ----------------------------------------------------------------------
 
-    def _stored(self, pending: PendingAuthorization) -> StoredRequest:
-        hint = pending.login_hint
+    @staticmethod
+    def _stored(pending: PendingAuthorization) -> StoredRequest:
         return StoredRequest(
             id=pending.id,
             client_id=pending.client.client_id,
@@ -760,19 +949,19 @@ class AuthorizationRequests:
             code_challenge=pending.code_challenge,
             prompt=tuple(sorted(pending.prompt)),
             max_age=pending.max_age,
-            sealed_login_hint=self.hint_sealer.seal(hint, pending.id) if hint else None,
+            login_hint=pending.login_hint,
             ui_locales=pending.ui_locales,
             created_at=pending.created_at,
             expires_at=pending.expires_at,
+            acr=pending.acr,
         )
 
-    def _pending(self, stored: StoredRequest) -> PendingAuthorization | None:
+    def _pending(self, stored: StoredRequest, sealed: str) -> PendingAuthorization | None:
         try:
             app = self.clients.get(stored.client_id)
         except NotFound:
             return None
         by_code = {p.code: p for p in self.consent.purposes(stored.client_id)}
-        sealed = stored.sealed_login_hint
         return PendingAuthorization(
             id=stored.id,
             client=app,
@@ -785,10 +974,12 @@ class AuthorizationRequests:
             code_challenge=stored.code_challenge,
             prompt=frozenset(stored.prompt),
             max_age=stored.max_age,
-            login_hint=self.hint_sealer.open(sealed, stored.id) if sealed else None,
+            login_hint=stored.login_hint,
             ui_locales=stored.ui_locales,
             created_at=stored.created_at,
             expires_at=stored.expires_at,
+            sealed=sealed,
+            acr=stored.acr,
         )
 
 

@@ -15,12 +15,18 @@ The privacy model of DESIGN.md §3, as a service over a small storage protocol:
 - **Erasure** (Art. 8, 43-45: destruction "so that it can no longer identify"):
   crypto-shredding. The wrapped data key is deleted, the sealed fields, the NIK blind index
   and the password hash are cleared, and a tombstone (citizen id, ``erased_at``) remains so
-  that the audit log's entries about the citizen keep their meaning. With the blind index
-  gone, the NIK may be registered again, as a new citizen with a new id.
+  that the audit log's entries about the citizen keep their meaning. In the same transaction
+  each :class:`ErasureStep` ends what was issued to the citizen (token families,
+  authorization codes, login sessions): nothing issued before the erasure is honoured after
+  it. With the blind index gone, the NIK may be registered again, as a new citizen with a
+  new id.
 - **Authentication**: argon2id (RFC 9106) through :class:`~identity.passwords.PasswordService`;
   an unknown NIK and a wrong password give the same :class:`InvalidCredentials` after the same
   work (a dummy hash), and both count against the per-account and per-address throttle
-  (:mod:`identity.throttle`), which refuses attempts before any hash is computed.
+  (:mod:`identity.throttle`), which refuses attempts before any hash is computed. An attempt
+  from a device on which the account has signed in before (:mod:`identity.login_devices`)
+  counts against the account alone, so a locked shared address does not lock that citizen
+  out. Hashes run on the bounded hashing pool (:mod:`identity.hashing_pool`).
 
 Nothing here logs a NIK, a name, an email, a phone number, an address or a password, and
 error messages name the field that is wrong, never its value.
@@ -33,7 +39,7 @@ import base64
 import logging
 import re
 import secrets
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -41,8 +47,9 @@ from typing import Any, Protocol
 
 from audit.entry import Action, Actor, ActorKind, AuditEntry, LegalBasis, Outcome
 from audit.pseudonym import SubjectPseudonymizer
-from identity.errors import Conflict, Gone, InvalidInput, NotFound, Unauthorized
+from identity.errors import Conflict, Gone, InvalidInput, NotFound, Overloaded, Unauthorized
 from identity.field_crypto import FieldCipher, new_data_key
+from identity.login_devices import KnownDevices
 from identity.nik import check_birthdate, parse_nik
 from identity.passwords import MAX_PASSWORD_BYTES, Verification
 from identity.throttle import AttemptKeys, LoginThrottle
@@ -58,6 +65,7 @@ __all__ = [
     "CitizenStore",
     "CitizenTransaction",
     "DuplicateNik",
+    "ErasureStep",
     "InvalidCredentials",
     "InvalidField",
     "NewCitizen",
@@ -78,6 +86,9 @@ MAX_ADDRESS_CHARS = 500
 MAX_EMAIL_CHARS = 254  # RFC 5321 §4.5.3.1.3 path limit, less the brackets
 MIN_PASSWORD_CHARS = 8  # NIST SP 800-63B §5.1.1.2
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: A lone surrogate (JSON's "\ud800" escape) has no UTF-8 form: it could be neither sealed
+#: nor stored, and once failed a correction after its request was recorded.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(?:\.[^@\s.]+)+")
 _PHONE = re.compile(r"\+?[0-9](?:[ -]?[0-9]){7,14}")
 #: Indonesia's easternmost time zone (WIT, UTC+9): "today" for a birth date is never later.
@@ -214,6 +225,8 @@ class Authentication:
     citizen_id: str
     auth_time: datetime
     amr: tuple[str, ...] = ("pwd",)
+    #: The device cookie to set (:mod:`identity.login_devices`), when the service issues them.
+    device: str | None = field(default=None, repr=False)
 
 
 # ---------------------------------------------------------------- collaborators
@@ -262,6 +275,15 @@ class AuditAppender(Protocol):
     def append(self, bind: Any, entry: AuditEntry, *, queued_at: datetime) -> None: ...
 
 
+class ErasureStep(Protocol):
+    """Ends, in the erasure's own transaction (``bind``, as the audit appender takes it),
+    something issued to the citizen that would otherwise outlive the erasure: token families,
+    authorization codes, login sessions (``identity.storage.oidc.CitizenTokenErasure``).
+    Part of the erasure: if it fails, nothing is erased (UU PDP Art. 43-44)."""
+
+    def end_for_erased(self, bind: Any, citizen_id: str, *, now: datetime) -> None: ...
+
+
 class PasswordHashing(Protocol):
     """What the service needs of :class:`~identity.passwords.PasswordService`."""
 
@@ -283,6 +305,8 @@ class _Attempt:
     keys: AttemptKeys | None
     citizen_id: str | None
     password_hash: str | None = field(repr=False)
+    nik_index: bytes = field(default=b"", repr=False)
+    device: str | None = field(default=None, repr=False)
 
 
 # ---------------------------------------------------------------- the service
@@ -301,6 +325,8 @@ class CitizenService:
         audit: AuditAppender,
         pseudonymizer: SubjectPseudonymizer,
         throttle: LoginThrottle | None = None,
+        erasure_steps: Sequence[ErasureStep] = (),
+        devices: KnownDevices | None = None,
     ) -> None:
         self.store = store
         self.cipher = cipher
@@ -309,6 +335,8 @@ class CitizenService:
         self.audit = audit
         self.pseudonymizer = pseudonymizer
         self.throttle = throttle
+        self.erasure_steps = tuple(erasure_steps)
+        self.devices = devices
 
     # ------------------------------------------------------------ registration
 
@@ -379,6 +407,13 @@ class CitizenService:
             raise CitizenNotFound()
         return Tombstone(found.id, found.erased_at) if found.erased_at else None
 
+    def is_erased(self, citizen_id: str) -> bool:
+        """Whether the citizen has been erased (one read by id; nothing decrypted). An
+        unknown id is not erased: it has nothing to serve."""
+        with self.store.read() as tx:
+            found = tx.load(citizen_id)
+        return found is not None and found.erased
+
     # ------------------------------------------------------------ the access path
 
     def read_personal_data(
@@ -447,8 +482,11 @@ class CitizenService:
         """Crypto-shred a citizen (UU PDP Art. 43-44) and leave a tombstone.
 
         In one transaction: the wrapped data key is deleted, the sealed fields, the NIK blind
-        index and the password hash are cleared, ``erased_at`` is set, and the erasure is
-        audited. The account's login counter is dropped afterwards.
+        index and the password hash are cleared, ``erased_at`` is set, each
+        :class:`ErasureStep` ends what was issued to the citizen (their token families are
+        revoked, so no refresh token, access token or code of theirs is honoured once this
+        commits), and the erasure is audited. The account's login counter is dropped
+        afterwards.
 
         Raises:
             CitizenNotFound; CitizenErased if already erased (nothing changes).
@@ -462,6 +500,8 @@ class CitizenService:
                 raise CitizenErased()
             items = [name for name in PERSONAL_FIELDS if found.sealed.get(name) is not None]
             tx.erase(citizen_id, erased_at=now)
+            for step in self.erasure_steps:
+                step.end_for_erased(tx.bind, citizen_id, now=now)
             self.audit.append(
                 tx.bind,
                 self._entry(
@@ -528,35 +568,53 @@ class CitizenService:
 
     # ------------------------------------------------------------ authentication
 
-    def authenticate(self, nik: str, password: str, *, address: str) -> Authentication:
+    def authenticate(
+        self, nik: str, password: str, *, address: str, device: str | None = None
+    ) -> Authentication:
         """Check a NIK and password (synchronous: the hash runs in the calling thread).
+
+        ``address`` is the client's address; ``device`` the device cookie it sent, if any
+        (:mod:`identity.login_devices`). On success :attr:`Authentication.device` is the
+        cookie to set.
 
         Raises:
             Throttled: too many failures for the account or the address (no hash computed).
             InvalidCredentials: unknown NIK, wrong password or erased citizen, all alike.
         """
-        attempt = self._begin_login(nik, address)
+        attempt = self._begin_login(nik, address, device)
         return self._finish_login(attempt, self.passwords.verify(attempt.password_hash, password))
 
-    async def authenticate_async(self, nik: str, password: str, *, address: str) -> Authentication:
-        """:meth:`authenticate` for the event loop: database work and the argon2 hash run in
-        worker threads, never on the loop."""
-        attempt = await asyncio.to_thread(self._begin_login, nik, address)
-        verification = await self.passwords.verify_async(attempt.password_hash, password)
+    async def authenticate_async(
+        self, nik: str, password: str, *, address: str, device: str | None = None
+    ) -> Authentication:
+        """:meth:`authenticate` for the event loop: database work runs in worker threads and
+        the argon2 hash on the bounded hashing pool, never on the loop.
+
+        Raises:
+            Overloaded: the hashing pool is full (the attempt is not counted).
+        """
+        attempt = await asyncio.to_thread(self._begin_login, nik, address, device)
+        try:
+            verification = await self.passwords.verify_async(attempt.password_hash, password)
+        except Overloaded:
+            if self.throttle is not None and attempt.keys is not None:
+                await asyncio.to_thread(self.throttle.cancelled, attempt.keys, now=attempt.now)
+            raise
         return await asyncio.to_thread(self._finish_login, attempt, verification)
 
-    def _begin_login(self, nik: str, address: str) -> _Attempt:
+    def _begin_login(self, nik: str, address: str, device: str | None) -> _Attempt:
         now = self.clock()
         nik_index = self.cipher.nik_index(nik.strip())
         keys = None
         if self.throttle is not None:
-            keys = self.throttle.keys(nik_index=nik_index, address=address)
+            known = self.devices is not None and self.devices.recognises(device, nik_index, now=now)
+            keys = self.throttle.keys(nik_index=nik_index, address=address, known_device=known)
             self.throttle.reserve(keys, now=now)  # raises Throttled before any hashing
         with self.store.read() as tx:
             found = tx.find_by_nik_index(nik_index)
         if found is None or found.erased or found.password_hash is None:
-            return _Attempt(now, keys, None, None)
-        return _Attempt(now, keys, found.id, found.password_hash)
+            return _Attempt(now, keys, None, None, nik_index, device)
+        return _Attempt(now, keys, found.id, found.password_hash, nik_index, device)
 
     def _finish_login(self, attempt: _Attempt, verification: Verification) -> Authentication:
         citizen_id = attempt.citizen_id if verification.ok else None
@@ -591,7 +649,10 @@ class CitizenService:
             log.info("password hash upgraded to the current parameters")
         if self.throttle is not None and attempt.keys is not None:
             self.throttle.succeeded(attempt.keys, now=attempt.now)
-        return Authentication(citizen_id, attempt.now)
+        device = None
+        if self.devices is not None:
+            device = self.devices.remember(attempt.device, attempt.nik_index, now=attempt.now)
+        return Authentication(citizen_id, attempt.now, device=device)
 
     # ------------------------------------------------------------ helpers
 
@@ -704,6 +765,8 @@ def _text(name: str, value: str, max_chars: int) -> str:
         raise InvalidField(name, f"at most {max_chars} characters")
     if _CONTROL.search(value):
         raise InvalidField(name, "cannot contain control characters")
+    if _LONE_SURROGATE.search(value):
+        raise InvalidField(name, "must be Unicode text (a lone surrogate is not)")
     return value
 
 

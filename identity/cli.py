@@ -26,6 +26,7 @@ from audit.records import EventFilter
 from audit.storage.store import SqlAuditStore
 from consent.errors import ConsentError
 from identity.errors import ConfigurationError, IdentityError
+from identity.jws_algorithms import ID_TOKEN_ALGORITHMS
 from identity.logging_setup import configure_logging
 from identity.settings import Settings
 
@@ -115,7 +116,9 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one call per c
     keys_list.add_argument("--json", action="store_true", help="one JSON object on stdout")
     keys_list.set_defaults(handler=_keys_list)
     keys.add_parser(
-        "rotate", help="retire the active key, promote the next one, create a new next one"
+        "rotate",
+        help="for each algorithm: retire the active key, promote the next one, create a new "
+        "next one",
     ).set_defaults(handler=_keys_rotate)
 
     audit = commands.add_parser("audit", help="the tamper-evident audit log").add_subparsers(
@@ -340,7 +343,7 @@ def _keys_list(args: argparse.Namespace, settings: Settings) -> int:
         for row in rows:
             until = f" until {row['publish_until']}" if row["publish_until"] else ""
             shown = "published" if row["published"] else "unpublished"
-            print(f"{row['state']:<8} {row['alg']:<6} {row['kid']}  {shown}{until}")
+            print(f"{row['state']:<8} {row['alg']:<7} {row['kid']}  {shown}{until}")
     return EXIT_OK
 
 
@@ -362,7 +365,7 @@ def _keys_rotate(_args: argparse.Namespace, settings: Settings) -> int:
     finally:
         database.dispose()
     for key in active:
-        print(f"active {key.alg:<6} {key.kid}")
+        print(f"active {key.alg:<7} {key.kid}")
     return EXIT_OK
 
 
@@ -577,6 +580,15 @@ def _add_client_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
         help="read the client secret from stdin instead of generating one",
     )
     add.add_argument(
+        "--token-endpoint-auth-method",
+        # identity.clients.TokenEndpointAuthMethod's values (a test keeps them equal)
+        choices=("client_secret_basic", "client_secret_post", "private_key_jwt"),
+        metavar="METHOD",
+        help="how the app authenticates (RFC 7591 2): client_secret_basic (default for a "
+        "secret), client_secret_post (the secret in the form body, for libraries that "
+        "default to it) or private_key_jwt (implied by --jwks-file)",
+    )
+    add.add_argument(
         "--purpose",
         dest="purposes",
         action="extend",
@@ -591,6 +603,14 @@ def _add_client_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
         nargs="+",
         metavar="CLAIM",
         help="narrow the claims the scopes allow (OIDC Core 5.4)",
+    )
+    add.add_argument(
+        "--id-token-signed-response-alg",
+        choices=ID_TOKEN_ALGORITHMS,
+        metavar="ALG",
+        help="the algorithm of the app's ID tokens (OIDC Registration 2): "
+        f"{', '.join(ID_TOKEN_ALGORITHMS)}; RS256 for RS256-only libraries; default: the "
+        "service's JATI_TOKEN_SIGNING_ALG",
     )
     add.add_argument("--json", action="store_true", help="one JSON object on stdout")
     add.set_defaults(handler=_client_add)
@@ -698,8 +718,26 @@ def _coverage(app: RelyingApp, purposes: Sequence[ConsentPurpose], *, notice: bo
     return _Coverage(claims=claims, warnings=(warning,))
 
 
+def _client_document(app: RelyingApp, settings: Settings) -> dict[str, Any]:
+    """The app's RFC 7591 metadata, with the ID token algorithm in force for a code-flow app
+    that registered none (the service's, OIDC Registration §2's default being Jati's)."""
+    document = app.metadata()
+    if app.response_types and app.id_token_signed_response_alg is None:
+        document["id_token_signed_response_alg"] = settings.token_signing_alg
+    return document
+
+
+def _id_token_alg_row(app: RelyingApp, settings: Settings) -> list[tuple[str, str]]:
+    if not app.response_types:  # client credentials: no ID token
+        return []
+    if app.id_token_signed_response_alg is not None:
+        return [("id_token_signed_response_alg", app.id_token_signed_response_alg)]
+    alg = settings.token_signing_alg
+    return [("id_token_signed_response_alg", f"{alg} (the service's JATI_TOKEN_SIGNING_ALG)")]
+
+
 def _client_lines(
-    app: RelyingApp, coverage: _Coverage, client_secret: str | None = None
+    app: RelyingApp, coverage: _Coverage, settings: Settings, client_secret: str | None = None
 ) -> list[str]:
     rows = [("client_id", app.client_id)]
     if client_secret is not None:
@@ -708,6 +746,7 @@ def _client_lines(
         ("client_name", app.name),
         ("grant_types", " ".join(app.grant_types)),
         ("token_endpoint_auth_method", app.token_endpoint_auth_method.value),
+        *_id_token_alg_row(app, settings),
         ("redirect_uris", " ".join(app.redirect_uris) or "-"),
         ("scope", app.scope),
         ("allowed_claims", " ".join(app.allowed_claims) or "-"),
@@ -718,7 +757,7 @@ def _client_lines(
     if app.jwks is not None:
         rows.append(("jwks", " ".join(str(k.get("kid")) for k in app.jwks["keys"])))
     rows.append(("created_at", app.created_at.isoformat()))
-    return [f"{name:<27} {value}" for name, value in rows]
+    return [f"{name:<28} {value}" for name, value in rows]
 
 
 def _client_add(args: argparse.Namespace, settings: Settings) -> int:
@@ -751,19 +790,21 @@ def _client_add(args: argparse.Namespace, settings: Settings) -> int:
             client_secret=secret,
             purposes=args.purposes,
             claims=args.claims,
+            id_token_signed_response_alg=args.id_token_signed_response_alg,
+            token_endpoint_auth_method=args.token_endpoint_auth_method,
         )
     finally:
         database.dispose()
     app, generated = registration.app, registration.client_secret
     coverage = _coverage(app, (), notice=False)  # a new app: no purpose, no notice yet
     if args.json:
-        document = app.metadata()
+        document = _client_document(app, settings)
         if generated is not None:
             document["client_secret"] = generated
             document["client_secret_expires_at"] = 0  # RFC 7591 §3.2.1: does not expire
         print(json.dumps(coverage.add_to(document)))
     else:
-        print("\n".join(_client_lines(app, coverage, generated)))
+        print("\n".join(_client_lines(app, coverage, settings, generated)))
         if generated is not None:
             print("Keep the client_secret now: it is shown only once (Jati stores its hash).")
     coverage.print_warnings()  # a warning, not an error: the app is registered
@@ -777,7 +818,7 @@ def _client_list(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         database.dispose()
     if args.json:
-        print(json.dumps({"clients": [app.metadata() for app in apps]}))
+        print(json.dumps({"clients": [_client_document(app, settings) for app in apps]}))
     else:
         for app in apps:
             print(
@@ -800,9 +841,9 @@ def _client_show(args: argparse.Namespace, settings: Settings) -> int:
         database.dispose()
     coverage = _coverage(app, purposes, notice=notice)
     if args.json:
-        print(json.dumps(coverage.add_to(app.metadata())))
+        print(json.dumps(coverage.add_to(_client_document(app, settings))))
     else:
-        print("\n".join(_client_lines(app, coverage)))
+        print("\n".join(_client_lines(app, coverage, settings)))
     coverage.print_warnings()
     return EXIT_OK
 

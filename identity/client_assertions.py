@@ -1,11 +1,15 @@
 """Client authentication at the token, revocation and introspection endpoints (RFC 6749
 §2.3), framework-free.
 
-Two methods, and an app must use the one it registered (``token_endpoint_auth_method``):
+Three methods, and an app must use the one it registered (``token_endpoint_auth_method``):
 
 - ``client_secret_basic`` (RFC 6749 §2.3.1): HTTP Basic with the form-urlencoded client id
-  and secret, checked by :meth:`identity.clients.ClientRegistry.authenticate_secret_async`
-  (argon2id, the same work for unknown clients).
+  and secret;
+- ``client_secret_post`` (RFC 6749 §2.3.1, OIDC Core §9): ``client_id`` and
+  ``client_secret`` in the form body. Both secret methods are checked by
+  :meth:`identity.clients.ClientRegistry.authenticate_secret_async` (argon2id, the same work
+  for unknown clients, the same throttle, hashing pool and per-worker cache); a secret sent
+  the way the app did not register is refused there like a wrong one.
 - ``private_key_jwt`` (OIDC Core §9, RFC 7523 §2.2 and §3): ``client_assertion_type`` =
   ``urn:ietf:params:oauth:client-assertion-type:jwt-bearer`` and a ``client_assertion`` JWT
   signed with a key of the app's registered JWK Set. The assertion is verified with the
@@ -22,17 +26,17 @@ Two methods, and an app must use the one it registered (``token_endpoint_auth_me
   4. ``jti`` is present and never seen before from this client (item 7): each one is kept
      until its ``exp``, so a captured assertion cannot be replayed.
 
-Using both methods at once, or neither, or ``client_secret_post``, is refused (RFC 6749
-§2.3: "MUST NOT use more than one authentication method in each request"). Every failure is
-one opaque ``invalid_client`` (RFC 6749 §5.2); the reason goes to the log, never the
-assertion or the secret.
+Using more than one method at once (a Basic header with a ``client_secret`` or an assertion
+in the body, or both of these) is ``invalid_request`` (RFC 6749 §2.3: "MUST NOT use more
+than one authentication method in each request"); using none is ``invalid_client``. Every
+failure of authentication is one opaque ``invalid_client`` (RFC 6749 §5.2); the reason goes
+to the log, never the assertion or the secret.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import json
 import logging
 import time
@@ -42,8 +46,16 @@ from datetime import UTC, datetime
 from typing import Any, NoReturn, Protocol
 from urllib.parse import unquote
 
+from identity.client_throttle import RefusalDelay
 from identity.clients import ClientRegistry, RelyingApp, TokenEndpointAuthMethod
-from identity.errors import InvalidClient, NotFound, TokenError
+from identity.errors import (
+    InvalidClient,
+    NotFound,
+    Overloaded,
+    TemporarilyUnavailable,
+    Throttled,
+    TokenError,
+)
 from identity.housekeeping import purge_due
 from identity.relying_party import InvalidToken, Reason, TokenVerifier
 from identity.relying_party.encoding import b64url_decode, json_object
@@ -54,6 +66,7 @@ __all__ = [
     "AssertionVerifier",
     "ClientAuthenticator",
     "basic_credentials",
+    "posted_credentials",
     "unverified_claims",
 ]
 
@@ -78,6 +91,10 @@ class ReplayStore(Protocol):
 def basic_credentials(authorization: str) -> tuple[str, str]:
     """RFC 7617 Basic credentials whose parts are form-urlencoded (RFC 6749 §2.3.1).
 
+    Malformed is anything but base64 of UTF-8 ``id:secret`` whose percent-escapes decode
+    as UTF-8 to text without a NUL: a header value the server decoded as Latin-1 (bytes
+    above 0x7F), base64 of other bytes, ``%FF`` or ``%00`` in a part.
+
     Raises:
         InvalidClient: not Basic, or malformed.
     """
@@ -85,13 +102,38 @@ def basic_credentials(authorization: str) -> tuple[str, str]:
     if scheme.lower() != "basic" or not value.strip():
         raise InvalidClient("not HTTP Basic")
     try:
+        # binascii.Error, UnicodeDecodeError and the error for a non-ASCII str are all
+        # ValueErrors.
         decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+        raw_id, sep, raw_secret = decoded.partition(":")
+        client_id = unquote(raw_id, errors="strict")
+        secret = unquote(raw_secret, errors="strict")
+    except ValueError:
         raise InvalidClient("malformed Basic credentials") from None
-    client_id, sep, secret = decoded.partition(":")
-    if not sep or not client_id or not secret:
+    if not sep or not client_id or not secret or "\x00" in client_id + secret:
         raise InvalidClient("malformed Basic credentials")
-    return unquote(client_id), unquote(secret)
+    return client_id, secret
+
+
+def posted_credentials(form: Mapping[str, str]) -> tuple[str, str]:
+    """``client_secret_post`` credentials: ``client_id`` and ``client_secret`` from the form
+    body (RFC 6749 §2.3.1), already percent-decoded by the form parser.
+
+    Malformed is what :func:`basic_credentials` refuses too: a missing or empty part, a NUL,
+    or text that is not UTF-8 (a lone surrogate), so that an odd secret is refused before
+    any read or hash and never reaches the HMAC or argon2 as something they cannot encode.
+
+    Raises:
+        InvalidClient: missing or malformed.
+    """
+    client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
+    if not client_id or not secret or "\x00" in client_id + secret:
+        raise InvalidClient("malformed client_secret_post credentials")
+    try:
+        (client_id + secret).encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidClient("malformed client_secret_post credentials") from None
+    return client_id, secret
 
 
 def unverified_claims(assertion: str) -> dict[str, Any]:
@@ -184,24 +226,41 @@ class ClientAuthenticator:
         registry: the client registry (apps and the secret check).
         assertions: verifies ``private_key_jwt`` assertions.
         replay: where assertion ``jti`` values are remembered until they expire.
+        refusals: holds a throttled answer a moment before it is sent
+            (:class:`identity.client_throttle.RefusalDelay`).
     """
 
     def __init__(
-        self, *, registry: ClientRegistry, assertions: AssertionVerifier, replay: ReplayStore
+        self,
+        *,
+        registry: ClientRegistry,
+        assertions: AssertionVerifier,
+        replay: ReplayStore,
+        refusals: RefusalDelay | None = None,
     ) -> None:
         self.registry = registry
         self.assertions = assertions
         self.replay = replay
+        self.refusals = refusals if refusals is not None else RefusalDelay()
 
     async def authenticate(
-        self, authorization: str | None, form: Mapping[str, str], *, endpoint: str | None = None
+        self,
+        authorization: str | None,
+        form: Mapping[str, str],
+        *,
+        endpoint: str | None = None,
+        address: str,
     ) -> RelyingApp:
-        """The app authenticated by the request's ``Authorization`` header or its
-        ``client_assertion``.
+        """The app authenticated by the request's ``Authorization`` header, its
+        ``client_secret`` or its ``client_assertion``; ``address`` is the caller's, for the
+        throttle of secret checks (:mod:`identity.client_throttle`).
 
         Raises:
             TokenError: ``invalid_client`` for any failure of authentication;
-                ``invalid_request`` when more than one method is used.
+                ``invalid_request`` when more than one method is used;
+                :class:`~identity.errors.TemporarilyUnavailable` (429 or 503, with
+                ``retry_after``) when the secret was not checked: throttled, or the hashing
+                pool is full.
         """
         basic = bool(authorization) and (authorization or "").lower().startswith("basic ")
         assertion = "client_assertion" in form or "client_assertion_type" in form
@@ -209,17 +268,34 @@ class ClientAuthenticator:
         if basic + assertion + secret_post > 1:
             raise TokenError("invalid_request", "use exactly one client authentication method")
         try:
-            if basic:
-                client_id, secret = basic_credentials(authorization or "")
-                if form.get("client_id", client_id) != client_id:
-                    _refuse("client_id differs from the Basic credentials")
-                return await self.registry.authenticate_secret_async(client_id, secret)
+            if basic or secret_post:
+                if basic:
+                    method = TokenEndpointAuthMethod.CLIENT_SECRET_BASIC
+                    client_id, secret = basic_credentials(authorization or "")
+                    if form.get("client_id", client_id) != client_id:
+                        _refuse("client_id differs from the Basic credentials")
+                else:
+                    method = TokenEndpointAuthMethod.CLIENT_SECRET_POST
+                    client_id, secret = posted_credentials(form)
+                return await self.registry.authenticate_secret_async(
+                    client_id, secret, address=address, method=method
+                )
             if assertion:
                 return await asyncio.to_thread(self._by_assertion, form, endpoint)
         except InvalidClient:
             raise TokenError("invalid_client", "client authentication failed") from None
-        if secret_post:
-            log.info("client authentication failed: client_secret_post is not supported")
+        except Overloaded as exc:
+            raise TemporarilyUnavailable(
+                "the service is busy; retry later", status=503, retry_after=exc.retry_after
+            ) from None
+        except Throttled as exc:
+            await self.refusals.hold()  # a tarpit for callers that retry at once
+            raise TemporarilyUnavailable(
+                "too many failed client authentications; retry later",
+                status=429,
+                retry_after=exc.retry_after,
+            ) from None
+        log.info("client authentication failed: no client authentication")
         raise TokenError("invalid_client", "client authentication failed")
 
     def _by_assertion(self, form: Mapping[str, str], endpoint: str | None) -> RelyingApp:

@@ -1,5 +1,6 @@
 """Client secrets verified a moment ago, so that an app's every token request does not cost
-a database read and an argon2id verification (RFC 6749 §2.3.1, ``client_secret_basic``).
+a database read and an argon2id verification (RFC 6749 §2.3.1, ``client_secret_basic`` and
+``client_secret_post`` alike; an entry answers only the method its app registered).
 
 What a worker keeps, per client id: HMAC-SHA-256 of the secret that was verified, under a
 key drawn at random when the process starts (never the secret itself, nothing that outlives
@@ -13,9 +14,11 @@ Bounds (``SECURITY.md`` T15a):
   every worker and every host alike (each bound independently, no shared state);
 - only a successful verification makes an entry. A wrong secret, an unknown client, an app
   registered for another method: each still costs the database read and one argon2
-  verification, as before (:meth:`identity.clients.ClientRegistry.authenticate_secret`);
-  only whoever presents the right secret can get the fast answer, so its speed tells an
-  attacker nothing;
+  verification, as before (:meth:`identity.clients.ClientRegistry.authenticate_secret`),
+  and is counted per client id and per address by :mod:`identity.client_throttle`; only
+  whoever presents the right secret can get the fast answer, so its speed tells an attacker
+  nothing. The cache is read before the throttle: an app answered from it costs no
+  database round trip;
 - the presented secret's HMAC is compared in constant time; a failure never evicts an entry
   (a stranger cannot make the real app pay argon2 again and again).
 

@@ -4,7 +4,8 @@ An operator registers each app (RFC 6749 §2, "Client Registration"; ``jati clie
 apps never register themselves. Every app is a *confidential* client (RFC 6749 §2.1) and gets
 a random, opaque, URL-safe ``client_id`` (§2.2). The metadata carries the names of RFC 7591
 §2 (``client_name``, ``redirect_uris``, ``grant_types``, ``response_types``, ``scope``,
-``token_endpoint_auth_method``, ``jwks``), plus what Jati adds for UU PDP:
+``token_endpoint_auth_method``, ``jwks``) and of OIDC Dynamic Client Registration 1.0 §2
+(``id_token_signed_response_alg``), plus what Jati adds for UU PDP:
 
 - **Redirect URIs** are registered in full and compared as exact strings (RFC 6749 §3.1.2,
   OAuth 2.0 Security BCP RFC 9700 §2.1 and §4.1): absolute, https, or http only on a loopback
@@ -17,6 +18,10 @@ a random, opaque, URL-safe ``client_id`` (§2.2). The metadata carries the names
 - **Sector identifier** (OIDC Core §8.1): the host whose apps share one pairwise ``sub`` per
   citizen. By default the host of the redirect URIs when they share one; otherwise the
   operator must name it (Jati does not fetch a ``sector_identifier_uri``).
+- **ID token algorithm** (``id_token_signed_response_alg``): one of
+  :data:`~identity.jws_algorithms.ID_TOKEN_ALGORITHMS`, ``RS256`` included for RS256-only
+  JOSE libraries (OIDC Discovery §3); None means the service's ``JATI_TOKEN_SIGNING_ALG``.
+  Only the ID token follows it; code-flow apps only (no ID token without a citizen).
 - **Purposes** ``CODE:BASIS``, each with its legal basis under UU PDP Art. 20(2) (a) consent,
   (b) contract, (c) legal obligation, (d) vital interest, (e) public task, (f) legitimate
   interest. The ``nik`` scope needs at least one: the NIK is confidential (PDP.md). These
@@ -26,13 +31,15 @@ a random, opaque, URL-safe ``client_id`` (§2.2). The metadata carries the names
 
 Client authentication at the token endpoint (RFC 6749 §2.3):
 
-- ``client_secret_basic`` (RFC 6749 §2.3.1): a 256-bit random secret, shown once and stored
-  only as an argon2id hash (:class:`identity.passwords.PasswordService`);
+- ``client_secret_basic`` (RFC 6749 §2.3.1; RFC 7591 §2's default) and ``client_secret_post``
+  (the secret in the form body, RFC 6749 §2.3.1, OIDC Core §9): a 256-bit random secret,
+  shown once and stored only as an argon2id hash (:class:`identity.passwords.PasswordService`);
   :meth:`ClientRegistry.authenticate_secret` checks it in the same shape for unknown and known
-  apps and answers one opaque :class:`~identity.errors.InvalidClient`; a secret verified in
+  apps and answers one opaque :class:`~identity.errors.InvalidClient`, also when the secret
+  came by the other of the two ways (an app uses the one it registered); a secret verified in
   the last minute is answered from memory (:mod:`identity.client_secret_cache`); any other
   attempt is throttled per client id and per address before its hash
-  (:mod:`identity.client_throttle`), and hashed on the bounded hashing pool.
+  (:mod:`identity.client_throttle`), and hashed on the bounded hashing pool. Both ways alike.
 - ``private_key_jwt`` (OIDC Core §9, RFC 7523 §2.2): the app signs a client assertion with a
   key from the JWK Set it registered. Only public Ed25519 (``OKP``) and P-256 (``EC``) keys
   are accepted; a JWK holding private members is refused. ``kid`` defaults to the RFC 7638
@@ -72,6 +79,7 @@ from identity.errors import (
     Overloaded,
 )
 from identity.jwk import jwk_thumbprint
+from identity.jws_algorithms import ID_TOKEN_ALGORITHMS
 from identity.passwords import MAX_PASSWORD_BYTES, PasswordService, Verification
 from identity.release import CLAIM_FIELDS
 from identity.throttle import AttemptKeys
@@ -179,10 +187,17 @@ class GrantType(StrEnum):
 
 
 class TokenEndpointAuthMethod(StrEnum):
-    """RFC 7591 §2 ``token_endpoint_auth_method`` values Jati accepts."""
+    """RFC 7591 §2 ``token_endpoint_auth_method`` values Jati accepts (RFC 6749 §2.3.1, OIDC
+    Core §9), in the order discovery lists them."""
 
     CLIENT_SECRET_BASIC = "client_secret_basic"  # noqa: S105 - a method name, not a secret
+    CLIENT_SECRET_POST = "client_secret_post"  # noqa: S105 - a method name, not a secret
     PRIVATE_KEY_JWT = "private_key_jwt"
+
+    @property
+    def uses_secret(self) -> bool:
+        """Whether the app authenticates with a client secret (Jati keeps its hash)."""
+        return self is not TokenEndpointAuthMethod.PRIVATE_KEY_JWT
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,7 +218,8 @@ class RelyingApp:
     ``scopes``, ``allowed_claims`` are sorted; ``redirect_uris`` keep the registered order.
     ``sector_identifier`` is None for client-credentials apps (no citizen, no ``sub``).
     ``jwks`` is the registered public JWK Set (``{"keys": [...]}``) for ``private_key_jwt``
-    (compared, not hashed; treat it as read-only).
+    (compared, not hashed; treat it as read-only). ``id_token_signed_response_alg`` is None
+    unless the app registered one: its ID tokens then use the service's algorithm.
     """
 
     client_id: str
@@ -217,6 +233,7 @@ class RelyingApp:
     grant_types: tuple[GrantType, ...]
     jwks: Mapping[str, Any] | None = field(hash=False)
     created_at: datetime
+    id_token_signed_response_alg: str | None = None
 
     @property
     def scope(self) -> str:
@@ -262,6 +279,8 @@ class RelyingApp:
             data["sector_identifier"] = self.sector_identifier
         if self.jwks is not None:
             data["jwks"] = json.loads(json.dumps(self.jwks))
+        if self.id_token_signed_response_alg is not None:
+            data["id_token_signed_response_alg"] = self.id_token_signed_response_alg
         return data
 
 
@@ -702,8 +721,13 @@ def new_relying_app(
     jwks: Mapping[str, Any] | None = None,
     purposes: Iterable[Purpose | str] = (),
     claims: str | Iterable[str] | None = None,
+    id_token_signed_response_alg: str | None = None,
+    token_endpoint_auth_method: TokenEndpointAuthMethod | str | None = None,
 ) -> RelyingApp:
     """Validate registration metadata into a :class:`RelyingApp` (pure; nothing stored).
+
+    ``token_endpoint_auth_method`` None means the one the material implies: ``jwks`` ->
+    ``private_key_jwt``, otherwise ``client_secret_basic`` (RFC 7591 §2's default).
 
     Raises:
         InvalidClientMetadata: the first problem found, as one line an operator can act on
@@ -731,12 +755,9 @@ def new_relying_app(
             "(UU PDP Art. 20(2)); the NIK is confidential"
         )
     allowed = _allowed_claims(scopes, claims)
+    _check_id_token_alg(id_token_signed_response_alg, grant)
+    method = _auth_method(token_endpoint_auth_method, has_jwks=jwks is not None)
     checked_jwks = validate_jwks(jwks) if jwks is not None else None
-    method = (
-        TokenEndpointAuthMethod.PRIVATE_KEY_JWT
-        if checked_jwks is not None
-        else TokenEndpointAuthMethod.CLIENT_SECRET_BASIC
-    )
     return RelyingApp(
         client_id=client_id,
         name=app_name,
@@ -749,7 +770,54 @@ def new_relying_app(
         grant_types=(grant,),
         jwks=checked_jwks,
         created_at=created_at,
+        id_token_signed_response_alg=id_token_signed_response_alg,
     )
+
+
+def _auth_method(
+    requested: TokenEndpointAuthMethod | str | None, *, has_jwks: bool
+) -> TokenEndpointAuthMethod:
+    """RFC 7591 §2 ``token_endpoint_auth_method``, checked against the material registered:
+    a JWK Set is ``private_key_jwt`` and nothing else; a secret method takes no JWK Set."""
+    if requested is None:
+        if has_jwks:
+            return TokenEndpointAuthMethod.PRIVATE_KEY_JWT
+        return TokenEndpointAuthMethod.CLIENT_SECRET_BASIC
+    try:
+        method = TokenEndpointAuthMethod(requested)
+    except ValueError:
+        choices = ", ".join(m.value for m in TokenEndpointAuthMethod)
+        raise InvalidClientMetadata(
+            f"token_endpoint_auth_method {_show(str(requested), 40)} is not one of {choices}"
+        ) from None
+    if method is TokenEndpointAuthMethod.PRIVATE_KEY_JWT and not has_jwks:
+        raise InvalidClientMetadata(
+            "token_endpoint_auth_method private_key_jwt needs the app's public keys: "
+            "give --jwks-file"
+        )
+    if method.uses_secret and has_jwks:
+        raise InvalidClientMetadata(
+            "a JWKS (--jwks-file) means private_key_jwt, which contradicts "
+            f"token_endpoint_auth_method {method.value}"
+        )
+    return method
+
+
+def _check_id_token_alg(alg: str | None, grant: GrantType) -> None:
+    """OIDC Dynamic Client Registration 1.0 §2 ``id_token_signed_response_alg``: one of
+    Jati's ID token algorithms (never ``none``), for an app that receives ID tokens."""
+    if alg is None:
+        return
+    if alg not in ID_TOKEN_ALGORITHMS:
+        raise InvalidClientMetadata(
+            f"id_token_signed_response_alg {_show(str(alg), 20)} is not one of "
+            f"{', '.join(ID_TOKEN_ALGORITHMS)}"
+        )
+    if grant is GrantType.CLIENT_CREDENTIALS:
+        raise InvalidClientMetadata(
+            "id_token_signed_response_alg is for code-flow apps: client_credentials apps "
+            "receive no ID token"
+        )
 
 
 # ------------------------------------------------------------------ the service
@@ -774,6 +842,7 @@ class _SecretAttempt:
     """A secret check between its reservation and its outcome (the hash runs between)."""
 
     client_id: str
+    method: TokenEndpointAuthMethod
     address: str | None
     keys: AttemptKeys | None
     now: datetime
@@ -826,19 +895,25 @@ class ClientRegistry:
         client_secret: str | None = None,
         purposes: Iterable[Purpose | str] = (),
         claims: str | Iterable[str] | None = None,
+        id_token_signed_response_alg: str | None = None,
+        token_endpoint_auth_method: TokenEndpointAuthMethod | str | None = None,
     ) -> Registration:
         """Validate and store a new app; nothing is stored when any check fails.
 
-        Authentication: ``jwks`` -> ``private_key_jwt``; otherwise ``client_secret_basic``
-        with ``client_secret`` (operator-supplied, not echoed back) or, when None, a generated
-        256-bit secret returned once in :attr:`Registration.client_secret`.
+        Authentication (``token_endpoint_auth_method``, by default implied): ``jwks`` ->
+        ``private_key_jwt``; otherwise ``client_secret_basic`` (or ``client_secret_post`` when
+        asked for) with ``client_secret`` (operator-supplied, not echoed back) or, when None,
+        a generated 256-bit secret returned once in :attr:`Registration.client_secret`.
 
         Raises:
             InvalidClientMetadata: see :func:`new_relying_app` and
-                :func:`validate_client_secret`; also when both ``jwks`` and ``client_secret``
-                are given.
+                :func:`validate_client_secret`; also when ``client_secret`` is given with
+                ``jwks`` or with ``private_key_jwt``.
         """
-        if jwks is not None and client_secret is not None:
+        if client_secret is not None and (
+            jwks is not None
+            or token_endpoint_auth_method == TokenEndpointAuthMethod.PRIVATE_KEY_JWT
+        ):
             raise InvalidClientMetadata(
                 "choose one authentication: a JWKS (private_key_jwt) or a client secret"
             )
@@ -853,10 +928,12 @@ class ClientRegistry:
             jwks=jwks,
             purposes=purposes,
             claims=claims,
+            id_token_signed_response_alg=id_token_signed_response_alg,
+            token_endpoint_auth_method=token_endpoint_auth_method,
         )
         generated: str | None = None
         secret_hash: str | None = None
-        if app.token_endpoint_auth_method is TokenEndpointAuthMethod.CLIENT_SECRET_BASIC:
+        if app.token_endpoint_auth_method.uses_secret:
             if client_secret is None:
                 generated = client_secret = generate_client_secret()
             secret_hash = self.passwords.hash(validate_client_secret(client_secret))
@@ -881,20 +958,29 @@ class ClientRegistry:
         return app
 
     def authenticate_secret(
-        self, client_id: str, client_secret: str, *, address: str | None = None
+        self,
+        client_id: str,
+        client_secret: str,
+        *,
+        address: str | None = None,
+        method: TokenEndpointAuthMethod = TokenEndpointAuthMethod.CLIENT_SECRET_BASIC,
     ) -> RelyingApp:
-        """``client_secret_basic`` (RFC 6749 §2.3.1): the app whose secret this is.
+        """RFC 6749 §2.3.1: the app whose secret this is, sent the way ``method`` says
+        (``client_secret_basic``: the Authorization header; ``client_secret_post``: the form
+        body).
 
-        Unknown apps, apps registered for ``private_key_jwt`` and wrong secrets all cost one
-        database read and one argon2 verification (against a dummy hash when there is no
-        stored one) and all raise the same :class:`~identity.errors.InvalidClient`; the
-        reason is logged, never the secret. A hash made with older parameters is replaced
-        (rehash on success). A secret verified less than a minute ago (the cache's ``ttl``)
-        is answered from memory (:mod:`identity.client_secret_cache`: an HMAC under a
-        process-random key, compared in constant time; a secret rotated away in the
-        database works at most that much longer). Any other attempt from ``address`` is
-        first counted per client id and per address (:mod:`identity.client_throttle`);
-        without an address (operator tools) it is not.
+        Unknown apps, apps registered for another method (``private_key_jwt``, or the other
+        of the two secret methods: an app sends its secret only the way it registered,
+        RFC 6749 §2.3) and wrong secrets all cost one database read and one argon2
+        verification (against a dummy hash when there is no stored one) and all raise the
+        same :class:`~identity.errors.InvalidClient`; the reason is logged, never the
+        secret. A hash made with older parameters is replaced (rehash on success). A secret
+        verified less than a minute ago (the cache's ``ttl``) by the same method is answered
+        from memory (:mod:`identity.client_secret_cache`: an HMAC under a process-random
+        key, compared in constant time; a secret rotated away in the database works at most
+        that much longer). Any other attempt from ``address`` is first counted per client id
+        and per address (:mod:`identity.client_throttle`); without an address (operator
+        tools) it is not.
 
         Raises:
             InvalidClient: any reason, one answer.
@@ -903,15 +989,20 @@ class ClientRegistry:
         Danger: argon2 takes tens of milliseconds; from async code use
         :meth:`authenticate_secret_async`.
         """
-        cached = self._cached(client_id, client_secret)
+        cached = self._cached(client_id, client_secret, method)
         if cached is not None:
             return cached
-        attempt = self._begin(client_id, address, self._keys(client_id, address))
+        attempt = self._begin(client_id, method, address, self._keys(client_id, address))
         verification = self.passwords.verify(attempt.stored_hash, client_secret)
         return self._settle(attempt, client_secret, verification)
 
     async def authenticate_secret_async(
-        self, client_id: str, client_secret: str, *, address: str
+        self,
+        client_id: str,
+        client_secret: str,
+        *,
+        address: str,
+        method: TokenEndpointAuthMethod = TokenEndpointAuthMethod.CLIENT_SECRET_BASIC,
     ) -> RelyingApp:
         """:meth:`authenticate_secret` off the event loop. A secret verified a moment ago is
         answered at once (an HMAC and a dictionary look-up: no database, no throttle); a
@@ -923,13 +1014,13 @@ class ClientRegistry:
             InvalidClient; Throttled (no hash); Overloaded: the hashing pool is full (the
                 attempt is not counted).
         """
-        cached = self._cached(client_id, client_secret)
+        cached = self._cached(client_id, client_secret, method)
         if cached is not None:
             return cached
         keys = self._keys(client_id, address)
         if self.throttle is not None and keys is not None:
             self.throttle.check_remembered(keys, now=self.clock())
-        attempt = await asyncio.to_thread(self._begin, client_id, address, keys)
+        attempt = await asyncio.to_thread(self._begin, client_id, method, address, keys)
         try:
             verification = await self.passwords.verify_async(attempt.stored_hash, client_secret)
         except Overloaded:
@@ -938,10 +1029,17 @@ class ClientRegistry:
             raise
         return await asyncio.to_thread(self._settle, attempt, client_secret, verification)
 
-    def _cached(self, client_id: str, client_secret: str) -> RelyingApp | None:
+    def _cached(
+        self, client_id: str, client_secret: str, method: TokenEndpointAuthMethod
+    ) -> RelyingApp | None:
+        """The app a moment ago verified with this secret, if it registered ``method`` (the
+        other way of sending it takes the full, counted path, and fails there)."""
         if _CLIENT_ID.fullmatch(client_id) is None:
             return None
-        return self.verified_secrets.app_for(client_id, client_secret)
+        app = self.verified_secrets.app_for(client_id, client_secret)
+        if app is None or app.token_endpoint_auth_method is not method:
+            return None
+        return app
 
     def _keys(self, client_id: str, address: str | None) -> AttemptKeys | None:
         if self.throttle is None or address is None:
@@ -949,7 +1047,11 @@ class ClientRegistry:
         return self.throttle.keys(client_id, address, now=self.clock())
 
     def _begin(
-        self, client_id: str, address: str | None, keys: AttemptKeys | None
+        self,
+        client_id: str,
+        method: TokenEndpointAuthMethod,
+        address: str | None,
+        keys: AttemptKeys | None,
     ) -> _SecretAttempt:
         """Reserve the attempt (raises Throttled before any hash), then read the app."""
         now = self.clock()
@@ -958,7 +1060,7 @@ class ClientRegistry:
         well_formed = _CLIENT_ID.fullmatch(client_id) is not None
         found = self.store.get_with_secret_hash(client_id) if well_formed else None
         app, stored_hash = found if found is not None else (None, None)
-        return _SecretAttempt(client_id, address, keys, now, well_formed, app, stored_hash)
+        return _SecretAttempt(client_id, method, address, keys, now, well_formed, app, stored_hash)
 
     def _settle(
         self, attempt: _SecretAttempt, client_secret: str, verification: Verification
@@ -966,13 +1068,17 @@ class ClientRegistry:
         """Count the outcome; on success store a rehash and remember the secret."""
         app, stored_hash = attempt.app, attempt.stored_hash
         counted = self.throttle is not None and attempt.keys is not None
-        if app is None or stored_hash is None or not verification.ok:
+        other_method = app is not None and app.token_endpoint_auth_method is not attempt.method
+        if app is None or stored_hash is None or other_method or not verification.ok:
             if not attempt.well_formed:
                 reason = "malformed client_id"
             elif app is None:
                 reason = "unknown client_id"
-            elif stored_hash is None:
-                reason = f"{app.client_id} authenticates with {app.token_endpoint_auth_method}"
+            elif stored_hash is None or other_method:
+                reason = (
+                    f"{app.client_id} authenticates with {app.token_endpoint_auth_method},"
+                    f" not {attempt.method}"
+                )
             else:
                 reason = f"wrong secret for {app.client_id}"
             log.info("client authentication failed: %s", reason)

@@ -36,8 +36,8 @@ from identity.jwk import jwk_thumbprint
 from identity.relying_party.encoding import b64url_decode, b64url_encode, json_object
 from identity.relying_party.errors import InvalidToken
 from identity.relying_party.keys import (
+    HOLDER_ALGORITHMS,
     PRIVATE_MEMBERS,
-    SUPPORTED_ALGORITHMS,
     UnusableKey,
     VerificationKey,
     verification_key,
@@ -126,7 +126,7 @@ def holder_key(jwk: object) -> tuple[dict[str, Any], VerificationKey]:
     if not _HOLDER_JWK_MEMBERS.issuperset(jwk):
         raise _invalid("the proof's jwk has members this issuer does not accept")
     try:
-        key = verification_key(jwk)
+        key = verification_key(jwk, algorithms=HOLDER_ALGORITHMS)
     except UnusableKey as exc:
         raise _invalid(f"the proof's jwk cannot be used: {exc}") from None
     return {k: jwk[k] for k in ("kty", "crv", "x", "y") if k in jwk}, key
@@ -162,7 +162,7 @@ def verify_proof(
     if header.get("typ") != PROOF_TYPE:
         raise _invalid(f"the proof's typ must be {PROOF_TYPE}")
     alg = header.get("alg")
-    if alg not in SUPPORTED_ALGORITHMS:
+    if alg not in HOLDER_ALGORITHMS:
         raise _invalid("the proof's alg is not accepted (ES256, EdDSA, Ed25519)")
     refused = _REFUSED_HEADERS & header.keys()
     if refused:

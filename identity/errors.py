@@ -8,15 +8,18 @@
     ├── Conflict               a resource that already exists
     ├── Gone                   a resource deliberately removed (an erased citizen)
     ├── Throttled              too many attempts; ``retry_after`` seconds to wait
+    │   └── Overloaded         the hashing pool is full (503); ``retry_after`` seconds to wait
     ├── InvalidInput           a value that does not meet its format
     │   └── InvalidClientMetadata   relying-app registration refused (RFC 7591 §3.2.2)
     │       └── InvalidRedirectUri  a redirect URI refused (RFC 7591 §3.2.2)
     ├── Unauthorized           no valid credentials for what was asked
-    │   └── InvalidClient      client authentication failed (RFC 6749 §5.2), one opaque answer
+    │   ├── InvalidClient      client authentication failed (RFC 6749 §5.2), one opaque answer
+    │   └── SecondFactorRequired   a right password, but the citizen also has a second factor
     ├── InsufficientScope      valid credentials without the scope asked for (RFC 6750 §3.1)
     └── OAuthError             an OAuth 2.0 / OIDC protocol error with its registered code
         ├── AuthorizationError     at the authorization endpoint (RFC 6749 §4.1.2.1)
         └── TokenError             at the token endpoint (RFC 6749 §5.2)
+            └── TemporarilyUnavailable   client authentication refused for now (429, 503)
 """
 
 from __future__ import annotations
@@ -66,6 +69,18 @@ class Throttled(IdentityError):
         super().__init__(f"too many failed attempts; try again in {self.retry_after} seconds")
 
 
+class Overloaded(Throttled):
+    """Too many hashes waiting in this worker (:mod:`identity.hashing_pool`): refused at once
+    rather than queued, answered 503 (RFC 9110 §15.6.4) with ``Retry-After``. A kind of
+    :class:`Throttled`, so that every caller that asks to come back later also does here."""
+
+    code = "overloaded"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.args = (f"the service is busy; try again in {self.retry_after} seconds",)
+
+
 class InvalidInput(IdentityError):
     code = "invalid_input"
 
@@ -100,6 +115,20 @@ class InvalidClient(Unauthorized):
     """Client authentication failed (RFC 6749 §5.2); the same answer for every reason."""
 
     code = "invalid_client"
+
+
+class SecondFactorRequired(Unauthorized):
+    """The NIK and password are right, but the citizen signs in with a second factor too
+    (:mod:`identity.totp`): the password alone authenticates nobody (issue 17). Said only
+    after a right password, as the login page's second step does."""
+
+    code = "second_factor_required"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this citizen signs in with a second factor as well: use the login page, which "
+            "asks for the code"
+        )
 
 
 class OAuthError(IdentityError):
@@ -139,6 +168,27 @@ class TokenError(OAuthError):
     @property
     def status(self) -> int:
         return 401 if self.error == "invalid_client" else 400
+
+
+class TemporarilyUnavailable(TokenError):
+    """Client authentication not attempted: the client id or the address is throttled (429,
+    RFC 6585 §4) or the hashing pool is full (503). ``retry_after`` seconds go into
+    ``Retry-After`` (RFC 9110 §10.2.3).
+
+    The body keeps RFC 6749 §5.2's JSON form with the registered code
+    ``temporarily_unavailable`` (RFC 6749 §4.1.2.1, §11.4): an OAuth library reads it as an
+    error to retry later. Not ``invalid_client``: the credentials were not checked, and the
+    real app whose correct secret meets a lock must not conclude that its secret is wrong.
+    Not ``slow_down``: RFC 8628 §3.5 defines it for device-flow polling."""
+
+    def __init__(self, description: str, *, status: int, retry_after: int) -> None:
+        super().__init__("temporarily_unavailable", description)
+        self._status = status
+        self.retry_after = max(1, int(retry_after))
+
+    @property
+    def status(self) -> int:
+        return self._status
 
 
 class CredentialError(OAuthError):

@@ -1,4 +1,4 @@
-"""When to delete expired rows (codes, refresh tokens, sessions, pending requests, replay
+"""When to delete expired rows (codes, refresh tokens, sessions, answered requests, replay
 caches) on the hot paths.
 
 Deleting on every write would scan for garbage on every token request. Instead about one

@@ -11,10 +11,17 @@
   one of the URIs the app registered. Relying apps do not register post-logout URIs yet, so
   their redirect URIs serve (§3.1: "MUST have been previously registered"). Anything else
   is refused and never redirected to (an open redirector otherwise).
-- The session named by the cookie ends, unless the hint names another citizen than the
-  session's (§2: the hint is of the End-User the RP believes logged in; logging a different
-  person out on an app's word is not its call). Without a hint the session ends too: the
-  session cookie is ``SameSite=Lax``, so only a top-level navigation can ask for it.
+- The session named by the cookie ends at once only when the hint names the session's
+  citizen (the app's own, verified word). Otherwise (no hint, only a ``client_id``, or a
+  hint naming another citizen) nothing ends yet: the browser goes to the confirmation page
+  (:data:`CONFIRMATION_PATH`), which asks the citizen (§2: the OP "MUST ask the End-User"
+  when no ``id_token_hint`` was provided or it does not belong to the current session).
+  Issue 17: a cross-site link used to end the session (``SameSite=Lax`` lets a top-level
+  navigation carry the cookie). That page's form is CSRF-protected
+  (:mod:`identity.http.csrf`) and ends the session with ``confirmed=True``; its query
+  carries the checked ``client_id`` (never the hint), ``post_logout_redirect_uri`` and
+  ``state``, which are checked again. Without a live session there is nothing to confirm:
+  the answer is the same as after a logout.
 """
 
 from __future__ import annotations
@@ -32,12 +39,14 @@ from identity.relying_party import InvalidToken, TokenVerifier
 from identity.relying_party.key_cache import JwksLoader
 from identity.sessions import SessionService
 
-__all__ = ["LogoutOutcome", "RpInitiatedLogout"]
+__all__ = ["CONFIRMATION_PATH", "LogoutOutcome", "LogoutRequest", "RpInitiatedLogout"]
 
 log = logging.getLogger(__name__)
 
 MAX_HINT_CHARS = 16_384
 MAX_STATE_CHARS = 1024
+#: The page that asks the citizen to confirm a logout (:mod:`identity.http.pages_logout`).
+CONFIRMATION_PATH = "/end_session/confirm"
 
 
 class ClientLookup(Protocol):
@@ -49,12 +58,44 @@ class Subjects(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class LogoutRequest:
+    """A checked logout request: the app it names (by ``id_token_hint`` or ``client_id``),
+    the registered URI to send the browser to afterwards, the app's ``state``, and the
+    ``sub`` of a valid hint."""
+
+    app: RelyingApp | None
+    post_logout_redirect_uri: str | None
+    state: str | None
+    hinted_sub: str | None = None
+
+    def confirmation_parameters(self) -> dict[str, str]:
+        """What the confirmation page carries to its form: the app by id, never the hint."""
+        values = {
+            "client_id": self.app.client_id if self.app is not None else None,
+            "post_logout_redirect_uri": self.post_logout_redirect_uri,
+            "state": self.state,
+        }
+        return {k: v for k, v in values.items() if v}
+
+    def after_logout(self) -> str | None:
+        """Where the browser goes once signed out: the registered URI with ``state``, or
+        None (a signed-out page)."""
+        uri = self.post_logout_redirect_uri
+        if uri is None or not self.state:
+            return uri
+        separator = "&" if "?" in uri else "?"
+        return f"{uri}{separator}{urlencode({'state': self.state})}"
+
+
+@dataclass(frozen=True, slots=True)
 class LogoutOutcome:
     """``redirect``: where to send the browser (None: show a signed-out page);
-    ``ended``: whether the session ended (clear the cookie then)."""
+    ``ended``: whether the session ended (clear the cookie then); ``confirm``: the
+    confirmation page to send the browser to instead (nothing ended)."""
 
     redirect: str | None
     ended: bool
+    confirm: str | None = None
 
 
 def _invalid(description: str) -> AuthorizationError:
@@ -102,8 +143,8 @@ class RpInitiatedLogout:
             raise _invalid("id_token_hint is not valid") from None
         return app, str(claims["sub"])
 
-    def end_session(self, params: Mapping[str, str], cookie_value: str | None) -> LogoutOutcome:
-        """Check the request, end the session, and say where the browser goes.
+    def check(self, params: Mapping[str, str]) -> LogoutRequest:
+        """Check a logout request's parameters (the module docstring's rules).
 
         Raises:
             AuthorizationError: (never redirectable) a bad hint, client or redirect URI.
@@ -131,23 +172,32 @@ class RpInitiatedLogout:
         state = params.get("state")
         if state is not None and (len(state) > MAX_STATE_CHARS or not state.isprintable()):
             raise _invalid("state is malformed or too long")
-        ended = self._end(cookie_value, app, hinted_sub)
-        if not redirect_uri:
-            return LogoutOutcome(None, ended)
-        query = urlencode({"state": state}) if state else ""
-        separator = "&" if "?" in redirect_uri else "?"
-        return LogoutOutcome(f"{redirect_uri}{separator}{query}" if query else redirect_uri, ended)
+        return LogoutRequest(app, redirect_uri or None, state or None, hinted_sub)
 
-    def _end(
-        self, cookie_value: str | None, app: RelyingApp | None, hinted_sub: str | None
-    ) -> bool:
+    def end_session(
+        self, params: Mapping[str, str], cookie_value: str | None, *, confirmed: bool = False
+    ) -> LogoutOutcome:
+        """Check the request, then end the session or ask for a confirmation, and say where
+        the browser goes. ``confirmed``: the citizen confirmed on the confirmation page
+        (its CSRF token checked by the caller).
+
+        Raises:
+            AuthorizationError: (never redirectable) a bad hint, client or redirect URI.
+        """
+        request = self.check(params)
         session = self.sessions.get(cookie_value)
-        if session is None:
-            return True  # nothing to end; the cookie (if any) is stale
-        if hinted_sub is not None and app is not None and app.sector_identifier is not None:
-            mine = self.subjects.subject(session.citizen_id, app.sector_identifier)
-            if mine != hinted_sub:
-                log.info("end_session: the hint names another citizen; session kept")
-                return False
-        self.sessions.end(cookie_value)
-        return True
+        if session is not None:  # without one, nothing to end; a stale cookie is cleared
+            if not confirmed and not self._hint_names(request, session.citizen_id):
+                log.info("end_session: no hint of this session's citizen; confirmation asked")
+                query = urlencode(request.confirmation_parameters())
+                page = f"{self.issuer}{CONFIRMATION_PATH}"
+                return LogoutOutcome(None, False, confirm=f"{page}?{query}" if query else page)
+            self.sessions.end(cookie_value)
+        return LogoutOutcome(request.after_logout(), True)
+
+    def _hint_names(self, request: LogoutRequest, citizen_id: str) -> bool:
+        """The request's valid hint is an ID token of this citizen (its pairwise ``sub``)."""
+        app = request.app
+        if request.hinted_sub is None or app is None or app.sector_identifier is None:
+            return False
+        return self.subjects.subject(citizen_id, app.sector_identifier) == request.hinted_sub

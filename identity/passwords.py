@@ -7,13 +7,13 @@
 - :meth:`PasswordService.verify` answers in the same time for an unknown account as for a
   known one (it checks against a dummy hash), and says when a stored hash was made with other
   parameters so that the caller stores a new one (``check_needs_rehash``).
-- ``verify_async`` runs the hash in a thread: an argon2 hash takes tens of milliseconds and
-  must never block the event loop.
+- ``verify_async`` runs the hash on the bounded hashing pool (:mod:`identity.hashing_pool`):
+  an argon2 hash takes tens of milliseconds and must never block the event loop, nor the
+  threads every other route's blocking work waits for.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from dataclasses import dataclass
 
@@ -21,6 +21,7 @@ from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from identity.errors import ConfigurationError
+from identity.hashing_pool import HashingPool
 
 PROFILES = {
     "rfc9106-low-memory": profiles.RFC_9106_LOW_MEMORY,
@@ -39,15 +40,30 @@ class Verification:
 
 
 class PasswordService:
-    """argon2id hashing and constant-shape verification."""
+    """argon2id hashing and constant-shape verification.
 
-    def __init__(self, *, profile: str = DEFAULT_PROFILE, production: bool = False) -> None:
+    Args:
+        profile: a name from :data:`PROFILES`.
+        production: refuse the test-only profile.
+        hashing: where :meth:`verify_async` runs hashes; by default a pool of this service's
+            own, created at the first use (one application shares one pool between citizens'
+            passwords and client secrets: ``identity.app``).
+    """
+
+    def __init__(
+        self,
+        *,
+        profile: str = DEFAULT_PROFILE,
+        production: bool = False,
+        hashing: HashingPool | None = None,
+    ) -> None:
         if profile not in PROFILES:
             choices = ", ".join(PROFILES)
             raise ConfigurationError([f"unknown password profile {profile!r}; use {choices}"])
         if production and profile == TEST_PROFILE:
             raise ConfigurationError(["the test-only password profile is refused in production"])
         self.profile = profile
+        self._hashing = hashing
         self._hasher = PasswordHasher.from_parameters(PROFILES[profile])
         self._dummy = self._hasher.hash("jati dummy password for unknown accounts")
 
@@ -72,8 +88,20 @@ class PasswordService:
             return Verification(True, self._hasher.hash(password))
         return Verification(True)
 
+    @property
+    def hashing(self) -> HashingPool:
+        """The pool :meth:`verify_async` runs on."""
+        if self._hashing is None:
+            self._hashing = HashingPool()
+        return self._hashing
+
     async def verify_async(self, stored_hash: str | None, password: str) -> Verification:
-        return await asyncio.to_thread(self.verify, stored_hash, password)
+        """:meth:`verify` on the hashing pool.
+
+        Raises:
+            Overloaded: the pool is full; nothing was verified.
+        """
+        return await self.hashing.run(self.verify, stored_hash, password)
 
     def _spend_time(self, password: str) -> None:
         with contextlib.suppress(VerificationError, InvalidHashError):

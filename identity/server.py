@@ -1,5 +1,13 @@
 """``jati serve``: prepare the data directory and database, then run uvicorn.
 
+Client addresses (what the login and client-authentication throttles count per address) are
+each connection's TCP peer unless the operator names the reverse proxies to believe
+(``--forwarded-allow-ips`` or ``JATI_FORWARDED_ALLOW_IPS``): only a request from one of
+them has its ``X-Forwarded-For`` and ``X-Forwarded-Proto`` applied. uvicorn's own default
+trusts 127.0.0.1 (or its ``FORWARDED_ALLOW_IPS`` variable), which would let anything on the
+host, or any local proxy passing the header through, pick the address it is counted under;
+Jati therefore passes ``proxy_headers`` and ``forwarded_allow_ips`` explicitly.
+
 Every keep-alive response must leave at once: asyncio sets ``TCP_NODELAY`` on an accepted
 socket only when its listening socket says ``IPPROTO_TCP``; without it each response waits on
 Nagle's algorithm and the client's delayed ACK (about 40 ms a request). uvicorn's
@@ -41,6 +49,8 @@ class ServeOptions:
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
+    #: Trusted proxies (normalised, ``""`` for none); None: ``JATI_FORWARDED_ALLOW_IPS``.
+    forwarded_allow_ips: str | None = None
 
 
 def prepare(settings: Settings, options: ServeOptions) -> Settings:
@@ -90,6 +100,7 @@ def run(settings: Settings, options: ServeOptions) -> None:
         shutil.rmtree(metrics_dir, ignore_errors=True)
         metrics_dir.mkdir(mode=0o700)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    trusted = trusted_proxies(effective, options)
     config = uvicorn.Config(
         APP_FACTORY,
         factory=True,
@@ -100,6 +111,8 @@ def run(settings: Settings, options: ServeOptions) -> None:
         access_log=False,
         server_header=False,
         timeout_graceful_shutdown=10,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or [],  # never uvicorn's default or FORWARDED_ALLOW_IPS
     )
     base = f"http://{_display_host(options.host)}:{options.port}"
     print(
@@ -108,6 +121,7 @@ def run(settings: Settings, options: ServeOptions) -> None:
         f"  health:    {base}/healthz   ready: {base}/readyz   metrics: {base}/metrics\n"
         f"  API docs:  {base}/docs\n"
         f"  data dir:  {effective.data_dir}\n"
+        f"  proxies:   {trusted or 'none trusted (X-Forwarded-For is ignored)'}\n"
         "Press Ctrl-C to stop.",
         file=sys.stderr,
         flush=True,
@@ -122,6 +136,14 @@ def run(settings: Settings, options: ServeOptions) -> None:
         Multiprocess(config, sockets=[sock]).run()
     else:
         server.run(sockets=[sock])
+
+
+def trusted_proxies(settings: Settings, options: ServeOptions) -> str:
+    """The proxies whose forwarded headers are believed: the command line's, else the
+    setting's; ``""`` for none."""
+    if options.forwarded_allow_ips is not None:
+        return options.forwarded_allow_ips
+    return settings.forwarded_allow_ips or ""
 
 
 def _ignore_signal(_signum: int, _frame: object) -> None:

@@ -6,6 +6,7 @@ placeholder secrets, a non-https issuer and missing settings, naming each and it
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from collections import Counter
 from pathlib import Path
@@ -169,6 +170,29 @@ class Settings(BaseSettings):
         le=7 * 86_400,
         description="Longest lockout in seconds (the doubling stops here).",
     )
+    hashing_threads: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Password and client-secret hashes (argon2id) each worker process runs "
+        "at once, on threads of their own at a lower CPU priority; one hash already uses "
+        "several cores.",
+    )
+    hashing_queue: int = Field(
+        default=16,
+        ge=0,
+        le=10_000,
+        description="Hashes that may wait per worker process beyond those running; one more "
+        "is answered 503 with `Retry-After` at once instead of waiting.",
+    )
+    forwarded_allow_ips: str | None = Field(
+        default=None,
+        description="Addresses or networks (comma-separated, e.g. `10.0.0.5,10.1.0.0/16`) "
+        "of the reverse proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are "
+        "believed; `*` trusts every peer (only when nothing but the proxy can reach Jati). "
+        "Default: none, each request's address is its TCP peer. Same as `jati serve "
+        "--forwarded-allow-ips`.",
+    )
 
     @model_validator(mode="after")
     def _status_list_ttl_within_lifetime(self) -> Settings:
@@ -185,6 +209,11 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_issuer(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _check_forwarded_allow_ips(cls, value: str | None) -> str | None:
+        return parse_forwarded_allow_ips(value) if value is not None else None
 
     @property
     def effective_issuer(self) -> str:
@@ -245,6 +274,33 @@ class Settings(BaseSettings):
             )
         if problems:
             raise ConfigurationError(problems)
+
+
+def parse_forwarded_allow_ips(value: str) -> str | None:
+    """The trusted proxies as uvicorn's ``forwarded_allow_ips`` takes them: IP addresses and
+    networks, comma-separated, normalised; ``*`` alone trusts every peer; blank means none.
+
+    Raises:
+        ValueError: an entry that is neither an address nor a network (uvicorn would
+            silently compare it as text, and trust nothing or the wrong peer).
+    """
+    entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+    if not entries:
+        return None
+    if entries == ["*"]:
+        return "*"
+    checked = []
+    for entry in entries:
+        try:
+            network = ipaddress.ip_network(entry)
+        except ValueError:
+            raise ValueError(
+                f"{entry!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/8, "
+                "no host bits after the prefix); use * alone to trust every peer"
+            ) from None
+        single = network.num_addresses == 1 and "/" not in entry
+        checked.append(str(network.network_address) if single else str(network))
+    return ",".join(checked)
 
 
 def is_strong_secret(value: str) -> bool:

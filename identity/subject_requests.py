@@ -51,8 +51,10 @@ class CitizenSubjectData:
         actor: Actor = SELF,
         after_erasure: Sequence[Callable[[str], object]] = (),
     ) -> None:
-        """``after_erasure``: what else holds the citizen and goes with an erasure (their
-        sessions, their second factor), each called with the citizen id."""
+        """``after_erasure``: what else holds the citizen and goes once an erasure has
+        committed (their second factor, their credentials), each called with the citizen id.
+        Their token families, codes and sessions end inside the erasure's transaction
+        (:class:`~identity.citizens.ErasureStep`)."""
         self.citizens = citizens
         self.actor = actor
         self.after_erasure = tuple(after_erasure)

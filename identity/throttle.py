@@ -15,8 +15,30 @@ neither the NIK nor the IP address is stored (data minimisation).
 Each attempt is counted *before* the password is verified (a reservation), in a transaction
 that locks the key's row: concurrent guesses from many workers cannot overshoot the limit. A
 successful login clears the account's counter and gives back the address's reservation; a
-failed one keeps it. Unknown accounts are counted exactly like known ones, so throttling does
-not reveal which NIKs are registered.
+failed one keeps it; an attempt that never reached the hash (the hashing pool was full) gives
+both back. Unknown accounts are counted exactly like known ones, so throttling does not
+reveal which NIKs are registered.
+
+**Shared addresses.** Many citizens can stand behind one address (a carrier-grade NAT, an
+office, a proxy), so the per-address limit must not let one of them lock the others out. It
+follows OWASP's "Slow Down Online Guessing Attacks with Device Cookies" and NIST SP 800-63B
+§5.2.2 (a success from a known client may disregard earlier failures): an attempt that
+comes from a device on which *this account* has signed in before
+(:mod:`identity.login_devices`) is counted against the account alone, not against the
+address, so a locked address still lets that citizen in while the account's own limit
+holds. Attempts on any other account from a locked address are refused, before hashing, as
+before: an attacker who fails on many NIKs is still stopped there, and cannot obtain a
+device proof for an account whose password they do not know. :class:`AttemptKeys` without
+``address`` is such an attempt; without ``account``, the client-authentication throttle's
+attempt from an address its app has used before (:mod:`identity.client_throttle`).
+
+**Locks seen before.** A worker remembers each lock it has read or set until it ends, and
+refuses further attempts on that key from memory (:meth:`LoginThrottle.check_remembered`,
+and first thing in :meth:`LoginThrottle.reserve`): a flood against a locked key costs
+neither a hash nor a database transaction. Locks only ever end by time (a success is not
+possible while locked, and purging skips locked rows), so the memory refuses only what the
+database would refuse too, but for a counter cleared meanwhile (an erasure, or a success
+whose reservation raced ahead of the lock), until that lock would have ended.
 """
 
 from __future__ import annotations
@@ -46,6 +68,7 @@ LOGIN_THROTTLE_KEY_LABEL = b"jati/identity/login-throttle-key/v1"
 _ACCOUNT_DOMAIN = b"jati-throttle/account/v1\x00"
 _ADDRESS_DOMAIN = b"jati-throttle/address/v1\x00"
 _MAX_DOUBLINGS = 30  # 2**30 lockouts is far beyond any max_lockout
+_MAX_REMEMBERED_LOCKS = 10_000
 
 Scope = Literal["account", "address"]
 
@@ -95,14 +118,26 @@ class Counter:
 
 @dataclass(frozen=True, slots=True)
 class AttemptKeys:
-    """The throttle keys of one login attempt (HMACs, never the NIK or the address)."""
+    """The throttle keys of one login attempt (HMACs, never the NIK or the address).
 
-    account: bytes
-    address: bytes
+    A key left out (None) is not checked or counted for this attempt: ``address`` for an
+    account's known device, ``account`` for an app's known address (the module docstring).
+    """
+
+    account: bytes | None
+    address: bytes | None
+
+    def __post_init__(self) -> None:
+        if self.account is None and self.address is None:
+            raise ValueError("an attempt is throttled by at least one key")
 
     def scoped(self) -> list[tuple[bytes, Scope]]:
-        """Both keys in a fixed order (by key), so concurrent transactions lock them alike."""
-        pairs: list[tuple[bytes, Scope]] = [(self.account, "account"), (self.address, "address")]
+        """The keys in a fixed order (by key), so concurrent transactions lock them alike."""
+        pairs: list[tuple[bytes, Scope]] = []
+        if self.account is not None:
+            pairs.append((self.account, "account"))
+        if self.address is not None:
+            pairs.append((self.address, "address"))
         return sorted(pairs)
 
 
@@ -142,6 +177,7 @@ class LoginThrottle:
         self.store = store
         self._key = key
         self.policies: dict[Scope, ThrottlePolicy] = {"account": account, "address": address}
+        self._locked_until: dict[bytes, datetime] = {}  # locks this worker has seen
 
     def __repr__(self) -> str:
         return "LoginThrottle(<key hidden>)"
@@ -153,8 +189,25 @@ class LoginThrottle:
     def address_key(self, address: str) -> bytes:
         return hmac.new(self._key, _ADDRESS_DOMAIN + address.encode(), hashlib.sha256).digest()
 
-    def keys(self, *, nik_index: bytes, address: str) -> AttemptKeys:
-        return AttemptKeys(self.account_key(nik_index), self.address_key(address))
+    def keys(self, *, nik_index: bytes, address: str, known_device: bool = False) -> AttemptKeys:
+        """The keys of a login attempt; ``known_device``: the account has signed in on the
+        attempt's device before, so the address is neither checked nor counted."""
+        address_key = None if known_device else self.address_key(address)
+        return AttemptKeys(self.account_key(nik_index), address_key)
+
+    def check_remembered(self, keys: AttemptKeys, *, now: datetime) -> None:
+        """Refuse an attempt on a key this worker knows to be locked (no database, no hash).
+
+        Raises:
+            Throttled: with the remaining wait of the longest such lock.
+        """
+        waits = [
+            _seconds_until(until, now)
+            for key, _ in keys.scoped()
+            if (until := self._locked_until.get(key)) is not None and now < until
+        ]
+        if waits:
+            raise Throttled(max(waits))
 
     def reserve(self, keys: AttemptKeys, *, now: datetime) -> None:
         """Count an attempt, or refuse it before any password is hashed.
@@ -163,13 +216,15 @@ class LoginThrottle:
             Throttled: a key is locked (or this attempt is one more than the limit, which
                 locks it); ``retry_after`` is the longest wait among the keys.
         """
+        self.check_remembered(keys, now=now)
         waits: list[int] = []
         with self.store.transaction() as tx:
             counters = [
                 (key, scope, self._current(tx.lock(key, scope, now=now), scope, now))
                 for key, scope in keys.scoped()
             ]
-            waits = [_retry_after(c, now) for _, _, c in counters if _is_locked(c, now)]
+            locked = [(key, c) for key, _, c in counters if _is_locked(c, now)]
+            waits = [_retry_after(c, now) for _, c in locked]
             if not waits:
                 counted = [
                     (key, scope, replace(c, failures=c.failures + 1, updated_at=now))
@@ -181,23 +236,28 @@ class LoginThrottle:
                     if c.failures > self.policies[scope].max_failures
                 ]
                 if over:  # concurrent attempts raced past the limit: lock, count nothing
-                    for key, locked in over:
-                        tx.save(key, locked)
-                    waits = [_retry_after(locked, now) for _, locked in over]
+                    for key, counter in over:
+                        tx.save(key, counter)
+                    locked = over
+                    waits = [_retry_after(counter, now) for _, counter in over]
                 else:
                     for key, _, c in counted:
                         tx.save(key, c)
         if waits:
+            self._remember_locks(locked)
             raise Throttled(max(waits))
 
     def failed(self, keys: AttemptKeys, *, now: datetime) -> None:
         """Keep the reserved attempt as a failure; lock each key that reached its limit."""
+        locked: list[tuple[bytes, Counter]] = []
         with self.store.transaction() as tx:
             for key, scope in keys.scoped():
                 counter = self._current(tx.lock(key, scope, now=now), scope, now)
                 if counter.failures >= self.policies[scope].max_failures:
                     counter = self._lock(counter, scope, now)
+                    locked.append((key, counter))
                 tx.save(key, replace(counter, updated_at=now))
+        self._remember_locks(locked)
         self.store.purge(untouched_since=now - self._forget_after, now=now)
 
     def succeeded(self, keys: AttemptKeys, *, now: datetime) -> None:
@@ -207,6 +267,14 @@ class LoginThrottle:
                 if scope == "account":
                     tx.delete(key)
                     continue
+                counter = self._current(tx.lock(key, scope, now=now), scope, now)
+                tx.save(key, replace(counter, failures=max(counter.failures - 1, 0)))
+
+    def cancelled(self, keys: AttemptKeys, *, now: datetime) -> None:
+        """Give back a reservation whose attempt never reached the hash (the hashing pool
+        refused it): it is neither a failure nor a success."""
+        with self.store.transaction() as tx:
+            for key, scope in keys.scoped():
                 counter = self._current(tx.lock(key, scope, now=now), scope, now)
                 tx.save(key, replace(counter, failures=max(counter.failures - 1, 0)))
 
@@ -231,6 +299,13 @@ class LoginThrottle:
             return replace(counter, failures=0, window_started_at=now, locked_until=None)
         return counter
 
+    def _remember_locks(self, locked: list[tuple[bytes, Counter]]) -> None:
+        if len(self._locked_until) > _MAX_REMEMBERED_LOCKS:
+            self._locked_until = {}  # a flood of keys: start again (the database still holds)
+        for key, counter in locked:
+            if counter.locked_until is not None:
+                self._locked_until[key] = counter.locked_until
+
     def _lock(self, counter: Counter, scope: Scope, now: datetime) -> Counter:
         lockouts = counter.lockouts + 1
         return Counter(
@@ -248,4 +323,8 @@ def _is_locked(counter: Counter, now: datetime) -> bool:
 
 def _retry_after(counter: Counter, now: datetime) -> int:
     assert counter.locked_until is not None
-    return max(1, math.ceil((counter.locked_until - now).total_seconds()))
+    return _seconds_until(counter.locked_until, now)
+
+
+def _seconds_until(until: datetime, now: datetime) -> int:
+    return max(1, math.ceil((until - now).total_seconds()))

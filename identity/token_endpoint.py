@@ -439,7 +439,8 @@ class TokenService:
             return None
         if purge_due():
             await asyncio.to_thread(self._purge_refresh_tokens, now)
-        if not self.tokens.signs_from_memory():  # the key is read from the database
+        # A key read from the database, or an RSA signature, goes to a thread.
+        if not self.tokens.signs_on_loop(app.id_token_signed_response_alg):
             return await asyncio.to_thread(self._refreshed, app, family, scopes, new_value)
         return self._refreshed(app, family, scopes, new_value)
 
@@ -587,6 +588,7 @@ class TokenService:
             nonce=nonce,
             claims=claims,
             allowed_claims=app.allowed_claims,
+            alg=app.id_token_signed_response_alg,  # OIDC Registration §2; None: the service's
         )
 
     def _client_credentials(self, app: RelyingApp, form: Mapping[str, str]) -> dict[str, Any]:

@@ -1,13 +1,19 @@
 """Issuing Jati's signed tokens: JWT access tokens (RFC 9068) and OIDC ID tokens.
 
 - Compact JWS (RFC 7515 §7.1) signed with the active key of the configured algorithm:
-  ``EdDSA`` (Ed25519, RFC 8037; or its RFC 9864 name ``Ed25519``) or ``ES256`` (RFC 7518
-  §3.4, the signature as ``R || S``). Ed25519 signs through libsodium (PyNaCl), in about
-  half the time of the OpenSSL build ``cryptography`` ships; Ed25519 being deterministic
-  (RFC 8032 §5.1.6), the signatures are byte for byte those ``cryptography`` would make.
+  ``EdDSA`` (Ed25519, RFC 8037; or its RFC 9864 name ``Ed25519``, with keys of its own) or
+  ``ES256`` (RFC 7518 §3.4, the signature as ``R || S``). Ed25519 signs through libsodium
+  (PyNaCl), in about half the time of the OpenSSL build ``cryptography`` ships; Ed25519
+  being deterministic (RFC 8032 §5.1.6), the signatures are byte for byte those
+  ``cryptography`` would make.
   The header carries ``alg``, ``kid`` (RFC 7638 thumbprint) and an explicit ``typ``
   (RFC 8725 §3.11): ``at+jwt`` for access tokens (RFC 9068 §2.1), ``JWT`` for ID tokens,
   so neither is accepted in place of the other.
+- An ID token follows the app's ``id_token_signed_response_alg`` when it registered one
+  (OIDC Dynamic Client Registration 1.0 §2), which may also be ``RS256`` (RFC 7518 §3.3,
+  RSASSA-PKCS1-v1_5 with SHA-256); access tokens always use the configured algorithm.
+- A key signs under the one algorithm it was made for, the ``alg`` its JWK is published
+  with (:mod:`identity.jws_algorithms`): a signer refuses a key of another algorithm.
 - Access tokens carry ``iss``, ``sub``, ``aud``, ``exp``, ``iat``, ``jti``, ``client_id`` and
   ``scope`` (RFC 9068 §2.2), and ``auth_time``/``acr`` when a citizen authenticated.
   Client-credentials tokens have no citizen: their ``sub`` is the client id (§2.2).
@@ -33,16 +39,16 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from nacl.bindings import crypto_sign, crypto_sign_seed_keypair
 
+from identity.jws_algorithms import RS256, SIGNING_ALGORITHMS
 from identity.pairwise import PairwiseSubjects, SelfSubjects
-from identity.signing_keys import PrivateKey, SigningKeyInfo
+from identity.signing_keys import PrivateKey, SigningKeyInfo, key_matches
 
 ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 - a media type, not a secret
 ID_TOKEN_TYPE = "JWT"  # noqa: S105
-SIGNING_ALGORITHMS = ("EdDSA", "Ed25519", "ES256")
 #: Authentication context classes (OIDC Core §2 ``acr``) Jati asserts.
 ACR_PASSWORD = "urn:jati:acr:password"  # noqa: S105 - an acr value
 ACR_MULTI_FACTOR = "urn:jati:acr:mfa"
@@ -53,9 +59,6 @@ REGISTERED_CLAIMS = frozenset(
         "nonce", "acr", "amr", "azp", "at_hash", "c_hash", "sid", "cnf", "status",
     }
 )  # fmt: skip
-
-#: The algorithm named in the header -> the key store's algorithm (RFC 9864 renames EdDSA).
-KEY_ALGORITHM = {"EdDSA": "EdDSA", "Ed25519": "EdDSA", "ES256": "ES256"}
 
 ActiveKey = Callable[[str], tuple[SigningKeyInfo, PrivateKey] | None]
 
@@ -103,18 +106,25 @@ class NoSigningKey(RuntimeError):
     once, or ``jati keys rotate``)."""
 
 
+class WrongKey(ValueError):
+    """The key store answered a key published for another algorithm: signing with it would
+    give tokens whose header ``alg`` differs from their key's (RFC 7517 §4.4)."""
+
+
 class JwsSigner:
     """Signs compact JWS with one private key; header segments are computed once per ``typ``."""
 
     __slots__ = ("_headers", "_sign", "alg", "kid")
 
     def __init__(self, kid: str, alg: str, private_key: PrivateKey) -> None:
-        if KEY_ALGORITHM.get(alg) == "EdDSA" and isinstance(private_key, Ed25519PrivateKey):
+        if not key_matches(alg, private_key):
+            raise ValueError(f"the key {kid} cannot sign {alg}")
+        if isinstance(private_key, Ed25519PrivateKey):
             self._sign: Callable[[bytes], bytes] = _ed25519_signer(private_key)
-        elif alg == "ES256" and isinstance(private_key, ec.EllipticCurvePrivateKey):
+        elif isinstance(private_key, ec.EllipticCurvePrivateKey):
             self._sign = _es256_signer(private_key)
         else:
-            raise ValueError(f"the key {kid} cannot sign {alg}")
+            self._sign = _rs256_signer(private_key)
         self.kid = kid
         self.alg = alg
         self._headers: dict[str, str] = {}
@@ -161,8 +171,25 @@ def _es256_signer(key: ec.EllipticCurvePrivateKey) -> Callable[[bytes], bytes]:
     return sign
 
 
+def _rs256_signer(key: rsa.RSAPrivateKey) -> Callable[[bytes], bytes]:
+    """RSASSA-PKCS1-v1_5 with SHA-256 (RFC 7518 §3.3, RFC 8017 §8.2.1): deterministic, the
+    signature as many octets as the modulus."""
+    sign = key.sign
+    scheme = padding.PKCS1v15()
+    algorithm = hashes.SHA256()
+
+    def signature(data: bytes) -> bytes:
+        return sign(data, scheme, algorithm)
+
+    return signature
+
+
 class ActiveSigner:
-    """The signer of the active key for one algorithm, re-read every ``refresh`` seconds."""
+    """The signer of the active key for one algorithm, re-read every ``refresh`` seconds.
+
+    The key store is asked for the active key of exactly this algorithm, and a key listed
+    under another one is refused (:class:`WrongKey`): what a key signs always carries the
+    ``alg`` its JWK is published with."""
 
     def __init__(
         self,
@@ -172,7 +199,7 @@ class ActiveSigner:
         refresh: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if alg not in KEY_ALGORITHM:
+        if alg not in SIGNING_ALGORITHMS:
             raise ValueError(f"unsupported signing algorithm {alg!r}; use {SIGNING_ALGORITHMS}")
         self._active_key = active_key
         self._alg = alg
@@ -181,6 +208,15 @@ class ActiveSigner:
         self._signer: JwsSigner | None = None
         self._until = float("-inf")
         self._lock = threading.Lock()
+
+    @property
+    def alg(self) -> str:
+        """The header ``alg`` of what this signer signs."""
+        return self._alg
+
+    def sibling(self, alg: str) -> ActiveSigner:
+        """A signer of the same key store for another algorithm (same refresh and clock)."""
+        return ActiveSigner(self._active_key, alg, refresh=self._refresh, clock=self._clock)
 
     def fresh(self) -> bool:
         """Whether :meth:`current` answers from memory (no read of the active key)."""
@@ -192,10 +228,14 @@ class ActiveSigner:
             return signer
         with self._lock:
             if self._signer is None or self._clock() >= self._until:
-                found = self._active_key(KEY_ALGORITHM[self._alg])
+                found = self._active_key(self._alg)
                 if found is None:
-                    raise NoSigningKey(f"no active {KEY_ALGORITHM[self._alg]} signing key")
+                    raise NoSigningKey(f"no active {self._alg} signing key")
                 info, private_key = found
+                if info.alg != self._alg:
+                    raise WrongKey(
+                        f"the key {info.kid} is published for {info.alg}, not {self._alg}"
+                    )
                 if self._signer is None or self._signer.kid != info.kid:
                     self._signer = JwsSigner(info.kid, self._alg, private_key)
                 self._until = self._clock() + self._refresh
@@ -210,7 +250,12 @@ class IssuedToken(NamedTuple):
 
 
 class TokenIssuer:
-    """Builds and signs access and ID tokens for relying apps."""
+    """Builds and signs access and ID tokens for relying apps.
+
+    ``signer`` signs access tokens, and ID tokens of apps that registered no
+    ``id_token_signed_response_alg``; an ID token for an app that did is signed by a
+    :meth:`ActiveSigner.sibling` for that algorithm, made on first use.
+    """
 
     def __init__(
         self,
@@ -227,15 +272,38 @@ class TokenIssuer:
             raise ValueError("issuer is the exact iss value, without a trailing slash")
         self.issuer = issuer
         self._signer = signer
+        self._signers: dict[str, ActiveSigner] = {signer.alg: signer}
         self._pairwise = pairwise
         self._self_subjects = self_subjects
         self.access_token_lifetime = access_token_lifetime
         self.id_token_lifetime = id_token_lifetime
         self._clock = clock
 
-    def signs_from_memory(self) -> bool:
-        """Whether signing now needs no read of the active key (:meth:`ActiveSigner.fresh`)."""
-        return self._signer.fresh()
+    @property
+    def signing_alg(self) -> str:
+        """The algorithm of access tokens, and of ID tokens by default."""
+        return self._signer.alg
+
+    def _signer_for(self, alg: str | None) -> ActiveSigner:
+        if alg is None:
+            return self._signer
+        signer = self._signers.get(alg)
+        if signer is None:
+            if alg not in SIGNING_ALGORITHMS:
+                raise ValueError(f"unsupported ID token algorithm {alg!r}")
+            signer = self._signers.setdefault(alg, self._signer.sibling(alg))
+        return signer
+
+    def signs_from_memory(self, id_token_alg: str | None = None) -> bool:
+        """Whether signing now needs no read of an active key (:meth:`ActiveSigner.fresh`):
+        the access token's, and the ID token's for an app with ``id_token_alg``."""
+        return self._signer.fresh() and self._signer_for(id_token_alg).fresh()
+
+    def signs_on_loop(self, id_token_alg: str | None = None) -> bool:
+        """Whether an access token and an ID token (``id_token_alg``) can be signed on the
+        event loop: both keys in memory and no RSA signature (about a millisecond at 3072
+        bits, against tens of microseconds for Ed25519), which goes to a thread."""
+        return id_token_alg != RS256 and self.signs_from_memory(id_token_alg)
 
     def subject(self, subject_id: str, sector_identifier: str) -> str:
         """The pairwise ``sub`` of a citizen for a sector (OIDC Core §8.1)."""
@@ -331,9 +399,12 @@ class TokenIssuer:
         nonce: str | None = None,
         claims: Mapping[str, Any] | None = None,
         allowed_claims: Collection[str] = (),
+        alg: str | None = None,
     ) -> IssuedToken:
         """An OIDC ID token (Core §2). ``claims``: the citizen's consented claims; only those
-        named in ``allowed_claims`` (what the app may receive) are included."""
+        named in ``allowed_claims`` (what the app may receive) are included. ``alg``: the
+        app's ``id_token_signed_response_alg`` (OIDC Registration §2), None for the
+        service's algorithm."""
         now = int(self._clock())
         body: dict[str, Any] = {
             "iss": self.issuer,
@@ -353,7 +424,7 @@ class TokenIssuer:
             body.update(release(claims, allowed_claims))
         jti = new_jti()
         body["jti"] = jti
-        token = self._signer.current().sign(body, typ=ID_TOKEN_TYPE)
+        token = self._signer_for(alg).current().sign(body, typ=ID_TOKEN_TYPE)
         return IssuedToken(token, jti, now, body["exp"])
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -48,6 +49,36 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 LOG_WATCH = LogWatch()
+
+#: Distinct RSA keys a test may create before one comes round again (a test database holds
+#: one active and one next RS256 key, plus one per rotation).
+RSA_KEY_POOL_SIZE = 8
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _rsa_keys_made_once() -> Iterator[None]:
+    """RS256 signing keys (identity/signing_keys.py) are real 3072-bit keys, but each costs
+    0.1 to 1 s of CPU to generate and most tests create two: the run draws them from a pool
+    filled on demand by the real generator, each test in turn getting consecutive, distinct
+    keys. ``jati`` run as a process generates its own."""
+    from identity import signing_keys
+
+    generate = signing_keys._generate_rsa
+    pool: list[Any] = []
+    drawn = [0]
+    lock = threading.Lock()
+
+    def from_pool() -> Any:
+        with lock:
+            index = drawn[0] % RSA_KEY_POOL_SIZE
+            drawn[0] += 1
+            if index == len(pool):
+                pool.append(generate())
+            return pool[index]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(signing_keys, "_generate_rsa", from_pool)
+        yield
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

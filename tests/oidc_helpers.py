@@ -97,10 +97,15 @@ class RelyingApp:
     secret: str | None = None
     key: Key | None = None
     grants: list[str] = field(default_factory=list)
+    post: bool = False  # registered for client_secret_post: the secret goes in the body
 
     def basic(self, secret: str | None = None) -> dict[str, str]:
         raw = f"{self.client_id}:{secret or self.secret}".encode()
         return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+
+    def posted(self, secret: str | None = None) -> dict[str, str]:
+        """``client_secret_post`` form fields (RFC 6749 §2.3.1)."""
+        return {"client_id": self.client_id, "client_secret": secret or self.secret or ""}
 
     def assertion(self, **overrides: Any) -> str:
         """A signed client assertion (RFC 7523 §3) for this app; override any claim or
@@ -127,6 +132,8 @@ class RelyingApp:
 
     def auth(self, **assertion_overrides: Any) -> tuple[dict[str, str], dict[str, str]]:
         """(headers, form fields) that authenticate this app at the token endpoint."""
+        if self.post:
+            return {}, self.posted()
         if self.key is None:
             return self.basic(), {}
         return {}, {
@@ -169,6 +176,8 @@ class OidcWorld:
         purposes: bool = True,
         notice: bool = True,
         client_purposes: tuple[str, ...] = (),
+        id_token_signed_response_alg: str | None = None,
+        token_endpoint_auth_method: str | None = None,
     ) -> RelyingApp:
         registration = self.app.state.clients.register(
             name=name,
@@ -177,6 +186,16 @@ class OidcWorld:
             sector_identifier=sector,
             jwks={"keys": [key.jwk]} if key is not None else None,
             purposes=client_purposes,
+            **(
+                {"id_token_signed_response_alg": id_token_signed_response_alg}
+                if id_token_signed_response_alg is not None
+                else {}
+            ),
+            **(
+                {"token_endpoint_auth_method": token_endpoint_auth_method}
+                if token_endpoint_auth_method is not None
+                else {}
+            ),
         )
         client_id = registration.app.client_id
         if purposes:
@@ -184,13 +203,22 @@ class OidcWorld:
                 self.ledger.register_purpose(purpose)
         if notice:
             self.ledger.publish_notice(client_id, notice_content(controller=name))
-        return RelyingApp(client_id, redirect_uri, registration.client_secret, key)
+        post = token_endpoint_auth_method == "client_secret_post"
+        return RelyingApp(client_id, redirect_uri, registration.client_secret, key, post=post)
 
-    def register_auditor(self) -> RelyingApp:
+    def register_auditor(self, token_endpoint_auth_method: str | None = None) -> RelyingApp:
         registration = self.app.state.clients.register(
-            name="BPK", scope="audit:read", grant_type="client_credentials"
+            name="BPK",
+            scope="audit:read",
+            grant_type="client_credentials",
+            **(
+                {"token_endpoint_auth_method": token_endpoint_auth_method}
+                if token_endpoint_auth_method is not None
+                else {}
+            ),
         )
-        return RelyingApp(registration.app.client_id, "", registration.client_secret)
+        post = token_endpoint_auth_method == "client_secret_post"
+        return RelyingApp(registration.app.client_id, "", registration.client_secret, post=post)
 
     def login(self, citizen_id: str | None = None, **options: Any) -> Session:
         """A session for the citizen, its cookie set on the test client."""

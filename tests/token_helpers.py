@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from identity.pairwise import PairwiseSubjects
@@ -60,6 +60,8 @@ class Key:
     def sign(self, data: bytes) -> bytes:
         if isinstance(self.private, Ed25519PrivateKey):
             return self.private.sign(data)
+        if isinstance(self.private, rsa.RSAPrivateKey):
+            return self.private.sign(data, padding.PKCS1v15(), hashes.SHA256())
         return der_to_raw(self.private.sign(data, ec.ECDSA(hashes.SHA256())))
 
 

@@ -3,7 +3,10 @@
 - ``GET /.well-known/jwt-vc-issuer`` (draft-ietf-oauth-sd-jwt-vc §5): ``issuer`` and the
   ``jwks_uri`` its SD-JWT VCs verify with (``jwks_uri`` only, never both).
 - ``GET /.well-known/openid-credential-issuer`` (OID4VCI 1.0 §12.2): the credential issuer
-  metadata: endpoints, display, and the one credential configuration Jati offers.
+  metadata: endpoints, display, and the one credential configuration Jati offers. Its
+  ``credential_signing_alg_values_supported`` names the one algorithm credentials are signed
+  with (``JATI_TOKEN_SIGNING_ALG``), the ``alg`` their key carries in the JWK Set; proofs may
+  use the holder algorithms (never RSA).
 - ``GET /vct/identity/v1``: the SD-JWT VC type metadata of the Jati identity credential
   (draft-ietf-oauth-sd-jwt-vc §6): its claims, their display names and which are always
   or never selectively disclosable.
@@ -38,8 +41,8 @@ from identity.credentials import (
 from identity.errors import CredentialError
 from identity.http.bearer import bearer_token
 from identity.http.discovery import JWKS_PATH, issuer_of
-from identity.relying_party.keys import SUPPORTED_ALGORITHMS
-from identity.signing_keys import SUPPORTED_ALGORITHMS as SIGNING_ALGORITHMS
+from identity.relying_party.keys import HOLDER_ALGORITHMS
+from identity.tokens import TokenIssuer
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["Verifiable credentials"])
@@ -89,14 +92,16 @@ async def jwt_vc_issuer(request: Request) -> JSONResponse:
 @router.get("/.well-known/openid-credential-issuer", summary="Credential issuer metadata")
 async def credential_issuer(request: Request) -> JSONResponse:
     issuer = issuer_of(request)
+    tokens: TokenIssuer = request.app.state.token_issuer
     configuration = {
         "format": CREDENTIAL_FORMAT,
         "scope": CREDENTIAL_SCOPE,
         "vct": issuer + VCT_PATH,
         "cryptographic_binding_methods_supported": ["jwk"],
-        "credential_signing_alg_values_supported": list(SIGNING_ALGORITHMS),
+        # what credentials are signed with: the service's algorithm, never RS256
+        "credential_signing_alg_values_supported": [tokens.signing_alg],
         "proof_types_supported": {
-            "jwt": {"proof_signing_alg_values_supported": sorted(SUPPORTED_ALGORITHMS)}
+            "jwt": {"proof_signing_alg_values_supported": sorted(HOLDER_ALGORITHMS)}
         },
         "credential_metadata": {
             "display": [

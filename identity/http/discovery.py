@@ -1,7 +1,17 @@
-"""OpenID Connect Discovery 1.0 metadata and the JWK Set (RFC 7517) of the token keys.
+"""OpenID Connect Discovery 1.0 and RFC 8414 metadata, and the JWK Set (RFC 7517) of the
+token keys.
 
 The metadata lists what is served: the code flow with PKCE S256, pairwise subjects, and
-the token, userinfo, introspection, revocation and end-session endpoints.
+the token, userinfo, introspection, revocation and end-session endpoints. One document is
+served at both ``/.well-known/openid-configuration`` (OIDC Discovery §4) and
+``/.well-known/oauth-authorization-server`` (RFC 8414 §3; OpenID members are allowed there,
+§2, and the ``issuer`` is the same, §3.3), for clients that look for either.
+
+``id_token_signing_alg_values_supported`` names every algorithm an app may register as its
+``id_token_signed_response_alg``, ``RS256`` among them (OIDC Discovery §3 requires it); each
+has its keys in the JWK Set, published under that same ``alg``
+(:mod:`identity.jws_algorithms`). Userinfo and introspection answer plain JSON, so no
+signing algorithm is advertised for them.
 """
 
 from __future__ import annotations
@@ -12,7 +22,8 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse
 
-from identity.clients import KNOWN_SCOPES, SCOPE_CLAIMS
+from identity.clients import KNOWN_SCOPES, SCOPE_CLAIMS, TokenEndpointAuthMethod
+from identity.jws_algorithms import ID_TOKEN_ALGORITHMS
 from identity.signing_keys import SUPPORTED_ALGORITHMS
 from identity.storage.keys import SqlKeyStore, jwks
 from identity.tokens import ACR_MULTI_FACTOR, ACR_PASSWORD
@@ -21,6 +32,9 @@ router = APIRouter(tags=["OpenID Connect"])
 
 JWKS_PATH = "/jwks.json"
 JWKS_MAX_AGE = 300  # seconds; the next key is published well before it signs
+OIDC_METADATA_PATH = "/.well-known/openid-configuration"
+OAUTH_METADATA_PATH = "/.well-known/oauth-authorization-server"
+METADATA_CACHE = {"Cache-Control": "public, max-age=3600"}
 
 
 def issuer_of(request: Request) -> str:
@@ -29,26 +43,32 @@ def issuer_of(request: Request) -> str:
     return issuer
 
 
-@router.get("/.well-known/openid-configuration", summary="OpenID Connect Discovery metadata")
+def server_metadata(issuer: str) -> dict[str, object]:
+    """The one metadata document: OIDC Discovery 1.0 §3 and RFC 8414 §2 members."""
+    return {
+        "issuer": issuer,
+        "jwks_uri": issuer + JWKS_PATH,
+        "response_types_supported": ["code"],
+        "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": list(ID_TOKEN_ALGORITHMS),
+        **provider_metadata(issuer),
+    }
+
+
+@router.get(OIDC_METADATA_PATH, summary="OpenID Connect Discovery metadata")
 async def openid_configuration(request: Request) -> JSONResponse:
-    issuer = issuer_of(request)
-    return JSONResponse(
-        {
-            "issuer": issuer,
-            "jwks_uri": issuer + JWKS_PATH,
-            "response_types_supported": ["code"],
-            "subject_types_supported": ["pairwise"],
-            "id_token_signing_alg_values_supported": list(SUPPORTED_ALGORITHMS),
-            **provider_metadata(issuer),
-        },
-        headers={"Cache-Control": "public, max-age=3600"},
-    )
+    return JSONResponse(server_metadata(issuer_of(request)), headers=METADATA_CACHE)
+
+
+@router.get(OAUTH_METADATA_PATH, summary="OAuth 2.0 Authorization Server Metadata (RFC 8414)")
+async def oauth_authorization_server(request: Request) -> JSONResponse:
+    return JSONResponse(server_metadata(issuer_of(request)), headers=METADATA_CACHE)
 
 
 def provider_metadata(issuer: str) -> dict[str, object]:
     """The OpenID Provider's endpoints and capabilities (OIDC Discovery 1.0 §3, RFC 8414
     §2, RFC 9207 §3)."""
-    auth_methods = ["client_secret_basic", "private_key_jwt"]
+    auth_methods = [m.value for m in TokenEndpointAuthMethod]  # the same at all three
     assertion_algs = ["EdDSA", "Ed25519", "ES256"]
     claims = {"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp"}
     return {
@@ -72,7 +92,7 @@ def provider_metadata(issuer: str) -> dict[str, object]:
         "acr_values_supported": [ACR_PASSWORD, ACR_MULTI_FACTOR],
         "prompt_values_supported": ["none", "login", "consent"],
         "ui_locales_supported": ["id", "en"],
-        "claims_parameter_supported": False,
+        "claims_parameter_supported": True,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "authorization_response_iss_parameter_supported": True,

@@ -283,6 +283,11 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "Waktu untuk memasukkan kode telah habis. Silakan masuk lagi.",
         "The time to enter the code has run out. Please sign in again.",
     ),
+    "otp.step_up": (
+        "{app} meminta verifikasi tambahan. Masukkan kode dari aplikasi autentikator Anda "
+        "untuk melanjutkan.",
+        "{app} asks for an extra check. Enter the code from your authenticator app to continue.",
+    ),
     # -- consent
     "consent.title": (
         "Persetujuan penggunaan data pribadi",
@@ -568,6 +573,25 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "logged_out.body": (
         "Sesi Anda di perangkat ini telah diakhiri.",
         "Your session on this device has ended.",
+    ),
+    "end_session.title": ("Keluar dari Jati?", "Sign out of Jati?"),
+    "end_session.body": (
+        "Sebuah situs atau aplikasi meminta Anda keluar dari Jati di perangkat ini.",
+        "A site or an app asks to sign you out of Jati on this device.",
+    ),
+    "end_session.advice": (
+        "Keluar hanya jika Anda sendiri yang memintanya. Jika batal, Anda tetap masuk.",
+        "Sign out only if you asked for it yourself. If you cancel, you stay signed in.",
+    ),
+    "end_session.for_app": (
+        "{app} meminta Anda keluar dari Jati di perangkat ini.",
+        "{app} asks to sign you out of Jati on this device.",
+    ),
+    "end_session.confirm": ("Ya, keluar", "Yes, sign out"),
+    "end_session.cancel": ("Batal, tetap masuk", "Cancel, stay signed in"),
+    "end_session.invalid": (
+        "Permintaan keluar ini tidak sah atau sudah tidak berlaku.",
+        "This sign-out request is not valid.",
     ),
     # -- grant status
     "status.active": ("aktif", "active"),

@@ -2,19 +2,22 @@
 
 ``POST /introspect`` (``application/x-www-form-urlencoded``: ``token``, optional
 ``token_type_hint``), the caller authenticated as a registered client with the method it
-registered (``client_secret_basic``, RFC 6749 §2.3.1, or ``private_key_jwt``, RFC 7523:
-:mod:`identity.client_assertions`). The answer is ``{"active": false}`` and nothing else
-(§2.2) for a token that does not verify, has expired, was revoked (RFC 7009) or belongs to
-a revoked token family, was issued under a consent grant since withdrawn or expired (UU PDP
-Art. 9, 40), or was not issued to the calling client (a client may not scan other
-clients' tokens, §4). An active access token answers its ``scope``, ``client_id``, ``sub``,
-``aud``, ``iss``, ``exp``, ``iat``, ``jti`` and ``token_type``; an active refresh token
-(opaque, unused, of the calling client) its ``scope``, ``client_id``, ``sub``, ``iss``,
-``exp`` and ``iat``. Responses are ``Cache-Control: no-store`` (§2.2 is silent; the token
-state may change any time).
+registered (``client_secret_basic`` or ``client_secret_post``, RFC 6749 §2.3.1, or
+``private_key_jwt``, RFC 7523: :mod:`identity.client_assertions`). The answer is
+``{"active": false}`` and nothing else (§2.2) for a token that does not verify, has expired,
+was revoked (RFC 7009) or belongs to a revoked token family, was issued under a consent
+grant since withdrawn or expired (UU PDP Art. 9, 40), or was not issued to the calling
+client (a client may not scan other clients' tokens, §4). An active access token answers its
+``scope``, ``client_id``, ``sub``, ``aud``, ``iss``, ``exp``, ``iat``, ``jti`` and
+``token_type``; an active refresh token (opaque, unused, of the calling client) its
+``scope``, ``client_id``, ``sub``, ``iss``, ``exp`` and ``iat``. Responses are
+``Cache-Control: no-store`` (§2.2 is silent; the token state may change any time).
 
 Client authentication failures answer 401 ``invalid_client`` with ``WWW-Authenticate:
-Basic`` (RFC 6749 §5.2); a missing ``token`` parameter answers 400 ``invalid_request``.
+Basic`` (RFC 6749 §5.2); a missing ``token`` parameter, or a parameter holding a NUL
+(:mod:`identity.http.input_guard`), answers 400 ``invalid_request``. A secret check refused
+before its hash answers ``temporarily_unavailable`` with ``Retry-After``, 429 or 503, as at
+the token endpoint (:mod:`identity.http.oidc`).
 """
 
 from __future__ import annotations
@@ -28,7 +31,9 @@ from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse
 
 from identity.client_assertions import ClientAuthenticator
-from identity.errors import TokenError
+from identity.errors import TemporarilyUnavailable, TokenError
+from identity.http.input_guard import form_is_clean
+from identity.http.login import client_address
 from identity.http.plain_routes import serve_plainly
 from identity.refresh_tokens import GRANTS_CLAIM  # the consent grants of an access token
 from identity.relying_party import InvalidToken, TokenVerifier
@@ -37,6 +42,7 @@ from identity.relying_party.key_cache import JwksLoader
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["OpenID Connect"])
 
+INTROSPECTION_PATH = "/introspect"
 MAX_TOKEN_CHARS = 8192
 _INACTIVE = {"active": False}
 _HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -118,16 +124,25 @@ class Introspector:
         return {"active": True, "token_type": "Bearer", **answer}
 
 
-@router.post("/introspect", summary="Token introspection (RFC 7662)")
+@router.post(INTROSPECTION_PATH, summary="Token introspection (RFC 7662)")
 async def introspect(request: Request) -> JSONResponse:
     authenticator: ClientAuthenticator = request.app.state.client_authenticator
     form = await request.form()
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     try:
+        if not form_is_clean(form):
+            raise TokenError("invalid_request", "a parameter holds a NUL character")
         app = await authenticator.authenticate(
             request.headers.get("authorization"),
             fields,
-            endpoint=request.app.state.issuer + "/introspect",
+            endpoint=request.app.state.issuer + INTROSPECTION_PATH,
+            address=client_address(request),
+        )
+    except TemporarilyUnavailable as exc:  # throttled (429) or hashing pool full (503)
+        return JSONResponse(
+            {"error": exc.error, "error_description": exc.description},
+            status_code=exc.status,
+            headers={**_HEADERS, "Retry-After": str(exc.retry_after)},
         )
     except TokenError as exc:
         if exc.error != "invalid_client":
@@ -155,4 +170,4 @@ async def introspect(request: Request) -> JSONResponse:
     return JSONResponse(dict(answer), headers=_HEADERS)
 
 
-serve_plainly(router, "/introspect")  # takes the request alone: Starlette's handler serves it
+serve_plainly(router, INTROSPECTION_PATH)  # takes the request alone: Starlette's handler serves it

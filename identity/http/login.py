@@ -7,8 +7,16 @@ endpoint reads (OIDC Core §3.1.2.3); until then, a successful answer creates no
 - 200 ``{"authenticated": true, "auth_time": <seconds since the epoch>, "amr": ["pwd"]}``
   (``auth_time`` as in OIDC Core §2, ``amr`` values from RFC 8176 §2).
 - 401 for an unknown NIK, a wrong password or an erased citizen alike (one opaque answer).
+- 401 with the problem type ``.../second_factor_required`` for a right password of a citizen
+  who has a second factor (:mod:`identity.totp`; issue 17): the password alone is not an
+  authentication, so no ``auth_time`` and no ``amr`` are given; the login page asks for
+  the code. It tells only the holder of the right password what the login page's second
+  step tells them too.
 - 429 with ``Retry-After`` (RFC 6585 §4, RFC 9110 §10.2.3) when the account or the client
-  address has too many recent failures; no password is hashed for such an attempt.
+  address has too many recent failures; no password is hashed for such an attempt. A
+  success sets the device cookie (:mod:`identity.login_devices`): later attempts on that
+  account from this client pass a locked address (the account's own limit still holds).
+- 503 with ``Retry-After`` when the hashing pool is full (:mod:`identity.hashing_pool`).
 - 400 for a malformed body, naming the fields, never echoing a NIK or a password.
 
 The argon2 hash and the database work run in worker threads, never on the event loop.
@@ -17,14 +25,18 @@ Responses carry ``Cache-Control: no-store`` (RFC 9111 §5.2.2.5).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Literal
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from identity.citizens import CitizenService
+from identity.errors import SecondFactorRequired
 from identity.http.problems import PROBLEM_JSON
+from identity.login_devices import DEVICE_COOKIE, DEVICE_LIFETIME
 from identity.passwords import MAX_PASSWORD_BYTES
+from identity.totp import SecondFactor
 
 router = APIRouter(tags=["citizens"])
 
@@ -52,9 +64,26 @@ def _problem(description: str) -> dict[str, object]:
 
 
 def client_address(request: Request) -> str:
-    """The address throttled per client: the peer as the server sees it (behind a trusted
-    proxy, uvicorn's ``--forwarded-allow-ips`` makes this the forwarded client address)."""
+    """The address throttled per client: the TCP peer, or, from a proxy named by
+    ``jati serve --forwarded-allow-ips`` (``JATI_FORWARDED_ALLOW_IPS``), the client address
+    it forwarded. No proxy is trusted by default (:mod:`identity.server`)."""
     return request.client.host if request.client else "unknown"
+
+
+def set_device_cookie(response: Response, request: Request, value: str | None) -> None:
+    """Set the device cookie of a successful login (:mod:`identity.login_devices`):
+    ``HttpOnly``, ``SameSite=Strict``, ``Path=/login``, ``Secure`` under https."""
+    if value is None:
+        return
+    response.set_cookie(
+        DEVICE_COOKIE,
+        value,
+        max_age=int(DEVICE_LIFETIME.total_seconds()),
+        path="/login",
+        secure=request.app.state.issuer.startswith("https://"),
+        httponly=True,
+        samesite="strict",
+    )
 
 
 @router.post(
@@ -62,15 +91,26 @@ def client_address(request: Request) -> str:
     response_model=LoginResponse,
     responses={
         400: _problem("malformed request"),
-        401: _problem("the NIK or the password is wrong"),
+        401: _problem(
+            "the NIK or the password is wrong; or (problem type second_factor_required) the "
+            "citizen has a second factor, which only the login page takes"
+        ),
         429: _problem("too many failed attempts; see Retry-After"),
+        503: _problem("the service is busy; see Retry-After"),
     },
 )
 async def login(body: LoginRequest, request: Request, response: Response) -> LoginResponse:
     """Check a citizen's NIK and password (see the module docstring)."""
     service: CitizenService = request.app.state.citizens
     result = await service.authenticate_async(
-        body.nik, body.password, address=client_address(request)
+        body.nik,
+        body.password,
+        address=client_address(request),
+        device=request.cookies.get(DEVICE_COOKIE),
     )
+    second_factor: SecondFactor = request.app.state.second_factor
+    if await asyncio.to_thread(second_factor.is_enabled, result.citizen_id):
+        raise SecondFactorRequired()
     response.headers["Cache-Control"] = "no-store"
+    set_device_cookie(response, request, result.device)
     return LoginResponse(auth_time=int(result.auth_time.timestamp()), amr=list(result.amr))

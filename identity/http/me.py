@@ -26,6 +26,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import JSONResponse, Response
 
+from audit.http import Cursor
 from audit.log import AuditLog
 from audit.pseudonym import SubjectPseudonymizer
 from consent.errors import GrantNotFound
@@ -116,7 +117,7 @@ async def receipt(request: Request, grant_id: str) -> Response:
 @router.get("/access-log", summary="Who used my data")
 async def access_log(
     request: Request,
-    after: Annotated[int, Query(ge=-1, description="leaf index to continue after")] = -1,
+    after: Cursor = -1,  # bounded: a leaf index is a signed 64-bit integer in the store
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
 ) -> JSONResponse:
     citizen_id = await asyncio.to_thread(_citizen, request)

@@ -12,12 +12,19 @@ Thin adapters over the cores: :mod:`identity.authorization` (``/authorize``),
   to the app's redirect URI with ``code`` or ``error``, ``state`` and ``iss`` (RFC 9207).
 - ``GET /authorize/resume?req=ID[&denied=1]``: where the pages send the browser back.
 - ``POST /token`` (RFC 6749 §3.2), ``POST /revoke`` (RFC 7009): client-authenticated
-  (``client_secret_basic`` or ``private_key_jwt``); errors as RFC 6749 §5.2 JSON,
-  ``invalid_client`` with 401 and ``WWW-Authenticate: Basic``.
+  (``client_secret_basic``, ``client_secret_post`` or ``private_key_jwt``, the one the app
+  registered: :mod:`identity.client_assertions`); errors as RFC 6749 §5.2 JSON,
+  ``invalid_client`` with 401 and ``WWW-Authenticate: Basic``. A secret check refused before
+  its hash answers ``temporarily_unavailable`` with ``Retry-After``: 429 when the client id
+  or the address is throttled (:mod:`identity.client_throttle`), 503 when the hashing pool
+  is full (:mod:`identity.hashing_pool`).
 - ``GET``/``POST /userinfo`` (OIDC Core §5.3): a bearer access token in the
   ``Authorization`` header; 401/403 with ``WWW-Authenticate: Bearer`` (RFC 6750 §3).
-- ``GET``/``POST /end_session`` (RP-Initiated Logout 1.0): ends the session, then 303 to a
-  registered ``post_logout_redirect_uri`` or a short signed-out text.
+- ``GET``/``POST /end_session`` (RP-Initiated Logout 1.0): with an ``id_token_hint`` of the
+  session's citizen, ends the session, then 303 to a registered ``post_logout_redirect_uri``
+  or a short signed-out text; otherwise 303 to the confirmation page
+  (``/end_session/confirm``, :mod:`identity.http.pages_logout`), and the session lasts
+  until the citizen confirms there.
 
 Every response that carries a code or a token is ``Cache-Control: no-store`` (RFC 6749
 §5.1) with ``Pragma: no-cache``; codes and tokens never reach a log line (requests are
@@ -36,8 +43,16 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from identity.authorization import AuthorizationRequests, Redirect
 from identity.client_assertions import ClientAuthenticator
 from identity.clients import RelyingApp
-from identity.errors import AuthorizationError, InsufficientScope, TokenError, Unauthorized
+from identity.errors import (
+    AuthorizationError,
+    InsufficientScope,
+    TemporarilyUnavailable,
+    TokenError,
+    Unauthorized,
+)
 from identity.http.bearer import bearer_token
+from identity.http.input_guard import form_is_clean, urlencoded_holds_nul
+from identity.http.login import client_address
 from identity.http.plain_routes import serve_plainly
 from identity.http.problems import problem_response
 from identity.logout import RpInitiatedLogout
@@ -129,9 +144,18 @@ def _authorization_problem(exc: AuthorizationError) -> Response:
 
 async def _parameters(request: Request) -> list[tuple[str, str]]:
     """The request's parameters: the query for GET, the form body for POST (OIDC Core
-    §3.1.2.1); files are not parameters."""
+    §3.1.2.1); files are not parameters. A query holding a NUL never gets here
+    (:mod:`identity.http.input_guard`); a form holding one is refused alike.
+
+    Raises:
+        AuthorizationError: ``invalid_request``, not redirected: a parameter holds a NUL.
+    """
     if request.method == "POST":
         form = await request.form()
+        if not form_is_clean(form):
+            raise AuthorizationError(
+                "invalid_request", "a parameter holds a NUL character", redirectable=False
+            )
         return [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
     return list(request.query_params.multi_items())
 
@@ -144,10 +168,10 @@ async def _parameters(request: Request) -> list[tuple[str, str]]:
     responses={303: {"description": "to the login page, the consent screen or the app"}},
 )
 async def authorize(request: Request) -> Response:
-    params = await _parameters(request)
-    session = await current_session(request)
     requests: AuthorizationRequests = request.app.state.authorization_requests
     try:
+        params = await _parameters(request)
+        session = await current_session(request)
         redirect = await asyncio.to_thread(requests.authorize, params, session)
     except AuthorizationError as exc:
         return _authorization_problem(exc)
@@ -181,6 +205,8 @@ def _token_error(exc: TokenError) -> JSONResponse:
     headers = dict(NO_STORE)
     if exc.status == 401:
         headers["WWW-Authenticate"] = 'Basic realm="jati"'
+    if isinstance(exc, TemporarilyUnavailable):  # RFC 6585 §4 / RFC 9110 §15.6.4, §10.2.3
+        headers["Retry-After"] = str(exc.retry_after)
     body = {"error": exc.error}
     if exc.description:
         body["error_description"] = exc.description
@@ -190,6 +216,7 @@ def _token_error(exc: TokenError) -> JSONResponse:
 _URLENCODED = "application/x-www-form-urlencoded"
 #: As many parameters as Starlette's form parser accepts.
 _MAX_FORM_FIELDS = 1000
+_NUL_PARAMETER = "a parameter holds a NUL character"
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -197,11 +224,17 @@ async def _form(request: Request) -> dict[str, str]:
 
     That media type is parsed here directly (as Starlette's form parser does: ``+`` is a
     space, percent-escapes are UTF-8), the token endpoint being the busiest route; any
-    other body goes through Starlette's parser, as before.
+    other body goes through Starlette's parser, as before. A body holding a NUL is refused
+    (no Jati value holds one, and PostgreSQL text cannot: :mod:`identity.http.input_guard`).
+
+    Raises:
+        TokenError: ``invalid_request``: too many parameters, or one holds a NUL.
     """
     media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     if media_type == _URLENCODED:
         body = await request.body()
+        if urlencoded_holds_nul(body):
+            raise TokenError("invalid_request", _NUL_PARAMETER)
         try:
             pairs = parse_qsl(
                 body.decode("latin-1"), keep_blank_values=True, max_num_fields=_MAX_FORM_FIELDS
@@ -210,6 +243,8 @@ async def _form(request: Request) -> dict[str, str]:
             raise TokenError("invalid_request", "too many parameters") from None
         return single_values(pairs)
     form = await request.form()
+    if not form_is_clean(form):
+        raise TokenError("invalid_request", _NUL_PARAMETER)
     return single_values([(k, v) for k, v in form.multi_items() if isinstance(v, str)])
 
 
@@ -217,7 +252,10 @@ async def _client(request: Request, form: dict[str, str], path: str) -> RelyingA
     authenticator: ClientAuthenticator = request.app.state.client_authenticator
     issuer: str = request.app.state.issuer
     return await authenticator.authenticate(
-        request.headers.get("authorization"), form, endpoint=issuer + path
+        request.headers.get("authorization"),
+        form,
+        endpoint=issuer + path,
+        address=client_address(request),
     )
 
 
@@ -300,12 +338,15 @@ SIGNED_OUT = "Anda telah keluar dari Jati.\nYou have been signed out of Jati.\n"
     methods=["GET", "POST"],
     summary="RP-Initiated Logout 1.0: end the citizen's session",
     response_class=Response,
+    responses={
+        303: {"description": "to the app's post_logout_redirect_uri, or to the confirmation page"}
+    },
 )
 async def end_session(request: Request) -> Response:
     logout: RpInitiatedLogout = request.app.state.logout
-    pairs = await _parameters(request)
-    params = dict(pairs)
     try:
+        pairs = await _parameters(request)
+        params = dict(pairs)
         if len(params) != len(pairs):
             raise AuthorizationError(
                 "invalid_request", "a parameter is repeated", redirectable=False
@@ -316,6 +357,8 @@ async def end_session(request: Request) -> Response:
     except AuthorizationError as exc:
         return _authorization_problem(exc)
     response: Response
+    if outcome.confirm is not None:  # RP-Initiated Logout §2: ask the citizen first
+        return _see_other(Redirect(outcome.confirm))
     if outcome.redirect is not None:
         response = _see_other(Redirect(outcome.redirect))
     else:

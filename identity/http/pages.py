@@ -1,5 +1,6 @@
 """The citizen-facing pages of the OpenID Connect provider (DESIGN.md §4 "Pages"): the front
 page ``GET /`` (:mod:`identity.http.pages_home`), login (:mod:`identity.http.pages_login`),
+the logout confirmation (:mod:`identity.http.pages_logout`),
 consent screen and notices (:mod:`identity.http.pages_consent`), account
 (:mod:`identity.http.pages_account`), and the one style sheet they use,
 ``GET /static/jati.css``.
@@ -25,7 +26,7 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from starlette.responses import Response
 
-from identity.http import pages_account, pages_consent, pages_home, pages_login
+from identity.http import pages_account, pages_consent, pages_home, pages_login, pages_logout
 from identity.http.csrf import CsrfProtection
 from identity.http.pages_login import PendingLogins
 
@@ -37,6 +38,7 @@ _STYLESHEET = (STATIC_DIR / "jati.css").read_bytes()
 router = APIRouter(include_in_schema=False)
 router.include_router(pages_home.router)
 router.include_router(pages_login.router)
+router.include_router(pages_logout.router)
 router.include_router(pages_consent.router)
 router.include_router(pages_account.router)
 

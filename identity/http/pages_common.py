@@ -27,6 +27,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from identity.http.csrf import CSRF_FIELD, CsrfProtection
 from identity.http.i18n import LANG_COOKIE, Translator, choose_language, language_of
+from identity.http.input_guard import form_is_clean
 from identity.http.oidc import current_session
 from identity.http.security_headers import page_csp
 from identity.sessions import Session
@@ -101,7 +102,7 @@ class PageContext:
 
 
 #: The pages a browser can GET; a form's answer links back to the nearest of them.
-GET_PAGES = frozenset({"/login", "/login/otp", "/consent", "/account"})
+GET_PAGES = frozenset({"/login", "/login/otp", "/consent", "/account", "/end_session/confirm"})
 
 
 def page_path(request: Request) -> str:
@@ -212,7 +213,8 @@ def see_other(ctx: PageContext | None, location: str) -> Response:
 
 
 async def read_form(request: Request) -> FormData | None:
-    """The form body, or None when it is not a form or a field is too long."""
+    """The form body, or None when it is not a form, or a field is too long or holds a NUL
+    (no page value holds one, and PostgreSQL text cannot: :mod:`identity.http.input_guard`)."""
     content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
         return None
@@ -222,7 +224,7 @@ async def read_form(request: Request) -> FormData | None:
         return None
     if any(isinstance(v, str) and len(v) > MAX_FIELD_CHARS for _, v in form.multi_items()):
         return None
-    return form
+    return form if form_is_clean(form) else None
 
 
 def form_text(form: FormData, name: str) -> str | None:

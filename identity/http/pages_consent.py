@@ -142,7 +142,7 @@ def _screen_page(
         chosen=chosen or {},
         errors=errors or {},
         summary=summary,
-        action=f"/consent?req={pending.id}",
+        action=f"/consent?req={pending.sealed}",
         choice_prefix=CHOICE_PREFIX,
         yes=YES,
         no=NO,
@@ -160,7 +160,7 @@ async def _start(
         return ctx, None, None, request_unknown(ctx)
     session = await session_of(request)
     if session is None:
-        return ctx, pending, None, see_other(ctx, _requests(request).login_url(pending.id))
+        return ctx, pending, None, see_other(ctx, _requests(request).login_url(pending.sealed))
     return ctx, pending, session, None
 
 
@@ -172,7 +172,7 @@ async def consent_page(request: Request) -> Response:
     assert pending is not None and session is not None
     screen = await asyncio.to_thread(_load_screen, request, pending, session.citizen_id)
     if screen is None:  # nothing to ask: the authorization decides
-        return see_other(ctx, _requests(request).resume_url(pending.id))
+        return see_other(ctx, _requests(request).resume_url(pending.sealed))
     return _screen_page(ctx, screen)
 
 
@@ -210,10 +210,10 @@ async def consent_submit(request: Request) -> Response:
     assert form is not None and pending is not None and session is not None
     requests = _requests(request)
     if form_text(form, "action") == "cancel":  # nothing recorded; the app hears access_denied
-        return see_other(ctx, requests.resume_url(pending.id) + "&denied=1")
+        return see_other(ctx, requests.resume_url(pending.sealed) + "&denied=1")
     screen = await asyncio.to_thread(_load_screen, request, pending, session.citizen_id)
     if screen is None:
-        return see_other(ctx, requests.resume_url(pending.id))
+        return see_other(ctx, requests.resume_url(pending.sealed))
     asked_codes = {p.code for p in screen.asked}
     sent = {
         name[len(CHOICE_PREFIX) :]: value
@@ -264,7 +264,7 @@ async def consent_submit(request: Request) -> Response:
     except NoticeChanged:
         fresh = await asyncio.to_thread(_load_screen, request, pending, citizen_id)
         if fresh is None:
-            return see_other(ctx, requests.resume_url(pending.id))
+            return see_other(ctx, requests.resume_url(pending.sealed))
         return _screen_page(ctx, fresh, status=409, summary=ctx.t("consent.notice_changed"))
     except InvalidConsent as exc:
         return message_page(
@@ -274,7 +274,7 @@ async def consent_submit(request: Request) -> Response:
             status=400,
             signed_in=True,
         )
-    target = requests.resume_url(pending.id)
+    target = requests.resume_url(pending.sealed)
     if not any(attempt.choices.values()):
         target += "&denied=1"
     return see_other(ctx, target)

@@ -1,22 +1,32 @@
 """The login page, its second-factor step and logout (OIDC Core §3.1.2.3: the authorization
 server authenticates the end-user).
 
-- ``GET /login[?req=ID]``: NIK and password. ``req`` is a pending authorization request
-  (:mod:`identity.authorization`); its app is named on the page and its ``ui_locales`` choose
-  the language; a ``login_hint`` that is a NIK fills the NIK field.
+- ``GET /login[?req=ID]``: NIK and password. ``req`` is a pending authorization request,
+  sealed (:class:`identity.authorization.RequestSealer`: nothing is stored for it); its app
+  is named on the page and its ``ui_locales`` choose the language; a ``login_hint`` that is
+  a NIK fills the NIK field.
 - ``POST /login[?req=ID]`` (a form; a JSON body goes to the API of
   :mod:`identity.http.login`): CSRF-checked, then the password is checked under the
   database-shared throttle (:meth:`identity.citizens.CitizenService.authenticate_async`).
   An unknown NIK and a wrong password get the same page; too many failures answer 429 with
-  ``Retry-After`` (RFC 6585 §4). On success a **new** session is created and any session the
+  ``Retry-After`` (RFC 6585 §4). A correct password sets the device cookie
+  (:mod:`identity.login_devices`), with which this browser passes a locked shared address
+  for that account. On success a **new** session is created and any session the
   browser held is ended first (session fixation, OWASP Session Management Cheat Sheet),
   then 303 to ``/authorize/resume?req=ID`` (or ``/account``).
 - With a second factor enrolled (:mod:`identity.totp`), the password alone opens no session:
   a short-lived pending-login cookie (``jati_login``: AES-256-GCM under a key derived from
-  the master key, 5 minutes, ``Path=/login``, ``HttpOnly``, ``SameSite=Strict``) carries
-  the citizen to ``/login/otp``, whose 6-digit code completes the login with ``amr``
-  ``["pwd", "otp"]`` (RFC 8176 §2) and ``acr`` ``urn:jati:acr:mfa``; otherwise the session
-  has ``amr`` ``["pwd"]`` and ``acr`` ``urn:jati:acr:password``.
+  the master key, 5 minutes, ``Path=/login``, ``HttpOnly``, ``SameSite=Strict``, bound to
+  the pending request's id) carries the citizen to ``/login/otp``, whose 6-digit code
+  completes the login with ``amr`` ``["pwd", "otp"]`` (RFC 8176 §2) and ``acr``
+  ``urn:jati:acr:mfa``; otherwise the session has ``amr`` ``["pwd"]`` and ``acr``
+  ``urn:jati:acr:password``.
+- A step-up (OIDC Core §5.5.1.1): when an app asks for the multi-factor ``acr`` and the
+  signed-in citizen's session has only the password (signed in before enrolling),
+  ``/authorize`` sends the browser to ``/login/otp?req=ID``. Without a pending login there,
+  the live session stands for the password step: the page binds a pending login to the
+  session's citizen and the request, and the code then starts a new multi-factor session
+  (the old one ends) exactly as above. Nothing changes until a code is right.
 - ``POST /logout``: CSRF-checked; ends the browser's session and removes its cookie.
 
 Neither the NIK nor the password is ever logged, echoed in a page or kept; a failed login
@@ -48,8 +58,8 @@ from starlette.types import Scope
 from identity.authorization import AuthorizationRequests, PendingAuthorization
 from identity.citizens import CitizenService
 from identity.derived_keys import derive_key
-from identity.errors import Throttled, Unauthorized
-from identity.http.login import MAX_NIK_CHARS, client_address
+from identity.errors import Overloaded, Throttled, Unauthorized
+from identity.http.login import MAX_NIK_CHARS, client_address, set_device_cookie
 from identity.http.oidc import clear_session_cookie, set_session_cookie
 from identity.http.pages_common import (
     PageContext,
@@ -64,6 +74,7 @@ from identity.http.pages_common import (
     see_other,
     session_of,
 )
+from identity.login_devices import DEVICE_COOKIE
 from identity.passwords import MAX_PASSWORD_BYTES
 from identity.sessions import SESSION_COOKIE, SessionService
 from identity.tokens import ACR_MULTI_FACTOR, ACR_PASSWORD
@@ -85,7 +96,6 @@ PENDING_LOGIN_LIFETIME = timedelta(minutes=5)
 PENDING_LOGIN_KEY = b"jati/identity/pending-login-key/v1"
 _PENDING_AD = b"jati-pending-login/v1"
 _NIK_HINT = re.compile(r"[0-9]{16}")
-_REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{43}")
 _FORM_TYPES = (b"application/x-www-form-urlencoded", b"multipart/form-data")
 
 
@@ -194,15 +204,19 @@ def _request_id(request: Request) -> str | None:
 
 
 async def _pending(request: Request) -> tuple[str | None, PendingAuthorization | None, bool]:
-    """(request id, pending request, ok): ok is False for a ``req`` that is unknown or
-    expired."""
+    """(``req``, pending request, ok): ok is False for a ``req`` that is unknown, expired
+    or answered already."""
     request_id = _request_id(request)
     if request_id is None:
         return None, None, True
-    if not _REQUEST_ID.fullmatch(request_id):
-        return request_id, None, False
     pending = await asyncio.to_thread(_requests(request).get, request_id)
     return request_id, pending, pending is not None
+
+
+def _bound_id(pending: PendingAuthorization | None) -> str | None:
+    """What the pending-login cookie is bound to: the request's id (short, unlike the
+    sealed ``req``)."""
+    return pending.id if pending is not None else None
 
 
 def request_unknown(ctx: PageContext) -> Response:
@@ -213,12 +227,13 @@ def request_unknown(ctx: PageContext) -> Response:
 
 
 def throttled_page(ctx: PageContext, exc: Throttled) -> Response:
-    """429 with ``Retry-After`` (RFC 6585 §4, RFC 9110 §10.2.3)."""
+    """429 with ``Retry-After`` (RFC 6585 §4, RFC 9110 §10.2.3); 503 when the hashing pool
+    was full (:class:`~identity.errors.Overloaded`)."""
     return message_page(
         ctx,
         title=ctx.t("throttled.title"),
         body=ctx.t("throttled.body", seconds=exc.retry_after),
-        status=429,
+        status=503 if isinstance(exc, Overloaded) else 429,
         headers={"Retry-After": str(exc.retry_after)},
     )
 
@@ -317,7 +332,12 @@ async def login_submit(request: Request) -> Response:
         return _login_page(ctx, request_id, pending, status=400, error=ctx.t("login.missing"))
     citizens: CitizenService = request.app.state.citizens
     try:
-        result = await citizens.authenticate_async(nik, password, address=client_address(request))
+        result = await citizens.authenticate_async(
+            nik,
+            password,
+            address=client_address(request),
+            device=request.cookies.get(DEVICE_COOKIE),
+        )
     except Throttled as exc:
         return throttled_page(ctx, exc)
     except Unauthorized:
@@ -327,13 +347,16 @@ async def login_submit(request: Request) -> Response:
         pending_logins: PendingLogins = request.app.state.pending_logins
         response = see_other(ctx, f"/login/otp{_query(request_id)}")
         pending_logins.set_cookie(
-            response, pending_logins.seal(result.citizen_id, result.auth_time, request_id)
+            response, pending_logins.seal(result.citizen_id, result.auth_time, _bound_id(pending))
         )
+        set_device_cookie(response, request, result.device)
         return response
-    return await start_session(
+    response = await start_session(
         request, ctx, result.citizen_id,
         auth_time=result.auth_time, amr=("pwd",), acr=ACR_PASSWORD, request_id=request_id,
     )  # fmt: skip
+    set_device_cookie(response, request, result.device)
+    return response
 
 
 router.add_api_route(
@@ -353,6 +376,7 @@ def _otp_page(
     *,
     status: int = 200,
     error: str | None = None,
+    step_up_app: str | None = None,
 ) -> Response:
     return render(
         ctx,
@@ -362,6 +386,7 @@ def _otp_page(
         form_targets=_targets(pending),
         action=f"/login/otp{_query(request_id)}",
         error=error,
+        step_up_app=step_up_app,
     )
 
 
@@ -383,9 +408,31 @@ async def otp_page(request: Request) -> Response:
         return request_unknown(ctx)
     pending_logins: PendingLogins = request.app.state.pending_logins
     login = pending_logins.open(request.cookies.get(PENDING_LOGIN_COOKIE))
-    if login is None or login.request_id != request_id:
-        return _otp_expired(ctx, request_id)
+    if login is None or login.request_id != _bound_id(pending):
+        step_up = await _step_up(request, pending)
+        if step_up is None:
+            return _otp_expired(ctx, request_id)
+        assert pending is not None
+        response = _otp_page(ctx, request_id, pending, step_up_app=pending.client.name)
+        pending_logins.set_cookie(response, step_up)
+        return response
     return _otp_page(ctx, request_id, pending)
+
+
+async def _step_up(request: Request, pending: PendingAuthorization | None) -> str | None:
+    """A sealed pending login for a step-up (see the module docstring), or None: no
+    authorization request, no live session, a session with the second factor already, or
+    a citizen without one."""
+    if pending is None:
+        return None
+    session = await session_of(request)
+    if session is None or session.acr == ACR_MULTI_FACTOR:
+        return None
+    second_factor: SecondFactor = request.app.state.second_factor
+    if not await asyncio.to_thread(second_factor.is_enabled, session.citizen_id):
+        return None
+    pending_logins: PendingLogins = request.app.state.pending_logins
+    return pending_logins.seal(session.citizen_id, session.auth_time, pending.id)
 
 
 @router.post("/login/otp")
@@ -400,7 +447,7 @@ async def otp_submit(request: Request) -> Response:
         return request_unknown(ctx)
     pending_logins: PendingLogins = request.app.state.pending_logins
     login = pending_logins.open(request.cookies.get(PENDING_LOGIN_COOKIE))
-    if login is None or login.request_id != request_id:
+    if login is None or login.request_id != _bound_id(pending):
         return _otp_expired(ctx, request_id)
     code = form_text(form, "code") or ""
     second_factor: SecondFactor = request.app.state.second_factor

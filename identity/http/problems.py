@@ -52,6 +52,7 @@ ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
     identity_errors.NotFound: (404, "Not found"),
     identity_errors.Conflict: (409, "Conflict"),
     identity_errors.Gone: (410, "Gone"),
+    identity_errors.Overloaded: (503, "Service busy"),  # the hashing pool is full
     identity_errors.Throttled: (429, "Too many attempts"),
     identity_errors.OAuthError: (400, "Invalid OAuth request"),  # routes answer RFC form first
     identity_errors.ConfigurationError: (500, "Service misconfigured"),
@@ -59,7 +60,7 @@ ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
 }
 
 #: Statuses whose exception text is safe and useful to show the caller.
-_SHOW_DETAIL = frozenset({400, 401, 403, 404, 409, 410, 429})
+_SHOW_DETAIL = frozenset({400, 401, 403, 404, 409, 410, 429, 503})
 
 
 def lookup(exc: Exception) -> tuple[int, str] | None:
@@ -95,7 +96,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def domain_error(_request: Request, exc: Exception) -> JSONResponse:
         status, title = lookup(exc) or (500, "Internal error")
         code = getattr(exc, "code", "internal_error")
-        if status >= 500:
+        if status >= 500 and not isinstance(exc, identity_errors.Overloaded):
             log.error("request failed: %s (%s)", type(exc).__name__, code)
         headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if status == 401 else None
         if isinstance(exc, identity_errors.InsufficientScope):  # RFC 6750 §3

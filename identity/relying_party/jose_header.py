@@ -20,18 +20,21 @@ from __future__ import annotations
 
 from identity.relying_party.encoding import b64url_decode, json_object
 from identity.relying_party.errors import InvalidToken, Reason
-from identity.relying_party.keys import SUPPORTED_ALGORITHMS
+from identity.relying_party.keys import HOLDER_ALGORITHMS, SUPPORTED_ALGORITHMS
 
 FORBIDDEN_HEADERS = frozenset({"jku", "x5u", "x5c", "jwk", "x5t", "x5t#S256", "crit", "b64"})
 
 
-def parse_header(segment: str, *, kid_required: bool = True) -> tuple[str, str, str | None]:
+def parse_header(
+    segment: str, *, kid_required: bool = True, holder: bool = False
+) -> tuple[str, str, str | None]:
     """(alg, kid, lower-cased typ) of a JOSE header segment, or :class:`InvalidToken`.
     ``kid_required=False`` answers ``""`` for a missing kid (key binding JWTs, whose key is
-    ``cnf.jwk``; RFC 9901's examples, whose issuer key is given)."""
+    ``cnf.jwk``; RFC 9901's examples, whose issuer key is given). ``holder``: signed by a
+    holder key, so ``alg`` is one of :data:`HOLDER_ALGORITHMS` (never RSA)."""
     header = json_object(b64url_decode(segment), "JOSE header")
     alg = header.get("alg")
-    if alg not in SUPPORTED_ALGORITHMS:
+    if alg not in (HOLDER_ALGORITHMS if holder else SUPPORTED_ALGORITHMS):
         raise InvalidToken(Reason.UNSUPPORTED_ALGORITHM, "alg is not in the allow-list")
     forbidden = FORBIDDEN_HEADERS & header.keys()
     if forbidden:

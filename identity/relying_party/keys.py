@@ -2,9 +2,18 @@
 
 RFC 8725 §3.1 asks that the algorithm be tied to the key: an Ed25519 key (``OKP``/
 ``Ed25519``, RFC 8037) verifies only ``EdDSA`` or its fully-specified name ``Ed25519``
-(RFC 9864); a P-256 key (``EC``/``P-256``) only ``ES256`` (RFC 7518 §3.4). Symmetric
-(``oct``) keys and keys carrying private members are never used for verification, so
-"HS256 with the public key as the secret" has no key to verify with.
+(RFC 9864); a P-256 key (``EC``/``P-256``) only ``ES256`` (RFC 7518 §3.4); an RSA key
+(``RSA``) only ``RS256`` (RFC 7518 §3.3, the ID tokens of apps registered for it), and only
+with a modulus of :data:`MIN_RSA_MODULUS_BITS` to :data:`MAX_RSA_MODULUS_BITS` bits (RFC 7518
+§3.3 asks 2048 at least) and a public exponent FIPS 186-5 §A.1.1 allows (odd, at least
+65537, below 2^256), written in canonical octets (RFC 7518 §6.3.1); a signature of exactly
+the modulus' length (RFC 8017 §8.2.2). ``PS*``, ``RS384``/``RS512`` and every ``HS*`` are
+outside the allow-list. Symmetric (``oct``) keys and keys carrying private members are never
+used for verification, so "HS256 with the public key as the secret" has no key to verify
+with.
+
+Holder keys (an SD-JWT VC's ``cnf.jwk``, a credential proof's ``jwk``) are compact keys only:
+:data:`HOLDER_ALGORITHMS`, never RSA.
 """
 
 from __future__ import annotations
@@ -16,7 +25,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from identity.jwk import jwk_thumbprint
@@ -27,9 +36,19 @@ log = logging.getLogger(__name__)
 
 EDDSA_ALGORITHMS = frozenset({"EdDSA", "Ed25519"})
 ES256 = "ES256"
-SUPPORTED_ALGORITHMS = EDDSA_ALGORITHMS | {ES256}
+RS256 = "RS256"
+#: What a holder key may sign with (key binding JWTs, credential proofs).
+HOLDER_ALGORITHMS = EDDSA_ALGORITHMS | {ES256}
+#: What the issuer's tokens may be signed with (access and ID tokens, SD-JWT VCs, status lists).
+SUPPORTED_ALGORITHMS = HOLDER_ALGORITHMS | {RS256}
 PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 MAX_KID_LENGTH = 128
+#: RSA modulus sizes accepted (RFC 7518 §3.3: 2048 at least; the upper bound caps the work).
+MIN_RSA_MODULUS_BITS = 2048
+MAX_RSA_MODULUS_BITS = 8192
+#: FIPS 186-5 §A.1.1: 2^16 < e < 2^256, odd.
+MIN_RSA_EXPONENT = 65537
+MAX_RSA_EXPONENT_BITS = 256
 
 Verify = Callable[[bytes, bytes], bool]
 
@@ -95,6 +114,56 @@ def _es256_verifier(key: ec.EllipticCurvePublicKey) -> Verify:
     return verify
 
 
+def _rs256_verifier(key: rsa.RSAPublicKey) -> Verify:
+    check = key.verify
+    size = (key.key_size + 7) // 8
+    scheme = padding.PKCS1v15()
+    algorithm = hashes.SHA256()
+
+    def verify(signature: bytes, signing_input: bytes) -> bool:
+        if len(signature) != size:  # RFC 8017 §8.2.2 step 1
+            return False
+        try:
+            check(signature, signing_input, scheme, algorithm)
+        except InvalidSignature:
+            return False
+        return True
+
+    return verify
+
+
+def _rsa_integer(jwk: Mapping[str, Any], name: str, max_bytes: int) -> int:
+    """An RSA public parameter: base64url of its minimal big-endian octets (RFC 7518
+    §6.3.1.1, §6.3.1.2)."""
+    value = jwk.get(name)
+    if not isinstance(value, str):
+        raise UnusableKey(f"member {name!r} is missing")
+    try:
+        raw = b64url_decode(value)
+    except InvalidToken:
+        raise UnusableKey(f"member {name!r} is not base64url") from None
+    if not raw or raw[0] == 0 or len(raw) > max_bytes:
+        raise UnusableKey(f"member {name!r} is not a canonical integer of a usable size")
+    return int.from_bytes(raw, "big")
+
+
+def _rsa_public_key(jwk: Mapping[str, Any]) -> rsa.RSAPublicKey:
+    n = _rsa_integer(jwk, "n", MAX_RSA_MODULUS_BITS // 8)
+    e = _rsa_integer(jwk, "e", MAX_RSA_EXPONENT_BITS // 8)
+    if not MIN_RSA_MODULUS_BITS <= n.bit_length() <= MAX_RSA_MODULUS_BITS:
+        raise UnusableKey(
+            f"the RSA modulus is not {MIN_RSA_MODULUS_BITS} to {MAX_RSA_MODULUS_BITS} bits"
+        )
+    if e < MIN_RSA_EXPONENT or e % 2 == 0 or e.bit_length() > MAX_RSA_EXPONENT_BITS:
+        raise UnusableKey("the RSA exponent is not odd, at least 65537 and below 2^256")
+    if n % 2 == 0:
+        raise UnusableKey("the RSA modulus is even")
+    try:
+        return rsa.RSAPublicNumbers(e, n).public_key()
+    except ValueError:
+        raise UnusableKey("the RSA key is not valid") from None
+
+
 def _coordinate(jwk: Mapping[str, Any], name: str, size: int) -> bytes:
     value = jwk.get(name)
     if not isinstance(value, str):
@@ -108,8 +177,12 @@ def _coordinate(jwk: Mapping[str, Any], name: str, size: int) -> bytes:
     return raw
 
 
-def verification_key(jwk: Mapping[str, Any]) -> VerificationKey:
-    """The verification key for one JWK, or :class:`UnusableKey`."""
+def verification_key(
+    jwk: Mapping[str, Any], *, algorithms: frozenset[str] = SUPPORTED_ALGORITHMS
+) -> VerificationKey:
+    """The verification key for one JWK, or :class:`UnusableKey`. ``algorithms``: what the
+    caller accepts (:data:`HOLDER_ALGORITHMS` for holder keys); a key of a type none of them
+    uses is refused."""
     if PRIVATE_MEMBERS & jwk.keys():
         raise UnusableKey("the JWK carries private key material; refusing it")
     use = jwk.get("use")
@@ -131,13 +204,19 @@ def verification_key(jwk: Mapping[str, Any]) -> VerificationKey:
         except ValueError:
             raise UnusableKey("the EC point is not on P-256") from None
         verify = _es256_verifier(public)
+    elif kty == "RSA" and RS256 in algorithms:
+        allowed = frozenset({RS256})
+        verify = _rs256_verifier(_rsa_public_key(jwk))
     else:
-        raise UnusableKey("unsupported key type (use OKP/Ed25519 or EC/P-256)")
+        raise UnusableKey("unsupported key type (use OKP/Ed25519, EC/P-256 or RSA)")
     alg = jwk.get("alg")
     if alg is not None:
         if alg not in allowed:
             raise UnusableKey("the JWK's alg does not match its key type")
         allowed = EDDSA_ALGORITHMS if alg in EDDSA_ALGORITHMS else frozenset({alg})
+    allowed &= algorithms
+    if not allowed:
+        raise UnusableKey("the JWK's algorithms are not accepted here")
     kid = jwk.get("kid")
     if kid is None:
         kid = jwk_thumbprint(jwk)

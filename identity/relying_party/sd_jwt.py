@@ -43,6 +43,7 @@ from identity.relying_party.encoding import b64url_decode, b64url_encode, json_o
 from identity.relying_party.errors import InvalidToken, Reason
 from identity.relying_party.jose_header import parse_header
 from identity.relying_party.keys import (
+    HOLDER_ALGORITHMS,
     UnusableKey,
     VerificationKey,
     verification_key,
@@ -296,7 +297,7 @@ def _kb_header(segment: str) -> tuple[str, str | None]:
     (:func:`parse_header`; its key is ``cnf.jwk``, so no ``kid`` is needed), ``typ``
     ``kb+jwt``; every failure is ``bad_key_binding``."""
     try:
-        alg, _kid, typ = parse_header(segment, kid_required=False)
+        alg, _kid, typ = parse_header(segment, kid_required=False, holder=True)
     except InvalidToken as exc:
         raise InvalidToken(Reason.BAD_KEY_BINDING, f"the KB-JWT header: {exc}") from None
     if typ not in KB_JWT_TYPES:
@@ -326,7 +327,7 @@ class KeyBinding:
         key = self._holders.get(members) if members is not None else None
         if key is None:
             try:
-                key = verification_key(jwk)
+                key = verification_key(jwk, algorithms=HOLDER_ALGORITHMS)
             except UnusableKey as exc:
                 raise InvalidToken(Reason.BAD_KEY_BINDING, f"cnf.jwk: {exc}") from None
             if members is not None:

@@ -5,12 +5,15 @@ Every check RFC 8725 (JWT BCP) and RFC 9068 (JWT access tokens) ask for, in this
 1. Size first (``max_token_bytes``, 8 KiB by default), before any parsing.
 2. Compact JWS form (RFC 7515 §7.1): three canonical base64url segments.
 3. Header: JSON object with unique names; ``alg`` in the allow-list (``EdDSA``/``Ed25519``,
-   ``ES256``; never ``none`` or ``HS*``, RFC 8725 §3.1); ``kid`` present; ``jku``, ``x5u``,
-   ``x5c``, ``jwk``, ``x5t``, ``x5t#S256`` and ``crit`` refused (RFC 8725 §3.10: keys come only
-   from the issuer's JWKS; we understand no critical extension, RFC 7515 §4.1.11); ``b64``
-   refused (RFC 7797); ``typ`` explicit (RFC 8725 §3.11): ``at+jwt`` for access tokens
-   (RFC 9068 §4), ``JWT`` or absent for ID tokens, so one kind never passes as the other.
-4. Key: by ``kid`` from the issuer's JWKS; the ``alg`` must be one the key's type allows.
+   ``ES256``, ``RS256``; never ``none``, ``HS*`` or ``PS*``, RFC 8725 §3.1); ``kid`` present;
+   ``jku``, ``x5u``, ``x5c``, ``jwk``, ``x5t``, ``x5t#S256`` and ``crit`` refused (RFC 8725
+   §3.10: keys come only from the issuer's JWKS; we understand no critical extension,
+   RFC 7515 §4.1.11); ``b64`` refused (RFC 7797); ``typ`` explicit (RFC 8725 §3.11):
+   ``at+jwt`` for access tokens (RFC 9068 §4), ``JWT`` or absent for ID tokens, so one kind
+   never passes as the other.
+4. Key: by ``kid`` from the issuer's JWKS; the ``alg`` must be one the key's type allows
+   (:mod:`identity.relying_party.keys`: ``RS256`` only with an RSA key of 2048 bits or more,
+   which Jati uses for the ID tokens of apps registered for it).
 5. Signature over the ASCII of ``header.payload``.
 6. Claims (RFC 7519 §4.1, RFC 9068 §2.2, OIDC Core §3.1.3.7): ``iss`` equal to the issuer;
    ``aud`` containing the audience; ``exp`` after now, ``nbf`` not after now and ``iat`` not

@@ -41,10 +41,13 @@ from identity.citizens import (
 )
 from identity.derived_keys import derive_key
 from identity.field_crypto import FieldCipher
+from identity.login_devices import DEVICE_KEY_LABEL, KnownDevices
 from identity.passwords import PasswordService
 from identity.storage.database import Database
+from identity.storage.oidc import CitizenTokenErasure
 from identity.storage.tables import IdentityBase
 from identity.storage.throttle import SqlThrottleStore
+from identity.storage.totp import TotpErasure
 from identity.throttle import LOGIN_THROTTLE_KEY_LABEL, LoginThrottle, ThrottlePolicy
 
 if TYPE_CHECKING:
@@ -268,7 +271,9 @@ def build_citizen_service(
     clock: Callable[[], datetime] = utc_now,
 ) -> CitizenService:
     """The citizen service on ``database``, keyed from ``master_key``; its audit entries go to
-    ``audit`` (default: the audit log's queue in the same database)."""
+    ``audit`` (default: the audit log's queue in the same database). Its erasure also ends
+    the citizen's token families, codes, sessions and second factor, in the same transaction
+    (every caller, the service and ``jati citizen erase`` alike)."""
     return CitizenService(
         store=SqlCitizenStore(database=database),
         cipher=FieldCipher(master_key),
@@ -278,4 +283,6 @@ def build_citizen_service(
         audit=audit or SqlAuditStore(engine=database.engine),
         pseudonymizer=pseudonymizer,
         throttle=login_throttle(settings, database, master_key),
+        erasure_steps=(CitizenTokenErasure(), TotpErasure()),
+        devices=KnownDevices(key=derive_key(master_key, DEVICE_KEY_LABEL)),
     )

@@ -1,9 +1,12 @@
 """Relying apps' tables and :class:`SqlClientStore` (see :mod:`identity.clients`).
 
 - ``identity_client``: one row per app with its RFC 7591 metadata. ``client_secret_hash``
-  holds only the argon2id hash of a ``client_secret_basic`` secret; ``jwks`` the public JWK
-  Set of a ``private_key_jwt`` app (RFC 7523). A check constraint keeps exactly one of the two,
-  matching ``token_endpoint_auth_method``. List-valued metadata is JSON text.
+  holds only the argon2id hash of a ``client_secret_basic`` or ``client_secret_post`` secret;
+  ``jwks`` the public JWK Set of a ``private_key_jwt`` app (RFC 7523). A check constraint
+  keeps exactly one of the two, matching ``token_endpoint_auth_method``. List-valued
+  metadata is JSON text.
+  ``id_token_signed_response_alg`` is NULL unless the app registered one (then the service's
+  ``JATI_TOKEN_SIGNING_ALG`` applies).
 - ``identity_client_purpose``: the app's purposes, each with its UU PDP Art. 20(2) legal
   basis (a-f), so that consent and audit can look a purpose up by code.
 """
@@ -20,10 +23,13 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from audit.entry import LegalBasis
 from audit.storage.tables import UTCDateTime
 from identity.clients import GrantType, Purpose, RelyingApp, TokenEndpointAuthMethod
+from identity.jws_algorithms import ID_TOKEN_ALGORITHMS
 from identity.storage.database import Database
 from identity.storage.tables import IdentityBase
 
 _METHODS = ", ".join(f"'{m.value}'" for m in TokenEndpointAuthMethod)
+_SECRET_METHODS = ", ".join(f"'{m.value}'" for m in TokenEndpointAuthMethod if m.uses_secret)
+_ID_TOKEN_ALGS = ", ".join(f"'{alg}'" for alg in ID_TOKEN_ALGORITHMS)
 _BASES = ", ".join(f"'{b.value}'" for b in LegalBasis)
 
 
@@ -34,12 +40,13 @@ class IdentityClient(IdentityBase):
     __table_args__ = (
         CheckConstraint(f"token_endpoint_auth_method IN ({_METHODS})", name="auth_method"),
         CheckConstraint(
-            "(token_endpoint_auth_method = 'client_secret_basic'"
+            f"(token_endpoint_auth_method IN ({_SECRET_METHODS})"
             " AND client_secret_hash IS NOT NULL AND jwks IS NULL)"
             " OR (token_endpoint_auth_method = 'private_key_jwt'"
             " AND jwks IS NOT NULL AND client_secret_hash IS NULL)",
             name="auth_material",
         ),
+        CheckConstraint(f"id_token_signed_response_alg IN ({_ID_TOKEN_ALGS})", name="id_token_alg"),
     )
 
     client_id: Mapped[str] = mapped_column(String(128), primary_key=True)
@@ -53,6 +60,7 @@ class IdentityClient(IdentityBase):
     jwks: Mapped[str | None] = mapped_column(Text)  # JSON JWK Set, public keys only
     client_secret_hash: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    id_token_signed_response_alg: Mapped[str | None] = mapped_column(String(16))
 
 
 class IdentityClientPurpose(IdentityBase):
@@ -84,6 +92,7 @@ def _app(row: IdentityClient, purposes: Iterable[IdentityClientPurpose]) -> Rely
         grant_types=tuple(GrantType(g) for g in json.loads(row.grant_types)),
         jwks=json.loads(row.jwks) if row.jwks is not None else None,
         created_at=row.created_at,
+        id_token_signed_response_alg=row.id_token_signed_response_alg,
     )
 
 
@@ -108,6 +117,7 @@ class SqlClientStore:
                     jwks=json.dumps(app.jwks, sort_keys=True) if app.jwks is not None else None,
                     client_secret_hash=secret_hash,
                     created_at=app.created_at,
+                    id_token_signed_response_alg=app.id_token_signed_response_alg,
                 )
             )
             session.flush()  # the parent row before its purposes (foreign key)

@@ -4,8 +4,10 @@ Every secret is stored as a SHA-256 hash, never as the value the browser or the 
 
 - ``identity_session``: citizens' login sessions, by hash of the cookie value
   (:mod:`identity.sessions`).
-- ``identity_authorization_request``: pending authorization requests (10 minutes), so that
-  any worker can resume one; the ``login_hint`` (possibly a NIK) sealed.
+- ``identity_authorization_request``: authorization requests answered to a signed-in
+  citizen, until they expire, so that a sealed request yields one code
+  (:mod:`identity.authorization`: a pending request is never stored, it travels sealed);
+  without its ``state``, ``nonce`` and ``login_hint``.
 - ``identity_authorization_code``: codes by hash, 60 seconds, single use
   (:mod:`identity.authorization_codes`).
 - ``identity_token_family``: what a code exchange created; ``identity_refresh_token``:
@@ -14,13 +16,16 @@ Every secret is stored as a SHA-256 hash, never as the value the browser or the 
 - ``identity_client_assertion``: hashes of the ``jti`` of client assertions seen, until
   they expire (RFC 7523 §3 item 7: single use).
 
-Expired rows are purged by the writes that add new ones, a batch at a time.
+Expired rows are purged by the writes that add new ones, a batch at a time. An erasure
+ends the citizen's codes, token families and sessions in its own transaction
+(:class:`CitizenTokenErasure`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -61,6 +66,8 @@ from identity.storage.driver_statements import DriverStatement
 from identity.storage.loop_connections import LoopConnections
 from identity.storage.tables import IdentityBase
 
+log = logging.getLogger(__name__)
+
 PURGE_BATCH = 500
 #: A family with no refresh token left is kept this long for its access tokens' checks.
 FAMILY_GRACE = timedelta(days=1)
@@ -83,7 +90,9 @@ class IdentitySession(IdentityBase):
 
 
 class IdentityAuthorizationRequest(IdentityBase):
-    """A pending authorization request (OIDC Core §3.1.2.1) awaiting login or consent."""
+    """An authorization request (OIDC Core §3.1.2.1) answered to a signed-in citizen, kept
+    until it expires so that it is answered once; ``state``, ``nonce`` and ``login_hint``
+    stay empty (the columns date from when pending requests were stored)."""
 
     __tablename__ = "identity_authorization_request"
     __table_args__ = (Index(None, "expires_at"),)
@@ -533,57 +542,36 @@ class SqlOidcTransaction(_RefreshStatements):
     def purge_sessions(self, now: datetime) -> int:
         return self._purge(IdentitySession, IdentitySession.id, now)
 
-    # -- pending requests -----------------------------------------------------------------
+    # -- answered requests ----------------------------------------------------------------
 
-    def add_request(self, request: StoredRequest) -> None:
-        self.session.add(
-            IdentityAuthorizationRequest(
-                id=request.id,
-                client_id=request.client_id,
-                redirect_uri=request.redirect_uri,
-                scopes=" ".join(request.scopes),
-                claims=json.dumps(list(request.claims)),
-                purposes=json.dumps(list(request.purpose_codes)),
-                state=request.state,
-                nonce=request.nonce,
-                code_challenge=request.code_challenge,
-                prompt=" ".join(request.prompt),
-                max_age=request.max_age,
-                login_hint=request.sealed_login_hint,
-                ui_locales=" ".join(request.ui_locales),
-                created_at=request.created_at,
-                expires_at=request.expires_at,
-            )
+    def mark_answered(self, request: StoredRequest) -> bool:
+        # The app's state and nonce and the login hint (possibly a NIK) are never written.
+        return self._insert_new(
+            IdentityAuthorizationRequest,
+            {
+                "id": request.id,
+                "client_id": request.client_id,
+                "redirect_uri": request.redirect_uri,
+                "scopes": " ".join(request.scopes),
+                "claims": json.dumps(list(request.claims)),
+                "purposes": json.dumps(list(request.purpose_codes)),
+                "code_challenge": request.code_challenge,
+                "prompt": " ".join(request.prompt),
+                "max_age": request.max_age,
+                "ui_locales": " ".join(request.ui_locales),
+                "created_at": request.created_at,
+                "expires_at": request.expires_at,
+            },
+            ["id"],
         )
 
-    def get_request(self, request_id: str) -> StoredRequest | None:
-        row = self.session.get(IdentityAuthorizationRequest, request_id)
-        if row is None:
-            return None
-        return StoredRequest(
-            id=row.id,
-            client_id=row.client_id,
-            redirect_uri=row.redirect_uri,
-            scopes=_words(row.scopes),
-            claims=tuple(json.loads(row.claims)),
-            purpose_codes=tuple(json.loads(row.purposes)),
-            state=row.state,
-            nonce=row.nonce,
-            code_challenge=row.code_challenge,
-            prompt=_words(row.prompt),
-            max_age=row.max_age,
-            sealed_login_hint=row.login_hint,
-            ui_locales=_words(row.ui_locales),
-            created_at=row.created_at,
-            expires_at=row.expires_at,
-        )
-
-    def delete_request(self, request_id: str) -> None:
-        self.session.execute(
-            delete(IdentityAuthorizationRequest).where(
+    def is_answered(self, request_id: str) -> bool:
+        found = self.session.execute(
+            select(IdentityAuthorizationRequest.id).where(
                 IdentityAuthorizationRequest.id == request_id
             )
         )
+        return found.first() is not None
 
     def purge_requests(self, now: datetime) -> int:
         return self._purge(IdentityAuthorizationRequest, IdentityAuthorizationRequest.id, now)
@@ -806,3 +794,50 @@ class SqlOidcStore:
     def read(self) -> Iterator[SqlOidcTransaction]:
         with self.database.read() as session:
             yield SqlOidcTransaction(session, self.database.dialect)
+
+
+class CitizenTokenErasure:
+    """:class:`identity.citizens.ErasureStep`: ends, in the erasure's own transaction, what
+    the OpenID Connect provider issued to the citizen (UU PDP Art. 43-44), so that nothing
+    issued before the erasure is honoured after it:
+
+    1. their authorization codes are deleted: an unredeemed one would create a new family,
+       and a redeemed one is kept only to revoke its family on a replay, which step 2 does.
+       First, because on PostgreSQL the DELETE waits for an exchange in progress (which
+       holds the code's row), so that step 2 then sees the family that exchange committed;
+       an exchange that comes after finds no code (``invalid_grant``);
+    2. every token family of theirs is revoked: each rotation of a refresh token reads the
+       family's revocation in its own statement (the one-statement and conditional-write
+       fast paths too, whatever a worker remembers of the family), and userinfo,
+       introspection, the credential endpoint and the citizen API refuse the family's
+       access tokens;
+    3. their login sessions are deleted, so that no session authorizes a new code.
+
+    Codes have no index on ``citizen_id``: the DELETE reads the codes of the last hour
+    (:data:`identity.token_endpoint.CODE_REUSE_DETECTION`), once per erasure.
+    """
+
+    def end_for_erased(self, bind: Session, citizen_id: str, *, now: datetime) -> None:
+        codes = _rowcount(
+            bind.execute(
+                delete(IdentityAuthorizationCode).where(
+                    IdentityAuthorizationCode.citizen_id == citizen_id
+                )
+            )
+        )
+        families = _rowcount(
+            bind.execute(
+                update(IdentityTokenFamily)
+                .where(
+                    IdentityTokenFamily.citizen_id == citizen_id,
+                    IdentityTokenFamily.revoked_at.is_(None),
+                )
+                .values(revoked_at=now)
+            )
+        )
+        sessions = _rowcount(
+            bind.execute(delete(IdentitySession).where(IdentitySession.citizen_id == citizen_id))
+        )
+        log.info(
+            "erasure ended %d token families, %d codes and %d sessions", families, codes, sessions
+        )

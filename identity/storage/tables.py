@@ -23,7 +23,7 @@ class IdentitySigningKey(IdentityBase):
     __tablename__ = "identity_signing_key"
     __table_args__ = (
         CheckConstraint("state IN ('next', 'active', 'retired')", name="state"),
-        CheckConstraint("alg IN ('EdDSA', 'ES256')", name="alg"),
+        CheckConstraint("alg IN ('EdDSA', 'Ed25519', 'ES256', 'RS256')", name="alg"),
     )
 
     kid: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -1,11 +1,13 @@
 """Login throttle counters in the database, shared by every worker (:mod:`identity.throttle`).
 
 ``identity_login_throttle`` holds one row per key: an HMAC of an account's blind index or of
-a client address, never the NIK or the IP itself. A transaction locks the rows it changes:
-SQLite write transactions start with ``BEGIN IMMEDIATE`` (one writer at a time); on
-PostgreSQL the row is created if missing (``INSERT ... ON CONFLICT DO NOTHING``) and then
-locked with ``SELECT ... FOR UPDATE``, so two workers counting the same key queue behind
-each other instead of both reading the old count.
+a client address, never the NIK or the IP itself. The client-authentication throttle
+(:mod:`identity.client_throttle`) keeps its counters here too, as HMACs of client ids and
+addresses under a key of its own (scopes ``account`` and ``address`` alike). A transaction
+locks the rows it changes: SQLite write transactions start with ``BEGIN IMMEDIATE`` (one
+writer at a time); on PostgreSQL the row is created if missing (``INSERT ... ON CONFLICT DO
+NOTHING``) and then locked with ``SELECT ... FOR UPDATE``, so two workers counting the same
+key queue behind each other instead of both reading the old count.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from audit.storage.tables import UTCDateTime
+from identity.client_throttle import CLIENT_THROTTLE_KEY_LABEL, ClientAuthThrottle
+from identity.derived_keys import derive_key
 from identity.storage.database import Database
 from identity.storage.tables import IdentityBase
 from identity.throttle import Counter, Scope
@@ -136,3 +140,12 @@ class SqlThrottleStore:
         """How many counters are stored (for tests and metrics)."""
         with self.database.read() as session:
             return len(session.scalars(select(_T.key_hash)).all())
+
+
+def build_client_throttle(database: Database, master_key: bytes) -> ClientAuthThrottle:
+    """The client-authentication throttle: counters in the same table as the logins',
+    under a key of its own derived from the master key (:mod:`identity.client_throttle`)."""
+    return ClientAuthThrottle(
+        store=SqlThrottleStore(database=database),
+        key=derive_key(master_key, CLIENT_THROTTLE_KEY_LABEL),
+    )

@@ -82,6 +82,15 @@ class SqlTotpTransaction:
         self.session.execute(delete(IdentityTotp).where(IdentityTotp.citizen_id == citizen_id))
 
 
+class TotpErasure:
+    """:class:`identity.citizens.ErasureStep`: the citizen's second factor (its sealed secret
+    and counters) is deleted in the erasure's own transaction (UU PDP Art. 43-44), whichever
+    path erases: ``/me/requests``, the account page or ``jati citizen erase``."""
+
+    def end_for_erased(self, bind: Session, citizen_id: str, *, now: datetime) -> None:
+        bind.execute(delete(IdentityTotp).where(IdentityTotp.citizen_id == citizen_id))
+
+
 class SqlTotpStore:
     def __init__(self, *, database: Database) -> None:
         self.database = database

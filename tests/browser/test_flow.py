@@ -13,6 +13,8 @@ CLI, as an operator would (issue 6, "Proof that it works with the world"):
    ``/userinfo``: only A's claims;
 4. the browser opens ``/account`` and withdraws A; the app loses access: ``/userinfo``
    refuses its token, introspection answers ``active: false``, the refresh token is refused.
+5. ``/end_session`` without a hint asks first (cancel keeps the session); the app's own
+   request, confirmed, signs out and lands on its URI with its ``state`` (issue 17).
 """
 
 from __future__ import annotations
@@ -299,6 +301,27 @@ def test_login_consent_code_userinfo_then_withdrawal_in_chromium(
                 headers=basic,
             )
             assert status == 400 and refreshed["error"] == "invalid_grant"
+
+            # sign-out (RP-Initiated Logout §2): a bare link asks first, and cancel keeps the
+            # session; the app's own request, confirmed, ends it and returns with its state
+            page.goto(f"{base}/end_session")
+            expect(page.get_by_role("heading", level=1)).to_have_text("Keluar dari Jati?")
+            page.get_by_role("button", name="Batal, tetap masuk").click()
+            expect(page.get_by_role("heading", level=1)).to_have_text("Akun saya")
+            logout = urllib.parse.urlencode(
+                {
+                    "client_id": app["client_id"],
+                    "post_logout_redirect_uri": redirect_uri,
+                    "state": "bye",
+                }
+            )
+            page.goto(f"{base}/end_session?{logout}")
+            expect(page.get_by_text(f"{APP_NAME} meminta Anda keluar dari Jati")).to_be_visible()
+            page.get_by_role("button", name="Ya, keluar").click()
+            page.wait_for_url(f"{redirect_uri}?state=bye")
+            assert received[-1] == {"state": "bye"}
+            page.goto(f"{base}/account")
+            expect(page.get_by_role("heading", level=1)).to_have_text("Masuk ke Jati")
             context.close()
         # the server's own log lines (JSON on stderr): requests, never a person or a secret
         assert process.stderr is not None

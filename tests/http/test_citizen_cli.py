@@ -173,6 +173,33 @@ def test_erase_shreds_and_reports_the_tombstone(operator: Operator) -> None:
     assert operator.rows() == 2
 
 
+def test_erase_forgets_the_second_factor_as_the_api_does(
+    operator: Operator, make_settings: Callable[..., Settings]
+) -> None:
+    """UU PDP Art. 43-44: the CLI's erasure leaves no sealed TOTP secret behind either."""
+    from identity.storage.totp import build_second_factor
+
+    citizen_id = operator.add()[1].strip()
+    master_key, _ = make_settings().load_master_key(create=False)
+    second_factor = build_second_factor(
+        database=operator.database,
+        master_key=master_key,
+        clock=lambda: datetime.now(UTC),
+        issuer="http://127.0.0.1:8000",
+    )
+    second_factor.begin_enrolment(citizen_id)
+
+    def totp_rows() -> int:
+        with operator.database.read() as session:
+            query = text("SELECT count(*) FROM identity_totp WHERE citizen_id = :c")
+            return int(session.execute(query, {"c": citizen_id}).scalar_one())
+
+    assert totp_rows() == 1
+    code, _, err = operator.jati("citizen", "erase", citizen_id)
+    assert code == 0, err
+    assert totp_rows() == 0
+
+
 def test_audit_query_finds_a_citizens_entries_by_nik(operator: Operator) -> None:
     citizen_id = operator.add()[1].strip()
     assert operator.jati("audit", "checkpoint")[0] == 0  # integrates the queued entries

@@ -137,6 +137,7 @@ def test_add_json_is_one_object_with_rfc_7591_names(operator: Operator) -> None:
         ],
         "subject_type": "pairwise",
         "sector_identifier": "dinsos.example.go.id",
+        "id_token_signed_response_alg": "EdDSA",  # none registered: the service's
         "claims_without_purpose": ["email", "name", "nik"],
         "warnings": document["warnings"],
     }
@@ -249,6 +250,45 @@ def test_the_secret_is_not_in_the_database_file(operator: Operator) -> None:
     assert secret not in stored
 
 
+def test_the_id_token_algorithm_is_registered_and_shown(operator: Operator) -> None:
+    """Issue 17 defect 6: ``--id-token-signed-response-alg`` (OIDC Registration §2), stored on
+    the app, shown by ``show`` and ``list`` and in their JSON; without it the service's."""
+    legacy = operator.add_json(
+        "--name", "Aplikasi Lama", "--redirect-uri", CB, "--scope", "openid",
+        "--id-token-signed-response-alg", "RS256",
+    )  # fmt: skip
+    assert legacy["id_token_signed_response_alg"] == "RS256"
+    assert operator.registry().get(legacy["client_id"]).id_token_signed_response_alg == "RS256"
+    plain = operator.add_json("--name", "Baru", "--redirect-uri", CB, "--scope", "openid")
+    assert plain["id_token_signed_response_alg"] == "EdDSA"
+    assert operator.registry().get(plain["client_id"]).id_token_signed_response_alg is None
+    auditor = operator.add_json(
+        "--name", "BPK", "--grant-type", "client_credentials", "--scope", "audit:read"
+    )
+    assert "id_token_signed_response_alg" not in auditor  # no ID token, nothing to sign
+
+    code, out, err = operator.jati("client", "show", legacy["client_id"])
+    assert code == 0, err
+    assert "\nid_token_signed_response_alg RS256\n" in out
+    code, out, err = operator.jati("client", "show", plain["client_id"])
+    assert "\nid_token_signed_response_alg EdDSA (the service's JATI_TOKEN_SIGNING_ALG)\n" in out
+    code, out, err = operator.jati("client", "show", legacy["client_id"], "--json")
+    assert json.loads(out)["id_token_signed_response_alg"] == "RS256"
+    code, out, err = operator.jati("client", "list", "--json")
+    listed = {
+        c["client_id"]: c.get("id_token_signed_response_alg") for c in json.loads(out)["clients"]
+    }
+    assert listed == {
+        legacy["client_id"]: "RS256", plain["client_id"]: "EdDSA", auditor["client_id"]: None
+    }  # fmt: skip
+    # an app that registered none follows the service's algorithm when it changes
+    operator.env["JATI_TOKEN_SIGNING_ALG"] = "ES256"
+    code, out, err = operator.jati("client", "show", plain["client_id"], "--json")
+    assert json.loads(out)["id_token_signed_response_alg"] == "ES256"
+    code, out, err = operator.jati("client", "show", legacy["client_id"], "--json")
+    assert json.loads(out)["id_token_signed_response_alg"] == "RS256"
+
+
 def test_show_of_an_unknown_client_fails_in_one_line(operator: Operator) -> None:
     code, out, err = operator.jati("client", "show", "a" * 32)
     assert code == 1 and out == ""
@@ -298,7 +338,7 @@ def test_add_warns_on_stderr_about_claims_no_purpose_covers(operator: Operator) 
         "--retention-days DAYS --description-id TEXT",
         f"jati: warning: fix: jati notice publish --client {client_id} --file FILE",
     ]
-    assert "claims_without_purpose      birthdate email name phone_number" in out.splitlines()
+    assert "claims_without_purpose       birthdate email name phone_number" in out.splitlines()
     assert operator.registry().get(client_id).scopes == ("email", "openid", "phone", "profile")
 
 
@@ -378,7 +418,7 @@ def test_show_lists_the_claims_no_purpose_covers_until_purpose_add_covers_them(
     client_id = operator.add_json(*PROFILE_EMAIL_PHONE)["client_id"]
     code, out, err = operator.jati("client", "show", client_id)
     assert code == 0
-    assert "claims_without_purpose      birthdate email name phone_number" in out.splitlines()
+    assert "claims_without_purpose       birthdate email name phone_number" in out.splitlines()
     assert err.startswith("jati: warning: no purpose covers the claims birthdate, email, name,")
 
     _add_purpose(operator, client_id, "name", "birthdate")
@@ -396,7 +436,7 @@ def test_show_lists_the_claims_no_purpose_covers_until_purpose_add_covers_them(
     assert code == 0 and err == ""
     assert shown["claims_without_purpose"] == [] and shown["warnings"] == []
     code, out, err = operator.jati("client", "show", client_id)
-    assert "claims_without_purpose      -" in out.splitlines() and err == ""
+    assert "claims_without_purpose       -" in out.splitlines() and err == ""
 
 
 def test_without_a_notice_the_warning_names_the_notice_too(
@@ -456,6 +496,13 @@ REFUSED: list[tuple[str, tuple[str, ...], str]] = [
     ("empty-name", ("--name", " ", "--redirect-uri", CB, "--scope", "openid"), "name"),
     ("missing-jwks-file", (*BASE, "--scope", "openid", "--jwks-file", "/nonexistent/j.json"),
      "cannot read --jwks-file"),
+    ("id-token-alg-none", (*BASE, "--scope", "openid", "--id-token-signed-response-alg",
+                           "none"), "invalid choice"),
+    ("id-token-alg-hs256", (*BASE, "--scope", "openid", "--id-token-signed-response-alg",
+                            "HS256"), "invalid choice"),
+    ("id-token-alg-on-auditor", ("--name", "X", "--grant-type", "client_credentials",
+                                 "--scope", "audit:read", "--id-token-signed-response-alg",
+                                 "RS256"), "no ID token"),
 ]  # fmt: skip
 
 
@@ -510,4 +557,116 @@ def test_a_jwks_and_a_secret_together_are_a_usage_error(operator: Operator) -> N
     )  # fmt: skip
     assert code == 2 and out == ""
     assert "not allowed with argument" in err and err.count("\n") == 1
+    assert operator.count() == 0
+
+
+# ------------------------------------- --token-endpoint-auth-method (issue 17, defect 6)
+
+
+def _public_jwks_file(tmp_path: Path) -> str:
+    okp = {
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "x": _b64(Ed25519PrivateKey.generate().public_key().public_bytes_raw()),
+    }
+    path = tmp_path / "public-jwks.json"
+    path.write_text(json.dumps({"keys": [okp]}))
+    return str(path)
+
+
+def test_the_auth_method_choices_are_the_cores(capsys: pytest.CaptureFixture[str]) -> None:
+    from identity.cli import build_parser
+    from identity.clients import TokenEndpointAuthMethod
+
+    add = ["client", "add", "--name", "X", "--scope", "openid", "--token-endpoint-auth-method"]
+    for method in TokenEndpointAuthMethod:
+        assert build_parser().parse_args([*add, method.value]).token_endpoint_auth_method == method
+    with pytest.raises(SystemExit):
+        build_parser().parse_args([*add, "client_secret_jwt"])
+    err = capsys.readouterr().err
+    assert "invalid choice" in err and all(m.value in err for m in TokenEndpointAuthMethod)
+
+
+def test_client_secret_post_is_registered_shown_and_listed(operator: Operator) -> None:
+    """``--token-endpoint-auth-method client_secret_post`` (RFC 7591 §2): a generated secret
+    shown once, the method in ``add``, ``show`` and ``list`` and in their JSON, and the secret
+    accepted in the form body only."""
+    from identity.clients import TokenEndpointAuthMethod
+
+    document = operator.add_json(
+        "--name", "Aplikasi Lama", "--redirect-uri", CB, "--scope", "openid",
+        "--token-endpoint-auth-method", "client_secret_post",
+    )  # fmt: skip
+    client_id, secret = document["client_id"], document.pop("client_secret")
+    assert document["token_endpoint_auth_method"] == "client_secret_post"
+    assert document["client_secret_expires_at"] == 0
+    registry = operator.registry()
+    post = TokenEndpointAuthMethod.CLIENT_SECRET_POST
+    assert registry.authenticate_secret(client_id, secret, method=post).client_id == client_id
+    code, out, err = operator.jati("client", "show", client_id)
+    assert code == 0, err
+    assert "\ntoken_endpoint_auth_method   client_secret_post\n" in out and secret not in out
+    code, out, err = operator.jati("client", "show", client_id, "--json")
+    assert json.loads(out)["token_endpoint_auth_method"] == "client_secret_post"
+    basic = operator.add_json(
+        "--name", "Baru", "--redirect-uri", CB, "--scope", "openid",
+        "--token-endpoint-auth-method", "client_secret_basic",
+    )  # fmt: skip
+    assert basic["token_endpoint_auth_method"] == "client_secret_basic"
+    code, out, err = operator.jati("client", "list")
+    assert code == 0, err
+    assert f"{client_id}  client_secret_post  " in out
+    code, out, err = operator.jati("client", "list", "--json")
+    methods = {c["client_id"]: c["token_endpoint_auth_method"] for c in json.loads(out)["clients"]}
+    assert methods == {client_id: "client_secret_post", basic["client_id"]: "client_secret_basic"}
+
+
+def test_a_jwks_file_with_private_key_jwt_named_is_accepted(
+    operator: Operator, tmp_path: Path
+) -> None:
+    document = operator.add_json(
+        "--name", "Dukcapil", "--redirect-uri", CB, "--scope", "openid",
+        "--jwks-file", _public_jwks_file(tmp_path),
+        "--token-endpoint-auth-method", "private_key_jwt",
+    )  # fmt: skip
+    assert document["token_endpoint_auth_method"] == "private_key_jwt"
+    assert "client_secret" not in document
+
+
+@pytest.mark.parametrize(
+    ("case", "extra", "stdin", "reason"),
+    [
+        ("jwks-and-post", ("--jwks-file", "JWKS", "--token-endpoint-auth-method",
+                           "client_secret_post"), None,
+         "contradicts token_endpoint_auth_method client_secret_post"),
+        ("jwks-and-basic", ("--jwks-file", "JWKS", "--token-endpoint-auth-method",
+                            "client_secret_basic"), None,
+         "contradicts token_endpoint_auth_method client_secret_basic"),
+        ("private-key-jwt-without-jwks", ("--token-endpoint-auth-method", "private_key_jwt"),
+         None, "private_key_jwt needs the app's public keys: give --jwks-file"),
+        ("secret-and-private-key-jwt", ("--secret-stdin", "--token-endpoint-auth-method",
+                                        "private_key_jwt"),
+         "operator-chosen-Secret-0123456789-abcdef\n", "choose one authentication"),
+        ("unknown-method", ("--token-endpoint-auth-method", "client_secret_jwt"), None,
+         "invalid choice"),
+    ],
+)  # fmt: skip
+def test_contradictory_auth_options_are_refused_in_one_line(
+    operator: Operator,
+    tmp_path: Path,
+    case: str,
+    extra: tuple[str, ...],
+    stdin: str | None,
+    reason: str,
+) -> None:
+    jwks = _public_jwks_file(tmp_path)
+    args = [jwks if arg == "JWKS" else arg for arg in extra]
+    code, out, err = operator.jati(
+        "client", "add", "--name", "X", "--redirect-uri", CB, "--scope", "openid", *args,
+        stdin=stdin,
+    )  # fmt: skip
+    assert code != 0 and out == ""
+    assert err.startswith(("jati: error: ", "usage: ")), err
+    assert reason in err, err
+    assert err.count("\n") == 1 or err.startswith("usage: "), err
     assert operator.count() == 0

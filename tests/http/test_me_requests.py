@@ -323,17 +323,21 @@ def test_erasure_is_carried_out_at_once_and_leaves_no_personal_data(api: Citizen
     personal = [v for k, v in ALICE.items() if k != "birthdate"] + [ALICE["birthdate"]]
     assert_absent(api.database, [*personal, NEW_EMAIL, PASSWORD], secrets)
 
-    after = api.export("alice")
-    assert after["personal_data"] is None and after["erased_at"] is not None
-    assert [r["kind"] for r in after["requests"]].count("erasure") == 1
+    # The erased citizen's token is refused from now on (test_erasure_ends_tokens.py); the
+    # register and the export, asked directly, show the erasure.
+    assert_problem(api.get("alice", "/me/export"), 401)
+    assert_problem(api.post("alice", {"kind": "erasure"}), 401)
+    alice = api.ids["alice"]
+    after = api.service.export(alice)
+    assert after.personal_data.values is None and after.personal_data.erased_at is not None
+    assert [r.kind.value for r in after.requests].count("erasure") == 1
     assert api.export("bob")["personal_data"] == BOB  # the other citizen is untouched
 
-    again = api.post("alice", {"kind": "erasure"})
-    assert again.status_code == 201
-    assert again.json()["status"] == "refused"
-    assert again.json()["outcome"]["reason"] == "subject_erased"
-    refused = api.post("alice", {"kind": "correction", "fields": {"email": NEW_EMAIL}})
-    assert refused.json()["status"] == "refused"
+    again = api.service.submit(alice, "erasure")
+    assert again.status.value == "refused"
+    assert again.outcome is not None and again.outcome.reason == "subject_erased"
+    refused = api.service.submit(alice, "correction", changes={"email": NEW_EMAIL})
+    assert refused.status.value == "refused"
 
     api.audit_log.sequence(checkpoint=True)
     report = verify_stored_log(api.audit_log, api.audit_log.store)  # type: ignore[arg-type]

@@ -350,12 +350,20 @@ def test_end_session_never_redirects_to_an_unregistered_uri(
     assert world.app.state.sessions.get(world.client.cookies.get("jati_session")) is not None
 
 
-def test_end_session_without_hint_signs_out(world: OidcWorld) -> None:
+def test_end_session_without_hint_asks_the_citizen_first(world: OidcWorld) -> None:
+    """RP-Initiated Logout 1.0 §2 (issue 17): no hint, no sign-out until the citizen confirms
+    (tests/security/test_logout_confirmation.py has the rest)."""
     world.login()
     cookie = world.client.cookies.get("jati_session")
     response = world.client.get("/end_session", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == ISSUER + "/end_session/confirm"
+    assert world.app.state.sessions.get(cookie) is not None
+
+
+def test_end_session_without_a_session_signs_out_at_once(world: OidcWorld) -> None:
+    response = world.client.get("/end_session", follow_redirects=False)
     assert response.status_code == 200 and "signed out" in response.text
-    assert world.app.state.sessions.get(cookie) is None
 
 
 def test_discovery_names_every_endpoint_and_capability(world: OidcWorld) -> None:
@@ -374,10 +382,12 @@ def test_discovery_names_every_endpoint_and_capability(world: OidcWorld) -> None
     assert body["response_modes_supported"] == ["query"]
     assert body["subject_types_supported"] == ["pairwise"]
     assert body["code_challenge_methods_supported"] == ["S256"]
-    assert body["token_endpoint_auth_methods_supported"] == [
-        "client_secret_basic",
-        "private_key_jwt",
-    ]
+    for endpoint in ("token", "introspection", "revocation"):  # issue 17: client_secret_post
+        assert body[f"{endpoint}_endpoint_auth_methods_supported"] == [
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt",
+        ]
     assert set(body["token_endpoint_auth_signing_alg_values_supported"]) == {
         "EdDSA", "Ed25519", "ES256"
     }  # fmt: skip

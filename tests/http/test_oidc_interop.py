@@ -5,12 +5,18 @@ The citizen's side (login form, consent screen, account page) is driven over pla
 a `requests` session acting as the browser, parsing the forms as a browser would. Authlib
 builds the authorization URL with PKCE S256, exchanges the code, refreshes and calls
 userinfo; the ID token is validated against the JWKS with joserfc (Authlib's successor
-for JOSE);
-introspection answers `active: false` after revocation and after the consent is withdrawn.
+for JOSE) as a strict client does (issue 17 defect 5): the key chosen by `kid`, its `alg`
+equal to the header's, the header's among `id_token_signing_alg_values_supported`, and only
+that algorithm allowed; introspection answers `active: false` after revocation and after the
+consent is withdrawn. In every service signing mode (`JATI_TOKEN_SIGNING_ALG` EdDSA, Ed25519,
+ES256), for an app registered with `--id-token-signed-response-alg RS256` and for one
+registered with `--token-endpoint-auth-method client_secret_post`, Authlib then sending its
+secret in the form body (defect 6).
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 from html.parser import HTMLParser
@@ -30,7 +36,10 @@ from tests.consent_helpers import notice_content
 from tests.helpers import clean_env, run_jati, serving
 from tests.personal_data import SAMPLE
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.filterwarnings("ignore:EdDSA is deprecated:UserWarning"),
+]
 
 REDIRECT = "http://127.0.0.1:9/callback"  # never contacted: the test reads the Location
 PASSWORD = "kata sandi yang panjang sekali"
@@ -79,13 +88,28 @@ def _submit(browser: requests.Session, base: str, form: dict[str, Any], data: di
     return _browse(browser, urljoin(base, response.headers["location"]))
 
 
-@pytest.fixture
-def world(tmp_path: Path, database_url: str) -> Any:
+#: (JATI_TOKEN_SIGNING_ALG, the app's --id-token-signed-response-alg or None, the ID
+#: token's expected alg)
+MODES = {
+    "EdDSA": ("EdDSA", None, "EdDSA"),
+    "Ed25519": ("Ed25519", None, "Ed25519"),
+    "ES256": ("ES256", None, "ES256"),
+    "RS256-app": ("EdDSA", "RS256", "RS256"),
+    "post-app": ("EdDSA", None, "EdDSA"),
+}
+#: The modes whose app registers ``client_secret_post`` (the others: client_secret_basic).
+POST_MODES = frozenset({"post-app"})
+
+
+@pytest.fixture(params=list(MODES))
+def world(request: pytest.FixtureRequest, tmp_path: Path, database_url: str) -> Any:
+    service_alg, app_alg, expected_alg = MODES[request.param]
     env = clean_env(
         JATI_DATABASE_URL=database_url,
         JATI_MASTER_KEY=TEST_MASTER_KEY,
         JATI_DATA_DIR=str(tmp_path / "data"),
         JATI_PASSWORD_PROFILE=TEST_PROFILE,
+        JATI_TOKEN_SIGNING_ALG=service_alg,
     )
 
     def jati(*args: str, stdin: str | None = None) -> str:
@@ -100,6 +124,10 @@ def world(tmp_path: Path, database_url: str) -> Any:
             stdin=PASSWORD + "\n",
         )  # fmt: skip
         app = ["--name", "Layanan Sosial", "--redirect-uri", REDIRECT]
+        if app_alg is not None:
+            app += ["--id-token-signed-response-alg", app_alg]
+        method = "client_secret_post" if request.param in POST_MODES else "client_secret_basic"
+        app += ["--token-endpoint-auth-method", method]
         client = json.loads(
             jati("client", "add", *app, "--scope", "openid profile email", "--json")
         )
@@ -116,15 +144,18 @@ def world(tmp_path: Path, database_url: str) -> Any:
         notice = tmp_path / "notice.json"
         notice.write_text(json.dumps(notice_content().to_json()))
         jati("notice", "publish", "--client", client_id, "--file", str(notice))
-        yield base, client_id, client["client_secret"]
+        assert client["id_token_signed_response_alg"] == expected_alg
+        assert client["token_endpoint_auth_method"] == method
+        yield base, client_id, client["client_secret"], expected_alg, method
 
 
 def test_authlib_completes_the_code_flow_and_sees_revocation_and_withdrawal(world: Any) -> None:
-    base, client_id, client_secret = world
+    base, client_id, client_secret, expected_alg, method = world
     metadata = requests.get(base + "/.well-known/openid-configuration", timeout=5).json()
     assert metadata["issuer"] == base
     assert "S256" in metadata["code_challenge_methods_supported"]
     assert "pairwise" in metadata["subject_types_supported"]
+    assert method in metadata["token_endpoint_auth_methods_supported"]
 
     oauth = OAuth2Session(
         client_id,
@@ -132,7 +163,8 @@ def test_authlib_completes_the_code_flow_and_sees_revocation_and_withdrawal(worl
         scope="openid profile email",
         redirect_uri=REDIRECT,
         code_challenge_method="S256",
-        token_endpoint_auth_method="client_secret_basic",
+        token_endpoint_auth_method=method,
+        revocation_endpoint_auth_method=method,
     )
     verifier = secrets.token_urlsafe(48)
     nonce = secrets.token_urlsafe(16)
@@ -166,8 +198,15 @@ def test_authlib_completes_the_code_flow_and_sees_revocation_and_withdrawal(worl
     token = oauth.fetch_token(
         metadata["token_endpoint"], authorization_response=location, code_verifier=verifier
     )
-    jwks = KeySet.import_key_set(requests.get(metadata["jwks_uri"], timeout=5).json())
-    decoded = jose_jwt.decode(token["id_token"], jwks, algorithms=["EdDSA", "ES256"])
+    published = requests.get(metadata["jwks_uri"], timeout=5).json()
+    segment = token["id_token"].split(".", 1)[0]
+    header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    assert header["alg"] == expected_alg
+    assert header["alg"] in metadata["id_token_signing_alg_values_supported"]
+    (entry,) = [k for k in published["keys"] if k["kid"] == header["kid"]]
+    assert entry["alg"] == header["alg"]  # what jose's createRemoteJWKSet selects on
+    jwks = KeySet.import_key_set({"keys": [entry]})
+    decoded = jose_jwt.decode(token["id_token"], jwks, algorithms=[expected_alg])
     jose_jwt.JWTClaimsRegistry(
         iss={"essential": True, "value": base},
         aud={"essential": True, "value": client_id},
@@ -186,12 +225,13 @@ def test_authlib_completes_the_code_flow_and_sees_revocation_and_withdrawal(worl
     assert refreshed["access_token"] != token["access_token"]
 
     def introspect(value: str) -> dict[str, Any]:
-        response = requests.post(
-            metadata["introspection_endpoint"],
-            data={"token": value},
-            auth=(client_id, client_secret),
-            timeout=5,
-        )
+        if method == "client_secret_post":  # RFC 6749 §2.3.1: the secret in the body
+            credentials: dict[str, Any] = {
+                "data": {"token": value, "client_id": client_id, "client_secret": client_secret}
+            }
+        else:
+            credentials = {"data": {"token": value}, "auth": (client_id, client_secret)}
+        response = requests.post(metadata["introspection_endpoint"], timeout=5, **credentials)
         assert response.status_code == 200
         body: dict[str, Any] = response.json()
         return body

@@ -84,6 +84,7 @@ def test_every_page_carries_the_security_headers(world: OidcWorld, rp: RelyingAp
     pages.append(world.client.get(f"/notices/{rp.client_id}/{notice.version}"))
     pages.append(world.client.post("/account/requests", data={}))  # the CSRF refusal page
     pages.append(world.client.get("/"))  # the front page
+    pages.append(world.client.get("/end_session/confirm"))  # the logout confirmation
     for page in pages:
         _assert_page_headers(page)
     # the pages tied to a sign-in request may end at the app's redirect URI, and only there
@@ -158,6 +159,7 @@ def _forms(world: OidcWorld, rp: RelyingApp) -> dict[str, dict[str, str]]:
         "/account/totp/confirm": {"code": "123456"},
         "/account/totp/disable": {"code": "123456"},
         "/logout": {},
+        f"/end_session/confirm?client_id={rp.client_id}": {"action": "confirm"},
     }
 
 

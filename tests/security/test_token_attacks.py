@@ -9,8 +9,12 @@ import hmac
 import json
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from identity.relying_party import InvalidToken, Reason, TokenVerifier
+from identity.relying_party.jose_header import parse_header
+from identity.relying_party.keys import HOLDER_ALGORITHMS, UnusableKey, verification_key
 from tests.token_helpers import (
     CLIENT_ID,
     ISSUER,
@@ -243,3 +247,136 @@ def test_random_kids_do_not_hammer_the_jwks(ed: Key) -> None:
     refused(verifier, forge(ed, header={"kid": "random-again"}), Reason.UNKNOWN_KEY)
     assert len(loads) == 2
     assert verifier.verify_access_token(forge(ed))["iss"] == ISSUER
+
+
+# -- RS256 (issue 17 defect 6: the ID tokens of apps registered for it) ---------------------
+
+
+@pytest.fixture(scope="module")
+def rs() -> Key:
+    return Key.new("RS256")
+
+
+@pytest.fixture
+def rs_verifier(ed: Key, ec: Key, rs: Key) -> TokenVerifier:
+    return verifier_for(ed, ec, rs)
+
+
+def _rsa_jwk(bits: int, exponent: int = 65537) -> dict[str, object]:
+    private = rsa.generate_private_key(public_exponent=exponent, key_size=bits)
+    return Key("RS256", private).jwk
+
+
+def test_a_correct_rs256_token_is_accepted_so_each_refusal_below_is_meaningful(
+    rs_verifier: TokenVerifier, rs: Key
+) -> None:
+    assert rs.jwk["kty"] == "RSA" and rs.jwk["alg"] == "RS256"
+    assert rs_verifier.verify_access_token(forge(rs))["sub"] == "pairwise-subject"
+    id_token = issuer_for(rs).id_token(
+        client_id=CLIENT_ID,
+        subject_id="c-1",
+        sector_identifier="sector",
+        auth_time=int(NOW),
+        acr="urn:jati:acr:password",
+        amr=["pwd"],
+    )
+    assert rs_verifier.verify_id_token(id_token.token)["aud"] == CLIENT_ID
+
+
+def test_hs256_signed_with_the_rsa_public_key_as_secret(
+    rs_verifier: TokenVerifier, rs: Key
+) -> None:
+    """RFC 8725 §2.1: the classic key confusion, a verifier that takes the RSA public key (as
+    PEM, as its JWK, as its modulus) for an HMAC secret. No HS* is in the allow-list, and an
+    RSA key verifies RS256 only."""
+    assert isinstance(rs.private, rsa.RSAPrivateKey)
+    pem = rs.private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    der = rs.private.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    for alg in ("HS256", "HS384", "HS512"):
+        header = b64(json.dumps({"alg": alg, "kid": rs.kid, "typ": "at+jwt"}).encode())
+        payload = b64(json.dumps(access_claims()).encode())
+        digest = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}[alg]
+        for secret in (pem, der, json.dumps(rs.jwk).encode(), str(rs.jwk["n"]).encode()):
+            mac = hmac.new(secret, f"{header}.{payload}".encode(), digest).digest()
+            token = f"{header}.{payload}.{b64(mac)}"
+            refused(rs_verifier, token, Reason.UNSUPPORTED_ALGORITHM)
+
+
+def test_rs256_claimed_with_an_ec_or_ed25519_key_and_back(
+    rs_verifier: TokenVerifier, ed: Key, ec: Key, rs: Key
+) -> None:
+    # RS256 signed correctly by the RSA key, but naming the P-256 or Ed25519 key's kid
+    refused(rs_verifier, forge(rs, header={"kid": ec.kid}), Reason.KEY_MISMATCH)
+    refused(rs_verifier, forge(rs, header={"kid": ed.kid}), Reason.KEY_MISMATCH)
+    # ES256 or EdDSA signed by their keys, naming the RSA key's kid
+    refused(rs_verifier, forge(ec, header={"kid": rs.kid}), Reason.KEY_MISMATCH)
+    refused(rs_verifier, forge(ed, header={"kid": rs.kid}), Reason.KEY_MISMATCH)
+    # an RS256 header over an ES256 signature, with the EC key's kid
+    refused(rs_verifier, forge(ec, header={"alg": "RS256"}), Reason.KEY_MISMATCH)
+
+
+@pytest.mark.parametrize("alg", ["PS256", "RS384", "RS512", "RS1"])
+def test_other_rsa_algorithms_are_outside_the_allow_list(
+    rs_verifier: TokenVerifier, rs: Key, alg: str
+) -> None:
+    refused(rs_verifier, forge(rs, header={"alg": alg}), Reason.UNSUPPORTED_ALGORITHM)
+
+
+@pytest.mark.parametrize("bits", [1024, 1536, 2040])
+def test_an_rsa_key_below_2048_bits_is_never_used(ed: Key, bits: int) -> None:
+    """RFC 7518 §3.3: "A key of size 2048 bits or larger MUST be used"."""
+    short = Key("RS256", rsa.generate_private_key(public_exponent=65537, key_size=bits))
+    with pytest.raises(UnusableKey, match="modulus"):
+        verification_key(short.jwk)
+    verifier = verifier_for(ed, short)  # the set is usable; the short key is left out
+    refused(verifier, forge(short), Reason.UNKNOWN_KEY)
+
+
+def test_an_rsa_key_of_2048_bits_is_the_floor_and_is_accepted(ed: Key) -> None:
+    floor = Key("RS256", rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    assert verifier_for(ed, floor).verify_access_token(forge(floor))["client_id"] == CLIENT_ID
+
+
+def test_an_rsa_key_with_an_insane_exponent_is_never_used(rs: Key) -> None:
+    e3 = _rsa_jwk(2048, exponent=3)
+    with pytest.raises(UnusableKey, match="exponent"):
+        verification_key(e3)
+    for exponent in (1, 65536, 65535, 2**256 + 1):
+        size = (exponent.bit_length() + 7) // 8
+        jwk = {**rs.jwk, "e": b64(exponent.to_bytes(size, "big"))}
+        with pytest.raises(UnusableKey):
+            verification_key(jwk)
+
+
+def test_an_rsa_jwk_in_non_canonical_octets_is_never_used(rs: Key) -> None:
+    n = base64.urlsafe_b64decode(str(rs.jwk["n"]) + "==")
+    with pytest.raises(UnusableKey, match="canonical"):
+        verification_key({**rs.jwk, "n": b64(b"\x00" + n)})
+    with pytest.raises(UnusableKey, match="canonical"):
+        verification_key({**rs.jwk, "e": b64(b"\x00\x01\x00\x01")})
+    with pytest.raises(UnusableKey, match="private"):
+        verification_key({**rs.jwk, "d": "AQAB"})
+
+
+def test_an_rs256_signature_of_the_wrong_length(rs_verifier: TokenVerifier, rs: Key) -> None:
+    """RFC 8017 §8.2.2 step 1: a signature is exactly as long as the modulus."""
+    header, payload, signature = forge(rs).split(".")
+    raw = base64.urlsafe_b64decode(signature + "==")
+    assert len(raw) == 384  # 3072 bits
+    for altered in (b"\x00" + raw, raw[:-1], raw[1:], raw + b"\x00"):
+        refused(rs_verifier, f"{header}.{payload}.{b64(altered)}", Reason.BAD_SIGNATURE)
+
+
+def test_a_holder_key_is_never_rsa(rs: Key) -> None:
+    """Key binding JWTs and credential proofs verify with compact holder keys only: an RSA
+    ``cnf.jwk`` or proof ``jwk`` is no key there, and RS256 is no algorithm there."""
+    with pytest.raises(UnusableKey):
+        verification_key(rs.jwk, algorithms=HOLDER_ALGORITHMS)
+    header = b64(json.dumps({"alg": "RS256", "typ": "kb+jwt"}).encode())
+    with pytest.raises(InvalidToken) as caught:
+        parse_header(header, kid_required=False, holder=True)
+    assert caught.value.reason is Reason.UNSUPPORTED_ALGORITHM

@@ -84,6 +84,27 @@ def test_an_app_round_trips_with_every_field(registry: ClientRegistry) -> None:
     assert stored.jwks is not None and stored.jwks == registration.app.jwks
 
 
+def test_the_id_token_algorithm_round_trips_and_the_database_allows_only_known_ones(
+    registry: ClientRegistry, database: Database
+) -> None:
+    legacy = registry.register(
+        name="Lama", scope="openid", redirect_uris=[CB], id_token_signed_response_alg="RS256"
+    ).app
+    plain = registry.register(name="Baru", scope="openid", redirect_uris=[CB]).app
+    assert registry.get(legacy.client_id).id_token_signed_response_alg == "RS256"
+    assert registry.get(plain.client_id).id_token_signed_response_alg is None
+    assert {a.client_id: a.id_token_signed_response_alg for a in registry.list()} == {
+        legacy.client_id: "RS256",
+        plain.client_id: None,
+    }
+    for refused in ("none", "HS256", "RS512"):
+        with pytest.raises(IntegrityError), database.write() as session:
+            session.execute(
+                text("UPDATE identity_client SET id_token_signed_response_alg = :alg"),
+                {"alg": refused},
+            )
+
+
 def test_list_returns_every_app_oldest_first(registry: ClientRegistry) -> None:
     assert registry.list() == []
     first = registry.register(name="A", scope="openid", redirect_uris=[CB], purposes=["x:a"]).app

@@ -23,6 +23,7 @@ from audit.entry import (
 )
 from audit.merkle import hash_leaf
 from audit.storage.tables import AuditQueue
+from identity.authorization import StoredRequest
 from identity.authorization_codes import AuthorizationCode, ReleasedPurpose, hash_secret, new_code
 from identity.refresh_tokens import (
     MAX_REFRESH_TOKEN_CHARS,
@@ -559,3 +560,42 @@ def test_concurrent_replays_of_one_assertion_have_one_winner(store: SqlOidcStore
             return tx.remember_assertion("dinsos", "same", expires_at=NOW + timedelta(minutes=5))
 
     assert sorted(_race(8, attempt)) == [False] * 7 + [True]
+
+
+def test_an_answered_request_is_recorded_once_without_the_apps_values(
+    store: SqlOidcStore, database: Database
+) -> None:
+    """Issue 17: a sealed request yields one answer; the record keeps no state, nonce or
+    login hint, and goes when the request expires."""
+    answered = StoredRequest(
+        id="r" * 43,
+        client_id="dinsos",
+        redirect_uri="https://dinsos.example.go.id/cb",
+        scopes=("openid",),
+        claims=("name",),
+        purpose_codes=("bansos",),
+        state="the-apps-state",
+        nonce="the-apps-nonce",
+        code_challenge="c" * 43,
+        prompt=(),
+        max_age=None,
+        login_hint="3171014101900003",
+        ui_locales=("id",),
+        created_at=NOW,
+        expires_at=NOW + timedelta(minutes=10),
+    )
+    with store.write() as tx:
+        assert not tx.is_answered(answered.id)
+        assert tx.mark_answered(answered) is True
+    with store.write() as tx:
+        assert tx.mark_answered(answered) is False
+    with store.read() as tx:
+        assert tx.is_answered(answered.id)
+    with database.read() as session:
+        (row,) = session.execute(text("SELECT * FROM identity_authorization_request")).all()
+    dump = " ".join(str(v) for v in row)
+    assert "the-apps-state" not in dump and "the-apps-nonce" not in dump
+    assert "3171014101900003" not in dump
+    with store.write() as tx:
+        assert tx.purge_requests(NOW + timedelta(minutes=10)) == 1
+        assert not tx.is_answered(answered.id)

@@ -10,7 +10,10 @@ from pathlib import Path
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
+from joserfc import jws
+from joserfc.jwk import JWKRegistry
 from sqlalchemy import text
 
 from identity.app import create_app
@@ -19,6 +22,7 @@ from identity.settings import Settings
 from identity.signing_keys import SUPPORTED_ALGORITHMS, KeyError_, KeySealer, KeyState
 from identity.storage.database import Database
 from identity.storage.keys import SqlKeyStore, jwks
+from identity.tokens import JwsSigner
 from tests.conftest import TEST_MASTER_KEY
 from tests.helpers import clean_env, run_jati
 
@@ -38,10 +42,13 @@ def _states(store: SqlKeyStore) -> dict[str, list[str]]:
     return {alg: sorted(states) for alg, states in found.items()}
 
 
+EVERY_ALGORITHM = {alg: ["active", "next"] for alg in ("EdDSA", "Ed25519", "ES256", "RS256")}
+
+
 def test_ensure_makes_one_active_and_one_next_key_per_algorithm(store: SqlKeyStore) -> None:
     store.ensure(SUPPORTED_ALGORITHMS, now=NOW)
     store.ensure(SUPPORTED_ALGORITHMS, now=NOW)  # idempotent
-    assert _states(store) == {"EdDSA": ["active", "next"], "ES256": ["active", "next"]}
+    assert _states(store) == EVERY_ALGORITHM
 
 
 def test_workers_starting_at_once_agree_on_the_keys(store: SqlKeyStore) -> None:
@@ -53,7 +60,7 @@ def test_workers_starting_at_once_agree_on_the_keys(store: SqlKeyStore) -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    assert _states(store) == {"EdDSA": ["active", "next"], "ES256": ["active", "next"]}
+    assert _states(store) == EVERY_ALGORITHM
 
 
 @pytest.mark.parametrize("alg", SUPPORTED_ALGORITHMS)
@@ -63,10 +70,51 @@ def test_the_active_key_signs_and_its_published_jwk_verifies(store: SqlKeyStore,
     assert active is not None
     info, private_key = active
     assert info.kid == jwk_thumbprint(info.public_jwk) == info.public_jwk["kid"]
-    token = jwt.encode({"sub": "x"}, private_key, algorithm=alg, headers={"kid": info.kid})
     published = {k["kid"]: k for k in jwks(store.list_keys(), now=NOW)["keys"]}
-    public = jwt.PyJWK(published[info.kid]).key
-    assert jwt.decode(token, public, algorithms=[alg]) == {"sub": "x"}
+    assert published[info.kid]["alg"] == info.alg == alg  # one key, one algorithm
+    # Jati's signer, checked by joserfc (which knows RFC 9864's Ed25519; PyJWT does not)
+    token = JwsSigner(info.kid, alg, private_key).sign({"sub": "x"}, typ="JWT")
+    public_key = JWKRegistry.import_key(published[info.kid])
+    assert jws.deserialize_compact(token, public_key, algorithms=[alg]).payload == b'{"sub":"x"}'
+    if alg != "Ed25519":
+        token = jwt.encode({"sub": "x"}, private_key, algorithm=alg, headers={"kid": info.kid})
+        public = jwt.PyJWK(published[info.kid]).key
+        assert jwt.decode(token, public, algorithms=[alg]) == {"sub": "x"}
+
+
+def test_rs256_keys_are_3072_bit_rsa_keys_sealed_like_the_others(
+    store: SqlKeyStore, database: Database
+) -> None:
+    store.ensure(SUPPORTED_ALGORITHMS, now=NOW)
+    rsa_keys = [k for k in store.list_keys() if k.alg == "RS256"]
+    assert sorted(k.state.value for k in rsa_keys) == ["active", "next"]
+    for key in rsa_keys:
+        assert set(key.public_jwk) == {"kty", "n", "e", "kid", "alg", "use"}
+        assert key.public_jwk["kty"] == "RSA" and key.public_jwk["e"] == "AQAB"  # 65537
+    active = store.active("RS256")
+    assert active is not None
+    assert isinstance(active[1], rsa.RSAPrivateKey) and active[1].key_size == 3072
+    with database.read() as session:
+        kid, sealed = session.execute(
+            text("SELECT kid, private_key FROM identity_signing_key WHERE alg = 'RS256'")
+        ).first()  # type: ignore[misc]
+    assert b"BEGIN" not in sealed and sealed[0] == 1  # sealed, not PEM or bare DER
+    with pytest.raises(KeyError_):
+        KeySealer(bytes(32)).open(kid, sealed)
+
+
+def test_rotation_covers_every_algorithm_rs256_included(store: SqlKeyStore) -> None:
+    store.ensure(SUPPORTED_ALGORITHMS, now=NOW)
+    before = {(k.alg, k.state): k.kid for k in store.list_keys()}
+    store.rotate(SUPPORTED_ALGORITHMS, now=NOW, publish_for=timedelta(minutes=11))
+    after = {k.kid: k for k in store.list_keys()}
+    for alg in SUPPORTED_ALGORITHMS:
+        assert after[before[alg, KeyState.NEXT]].state is KeyState.ACTIVE
+        assert after[before[alg, KeyState.ACTIVE]].state is KeyState.RETIRED
+        mine = [k for k in after.values() if k.alg == alg]
+        assert sorted(k.state.value for k in mine) == ["active", "next", "retired"]
+    active = store.active("RS256")
+    assert active is not None and active[0].kid == before["RS256", KeyState.NEXT]
 
 
 def test_private_keys_are_sealed_and_never_published(
@@ -121,8 +169,8 @@ def test_discovery_and_jwks_endpoints(
     assert keys.headers["content-type"].startswith("application/jwk-set+json")
     assert "max-age" in keys.headers["cache-control"]
     published = keys.json()["keys"]
-    assert {k["alg"] for k in published} == {"EdDSA", "ES256"}
-    assert all("d" not in k for k in published)
+    assert {k["alg"] for k in published} == {"EdDSA", "Ed25519", "ES256", "RS256"}
+    assert all("d" not in k and "p" not in k for k in published)
 
 
 def test_keys_cli_lists_and_rotates(tmp_path: Path, database_url: str, database: Database) -> None:
@@ -132,9 +180,14 @@ def test_keys_cli_lists_and_rotates(tmp_path: Path, database_url: str, database:
     import json
 
     keys = json.loads(listed.stdout)["keys"]
-    assert sorted(k["state"] for k in keys) == ["active", "active", "next", "next"]
+    assert sorted(k["state"] for k in keys) == ["active"] * 4 + ["next"] * 4
     rotated = run_jati("keys", "rotate", cwd=tmp_path, env=env)
     assert rotated.returncode == 0, rotated.stderr
+    assert sorted(line.split()[1] for line in rotated.stdout.splitlines()) == [
+        "ES256", "Ed25519", "EdDSA", "RS256"
+    ]  # fmt: skip
     after = json.loads(run_jati("keys", "list", "--json", cwd=tmp_path, env=env).stdout)["keys"]
-    assert sorted(k["state"] for k in after).count("retired") == 2
+    assert sorted(k["alg"] for k in after if k["state"] == "retired") == [
+        "ES256", "Ed25519", "EdDSA", "RS256"
+    ]  # fmt: skip
     assert all(k["published"] for k in after)

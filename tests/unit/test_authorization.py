@@ -1,13 +1,13 @@
 """The authorization endpoint's core without a database or HTTP: request validation (RFC
 6749 §4.1.1/§4.1.2.1, OIDC Core §3.1.2.1/§3.1.2.6, RFC 7636 §4.3), the responses (RFC
-9207), the sealed login hint, and the login / consent / code decision over in-memory
+9207), the sealed pending request, and the login / consent / code decision over in-memory
 collaborators."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -20,9 +20,10 @@ from consent.ledger import ConsentEvent, EventKind, GivenBy, Grant, GrantStatus
 from consent.notices import Notice
 from consent.purposes import DataItem, LocalizedText, Purpose, Sensitivity
 from identity.authorization import (
+    MAX_SEALED_CHARS,
     AuthorizationRequests,
-    HintSealer,
     PendingAuthorization,
+    RequestSealer,
     StoredRequest,
     authorization_response,
     error_response,
@@ -236,14 +237,54 @@ def test_error_response_carries_error_state_and_iss() -> None:
     }
 
 
-def test_the_login_hint_is_sealed_and_bound_to_its_request() -> None:
-    sealer = HintSealer(b"k" * 32)
-    sealed = sealer.seal("3171014101900003", "req-1")
-    assert b"3171014101900003" not in sealed
-    assert sealer.open(sealed, "req-1") == "3171014101900003"
-    assert sealer.open(sealed, "req-2") is None
-    assert HintSealer(b"j" * 32).open(sealed, "req-1") is None
-    assert repr(sealer) == "HintSealer(<key hidden>)"
+SEALED = StoredRequest(
+    id="r" * 43,
+    client_id="dinsos",
+    redirect_uri=REDIRECT,
+    scopes=("openid", "profile"),
+    claims=("birthdate", "name"),
+    purpose_codes=("bansos",),
+    state="st",
+    nonce=None,
+    code_challenge=CHALLENGE,
+    prompt=("login",),
+    max_age=0,
+    login_hint="3171014101900003",
+    ui_locales=("id", "en"),
+    created_at=NOW,
+    expires_at=NOW + timedelta(minutes=10),
+)
+
+
+def test_a_sealed_request_opens_as_it_was_sealed() -> None:
+    sealer = RequestSealer(b"k" * 32)
+    sealed = sealer.seal(SEALED)
+    assert sealer.open(sealed) == SEALED
+    assert "3171014101900003" not in sealed and "dinsos" not in sealed
+    assert sealer.seal(SEALED) == sealed  # SIV is deterministic: the random id inside
+    assert sealer.seal(replace(SEALED, id="q" * 43)) != sealed  # makes each request's unique
+    assert repr(sealer) == "RequestSealer(<key hidden>)"
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda v: ("A" if v[0] != "A" else "B") + v[1:],  # the tag altered
+        lambda v: v[:40] + ("A" if v[40] != "A" else "B") + v[41:],  # the ciphertext
+        lambda v: v[:-4],  # truncated
+        lambda v: v + "AAAA",  # extended
+        lambda v: v + "=",  # outside the alphabet
+        lambda v: "",
+        lambda v: "A" * (MAX_SEALED_CHARS + 1),
+    ],
+)
+def test_an_altered_sealed_request_does_not_open(mutate: Any) -> None:
+    sealer = RequestSealer(b"k" * 32)
+    assert sealer.open(mutate(sealer.seal(SEALED))) is None
+
+
+def test_a_request_sealed_under_another_key_does_not_open() -> None:
+    assert RequestSealer(b"k" * 32).open(RequestSealer(b"j" * 32).seal(SEALED)) is None
 
 
 # ------------------------------------------------------------------ the decision
@@ -251,7 +292,7 @@ def test_the_login_hint_is_sealed_and_bound_to_its_request() -> None:
 
 @dataclass
 class MemoryStore:
-    requests: dict[str, StoredRequest] = field(default_factory=dict)
+    answered: dict[str, StoredRequest] = field(default_factory=dict)
     codes: list[AuthorizationCode] = field(default_factory=list)
     bind: object = None
 
@@ -261,14 +302,14 @@ class MemoryStore:
 
     read = write
 
-    def add_request(self, request: StoredRequest) -> None:
-        self.requests[request.id] = request
+    def mark_answered(self, request: StoredRequest) -> bool:
+        if request.id in self.answered:
+            return False
+        self.answered[request.id] = request
+        return True
 
-    def get_request(self, request_id: str) -> StoredRequest | None:
-        return self.requests.get(request_id)
-
-    def delete_request(self, request_id: str) -> None:
-        self.requests.pop(request_id, None)
+    def is_answered(self, request_id: str) -> bool:
+        return request_id in self.answered
 
     def purge_requests(self, now: datetime) -> int:
         return 0
@@ -319,6 +360,11 @@ class Pseudonyms:
         return "P" * 43
 
 
+class NoSecondFactor:
+    def is_enabled(self, citizen_id: str) -> bool:
+        return False
+
+
 @dataclass
 class Harness:
     service: AuthorizationRequests
@@ -341,9 +387,10 @@ def harness() -> Harness:
         clients=Clients(APP),
         consent=consents,
         gate=gate,
+        second_factors=NoSecondFactor(),
         audit=audit,
         pseudonymizer=Pseudonyms(),
-        hint_sealer=HintSealer(b"k" * 32),
+        sealer=RequestSealer(b"k" * 32),
         issuer=ISSUER,
         clock=lambda: NOW,
     )
@@ -357,7 +404,7 @@ def _query(location: str) -> dict[str, str]:
 def test_no_session_goes_to_login(harness: Harness) -> None:
     redirect = harness.service.authorize(_params(), None)
     assert redirect.location.startswith(ISSUER + "/login?req=")
-    assert len(harness.store.requests) == 1
+    assert harness.store.answered == {}  # nothing stored for a caller without a session
 
 
 def test_a_missing_grant_goes_to_consent_then_a_code(harness: Harness) -> None:
@@ -373,7 +420,32 @@ def test_a_missing_grant_goes_to_consent_then_a_code(harness: Harness) -> None:
     assert answer["code"] not in code.code_hash  # stored by hash only
     (entry,) = harness.audit.entries
     assert entry.action is Action.TOKEN_ISSUED and entry.consent_id == "grant-bansos"
-    assert harness.store.requests == {}
+    (answered,) = harness.store.answered.values()  # recorded, without the app's values
+    assert answered.state is None and answered.nonce is None and answered.login_hint is None
+
+
+def test_a_sealed_request_yields_one_code(harness: Harness) -> None:
+    request_id = _query(harness.service.authorize(_params(), None).location)["req"]
+    harness.gate.allowed.add("bansos")
+    assert "code" in _query(harness.service.resume(request_id, harness.session()).location)
+    assert harness.service.get(request_id) is None
+    for denied in (False, True):
+        with pytest.raises(AuthorizationError) as caught:
+            harness.service.resume(request_id, harness.session(), denied=denied)
+        assert caught.value.redirectable is False
+    assert len(harness.store.codes) == 1
+
+
+def test_a_refusal_without_a_session_stores_nothing(harness: Harness) -> None:
+    request_id = _query(harness.service.authorize(_params(), None).location)["req"]
+    for _ in range(2):  # a replay sends the same error again, and writes nothing
+        denied = harness.service.resume(request_id, None, denied=True)
+        assert _query(denied.location)["error"] == "access_denied"
+    assert harness.store.answered == {}
+    done = harness.service.resume(request_id, harness.session(), denied=True)
+    assert _query(done.location)["error"] == "access_denied"
+    assert len(harness.store.answered) == 1
+    assert harness.service.get(request_id) is None
 
 
 def test_a_declined_purpose_under_the_current_notice_is_not_asked_again(
@@ -400,9 +472,9 @@ def test_prompt_none_never_shows_a_page(harness: Harness) -> None:
         _query(harness.service.authorize(_params(prompt="none"), None).location)["error"]
         == "login_required"
     )
+    assert harness.store.answered == {}
     answer = _query(harness.service.authorize(_params(prompt="none"), harness.session()).location)
     assert answer["error"] == "consent_required" and answer["state"] == "st"
-    assert harness.store.requests == {}
 
 
 def test_max_age_and_a_fresh_login(harness: Harness) -> None:
@@ -427,9 +499,9 @@ def test_an_expired_request_cannot_be_resumed(harness: Harness) -> None:
 def test_the_pending_request_keeps_the_hint_sealed(harness: Harness) -> None:
     redirect = harness.service.authorize(_params(login_hint="3171014101900003"), None)
     request_id = _query(redirect.location)["req"]
-    stored = harness.store.requests[request_id]
-    assert stored.sealed_login_hint is not None
-    assert b"3171014101900003" not in stored.sealed_login_hint
+    assert "3171014101900003" not in redirect.location
+    assert harness.store.answered == {}
     pending = harness.service.get(request_id)
     assert pending is not None and pending.login_hint == "3171014101900003"
-    assert "3171014101900003" not in repr(pending)
+    assert pending.sealed == request_id
+    assert "3171014101900003" not in repr(pending) and request_id not in repr(pending)

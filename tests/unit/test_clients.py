@@ -699,7 +699,9 @@ def test_authentication_runs_off_the_event_loop(registry: ClientRegistry) -> Non
     registration = registry.register(name="A", scope="openid", redirect_uris=[CB])
     assert registration.client_secret is not None
     found = asyncio.run(
-        registry.authenticate_secret_async(registration.app.client_id, registration.client_secret)
+        registry.authenticate_secret_async(
+            registration.app.client_id, registration.client_secret, address="203.0.113.7"
+        )
     )
     assert found == registration.app
 
@@ -740,3 +742,177 @@ def test_relying_apps_are_hashable_values() -> None:
     assert first == again and len({first, again}) == 1
     with pytest.raises(AttributeError):
         first.name = "other"  # type: ignore[misc]
+
+
+# ------------------------------------------- id_token_signed_response_alg (issue 17)
+
+
+@pytest.mark.parametrize("alg", ["EdDSA", "Ed25519", "ES256", "RS256"])
+def test_an_app_may_register_its_id_token_algorithm(alg: str) -> None:
+    registered = app(id_token_signed_response_alg=alg)
+    assert registered.id_token_signed_response_alg == alg
+    assert registered.metadata()["id_token_signed_response_alg"] == alg  # OIDC Registration §2
+
+
+def test_without_one_the_app_follows_the_service_and_its_metadata_says_nothing() -> None:
+    registered = app()
+    assert registered.id_token_signed_response_alg is None
+    assert "id_token_signed_response_alg" not in registered.metadata()
+
+
+@pytest.mark.parametrize("alg", ["none", "HS256", "PS256", "RS384", "rs256", "", "EdDSA "])
+def test_an_id_token_algorithm_outside_the_allow_list_is_refused(alg: str) -> None:
+    with pytest.raises(InvalidClientMetadata, match="id_token_signed_response_alg"):
+        app(id_token_signed_response_alg=alg)
+
+
+def test_an_auditor_app_registers_no_id_token_algorithm() -> None:
+    with pytest.raises(InvalidClientMetadata, match="no ID token"):
+        app(
+            scope="audit:read",
+            redirect_uris=[],
+            grant_type=GrantType.CLIENT_CREDENTIALS,
+            id_token_signed_response_alg="RS256",
+        )
+
+
+# --------------------------------------- token_endpoint_auth_method (issue 17, defect 6)
+
+
+def test_the_methods_discovery_lists_in_order() -> None:
+    assert [m.value for m in TokenEndpointAuthMethod] == [
+        "client_secret_basic", "client_secret_post", "private_key_jwt"
+    ]  # fmt: skip
+    assert [m.uses_secret for m in TokenEndpointAuthMethod] == [True, True, False]
+
+
+@pytest.mark.parametrize(
+    ("requested", "jwks", "expected"),
+    [
+        (None, False, "client_secret_basic"),  # RFC 7591 §2's default
+        (None, True, "private_key_jwt"),  # implied by a JWKS, as before
+        ("client_secret_basic", False, "client_secret_basic"),
+        ("client_secret_post", False, "client_secret_post"),
+        ("private_key_jwt", True, "private_key_jwt"),
+    ],
+)
+def test_an_app_registers_its_token_endpoint_auth_method(
+    requested: str | None, jwks: bool, expected: str
+) -> None:
+    registered = app(
+        token_endpoint_auth_method=requested, jwks={"keys": [ed25519_jwk()]} if jwks else None
+    )
+    assert registered.token_endpoint_auth_method.value == expected
+    assert registered.metadata()["token_endpoint_auth_method"] == expected  # RFC 7591 §2
+
+
+@pytest.mark.parametrize(
+    ("requested", "jwks", "reason"),
+    [
+        ("client_secret_post", True, "contradicts token_endpoint_auth_method client_secret_post"),
+        ("client_secret_basic", True, "contradicts token_endpoint_auth_method client_secret_basic"),
+        ("private_key_jwt", False, "private_key_jwt needs the app's public keys"),
+        ("client_secret_jwt", False, "is not one of client_secret_basic, client_secret_post"),
+        ("none", False, "is not one of"),
+    ],
+)
+def test_contradictory_or_unknown_methods_are_refused_in_one_line(
+    requested: str, jwks: bool, reason: str
+) -> None:
+    with pytest.raises(InvalidClientMetadata) as caught:
+        app(token_endpoint_auth_method=requested, jwks={"keys": [ed25519_jwk()]} if jwks else None)
+    assert reason in one_line(caught)
+
+
+def test_a_post_app_gets_a_secret_stored_only_as_a_hash(
+    registry: ClientRegistry, store: MemoryStore
+) -> None:
+    post = TokenEndpointAuthMethod.CLIENT_SECRET_POST
+    registration = registry.register(
+        name="Dinsos", scope="openid", redirect_uris=[CB], token_endpoint_auth_method=post
+    )
+    secret = registration.client_secret
+    assert secret is not None
+    stored_hash = store.rows[registration.app.client_id][1]
+    assert stored_hash is not None and PasswordHasher().verify(stored_hash, secret)
+    supplied = "s3cret-Supplied-by-the-operator-0123456789"
+    auditor = registry.register(
+        name="BPK", scope="audit:read", grant_type="client_credentials",
+        client_secret=supplied, token_endpoint_auth_method="client_secret_post",
+    )  # fmt: skip
+    assert auditor.client_secret is None
+    found = registry.authenticate_secret(auditor.app.client_id, supplied, method=post)
+    assert found == auditor.app
+
+
+def test_a_secret_with_private_key_jwt_is_refused(
+    registry: ClientRegistry, store: MemoryStore
+) -> None:
+    with pytest.raises(InvalidClientMetadata, match="choose one"):
+        registry.register(
+            name="Dinsos", scope="openid", redirect_uris=[CB],
+            client_secret="s3cret-Supplied-by-the-operator-0123456789",
+            token_endpoint_auth_method="private_key_jwt",
+        )  # fmt: skip
+    assert store.rows == {}
+
+
+def test_a_secret_sent_the_way_the_app_did_not_register_fails_after_the_same_work(
+    registry: ClientRegistry, passwords: CountingPasswords, caplog: pytest.LogCaptureFixture
+) -> None:
+    """RFC 6749 §2.3: an app uses the method it registered. The right secret by the other
+    method is the same opaque failure as a wrong one, after the same read and hash."""
+    basic, post = (
+        TokenEndpointAuthMethod.CLIENT_SECRET_BASIC,
+        TokenEndpointAuthMethod.CLIENT_SECRET_POST,
+    )
+    basic_app = registry.register(name="A", scope="openid", redirect_uris=[CB])
+    post_app = registry.register(
+        name="B", scope="openid", redirect_uris=[CB], token_endpoint_auth_method=post
+    )
+    assert basic_app.client_secret is not None and post_app.client_secret is not None
+    for registration, wrong_method in ((basic_app, post), (post_app, basic)):
+        before = passwords.verifications
+        with (
+            caplog.at_level("INFO", logger="identity.clients"),
+            pytest.raises(InvalidClient, match=r"^invalid client credentials$"),
+        ):
+            registry.authenticate_secret(
+                registration.app.client_id, registration.client_secret, method=wrong_method
+            )
+        assert passwords.verifications == before + 1
+    assert "authenticates with client_secret_post, not client_secret_basic" in caplog.text
+    assert post_app.client_secret not in caplog.text
+    found = registry.authenticate_secret(
+        post_app.app.client_id, post_app.client_secret, method=post
+    )
+    assert found == post_app.app
+
+
+def test_the_secret_cache_answers_only_the_registered_method(
+    registry: ClientRegistry, passwords: CountingPasswords
+) -> None:
+    """A post app's verified secret is answered from memory for the next post request (the
+    refresh grant's fast path), never for a Basic one."""
+    basic, post = (
+        TokenEndpointAuthMethod.CLIENT_SECRET_BASIC,
+        TokenEndpointAuthMethod.CLIENT_SECRET_POST,
+    )
+    registration = registry.register(
+        name="B", scope="openid", redirect_uris=[CB], token_endpoint_auth_method=post
+    )
+    client_id, secret = registration.app.client_id, registration.client_secret
+    assert secret is not None
+    registry.authenticate_secret(client_id, secret, method=post)
+    before = passwords.verifications
+    assert registry.authenticate_secret(client_id, secret, method=post) == registration.app
+    found = asyncio.run(
+        registry.authenticate_secret_async(client_id, secret, address="203.0.113.7", method=post)
+    )
+    assert found == registration.app
+    assert passwords.verifications == before  # from memory
+    with pytest.raises(InvalidClient):
+        registry.authenticate_secret(client_id, secret, method=basic)
+    assert passwords.verifications == before + 1  # the full path, and a failure
+    assert registry.authenticate_secret(client_id, secret, method=post) == registration.app
+    assert passwords.verifications == before + 1  # the entry survived the failure

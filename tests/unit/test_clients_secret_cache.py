@@ -16,6 +16,8 @@ from identity.clients import ClientRegistry, RelyingApp, generate_client_secret
 from identity.errors import InvalidClient
 from tests.unit.test_clients import CB, NOW, CountingPasswords, MemoryStore
 
+ADDRESS = "203.0.113.7"
+
 
 class CountingStore(MemoryStore):
     """Counts the reads authentication makes."""
@@ -215,10 +217,10 @@ def test_the_async_path_answers_a_cached_secret_and_refuses_a_wrong_one(
     client_id, secret = _app(registry)
 
     async def both() -> builtins.list[object]:
-        first = await registry.authenticate_secret_async(client_id, secret)
-        again = await registry.authenticate_secret_async(client_id, secret)
+        first = await registry.authenticate_secret_async(client_id, secret, address=ADDRESS)
+        again = await registry.authenticate_secret_async(client_id, secret, address=ADDRESS)
         try:
-            await registry.authenticate_secret_async(client_id, secret + "x")
+            await registry.authenticate_secret_async(client_id, secret + "x", address=ADDRESS)
         except InvalidClient as exc:
             return [first, again, exc]
         return [first, again, None]

@@ -373,6 +373,8 @@ def test_without_its_audit_entry_no_request_is_recorded(
         ("correction", {"email": "not-an-address"}, "fields.email"),
         ("correction", {"Siti Rahayu": "x"}, "fields"),
         ("correction", {"email": 42}, "fields"),
+        ("correction", {"name": "Siti\ud800"}, "fields"),  # issue 17: a lone surrogate
+        ("correction", {"name": "Siti\x00"}, "fields"),  # PostgreSQL text holds no NUL
         ("correction", {"email": "x" * 1001}, "fields"),
         ("correction", {f"f{i}": "x" for i in range(9)}, "fields"),
         ("access", {"email": NEW_EMAIL}, "fields"),
@@ -415,12 +417,34 @@ def test_a_subject_erased_meanwhile_gets_a_refused_request(
 # ---------------------------------------------------------------- overdue
 
 
-def test_a_request_left_undone_is_overdue_after_72_hours(
-    service: RequestService, people: People, clock: ManualClock
+def test_a_correction_that_fails_is_refused_not_left_received(
+    service: RequestService, world: World, people: People, clock: ManualClock
 ) -> None:
+    # Issue 17: its write rolled back and its values are not kept, so no one could carry it
+    # out later; left "received" it would only ever be overdue.
     people.broken = True
     with pytest.raises(RuntimeError):
         service.submit(ALICE, "correction", changes={"email": NEW_EMAIL})
+    (closed,) = service.requests_of(ALICE)
+    assert closed.status is RequestStatus.REFUSED
+    assert closed.outcome == RequestOutcome("refused", reason="internal_error")
+    assert [e.outcome for e in entries_of(world, closed)] == [Outcome.SUCCESS, Outcome.ERROR]
+    assert people.corrections == []
+    clock.advance(73 * 3600)
+    assert service.register.overdue() == []
+
+
+def test_a_request_left_undone_is_overdue_after_72_hours(
+    service: RequestService, world: World, people: People, clock: ManualClock
+) -> None:
+    def broken(subject_id: str, changes: Mapping[str, str], *, request_id: str) -> tuple[str, ...]:
+        world.fail_audit = True  # the database went away: not even the refusal is written
+        raise RuntimeError("database unavailable")
+
+    people.correct = broken  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        service.submit(ALICE, "correction", changes={"email": NEW_EMAIL})
+    world.fail_audit = False
     (pending,) = service.requests_of(ALICE)
     assert pending.status is RequestStatus.RECEIVED
     service.submit(BOB, "access")  # completed: never overdue
@@ -589,6 +613,8 @@ def test_only_contact_fields_and_the_name_are_corrected_by_the_citizen() -> None
         ({"name": "  "}, "name"),
         ({"address": "x" * 501}, "address"),
         ({"name": "Siti\x00"}, "name"),
+        ({"name": "Siti\ud800"}, "name"),
+        ({"address": "Jl. \udfff"}, "address"),
     ]:
         with pytest.raises(InvalidField) as caught:
             validated_correction(refused)

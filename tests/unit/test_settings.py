@@ -88,3 +88,34 @@ def test_master_key_must_be_32_bytes_of_base64url() -> None:
     for bad in ("", "not base64!", "c2hvcnQ"):
         with pytest.raises(ValueError):
             decode_master_key(bad)
+
+
+def test_no_proxy_is_trusted_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("JATI_FORWARDED_ALLOW_IPS", raising=False)
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "*")  # uvicorn's variable is not Jati's
+    assert Settings().forwarded_allow_ips is None
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("127.0.0.1", "127.0.0.1"),
+        (" 10.0.0.0/8 , ::1 ", "10.0.0.0/8,::1"),
+        ("*", "*"),
+        ("", None),
+        (" , ", None),
+    ],
+)
+def test_trusted_proxies_are_addresses_or_networks(
+    monkeypatch: pytest.MonkeyPatch, given: str, kept: str | None
+) -> None:
+    monkeypatch.setenv("JATI_FORWARDED_ALLOW_IPS", given)
+    assert Settings().forwarded_allow_ips == kept
+
+
+@pytest.mark.parametrize("given", ["localhost", "10.0.0.5/8", "*,10.0.0.1", "300.1.1.1"])
+def test_a_trusted_proxy_that_is_not_an_address_is_refused(given: str) -> None:
+    """uvicorn would compare such an entry as text and silently trust nothing (or the wrong
+    peer); a network with host bits set is refused rather than widened."""
+    with pytest.raises(ValueError, match="not an IP address or network"):
+        Settings(forwarded_allow_ips=given)

@@ -216,3 +216,47 @@ def test_policies_refuse_nonsense(max_failures: int, lockout: int, max_lockout: 
 
 def test_retry_after_is_never_zero() -> None:
     assert Throttled(0).retry_after == 1
+
+
+def test_a_known_device_is_counted_against_the_account_alone(
+    throttle: LoginThrottle, store: MemoryThrottleStore, clock: ManualClock
+) -> None:
+    """Shared addresses (issue 17, defect 3): a locked address does not refuse an attempt
+    from a device the account signed in on, and that attempt does not count against it."""
+    for n in range(50):  # the address is locked by failures on other accounts
+        fail(throttle, throttle.keys(nik_index=bytes([n]) * 32, address=ADDRESS), clock)
+    with pytest.raises(Throttled):
+        throttle.reserve(throttle.keys(nik_index=NIK_INDEX, address=ADDRESS), now=clock())
+    known = throttle.keys(nik_index=NIK_INDEX, address=ADDRESS, known_device=True)
+    assert known.address is None and known.account is not None
+    address_row = store.rows[throttle.address_key(ADDRESS)]
+    throttle.reserve(known, now=clock())
+    throttle.succeeded(known, now=clock())
+    assert store.rows[throttle.address_key(ADDRESS)] == address_row
+    # The account's own limit still holds for a known device.
+    fail(throttle, known, clock, 5)
+    with pytest.raises(Throttled):
+        throttle.reserve(known, now=clock())
+
+
+def test_a_lock_seen_once_is_refused_without_the_store(
+    throttle: LoginThrottle, store: MemoryThrottleStore, clock: ManualClock
+) -> None:
+    keys = throttle.keys(nik_index=NIK_INDEX, address=ADDRESS)
+    fail(throttle, keys, clock, 5)  # the fifth failure locks the account
+    store.transaction = None  # type: ignore[assignment, method-assign]  # any use would fail
+    clock.advance(59)
+    with pytest.raises(Throttled) as refused:
+        throttle.reserve(keys, now=clock())
+    assert refused.value.retry_after == 1
+
+
+def test_a_cancelled_reservation_is_given_back(
+    throttle: LoginThrottle, store: MemoryThrottleStore, clock: ManualClock
+) -> None:
+    keys = throttle.keys(nik_index=NIK_INDEX, address=ADDRESS)
+    for _ in range(20):
+        throttle.reserve(keys, now=clock())
+        throttle.cancelled(keys, now=clock())
+    assert keys.account is not None and keys.address is not None
+    assert store.rows[keys.account].failures == store.rows[keys.address].failures == 0

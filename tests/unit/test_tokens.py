@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 
 import jwt
 import pytest
@@ -13,12 +14,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from identity.pairwise import PairwiseSubjects
 from identity.relying_party import InvalidToken, Reason
+from identity.signing_keys import PrivateKey, SigningKeyInfo
 from identity.tokens import (
     ACR_PASSWORD,
     ActiveSigner,
     JwsSigner,
     NoSigningKey,
     TokenIssuer,
+    WrongKey,
     _ed25519_signer,
 )
 from tests.token_helpers import CLIENT_ID, ISSUER, NOW, SECTOR, Key, issuer_for, verifier_for
@@ -175,7 +178,7 @@ def test_lifetimes_are_configurable() -> None:
 
 
 def test_ed25519_algorithm_name_of_rfc9864_is_a_setting_and_verifies() -> None:
-    key = Key.new("EdDSA")
+    key = Key.new("Ed25519")
     issuer = TokenIssuer(
         issuer=ISSUER,
         signer=ActiveSigner(lambda _alg: (key.info(), key.private), "Ed25519"),
@@ -183,8 +186,113 @@ def test_ed25519_algorithm_name_of_rfc9864_is_a_setting_and_verifies() -> None:
         clock=lambda: NOW,
     )
     token = issuer.access_token(client_id=CLIENT_ID, scope=["audit:read"]).token
-    assert _header(token)["alg"] == "Ed25519"
+    assert _header(token)["alg"] == "Ed25519" == key.jwk["alg"]
     assert verifier_for(key).verify_access_token(token)["sub"] == CLIENT_ID
+
+
+@pytest.mark.parametrize(("published", "signing"), [("EdDSA", "Ed25519"), ("Ed25519", "EdDSA")])
+def test_a_key_never_signs_under_a_name_other_than_the_one_it_is_published_with(
+    published: str, signing: str
+) -> None:
+    """Issue 17 defect 5: an EdDSA key signed ``alg: Ed25519`` tokens while the JWK Set said
+    ``EdDSA``, and strict clients (openid-client, jose) found no key for them."""
+    key = Key.new(published)
+    signer = ActiveSigner(lambda _alg: (key.info(), key.private), signing)
+    with pytest.raises(WrongKey, match=f"published for {published}, not {signing}"):
+        signer.current()
+
+
+def _keys(*keys: Key) -> Callable[[str], tuple[SigningKeyInfo, PrivateKey] | None]:
+    by_alg = {key.alg: key for key in keys}
+
+    def active(alg: str) -> tuple[SigningKeyInfo, PrivateKey] | None:
+        key = by_alg.get(alg)
+        return (key.info(), key.private) if key is not None else None
+
+    return active
+
+
+def test_an_id_token_follows_the_apps_algorithm_and_the_access_token_the_services() -> None:
+    ed, rs = Key.new("EdDSA"), Key.new("RS256")
+    issuer = TokenIssuer(
+        issuer=ISSUER,
+        signer=ActiveSigner(_keys(ed, rs), "EdDSA"),
+        pairwise=PairwiseSubjects(bytes(32)),
+        clock=lambda: NOW,
+    )
+    id_token = issuer.id_token(
+        client_id=CLIENT_ID,
+        subject_id="c-1",
+        sector_identifier=SECTOR,
+        auth_time=int(NOW),
+        acr=ACR_PASSWORD,
+        amr=["pwd"],
+        alg="RS256",
+    ).token
+    assert _header(id_token) == {"alg": "RS256", "kid": rs.kid, "typ": "JWT"}
+    claims = jwt.decode(
+        id_token,
+        key=jwt.PyJWK(rs.jwk).key,
+        algorithms=["RS256"],  # what an RS256-only library allows
+        audience=CLIENT_ID,
+        issuer=ISSUER,
+        options={"verify_exp": False, "verify_iat": False},
+    )
+    assert claims["aud"] == CLIENT_ID
+    assert verifier_for(ed, rs).verify_id_token(id_token)["sub"] == claims["sub"]
+    access = issuer.access_token(client_id=CLIENT_ID, scope=["openid"]).token
+    assert _header(access)["alg"] == "EdDSA"  # access tokens stay on the service's algorithm
+    default = issuer.id_token(
+        client_id=CLIENT_ID,
+        subject_id="c-1",
+        sector_identifier=SECTOR,
+        auth_time=int(NOW),
+        acr=ACR_PASSWORD,
+        amr=["pwd"],
+    ).token
+    assert _header(default)["kid"] == ed.kid
+    with pytest.raises(ValueError, match="unsupported"):
+        issuer.id_token(
+            client_id=CLIENT_ID,
+            subject_id="c-1",
+            sector_identifier=SECTOR,
+            auth_time=int(NOW),
+            acr=ACR_PASSWORD,
+            amr=["pwd"],
+            alg="HS256",
+        )
+
+
+def test_rs256_is_signed_off_the_event_loop() -> None:
+    ed, rs = Key.new("EdDSA"), Key.new("RS256")
+    issuer = TokenIssuer(
+        issuer=ISSUER,
+        signer=ActiveSigner(_keys(ed, rs), "EdDSA"),
+        pairwise=PairwiseSubjects(bytes(32)),
+        clock=lambda: NOW,
+    )
+    assert not issuer.signs_on_loop()  # nothing read yet
+    issuer.access_token(client_id=CLIENT_ID, scope=["openid"])
+    assert issuer.signs_on_loop() and issuer.signs_on_loop("EdDSA")
+    assert not issuer.signs_from_memory("RS256")  # its key is not read yet
+    issuer.id_token(
+        client_id=CLIENT_ID,
+        subject_id="c-1",
+        sector_identifier=SECTOR,
+        auth_time=int(NOW),
+        acr=ACR_PASSWORD,
+        amr=["pwd"],
+        alg="RS256",
+    )
+    assert issuer.signs_from_memory("RS256") and not issuer.signs_on_loop("RS256")
+
+
+def test_an_rsa_key_below_3072_bits_does_not_sign() -> None:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    short = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    with pytest.raises(ValueError, match="cannot sign RS256"):
+        JwsSigner("kid", "RS256", short)
 
 
 def test_signer_follows_rotation_after_its_refresh_interval() -> None:
