@@ -34,12 +34,10 @@ PERSONAL = (NIK, NAME, EMAIL, NEW_EMAIL, "1990-01-01")
 
 
 class _Unavailable:
-    """An identity side whose writes fail, so that a correction stays ``received``."""
+    """An identity side whose reads fail, so that an access request stays ``received`` (a
+    failed correction is closed as refused instead: its values are not kept)."""
 
-    def check_correction(self, changes: Any) -> tuple[str, ...]:
-        return tuple(changes)
-
-    def correct(self, subject_id: str, changes: Any, *, request_id: str) -> tuple[str, ...]:
+    def export(self, subject_id: str, *, request_id: str) -> Any:
         raise RuntimeError("identity database unavailable")
 
 
@@ -59,15 +57,15 @@ class Operator:
         assert self.citizen_id not in result.stdout  # not even the internal id
         return result.returncode, result.stdout, result.stderr
 
-    def stuck_correction(self) -> str:
-        """A correction whose execution failed: recorded, still ``received``."""
-        working = self.service.corrector
-        self.service.corrector = _Unavailable()
+    def stuck_request(self) -> str:
+        """An access request whose export failed: recorded, still ``received``."""
+        working = self.service.exporter
+        self.service.exporter = _Unavailable()
         try:
             with pytest.raises(RuntimeError):
-                self.service.submit(self.citizen_id, "correction", changes={"email": NEW_EMAIL})
+                self.service.export(self.citizen_id)
         finally:
-            self.service.corrector = working
+            self.service.exporter = working
         (stuck,) = self.service.register.listing(status=RequestStatus.RECEIVED, limit=1)
         return stuck.id
 
@@ -105,17 +103,17 @@ def operator(
 
 
 def test_overdue_lists_requests_past_72_hours_and_nothing_else(operator: Operator) -> None:
-    late = operator.stuck_correction()
+    late = operator.stuck_request()
     operator.service.submit(operator.citizen_id, "access")  # completed at once
     operator.service.submit(operator.citizen_id, "restriction")  # completed at once
     operator.clock.now = datetime.now(UTC) - timedelta(hours=1)
-    operator.stuck_correction()  # received an hour ago: due in 71 hours
+    operator.stuck_request()  # received an hour ago: due in 71 hours
 
     status, out, err = operator.jati("requests", "overdue", "--json")
     assert status == 0, err
     report = json.loads(out)
     (row,) = report["overdue"]
-    assert row["id"] == late and row["kind"] == "correction" and row["status"] == "received"
+    assert row["id"] == late and row["kind"] == "access" and row["status"] == "received"
     assert row["received_at"].startswith("2025-03-01T09:00:00")
     assert row["due_by"].startswith("2025-03-04T09:00:00")
     now = datetime.fromisoformat(report["now"])
@@ -126,7 +124,7 @@ def test_overdue_lists_requests_past_72_hours_and_nothing_else(operator: Operato
     status, out, _ = operator.jati("requests", "overdue")
     assert status == 0
     (line,) = out.splitlines()
-    assert line.startswith(late) and "correction" in line and "h late" in line
+    assert line.startswith(late) and "access" in line and "h late" in line
 
 
 def test_overdue_with_nothing_late(operator: Operator) -> None:
@@ -138,18 +136,20 @@ def test_overdue_with_nothing_late(operator: Operator) -> None:
 
 
 def test_list_by_status(operator: Operator) -> None:
-    stuck = operator.stuck_correction()
+    stuck = operator.stuck_request()
     operator.clock.advance(60)
-    access = operator.service.submit(operator.citizen_id, "access")
+    correction = operator.service.submit(
+        operator.citizen_id, "correction", changes={"email": NEW_EMAIL}
+    )
     operator.clock.advance(60)
     erasure = operator.service.submit(operator.citizen_id, "erasure")
 
     status, out, err = operator.jati("requests", "list", "--json")
     assert status == 0, err
     listed = json.loads(out)["requests"]
-    assert [r["id"] for r in listed] == [erasure.id, access.id, stuck]
+    assert [r["id"] for r in listed] == [erasure.id, correction.id, stuck]
     assert listed[0]["outcome"]["action"] == "erased"
-    assert listed[2]["fields"] == ["email"]  # the name of the field, never its value
+    assert listed[1]["fields"] == ["email"]  # the name of the field, never its value
 
     status, out, _ = operator.jati("requests", "list", "--status", "received", "--json")
     assert [r["id"] for r in json.loads(out)["requests"]] == [stuck]

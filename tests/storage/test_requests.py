@@ -345,12 +345,9 @@ def test_an_export_reads_through_the_audited_path_and_lists_the_record(
 
 
 class _Unavailable:
-    """An identity side whose writes fail as a database outage would."""
+    """An identity side whose reads fail as a database outage would."""
 
-    def check_correction(self, changes: Any) -> tuple[str, ...]:
-        return tuple(changes)
-
-    def correct(self, subject_id: str, changes: Any, *, request_id: str) -> tuple[str, ...]:
+    def export(self, subject_id: str, *, request_id: str) -> Any:
         raise RuntimeError("identity database unavailable")
 
 
@@ -358,15 +355,18 @@ def test_requests_left_undone_are_listed_as_overdue_after_72_hours(
     requests: RequestService, citizens: CitizenService, clock: ManualClock, database: Database
 ) -> None:
     citizen_id = register(citizens)
-    requests.corrector = _Unavailable()
+    working = requests.exporter
+    requests.exporter = _Unavailable()
     with pytest.raises(RuntimeError):
-        requests.submit(citizen_id, "correction", changes={"email": NEW_EMAIL})
+        requests.export(citizen_id)  # recorded, then the export fails: left received
+    requests.exporter = working
     requests.submit(citizen_id, "access")  # completed at once: never overdue
+    requests.submit(citizen_id, "correction", changes={"email": NEW_EMAIL})  # done at once
     clock.advance(72 * 3600)
     assert requests.register.overdue() == []
     clock.advance(90 * 60)
     (late,) = requests.register.overdue()
-    assert late.kind is RequestKind.CORRECTION
+    assert late.kind is RequestKind.ACCESS
     assert late.hours_late(clock.now) == pytest.approx(1.5)
     assert [r.id for r in requests.register.listing(status="received")] == [late.id]
     with database.read() as session:
