@@ -32,6 +32,7 @@ from typing import Annotated, Any, Protocol
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BeforeValidator
 from starlette.responses import PlainTextResponse
 
 from audit.entry import Actor, ActorKind, AuditEntry, decode_entry
@@ -51,6 +52,18 @@ Size = Annotated[int, Query(ge=1, le=MAX_INDEX)]
 Cursor = Annotated[
     int, Query(ge=-1, le=MAX_INDEX, description="the last leaf index already seen (-1 to start)")
 ]
+_DATE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}")
+
+
+def _date_and_time(value: object) -> object:
+    """A date and time as text (RFC 3339): pydantic would also read a number as Unix time."""
+    if isinstance(value, str) and not _DATE_TIME.match(value):
+        raise ValueError("a date and time, e.g. 2026-11-28T00:00:00Z")
+    return value
+
+
+#: A query's date and time (``format: date-time``), and only that.
+DateTime = Annotated[datetime, BeforeValidator(_date_and_time)]
 AUDIT_READ_SCOPE = "audit:read"
 #: The actor recorded when an authorizer vouches for the caller without naming it.
 UNIDENTIFIED_AUDITOR = Actor(kind=ActorKind.RELYING_APP, id="unidentified-auditor")
@@ -108,6 +121,19 @@ def require_auditor(request: Request) -> Actor:
 
 Auditor = Annotated[Actor, Depends(require_auditor)]
 
+#: What the routes answer besides 200, as OpenAPI responses (the app documents every
+#: error as a problem document).
+_OUT_OF_RANGE: dict[int | str, dict[str, Any]] = {
+    400: {
+        "description": "a parameter out of range: past the log's current size, or not in "
+        "the order the proof needs"
+    }
+}
+_AUDITOR_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "no access token, or not a valid auditor app's own token"},
+    403: {"description": "the access token lacks the audit:read scope"},
+}
+
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
@@ -131,7 +157,7 @@ async def checkpoint_key(request: Request) -> PlainTextResponse:
     )
 
 
-@router.get("/proof/inclusion", summary="RFC 9162 inclusion proof")
+@router.get("/proof/inclusion", summary="RFC 9162 inclusion proof", responses=_OUT_OF_RANGE)
 async def inclusion_proof(request: Request, leaf_index: Index, tree_size: Size) -> dict[str, Any]:
     proof = await asyncio.to_thread(_log(request).inclusion_proof, leaf_index, tree_size)
     return {
@@ -142,13 +168,13 @@ async def inclusion_proof(request: Request, leaf_index: Index, tree_size: Size) 
     }
 
 
-@router.get("/proof/consistency", summary="RFC 9162 consistency proof")
+@router.get("/proof/consistency", summary="RFC 9162 consistency proof", responses=_OUT_OF_RANGE)
 async def consistency_proof(request: Request, first: Size, second: Size) -> dict[str, Any]:
     path = await asyncio.to_thread(_log(request).consistency_proof, first, second)
     return {"first": first, "second": second, "consistency_path": [_b64(h) for h in path]}
 
 
-@router.get("/leaves", summary="Raw entries")
+@router.get("/leaves", summary="Raw entries", responses={**_OUT_OF_RANGE, **_AUDITOR_ERRORS})
 async def leaves(
     request: Request, auditor: Auditor, start: Index, end: Size
 ) -> list[dict[str, Any]]:
@@ -168,7 +194,18 @@ async def leaves(
     return [{"leaf_index": i, "entry": _b64(entry)} for i, entry in rows]
 
 
-@router.get("/events", summary="Decoded, filtered events")
+@router.get(
+    "/events",
+    summary="Decoded, filtered events",
+    responses={
+        200: {
+            "description": "a page of events; Link names the next page (RFC 8288)",
+            "headers": {"Link": {"required": False, "schema": {"type": "string"}}},
+        },
+        400: {"description": "a malformed parameter or NIK (never repeated)"},
+        **_AUDITOR_ERRORS,
+    },
+)
 async def events(
     request: Request,
     response: Response,
@@ -187,8 +224,8 @@ async def events(
     ] = None,
     actor: Annotated[str | None, Query(max_length=128)] = None,
     purpose: Annotated[str | None, Query(max_length=64)] = None,
-    since: Annotated[datetime | None, Query(description="from (inclusive), with a zone")] = None,
-    until: Annotated[datetime | None, Query(description="before (exclusive), with a zone")] = None,
+    since: Annotated[DateTime | None, Query(description="from (inclusive), with a zone")] = None,
+    until: Annotated[DateTime | None, Query(description="before (exclusive), with a zone")] = None,
     after: Cursor = -1,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:

@@ -32,6 +32,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse, StreamingResponse
 
 from consent.requests import (
+    MAX_CORRECTION_FIELDS,
+    MAX_CORRECTION_VALUE_CHARS,
     Export,
     RequestKind,
     RequestService,
@@ -60,16 +62,65 @@ def _service(request: Request) -> RequestService:
     return service
 
 
+#: What a 401 or 403 of the citizen API means (the token is checked before anything else).
+_AUTHORIZATION_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "no access token, not a valid one, or its citizen is erased"},
+    403: {"description": "the access token lacks the me scope"},
+}
+#: What ``POST /me/requests`` accepts, as the document shows it: an access, erasure or
+#: restriction request is the kind alone; a correction names 1 to 8 fields (lower-case
+#: words) and their new values (text without NUL). The identity service then says which
+#: fields it corrects, and checks each value.
+REQUEST_SCHEMA: dict[str, Any] = {
+    "title": "NewRequest",
+    "oneOf": [
+        {
+            "type": "object",
+            "required": ["kind"],
+            "additionalProperties": False,
+            "properties": {"kind": {"enum": ["access", "erasure", "restriction"]}},
+        },
+        {
+            "type": "object",
+            "required": ["kind", "fields"],
+            "additionalProperties": False,
+            "properties": {
+                "kind": {"const": "correction"},
+                "fields": {
+                    "type": "object",
+                    "minProperties": 1,
+                    "maxProperties": MAX_CORRECTION_FIELDS,
+                    "propertyNames": {"pattern": "^[a-z][a-z_]{0,31}$"},
+                    "additionalProperties": {
+                        "type": "string",
+                        "maxLength": MAX_CORRECTION_VALUE_CHARS,
+                        "pattern": "^[^\\x00]*$",
+                    },
+                },
+            },
+        },
+    ],
+}
+
+
+def _documented(schema: dict[str, Any]) -> None:
+    schema.clear()
+    schema.update(REQUEST_SCHEMA)
+
+
 class NewRequest(BaseModel):
-    """The body of ``POST /me/requests``. Values are checked by the service, which names
-    what is wrong without repeating it."""
+    """The body of ``POST /me/requests``, read as it comes: the service checks every part
+    (:data:`REQUEST_SCHEMA`) and names what is wrong without repeating a value, not even a
+    field's name (it could carry personal data), which a schema's refusal would repeat."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_documented)
 
-    kind: str = Field(max_length=32, description="access, correction, erasure or restriction")
-    fields: dict[str, Any] | None = Field(
-        default=None, description="a correction's fields and their new values"
-    )
+    kind: str = Field(max_length=32)
+    fields: dict[str, Any] | None = None
+
+    def changes(self) -> dict[str, Any] | None:
+        """The fields, or None when none were sent (``"fields": null`` is sent: {})."""
+        return (self.fields or {}) if "fields" in self.model_fields_set else None
 
 
 def request_json(found: SubjectRequest) -> dict[str, Any]:
@@ -80,27 +131,57 @@ def request_json(found: SubjectRequest) -> dict[str, Any]:
     return body
 
 
-@router.post("/requests", status_code=201, summary="Exercise a right: make a recorded request")
+@router.post(
+    "/requests",
+    status_code=201,
+    summary="Exercise a right: make a recorded request",
+    responses={
+        201: {
+            "description": "recorded and carried out; Location names the request",
+            "headers": {"Location": {"required": True, "schema": {"type": "string"}}},
+        },
+        400: {"description": "a malformed request, or a field or value the service refuses"},
+        **_AUTHORIZATION_ERRORS,
+    },
+)
 async def submit_request(citizen_id: Citizen, request: Request, body: NewRequest) -> JSONResponse:
     service = _service(request)
-    recorded = await asyncio.to_thread(service.submit, citizen_id, body.kind, changes=body.fields)
+    recorded = await asyncio.to_thread(
+        service.submit, citizen_id, body.kind, changes=body.changes()
+    )
     headers = {**NO_STORE, "Location": f"/me/requests/{recorded.id}"}
     return JSONResponse(request_json(recorded), status_code=201, headers=headers)
 
 
-@router.get("/requests", summary="My data-subject requests")
+@router.get("/requests", summary="My data-subject requests", responses=_AUTHORIZATION_ERRORS)
 async def my_requests(citizen_id: Citizen, request: Request) -> JSONResponse:
     found = await asyncio.to_thread(_service(request).requests_of, citizen_id)
     return JSONResponse({"requests": [request_json(r) for r in found]}, headers=NO_STORE)
 
 
-@router.get("/requests/{request_id}", summary="One of my data-subject requests")
+@router.get(
+    "/requests/{request_id}",
+    summary="One of my data-subject requests",
+    responses={**_AUTHORIZATION_ERRORS, 404: {"description": "none of mine has this id"}},
+)
 async def my_request(citizen_id: Citizen, request: Request, request_id: str) -> JSONResponse:
     found = await asyncio.to_thread(_service(request).request_of, citizen_id, request_id)
     return JSONResponse(request_json(found), headers=NO_STORE)
 
 
-@router.get("/export", summary="Everything Jati holds about me, as JSON (UU PDP Art. 7, 13, 32)")
+@router.get(
+    "/export",
+    summary="Everything Jati holds about me, as JSON (UU PDP Art. 7, 13, 32)",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "the export, streamed",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        },
+        **_AUTHORIZATION_ERRORS,
+        404: {"description": "request_id is not one of my access requests"},
+    },
+)
 async def export(
     citizen_id: Citizen,
     request: Request,

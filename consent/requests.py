@@ -577,7 +577,7 @@ class RequestService:
             checked = _checked_changes(changes)
             names = self.corrector.check_correction(checked)
             changes = checked
-        elif changes:
+        elif changes is not None:  # even empty: the kind takes none
             raise InvalidSubjectRequest("fields", "only a correction request takes fields")
         now = self.clock()
         deadline = DEADLINES[kind]

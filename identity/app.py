@@ -22,13 +22,24 @@ from identity.clients import ClientRegistry
 from identity.credential_release import CredentialRelease
 from identity.credentials import RevokeOnConsentChange
 from identity.hashing_pool import HashingPool
-from identity.http import credentials, discovery, health, introspection, login, me, oidc, pages
+from identity.http import (
+    credentials,
+    discovery,
+    health,
+    introspection,
+    login,
+    me,
+    oidc,
+    pages,
+    pages_login,
+)
 from identity.http import status_lists as status_lists_http
 from identity.http.audit_access import AuditorAuthorizer, AuditRecorder, CitizenSubjects
 from identity.http.bearer import ApiAuthorizer, CitizenAuthorizer, key_store_loader
 from identity.http.input_guard import InputGuardMiddleware
 from identity.http.introspection import Introspector
 from identity.http.middleware import ObservabilityMiddleware
+from identity.http.openapi import install_openapi
 from identity.http.problems import install_problem_handlers
 from identity.http.security_headers import SecurityHeadersMiddleware
 from identity.logging_setup import configure_logging
@@ -290,6 +301,8 @@ def create_app(  # noqa: PLR0915 - the composition root names every service once
         tokens=app.state.token_service, clients=app.state.clients
     )
     install_problem_handlers(app)
+    # The document says what the routes below answer.
+    install_openapi(app, pages={"/login": {"get": pages_login.LOGIN_PAGE_OPERATION}})
     # Routes are matched in order: the relying apps' busiest endpoints first (token,
     # userinfo, introspection, status lists, keys) and the health probes, the APIs and
     # pages of people after them. The API routers' routes join the app's own list

@@ -144,6 +144,16 @@ MAX_PARAMETERS = 64
 MAX_PARAMETER_CHARS = 4096
 #: Opaque client values (state, nonce, login_hint): printable ASCII without spaces' cousins.
 _PRINTABLE = re.compile(r"[\x20-\x7e]+")
+#: The parameters an authorization request may carry (those Jati reads, and those it refuses
+#: by name): only these are ever named back in an error description.
+_KNOWN_PARAMETERS = frozenset(
+    {
+        "response_type", "client_id", "redirect_uri", "scope", "state", "nonce",
+        "code_challenge", "code_challenge_method", "response_mode", "prompt", "max_age",
+        "ui_locales", "login_hint", "acr_values", "claims", "purpose",
+        "request", "request_uri", "registration",
+    }
+)  # fmt: skip
 _LOCALE = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*")
 _PURPOSE_CODE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 _SEALED = re.compile(r"[A-Za-z0-9_-]+")
@@ -403,9 +413,11 @@ def fields_of(claims: Iterable[str]) -> frozenset[str]:
     return frozenset(CLAIM_FIELDS[c] for c in claims if c in CLAIM_FIELDS)
 
 
-def _single(params: Sequence[tuple[str, str]]) -> dict[str, str]:
-    """Parameters as a dict; RFC 6749 §3.1: none may appear twice. A repeated ``client_id``
-    or ``redirect_uri`` makes the request unanswerable at any URI."""
+def _single(params: Sequence[tuple[str, str]]) -> tuple[dict[str, str], str | None]:
+    """Parameters as a dict, and the name of a repeated one (RFC 6749 §3.1: none may appear
+    twice). A repeated ``client_id`` or ``redirect_uri`` makes the request unanswerable at
+    any URI; any other is refused at the redirect URI, once that is known to be the app's
+    (the caller's step 2)."""
     if len(params) > MAX_PARAMETERS:
         raise AuthorizationError("invalid_request", "too many parameters", redirectable=False)
     seen: dict[str, str] = {}
@@ -418,9 +430,7 @@ def _single(params: Sequence[tuple[str, str]]) -> dict[str, str]:
         raise AuthorizationError(
             "invalid_request", "client_id or redirect_uri is repeated", redirectable=False
         )
-    if repeated:
-        raise AuthorizationError("invalid_request", f"repeated parameter {sorted(repeated)[0]}")
-    return seen
+    return seen, min(repeated) if repeated else None
 
 
 def _client(params: Mapping[str, str], clients: ClientLookup) -> tuple[RelyingApp, str]:
@@ -538,8 +548,11 @@ def validate_request(
     """
     if any(len(v) > MAX_PARAMETER_CHARS for _, v in params):
         raise AuthorizationError("invalid_request", "a parameter is too long", redirectable=False)
-    single = _single(params)
+    single, repeated = _single(params)
     app, redirect_uri = _client(single, clients)
+    if repeated is not None:  # named only when it is one of the parameters Jati reads
+        named = f" {repeated}" if repeated in _KNOWN_PARAMETERS else ""
+        raise AuthorizationError("invalid_request", f"repeated parameter{named}")
     for name, (error, description) in _UNSUPPORTED.items():
         if name in single:
             raise AuthorizationError(error, description)

@@ -61,7 +61,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -174,6 +174,20 @@ def _show(value: str, limit: int = 80) -> str:
     """A value quoted for an error line: operator input, cut short, on one line."""
     text = value if len(value) <= limit else value[: limit - 3] + "..."
     return repr(text)
+
+
+_Choice = TypeVar("_Choice", bound=StrEnum)
+
+
+def _one_of(choices: type[_Choice], value: str, name: str, limit: int = 80) -> _Choice:
+    """``value`` as a member of ``choices``; otherwise the operator's line naming them."""
+    try:
+        return choices(value)
+    except ValueError:
+        listed = ", ".join(choice.value for choice in choices)
+        raise InvalidClientMetadata(
+            f"{name} {_show(str(value), limit)} is not one of {listed}"
+        ) from None
 
 
 # ------------------------------------------------------------------ domain values
@@ -733,13 +747,7 @@ def new_relying_app(
         InvalidClientMetadata: the first problem found, as one line an operator can act on
             (:class:`~identity.errors.InvalidRedirectUri` for a redirect URI).
     """
-    try:
-        grant = GrantType(grant_type)
-    except ValueError:
-        choices = ", ".join(g.value for g in GrantType)
-        raise InvalidClientMetadata(
-            f"grant type {_show(str(grant_type))} is not one of {choices}"
-        ) from None
+    grant = _one_of(GrantType, grant_type, "grant type")
     app_name = validate_client_name(name)
     scopes = parse_scopes(scope)
     checked_purposes = _check_purposes(purposes)
@@ -783,13 +791,7 @@ def _auth_method(
         if has_jwks:
             return TokenEndpointAuthMethod.PRIVATE_KEY_JWT
         return TokenEndpointAuthMethod.CLIENT_SECRET_BASIC
-    try:
-        method = TokenEndpointAuthMethod(requested)
-    except ValueError:
-        choices = ", ".join(m.value for m in TokenEndpointAuthMethod)
-        raise InvalidClientMetadata(
-            f"token_endpoint_auth_method {_show(str(requested), 40)} is not one of {choices}"
-        ) from None
+    method = _one_of(TokenEndpointAuthMethod, requested, "token_endpoint_auth_method", 40)
     if method is TokenEndpointAuthMethod.PRIVATE_KEY_JWT and not has_jwks:
         raise InvalidClientMetadata(
             "token_endpoint_auth_method private_key_jwt needs the app's public keys: "

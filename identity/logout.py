@@ -170,7 +170,9 @@ class RpInitiatedLogout:
                 log.info("end_session: unregistered post_logout_redirect_uri for %s", app.client_id)
                 raise _invalid("post_logout_redirect_uri is not registered for this client")
         state = params.get("state")
-        if state is not None and (len(state) > MAX_STATE_CHARS or not state.isprintable()):
+        if state is not None and (
+            len(state) > MAX_STATE_CHARS or not (state.isascii() and state.isprintable())
+        ):  # RFC 6749 Appendix A.5: state is VSCHAR, printable ASCII
             raise _invalid("state is malformed or too long")
         return LogoutRequest(app, redirect_uri or None, state or None, hinted_sub)
 

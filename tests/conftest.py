@@ -28,7 +28,7 @@ from audit.storage.store import SqlAuditStore
 from identity.settings import Settings
 from identity.storage import migrate
 from identity.storage.database import Database
-from tests.personal_data import LogWatch
+from tests.personal_data import LogWatch, ServiceLines
 
 PG_URL = os.environ.get("JATI_TEST_DATABASE_URL", "").strip()
 TEST_MASTER_KEY = "q3J8m2cVQ2yG4xYk9zWv0tP7nR5sH1bL6eD3fA8uJ0o"
@@ -96,6 +96,22 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         for line in LOG_WATCH.leaks[:20]:
             print("  " + line[:300])
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture
+def service_lines() -> Iterator[ServiceLines]:
+    """The service's log records as written, before any redaction (tests/personal_data.py):
+    installed first on the root logger, at DEBUG, for the test."""
+    root = logging.getLogger()
+    handler = ServiceLines()
+    level = root.level
+    root.setLevel(logging.DEBUG)
+    root.handlers.insert(0, handler)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -8,13 +8,14 @@ import base64
 import json
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -22,6 +23,7 @@ from audit.entry import Actor, ActorKind, LegalBasis
 from consent.ledger import ConsentAttempt, ConsentLedger, Grant
 from consent.purposes import DataItem, LocalizedText, Purpose, Sensitivity
 from identity.app import create_app
+from identity.passwords import Verification
 from identity.pkce import s256_challenge
 from identity.sessions import SESSION_COOKIE, Session
 from identity.settings import Settings
@@ -327,6 +329,22 @@ class OidcWorld:
         return self.client.post("/revoke", data=form, headers=headers)
 
 
+class CountingHashes:
+    """Counts the argon2 verifications of client secrets (wraps the app's password service
+    for clients)."""
+
+    def __init__(self, world: OidcWorld) -> None:
+        self.service = world.app.state.clients.passwords
+        self.original = self.service.verify
+        self.calls = 0
+        self.service.verify = self
+
+    def __call__(self, stored_hash: str | None, password: str) -> Verification:
+        self.calls += 1
+        result: Verification = self.original(stored_hash, password)
+        return result
+
+
 @contextmanager
 def oidc_world(settings: Settings, database: Database) -> Iterator[OidcWorld]:
     app = create_app(settings, database=database, run_background=False)
@@ -334,3 +352,17 @@ def oidc_world(settings: Settings, database: Database) -> Iterator[OidcWorld]:
     app.state.key_store.ensure(SUPPORTED_ALGORITHMS, now=datetime.now(UTC))
     with TestClient(app) as client:
         yield OidcWorld(app, client)
+
+
+@pytest.fixture
+def world(make_settings: Callable[..., Settings], database: Database) -> Iterator[OidcWorld]:
+    """The app on the test's database with the sample citizen (the ``world`` fixture of
+    tests/http and tests/security, through their conftest.py)."""
+    with oidc_world(make_settings(), database) as world:
+        yield world
+
+
+@pytest.fixture
+def rp(world: OidcWorld) -> RelyingApp:
+    """A relying app of ``world`` with its purposes and a notice."""
+    return world.register_app()

@@ -45,6 +45,23 @@ def totp_code(secret: bytes, at: float | None = None) -> str:
     return value.decode()
 
 
+def now_of(world: OidcWorld) -> float:
+    """The app's time (its session clock), as a POSIX timestamp."""
+    return float(world.app.state.sessions.clock().timestamp())
+
+
+def enrol_totp(world: OidcWorld) -> bytes:
+    """Enrol the world's citizen in TOTP (confirmed with the previous period's code, so the
+    current one is still unused); returns the secret."""
+    import base64
+
+    factor = world.app.state.second_factor
+    enrolment = factor.begin_enrolment(world.citizen_id)
+    secret = base64.b32decode(enrolment.secret_base32)
+    factor.confirm_enrolment(world.citizen_id, totp_code(secret, now_of(world) - 30))
+    return secret
+
+
 def path_of(location: str) -> str:
     parts = urlsplit(location)
     return f"{parts.path}?{parts.query}" if parts.query else parts.path

@@ -4,7 +4,9 @@ DESIGN.md §3: application logs never contain personal data. Tests register the 
 emails and other personal values they use with :func:`seeded`; :class:`LogWatch`, installed
 for the whole session by ``tests/conftest.py``, formats every log record exactly as the
 service does (JSON lines through the redaction filter) and keeps any line that contains a
-seeded value; the run fails if one does.
+seeded value; the run fails if one does. :class:`ServiceLines` (the ``service_lines``
+fixture) keeps the service's records as written, before redaction, for the tests that show
+the service does not rely on it.
 """
 
 from __future__ import annotations
@@ -54,3 +56,28 @@ class LogWatch(logging.Handler):
         self.lines += 1
         if any(value in line for value in SEEDED):
             self.leaks.append(line)
+
+
+#: The loggers (first name segment) whose lines reach the service's log. The test client's
+#: own logger, which logs the URLs it sends, is none of them, whatever it is called.
+SERVICE_LOGGERS = frozenset(
+    {
+        *("identity", "consent", "audit", "jati"),  # Jati's packages, its request and CLI logs
+        *("uvicorn", "sqlalchemy", "alembic"),  # routed by identity.logging_setup
+        *("fastapi", "starlette"),  # the framework serving the requests
+    }
+)
+
+
+class ServiceLines(logging.Handler):
+    """Each record of the service's loggers as written, (logger name, message and fields),
+    taken *before* any redaction filter rewrites the record in place (installed ahead of the
+    session's log watch, whose filter redacts): the service must not rely on redaction."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[tuple[str, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name.split(".", 1)[0] in SERVICE_LOGGERS:
+            self.lines.append((record.name, f"{record.getMessage()} {vars(record)!r}"))

@@ -25,7 +25,7 @@ from identity.signing_keys import (
     generate_private_key,
     public_jwk,
 )
-from identity.tokens import ActiveSigner, TokenIssuer, der_to_raw
+from identity.tokens import ACR_PASSWORD, ActiveSigner, IssuedToken, TokenIssuer, der_to_raw
 
 ISSUER = "https://id.example.go.id"
 CLIENT_ID = "kependudukan-app"
@@ -72,6 +72,20 @@ def issuer_for(key: Key, *, clock: float = NOW) -> TokenIssuer:
         pairwise=PairwiseSubjects(bytes(range(32))),
         clock=lambda: clock,
     )
+
+
+def id_token_of(issuer: TokenIssuer, **arguments: Any) -> IssuedToken:
+    """An ID token for :data:`CLIENT_ID` about citizen ``c-1``, signed in with a password at
+    :data:`NOW`; ``arguments`` replace or add to those of :meth:`TokenIssuer.id_token`."""
+    values: dict[str, Any] = {
+        "client_id": CLIENT_ID,
+        "subject_id": "c-1",
+        "sector_identifier": SECTOR,
+        "auth_time": int(NOW),
+        "acr": ACR_PASSWORD,
+        "amr": ["pwd"],
+    }
+    return issuer.id_token(**{**values, **arguments})
 
 
 def verifier_for(*keys: Key, clock: float = NOW, **options: Any) -> TokenVerifier:

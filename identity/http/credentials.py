@@ -41,6 +41,7 @@ from identity.credentials import (
 from identity.errors import CredentialError
 from identity.http.bearer import bearer_token
 from identity.http.discovery import JWKS_PATH, issuer_of
+from identity.http.openapi import oauth_error, problem
 from identity.relying_party.keys import HOLDER_ALGORITHMS
 from identity.tokens import TokenIssuer
 
@@ -202,7 +203,64 @@ def _one_proof(body: dict[str, Any]) -> str:
     return jwts[0]
 
 
-@router.post(CREDENTIAL_PATH, summary="Issue an SD-JWT VC to the holder's wallet")
+@router.post(
+    CREDENTIAL_PATH,
+    summary="Issue an SD-JWT VC to the holder's wallet",
+    responses={
+        200: {
+            "description": "the credential (OID4VCI 1.0 §8.3): a dc+sd-jwt in JSON",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["credentials"],
+                        "properties": {
+                            "credentials": {"type": "array", "items": {"type": "object"}}
+                        },
+                    }
+                }
+            },
+        },
+        400: oauth_error(
+            "invalid_credential_request, unknown_credential_configuration, invalid_proof, "
+            "invalid_nonce or credential_request_denied (OID4VCI 1.0 §8.3.1.2)"
+        ),
+        401: problem("no access token, or not a valid one (WWW-Authenticate: Bearer)"),
+        403: problem("the access token lacks the credential scope"),
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["credential_configuration_id", "proofs"],
+                        "properties": {
+                            "credential_configuration_id": {
+                                "type": "string",
+                                "enum": [CONFIGURATION_ID],
+                            },
+                            "proofs": {
+                                "type": "object",
+                                "required": ["jwt"],
+                                "additionalProperties": False,
+                                "properties": {
+                                    "jwt": {
+                                        "type": "array",
+                                        "items": {"type": "string"},
+                                        "minItems": 1,
+                                        "maxItems": 1,
+                                    }
+                                },
+                            },
+                        },
+                    }
+                }
+            },
+        }
+    },
+)
 async def credential(request: Request) -> JSONResponse:
     token = bearer_token(request)  # 401 before anything else is looked at
     release: CredentialRelease = request.app.state.credential_release

@@ -31,10 +31,17 @@ from identity.tokens import ACR_MULTI_FACTOR, ACR_PASSWORD
 router = APIRouter(tags=["OpenID Connect"])
 
 JWKS_PATH = "/jwks.json"
+JWK_SET_MEDIA_TYPE = "application/jwk-set+json"  # RFC 7517 §8.5.1
 JWKS_MAX_AGE = 300  # seconds; the next key is published well before it signs
 OIDC_METADATA_PATH = "/.well-known/openid-configuration"
 OAUTH_METADATA_PATH = "/.well-known/oauth-authorization-server"
 METADATA_CACHE = {"Cache-Control": "public, max-age=3600"}
+
+
+class JwkSetResponse(JSONResponse):
+    """A JWK Set, with its registered media type (RFC 7517 §8.5.1)."""
+
+    media_type = JWK_SET_MEDIA_TYPE
 
 
 def issuer_of(request: Request) -> str:
@@ -99,16 +106,33 @@ def provider_metadata(issuer: str) -> dict[str, object]:
     }
 
 
-@router.get(JWKS_PATH, summary="Public keys that sign Jati's tokens (JWK Set)")
-async def jwk_set(request: Request) -> JSONResponse:
+@router.get(
+    JWKS_PATH,
+    summary="Public keys that sign Jati's tokens (JWK Set)",
+    response_class=JwkSetResponse,
+    responses={
+        200: {
+            "description": "the JWK Set (RFC 7517 §5)",
+            "content": {
+                JWK_SET_MEDIA_TYPE: {
+                    "schema": {
+                        "type": "object",
+                        "required": ["keys"],
+                        "properties": {"keys": {"type": "array", "items": {"type": "object"}}},
+                    }
+                }
+            },
+        }
+    },
+)
+async def jwk_set(request: Request) -> JwkSetResponse:
     store: SqlKeyStore = request.app.state.key_store
     now = datetime.now(UTC)
     keys = await asyncio.to_thread(store.list_keys)
     if not keys:
         await asyncio.to_thread(store.ensure, SUPPORTED_ALGORITHMS, now=now)
         keys = await asyncio.to_thread(store.list_keys)
-    return JSONResponse(
+    return JwkSetResponse(
         jwks(keys, now=now),
-        media_type="application/jwk-set+json",
         headers={"Cache-Control": f"public, max-age={JWKS_MAX_AGE}"},
     )

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
 from identity.http import metrics
+from identity.http.openapi import problem
 from identity.http.problems import problem_response
 from identity.storage import migrate
 from identity.storage.database import Database
@@ -23,7 +24,16 @@ async def healthz() -> Response:
     return Response(b'{"status":"ok"}', media_type="application/json")
 
 
-@router.get("/readyz", summary="The database is reachable and the schema is current")
+@router.get(
+    "/readyz",
+    summary="The database is reachable and the schema is current",
+    responses={
+        503: problem(
+            "not ready: the database cannot be reached, its schema is not current, or the "
+            "audit log failed its integrity check"
+        )
+    },
+)
 async def readyz(request: Request) -> Response:
     database: Database = request.app.state.database
     try:

@@ -34,6 +34,8 @@ from identity.client_assertions import ClientAuthenticator
 from identity.errors import TemporarilyUnavailable, TokenError
 from identity.http.input_guard import form_is_clean
 from identity.http.login import client_address
+from identity.http.oidc import CLIENT_AUTHENTICATION_ERRORS, client_authenticated_body
+from identity.http.openapi import oauth_error, text_parameter
 from identity.http.plain_routes import serve_plainly
 from identity.refresh_tokens import GRANTS_CLAIM  # the consent grants of an access token
 from identity.relying_party import InvalidToken, TokenVerifier
@@ -124,7 +126,39 @@ class Introspector:
         return {"active": True, "token_type": "Bearer", **answer}
 
 
-@router.post(INTROSPECTION_PATH, summary="Token introspection (RFC 7662)")
+@router.post(
+    INTROSPECTION_PATH,
+    summary="Token introspection (RFC 7662)",
+    responses={
+        200: {
+            "description": 'the token\'s state: {"active": false} and nothing else when it is '
+            "not active for the calling client (RFC 7662 §2.2)",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["active"],
+                        "properties": {"active": {"type": "boolean"}},
+                    }
+                }
+            },
+        },
+        400: oauth_error("invalid_request: no token parameter, or a parameter holds a NUL"),
+        **CLIENT_AUTHENTICATION_ERRORS,
+    },
+    openapi_extra={
+        "requestBody": client_authenticated_body(
+            (
+                ("token", True, text_parameter(MAX_TOKEN_CHARS, "the token to introspect")),
+                (
+                    "token_type_hint",
+                    False,
+                    {"type": "string", "enum": ["access_token", "refresh_token"]},
+                ),
+            )
+        )
+    },
+)
 async def introspect(request: Request) -> JSONResponse:
     authenticator: ClientAuthenticator = request.app.state.client_authenticator
     form = await request.form()

@@ -33,7 +33,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from identity.citizens import CitizenService
 from identity.errors import SecondFactorRequired
-from identity.http.problems import PROBLEM_JSON
+from identity.http.csrf import CSRF_FIELD
+from identity.http.openapi import FORM, html_page, page_or_problem, problem, redirect
 from identity.login_devices import DEVICE_COOKIE, DEVICE_LIFETIME
 from identity.passwords import MAX_PASSWORD_BYTES
 from identity.totp import SecondFactor
@@ -59,10 +60,6 @@ class LoginResponse(BaseModel):
     amr: list[str] = Field(description="authentication methods (RFC 8176), here `pwd`")
 
 
-def _problem(description: str) -> dict[str, object]:
-    return {"description": description, "content": {PROBLEM_JSON: {}}}
-
-
 def client_address(request: Request) -> str:
     """The address throttled per client: the TCP peer, or, from a proxy named by
     ``jati serve --forwarded-allow-ips`` (``JATI_FORWARDED_ALLOW_IPS``), the client address
@@ -86,18 +83,36 @@ def set_device_cookie(response: Response, request: Request, value: str | None) -
     )
 
 
+#: The login page's form, which ``POST /login`` also takes (:mod:`identity.http.pages_login`
+#: answers it, in HTML): the same credentials and the page's CSRF token.
+_LOGIN_FORM = {
+    "type": "object",
+    "required": ["nik", "password", CSRF_FIELD],
+    "properties": {
+        "nik": {"type": "string", "maxLength": MAX_NIK_CHARS},
+        "password": {"type": "string", "format": "password"},
+        CSRF_FIELD: {"type": "string", "description": "the token the login page gave"},
+    },
+}
+
+
 @router.post(
     "/login",
     response_model=LoginResponse,
     responses={
-        400: _problem("malformed request"),
-        401: _problem(
+        303: redirect("the login page's form: signed in, on to the app or the second factor"),
+        400: page_or_problem(
+            "a malformed request; for the form, also a wrong NIK or password (a page)"
+        ),
+        401: problem(
             "the NIK or the password is wrong; or (problem type second_factor_required) the "
             "citizen has a second factor, which only the login page takes"
         ),
-        429: _problem("too many failed attempts; see Retry-After"),
-        503: _problem("the service is busy; see Retry-After"),
+        403: html_page("the form's CSRF token is missing or not this browser's"),
+        429: page_or_problem("too many failed attempts; see Retry-After"),
+        503: page_or_problem("the service is busy; see Retry-After"),
     },
+    openapi_extra={"requestBody": {"content": {FORM: {"schema": _LOGIN_FORM}}}},
 )
 async def login(body: LoginRequest, request: Request, response: Response) -> LoginResponse:
     """Check a citizen's NIK and password (see the module docstring)."""

@@ -32,10 +32,17 @@ from audit.pseudonym import SubjectPseudonymizer
 from consent.errors import GrantNotFound
 from consent.ledger import ConsentLedger, Grant, grant_summary
 from consent.receipts import LEGAL_BASIS_TEXT, RECEIPT_TYPE, ReceiptIssuer
+from identity.http.openapi import problem
 from identity.http.pages_account import citizen_timeline
 from identity.pairwise import SelfSubjects
 
 router = APIRouter(prefix="/me", tags=["citizen"])
+
+_AUTHORIZATION_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: problem("no access token, not a valid one, or its citizen is erased"),
+    403: problem("the access token lacks the me scope"),
+}
+_NO_SUCH_GRANT: dict[int | str, dict[str, Any]] = {404: problem("none of my consents has this id")}
 
 NO_STORE = {"Cache-Control": "no-store"}
 MAX_PAGE = 500
@@ -63,7 +70,7 @@ def _grant_json(grant: Grant, ledger: ConsentLedger, now: datetime) -> dict[str,
     return _with_basis_text(grant_summary(grant, purposes.get(grant.purpose_code), now))
 
 
-@router.get("/consents", summary="My consents")
+@router.get("/consents", summary="My consents", responses=_AUTHORIZATION_ERRORS)
 async def my_consents(request: Request) -> JSONResponse:
     citizen_id = await asyncio.to_thread(_citizen, request)
     ledger = _ledger(request)
@@ -74,7 +81,11 @@ async def my_consents(request: Request) -> JSONResponse:
     return JSONResponse({"consents": await asyncio.to_thread(load)}, headers=NO_STORE)
 
 
-@router.post("/consents/{grant_id}/withdraw", summary="Withdraw a consent (takes effect at once)")
+@router.post(
+    "/consents/{grant_id}/withdraw",
+    summary="Withdraw a consent (takes effect at once)",
+    responses={**_AUTHORIZATION_ERRORS, **_NO_SUCH_GRANT},
+)
 async def withdraw(request: Request, grant_id: str) -> JSONResponse:
     citizen_id = await asyncio.to_thread(_citizen, request)
     ledger = _ledger(request)
@@ -87,7 +98,19 @@ async def withdraw(request: Request, grant_id: str) -> JSONResponse:
     return JSONResponse(await asyncio.to_thread(run), headers=NO_STORE)
 
 
-@router.get("/consents/{grant_id}/receipt", summary="The signed receipt of a consent")
+@router.get(
+    "/consents/{grant_id}/receipt",
+    summary="The signed receipt of a consent",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "the receipt, a JWS (ISO/IEC TS 27560)",
+            "content": {f"application/{RECEIPT_TYPE}": {"schema": {"type": "string"}}},
+        },
+        **_AUTHORIZATION_ERRORS,
+        **_NO_SUCH_GRANT,
+    },
+)
 async def receipt(request: Request, grant_id: str) -> Response:
     citizen_id = await asyncio.to_thread(_citizen, request)
     ledger = _ledger(request)
@@ -114,7 +137,7 @@ async def receipt(request: Request, grant_id: str) -> Response:
     return Response(token, media_type=f"application/{RECEIPT_TYPE}", headers=NO_STORE)
 
 
-@router.get("/access-log", summary="Who used my data")
+@router.get("/access-log", summary="Who used my data", responses=_AUTHORIZATION_ERRORS)
 async def access_log(
     request: Request,
     after: Cursor = -1,  # bounded: a leaf index is a signed 64-bit integer in the store

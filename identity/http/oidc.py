@@ -35,12 +35,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
-from identity.authorization import AuthorizationRequests, Redirect
+from identity.authorization import (
+    MAX_LOGIN_HINT_CHARS,
+    MAX_MAX_AGE,
+    MAX_NONCE_CHARS,
+    MAX_SEALED_CHARS,
+    MAX_STATE_CHARS,
+    AuthorizationRequests,
+    Redirect,
+)
 from identity.client_assertions import ClientAuthenticator
 from identity.clients import RelyingApp
 from identity.errors import (
@@ -53,6 +62,17 @@ from identity.errors import (
 from identity.http.bearer import bearer_token
 from identity.http.input_guard import form_is_clean, urlencoded_holds_nul
 from identity.http.login import client_address
+from identity.http.openapi import (
+    FORM,
+    Parameter,
+    form_body,
+    no_content,
+    oauth_error,
+    problem,
+    query_parameters,
+    redirect,
+    text_parameter,
+)
 from identity.http.plain_routes import serve_plainly
 from identity.http.problems import problem_response
 from identity.logout import RpInitiatedLogout
@@ -61,12 +81,15 @@ from identity.token_endpoint import TokenService, single_values
 
 __all__ = [
     "AUTHORIZATION_PATH",
+    "CLIENT_AUTHENTICATION",
+    "CLIENT_AUTHENTICATION_ERRORS",
     "END_SESSION_PATH",
     "NO_STORE",
     "REVOCATION_PATH",
     "TOKEN_PATH",
     "USERINFO_PATH",
     "clear_session_cookie",
+    "client_authenticated_body",
     "current_session",
     "router",
     "set_session_cookie",
@@ -142,15 +165,29 @@ def _authorization_problem(exc: AuthorizationError) -> Response:
     )
 
 
+_FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
 async def _parameters(request: Request) -> list[tuple[str, str]]:
     """The request's parameters: the query for GET, the form body for POST (OIDC Core
     §3.1.2.1); files are not parameters. A query holding a NUL never gets here
-    (:mod:`identity.http.input_guard`); a form holding one is refused alike.
+    (:mod:`identity.http.input_guard`); a form holding one is refused alike. A POST without
+    a body has no parameters.
 
     Raises:
-        AuthorizationError: ``invalid_request``, not redirected: a parameter holds a NUL.
+        AuthorizationError: ``invalid_request``, not redirected: a parameter holds a NUL,
+            or the body is not a form.
     """
     if request.method == "POST":
+        media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+        if media_type not in _FORM_TYPES:
+            if await request.body():  # a body the endpoint cannot read is not "no parameters"
+                raise AuthorizationError(
+                    "invalid_request",
+                    "send the parameters as a form (application/x-www-form-urlencoded)",
+                    redirectable=False,
+                )
+            return []
         form = await request.form()
         if not form_is_clean(form):
             raise AuthorizationError(
@@ -160,13 +197,52 @@ async def _parameters(request: Request) -> list[tuple[str, str]]:
     return list(request.query_params.multi_items())
 
 
-@router.api_route(
-    "/authorize",
-    methods=["GET", "POST"],
-    summary="Authorization endpoint (OIDC Core §3.1.2, RFC 6749 §4.1, PKCE S256)",
-    response_class=Response,
-    responses={303: {"description": "to the login page, the consent screen or the app"}},
+#: The authorization request's parameters (OIDC Core §3.1.2.1, RFC 7636 §4.3, OIDC Core
+#: §5.5, §3.1.2.1 ``acr_values``): (name, required, schema). Once ``client_id`` and
+#: ``redirect_uri`` name a registered app and URI, every other refusal is sent there.
+_AUTHORIZATION_PARAMETERS: tuple[Parameter, ...] = (
+    ("response_type", True, {"type": "string", "enum": ["code"]}),
+    ("client_id", True, text_parameter(128, "the relying app's registered client id")),
+    (
+        "redirect_uri",
+        True,
+        text_parameter(2048, "one of the app's registered redirect URIs, exactly"),
+    ),
+    ("scope", True, text_parameter(512, "space-separated scopes; openid is required")),
+    ("code_challenge", True, {"type": "string", "pattern": "^[A-Za-z0-9_-]{43}$"}),
+    ("code_challenge_method", True, {"type": "string", "enum": ["S256"]}),
+    ("state", False, text_parameter(MAX_STATE_CHARS, "returned to the app unchanged")),
+    ("nonce", False, text_parameter(MAX_NONCE_CHARS, "put in the ID token")),
+    ("response_mode", False, {"type": "string", "enum": ["query"]}),
+    ("prompt", False, {"type": "string", "enum": ["none", "login", "consent", "login consent"]}),
+    ("max_age", False, {"type": "integer", "minimum": 0, "maximum": MAX_MAX_AGE}),
+    ("ui_locales", False, text_parameter(256, "space-separated BCP 47 tags; id and en are served")),
+    (
+        "login_hint",
+        False,
+        text_parameter(MAX_LOGIN_HINT_CHARS, "the citizen's NIK, to fill the form"),
+    ),
+    (
+        "acr_values",
+        False,
+        text_parameter(256, "space-separated acr values, in order of preference"),
+    ),
+    ("claims", False, text_parameter(2048, "the claims request (OIDC Core §5.5), as JSON")),
+    ("purpose", False, text_parameter(512, "space-separated purpose codes to ask consent for")),
 )
+_AUTHORIZATION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    303: redirect(
+        "to the login page, the consent screen, or the app's redirect URI with code "
+        "or error (RFC 6749 §4.1.2, §4.1.2.1), state and iss (RFC 9207)"
+    ),
+    400: problem(
+        "the client or redirect URI is missing, unknown or unregistered, a parameter is "
+        "repeated, too long or holds a NUL: shown to the citizen, never redirected "
+        "(RFC 6749 §4.1.2.1); the RFC code is in error"
+    ),
+}
+
+
 async def authorize(request: Request) -> Response:
     requests: AuthorizationRequests = request.app.state.authorization_requests
     try:
@@ -178,13 +254,55 @@ async def authorize(request: Request) -> Response:
     return _see_other(redirect)
 
 
+_AUTHORIZATION_SUMMARY = "Authorization endpoint (OIDC Core §3.1.2, RFC 6749 §4.1, PKCE S256)"
+router.add_api_route(
+    AUTHORIZATION_PATH,
+    authorize,
+    methods=["GET"],
+    operation_id="authorize_get",
+    summary=_AUTHORIZATION_SUMMARY,
+    response_class=Response,
+    status_code=303,
+    responses=_AUTHORIZATION_RESPONSES,
+    openapi_extra={"parameters": query_parameters(_AUTHORIZATION_PARAMETERS)},
+)
+router.add_api_route(
+    AUTHORIZATION_PATH,
+    authorize,
+    methods=["POST"],
+    operation_id="authorize_post",
+    summary=_AUTHORIZATION_SUMMARY + ", the parameters as a form (OIDC Core §3.1.2.1)",
+    response_class=Response,
+    status_code=303,
+    responses=_AUTHORIZATION_RESPONSES,
+    openapi_extra={"requestBody": form_body(_AUTHORIZATION_PARAMETERS)},
+)
+
+
 @router.get(
     "/authorize/resume",
     summary="Continue an authorization request after login or consent",
     response_class=Response,
-    responses={303: {"description": "to the login page, the consent screen or the app"}},
+    status_code=303,
+    responses={
+        303: redirect("to the login page, the consent screen or the app"),
+        400: problem("the request is unknown, expired or answered already; never redirected"),
+    },
 )
-async def resume(request: Request, req: str = "", denied: str | None = None) -> Response:
+async def resume(
+    request: Request,
+    req: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=MAX_SEALED_CHARS,
+            description="the sealed authorization request the pages were given",
+        ),
+    ],
+    denied: Annotated[
+        str | None, Query(max_length=8, description="1: the citizen declined")
+    ] = None,
+) -> Response:
     session = await current_session(request)
     requests: AuthorizationRequests = request.app.state.authorization_requests
     try:
@@ -259,9 +377,109 @@ async def _client(request: Request, form: dict[str, str], path: str) -> RelyingA
     )
 
 
+#: How a client authenticates in the body (RFC 6749 §2.3.1 ``client_secret_post``, RFC 7523
+#: §2.2 ``private_key_jwt``); ``client_secret_basic`` uses the Authorization header instead.
+CLIENT_AUTHENTICATION: tuple[Parameter, ...] = (
+    ("client_id", False, text_parameter(128, "client_secret_post, private_key_jwt")),
+    ("client_secret", False, text_parameter(256, "client_secret_post")),
+    (
+        "client_assertion_type",
+        False,
+        {"type": "string", "enum": ["urn:ietf:params:oauth:client-assertion-type:jwt-bearer"]},
+    ),
+    (
+        "client_assertion",
+        False,
+        text_parameter(8192, "private_key_jwt: a signed JWT (RFC 7523 §3)"),
+    ),
+)
+
+
+def _none_of(*names: str) -> dict[str, Any]:
+    return {"not": {"anyOf": [{"required": [name]} for name in names]}}
+
+
+#: RFC 6749 §2.3: exactly one way to authenticate: Basic (nothing in the body),
+#: ``client_secret_post``, or ``private_key_jwt``; more than one is ``invalid_request``.
+_ONE_METHOD: list[dict[str, Any]] = [
+    _none_of("client_secret", "client_assertion", "client_assertion_type"),
+    {"required": ["client_secret"], **_none_of("client_assertion", "client_assertion_type")},
+    {
+        "anyOf": [{"required": ["client_assertion"]}, {"required": ["client_assertion_type"]}],
+        **_none_of("client_secret"),
+    },
+]
+
+
+def client_authenticated_body(spec: tuple[Parameter, ...]) -> dict[str, Any]:
+    """The form of a back-channel endpoint: ``spec`` and the client's authentication."""
+    body = form_body((*spec, *CLIENT_AUTHENTICATION))
+    body["content"][FORM]["schema"]["oneOf"] = _ONE_METHOD
+    return body
+
+
+_TOKEN_PARAMETERS: tuple[Parameter, ...] = (
+    (
+        "grant_type",
+        True,
+        {"type": "string", "enum": ["authorization_code", "refresh_token", "client_credentials"]},
+    ),
+    ("code", False, text_parameter(512, "authorization_code: the code")),
+    (
+        "redirect_uri",
+        False,
+        text_parameter(2048, "authorization_code: as in the authorization request"),
+    ),
+    ("code_verifier", False, {"type": "string", "pattern": "^[A-Za-z0-9._~-]{43,128}$"}),
+    ("refresh_token", False, text_parameter(512, "refresh_token: the refresh token")),
+    ("scope", False, text_parameter(512, "refresh_token, client_credentials: the scopes wanted")),
+)
+#: What the OAuth back-channel endpoints answer to a client they could not authenticate,
+#: and before trying (RFC 6749 §5.2; RFC 6585 §4).
+CLIENT_AUTHENTICATION_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: oauth_error(
+        "invalid_client: the client is unknown or its authentication failed, one opaque "
+        "answer (WWW-Authenticate: Basic)"
+    ),
+    429: oauth_error(
+        "temporarily_unavailable: too many failed authentications of this client id or "
+        "from this address; nothing was checked",
+        retry_after=True,
+    ),
+    503: oauth_error(
+        "temporarily_unavailable: the hashing pool is full; nothing was checked",
+        retry_after=True,
+    ),
+}
+_TOKEN_RESPONSE = {
+    "type": "object",
+    "required": ["access_token", "token_type", "expires_in"],
+    "properties": {
+        "access_token": {"type": "string"},
+        "token_type": {"type": "string", "enum": ["Bearer"]},
+        "expires_in": {"type": "integer"},
+        "id_token": {"type": "string"},
+        "refresh_token": {"type": "string"},
+        "scope": {"type": "string"},
+    },
+}
+
+
 @router.post(
-    "/token",
+    TOKEN_PATH,
     summary="Token endpoint (RFC 6749 §3.2: authorization_code, refresh_token, client_credentials)",
+    responses={
+        200: {
+            "description": "the tokens (RFC 6749 §5.1, OIDC Core §3.1.3.3)",
+            "content": {"application/json": {"schema": _TOKEN_RESPONSE}},
+        },
+        400: oauth_error(
+            "invalid_request, invalid_grant, unauthorized_client, unsupported_grant_type or "
+            "invalid_scope (RFC 6749 §5.2)"
+        ),
+        **CLIENT_AUTHENTICATION_ERRORS,
+    },
+    openapi_extra={"requestBody": client_authenticated_body(_TOKEN_PARAMETERS)},
 )
 async def token(request: Request) -> JSONResponse:
     service: TokenService = request.app.state.token_service
@@ -276,11 +494,6 @@ async def token(request: Request) -> JSONResponse:
     return JSONResponse(body, headers=dict(NO_STORE))
 
 
-@router.api_route(
-    "/userinfo",
-    methods=["GET", "POST"],
-    summary="UserInfo endpoint (OIDC Core §5.3): sub and the consented claims",
-)
 async def userinfo(request: Request) -> JSONResponse:
     service: TokenService = request.app.state.token_service
     try:
@@ -312,7 +525,56 @@ async def userinfo(request: Request) -> JSONResponse:
     return JSONResponse(body, headers=dict(NO_STORE))
 
 
-@router.post("/revoke", summary="Token revocation (RFC 7009)")
+_USERINFO_SUMMARY = "UserInfo endpoint (OIDC Core §5.3): sub and the consented claims"
+_USERINFO_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "sub and the claims the citizen consented to release",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["sub"],
+                    "properties": {"sub": {"type": "string"}},
+                }
+            }
+        },
+    },
+    401: oauth_error("no access token, or not a valid one (RFC 6750 §3.1; WWW-Authenticate)"),
+    403: oauth_error("insufficient_scope: the token lacks openid (RFC 6750 §3.1)"),
+}
+for _method in ("GET", "POST"):
+    router.add_api_route(
+        USERINFO_PATH,
+        userinfo,
+        methods=[_method],
+        operation_id=f"userinfo_{_method.lower()}",
+        summary=_USERINFO_SUMMARY,
+        responses=_USERINFO_RESPONSES,
+    )
+
+
+@router.post(
+    REVOCATION_PATH,
+    summary="Token revocation (RFC 7009)",
+    response_class=Response,
+    responses={
+        200: no_content("revoked, or unknown: the same answer (RFC 7009 §2.2)"),
+        400: oauth_error("invalid_request: no token parameter, or a parameter holds a NUL"),
+        **CLIENT_AUTHENTICATION_ERRORS,
+    },
+    openapi_extra={
+        "requestBody": client_authenticated_body(
+            (
+                ("token", True, text_parameter(8192, "the access or refresh token to revoke")),
+                (
+                    "token_type_hint",
+                    False,
+                    {"type": "string", "enum": ["access_token", "refresh_token"]},
+                ),
+            )
+        )
+    },
+)
 async def revoke(request: Request) -> Response:
     service: TokenService = request.app.state.token_service
     try:
@@ -333,15 +595,6 @@ async def revoke(request: Request) -> Response:
 SIGNED_OUT = "Anda telah keluar dari Jati.\nYou have been signed out of Jati.\n"
 
 
-@router.api_route(
-    "/end_session",
-    methods=["GET", "POST"],
-    summary="RP-Initiated Logout 1.0: end the citizen's session",
-    response_class=Response,
-    responses={
-        303: {"description": "to the app's post_logout_redirect_uri, or to the confirmation page"}
-    },
-)
 async def end_session(request: Request) -> Response:
     logout: RpInitiatedLogout = request.app.state.logout
     try:
@@ -366,6 +619,48 @@ async def end_session(request: Request) -> Response:
     if outcome.ended:
         clear_session_cookie(response, request)
     return response
+
+
+#: RP-Initiated Logout 1.0 §2 parameters: (name, required, schema).
+_LOGOUT_PARAMETERS: tuple[Parameter, ...] = (
+    ("id_token_hint", False, text_parameter(8192, "an ID token Jati issued to the app")),
+    ("client_id", False, text_parameter(128, "the app, when no id_token_hint is sent")),
+    ("post_logout_redirect_uri", False, text_parameter(2048, "one of the app's registered URIs")),
+    ("state", False, text_parameter(MAX_STATE_CHARS, "returned to the app unchanged")),
+    ("ui_locales", False, {"type": "string", "description": "not used: the page asks"}),
+)
+_LOGOUT_SUMMARY = "RP-Initiated Logout 1.0: end the citizen's session"
+_LOGOUT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "signed out, and no post_logout_redirect_uri to go to",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    },
+    303: redirect("to the app's post_logout_redirect_uri, or to the confirmation page"),
+    400: problem(
+        "an id_token_hint, client_id or post_logout_redirect_uri that is not valid, or a "
+        "parameter repeated or holding a NUL: never redirected"
+    ),
+}
+router.add_api_route(
+    END_SESSION_PATH,
+    end_session,
+    methods=["GET"],
+    operation_id="end_session_get",
+    summary=_LOGOUT_SUMMARY,
+    response_class=Response,
+    responses=_LOGOUT_RESPONSES,
+    openapi_extra={"parameters": query_parameters(_LOGOUT_PARAMETERS)},
+)
+router.add_api_route(
+    END_SESSION_PATH,
+    end_session,
+    methods=["POST"],
+    operation_id="end_session_post",
+    summary=_LOGOUT_SUMMARY + ", the parameters as a form",
+    response_class=Response,
+    responses=_LOGOUT_RESPONSES,
+    openapi_extra={"requestBody": form_body(_LOGOUT_PARAMETERS, required=False)},
+)
 
 
 # The relying apps' endpoints take the request alone: Starlette's handler serves them.

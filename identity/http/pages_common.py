@@ -45,6 +45,7 @@ __all__ = [
     "render",
     "see_other",
     "session_of",
+    "signed_out_page",
 ]
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
@@ -203,6 +204,17 @@ def message_page(
         body=body,
         links=list(links),
         signed_in=signed_in,
+    )
+
+
+def signed_out_page(ctx: PageContext) -> Response:
+    """The page a browser sees once its session has ended, with the way back to login."""
+    return message_page(
+        ctx,
+        title=ctx.t("logged_out.title"),
+        body=ctx.t("logged_out.body"),
+        status=200,
+        links=[("/login", ctx.t("nav.login"))],
     )
 
 

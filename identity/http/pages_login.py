@@ -44,6 +44,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 from cryptography.exceptions import InvalidTag
@@ -55,12 +56,13 @@ from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import Scope
 
-from identity.authorization import AuthorizationRequests, PendingAuthorization
+from identity.authorization import MAX_SEALED_CHARS, AuthorizationRequests, PendingAuthorization
 from identity.citizens import CitizenService
 from identity.derived_keys import derive_key
 from identity.errors import Overloaded, Throttled, Unauthorized
 from identity.http.login import MAX_NIK_CHARS, client_address, set_device_cookie
 from identity.http.oidc import clear_session_cookie, set_session_cookie
+from identity.http.openapi import html_page, page_or_problem, query_parameters, redirect
 from identity.http.pages_common import (
     PageContext,
     csrf_ok,
@@ -73,6 +75,7 @@ from identity.http.pages_common import (
     render,
     see_other,
     session_of,
+    signed_out_page,
 )
 from identity.login_devices import DEVICE_COOKIE
 from identity.passwords import MAX_PASSWORD_BYTES
@@ -300,6 +303,37 @@ async def start_session(
 # ---------------------------------------------------------------- routes
 
 
+#: ``GET /login``, a page hidden from the document like every page, shares its path with the
+#: API's ``POST /login`` (:mod:`identity.http.login`): it is documented, so that the
+#: document names every method a 405's ``Allow`` lists at ``/login``.
+LOGIN_PAGE_OPERATION: dict[str, Any] = {
+    "tags": ["citizens"],
+    "summary": "The login page (HTML; the JSON credential check is POST /login)",
+    "operationId": "login_page",
+    "parameters": query_parameters(
+        (
+            (
+                "req",
+                False,
+                {
+                    "type": "string",
+                    "maxLength": MAX_SEALED_CHARS,
+                    "description": "the sealed authorization request (empty: none)",
+                },
+            ),
+            ("lang", False, {"type": "string", "description": "id or en; any other is ignored"}),
+        )
+    ),
+    "responses": {
+        "200": html_page("the login form"),
+        "303": redirect("already signed in, and no authorization request: to /account"),
+        "400": page_or_problem(
+            "the authorization request is unknown or has expired; or a parameter holds a NUL"
+        ),
+    },
+}
+
+
 @router.get("/login")
 async def login_page(request: Request) -> Response:
     request_id, pending, ok = await _pending(request)
@@ -469,6 +503,13 @@ async def otp_submit(request: Request) -> Response:
     return response
 
 
+def clear_sign_in_cookies(response: Response, request: Request) -> None:
+    """Clear the session's cookie and a pending login's: what ending a session sends."""
+    clear_session_cookie(response, request)
+    pending_logins: PendingLogins = request.app.state.pending_logins
+    pending_logins.clear_cookie(response)
+
+
 @router.post("/logout")
 async def logout(request: Request) -> Response:
     """End this browser's session (the RP-initiated logout of OIDC is ``/end_session``)."""
@@ -478,14 +519,6 @@ async def logout(request: Request) -> Response:
         return csrf_refused(ctx)
     sessions: SessionService = request.app.state.sessions
     await asyncio.to_thread(sessions.end, request.cookies.get(SESSION_COOKIE))
-    response = message_page(
-        ctx,
-        title=ctx.t("logged_out.title"),
-        body=ctx.t("logged_out.body"),
-        status=200,
-        links=[("/login", ctx.t("nav.login"))],
-    )
-    clear_session_cookie(response, request)
-    pending_logins: PendingLogins = request.app.state.pending_logins
-    pending_logins.clear_cookie(response)
+    response = signed_out_page(ctx)
+    clear_sign_in_cookies(response, request)
     return response

@@ -31,7 +31,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from identity.errors import AuthorizationError
-from identity.http.oidc import clear_session_cookie
 from identity.http.pages_common import (
     PageContext,
     csrf_ok,
@@ -44,8 +43,9 @@ from identity.http.pages_common import (
     render,
     see_other,
     session_of,
+    signed_out_page,
 )
-from identity.http.pages_login import PendingLogins
+from identity.http.pages_login import clear_sign_in_cookies
 from identity.logout import CONFIRMATION_PATH, LogoutRequest, RpInitiatedLogout
 from identity.sessions import SESSION_COOKIE
 
@@ -74,13 +74,7 @@ def _invalid(ctx: PageContext) -> Response:
 def _signed_out(ctx: PageContext, redirect: str | None) -> Response:
     if redirect is not None:
         return see_other(ctx, redirect)
-    return message_page(
-        ctx,
-        title=ctx.t("logged_out.title"),
-        body=ctx.t("logged_out.body"),
-        status=200,
-        links=[("/login", ctx.t("nav.login"))],
-    )
+    return signed_out_page(ctx)
 
 
 def _action(checked: LogoutRequest) -> str:
@@ -134,7 +128,5 @@ async def confirmation_submit(request: Request) -> Response:
         return _invalid(ctx)
     response = _signed_out(ctx, outcome.redirect)
     if outcome.ended:
-        clear_session_cookie(response, request)
-        pending_logins: PendingLogins = request.app.state.pending_logins
-        pending_logins.clear_cookie(response)
+        clear_sign_in_cookies(response, request)
     return response

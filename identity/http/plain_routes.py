@@ -38,7 +38,8 @@ def serve_plainly(router: APIRouter, *paths: str) -> None:
             route has dependencies (Starlette's handler would not run them).
     """
     wanted = set(paths)
-    for route in router.routes:
+    found: set[str] = set()
+    for route in router.routes:  # every route at the path: one per method, or one for all
         if not isinstance(route, APIRoute) or route.path not in wanted:
             continue
         parameters = list(inspect.signature(route.endpoint).parameters.values())
@@ -52,9 +53,9 @@ def serve_plainly(router: APIRouter, *paths: str) -> None:
             raise ValueError(f"{route.path}: a route with dependencies cannot be served plainly")
         route.app = request_response(route.endpoint)
         setattr(route, _PLAIN_HANDLER, route.app)
-        wanted.discard(route.path)
-    if wanted:
-        raise ValueError(f"no route at {sorted(wanted)}")
+        found.add(route.path)
+    if wanted - found:
+        raise ValueError(f"no route at {sorted(wanted - found)}")
 
 
 def is_served_plainly(route: BaseRoute) -> bool:

@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
+from starlette.routing import Match
 
 from audit import errors as audit_errors
 from consent import errors as consent_errors
@@ -90,6 +91,30 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+#: The methods a 405's ``Allow`` may list (RFC 9110 §9).
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+#: What a probe for POST claims to send: the pages' POST routes take forms only
+#: (:class:`identity.http.pages_login.FormPostRoute`), and any POST route takes a form.
+_FORM_HEADERS = [(b"content-type", b"application/x-www-form-urlencoded")]
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app answers at the request's path (RFC 9110 §15.5.6:
+    a 405 lists "the target resource's currently supported methods").
+
+    Starlette's 405 names the methods of the first route whose path matched, but one path
+    can have several routes (``/me/requests``: GET and POST; ``/login``: the page's GET,
+    its form POST and the API's JSON POST), so each method is tried against them all.
+    """
+    routes = request.app.router.routes
+    allowed = []
+    for method in _METHODS:
+        probe = {**request.scope, "method": method, "headers": _FORM_HEADERS}
+        if any(route.matches(probe)[0] is Match.FULL for route in routes):
+            allowed.append(method)
+    return allowed
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Register the handlers that turn every error into a problem document."""
 
@@ -128,13 +153,16 @@ def install_problem_handlers(app: FastAPI) -> None:
             extra={"errors": errors},
         )
 
-    async def http_error(_request: Request, exc: Exception) -> JSONResponse:
+    async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        headers = dict(exc.headers) if exc.headers else {}
+        if exc.status_code == 405:  # the route that answered knows only its own methods
+            headers["Allow"] = ", ".join(allowed_methods(request))
         return problem_response(
             exc.status_code,
             str(exc.detail) if exc.detail else "Error",
             code=f"http_{exc.status_code}",
-            headers=dict(exc.headers) if exc.headers else None,
+            headers=headers or None,
         )
 
     for cls in ERROR_TABLE:

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from identity.errors import NotFound
+from identity.http.openapi import problem
 from identity.status_list import STATUS_LIST_MEDIA_TYPE
 from identity.status_lists import PATH, ServedList, StatusLists, is_list_id
 
@@ -68,7 +69,15 @@ def _caching_headers(served: ServedList) -> dict[str, str]:
     PATH + "{list_id}",
     summary="Token Status List (draft-ietf-oauth-status-list), as a signed JWT",
     response_class=Response,
-    responses={200: {"content": {STATUS_LIST_MEDIA_TYPE: {}}}, 304: {}, 404: {}, 406: {}},
+    responses={
+        200: {
+            "description": "the status list token",
+            "content": {STATUS_LIST_MEDIA_TYPE: {"schema": {"type": "string"}}},
+        },
+        304: {"description": "If-None-Match names the current ETag"},
+        404: problem("no status list has this id (a malformed id included)"),
+        406: problem(f"Accept does not allow {STATUS_LIST_MEDIA_TYPE}"),
+    },
 )
 async def status_list(list_id: str, request: Request) -> Response:
     if not is_list_id(list_id):

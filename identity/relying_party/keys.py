@@ -132,16 +132,21 @@ def _rs256_verifier(key: rsa.RSAPublicKey) -> Verify:
     return verify
 
 
-def _rsa_integer(jwk: Mapping[str, Any], name: str, max_bytes: int) -> int:
-    """An RSA public parameter: base64url of its minimal big-endian octets (RFC 7518
-    §6.3.1.1, §6.3.1.2)."""
+def _member_octets(jwk: Mapping[str, Any], name: str) -> bytes:
+    """The octets of a base64url member of the JWK."""
     value = jwk.get(name)
     if not isinstance(value, str):
         raise UnusableKey(f"member {name!r} is missing")
     try:
-        raw = b64url_decode(value)
+        return b64url_decode(value)
     except InvalidToken:
         raise UnusableKey(f"member {name!r} is not base64url") from None
+
+
+def _rsa_integer(jwk: Mapping[str, Any], name: str, max_bytes: int) -> int:
+    """An RSA public parameter: base64url of its minimal big-endian octets (RFC 7518
+    §6.3.1.1, §6.3.1.2)."""
+    raw = _member_octets(jwk, name)
     if not raw or raw[0] == 0 or len(raw) > max_bytes:
         raise UnusableKey(f"member {name!r} is not a canonical integer of a usable size")
     return int.from_bytes(raw, "big")
@@ -165,13 +170,7 @@ def _rsa_public_key(jwk: Mapping[str, Any]) -> rsa.RSAPublicKey:
 
 
 def _coordinate(jwk: Mapping[str, Any], name: str, size: int) -> bytes:
-    value = jwk.get(name)
-    if not isinstance(value, str):
-        raise UnusableKey(f"member {name!r} is missing")
-    try:
-        raw = b64url_decode(value)
-    except InvalidToken:
-        raise UnusableKey(f"member {name!r} is not base64url") from None
+    raw = _member_octets(jwk, name)
     if len(raw) != size:
         raise UnusableKey(f"member {name!r} has the wrong length")
     return raw

@@ -13,7 +13,6 @@ Playwright), as a developer meets it (issue 15):
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import time
@@ -22,35 +21,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from identity.demo import DEMO_APP_NAME, DEMO_EMAIL, DEMO_NAME, DEMO_NIK
-from tests.helpers import JATI, clean_env, free_port, http_get
+from tests.browser.conftest import needs_chromium
+from tests.helpers import clean_env, running_demo
 from tests.personal_data import seeded
 
-CHROMIUM = Path("/usr/bin/chromium")
 seeded(DEMO_NIK, DEMO_NAME, DEMO_EMAIL)
 
-#: Outside CI a machine without chromium skips these; in CI (.ci/run installs it) they run.
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists() and not os.environ.get("CI"),
-        reason="needs Debian's chromium: apt-get install chromium",
-    ),
-]
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+pytestmark = [pytest.mark.slow, needs_chromium]
 
 
 @pytest.fixture
@@ -58,50 +38,14 @@ def demo(
     tmp_path: Path, database_url: str
 ) -> Iterator[tuple[subprocess.Popen[str], dict[str, str]]]:
     """``jati demo`` running; yields the process and what it printed (name -> value)."""
-    port, app_port = free_port(), free_port()
     env = clean_env(
         JATI_DATABASE_URL=database_url,
         JATI_PASSWORD_PROFILE="test-only-cheapest",
         JATI_AUDIT_MAX_MERGE_DELAY="1",
         JATI_LOG_LEVEL="INFO",
     )
-    process = subprocess.Popen(
-        [*JATI, "demo", "--port", str(port), "--app-port", str(app_port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        printed: dict[str, str] = {}
-        while "data dir" not in printed:
-            line = process.stdout.readline()
-            assert line, f"jati demo exited: {process.communicate()[1]}"
-            if line.startswith("  "):
-                printed[line[2:19].strip()] = line[20:].split()[0]
-        deadline = time.monotonic() + 20
-        while not _answers(printed["Jati"] + "/healthz", printed["example app"] + "/"):
-            assert process.poll() is None, process.communicate()[1]
-            assert time.monotonic() < deadline, "jati demo did not answer"
-            time.sleep(0.05)
+    with running_demo(cwd=tmp_path, env=env) as (process, printed, _):
         yield process, printed
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def _answers(*urls: str) -> bool:
-    try:
-        return all(http_get(url, timeout=0.5)[0] == 200 for url in urls)
-    except OSError:
-        return False
 
 
 def _sign_in_and_consent(page: Page, printed: dict[str, str]) -> None:

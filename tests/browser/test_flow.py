@@ -22,7 +22,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import secrets
 import threading
 import urllib.error
@@ -34,14 +33,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from tests.conftest import TEST_MASTER_KEY
-from tests.helpers import clean_env, free_port, run_jati, serving
+from tests.browser.conftest import needs_chromium
+from tests.helpers import free_port, operator_env, run_jati, serving
 from tests.personal_data import seeded
 
-CHROMIUM = Path("/usr/bin/chromium")
 NIK, NAME = seeded("3171016408920002", "Dewi Kartika Sari")
 BIRTHDATE = "1992-08-24"
 PASSWORD = "kata sandi warga yang panjang"
@@ -49,11 +46,7 @@ APP_NAME = "Layanan Bansos Kota"
 PURPOSE_A = "Menilai kelayakan bantuan sosial"
 PURPOSE_B = "Kabar program"
 
-#: Outside CI a machine without chromium skips these; in CI (.ci/run installs it) they run.
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists() and not os.environ.get("CI"),
-    reason="needs Debian's chromium: apt-get install chromium",
-)
+pytestmark = needs_chromium
 
 
 # ---------------------------------------------------------------- the relying app's side
@@ -169,18 +162,6 @@ def _set_up(tmp_path: Path, env: dict[str, str], redirect_uri: str) -> dict[str,
     return {"client_id": client_id, "client_secret": app["client_secret"]}
 
 
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
 def _authorization_url(base: str, client_id: str, redirect_uri: str) -> tuple[str, str, str]:
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
@@ -234,13 +215,7 @@ def _decide(page: Page) -> None:
 def test_login_consent_code_userinfo_then_withdrawal_in_chromium(
     tmp_path: Path, database_url: str, browser: Browser
 ) -> None:
-    env = clean_env(
-        JATI_DATA_DIR=str(tmp_path / "data"),
-        JATI_DATABASE_URL=database_url,
-        JATI_MASTER_KEY=TEST_MASTER_KEY,
-        JATI_PASSWORD_PROFILE="test-only-cheapest",
-        JATI_LOG_LEVEL="INFO",
-    )
+    env = operator_env(tmp_path, database_url, JATI_LOG_LEVEL="INFO")
     with callback_server() as (redirect_uri, received):
         app = _set_up(tmp_path, env, redirect_uri)
         with serving(cwd=tmp_path, env=env) as (process, base, _ready):
@@ -336,13 +311,7 @@ def test_english_consent_screen_and_a_missing_choice_in_chromium(
 ) -> None:
     """The English switch, and the browser's own required-field check bypassed: the server
     refuses a missing choice and records nothing (Art. 22)."""
-    env = clean_env(
-        JATI_DATA_DIR=str(tmp_path / "data"),
-        JATI_DATABASE_URL=database_url,
-        JATI_MASTER_KEY=TEST_MASTER_KEY,
-        JATI_PASSWORD_PROFILE="test-only-cheapest",
-        JATI_LOG_LEVEL="WARNING",
-    )
+    env = operator_env(tmp_path, database_url, JATI_LOG_LEVEL="WARNING")
     with callback_server() as (redirect_uri, received):
         app = _set_up(tmp_path, env, redirect_uri)
         with serving(cwd=tmp_path, env=env) as (_process, base, _ready):

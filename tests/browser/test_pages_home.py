@@ -5,46 +5,22 @@ screen reader announces."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
-from tests.conftest import TEST_MASTER_KEY
-from tests.helpers import clean_env, run_jati, serving
+from tests.browser.conftest import needs_chromium
+from tests.helpers import operator_env, run_jati, serving
 
-CHROMIUM = Path("/usr/bin/chromium")
 PHONE = {"width": 390, "height": 844}
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists() and not os.environ.get("CI"),
-    reason="needs Debian's chromium: apt-get install chromium",
-)
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+pytestmark = needs_chromium
 
 
 def test_front_page_fits_a_phone_and_reads_in_order(
     tmp_path: Path, database_url: str, browser: Browser
 ) -> None:
-    env = clean_env(
-        JATI_DATA_DIR=str(tmp_path / "data"),
-        JATI_DATABASE_URL=database_url,
-        JATI_MASTER_KEY=TEST_MASTER_KEY,
-        JATI_PASSWORD_PROFILE="test-only-cheapest",
-    )
+    env = operator_env(tmp_path, database_url)
     upgrade = run_jati("db", "upgrade", cwd=tmp_path, env=env)
     assert upgrade.returncode == 0, upgrade.stderr
     with serving(cwd=tmp_path, env=env) as (_process, base, _ready):

@@ -7,9 +7,7 @@ JSON login API no longer calls a password alone an authentication."""
 
 from __future__ import annotations
 
-import base64
 import json
-from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,38 +15,22 @@ import pytest
 
 from identity.relying_party import TokenVerifier
 from identity.sessions import SESSION_COOKIE
-from identity.settings import Settings
-from identity.storage.database import Database
 from identity.tokens import ACR_MULTI_FACTOR, ACR_PASSWORD
-from tests.oidc_helpers import ISSUER, PASSWORD, OidcWorld, RelyingApp, oidc_world, query_of
-from tests.pages_helpers import begin, csrf_of, follow, path_of, submit_login, totp_code
+from tests.oidc_helpers import ISSUER, PASSWORD, OidcWorld, RelyingApp, query_of
+from tests.pages_helpers import (
+    begin,
+    csrf_of,
+    enrol_totp,
+    follow,
+    now_of,
+    path_of,
+    submit_login,
+    totp_code,
+)
 from tests.personal_data import SAMPLE
 
 MFA = ACR_MULTI_FACTOR
 ESSENTIAL_MFA = json.dumps({"id_token": {"acr": {"essential": True, "values": [MFA]}}})
-
-
-@pytest.fixture
-def world(make_settings: Callable[..., Settings], database: Database) -> Iterator[OidcWorld]:
-    with oidc_world(make_settings(), database) as world:
-        yield world
-
-
-@pytest.fixture
-def rp(world: OidcWorld) -> RelyingApp:
-    return world.register_app()
-
-
-def _enrol(world: OidcWorld) -> bytes:
-    factor = world.app.state.second_factor
-    enrolment = factor.begin_enrolment(world.citizen_id)
-    secret = base64.b32decode(enrolment.secret_base32)
-    factor.confirm_enrolment(world.citizen_id, totp_code(secret, _now(world) - 30))
-    return secret
-
-
-def _now(world: OidcWorld) -> float:
-    return float(world.app.state.sessions.clock().timestamp())
 
 
 def _id_token(world: OidcWorld, rp: RelyingApp, code: str) -> dict[str, Any]:
@@ -76,7 +58,7 @@ def _answer(response: Any, rp: RelyingApp) -> dict[str, str]:
 def test_a_password_session_of_a_totp_citizen_steps_up_before_any_code(
     world: OidcWorld, rp: RelyingApp, asked: dict[str, str]
 ) -> None:
-    secret = _enrol(world)
+    secret = enrol_totp(world)
     world.login()  # signed in with the password alone (before enrolling, say)
     world.consent(rp)
     old_cookie = world.client.cookies.get(SESSION_COOKIE)
@@ -90,7 +72,7 @@ def test_a_password_session_of_a_totp_citizen_steps_up_before_any_code(
     assert "Dinas Sosial meminta verifikasi tambahan" in page.text
     done = world.client.post(
         path_of(location),
-        data={"csrf_token": csrf_of(page.text), "code": totp_code(secret, _now(world))},
+        data={"csrf_token": csrf_of(page.text), "code": totp_code(secret, now_of(world))},
         follow_redirects=False,
     )
     assert done.status_code == 303 and "/authorize/resume?req=" in done.headers["location"]
@@ -102,7 +84,7 @@ def test_a_password_session_of_a_totp_citizen_steps_up_before_any_code(
 
 
 def test_a_wrong_code_at_the_step_up_issues_nothing(world: OidcWorld, rp: RelyingApp) -> None:
-    _enrol(world)
+    enrol_totp(world)
     world.login()
     world.consent(rp)
     location = world.authorize(rp, acr_values=MFA).headers["location"]
@@ -120,7 +102,7 @@ def test_a_wrong_code_at_the_step_up_issues_nothing(world: OidcWorld, rp: Relyin
 def test_prompt_none_with_a_step_up_needed_is_login_required(
     world: OidcWorld, rp: RelyingApp
 ) -> None:
-    _enrol(world)
+    enrol_totp(world)
     world.login()
     world.consent(rp)
     answer = _answer(world.authorize(rp, acr_values=MFA, prompt="none", state="q"), rp)
@@ -171,7 +153,7 @@ def test_a_voluntary_acr_not_met_gets_a_code_with_the_sessions_acr(
 def test_an_mfa_session_meets_an_essential_mfa_request_without_asking(
     world: OidcWorld, rp: RelyingApp
 ) -> None:
-    _enrol(world)
+    enrol_totp(world)
     world.login(amr=["pwd", "otp"], acr=MFA)
     world.consent(rp)
     answer = _answer(world.authorize(rp, claims=ESSENTIAL_MFA), rp)
@@ -228,7 +210,7 @@ def test_discovery_says_which_acr_values_and_that_claims_is_supported(world: Oid
 
 
 def test_the_json_login_api_says_second_factor_required(world: OidcWorld) -> None:
-    _enrol(world)
+    enrol_totp(world)
     response = world.client.post("/login", json={"nik": SAMPLE["nik"], "password": PASSWORD})
     assert response.status_code == 401, response.text
     assert response.headers["content-type"].startswith("application/problem+json")

@@ -4,19 +4,9 @@ auditor token answer 401 like an invalid token, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
 import pytest
 
-from identity.settings import Settings
-from identity.storage.database import Database
-from tests.oidc_helpers import OidcWorld, RelyingApp, oidc_world
-
-
-@pytest.fixture
-def world(make_settings: Callable[..., Settings], database: Database) -> Iterator[OidcWorld]:
-    with oidc_world(make_settings(), database) as world:
-        yield world
+from tests.oidc_helpers import OidcWorld, RelyingApp
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ log's entries nor the application logs.
 from __future__ import annotations
 
 import base64
-import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -37,7 +36,7 @@ from identity.signing_keys import SUPPORTED_ALGORITHMS
 from identity.storage.database import Database
 from identity.tokens import TokenIssuer
 from tests.conftest import ManualClock, append_entries
-from tests.personal_data import SAMPLE, seeded
+from tests.personal_data import SAMPLE, ServiceLines, seeded
 
 ISSUER = "http://testserver"
 AUDITOR = "bpk-auditor-1"
@@ -392,46 +391,8 @@ def test_each_query_appends_one_entry_naming_the_auditor(api: AuditorApi) -> Non
         )
 
 
-#: The loggers (first name segment) whose lines reach the service's log. The test client's
-#: own logger, which logs the URLs it sends, is none of them, whatever it is called.
-SERVICE_LOGGERS = frozenset(
-    {
-        *("identity", "consent", "audit", "jati"),  # Jati's packages, its request and CLI logs
-        *("uvicorn", "sqlalchemy", "alembic"),  # routed by identity.logging_setup
-        *("fastapi", "starlette"),  # the framework serving the requests
-    }
-)
-
-
-class RawRecords(logging.Handler):
-    """Every record of the service's loggers *before* any redaction filter touches it
-    (installed ahead of the session's log watch): the service must not rely on redaction."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.name.split(".", 1)[0] in SERVICE_LOGGERS:
-            self.lines.append(f"{record.getMessage()} {vars(record)!r}")
-
-
-@pytest.fixture
-def raw_records() -> Iterator[RawRecords]:
-    root = logging.getLogger()
-    handler = RawRecords()
-    level = root.level
-    root.setLevel(logging.DEBUG)
-    root.handlers.insert(0, handler)
-    try:
-        yield handler
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(level)
-
-
 def test_the_nik_reaches_neither_the_log_nor_the_application_logs(
-    api: AuditorApi, raw_records: RawRecords
+    api: AuditorApi, service_lines: ServiceLines
 ) -> None:
     for nik in ALL_NIKS:
         assert api.get("/audit/events", subject=nik, limit=2).status_code == 200
@@ -445,8 +406,8 @@ def test_the_nik_reaches_neither_the_log_nor_the_application_logs(
             for row in session.execute(text(f"SELECT entry FROM {table}"))
         ]
     assert len(stored) == 3 + 24 + len(ALL_NIKS) + 1  # the 400 recorded nothing
-    assert len(raw_records.lines) >= 6  # one request line per call at least
+    assert len(service_lines.lines) >= 6  # one request line per call at least
     personal = [v for person in CITIZENS.values() for v in (person["nik"], person["name"])]
     for value in (*personal, UNREGISTERED_NIK, SITI["nik"][:-1]):
         assert not any(value.encode() in entry for entry in stored), value
-        assert not any(value in line for line in raw_records.lines), value
+        assert not any(value in line for _, line in service_lines.lines), value

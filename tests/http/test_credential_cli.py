@@ -5,36 +5,20 @@ log records it, and mistakes answer one line with a non-zero exit and change not
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from identity.credentials import CredentialState
-from identity.passwords import TEST_PROFILE
-from identity.settings import Settings
-from identity.storage.database import Database
-from tests.conftest import TEST_MASTER_KEY
 from tests.credential_helpers import served_status, wallet
-from tests.helpers import clean_env, run_jati
-from tests.oidc_helpers import ISSUER, OidcWorld, oidc_world
-
-
-@pytest.fixture
-def world(make_settings: Callable[..., Settings], database: Database) -> Iterator[OidcWorld]:
-    with oidc_world(make_settings(), database) as world:
-        yield world
+from tests.helpers import operator_env, run_jati
+from tests.oidc_helpers import ISSUER, OidcWorld
 
 
 @pytest.fixture
 def jati(tmp_path: Path, database_url: str) -> Callable[..., tuple[int, str, str]]:
-    env = clean_env(
-        JATI_DATABASE_URL=database_url,
-        JATI_MASTER_KEY=TEST_MASTER_KEY,
-        JATI_DATA_DIR=str(tmp_path / "data"),
-        JATI_PASSWORD_PROFILE=TEST_PROFILE,
-        JATI_ISSUER=ISSUER,
-    )
+    env = operator_env(tmp_path, database_url, JATI_ISSUER=ISSUER)
 
     def run(*args: str) -> tuple[int, str, str]:
         result = run_jati(*args, cwd=tmp_path, env=env)

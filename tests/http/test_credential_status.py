@@ -5,7 +5,6 @@ reinstated by the operator; every change in the audit log."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -15,17 +14,9 @@ from audit.entry import Action, decode_entry
 from audit.storage.tables import AuditQueue
 from identity.credentials import ChangeReason, CredentialState, CredentialStateError
 from identity.errors import NotFound
-from identity.settings import Settings
-from identity.storage.database import Database
 from tests.credential_helpers import Wallet, served_status, wallet
-from tests.oidc_helpers import BUDI, OidcWorld, oidc_world
+from tests.oidc_helpers import BUDI, OidcWorld
 from tests.pages_helpers import account_csrf
-
-
-@pytest.fixture
-def world(make_settings: Callable[..., Settings], database: Database) -> Iterator[OidcWorld]:
-    with oidc_world(make_settings(), database) as world:
-        yield world
 
 
 def _issued(world: OidcWorld) -> tuple[Wallet, str, str]:

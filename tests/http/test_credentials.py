@@ -5,7 +5,6 @@ refusal a wallet can meet (a 4xx that changes nothing)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -15,19 +14,11 @@ from sqlalchemy import func, select
 from audit.entry import Action, decode_entry
 from audit.storage.tables import AuditQueue
 from identity.credentials import AGE_THRESHOLDS, age_on, split_address, split_name
-from identity.settings import Settings
 from identity.storage.credentials import IdentityCredential
-from identity.storage.database import Database
 from tests.credential_helpers import CONFIGURATION, Wallet, unpack, wallet
-from tests.oidc_helpers import ISSUER, OidcWorld, oidc_world
+from tests.oidc_helpers import ISSUER, OidcWorld
 from tests.personal_data import SAMPLE
 from tests.token_helpers import Key
-
-
-@pytest.fixture
-def world(make_settings: Callable[..., Settings], database: Database) -> Iterator[OidcWorld]:
-    with oidc_world(make_settings(), database) as world:
-        yield world
 
 
 def _entries(world: OidcWorld) -> list[Any]:

@@ -5,13 +5,11 @@ example app and stops both on SIGTERM. ``tests/browser/test_demo.py`` signs in t
 from __future__ import annotations
 
 import signal
-import subprocess
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, inspect, select, table
+from sqlalchemy import func, select
 
 from consent.notices import NoticeContent
 from consent.storage.ledger import ConsentNotice, ConsentPurpose
@@ -39,26 +37,23 @@ from identity.storage.clients import IdentityClient, SqlClientStore
 from identity.storage.database import Database
 from identity.wiring import build_audit_log
 from tests.conftest import TEST_MASTER_KEY
-from tests.helpers import JATI, clean_env, free_port, http_get, run_jati
+from tests.helpers import (
+    clean_env,
+    demo_printed,
+    http_get,
+    row_counts,
+    run_jati,
+    running_demo,
+)
 from tests.personal_data import seeded
 
 seeded(DEMO_NIK, DEMO_NAME, DEMO_EMAIL)
 
 
-def _printed(stdout: str) -> dict[str, str]:
-    """The ``  name  value`` lines ``jati demo`` prints (names in a 17-character column)."""
-    lines = [line for line in stdout.splitlines() if line.startswith("  ")]
-    return {line[2:19].strip(): line[20:].split()[0] for line in lines}
-
-
 def _row_counts(database_url: str) -> dict[str, int]:
     database = Database(database_url, pool_size=1)
     try:
-        with database.read() as session:
-            tables = inspect(session.connection()).get_table_names()
-            return {
-                t: session.scalar(select(func.count()).select_from(table(t))) or 0 for t in tables
-            }
+        return row_counts(database)
     finally:
         database.dispose()
 
@@ -116,7 +111,7 @@ def test_setup_twice_creates_one_app_one_citizen_and_prints_the_same(
     assert second.returncode == 0, second.stderr
     assert second.stdout == first.stdout
     assert _row_counts(database_url) == rows  # nothing added, not even an audit entry
-    printed = _printed(first.stdout)
+    printed = demo_printed(first.stdout)
     assert printed["NIK"] == DEMO_NIK and printed["password"] == DEMO_PASSWORD
     assert printed["client_id"] == "jati-demo-18001"
     assert printed["example app"] == "http://127.0.0.1:18001"
@@ -180,42 +175,19 @@ def test_refused_off_loopback_and_on_one_port(tmp_path: Path) -> None:
 def test_serves_jati_and_the_example_then_stops_both_on_sigterm(
     tmp_path: Path, database_url: str
 ) -> None:
-    port, app_port = free_port(), free_port()
     env = clean_env(
         JATI_DATABASE_URL=database_url,
         JATI_MASTER_KEY=TEST_MASTER_KEY,
         JATI_PASSWORD_PROFILE="test-only-cheapest",
     )
-    process = subprocess.Popen(
-        [*JATI, "demo", "--port", str(port), "--app-port", str(app_port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    jati, example = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{app_port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            assert process.poll() is None, process.communicate()[1]
-            try:
-                if http_get(jati + "/healthz")[0] == 200 and http_get(example + "/")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "jati demo did not answer"
-            time.sleep(0.05)
+    with running_demo(cwd=tmp_path, env=env) as (process, printed, head):
+        jati, example = printed["Jati"], printed["example app"]
         _, page = http_get(example + "/")
         assert "Masuk dengan Jati" in page.decode()
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     out, err = process.communicate()
-    assert DEMO_NIK in out and "Traceback" not in err
+    assert DEMO_NIK in head + out and "Traceback" not in err
     for url in (jati + "/healthz", example + "/"):
         with pytest.raises(OSError):
             http_get(url, timeout=0.5)

@@ -21,7 +21,7 @@ Another citizen's tokens keep working throughout.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,21 +30,13 @@ from sqlalchemy import select
 
 from audit.entry import Action, AuditEntry, decode_entry
 from audit.storage.tables import AuditQueue
-from identity.settings import Settings
-from identity.storage.database import Database
 from tests.conftest import TEST_MASTER_KEY
 from tests.helpers import clean_env, run_jati
-from tests.oidc_helpers import BUDI, OFFICIAL, OidcWorld, RelyingApp, oidc_world
+from tests.oidc_helpers import BUDI, OFFICIAL, OidcWorld, RelyingApp
 
 #: A first-party app: its access tokens are for Jati's own APIs and for userinfo.
 SCOPE = "openid profile email me identity_credential"
 ERASURE_PATHS = ("me-requests", "cli")
-
-
-@pytest.fixture
-def world(make_settings: Callable[..., Settings], database: Database) -> Iterator[OidcWorld]:
-    with oidc_world(make_settings(), database) as world:
-        yield world
 
 
 @pytest.fixture

@@ -6,28 +6,14 @@ session the browser goes to the login page, without consent to the consent scree
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from identity.settings import Settings
-from identity.storage.database import Database
-from tests.oidc_helpers import ISSUER, OidcWorld, RelyingApp, oidc_world, query_of
+from tests.oidc_helpers import ISSUER, OidcWorld, RelyingApp, query_of
 
 PROBLEM_JSON = "application/problem+json"
-
-
-@pytest.fixture
-def world(make_settings: Callable[..., Settings], database: Database) -> Iterator[OidcWorld]:
-    with oidc_world(make_settings(), database) as world:
-        yield world
-
-
-@pytest.fixture
-def rp(world: OidcWorld) -> RelyingApp:
-    return world.register_app()
 
 
 def _redirect_error(response: Any, rp: RelyingApp) -> dict[str, str]:
@@ -81,6 +67,52 @@ def test_a_repeated_redirect_uri_is_never_redirected(world: OidcWorld, rp: Relyi
     )
     response = world.client.get(url, follow_redirects=False)
     assert response.status_code == 400 and "location" not in response.headers
+
+
+def test_a_repeated_parameter_without_a_client_is_shown_not_a_server_error(
+    world: OidcWorld,
+) -> None:
+    """Schemathesis (issue 17, defect 10): a repeated parameter was refused as redirectable
+    before the client and redirect URI were checked, and the redirect URI looked up then
+    did not exist: 500. The client is checked first; nothing is redirected."""
+    for send in (
+        lambda: world.client.get("/authorize?x=1&x=2", follow_redirects=False),
+        lambda: world.client.post(
+            "/authorize",
+            content=b"x=1&x=2",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        ),
+    ):
+        response = send()
+        assert response.status_code == 400, response.text
+        assert "location" not in response.headers
+        assert response.json()["error"] == "invalid_request"
+
+
+def test_a_repeated_unknown_parameter_is_not_named_at_the_app(
+    world: OidcWorld, rp: RelyingApp
+) -> None:
+    response = world.client.get(
+        f"/authorize?client_id={rp.client_id}&redirect_uri={rp.redirect_uri}"
+        "&response_type=code&scope=openid&x%C3%A9=1&x%C3%A9=2",
+        follow_redirects=False,
+    )
+    answer = _redirect_error(response, rp)
+    assert answer["error"] == "invalid_request"
+    assert answer["error_description"] == "repeated parameter"
+
+
+def test_a_post_whose_body_is_not_a_form_is_refused(world: OidcWorld, rp: RelyingApp) -> None:
+    """OIDC Core §3.1.2.1: POST parameters come as a form; another body is not "no
+    parameters" (schemathesis, issue 17, defect 10)."""
+    response = world.client.post(
+        "/authorize",
+        content=f"client_id={rp.client_id}".encode(),
+        headers={"Content-Type": "text/plain"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 400 and "location" not in response.headers
+    assert response.headers["content-type"].startswith(PROBLEM_JSON)
 
 
 def test_an_auditor_app_cannot_use_the_code_flow(world: OidcWorld) -> None:

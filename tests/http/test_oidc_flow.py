@@ -5,7 +5,6 @@ issuance is in the audit log, and withdrawal stops refresh, userinfo and introsp
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -15,25 +14,12 @@ from audit.entry import Action, ActorKind, LegalBasis, decode_entry
 from audit.storage.tables import AuditQueue
 from consent.ledger import GrantStatus
 from identity.relying_party import TokenVerifier
-from identity.settings import Settings
-from identity.storage.database import Database
 from identity.tokens import ACR_PASSWORD
-from tests.oidc_helpers import BUDI, ISSUER, OidcWorld, RelyingApp, oidc_world
+from tests.oidc_helpers import BUDI, ISSUER, OidcWorld, RelyingApp
 from tests.personal_data import SAMPLE
 from tests.token_helpers import Key
 
 NO_STORE = ("no-store", "no-cache")
-
-
-@pytest.fixture
-def world(make_settings: Callable[..., Settings], database: Database) -> Iterator[OidcWorld]:
-    with oidc_world(make_settings(), database) as world:
-        yield world
-
-
-@pytest.fixture
-def rp(world: OidcWorld) -> RelyingApp:
-    return world.register_app()
 
 
 def _verifier(world: OidcWorld, rp: RelyingApp) -> TokenVerifier:
@@ -364,6 +350,27 @@ def test_end_session_without_hint_asks_the_citizen_first(world: OidcWorld) -> No
 def test_end_session_without_a_session_signs_out_at_once(world: OidcWorld) -> None:
     response = world.client.get("/end_session", follow_redirects=False)
     assert response.status_code == 200 and "signed out" in response.text
+
+
+def test_end_session_refuses_a_body_that_is_not_a_form(world: OidcWorld) -> None:
+    """Schemathesis (issue 17, defect 10): a text/plain body was read as no parameters and
+    the citizen signed out; an empty POST still has no parameters."""
+    world.login()
+    cookie = world.client.cookies.get("jati_session")
+    response = world.client.post(
+        "/end_session", content=b"x", headers={"Content-Type": "text/plain"}, follow_redirects=False
+    )
+    assert response.status_code == 400 and "location" not in response.headers
+    assert world.app.state.sessions.get(cookie) is not None
+    response = world.client.post("/end_session", follow_redirects=False)
+    assert response.status_code == 303  # the confirmation page, as for GET
+
+
+def test_end_session_state_is_printable_ascii(world: OidcWorld, rp: RelyingApp) -> None:
+    """RFC 6749 Appendix A.5: state is VSCHAR, as the document says."""
+    params = {"client_id": rp.client_id, "state": "k\u00e9"}
+    response = world.client.get("/end_session", params=params, follow_redirects=False)
+    assert response.status_code == 400 and "location" not in response.headers
 
 
 def test_discovery_names_every_endpoint_and_capability(world: OidcWorld) -> None:

@@ -30,10 +30,8 @@ from authlib.integrations.requests_client import OAuth2Session
 from joserfc import jwt as jose_jwt
 from joserfc.jwk import KeySet
 
-from identity.passwords import TEST_PROFILE
-from tests.conftest import TEST_MASTER_KEY
 from tests.consent_helpers import notice_content
-from tests.helpers import clean_env, run_jati, serving
+from tests.helpers import add_bansos_purpose, add_citizen, jati_cli, operator_env, serving
 from tests.personal_data import SAMPLE
 
 pytestmark = [
@@ -104,25 +102,11 @@ POST_MODES = frozenset({"post-app"})
 @pytest.fixture(params=list(MODES))
 def world(request: pytest.FixtureRequest, tmp_path: Path, database_url: str) -> Any:
     service_alg, app_alg, expected_alg = MODES[request.param]
-    env = clean_env(
-        JATI_DATABASE_URL=database_url,
-        JATI_MASTER_KEY=TEST_MASTER_KEY,
-        JATI_DATA_DIR=str(tmp_path / "data"),
-        JATI_PASSWORD_PROFILE=TEST_PROFILE,
-        JATI_TOKEN_SIGNING_ALG=service_alg,
-    )
-
-    def jati(*args: str, stdin: str | None = None) -> str:
-        result = run_jati(*args, cwd=tmp_path, env=env, stdin=stdin)
-        assert result.returncode == 0, result.stderr
-        return result.stdout
+    env = operator_env(tmp_path, database_url, JATI_TOKEN_SIGNING_ALG=service_alg)
+    jati = jati_cli(tmp_path, env)
 
     with serving(cwd=tmp_path, env=env) as (_process, base, _):
-        jati(
-            "citizen", "add", "--nik", SAMPLE["nik"], "--name", SAMPLE["name"],
-            "--birthdate", SAMPLE["birthdate"], "--email", SAMPLE["email"], "--password-stdin",
-            stdin=PASSWORD + "\n",
-        )  # fmt: skip
+        add_citizen(jati, SAMPLE, PASSWORD)
         app = ["--name", "Layanan Sosial", "--redirect-uri", REDIRECT]
         if app_alg is not None:
             app += ["--id-token-signed-response-alg", app_alg]
@@ -132,11 +116,7 @@ def world(request: pytest.FixtureRequest, tmp_path: Path, database_url: str) -> 
             jati("client", "add", *app, "--scope", "openid profile email", "--json")
         )
         client_id = client["client_id"]
-        jati(
-            "purpose", "add", "--client", client_id, "--code", "bansos", "--basis", "a",
-            "--item", "name", "--item", "birthdate", "--retention-days", "365",
-            "--description-id", "Menilai kelayakan bantuan sosial",
-        )  # fmt: skip
+        add_bansos_purpose(jati, client_id)
         jati(
             "purpose", "add", "--client", client_id, "--code", "newsletter", "--basis", "a",
             "--item", "email", "--retention-days", "30", "--description-id", "Kabar program",

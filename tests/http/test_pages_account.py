@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -14,22 +13,9 @@ import pytest
 from consent.ledger import GrantStatus
 from consent.requests import RequestKind, RequestStatus
 from identity.sessions import SESSION_COOKIE
-from identity.settings import Settings
-from identity.storage.database import Database
-from tests.oidc_helpers import BUDI, OidcWorld, RelyingApp, oidc_world
+from tests.oidc_helpers import BUDI, OidcWorld, RelyingApp
 from tests.pages_helpers import account_csrf, csrf_of, secret_of, submit_login, totp_code
 from tests.personal_data import SAMPLE
-
-
-@pytest.fixture
-def world(make_settings: Callable[..., Settings], database: Database) -> Iterator[OidcWorld]:
-    with oidc_world(make_settings(), database) as world:
-        yield world
-
-
-@pytest.fixture
-def rp(world: OidcWorld) -> RelyingApp:
-    return world.register_app()
 
 
 @pytest.fixture

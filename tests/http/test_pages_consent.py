@@ -7,7 +7,6 @@ and only consented claims are released."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
 from datetime import date
 from urllib.parse import urlsplit
 
@@ -18,10 +17,8 @@ from consent.ledger import GrantStatus
 from consent.notices import NoticeContent
 from consent.purposes import DataItem, LocalizedText, Purpose, Sensitivity
 from consent.receipts import receipt_claims
-from identity.settings import Settings
-from identity.storage.database import Database
 from tests.consent_helpers import notice_content
-from tests.oidc_helpers import OidcWorld, RelyingApp, oidc_world, query_of
+from tests.oidc_helpers import OidcWorld, RelyingApp, query_of
 from tests.pages_helpers import (
     begin,
     consent_page,
@@ -32,17 +29,6 @@ from tests.pages_helpers import (
     submit_login,
 )
 from tests.personal_data import seeded
-
-
-@pytest.fixture
-def world(make_settings: Callable[..., Settings], database: Database) -> Iterator[OidcWorld]:
-    with oidc_world(make_settings(), database) as world:
-        yield world
-
-
-@pytest.fixture
-def rp(world: OidcWorld) -> RelyingApp:
-    return world.register_app()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ accessible structure (landmarks, one h1, headings in order, link texts that stan
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
 from itertools import pairwise
 from urllib.parse import urlsplit
@@ -18,9 +17,7 @@ from identity.http.discovery import JWKS_PATH
 from identity.http.i18n import LANG_COOKIE, MESSAGES
 from identity.http.pages_home import GUIDES
 from identity.http.security_headers import PAGE_CSP
-from identity.settings import Settings
-from identity.storage.database import Database
-from tests.oidc_helpers import OidcWorld, oidc_world
+from tests.oidc_helpers import OidcWorld
 from tests.personal_data import SAMPLE
 
 ID_TITLE = "Satu identitas digital untuk layanan publik"
@@ -29,12 +26,6 @@ EN_TITLE = "One digital identity for public services"
 CITIZEN_LINKS = {"/account", "/account#access-log"}
 DEVELOPER_LINKS = {"/.well-known/openid-configuration", JWKS_PATH, "/docs"}
 AUDITOR_LINKS = {"/audit/checkpoint", "/audit/checkpoint-key"}
-
-
-@pytest.fixture
-def world(make_settings: Callable[..., Settings], database: Database) -> Iterator[OidcWorld]:
-    with oidc_world(make_settings(), database) as world:
-        yield world
 
 
 class _Outline(HTMLParser):

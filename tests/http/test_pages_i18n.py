@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,9 +16,7 @@ from consent.notices import NOTICE_ITEMS
 from consent.requests import RequestKind, RequestStatus
 from identity.http import i18n
 from identity.http.i18n import MESSAGES, Translator, choose_language
-from identity.settings import Settings
-from identity.storage.database import Database
-from tests.oidc_helpers import OidcWorld, oidc_world
+from tests.oidc_helpers import OidcWorld
 from tests.pages_helpers import begin, consent_page, follow, submit_login
 
 HTTP = Path(i18n.__file__).parent
@@ -88,12 +85,6 @@ def test_legal_bases_and_items_in_both_languages() -> None:
     assert english.item("blood-type") == "blood-type"  # unknown items show as coded
     with pytest.raises(ValueError, match="unsupported"):
         Translator("fr")
-
-
-@pytest.fixture
-def world(make_settings: Callable[..., Settings], database: Database) -> Iterator[OidcWorld]:
-    with oidc_world(make_settings(), database) as world:
-        yield world
 
 
 def test_an_apps_words_are_shown_as_text_never_as_markup(world: OidcWorld) -> None:

@@ -7,32 +7,27 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
 import pytest
 
 from identity.http.pages_login import PENDING_LOGIN_COOKIE
 from identity.sessions import SESSION_COOKIE
-from identity.settings import Settings
-from identity.storage.database import Database
 from identity.tokens import ACR_MULTI_FACTOR, ACR_PASSWORD
-from tests.oidc_helpers import PASSWORD, OidcWorld, RelyingApp, oidc_world, query_of
-from tests.pages_helpers import begin, csrf_of, follow, path_of, submit_login, totp_code
+from tests.oidc_helpers import PASSWORD, OidcWorld, RelyingApp, query_of
+from tests.pages_helpers import (
+    begin,
+    csrf_of,
+    enrol_totp,
+    follow,
+    now_of,
+    path_of,
+    submit_login,
+    totp_code,
+)
 from tests.personal_data import SAMPLE
 
 UNKNOWN_NIK = "3171010101900009"
-
-
-@pytest.fixture
-def world(make_settings: Callable[..., Settings], database: Database) -> Iterator[OidcWorld]:
-    with oidc_world(make_settings(), database) as world:
-        yield world
-
-
-@pytest.fixture
-def rp(world: OidcWorld) -> RelyingApp:
-    return world.register_app()
 
 
 def _labels(html: str) -> dict[str, str]:
@@ -180,22 +175,10 @@ def test_a_nik_login_hint_fills_the_field(world: OidcWorld, rp: RelyingApp) -> N
 # ---------------------------------------------------------------- second factor
 
 
-def _enrol(world: OidcWorld) -> bytes:
-    factor = world.app.state.second_factor
-    enrolment = factor.begin_enrolment(world.citizen_id)
-    secret = base64.b32decode(enrolment.secret_base32)
-    factor.confirm_enrolment(world.citizen_id, totp_code(secret, _now(world) - 30))
-    return secret
-
-
-def _now(world: OidcWorld) -> float:
-    return float(world.app.state.sessions.clock().timestamp())
-
-
 def test_an_enrolled_citizen_needs_a_code_before_any_session(
     world: OidcWorld, rp: RelyingApp
 ) -> None:
-    secret = _enrol(world)
+    secret = enrol_totp(world)
     req = begin(world, rp)
     response = submit_login(world, req)
     assert response.status_code == 303
@@ -210,7 +193,7 @@ def test_an_enrolled_citizen_needs_a_code_before_any_session(
     wrong = world.client.post(f"/login/otp?req={req}", data={"csrf_token": token, "code": "12345x"})
     assert wrong.status_code == 400 and "Kode salah" in wrong.text
     assert world.client.cookies.get(SESSION_COOKIE) is None
-    code = totp_code(secret, _now(world))
+    code = totp_code(secret, now_of(world))
     done = world.client.post(
         f"/login/otp?req={req}", data={"csrf_token": token, "code": code}, follow_redirects=False
     )
@@ -233,8 +216,8 @@ def test_an_enrolled_citizen_needs_a_code_before_any_session(
 
 
 def test_a_used_code_is_refused_at_the_next_login(world: OidcWorld) -> None:
-    secret = _enrol(world)
-    code = totp_code(secret, _now(world))
+    secret = enrol_totp(world)
+    code = totp_code(secret, now_of(world))
     for expected in (303, 400):
         world.client.cookies.clear()
         response = submit_login(world)
@@ -248,7 +231,7 @@ def test_a_used_code_is_refused_at_the_next_login(world: OidcWorld) -> None:
 
 
 def test_a_tampered_or_missing_pending_login_is_refused(world: OidcWorld) -> None:
-    _enrol(world)
+    enrol_totp(world)
     submit_login(world)
     value = world.client.cookies.get(PENDING_LOGIN_COOKIE)
     assert value
@@ -263,11 +246,11 @@ def test_a_tampered_or_missing_pending_login_is_refused(world: OidcWorld) -> Non
 
 
 def test_code_guessing_is_throttled_with_a_429_page(world: OidcWorld) -> None:
-    secret = _enrol(world)
+    secret = enrol_totp(world)
     submit_login(world)
     page = world.client.get("/login/otp")
     token = csrf_of(page.text)
-    good = totp_code(secret, _now(world))
+    good = totp_code(secret, now_of(world))
     bad = "000000" if good != "000000" else "111111"
     for _ in range(5):
         response = world.client.post("/login/otp", data={"csrf_token": token, "code": bad})

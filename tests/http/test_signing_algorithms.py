@@ -152,12 +152,6 @@ def test_the_jwks_never_publishes_one_key_under_two_names(
 # -- per-app ID token algorithm (defect 6) --------------------------------------------------
 
 
-@pytest.fixture
-def world(make_settings: Callable[..., Settings], database: Database) -> Iterator[OidcWorld]:
-    with oidc_world(make_settings(), database) as world:
-        yield world
-
-
 def _modulus_bits(jwk: dict[str, Any]) -> int:
     n = base64.urlsafe_b64decode(jwk["n"] + "=" * (-len(jwk["n"]) % 4))
     return int.from_bytes(n, "big").bit_length()

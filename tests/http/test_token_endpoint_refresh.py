@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,21 +21,9 @@ from consent.ledger import GrantStatus
 from identity.authorization_codes import hash_secret
 from identity.errors import TokenError
 from identity.refresh_tokens import KnownFamilies, family_named_by
-from identity.settings import Settings
 from identity.storage.database import Database
 from identity.storage.oidc import IdentityRefreshToken, IdentityTokenFamily
-from tests.oidc_helpers import BUDI, OidcWorld, RelyingApp, oidc_world
-
-
-@pytest.fixture
-def world(make_settings: Callable[..., Settings], database: Database) -> Iterator[OidcWorld]:
-    with oidc_world(make_settings(), database) as world:
-        yield world
-
-
-@pytest.fixture
-def rp(world: OidcWorld) -> RelyingApp:
-    return world.register_app()
+from tests.oidc_helpers import BUDI, OidcWorld, RelyingApp
 
 
 def _tokens(world: OidcWorld, rp: RelyingApp, **choices: bool) -> dict[str, Any]:

@@ -45,10 +45,8 @@ import requests
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from identity.passwords import TEST_PROFILE
-from tests.conftest import TEST_MASTER_KEY
 from tests.consent_helpers import notice_content
-from tests.helpers import clean_env, run_jati, serving
+from tests.helpers import add_bansos_purpose, add_citizen, jati_cli, operator_env, serving
 from tests.personal_data import SAMPLE
 
 NODE_PROJECT = Path(__file__).parent / "openid_client"
@@ -139,18 +137,8 @@ def run(request: pytest.FixtureRequest, tmp_path: Path, database_url: str) -> It
     if NODE_SETUP_PROBLEM is not None:
         pytest.fail(f"CI must run the openid-client interop test: {NODE_SETUP_PROBLEM}")
     service_alg = request.param
-    env = clean_env(
-        JATI_DATABASE_URL=database_url,
-        JATI_MASTER_KEY=TEST_MASTER_KEY,
-        JATI_DATA_DIR=str(tmp_path / "data"),
-        JATI_PASSWORD_PROFILE=TEST_PROFILE,
-        JATI_TOKEN_SIGNING_ALG=service_alg,
-    )
-
-    def jati(*args: str, stdin: str | None = None) -> str:
-        result = run_jati(*args, cwd=tmp_path, env=env, stdin=stdin)
-        assert result.returncode == 0, result.stderr
-        return result.stdout
+    env = operator_env(tmp_path, database_url, JATI_TOKEN_SIGNING_ALG=service_alg)
+    jati = jati_cli(tmp_path, env)
 
     notice = tmp_path / "notice.json"
     notice.write_text(json.dumps(notice_content().to_json()))
@@ -163,20 +151,12 @@ def run(request: pytest.FixtureRequest, tmp_path: Path, database_url: str) -> It
             )
         )  # fmt: skip
         client_id = registration["client_id"]
-        jati(
-            "purpose", "add", "--client", client_id, "--code", "bansos", "--basis", "a",
-            "--item", "name", "--item", "birthdate", "--retention-days", "365",
-            "--description-id", "Menilai kelayakan bantuan sosial",
-        )  # fmt: skip
+        add_bansos_purpose(jati, client_id)
         jati("notice", "publish", "--client", client_id, "--file", str(notice))
         return registration
 
     with serving(cwd=tmp_path, env=env) as (_process, base, _):
-        jati(
-            "citizen", "add", "--nik", SAMPLE["nik"], "--name", SAMPLE["name"],
-            "--birthdate", SAMPLE["birthdate"], "--email", SAMPLE["email"], "--password-stdin",
-            stdin=PASSWORD + "\n",
-        )  # fmt: skip
+        add_citizen(jati, SAMPLE, PASSWORD)
         private_jwk, public_jwk = client_key(MODES[service_alg])
         jwks_file = tmp_path / "app-jwks.json"
         jwks_file.write_text(json.dumps({"keys": [public_jwk]}))

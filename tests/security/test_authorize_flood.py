@@ -10,15 +10,13 @@ PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
-import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 
-from identity.settings import Settings
 from identity.storage.database import Database
-from tests.oidc_helpers import OidcWorld, RelyingApp, oidc_world, query_of
+from tests.helpers import row_counts
+from tests.oidc_helpers import OidcWorld, RelyingApp, query_of
 from tests.pages_helpers import begin, follow, submit_login
 
 CALLS = 2_000
@@ -31,30 +29,10 @@ LARGEST = {
 }
 
 
-@pytest.fixture
-def world(make_settings: Callable[..., Settings], database: Database) -> Iterator[OidcWorld]:
-    with oidc_world(make_settings(), database) as world:
-        yield world
-
-
-@pytest.fixture
-def rp(world: OidcWorld) -> RelyingApp:
-    return world.register_app()
-
-
-def _rows(database: Database) -> dict[str, int]:
-    """Every table's row count."""
-    tables = inspect(database.engine).get_table_names()
-    with database.read() as session:
-        return {
-            t: session.execute(text(f'SELECT COUNT(*) FROM "{t}"')).scalar_one() for t in tables
-        }
-
-
 def test_unauthenticated_authorize_calls_from_one_address_store_nothing(
     world: OidcWorld, rp: RelyingApp, database: Database
 ) -> None:
-    before = _rows(database)
+    before = row_counts(database)
     reqs = []
     for _ in range(CALLS):
         response = world.authorize(rp, **LARGEST)
@@ -73,7 +51,7 @@ def test_unauthenticated_authorize_calls_from_one_address_store_nothing(
         assert urlsplit(resumed.headers["location"]).path == "/login"
         denied = world.client.get(f"/authorize/resume?req={req}&denied=1", follow_redirects=False)
         assert query_of(denied.headers["location"])["error"] == "access_denied"
-    assert _rows(database) == before
+    assert row_counts(database) == before
 
 
 def test_a_sealed_request_fits_in_a_url(world: OidcWorld, rp: RelyingApp) -> None:

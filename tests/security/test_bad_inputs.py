@@ -21,36 +21,24 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from sqlalchemy import inspect, text
 from starlette.routing import Route
 
 from consent.requests import RequestOutcome, RequestStatus
 from identity.http.problems import PROBLEM_JSON, PROBLEM_TYPE_BASE
-from identity.settings import Settings
 from identity.storage.database import Database
-from tests.oidc_helpers import ISSUER, OidcWorld, RelyingApp, oidc_world
+from tests.helpers import row_counts
+from tests.oidc_helpers import ISSUER, OidcWorld, RelyingApp
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 OAUTH_ENDPOINTS = ("/token", "/introspect", "/revoke")
-
-
-@pytest.fixture
-def world(make_settings: Callable[..., Settings], database: Database) -> Iterator[OidcWorld]:
-    with oidc_world(make_settings(), database) as world:
-        yield world
-
-
-@pytest.fixture
-def rp(world: OidcWorld) -> RelyingApp:
-    return world.register_app()
 
 
 def citizen_token(world: OidcWorld) -> dict[str, str]:
@@ -66,13 +54,6 @@ def auditor_token(world: OidcWorld) -> dict[str, str]:
         client_id=auditor.client_id, scope=["audit:read"], audience=ISSUER
     ).token
     return {"Authorization": f"Bearer {token}"}
-
-
-def row_counts(database: Database) -> dict[str, int]:
-    """Rows per table: the register, the audit queue and log, the ledger, tokens, all."""
-    with database.engine.connect() as conn:
-        tables = inspect(conn).get_table_names()
-        return {t: conn.execute(text(f'SELECT count(*) FROM "{t}"')).scalar_one() for t in tables}
 
 
 def assert_problem(response: Any, status: int) -> dict[str, Any]:
@@ -146,7 +127,6 @@ def test_an_access_log_cursor_past_64_bits_is_refused(
     assert row_counts(database) == before
 
 
-@pytest.mark.filterwarnings("ignore:Duplicate Operation ID")  # GET and POST of one endpoint
 def test_every_integer_parameter_is_bounded_to_64_bits(world: OidcWorld) -> None:
     unbounded = []
     for path, operations in world.app.openapi()["paths"].items():

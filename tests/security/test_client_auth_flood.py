@@ -26,7 +26,7 @@ import pytest
 from identity.passwords import Verification
 from identity.settings import Settings
 from identity.storage.database import Database
-from tests.oidc_helpers import OidcWorld, RelyingApp, oidc_world
+from tests.oidc_helpers import CountingHashes, OidcWorld, RelyingApp, oidc_world
 
 WAIT = 10.0  # seconds: the longest a blocked step may take before the test fails
 
@@ -40,21 +40,6 @@ def world(make_settings: Callable[..., Settings], database: Database) -> Iterato
 @pytest.fixture
 def rp(world: OidcWorld) -> RelyingApp:
     return world.register_app()
-
-
-class CountingHashes:
-    """Wraps the app's one password service: counts argon2 verifications."""
-
-    def __init__(self, world: OidcWorld) -> None:
-        self.service = world.app.state.clients.passwords
-        self.original = self.service.verify
-        self.calls = 0
-        self.service.verify = self
-
-    def __call__(self, stored_hash: str | None, password: str) -> Verification:
-        self.calls += 1
-        result: Verification = self.original(stored_hash, password)
-        return result
 
 
 def basic(client_id: str, secret: str) -> dict[str, str]:

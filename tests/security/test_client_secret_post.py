@@ -18,17 +18,13 @@ request "MUST NOT use more than one authentication method". So at ``/token``,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from identity.client_assertions import posted_credentials
 from identity.errors import InvalidClient
-from identity.passwords import Verification
-from identity.settings import Settings
-from identity.storage.database import Database
-from tests.oidc_helpers import OidcWorld, RelyingApp, oidc_world
+from tests.oidc_helpers import CountingHashes, OidcWorld, RelyingApp
 
 ENDPOINTS = ("/token", "/introspect", "/revoke")
 #: A form that every endpoint accepts once the client is authenticated: an unknown refresh
@@ -39,38 +35,12 @@ AUTHENTICATED = {"/token": 400, "/introspect": 200, "/revoke": 200}
 
 
 @pytest.fixture
-def world(make_settings: Callable[..., Settings], database: Database) -> Iterator[OidcWorld]:
-    with oidc_world(make_settings(), database) as world:
-        yield world
-
-
-@pytest.fixture
 def post_rp(world: OidcWorld) -> RelyingApp:
     return world.register_app(
         name="Aplikasi Lama",
         redirect_uri="https://lama.example.go.id/callback",
         token_endpoint_auth_method="client_secret_post",
     )
-
-
-@pytest.fixture
-def rp(world: OidcWorld) -> RelyingApp:
-    return world.register_app()
-
-
-class CountingHashes:
-    """Counts the argon2 verifications of client secrets."""
-
-    def __init__(self, world: OidcWorld) -> None:
-        self.service = world.app.state.clients.passwords
-        self.original = self.service.verify
-        self.calls = 0
-        self.service.verify = self
-
-    def __call__(self, stored_hash: str | None, password: str) -> Verification:
-        self.calls += 1
-        result: Verification = self.original(stored_hash, password)
-        return result
 
 
 def probe(world: OidcWorld, endpoint: str, fields: dict[str, str], **headers: str) -> Any:

@@ -6,35 +6,25 @@ app's own hint of this citizen, the logout runs at once, as before."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
-
 from identity.http.pages_login import PENDING_LOGIN_COOKIE
 from identity.sessions import SESSION_COOKIE
-from identity.settings import Settings
-from identity.storage.database import Database
-from tests.oidc_helpers import BUDI, OidcWorld, RelyingApp, oidc_world
+from tests.oidc_helpers import BUDI, OidcWorld, RelyingApp
 from tests.pages_helpers import csrf_of, path_of
 
 CONFIRM = "/end_session/confirm"
 
 
-@pytest.fixture
-def world(make_settings: Callable[..., Settings], database: Database) -> Iterator[OidcWorld]:
-    with oidc_world(make_settings(), database) as world:
-        yield world
-
-
-@pytest.fixture
-def rp(world: OidcWorld) -> RelyingApp:
-    return world.register_app()
-
-
 def _alive(world: OidcWorld, cookie: str | None) -> bool:
     return world.app.state.sessions.get(cookie) is not None
+
+
+def _signed_in(world: OidcWorld) -> str | None:
+    """Sign the sample citizen in; returns the session cookie."""
+    world.login()
+    return world.client.cookies.get(SESSION_COOKIE)
 
 
 def _confirmation(world: OidcWorld, params: dict[str, str] | None = None) -> Any:
@@ -54,9 +44,17 @@ def _action(page: Any) -> str:
     return found.group(1).replace("&amp;", "&")
 
 
+def _submit(world: OidcWorld, page: Any, action: str) -> Any:
+    """POST the confirmation's form with its CSRF token: ``confirm`` or ``cancel``."""
+    return world.client.post(
+        _action(page),
+        data={"csrf_token": csrf_of(page.text), "action": action},
+        follow_redirects=False,
+    )
+
+
 def test_a_cross_site_link_shows_the_confirmation_and_ends_nothing(world: OidcWorld) -> None:
-    world.login()
-    cookie = world.client.cookies.get(SESSION_COOKIE)
+    cookie = _signed_in(world)
     page = _confirmation(world)
     assert _alive(world, cookie)
     assert "jati_session" not in page.headers.get("set-cookie", "")
@@ -74,8 +72,7 @@ def test_a_cross_site_link_shows_the_confirmation_and_ends_nothing(world: OidcWo
 
 
 def test_its_post_without_the_csrf_token_is_403_and_ends_nothing(world: OidcWorld) -> None:
-    world.login()
-    cookie = world.client.cookies.get(SESSION_COOKIE)
+    cookie = _signed_in(world)
     page = _confirmation(world)
     for data in ({"action": "confirm"}, {"action": "confirm", "csrf_token": "A" * 43}):
         response = world.client.post(_action(page), data=data, follow_redirects=False)
@@ -85,14 +82,9 @@ def test_its_post_without_the_csrf_token_is_403_and_ends_nothing(world: OidcWorl
 
 
 def test_its_post_with_the_csrf_token_ends_the_session(world: OidcWorld) -> None:
-    world.login()
-    cookie = world.client.cookies.get(SESSION_COOKIE)
+    cookie = _signed_in(world)
     page = _confirmation(world)
-    response = world.client.post(
-        _action(page),
-        data={"csrf_token": csrf_of(page.text), "action": "confirm"},
-        follow_redirects=False,
-    )
+    response = _submit(world, page, "confirm")
     assert response.status_code == 200 and "Anda telah keluar" in response.text
     assert not _alive(world, cookie)
     cleared = response.headers.get_list("set-cookie")
@@ -101,14 +93,9 @@ def test_its_post_with_the_csrf_token_ends_the_session(world: OidcWorld) -> None
 
 
 def test_cancel_keeps_the_session(world: OidcWorld) -> None:
-    world.login()
-    cookie = world.client.cookies.get(SESSION_COOKIE)
+    cookie = _signed_in(world)
     page = _confirmation(world)
-    response = world.client.post(
-        _action(page),
-        data={"csrf_token": csrf_of(page.text), "action": "cancel"},
-        follow_redirects=False,
-    )
+    response = _submit(world, page, "cancel")
     assert response.status_code == 303 and response.headers["location"] == "/account"
     assert _alive(world, cookie)
     assert world.client.get("/account").status_code == 200
@@ -117,8 +104,7 @@ def test_cancel_keeps_the_session(world: OidcWorld) -> None:
 def test_a_client_id_alone_asks_too_and_the_app_gets_its_state_back(
     world: OidcWorld, rp: RelyingApp
 ) -> None:
-    world.login()
-    cookie = world.client.cookies.get(SESSION_COOKIE)
+    cookie = _signed_in(world)
     page = _confirmation(
         world,
         {"client_id": rp.client_id, "post_logout_redirect_uri": rp.redirect_uri, "state": "bye"},
@@ -130,19 +116,14 @@ def test_a_client_id_alone_asks_too_and_the_app_gets_its_state_back(
         in page.headers["content-security-policy"]
     )
     assert _alive(world, cookie)
-    response = world.client.post(
-        _action(page),
-        data={"csrf_token": csrf_of(page.text), "action": "confirm"},
-        follow_redirects=False,
-    )
+    response = _submit(world, page, "confirm")
     assert response.status_code == 303
     assert response.headers["location"] == rp.redirect_uri + "?state=bye"
     assert not _alive(world, cookie)
 
 
 def test_the_confirmation_checks_its_parameters_again(world: OidcWorld, rp: RelyingApp) -> None:
-    world.login()
-    cookie = world.client.cookies.get(SESSION_COOKIE)
+    cookie = _signed_in(world)
     token = csrf_of(world.client.get("/account").text)
     forged = {"client_id": rp.client_id, "post_logout_redirect_uri": "https://evil.example/"}
     page = world.client.get(CONFIRM, params=forged)

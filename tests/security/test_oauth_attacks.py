@@ -10,9 +10,8 @@ import base64
 import hashlib
 import hmac
 import json
-import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,19 +22,8 @@ from sqlalchemy import text
 from identity.settings import Settings
 from identity.storage.database import Database
 from tests.oidc_helpers import ASSERTION_TYPE, ISSUER, OidcWorld, RelyingApp, oidc_world
-from tests.personal_data import SAMPLE
+from tests.personal_data import SAMPLE, ServiceLines
 from tests.token_helpers import Key, b64
-
-
-@pytest.fixture
-def world(make_settings: Callable[..., Settings], database: Database) -> Iterator[OidcWorld]:
-    with oidc_world(make_settings(), database) as world:
-        yield world
-
-
-@pytest.fixture
-def rp(world: OidcWorld) -> RelyingApp:
-    return world.register_app()
 
 
 @pytest.fixture
@@ -450,45 +438,6 @@ def test_codes_tokens_and_cookies_are_stored_only_as_hashes(
             raw = file.read_bytes() if file.exists() else b""
             for secret in secrets_[:4]:
                 assert secret.encode() not in raw, file.name
-
-
-#: The loggers (first name segment) whose lines reach the service's log. The test client's
-#: own logger, which logs the URLs it sends, is none of them, whatever it is called.
-SERVICE_LOGGERS = frozenset(
-    {
-        *("identity", "consent", "audit", "jati"),  # Jati's packages, its request and CLI logs
-        *("uvicorn", "sqlalchemy", "alembic"),  # routed by identity.logging_setup
-        *("fastapi", "starlette"),  # the framework serving the requests
-    }
-)
-
-
-class ServiceLines(logging.Handler):
-    """Each record of the service's loggers as written, message and fields, taken *before*
-    any redaction filter rewrites the record in place (installed ahead of the session's
-    log watch, whose filter redacts): the service must not rely on redaction."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[tuple[str, str]] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.name.split(".", 1)[0] in SERVICE_LOGGERS:
-            self.lines.append((record.name, f"{record.getMessage()} {vars(record)!r}"))
-
-
-@pytest.fixture
-def service_lines() -> Iterator[ServiceLines]:
-    root = logging.getLogger()
-    handler = ServiceLines()
-    level = root.level
-    root.setLevel(logging.DEBUG)
-    root.handlers.insert(0, handler)
-    try:
-        yield handler
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(level)
 
 
 def test_no_token_code_or_personal_value_reaches_a_log_line(

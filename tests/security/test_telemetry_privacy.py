@@ -5,7 +5,6 @@ as ``login_hint``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -13,9 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from opentelemetry import trace
 
-from identity.settings import Settings
-from identity.storage.database import Database
-from tests.oidc_helpers import OidcWorld, oidc_world
+from tests.oidc_helpers import OidcWorld
 from tests.personal_data import SAMPLE
 
 
@@ -38,12 +35,6 @@ class RecordingProvider(trace.TracerProvider):
 
     def get_tracer(self, *args: Any, **kwargs: Any) -> trace.Tracer:
         return RecordingTracer(self.spans)
-
-
-@pytest.fixture
-def world(make_settings: Callable[..., Settings], database: Database) -> Iterator[OidcWorld]:
-    with oidc_world(make_settings(), database) as world:
-        yield world
 
 
 def test_a_configured_tracer_provider_records_no_request_of_jati(

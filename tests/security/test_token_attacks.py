@@ -23,6 +23,7 @@ from tests.token_helpers import (
     access_claims,
     b64,
     forge,
+    id_token_of,
     issuer_for,
     verifier_for,
 )
@@ -115,14 +116,7 @@ def test_unknown_crit(verifier: TokenVerifier, ed: Key) -> None:
 
 
 def test_id_token_presented_as_access_token(verifier: TokenVerifier, ed: Key) -> None:
-    id_token = issuer_for(ed).id_token(
-        client_id=CLIENT_ID,
-        subject_id="c-1",
-        sector_identifier="sector",
-        auth_time=int(NOW),
-        acr="urn:jati:acr:password",
-        amr=["pwd"],
-    )
+    id_token = id_token_of(issuer_for(ed))
     assert verifier.verify_id_token(id_token.token)["aud"] == CLIENT_ID
     refused(verifier, id_token.token, Reason.WRONG_TYPE)
 
@@ -272,14 +266,7 @@ def test_a_correct_rs256_token_is_accepted_so_each_refusal_below_is_meaningful(
 ) -> None:
     assert rs.jwk["kty"] == "RSA" and rs.jwk["alg"] == "RS256"
     assert rs_verifier.verify_access_token(forge(rs))["sub"] == "pairwise-subject"
-    id_token = issuer_for(rs).id_token(
-        client_id=CLIENT_ID,
-        subject_id="c-1",
-        sector_identifier="sector",
-        auth_time=int(NOW),
-        acr="urn:jati:acr:password",
-        amr=["pwd"],
-    )
+    id_token = id_token_of(issuer_for(rs))
     assert rs_verifier.verify_id_token(id_token.token)["aud"] == CLIENT_ID
 
 

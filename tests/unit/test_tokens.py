@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
 
 import jwt
 import pytest
@@ -24,7 +23,16 @@ from identity.tokens import (
     WrongKey,
     _ed25519_signer,
 )
-from tests.token_helpers import CLIENT_ID, ISSUER, NOW, SECTOR, Key, issuer_for, verifier_for
+from tests.token_helpers import (
+    CLIENT_ID,
+    ISSUER,
+    NOW,
+    SECTOR,
+    Key,
+    id_token_of,
+    issuer_for,
+    verifier_for,
+)
 
 
 def _header(token: str) -> dict[str, object]:
@@ -117,13 +125,9 @@ def test_citizen_token_without_a_sector_is_refused() -> None:
 
 def test_id_token_carries_oidc_claims_and_only_allowed_citizen_claims() -> None:
     key = Key.new("ES256")
-    issued = issuer_for(key).id_token(
-        client_id=CLIENT_ID,
-        subject_id="c-1",
-        sector_identifier=SECTOR,
+    issued = id_token_of(
+        issuer_for(key),
         auth_time=int(NOW) - 30,
-        acr=ACR_PASSWORD,
-        amr=["pwd"],
         nonce="n-0S6_WzA2Mj",
         claims={"name": "Siti Rahayu", "email": "siti@example.go.id", "birthdate": "1990-01-01"},
         allowed_claims={"name"},
@@ -140,16 +144,7 @@ def test_id_token_carries_oidc_claims_and_only_allowed_citizen_claims() -> None:
 def test_issuer_claims_cannot_be_overridden_by_citizen_claims() -> None:
     issuer = issuer_for(Key.new("EdDSA"))
     with pytest.raises(ValueError, match="set by the issuer"):
-        issuer.id_token(
-            client_id=CLIENT_ID,
-            subject_id="c-1",
-            sector_identifier=SECTOR,
-            auth_time=int(NOW),
-            acr=ACR_PASSWORD,
-            amr=["pwd"],
-            claims={"sub": "chosen"},
-            allowed_claims={"sub"},
-        )
+        id_token_of(issuer, claims={"sub": "chosen"}, allowed_claims={"sub"})
     with pytest.raises(ValueError, match="set by the issuer"):
         issuer.access_token(client_id=CLIENT_ID, scope=[], extra={"aud": "elsewhere"})
 
@@ -166,14 +161,7 @@ def test_lifetimes_are_configurable() -> None:
     )
     access = issuer.access_token(client_id=CLIENT_ID, scope=["audit:read"])
     assert access.expires_at - access.issued_at == 120
-    id_token = issuer.id_token(
-        client_id=CLIENT_ID,
-        subject_id="c",
-        sector_identifier=SECTOR,
-        auth_time=int(NOW),
-        acr=ACR_PASSWORD,
-        amr=["pwd"],
-    )
+    id_token = id_token_of(issuer, subject_id="c")
     assert id_token.expires_at - id_token.issued_at == 300
 
 
@@ -202,33 +190,27 @@ def test_a_key_never_signs_under_a_name_other_than_the_one_it_is_published_with(
         signer.current()
 
 
-def _keys(*keys: Key) -> Callable[[str], tuple[SigningKeyInfo, PrivateKey] | None]:
+def _issuer_with(*keys: Key) -> TokenIssuer:
+    """An issuer with one active key per algorithm; the service's algorithm is the first
+    key's."""
     by_alg = {key.alg: key for key in keys}
 
     def active(alg: str) -> tuple[SigningKeyInfo, PrivateKey] | None:
         key = by_alg.get(alg)
         return (key.info(), key.private) if key is not None else None
 
-    return active
+    return TokenIssuer(
+        issuer=ISSUER,
+        signer=ActiveSigner(active, keys[0].alg),
+        pairwise=PairwiseSubjects(bytes(32)),
+        clock=lambda: NOW,
+    )
 
 
 def test_an_id_token_follows_the_apps_algorithm_and_the_access_token_the_services() -> None:
     ed, rs = Key.new("EdDSA"), Key.new("RS256")
-    issuer = TokenIssuer(
-        issuer=ISSUER,
-        signer=ActiveSigner(_keys(ed, rs), "EdDSA"),
-        pairwise=PairwiseSubjects(bytes(32)),
-        clock=lambda: NOW,
-    )
-    id_token = issuer.id_token(
-        client_id=CLIENT_ID,
-        subject_id="c-1",
-        sector_identifier=SECTOR,
-        auth_time=int(NOW),
-        acr=ACR_PASSWORD,
-        amr=["pwd"],
-        alg="RS256",
-    ).token
+    issuer = _issuer_with(ed, rs)
+    id_token = id_token_of(issuer, alg="RS256").token
     assert _header(id_token) == {"alg": "RS256", "kid": rs.kid, "typ": "JWT"}
     claims = jwt.decode(
         id_token,
@@ -242,48 +224,20 @@ def test_an_id_token_follows_the_apps_algorithm_and_the_access_token_the_service
     assert verifier_for(ed, rs).verify_id_token(id_token)["sub"] == claims["sub"]
     access = issuer.access_token(client_id=CLIENT_ID, scope=["openid"]).token
     assert _header(access)["alg"] == "EdDSA"  # access tokens stay on the service's algorithm
-    default = issuer.id_token(
-        client_id=CLIENT_ID,
-        subject_id="c-1",
-        sector_identifier=SECTOR,
-        auth_time=int(NOW),
-        acr=ACR_PASSWORD,
-        amr=["pwd"],
-    ).token
+    default = id_token_of(issuer).token
     assert _header(default)["kid"] == ed.kid
     with pytest.raises(ValueError, match="unsupported"):
-        issuer.id_token(
-            client_id=CLIENT_ID,
-            subject_id="c-1",
-            sector_identifier=SECTOR,
-            auth_time=int(NOW),
-            acr=ACR_PASSWORD,
-            amr=["pwd"],
-            alg="HS256",
-        )
+        id_token_of(issuer, alg="HS256")
 
 
 def test_rs256_is_signed_off_the_event_loop() -> None:
     ed, rs = Key.new("EdDSA"), Key.new("RS256")
-    issuer = TokenIssuer(
-        issuer=ISSUER,
-        signer=ActiveSigner(_keys(ed, rs), "EdDSA"),
-        pairwise=PairwiseSubjects(bytes(32)),
-        clock=lambda: NOW,
-    )
+    issuer = _issuer_with(ed, rs)
     assert not issuer.signs_on_loop()  # nothing read yet
     issuer.access_token(client_id=CLIENT_ID, scope=["openid"])
     assert issuer.signs_on_loop() and issuer.signs_on_loop("EdDSA")
     assert not issuer.signs_from_memory("RS256")  # its key is not read yet
-    issuer.id_token(
-        client_id=CLIENT_ID,
-        subject_id="c-1",
-        sector_identifier=SECTOR,
-        auth_time=int(NOW),
-        acr=ACR_PASSWORD,
-        amr=["pwd"],
-        alg="RS256",
-    )
+    id_token_of(issuer, alg="RS256")
     assert issuer.signs_from_memory("RS256") and not issuer.signs_on_loop("RS256")
 
 
@@ -321,20 +275,12 @@ def test_no_active_key_is_a_clear_error() -> None:
 
 def test_claims_are_utf8_json_and_verify() -> None:
     key = Key.new("EdDSA")
-    token = (
-        issuer_for(key)
-        .id_token(
-            client_id=CLIENT_ID,
-            subject_id="c",
-            sector_identifier=SECTOR,
-            auth_time=int(NOW),
-            acr=ACR_PASSWORD,
-            amr=["pwd"],
-            claims={"name": "Ni Luh Putu Ayu Dewi Pratiwi — ĀĒĪ"},
-            allowed_claims={"name"},
-        )
-        .token
-    )
+    token = id_token_of(
+        issuer_for(key),
+        subject_id="c",
+        claims={"name": "Ni Luh Putu Ayu Dewi Pratiwi — ĀĒĪ"},
+        allowed_claims={"name"},
+    ).token
     payload = jwt.decode(token, options={"verify_signature": False})
     assert payload["name"].endswith("ĀĒĪ")
     body = token.split(".")[1]

@@ -1,0 +1,6 @@
+"""Fixtures of the tests here: ``world``, the OIDC world of tests/oidc_helpers.py, and
+``rp``, a relying app in it. A module that needs them otherwise defines its own."""
+
+from tests.oidc_helpers import rp, world
+
+__all__ = ["rp", "world"]
