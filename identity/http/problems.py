@@ -8,6 +8,8 @@ reach the response (RFC 9457 §5: "details ... may expose information").
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -69,6 +71,23 @@ def lookup(exc: Exception) -> tuple[int, str] | None:
         if cls in ERROR_TABLE:
             return ERROR_TABLE[cls]
     return None
+
+
+#: A location element echoed as sent: the schema's own names, never free text.
+_DECLARED_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+
+
+def _location(error: Mapping[str, Any]) -> str:
+    """Where a validation error is, as ``body.kind``: list indexes and the schema's names as
+    they are; a member the schema does not declare (``extra_forbidden``), or any element
+    that is not a plain name, as ``<member>`` (SECURITY.md T5)."""
+    parts = list(error.get("loc", ()))
+    if error.get("type") == "extra_forbidden" and parts:
+        parts[-1] = "<member>"
+    return ".".join(
+        str(p) if isinstance(p, int) or _DECLARED_NAME.fullmatch(str(p)) else "<member>"
+        for p in parts
+    )
 
 
 def problem_response(
@@ -140,11 +159,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def validation_error(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        # Name the offending parameters, never echo their values.
-        errors = [
-            {"location": ".".join(str(p) for p in err.get("loc", ())), "message": err.get("msg")}
-            for err in exc.errors()
-        ]
+        # Name the offending parameters, never echo their values, nor a name the client
+        # made up (an unknown JSON member could be a NIK or an email address).
+        errors = [{"location": _location(err), "message": err.get("msg")} for err in exc.errors()]
         return problem_response(
             400,
             "Invalid request",

@@ -265,6 +265,7 @@ def _strings(fields: Any) -> list[str]:
     "body",
     [
         {"kind": "access", "extra": "siti@contoh.go.id"},
+        {"kind": "access", "siti@contoh.go.id": 1},  # a made-up member is not named back
         {"fields": {}},
         {"kind": 7},
         {"kind": "x" * 100},

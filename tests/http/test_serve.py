@@ -7,13 +7,14 @@ import http.client
 import os
 import signal
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import PG_URL
-from tests.helpers import clean_env, http_get, run_jati, serving
+from tests.helpers import JATI, clean_env, http_get, run_jati, serving
 
 pytestmark = pytest.mark.slow
 
@@ -205,3 +206,20 @@ def test_commands_other_than_serve_never_generate_a_master_key(tmp_path: Path) -
     assert result.returncode == 2
     assert "no master key" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "jati-data" / "master.key").exists()
+
+
+def test_a_reader_that_leaves_early_is_not_an_error(tmp_path: Path) -> None:
+    """`jati db grants --role jati_app | head -1`: the rest goes unread, quietly."""
+    process = subprocess.Popen(
+        [*JATI, "db", "grants", "--role", "jati_app"],
+        cwd=tmp_path,
+        env=clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # the reader is gone before the first line is written
+    err = process.stderr.read()
+    assert process.wait(timeout=30) == 141, err
+    assert err == ""
