@@ -315,6 +315,10 @@ def serve(options: DemoOptions, demo: DemoSetup) -> None:
         "host": options.host,
         "access_log": False,  # an example's access log would show ?code=...&state=...
         "server_header": False,
+        # As jati serve: no proxy is trusted, so each request's address is its TCP peer and
+        # no X-Forwarded-For can choose the address the throttles count (SECURITY.md T11).
+        "proxy_headers": False,
+        "forwarded_allow_ips": [],
     }
     jati = uvicorn.Server(
         uvicorn.Config(

@@ -96,12 +96,23 @@ _REFRESH_KINDS = ("token:access", "token:id", "token:refresh")
 _MAX_TEMPLATES = 10_000
 
 
+#: The parameters of the token, revocation and introspection endpoints (RFC 6749 §4.1.3,
+#: §6, §2.3.1, RFC 7523 §2.2, RFC 7009 §2.1, RFC 7662 §2.1): the only names an error repeats.
+_KNOWN_PARAMETERS = frozenset({
+    "grant_type", "code", "redirect_uri", "code_verifier", "refresh_token", "scope",
+    "client_id", "client_secret", "client_assertion", "client_assertion_type", "token",
+    "token_type_hint", "resource",
+})  # fmt: skip
+
+
 def single_values(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
-    """Request parameters as a dict; RFC 6749 §3.1/§3.2: none may appear twice."""
+    """Request parameters as a dict; RFC 6749 §3.1/§3.2: none may appear twice. A repeated
+    name the client made up is not repeated back (it could be a NIK or an email address)."""
     values: dict[str, str] = {}
     for name, value in pairs:
         if name in values:
-            raise TokenError("invalid_request", f"parameter {name} is repeated")
+            shown = f"parameter {name}" if name in _KNOWN_PARAMETERS else "a parameter"
+            raise TokenError("invalid_request", f"{shown} is repeated")
         values[name] = value
     return values
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
@@ -255,27 +256,44 @@ async def authorize(request: Request) -> Response:
 
 
 _AUTHORIZATION_SUMMARY = "Authorization endpoint (OIDC Core §3.1.2, RFC 6749 §4.1, PKCE S256)"
-router.add_api_route(
+
+
+def _get_and_post(
+    path: str,
+    endpoint: Callable[..., Any],
+    *,
+    summary: str,
+    form_summary: str,
+    responses: dict[int | str, dict[str, Any]],
+    parameters: tuple[Parameter, ...],
+    status_code: int | None = None,
+    form_required: bool = True,
+) -> None:
+    """One endpoint that takes its parameters in the query (GET) or as a form (POST), as two
+    documented operations (``<name>_get``, ``<name>_post``) with the same answers."""
+    name = endpoint.__name__
+    common: dict[str, Any] = {"response_class": Response, "responses": responses}
+    if status_code is not None:
+        common["status_code"] = status_code
+    router.add_api_route(
+        path, endpoint, methods=["GET"], operation_id=f"{name}_get", summary=summary,
+        openapi_extra={"parameters": query_parameters(parameters)}, **common,
+    )  # fmt: skip
+    router.add_api_route(
+        path, endpoint, methods=["POST"], operation_id=f"{name}_post", summary=form_summary,
+        openapi_extra={"requestBody": form_body(parameters, required=form_required)},
+        **common,
+    )  # fmt: skip
+
+
+_get_and_post(
     AUTHORIZATION_PATH,
     authorize,
-    methods=["GET"],
-    operation_id="authorize_get",
     summary=_AUTHORIZATION_SUMMARY,
-    response_class=Response,
-    status_code=303,
+    form_summary=_AUTHORIZATION_SUMMARY + ", the parameters as a form (OIDC Core §3.1.2.1)",
     responses=_AUTHORIZATION_RESPONSES,
-    openapi_extra={"parameters": query_parameters(_AUTHORIZATION_PARAMETERS)},
-)
-router.add_api_route(
-    AUTHORIZATION_PATH,
-    authorize,
-    methods=["POST"],
-    operation_id="authorize_post",
-    summary=_AUTHORIZATION_SUMMARY + ", the parameters as a form (OIDC Core §3.1.2.1)",
-    response_class=Response,
+    parameters=_AUTHORIZATION_PARAMETERS,
     status_code=303,
-    responses=_AUTHORIZATION_RESPONSES,
-    openapi_extra={"requestBody": form_body(_AUTHORIZATION_PARAMETERS)},
 )
 
 
@@ -641,25 +659,14 @@ _LOGOUT_RESPONSES: dict[int | str, dict[str, Any]] = {
         "parameter repeated or holding a NUL: never redirected"
     ),
 }
-router.add_api_route(
+_get_and_post(
     END_SESSION_PATH,
     end_session,
-    methods=["GET"],
-    operation_id="end_session_get",
     summary=_LOGOUT_SUMMARY,
-    response_class=Response,
+    form_summary=_LOGOUT_SUMMARY + ", the parameters as a form",
     responses=_LOGOUT_RESPONSES,
-    openapi_extra={"parameters": query_parameters(_LOGOUT_PARAMETERS)},
-)
-router.add_api_route(
-    END_SESSION_PATH,
-    end_session,
-    methods=["POST"],
-    operation_id="end_session_post",
-    summary=_LOGOUT_SUMMARY + ", the parameters as a form",
-    response_class=Response,
-    responses=_LOGOUT_RESPONSES,
-    openapi_extra={"requestBody": form_body(_LOGOUT_PARAMETERS, required=False)},
+    parameters=_LOGOUT_PARAMETERS,
+    form_required=False,
 )
 
 

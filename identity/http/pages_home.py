@@ -24,14 +24,14 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from identity.http.discovery import JWKS_PATH, issuer_of
+from identity.http.discovery import JWKS_PATH, OIDC_METADATA_PATH, issuer_of
 from identity.http.pages_common import page_context, render, session_of
 
 __all__ = ["DISCOVERY_PATH", "router"]
 
 router = APIRouter(include_in_schema=False)
 
-DISCOVERY_PATH = "/.well-known/openid-configuration"
+DISCOVERY_PATH = OIDC_METADATA_PATH
 #: The guides of the source repository's ``docs/`` folder, each with its message key.
 GUIDES = (
     ("docs/relying-apps.md", "home.developers.guide_relying_apps"),

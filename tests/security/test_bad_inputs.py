@@ -199,6 +199,25 @@ def test_a_nul_in_an_oauth_form_is_invalid_request(
     assert row_counts(database) == before
 
 
+def test_a_repeated_made_up_parameter_is_not_named_back(
+    world: OidcWorld, rp: RelyingApp, database: Database
+) -> None:
+    """T5: a name the client made up could be a NIK or an email address."""
+    before = row_counts(database)
+    body = b"grant_type=refresh_token&siti%40contoh.go.id=1&siti%40contoh.go.id=2"
+    response = world.client.post(
+        "/token", content=body, headers={**rp.basic(), "content-type": FORM}
+    )
+    assert_oauth_error(response, 400, "invalid_request")
+    assert "siti" not in response.text
+    repeated = b"grant_type=refresh_token&grant_type=refresh_token"
+    response = world.client.post(
+        "/token", content=repeated, headers={**rp.basic(), "content-type": FORM}
+    )
+    assert "grant_type" in response.json()["error_description"]  # a known name still is
+    assert row_counts(database) == before
+
+
 # ---------------------------------------------------------------- 4. NUL in paths and queries
 
 
