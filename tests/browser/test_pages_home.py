@@ -5,6 +5,7 @@ screen reader announces."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from playwright.sync_api import Browser, expect
@@ -47,5 +48,7 @@ def test_front_page_fits_a_phone_and_reads_in_order(
         page.keyboard.press("Tab")  # the first stop is the skip link, then the content
         expect(page.locator(".skip")).to_be_focused()
         page.keyboard.press("Enter")
-        assert page.url.endswith("#main")
+        # Following a same-page link updates the address asynchronously: wait for it.
+        expect(page).to_have_url(re.compile(r"#main$"))
+        expect(page.locator("#main")).to_be_in_viewport()
         context.close()
