@@ -1,6 +1,6 @@
 """Command-line adapter of the audit log: ``jati audit checkpoint|verify|query|key|breach-report``.
 
-The functions here print to the streams they are given; ``identity.cli`` wires them to the
+The functions here print to the streams they are given; ``identity.service.cli`` wires them to the
 ``jati`` command. Progress goes to stderr, and only when it is a terminal.
 
 Queries from the command line are recorded in the log like the HTTP API's (UU PDP Art. 31),

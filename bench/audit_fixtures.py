@@ -17,7 +17,7 @@ from audit.entry import Action, Actor, ActorKind, AuditEntry, LegalBasis, encode
 from audit.log import AuditLog
 from audit.pseudonym import SubjectPseudonymizer
 from audit.storage.store import SqlAuditStore
-from identity.storage import migrate
+from identity.service.database import migrate
 from identity.storage.database import Database
 
 PG_URL = os.environ.get("JATI_BENCH_DATABASE_URL") or os.environ.get("JATI_TEST_DATABASE_URL")

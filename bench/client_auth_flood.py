@@ -42,7 +42,7 @@ from urllib.parse import urlencode, urlsplit
 
 from bench.audit_fixtures import PG_URL, bench_database
 from bench.common import Figure, jati_server
-from identity.passwords import DEFAULT_PROFILE
+from identity.citizens.passwords import DEFAULT_PROFILE
 
 MASTER_KEY = "q3J8m2cVQ2yG4xYk9zWv0tP7nR5sH1bL6eD3fA8uJ0o"
 REDIRECT = "http://127.0.0.1:9/cb"
@@ -54,7 +54,7 @@ UNLOADED_REQUESTS = 200
 
 def _jati(env: dict[str, str], *args: str) -> str:
     result = subprocess.run(
-        [sys.executable, "-m", "identity.cli", *args],
+        [sys.executable, "-m", "identity.service.cli", *args],
         env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
     if result.returncode:

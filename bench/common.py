@@ -71,7 +71,7 @@ def jati_server(workers: int, env: dict[str, str] | None = None) -> Iterator[str
             [
                 sys.executable,
                 "-m",
-                "identity.cli",
+                "identity.service.cli",
                 "serve",
                 "--port",
                 str(port),

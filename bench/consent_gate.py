@@ -24,7 +24,7 @@ from bench.tokens import _compare, _setup
 from consent.gate import ConsentGate, SharedGenerations
 from consent.ledger import ConsentLedger
 from consent.storage.ledger import SqlLedgerStore
-from identity.storage import migrate
+from identity.service.database import migrate
 from identity.storage.database import Database
 from tests.consent_helpers import APP, PURPOSES, ConsentWorld, notice_content
 

@@ -2,7 +2,7 @@
 
 The same load (wrk, keep-alive connections) runs against ``jati serve --workers 1`` and
 ``--workers 2``. A multi-worker server whose connections lack TCP_NODELAY stalls ~40 ms per
-keep-alive response and lands far below 1 (see ``identity/server.py``).
+keep-alive response and lands far below 1 (see ``identity/service/server.py``).
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ import requests
 
 from bench.audit_fixtures import PG_URL, bench_database
 from bench.common import Figure, free_port, jati_server
-from identity.passwords import TEST_PROFILE
+from identity.citizens.passwords import TEST_PROFILE
 from tests.consent_helpers import notice_content
 
 MASTER_KEY = "q3J8m2cVQ2yG4xYk9zWv0tP7nR5sH1bL6eD3fA8uJ0o"
@@ -187,7 +187,7 @@ def _bare_server() -> Iterator[str]:
 
 def _jati(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
     result = subprocess.run(
-        [sys.executable, "-m", "identity.cli", *args],
+        [sys.executable, "-m", "identity.service.cli", *args],
         input=stdin, env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
     if result.returncode:

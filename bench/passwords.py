@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from bench.common import Figure, jati_server, wrk_requests_per_second
-from identity.passwords import DEFAULT_PROFILE, PasswordService
+from identity.citizens.passwords import DEFAULT_PROFILE, PasswordService
 
 NIK = "3171014101900003"  # synthetic: DKI Jakarta, born 1990-01-01, serial 0003
 BIRTHDATE = "1990-01-01"
@@ -82,7 +82,7 @@ def run(*, quick: bool = False) -> list[Figure]:
             cli_env = {k: v for k, v in os.environ.items() if not k.startswith("JATI_")}
             cli_env.update(env)
             subprocess.run(
-                [sys.executable, "-m", "identity.cli", "citizen", "add", "--nik", NIK,
+                [sys.executable, "-m", "identity.service.cli", "citizen", "add", "--nik", NIK,
                  "--name", "Bench Citizen", "--birthdate", BIRTHDATE, "--password-stdin"],
                 input=PASSWORD,
                 env=cli_env,

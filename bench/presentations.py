@@ -27,13 +27,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bench.common import Figure
 from bench.tokens import _compare
+from identity.credentials.sd_jwt import Disclosable, issue
+from identity.credentials.status_list_token import StatusList, sign_status_list, status_list_claims
+from identity.keys.signing_keys import PrivateKey, generate_private_key, public_jwk
+from identity.oidc.tokens import JwsSigner, der_to_raw
 from identity.relying_party import TokenVerifier
 from identity.relying_party.encoding import b64url_decode, b64url_encode
 from identity.relying_party.keys import raw_to_der
-from identity.sd_jwt import Disclosable, issue
-from identity.signing_keys import PrivateKey, generate_private_key, public_jwk
-from identity.status_list import StatusList, sign_status_list, status_list_claims
-from identity.tokens import JwsSigner, der_to_raw
 
 ISSUER = "https://id.jakarta.go.id"
 VCT = ISSUER + "/vct/identity/v1"

@@ -33,12 +33,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bench.common import Figure
+from identity.credentials.status_list_token import StatusList, sign_status_list, status_list_claims
+from identity.keys.signing_keys import generate_private_key, public_jwk
+from identity.oidc.tokens import JwsSigner
 from identity.relying_party.key_cache import KeyCache
 from identity.relying_party.keys import key_set
 from identity.relying_party.status_list import StatusListCache
-from identity.signing_keys import generate_private_key, public_jwk
-from identity.status_list import StatusList, sign_status_list, status_list_claims
-from identity.tokens import JwsSigner
 
 ISSUER = "https://id.jakarta.go.id"
 URI = ISSUER + "/statuslists/q1w2e3r4t5y6u7i8o9p0aS"

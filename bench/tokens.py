@@ -23,12 +23,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bench.common import Figure
-from identity.pairwise import PairwiseSubjects
+from identity.keys.signing_keys import KeyState, SigningKeyInfo, generate_private_key, public_jwk
+from identity.oidc.pairwise import PairwiseSubjects
+from identity.oidc.tokens import ActiveSigner, TokenIssuer
 from identity.relying_party import TokenVerifier
 from identity.relying_party.encoding import b64url_decode
 from identity.relying_party.keys import raw_to_der
-from identity.signing_keys import KeyState, SigningKeyInfo, generate_private_key, public_jwk
-from identity.tokens import ActiveSigner, TokenIssuer
 
 ISSUER = "https://id.jakarta.go.id"
 CLIENT_ID = "layanan-kependudukan"

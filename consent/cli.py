@@ -1,9 +1,9 @@
 """Command-line adapter of the consent ledger: ``jati purpose add|list``, ``jati notice
 publish|show`` and ``jati consent expire``.
 
-``identity.cli`` builds the parsers with :func:`add_commands` and calls the functions here
+``identity.service.cli`` builds the parsers with :func:`add_commands` and calls the functions here
 with a ready :class:`~consent.ledger.ConsentLedger`. Output goes to the given stream; errors
-are raised as :class:`~consent.errors.ConsentError` and printed by ``identity.cli`` as one
+are raised as :class:`~consent.errors.ConsentError` and printed by ``identity.service.cli`` as one
 line.
 """
 

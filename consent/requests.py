@@ -28,7 +28,7 @@ transaction; the register keeps the names of the fields that changed. Nothing he
 id of a subject, a field value or a token.
 
 Execution is given to this service as small protocols that the identity package implements
-(:mod:`identity.subject_requests`), since consent may not import identity:
+(:mod:`identity.citizens.subject_requests`), since consent may not import identity:
 :class:`PersonalDataEraser`, :class:`PersonalDataCorrector`, :class:`PersonalDataExporter`.
 Consents come from a :class:`ConsentSource` and the processing record from the audit log
 (:class:`EventSource`, which :class:`audit.log.AuditLog` is).

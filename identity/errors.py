@@ -70,8 +70,8 @@ class Throttled(IdentityError):
 
 
 class Overloaded(Throttled):
-    """Too many hashes waiting in this worker (:mod:`identity.hashing_pool`): refused at once
-    rather than queued, answered 503 (RFC 9110 §15.6.4) with ``Retry-After``. A kind of
+    """Too many hashes waiting in this worker (:mod:`identity.citizens.hashing_pool`): refused at
+    once rather than queued, answered 503 (RFC 9110 §15.6.4) with ``Retry-After``. A kind of
     :class:`Throttled`, so that every caller that asks to come back later also does here."""
 
     code = "overloaded"
@@ -119,7 +119,7 @@ class InvalidClient(Unauthorized):
 
 class SecondFactorRequired(Unauthorized):
     """The NIK and password are right, but the citizen signs in with a second factor too
-    (:mod:`identity.totp`): the password alone authenticates nobody (issue 17). Said only
+    (:mod:`identity.login.totp`): the password alone authenticates nobody (issue 17). Said only
     after a right password, as the login page's second step does."""
 
     code = "second_factor_required"

@@ -25,8 +25,8 @@ from audit.entry import Action, Actor, ActorKind, AuditEntry, LegalBasis
 from audit.log import AuditLog
 from audit.pseudonym import SubjectPseudonymizer
 from audit.storage.store import SqlAuditStore
-from identity.settings import Settings
-from identity.storage import migrate
+from identity.service.database import migrate
+from identity.service.settings import Settings
 from identity.storage.database import Database
 from tests.personal_data import LogWatch, ServiceLines
 
@@ -57,11 +57,11 @@ RSA_KEY_POOL_SIZE = 8
 
 @pytest.fixture(autouse=True, scope="session")
 def _rsa_keys_made_once() -> Iterator[None]:
-    """RS256 signing keys (identity/signing_keys.py) are real 3072-bit keys, but each costs
+    """RS256 signing keys (identity/keys/signing_keys.py) are real 3072-bit keys, but each costs
     0.1 to 1 s of CPU to generate and most tests create two: the run draws them from a pool
     filled on demand by the real generator, each test in turn getting consecutive, distinct
     keys. ``jati`` run as a process generates its own."""
-    from identity import signing_keys
+    from identity.keys import signing_keys
 
     generate = signing_keys._generate_rsa
     pool: list[Any] = []

@@ -16,7 +16,7 @@ from typing import Any
 from audit.entry import LegalBasis
 from consent.ledger import ConsentAttempt
 from consent.purposes import DataItem, LocalizedText, Purpose, Sensitivity
-from identity.credential_proofs import PROOF_TYPE
+from identity.credentials.proofs import PROOF_TYPE
 from tests.consent_helpers import notice_content
 from tests.oidc_helpers import OidcWorld, RelyingApp
 from tests.token_helpers import Key, forge

@@ -16,11 +16,11 @@ from pathlib import Path
 
 from sqlalchemy import inspect, text
 
-from identity.passwords import TEST_PROFILE
+from identity.citizens.passwords import TEST_PROFILE
 from identity.storage.database import Database
 from tests.conftest import TEST_MASTER_KEY
 
-JATI = [sys.executable, "-m", "identity.cli"]
+JATI = [sys.executable, "-m", "identity.service.cli"]
 
 
 def free_port() -> int:

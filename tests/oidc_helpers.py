@@ -22,14 +22,14 @@ from fastapi.testclient import TestClient
 from audit.entry import Actor, ActorKind, LegalBasis
 from consent.ledger import ConsentAttempt, ConsentLedger, Grant
 from consent.purposes import DataItem, LocalizedText, Purpose, Sensitivity
-from identity.app import create_app
-from identity.passwords import Verification
-from identity.pkce import s256_challenge
-from identity.sessions import SESSION_COOKIE, Session
-from identity.settings import Settings
-from identity.signing_keys import SUPPORTED_ALGORITHMS
+from identity.citizens.passwords import Verification
+from identity.keys.signing_keys import SUPPORTED_ALGORITHMS
+from identity.login.sessions import SESSION_COOKIE, Session
+from identity.oidc.pkce import s256_challenge
+from identity.oidc.tokens import ACR_PASSWORD
+from identity.service.app import create_app
+from identity.service.settings import Settings
 from identity.storage.database import Database
-from identity.tokens import ACR_PASSWORD
 from tests.consent_helpers import notice_content
 from tests.personal_data import SAMPLE, seeded
 from tests.token_helpers import Key, b64

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import logging
 
-from identity.logging_setup import JsonFormatter
-from identity.redaction import RedactionFilter
+from identity.service.logging_setup import JsonFormatter
+from identity.service.redaction import RedactionFilter
 
 SEEDED: set[str] = set()
 
@@ -63,7 +63,7 @@ class LogWatch(logging.Handler):
 SERVICE_LOGGERS = frozenset(
     {
         *("identity", "consent", "audit", "jati"),  # Jati's packages, its request and CLI logs
-        *("uvicorn", "sqlalchemy", "alembic"),  # routed by identity.logging_setup
+        *("uvicorn", "sqlalchemy", "alembic"),  # routed by identity.service.logging_setup
         *("fastapi", "starlette"),  # the framework serving the requests
     }
 )

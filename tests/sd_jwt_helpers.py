@@ -10,9 +10,9 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
+from identity.credentials.sd_jwt import Disclosable, IssuedSdJwt, issue
+from identity.oidc.tokens import JwsSigner
 from identity.relying_party import TokenVerifier
-from identity.sd_jwt import Disclosable, IssuedSdJwt, issue
-from identity.tokens import JwsSigner
 from tests.token_helpers import ISSUER, NOW, Key, b64
 
 VCT = ISSUER + "/vct/identity/v1"

@@ -16,16 +16,16 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from identity.pairwise import PairwiseSubjects
-from identity.relying_party import TokenVerifier
-from identity.signing_keys import (
+from identity.keys.signing_keys import (
     KeyState,
     PrivateKey,
     SigningKeyInfo,
     generate_private_key,
     public_jwk,
 )
-from identity.tokens import ACR_PASSWORD, ActiveSigner, IssuedToken, TokenIssuer, der_to_raw
+from identity.oidc.pairwise import PairwiseSubjects
+from identity.oidc.tokens import ACR_PASSWORD, ActiveSigner, IssuedToken, TokenIssuer, der_to_raw
+from identity.relying_party import TokenVerifier
 
 ISSUER = "https://id.example.go.id"
 CLIENT_ID = "kependudukan-app"

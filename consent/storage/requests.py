@@ -200,7 +200,7 @@ class SqlRestrictionRecorder:
 
 
 class SubjectData(PersonalDataEraser, PersonalDataCorrector, PersonalDataExporter, Protocol):
-    """One object doing all three (``identity.subject_requests.CitizenSubjectData``)."""
+    """One object doing all three (``identity.citizens.subject_requests.CitizenSubjectData``)."""
 
 
 def build_request_service(

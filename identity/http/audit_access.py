@@ -35,10 +35,10 @@ from sqlalchemy import select
 from audit.breach import BREACH_NOTIFICATION_PURPOSE
 from audit.entry import Actor, AuditEntry, LegalBasis
 from audit.pseudonym import SubjectPseudonymizer
-from identity.citizens import AuditAppender, CitizenErased, CitizenService
+from identity.citizens.nik import parse_nik
+from identity.citizens.service import AuditAppender, CitizenErased, CitizenService
 from identity.errors import Unauthorized
 from identity.http.bearer import ApiAuthorizer
-from identity.nik import parse_nik
 from identity.storage.citizens import IdentityCitizen
 from identity.storage.database import Database
 

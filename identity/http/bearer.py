@@ -22,8 +22,8 @@ from typing import Any
 from fastapi import Request
 
 from identity.errors import InsufficientScope, Unauthorized
-from identity.pairwise import SelfSubjects
-from identity.refresh_tokens import FAMILY_CLAIM
+from identity.oidc.pairwise import SelfSubjects
+from identity.oidc.refresh_families import FAMILY_CLAIM
 from identity.relying_party import InvalidToken, TokenVerifier
 from identity.relying_party.key_cache import JwksLoader
 from identity.storage.keys import SqlKeyStore, jwks
@@ -107,7 +107,7 @@ class CitizenAuthorizer:
         citizen_erased: Callable[[str], bool] | None = None,
     ) -> None:
         """``citizen_erased(citizen_id)``: whether the citizen has been erased
-        (:meth:`identity.citizens.CitizenService.is_erased`)."""
+        (:meth:`identity.citizens.service.CitizenService.is_erased`)."""
         self._api = api
         self._self_subjects = self_subjects
         self._citizen_erased = citizen_erased

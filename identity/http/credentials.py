@@ -17,7 +17,7 @@
   Errors are §8.3.1.2's: 400 with ``{"error", "error_description"}``; a bad token is 401
   with ``WWW-Authenticate: Bearer error="invalid_token"`` (RFC 6750 §3.1). The proof is
   checked before any personal data is read; the release goes through the consent gate and
-  the audit log (:mod:`identity.credential_release`).
+  the audit log (:mod:`identity.credentials.release`).
 """
 
 from __future__ import annotations
@@ -30,20 +30,20 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse
 
-from identity.credential_release import CredentialRelease
-from identity.credentials import (
+from identity.credentials.issuer import (
     CONFIGURATION_ID,
     CREDENTIAL_FORMAT,
     CREDENTIAL_SCOPE,
     VCT_PATH,
     CredentialService,
 )
+from identity.credentials.release import CredentialRelease
 from identity.errors import CredentialError
 from identity.http.bearer import bearer_token
 from identity.http.discovery import JWKS_PATH, issuer_of
-from identity.http.openapi import oauth_error, problem
+from identity.oidc.tokens import TokenIssuer
 from identity.relying_party.keys import HOLDER_ALGORITHMS
-from identity.tokens import TokenIssuer
+from identity.service.web.openapi import oauth_error, problem
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["Verifiable credentials"])

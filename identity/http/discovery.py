@@ -10,7 +10,7 @@ served at both ``/.well-known/openid-configuration`` (OIDC Discovery §4) and
 ``id_token_signing_alg_values_supported`` names every algorithm an app may register as its
 ``id_token_signed_response_alg``, ``RS256`` among them (OIDC Discovery §3 requires it); each
 has its keys in the JWK Set, published under that same ``alg``
-(:mod:`identity.jws_algorithms`). Userinfo and introspection answer plain JSON, so no
+(:mod:`identity.keys.jws_algorithms`). Userinfo and introspection answer plain JSON, so no
 signing algorithm is advertised for them.
 """
 
@@ -22,11 +22,11 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse
 
-from identity.clients import KNOWN_SCOPES, SCOPE_CLAIMS, TokenEndpointAuthMethod
-from identity.jws_algorithms import ID_TOKEN_ALGORITHMS
-from identity.signing_keys import SUPPORTED_ALGORITHMS
+from identity.keys.jws_algorithms import ID_TOKEN_ALGORITHMS
+from identity.keys.signing_keys import SUPPORTED_ALGORITHMS
+from identity.oidc.clients import KNOWN_SCOPES, SCOPE_CLAIMS, TokenEndpointAuthMethod
+from identity.oidc.tokens import ACR_MULTI_FACTOR, ACR_PASSWORD
 from identity.storage.keys import SqlKeyStore, jwks
-from identity.tokens import ACR_MULTI_FACTOR, ACR_PASSWORD
 
 router = APIRouter(tags=["OpenID Connect"])
 

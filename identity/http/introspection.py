@@ -3,7 +3,7 @@
 ``POST /introspect`` (``application/x-www-form-urlencoded``: ``token``, optional
 ``token_type_hint``), the caller authenticated as a registered client with the method it
 registered (``client_secret_basic`` or ``client_secret_post``, RFC 6749 §2.3.1, or
-``private_key_jwt``, RFC 7523: :mod:`identity.client_assertions`). The answer is
+``private_key_jwt``, RFC 7523: :mod:`identity.oidc.client_auth`). The answer is
 ``{"active": false}`` and nothing else (§2.2) for a token that does not verify, has expired,
 was revoked (RFC 7009) or belongs to a revoked token family, was issued under a consent
 grant since withdrawn or expired (UU PDP Art. 9, 40), or was not issued to the calling
@@ -15,7 +15,7 @@ client (a client may not scan other clients' tokens, §4). An active access toke
 
 Client authentication failures answer 401 ``invalid_client`` with ``WWW-Authenticate:
 Basic`` (RFC 6749 §5.2); a missing ``token`` parameter, or a parameter holding a NUL
-(:mod:`identity.http.input_guard`), answers 400 ``invalid_request``. A secret check refused
+(:mod:`identity.service.web.input_guard`), answers 400 ``invalid_request``. A secret check refused
 before its hash answers ``temporarily_unavailable`` with ``Retry-After``, 429 or 503, as at
 the token endpoint (:mod:`identity.http.oidc`).
 """
@@ -30,16 +30,16 @@ from typing import Any, Protocol
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse
 
-from identity.client_assertions import ClientAuthenticator
 from identity.errors import TemporarilyUnavailable, TokenError
-from identity.http.input_guard import form_is_clean
 from identity.http.login import client_address
 from identity.http.oidc import CLIENT_AUTHENTICATION_ERRORS, client_authenticated_body
-from identity.http.openapi import oauth_error, text_parameter
-from identity.http.plain_routes import serve_plainly
-from identity.refresh_tokens import GRANTS_CLAIM  # the consent grants of an access token
+from identity.oidc.client_auth import ClientAuthenticator
+from identity.oidc.refresh_families import GRANTS_CLAIM  # the consent grants of an access token
 from identity.relying_party import InvalidToken, TokenVerifier
 from identity.relying_party.key_cache import JwksLoader
+from identity.service.web.input_guard import form_is_clean
+from identity.service.web.openapi import oauth_error, text_parameter
+from identity.service.web.plain_routes import serve_plainly
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["OpenID Connect"])
@@ -52,7 +52,7 @@ _HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 class TokenStates(Protocol):
     """What the token service knows beyond a token's signature
-    (:class:`identity.token_endpoint.TokenService`)."""
+    (:class:`identity.oidc.token_endpoint.TokenService`)."""
 
     def access_token_active(self, claims: Mapping[str, Any]) -> bool: ...
     def refresh_token_info(self, token: str, client_id: str) -> Mapping[str, Any] | None: ...

@@ -8,15 +8,15 @@ endpoint reads (OIDC Core §3.1.2.3); until then, a successful answer creates no
   (``auth_time`` as in OIDC Core §2, ``amr`` values from RFC 8176 §2).
 - 401 for an unknown NIK, a wrong password or an erased citizen alike (one opaque answer).
 - 401 with the problem type ``.../second_factor_required`` for a right password of a citizen
-  who has a second factor (:mod:`identity.totp`; issue 17): the password alone is not an
+  who has a second factor (:mod:`identity.login.totp`; issue 17): the password alone is not an
   authentication, so no ``auth_time`` and no ``amr`` are given; the login page asks for
   the code. It tells only the holder of the right password what the login page's second
   step tells them too.
 - 429 with ``Retry-After`` (RFC 6585 §4, RFC 9110 §10.2.3) when the account or the client
   address has too many recent failures; no password is hashed for such an attempt. A
-  success sets the device cookie (:mod:`identity.login_devices`): later attempts on that
+  success sets the device cookie (:mod:`identity.login.devices`): later attempts on that
   account from this client pass a locked address (the account's own limit still holds).
-- 503 with ``Retry-After`` when the hashing pool is full (:mod:`identity.hashing_pool`).
+- 503 with ``Retry-After`` when the hashing pool is full (:mod:`identity.citizens.hashing_pool`).
 - 400 for a malformed body, naming the fields, never echoing a NIK or a password.
 
 The argon2 hash and the database work run in worker threads, never on the event loop.
@@ -31,13 +31,13 @@ from typing import Literal
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from identity.citizens import CitizenService
+from identity.citizens.passwords import MAX_PASSWORD_BYTES
+from identity.citizens.service import CitizenService
 from identity.errors import SecondFactorRequired
-from identity.http.csrf import CSRF_FIELD
-from identity.http.openapi import FORM, html_page, page_or_problem, problem, redirect
-from identity.login_devices import DEVICE_COOKIE, DEVICE_LIFETIME
-from identity.passwords import MAX_PASSWORD_BYTES
-from identity.totp import SecondFactor
+from identity.http.pages.csrf import CSRF_FIELD
+from identity.login.devices import DEVICE_COOKIE, DEVICE_LIFETIME
+from identity.login.totp import SecondFactor
+from identity.service.web.openapi import FORM, html_page, page_or_problem, problem, redirect
 
 router = APIRouter(tags=["citizens"])
 
@@ -63,12 +63,12 @@ class LoginResponse(BaseModel):
 def client_address(request: Request) -> str:
     """The address throttled per client: the TCP peer, or, from a proxy named by
     ``jati serve --forwarded-allow-ips`` (``JATI_FORWARDED_ALLOW_IPS``), the client address
-    it forwarded. No proxy is trusted by default (:mod:`identity.server`)."""
+    it forwarded. No proxy is trusted by default (:mod:`identity.service.server`)."""
     return request.client.host if request.client else "unknown"
 
 
 def set_device_cookie(response: Response, request: Request, value: str | None) -> None:
-    """Set the device cookie of a successful login (:mod:`identity.login_devices`):
+    """Set the device cookie of a successful login (:mod:`identity.login.devices`):
     ``HttpOnly``, ``SameSite=Strict``, ``Path=/login``, ``Secure`` under https."""
     if value is None:
         return
@@ -83,7 +83,7 @@ def set_device_cookie(response: Response, request: Request, value: str | None) -
     )
 
 
-#: The login page's form, which ``POST /login`` also takes (:mod:`identity.http.pages_login`
+#: The login page's form, which ``POST /login`` also takes (:mod:`identity.http.pages.login`
 #: answers it, in HTML): the same credentials and the page's CSRF token.
 _LOGIN_FORM = {
     "type": "object",

@@ -32,9 +32,9 @@ from audit.pseudonym import SubjectPseudonymizer
 from consent.errors import GrantNotFound
 from consent.ledger import ConsentLedger, Grant, grant_summary
 from consent.receipts import LEGAL_BASIS_TEXT, RECEIPT_TYPE, ReceiptIssuer
-from identity.http.openapi import problem
-from identity.http.pages_account import citizen_timeline
-from identity.pairwise import SelfSubjects
+from identity.http.pages.account import citizen_timeline
+from identity.oidc.pairwise import SelfSubjects
+from identity.service.web.openapi import problem
 
 router = APIRouter(prefix="/me", tags=["citizen"])
 

@@ -1,9 +1,9 @@
 """The OpenID Connect provider's endpoints (OIDC Core 1.0, RFC 6749, RFC 7636, RFC 7009,
 RFC 9207, OIDC RP-Initiated Logout 1.0).
 
-Thin adapters over the cores: :mod:`identity.authorization` (``/authorize``),
-:mod:`identity.token_endpoint` (``/token``, ``/userinfo``, ``/revoke``) and
-:mod:`identity.sessions`. The pages (login, consent) are built elsewhere on
+Thin adapters over the cores: :mod:`identity.oidc.authorize` (``/authorize``),
+:mod:`identity.oidc.token_endpoint` (``/token``, ``/userinfo``, ``/revoke``) and
+:mod:`identity.login.sessions`. The pages (login, consent) are built elsewhere on
 :func:`current_session`, ``app.state.sessions`` and ``app.state.authorization_requests``.
 
 - ``GET``/``POST /authorize``: an invalid client or redirect URI answers 400
@@ -13,17 +13,17 @@ Thin adapters over the cores: :mod:`identity.authorization` (``/authorize``),
 - ``GET /authorize/resume?req=ID[&denied=1]``: where the pages send the browser back.
 - ``POST /token`` (RFC 6749 §3.2), ``POST /revoke`` (RFC 7009): client-authenticated
   (``client_secret_basic``, ``client_secret_post`` or ``private_key_jwt``, the one the app
-  registered: :mod:`identity.client_assertions`); errors as RFC 6749 §5.2 JSON,
+  registered: :mod:`identity.oidc.client_auth`); errors as RFC 6749 §5.2 JSON,
   ``invalid_client`` with 401 and ``WWW-Authenticate: Basic``. A secret check refused before
   its hash answers ``temporarily_unavailable`` with ``Retry-After``: 429 when the client id
-  or the address is throttled (:mod:`identity.client_throttle`), 503 when the hashing pool
-  is full (:mod:`identity.hashing_pool`).
+  or the address is throttled (:mod:`identity.oidc.client_throttle`), 503 when the hashing pool
+  is full (:mod:`identity.citizens.hashing_pool`).
 - ``GET``/``POST /userinfo`` (OIDC Core §5.3): a bearer access token in the
   ``Authorization`` header; 401/403 with ``WWW-Authenticate: Bearer`` (RFC 6750 §3).
 - ``GET``/``POST /end_session`` (RP-Initiated Logout 1.0): with an ``id_token_hint`` of the
   session's citizen, ends the session, then 303 to a registered ``post_logout_redirect_uri``
   or a short signed-out text; otherwise 303 to the confirmation page
-  (``/end_session/confirm``, :mod:`identity.http.pages_logout`), and the session lasts
+  (``/end_session/confirm``, :mod:`identity.http.pages.logout`), and the session lasts
   until the citizen confirms there.
 
 Every response that carries a code or a token is ``Cache-Control: no-store`` (RFC 6749
@@ -42,17 +42,6 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Query, Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
-from identity.authorization import (
-    MAX_LOGIN_HINT_CHARS,
-    MAX_MAX_AGE,
-    MAX_NONCE_CHARS,
-    MAX_SEALED_CHARS,
-    MAX_STATE_CHARS,
-    AuthorizationRequests,
-    Redirect,
-)
-from identity.client_assertions import ClientAuthenticator
-from identity.clients import RelyingApp
 from identity.errors import (
     AuthorizationError,
     InsufficientScope,
@@ -61,9 +50,23 @@ from identity.errors import (
     Unauthorized,
 )
 from identity.http.bearer import bearer_token
-from identity.http.input_guard import form_is_clean, urlencoded_holds_nul
 from identity.http.login import client_address
-from identity.http.openapi import (
+from identity.login.sessions import SESSION_COOKIE, Session, SessionService
+from identity.oidc.authorize import (
+    MAX_LOGIN_HINT_CHARS,
+    MAX_MAX_AGE,
+    MAX_NONCE_CHARS,
+    MAX_SEALED_CHARS,
+    MAX_STATE_CHARS,
+    AuthorizationRequests,
+    Redirect,
+)
+from identity.oidc.client_auth import ClientAuthenticator
+from identity.oidc.clients import RelyingApp
+from identity.oidc.logout import RpInitiatedLogout
+from identity.oidc.token_endpoint import TokenService, single_values
+from identity.service.web.input_guard import form_is_clean, urlencoded_holds_nul
+from identity.service.web.openapi import (
     FORM,
     Parameter,
     form_body,
@@ -74,11 +77,8 @@ from identity.http.openapi import (
     redirect,
     text_parameter,
 )
-from identity.http.plain_routes import serve_plainly
-from identity.http.problems import problem_response
-from identity.logout import RpInitiatedLogout
-from identity.sessions import SESSION_COOKIE, Session, SessionService
-from identity.token_endpoint import TokenService, single_values
+from identity.service.web.plain_routes import serve_plainly
+from identity.service.web.problems import problem_response
 
 __all__ = [
     "AUTHORIZATION_PATH",
@@ -172,7 +172,7 @@ _FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-da
 async def _parameters(request: Request) -> list[tuple[str, str]]:
     """The request's parameters: the query for GET, the form body for POST (OIDC Core
     §3.1.2.1); files are not parameters. A query holding a NUL never gets here
-    (:mod:`identity.http.input_guard`); a form holding one is refused alike. A POST without
+    (:mod:`identity.service.web.input_guard`); a form holding one is refused alike. A POST without
     a body has no parameters.
 
     Raises:
@@ -361,7 +361,7 @@ async def _form(request: Request) -> dict[str, str]:
     That media type is parsed here directly (as Starlette's form parser does: ``+`` is a
     space, percent-escapes are UTF-8), the token endpoint being the busiest route; any
     other body goes through Starlette's parser, as before. A body holding a NUL is refused
-    (no Jati value holds one, and PostgreSQL text cannot: :mod:`identity.http.input_guard`).
+    (no Jati value holds one, and PostgreSQL text cannot: :mod:`identity.service.web.input_guard`).
 
     Raises:
         TokenError: ``invalid_request``: too many parameters, or one holds a NUL.

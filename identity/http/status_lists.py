@@ -19,10 +19,10 @@ from fastapi import APIRouter, Request
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from identity.credentials.status_list_token import STATUS_LIST_MEDIA_TYPE
+from identity.credentials.status_registry import PATH, ServedList, StatusLists, is_list_id
 from identity.errors import NotFound
-from identity.http.openapi import problem
-from identity.status_list import STATUS_LIST_MEDIA_TYPE
-from identity.status_lists import PATH, ServedList, StatusLists, is_list_id
+from identity.service.web.openapi import problem
 
 router = APIRouter(tags=["Token Status List"])
 

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from identity.jwk import jwk_thumbprint
+from identity.keys.jwk import jwk_thumbprint
 from identity.relying_party.encoding import b64url_decode
 from identity.relying_party.errors import InvalidToken
 

@@ -1,4 +1,5 @@
-"""The citizens' tables and their store (see :mod:`identity.citizens` for the privacy model).
+"""The citizens' tables and their store (see :mod:`identity.citizens.service` for the privacy
+model).
 
 - ``identity_citizen``: one row per citizen, kept as the tombstone after erasure. Each
   personal field is a ``sealed_<field>`` column (AES-256-GCM, UU PDP Art. 35/39); the NIK's
@@ -31,7 +32,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from audit.storage.store import SqlAuditStore
 from audit.storage.tables import UTCDateTime
-from identity.citizens import (
+from identity.citizens.field_crypto import FieldCipher
+from identity.citizens.passwords import PasswordService
+from identity.citizens.service import (
     PERSONAL_FIELDS,
     AuditAppender,
     CitizenService,
@@ -39,22 +42,20 @@ from identity.citizens import (
     NewCitizen,
     StoredCitizen,
 )
-from identity.derived_keys import derive_key
-from identity.field_crypto import FieldCipher
-from identity.login_devices import DEVICE_KEY_LABEL, KnownDevices
-from identity.passwords import PasswordService
+from identity.keys.derived_keys import derive_key
+from identity.login.devices import DEVICE_KEY_LABEL, KnownDevices
+from identity.login.throttle import LOGIN_THROTTLE_KEY_LABEL, LoginThrottle, ThrottlePolicy
 from identity.storage.database import Database
 from identity.storage.oidc import CitizenTokenErasure
 from identity.storage.tables import IdentityBase
 from identity.storage.throttle import SqlThrottleStore
 from identity.storage.totp import TotpErasure
-from identity.throttle import LOGIN_THROTTLE_KEY_LABEL, LoginThrottle, ThrottlePolicy
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from audit.pseudonym import SubjectPseudonymizer
-    from identity.settings import Settings
+    from identity.service.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +118,7 @@ def _stored(row: IdentityCitizen, wrapped_key: bytes | None) -> StoredCitizen:
 
 
 class SqlCitizenTransaction:
-    """:class:`identity.citizens.CitizenTransaction` over one SQLAlchemy session."""
+    """:class:`identity.citizens.service.CitizenTransaction` over one SQLAlchemy session."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -204,7 +205,7 @@ class SqlCitizenTransaction:
 
 
 class SqlCitizenStore:
-    """:class:`identity.citizens.CitizenStore` on Jati's database."""
+    """:class:`identity.citizens.service.CitizenStore` on Jati's database."""
 
     def __init__(self, *, database: Database) -> None:
         self.database = database

@@ -1,4 +1,4 @@
-"""Relying apps' tables and :class:`SqlClientStore` (see :mod:`identity.clients`).
+"""Relying apps' tables and :class:`SqlClientStore` (see :mod:`identity.oidc.clients`).
 
 - ``identity_client``: one row per app with its RFC 7591 metadata. ``client_secret_hash``
   holds only the argon2id hash of a ``client_secret_basic`` or ``client_secret_post`` secret;
@@ -22,8 +22,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from audit.entry import LegalBasis
 from audit.storage.tables import UTCDateTime
-from identity.clients import GrantType, Purpose, RelyingApp, TokenEndpointAuthMethod
-from identity.jws_algorithms import ID_TOKEN_ALGORITHMS
+from identity.keys.jws_algorithms import ID_TOKEN_ALGORITHMS
+from identity.oidc.clients import GrantType, Purpose, RelyingApp, TokenEndpointAuthMethod
 from identity.storage.database import Database
 from identity.storage.tables import IdentityBase
 
@@ -97,7 +97,7 @@ def _app(row: IdentityClient, purposes: Iterable[IdentityClientPurpose]) -> Rely
 
 
 class SqlClientStore:
-    """:class:`identity.clients.ClientStore` on SQLite or PostgreSQL."""
+    """:class:`identity.oidc.clients.ClientStore` on SQLite or PostgreSQL."""
 
     def __init__(self, *, database: Database) -> None:
         self.database = database
@@ -161,7 +161,8 @@ class SqlClientStore:
             return [_app(row, purposes.get(row.client_id, ())) for row in rows]
 
     def replace_secret_hash(self, client_id: str, secret_hash: str) -> None:
-        """Store a rehashed secret (argon2 parameters changed, :mod:`identity.passwords`)."""
+        """Store a rehashed secret (argon2 parameters changed,
+        :mod:`identity.citizens.passwords`)."""
         with self.database.write() as session:
             session.execute(
                 update(IdentityClient)

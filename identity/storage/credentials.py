@@ -1,6 +1,6 @@
 """Issued credentials and spent nonces: :class:`SqlCredentialStore` (SQLite and PostgreSQL).
 
-- ``identity_credential``: one row per SD-JWT VC issued (:mod:`identity.credentials`): the
+- ``identity_credential``: one row per SD-JWT VC issued (:mod:`identity.credentials.issuer`): the
   holder (citizen id), the wallet app, the consent grants it rests on, its Token Status List
   reference and its state. No claim value is stored: the holder has the credential.
 - ``identity_credential_nonce``: SHA-256 digests of the ``c_nonce`` values spent by a proof
@@ -21,7 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from audit.storage.tables import UTCDateTime
-from identity.credentials import ChangeReason, Credential, CredentialState
+from identity.credentials.issuer import ChangeReason, Credential, CredentialState
 from identity.storage.database import Database
 from identity.storage.tables import IdentityBase
 

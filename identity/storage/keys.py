@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
-from identity.signing_keys import (
+from identity.keys.signing_keys import (
     KeySealer,
     KeyState,
     PrivateKey,

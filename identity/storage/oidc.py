@@ -3,15 +3,15 @@
 Every secret is stored as a SHA-256 hash, never as the value the browser or the app holds:
 
 - ``identity_session``: citizens' login sessions, by hash of the cookie value
-  (:mod:`identity.sessions`).
+  (:mod:`identity.login.sessions`).
 - ``identity_authorization_request``: authorization requests answered to a signed-in
   citizen, until they expire, so that a sealed request yields one code
-  (:mod:`identity.authorization`: a pending request is never stored, it travels sealed);
+  (:mod:`identity.oidc.authorize`: a pending request is never stored, it travels sealed);
   without its ``state``, ``nonce`` and ``login_hint``.
 - ``identity_authorization_code``: codes by hash, 60 seconds, single use
-  (:mod:`identity.authorization_codes`).
+  (:mod:`identity.oidc.codes`).
 - ``identity_token_family``: what a code exchange created; ``identity_refresh_token``:
-  rotating refresh tokens by hash (:mod:`identity.refresh_tokens`).
+  rotating refresh tokens by hash (:mod:`identity.oidc.refresh_families`).
 - ``identity_revoked_token``: revoked access tokens' ``jti`` until they expire (RFC 7009).
 - ``identity_client_assertion``: hashes of the ``jti`` of client assertions seen, until
   they expire (RFC 7523 §3 item 7: single use).
@@ -57,10 +57,10 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from audit.entry import LegalBasis
 from audit.storage.store import enqueue_parameters, enqueue_statement, guarded_enqueue
 from audit.storage.tables import UTCDateTime
-from identity.authorization import StoredRequest
-from identity.authorization_codes import AuthorizationCode, ReleasedPurpose
-from identity.refresh_tokens import RefreshToken, Rotation, TokenFamily
-from identity.sessions import Session as LoginSession
+from identity.login.sessions import Session as LoginSession
+from identity.oidc.authorize import StoredRequest
+from identity.oidc.codes import AuthorizationCode, ReleasedPurpose
+from identity.oidc.refresh_families import RefreshToken, Rotation, TokenFamily
 from identity.storage.database import Database
 from identity.storage.driver_statements import DriverStatement
 from identity.storage.loop_connections import LoopConnections
@@ -797,7 +797,7 @@ class SqlOidcStore:
 
 
 class CitizenTokenErasure:
-    """:class:`identity.citizens.ErasureStep`: ends, in the erasure's own transaction, what
+    """:class:`identity.citizens.service.ErasureStep`: ends, in the erasure's own transaction, what
     the OpenID Connect provider issued to the citizen (UU PDP Art. 43-44), so that nothing
     issued before the erasure is honoured after it:
 
@@ -814,7 +814,7 @@ class CitizenTokenErasure:
     3. their login sessions are deleted, so that no session authorizes a new code.
 
     Codes have no index on ``citizen_id``: the DELETE reads the codes of the last hour
-    (:data:`identity.token_endpoint.CODE_REUSE_DETECTION`), once per erasure.
+    (:data:`identity.oidc.token_endpoint.CODE_REUSE_DETECTION`), once per erasure.
     """
 
     def end_for_erased(self, bind: Session, citizen_id: str, *, now: datetime) -> None:

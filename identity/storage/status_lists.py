@@ -35,7 +35,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from audit.storage.tables import UTCDateTime
-from identity.status_lists import ListRecord
+from identity.credentials.status_registry import ListRecord
 from identity.storage.database import Database
 from identity.storage.tables import IdentityBase
 
@@ -98,7 +98,7 @@ def _chunks(items: Sequence[int]) -> Iterator[Sequence[int]]:
 
 
 class SqlStatusListTransaction:
-    """One transaction over the status list tables (:class:`identity.status_lists.
+    """One transaction over the status list tables (:class:`identity.credentials.status_registry.
     StatusListTransaction`)."""
 
     def __init__(self, session: Session, dialect: str) -> None:
@@ -190,7 +190,7 @@ class SqlStatusListTransaction:
 
 
 class SqlStatusListStore:
-    """The status lists' store (:class:`identity.status_lists.StatusListStore`)."""
+    """The status lists' store (:class:`identity.credentials.status_registry.StatusListStore`)."""
 
     def __init__(self, *, database: Database) -> None:
         self.database = database

@@ -18,7 +18,7 @@ class IdentityBase(DeclarativeBase):
 
 
 class IdentitySigningKey(IdentityBase):
-    """A token signing key; ``private_key`` is sealed (see :mod:`identity.signing_keys`)."""
+    """A token signing key; ``private_key`` is sealed (see :mod:`identity.keys.signing_keys`)."""
 
     __tablename__ = "identity_signing_key"
     __table_args__ = (

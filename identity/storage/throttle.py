@@ -1,8 +1,8 @@
-"""Login throttle counters in the database, shared by every worker (:mod:`identity.throttle`).
+"""Login throttle counters in the database, shared by every worker (:mod:`identity.login.throttle`).
 
 ``identity_login_throttle`` holds one row per key: an HMAC of an account's blind index or of
 a client address, never the NIK or the IP itself. The client-authentication throttle
-(:mod:`identity.client_throttle`) keeps its counters here too, as HMACs of client ids and
+(:mod:`identity.oidc.client_throttle`) keeps its counters here too, as HMACs of client ids and
 addresses under a key of its own (scopes ``account`` and ``address`` alike). A transaction
 locks the rows it changes: SQLite write transactions start with ``BEGIN IMMEDIATE`` (one
 writer at a time); on PostgreSQL the row is created if missing (``INSERT ... ON CONFLICT DO
@@ -22,11 +22,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from audit.storage.tables import UTCDateTime
-from identity.client_throttle import CLIENT_THROTTLE_KEY_LABEL, ClientAuthThrottle
-from identity.derived_keys import derive_key
+from identity.keys.derived_keys import derive_key
+from identity.login.throttle import Counter, Scope
+from identity.oidc.client_throttle import CLIENT_THROTTLE_KEY_LABEL, ClientAuthThrottle
 from identity.storage.database import Database
 from identity.storage.tables import IdentityBase
-from identity.throttle import Counter, Scope
 
 PURGE_BATCH = 1000
 
@@ -54,7 +54,7 @@ _T = IdentityLoginThrottle
 
 
 class SqlThrottleTransaction:
-    """:class:`identity.throttle.ThrottleTransaction` over one session."""
+    """:class:`identity.login.throttle.ThrottleTransaction` over one session."""
 
     def __init__(self, session: Session, dialect: str) -> None:
         self.session = session
@@ -109,7 +109,7 @@ class SqlThrottleTransaction:
 
 
 class SqlThrottleStore:
-    """:class:`identity.throttle.ThrottleStore` on Jati's database."""
+    """:class:`identity.login.throttle.ThrottleStore` on Jati's database."""
 
     def __init__(self, *, database: Database) -> None:
         self.database = database
@@ -144,7 +144,7 @@ class SqlThrottleStore:
 
 def build_client_throttle(database: Database, master_key: bytes) -> ClientAuthThrottle:
     """The client-authentication throttle: counters in the same table as the logins',
-    under a key of its own derived from the master key (:mod:`identity.client_throttle`)."""
+    under a key of its own derived from the master key (:mod:`identity.oidc.client_throttle`)."""
     return ClientAuthThrottle(
         store=SqlThrottleStore(database=database),
         key=derive_key(master_key, CLIENT_THROTTLE_KEY_LABEL),

@@ -1,7 +1,7 @@
 """The second factor's table and :class:`SqlTotpStore` (SQLite and PostgreSQL).
 
 ``identity_totp``: one row per citizen with a second factor enabled or waiting for its
-confirming code (:mod:`identity.totp`). The secret is sealed (AES-256-GCM under a key
+confirming code (:mod:`identity.login.totp`). The secret is sealed (AES-256-GCM under a key
 derived from the master key, bound to the citizen id); ``last_step`` is the last RFC 6238
 time step accepted, so a code is never accepted twice; ``failures``, ``lockouts`` and
 ``locked_until`` throttle guessing. Rows are changed under a row lock (``SELECT ... FOR
@@ -19,9 +19,9 @@ from sqlalchemy import BigInteger, Integer, LargeBinary, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from audit.storage.tables import UTCDateTime
+from identity.login.totp import SecondFactor, TotpRecord, TotpSealer
 from identity.storage.database import Database
 from identity.storage.tables import IdentityBase
-from identity.totp import SecondFactor, TotpRecord, TotpSealer
 
 
 class IdentityTotp(IdentityBase):
@@ -83,8 +83,8 @@ class SqlTotpTransaction:
 
 
 class TotpErasure:
-    """:class:`identity.citizens.ErasureStep`: the citizen's second factor (its sealed secret
-    and counters) is deleted in the erasure's own transaction (UU PDP Art. 43-44), whichever
+    """:class:`identity.citizens.service.ErasureStep`: the citizen's second factor (its sealed
+    secret and counters) is deleted in the erasure's own transaction (UU PDP Art. 43-44), whichever
     path erases: ``/me/requests``, the account page or ``jati citizen erase``."""
 
     def end_for_erased(self, bind: Session, citizen_id: str, *, now: datetime) -> None:

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from identity.demo import DEMO_APP_NAME, DEMO_EMAIL, DEMO_NAME, DEMO_NIK
+from identity.service.demo import DEMO_APP_NAME, DEMO_EMAIL, DEMO_NAME, DEMO_NIK
 from tests.browser.conftest import needs_chromium
 from tests.helpers import clean_env, running_demo
 from tests.personal_data import seeded

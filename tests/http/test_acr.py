@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from identity.login.sessions import SESSION_COOKIE
+from identity.oidc.tokens import ACR_MULTI_FACTOR, ACR_PASSWORD
 from identity.relying_party import TokenVerifier
-from identity.sessions import SESSION_COOKIE
-from identity.tokens import ACR_MULTI_FACTOR, ACR_PASSWORD
 from tests.oidc_helpers import ISSUER, PASSWORD, OidcWorld, RelyingApp, query_of
 from tests.pages_helpers import (
     begin,

@@ -11,11 +11,11 @@ import pytest
 from fastapi import Request
 from fastapi.testclient import TestClient
 
-from identity.app import create_app
-from identity.settings import Settings
-from identity.signing_keys import SUPPORTED_ALGORITHMS
+from identity.keys.signing_keys import SUPPORTED_ALGORITHMS
+from identity.oidc.tokens import TokenIssuer
+from identity.service.app import create_app
+from identity.service.settings import Settings
 from identity.storage.database import Database
-from identity.tokens import TokenIssuer
 
 ISSUER = "http://testserver"
 URL = "/audit/events"

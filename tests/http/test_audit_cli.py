@@ -25,9 +25,9 @@ from audit.merkle import CompactRange, hash_leaf
 from audit.note import NoteVerifier
 from audit.pseudonym import SubjectPseudonymizer
 from audit.storage.store import SqlAuditStore
-from identity.settings import Settings
+from identity.service.settings import Settings
+from identity.service.wiring import build_audit_log
 from identity.storage.database import Database
-from identity.wiring import build_audit_log
 from tests.conftest import TEST_MASTER_KEY, ManualClock, append_entries
 from tests.helpers import clean_env, run_jati
 

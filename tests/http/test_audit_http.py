@@ -28,9 +28,9 @@ from audit.note import NoteSigner, NoteVerifier
 from audit.pseudonym import SubjectPseudonymizer
 from audit.storage.store import SqlAuditStore
 from audit.witness import CheckpointTracker, MemoryWitnessState
-from identity.app import create_app
 from identity.errors import Unauthorized
-from identity.settings import Settings
+from identity.service.app import create_app
+from identity.service.settings import Settings
 from identity.storage.database import Database
 from tests.conftest import ManualClock, append_entries
 

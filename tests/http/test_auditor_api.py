@@ -29,12 +29,12 @@ from audit.merkle import hash_leaf, verify_inclusion
 from audit.note import NoteVerifier
 from audit.pseudonym import SubjectPseudonymizer
 from audit.storage.store import SqlAuditStore
-from identity.app import create_app
-from identity.citizens import CitizenService
-from identity.settings import Settings
-from identity.signing_keys import SUPPORTED_ALGORITHMS
+from identity.citizens.service import CitizenService
+from identity.keys.signing_keys import SUPPORTED_ALGORITHMS
+from identity.oidc.tokens import TokenIssuer
+from identity.service.app import create_app
+from identity.service.settings import Settings
 from identity.storage.database import Database
-from identity.tokens import TokenIssuer
 from tests.conftest import ManualClock, append_entries
 from tests.personal_data import SAMPLE, ServiceLines, seeded
 

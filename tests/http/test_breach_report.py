@@ -38,11 +38,11 @@ from audit.log import AuditLog
 from audit.pseudonym import SubjectPseudonymizer
 from audit.records import StoredLeaf
 from audit.storage.store import SqlAuditStore
-from identity.citizens import CitizenErased, CitizenService
-from identity.settings import Settings
+from identity.citizens.service import CitizenErased, CitizenService
+from identity.service.settings import Settings
+from identity.service.wiring import build_audit_log
 from identity.storage.citizens import build_citizen_service
 from identity.storage.database import Database
-from identity.wiring import build_audit_log
 from tests.conftest import TEST_MASTER_KEY, ManualClock
 from tests.helpers import clean_env, run_jati
 from tests.personal_data import SAMPLE, seeded

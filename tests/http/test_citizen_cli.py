@@ -17,11 +17,11 @@ import pytest
 from sqlalchemy import text
 
 from audit.entry import Action, Actor, ActorKind, LegalBasis, decode_entry
-from identity.citizens import PERSONAL_FIELDS, CitizenService
-from identity.settings import Settings
+from identity.citizens.service import PERSONAL_FIELDS, CitizenService
+from identity.service.settings import Settings
+from identity.service.wiring import build_audit_log
 from identity.storage.citizens import build_citizen_service
 from identity.storage.database import Database
-from identity.wiring import build_audit_log
 from tests.conftest import TEST_MASTER_KEY
 from tests.helpers import clean_env, run_jati
 

@@ -19,9 +19,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from identity.clients import ClientRegistry
-from identity.jwk import jwk_thumbprint
-from identity.passwords import TEST_PROFILE, PasswordService
+from identity.citizens.passwords import TEST_PROFILE, PasswordService
+from identity.keys.jwk import jwk_thumbprint
+from identity.oidc.clients import ClientRegistry
 from identity.storage.clients import SqlClientStore
 from identity.storage.database import Database
 from tests.conftest import TEST_MASTER_KEY
@@ -575,8 +575,8 @@ def _public_jwks_file(tmp_path: Path) -> str:
 
 
 def test_the_auth_method_choices_are_the_cores(capsys: pytest.CaptureFixture[str]) -> None:
-    from identity.cli import build_parser
-    from identity.clients import TokenEndpointAuthMethod
+    from identity.oidc.clients import TokenEndpointAuthMethod
+    from identity.service.cli import build_parser
 
     add = ["client", "add", "--name", "X", "--scope", "openid", "--token-endpoint-auth-method"]
     for method in TokenEndpointAuthMethod:
@@ -591,7 +591,7 @@ def test_client_secret_post_is_registered_shown_and_listed(operator: Operator) -
     """``--token-endpoint-auth-method client_secret_post`` (RFC 7591 §2): a generated secret
     shown once, the method in ``add``, ``show`` and ``list`` and in their JSON, and the secret
     accepted in the form body only."""
-    from identity.clients import TokenEndpointAuthMethod
+    from identity.oidc.clients import TokenEndpointAuthMethod
 
     document = operator.add_json(
         "--name", "Aplikasi Lama", "--redirect-uri", CB, "--scope", "openid",

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from consent.notices import NOTICE_ITEMS, NoticeContent
-from identity.passwords import TEST_PROFILE
+from identity.citizens.passwords import TEST_PROFILE
 from identity.storage.database import Database
 from tests.conftest import TEST_MASTER_KEY
 from tests.consent_helpers import notice_content

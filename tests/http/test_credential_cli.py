@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from identity.credentials import CredentialState
+from identity.credentials.issuer import CredentialState
 from tests.credential_helpers import served_status, wallet
 from tests.helpers import operator_env, run_jati
 from tests.oidc_helpers import ISSUER, OidcWorld

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 import uvicorn
 
-from identity.credentials import ChangeReason
+from identity.credentials.issuer import ChangeReason
 from identity.relying_party import InvalidToken, TokenVerifier
 from identity.relying_party.errors import Reason
-from identity.settings import Settings
+from identity.service.settings import Settings
 from identity.storage.database import Database
 from tests.credential_helpers import Wallet, wallet
 from tests.helpers import free_port

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from audit.entry import Action, decode_entry
 from audit.storage.tables import AuditQueue
-from identity.credentials import ChangeReason, CredentialState, CredentialStateError
+from identity.credentials.issuer import ChangeReason, CredentialState, CredentialStateError
 from identity.errors import NotFound
 from tests.credential_helpers import Wallet, served_status, wallet
 from tests.oidc_helpers import BUDI, OidcWorld

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from audit.entry import Action, decode_entry
 from audit.storage.tables import AuditQueue
-from identity.credentials import AGE_THRESHOLDS, age_on, split_address, split_name
+from identity.credentials.issuer import AGE_THRESHOLDS, age_on, split_address, split_name
 from identity.storage.credentials import IdentityCredential
 from tests.credential_helpers import CONFIGURATION, Wallet, unpack, wallet
 from tests.oidc_helpers import ISSUER, OidcWorld

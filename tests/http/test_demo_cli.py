@@ -13,8 +13,12 @@ from sqlalchemy import func, select
 
 from consent.notices import NoticeContent
 from consent.storage.ledger import ConsentNotice, ConsentPurpose
-from identity.clients import ClientRegistry, claims_for_scopes, parse_scopes
-from identity.demo import (
+from identity.citizens.nik import check_birthdate, parse_nik
+from identity.citizens.passwords import PasswordService
+from identity.keys.master_key import decode_master_key
+from identity.oidc.claims_release import CLAIM_FIELDS
+from identity.oidc.clients import ClientRegistry, claims_for_scopes, parse_scopes
+from identity.service.demo import (
     DEMO_BIRTHDATE,
     DEMO_EMAIL,
     DEMO_NAME,
@@ -27,15 +31,11 @@ from identity.demo import (
     demo_notice,
     demo_purpose,
 )
-from identity.master_key import decode_master_key
-from identity.nik import check_birthdate, parse_nik
-from identity.passwords import PasswordService
-from identity.release import CLAIM_FIELDS
-from identity.settings import Settings
+from identity.service.settings import Settings
+from identity.service.wiring import build_audit_log
 from identity.storage.citizens import IdentityCitizen, build_citizen_service
 from identity.storage.clients import IdentityClient, SqlClientStore
 from identity.storage.database import Database
-from identity.wiring import build_audit_log
 from tests.conftest import TEST_MASTER_KEY
 from tests.helpers import (
     clean_env,

@@ -18,11 +18,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from audit.entry import Actor, ActorKind, LegalBasis
-from identity.app import create_app
-from identity.citizens import PERSONAL_FIELDS, CitizenErased, CitizenService
-from identity.logging_setup import JsonFormatter
-from identity.passwords import Verification
-from identity.settings import Settings
+from identity.citizens.passwords import Verification
+from identity.citizens.service import PERSONAL_FIELDS, CitizenErased, CitizenService
+from identity.service.app import create_app
+from identity.service.logging_setup import JsonFormatter
+from identity.service.settings import Settings
 from identity.storage.database import Database
 
 PROBLEM_JSON = "application/problem+json"

@@ -17,9 +17,9 @@ from fastapi.testclient import TestClient
 
 from audit.entry import Action, Actor, ActorKind, AuditEntry, LegalBasis
 from consent.ledger import ConsentLedger, GrantStatus
-from identity.app import create_app
-from identity.settings import Settings
-from identity.signing_keys import SUPPORTED_ALGORITHMS
+from identity.keys.signing_keys import SUPPORTED_ALGORITHMS
+from identity.service.app import create_app
+from identity.service.settings import Settings
 from identity.storage.database import Database
 from tests.consent_helpers import APP, PURPOSES, ConsentWorld, notice_content
 

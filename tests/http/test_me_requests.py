@@ -27,10 +27,10 @@ from audit.log import AuditLog
 from audit.storage.store import SqlAuditStore
 from audit.storage.verification import verify_stored_log
 from consent.requests import RequestService
-from identity.app import create_app
-from identity.citizens import CitizenService
-from identity.settings import Settings
-from identity.signing_keys import SUPPORTED_ALGORITHMS
+from identity.citizens.service import CitizenService
+from identity.keys.signing_keys import SUPPORTED_ALGORITHMS
+from identity.service.app import create_app
+from identity.service.settings import Settings
 from identity.storage.database import Database
 from tests.consent_helpers import APP, PURPOSES
 from tests.personal_data import SAMPLE, seeded
@@ -427,7 +427,7 @@ def test_erasure_over_the_api_ends_sessions_and_forgets_the_second_factor(
 
     from sqlalchemy import text
 
-    from identity.tokens import ACR_PASSWORD
+    from identity.oidc.tokens import ACR_PASSWORD
 
     citizen = api.ids["alice"]
     cookie, _ = api.app.state.sessions.create(

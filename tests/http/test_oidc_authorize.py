@@ -313,7 +313,7 @@ def test_an_unknown_request_is_not_resumed(world: OidcWorld, req: str) -> None:
 def test_post_authorize_takes_form_parameters(world: OidcWorld, rp: RelyingApp) -> None:
     world.login()
     world.consent(rp)
-    from identity.pkce import s256_challenge
+    from identity.oidc.pkce import s256_challenge
 
     response = world.client.post(
         "/authorize",

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from audit.entry import Action, ActorKind, LegalBasis, decode_entry
 from audit.storage.tables import AuditQueue
 from consent.ledger import GrantStatus
+from identity.oidc.tokens import ACR_PASSWORD
 from identity.relying_party import TokenVerifier
-from identity.tokens import ACR_PASSWORD
 from tests.oidc_helpers import BUDI, ISSUER, OidcWorld, RelyingApp
 from tests.personal_data import SAMPLE
 from tests.token_helpers import Key

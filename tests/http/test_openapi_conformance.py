@@ -38,9 +38,9 @@ from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER
 from schemathesis.python import asgi
 
 from audit.entry import Actor, ActorKind
-from identity.app import create_app
-from identity.settings import Settings
-from identity.signing_keys import SUPPORTED_ALGORITHMS
+from identity.keys.signing_keys import SUPPORTED_ALGORITHMS
+from identity.service.app import create_app
+from identity.service.settings import Settings
 from identity.storage.database import Database
 from tests.consent_helpers import notice_content
 from tests.oidc_helpers import purposes_for
@@ -287,7 +287,7 @@ def test_every_operation_has_one_id_of_its_own(app: FastAPI) -> None:
 
 
 def test_no_operation_documents_a_422(app: FastAPI) -> None:
-    """Invalid parameters answer 400 problem documents (identity/http/problems.py)."""
+    """Invalid parameters answer 400 problem documents (identity/service/web/problems.py)."""
     document = app.openapi()
     for path, operations in document["paths"].items():
         for method, operation in operations.items():

@@ -9,9 +9,9 @@ import pytest
 from fastapi import Query
 from fastapi.testclient import TestClient
 
-from identity.app import create_app
 from identity.errors import ConfigurationError, NotFound
-from identity.settings import Settings
+from identity.service.app import create_app
+from identity.service.settings import Settings
 from identity.storage.database import Database
 
 

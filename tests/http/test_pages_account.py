@@ -12,7 +12,7 @@ import pytest
 
 from consent.ledger import GrantStatus
 from consent.requests import RequestKind, RequestStatus
-from identity.sessions import SESSION_COOKIE
+from identity.login.sessions import SESSION_COOKIE
 from tests.oidc_helpers import BUDI, OidcWorld, RelyingApp
 from tests.pages_helpers import account_csrf, csrf_of, secret_of, submit_login, totp_code
 from tests.personal_data import SAMPLE

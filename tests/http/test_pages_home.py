@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from identity.http.discovery import JWKS_PATH
-from identity.http.i18n import LANG_COOKIE, MESSAGES
-from identity.http.pages_home import GUIDES
-from identity.http.security_headers import PAGE_CSP
+from identity.http.pages.home import GUIDES
+from identity.http.pages.i18n import LANG_COOKIE, MESSAGES
+from identity.service.web.security_headers import PAGE_CSP
 from tests.oidc_helpers import OidcWorld
 from tests.personal_data import SAMPLE
 
@@ -83,7 +83,7 @@ def test_front_page_is_in_bahasa_indonesia_by_default(world: OidcWorld) -> None:
     assert page.status_code == 200, page.text
     assert page.headers["content-type"].startswith("text/html")
     outline = _outline(page.text)
-    # Accept-Language is deliberately not read (identity/http/i18n.py): Indonesian first
+    # Accept-Language is deliberately not read (identity/http/pages/i18n.py): Indonesian first
     assert outline.html_lang == "id"
     assert outline.headings[0] == (1, ID_TITLE)
     assert f"<title>{ID_TITLE} · Jati</title>" in page.text
@@ -223,7 +223,7 @@ def test_every_text_of_the_front_page_is_in_both_languages() -> None:
 def test_the_front_page_stays_within_a_phone_screen() -> None:
     """390 px wide must not scroll sideways: the long paths and the issuer wrap (a browser
     measures it in tests/browser/test_pages_home.py)."""
-    from identity.http.pages import STATIC_DIR
+    from identity.http.pages.routes import STATIC_DIR
 
     css = (STATIC_DIR / "jati.css").read_text()
     assert re.search(r"\.home code \{[^}]*overflow-wrap: anywhere", css)

@@ -14,8 +14,8 @@ from audit.entry import Action
 from consent.ledger import GrantStatus
 from consent.notices import NOTICE_ITEMS
 from consent.requests import RequestKind, RequestStatus
-from identity.http import i18n
-from identity.http.i18n import MESSAGES, Translator, choose_language
+from identity.http.pages import i18n
+from identity.http.pages.i18n import MESSAGES, Translator, choose_language
 from tests.oidc_helpers import OidcWorld
 from tests.pages_helpers import begin, consent_page, follow, submit_login
 

@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from identity.http.pages_login import PENDING_LOGIN_COOKIE
-from identity.sessions import SESSION_COOKIE
-from identity.tokens import ACR_MULTI_FACTOR, ACR_PASSWORD
+from identity.http.pages.login import PENDING_LOGIN_COOKIE
+from identity.login.sessions import SESSION_COOKIE
+from identity.oidc.tokens import ACR_MULTI_FACTOR, ACR_PASSWORD
 from tests.oidc_helpers import PASSWORD, OidcWorld, RelyingApp, query_of
 from tests.pages_helpers import (
     begin,

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from identity.http.csrf import CSRF_COOKIE
-from identity.http.security_headers import PAGE_CSP
-from identity.sessions import SESSION_COOKIE
-from identity.settings import Settings
+from identity.http.pages.csrf import CSRF_COOKIE
+from identity.login.sessions import SESSION_COOKIE
+from identity.service.settings import Settings
+from identity.service.web.security_headers import PAGE_CSP
 from identity.storage.database import Database
 from tests.oidc_helpers import PASSWORD, OidcWorld, RelyingApp, oidc_world
 from tests.pages_helpers import (

@@ -19,10 +19,10 @@ import pytest
 
 from audit.entry import Actor, ActorKind
 from consent.requests import RequestService, RequestStatus
-from identity.settings import Settings
+from identity.service.settings import Settings
+from identity.service.wiring import build_audit_log
 from identity.storage.citizens import build_citizen_service
 from identity.storage.database import Database
-from identity.wiring import build_audit_log
 from tests.conftest import TEST_MASTER_KEY, ManualClock
 from tests.helpers import clean_env, run_jati
 from tests.personal_data import seeded

@@ -27,7 +27,7 @@ from joserfc import jws
 from joserfc.jwk import JWKRegistry
 
 from identity.relying_party import TokenVerifier
-from identity.settings import Settings
+from identity.service.settings import Settings
 from identity.storage.database import Database
 from tests.credential_helpers import unpack, wallet
 from tests.oidc_helpers import ISSUER, OidcWorld, oidc_world

@@ -14,15 +14,15 @@ from urllib.parse import urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
-from identity.app import create_app
+from identity.credentials.status_list_token import Status
+from identity.credentials.status_registry import StatusLists, StatusReference
+from identity.keys.signing_keys import SUPPORTED_ALGORITHMS
 from identity.relying_party import InvalidToken, Reason
 from identity.relying_party.key_cache import KeyCache
 from identity.relying_party.keys import key_set
 from identity.relying_party.status_list import StatusListCache
-from identity.settings import Settings
-from identity.signing_keys import SUPPORTED_ALGORITHMS
-from identity.status_list import Status
-from identity.status_lists import StatusLists, StatusReference
+from identity.service.app import create_app
+from identity.service.settings import Settings
 from identity.storage.database import Database
 
 ISSUER = "http://testserver"

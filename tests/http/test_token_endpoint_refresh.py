@@ -18,9 +18,9 @@ from sqlalchemy import func, select, update
 from audit.entry import Action, decode_entry
 from audit.storage.tables import AuditQueue
 from consent.ledger import GrantStatus
-from identity.authorization_codes import hash_secret
 from identity.errors import TokenError
-from identity.refresh_tokens import KnownFamilies, family_named_by
+from identity.oidc.codes import hash_secret
+from identity.oidc.refresh_families import KnownFamilies, family_named_by
 from identity.storage.database import Database
 from identity.storage.oidc import IdentityRefreshToken, IdentityTokenFamily
 from tests.oidc_helpers import BUDI, OidcWorld, RelyingApp
@@ -339,7 +339,7 @@ def test_a_known_familys_refresh_stays_on_the_event_loop_on_postgresql(
     and on PostgreSQL the rotation is one statement on the event loop: no thread hand-off.
     It rotates exactly as the thread path does: the token used, its successor stored, the
     audit entries queued with it."""
-    monkeypatch.setattr("identity.token_endpoint.purge_due", lambda: False)
+    monkeypatch.setattr("identity.oidc.token_endpoint.purge_due", lambda: False)
     token = world.refresh(rp, _tokens(world, rp)["refresh_token"]).json()["refresh_token"]
     calls = _count_thread_path(world, monkeypatch)
     rows, issued = len(_refresh_rows(world)), _issued(world)
@@ -392,7 +392,7 @@ def test_a_purge_due_runs_after_the_rotation_and_never_fails_the_refresh(
     """About one refresh in 64 also deletes expired refresh tokens: after its rotation has
     committed, never on the event loop, and a failed purge is logged, not answered (the
     client already holds the only valid successor)."""
-    monkeypatch.setattr("identity.token_endpoint.purge_due", lambda: False)
+    monkeypatch.setattr("identity.oidc.token_endpoint.purge_due", lambda: False)
     stale = world.refresh(rp, _tokens(world, rp)["refresh_token"]).json()["refresh_token"]
     with world.app.state.database.write() as session:  # that family's token has expired
         session.execute(
@@ -416,7 +416,7 @@ def test_a_purge_due_runs_after_the_rotation_and_never_fails_the_refresh(
         return original()
 
     monkeypatch.setattr(store, "write", write)
-    monkeypatch.setattr("identity.token_endpoint.purge_due", lambda: True)
+    monkeypatch.setattr("identity.oidc.token_endpoint.purge_due", lambda: True)
     calls = _count_thread_path(world, monkeypatch)
     response = world.refresh(rp, token)
     assert response.status_code == 200, response.text
@@ -430,7 +430,7 @@ def test_a_purge_due_runs_after_the_rotation_and_never_fails_the_refresh(
 def test_a_signing_key_due_for_its_re_read_is_read_off_the_event_loop(
     world: OidcWorld, rp: RelyingApp, database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("identity.token_endpoint.purge_due", lambda: False)
+    monkeypatch.setattr("identity.oidc.token_endpoint.purge_due", lambda: False)
     token = world.refresh(rp, _tokens(world, rp)["refresh_token"]).json()["refresh_token"]
     service = world.app.state.token_service
     signer = service.tokens._signer

@@ -30,7 +30,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import Route
 
 from consent.requests import RequestOutcome, RequestStatus
-from identity.http.problems import PROBLEM_JSON, PROBLEM_TYPE_BASE
+from identity.service.web.problems import PROBLEM_JSON, PROBLEM_TYPE_BASE
 from identity.storage.database import Database
 from tests.helpers import row_counts
 from tests.oidc_helpers import ISSUER, OidcWorld, RelyingApp

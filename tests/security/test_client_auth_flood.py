@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
-from identity.passwords import Verification
-from identity.settings import Settings
+from identity.citizens.passwords import Verification
+from identity.service.settings import Settings
 from identity.storage.database import Database
 from tests.oidc_helpers import CountingHashes, OidcWorld, RelyingApp, oidc_world
 

@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
-from identity.client_assertions import posted_credentials
 from identity.errors import InvalidClient
+from identity.oidc.client_auth import posted_credentials
 from tests.oidc_helpers import CountingHashes, OidcWorld, RelyingApp
 
 ENDPOINTS = ("/token", "/introspect", "/revoke")

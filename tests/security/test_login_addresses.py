@@ -26,9 +26,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from audit.entry import Actor, ActorKind
-from identity.app import create_app
-from identity.login_devices import DEVICE_COOKIE
-from identity.settings import Settings
+from identity.login.devices import DEVICE_COOKIE
+from identity.service.app import create_app
+from identity.service.settings import Settings
 from identity.storage.database import Database
 from tests.helpers import clean_env, run_jati, serving
 from tests.oidc_helpers import oidc_world

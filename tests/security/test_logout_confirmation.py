@@ -9,8 +9,8 @@ import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from identity.http.pages_login import PENDING_LOGIN_COOKIE
-from identity.sessions import SESSION_COOKIE
+from identity.http.pages.login import PENDING_LOGIN_COOKIE
+from identity.login.sessions import SESSION_COOKIE
 from tests.oidc_helpers import BUDI, OidcWorld, RelyingApp
 from tests.pages_helpers import csrf_of, path_of
 

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from identity.settings import Settings
+from identity.service.settings import Settings
 from identity.storage.database import Database
 from tests.oidc_helpers import ASSERTION_TYPE, ISSUER, OidcWorld, RelyingApp, oidc_world
 from tests.personal_data import SAMPLE, ServiceLines
@@ -269,7 +269,7 @@ def test_the_challenge_presented_as_a_plain_verifier(world: OidcWorld, rp: Relyi
     code with it: only S256 is accepted, so the challenge is not a verifier."""
     world.login()
     world.consent(rp)
-    from identity.pkce import s256_challenge
+    from identity.oidc.pkce import s256_challenge
 
     verifier = "v" * 64
     code, _ = world.code_for(rp, code_challenge=s256_challenge(verifier))

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from identity.credentials.sd_jwt import disclosure_digest, encode_disclosure
 from identity.relying_party import InvalidToken, Reason, TokenVerifier
-from identity.sd_jwt import disclosure_digest, encode_disclosure
 from tests.sd_jwt_helpers import (
     AUDIENCE,
     NONCE,

@@ -23,7 +23,9 @@ from sqlalchemy.orm import Session
 from audit.entry import Action, Actor, ActorKind, AuditEntry, LegalBasis, Outcome, decode_entry
 from audit.pseudonym import SubjectPseudonymizer
 from audit.storage.store import SqlAuditStore
-from identity.citizens import (
+from identity.citizens.field_crypto import FieldCipher
+from identity.citizens.passwords import TEST_PROFILE, PasswordService
+from identity.citizens.service import (
     PERSONAL_FIELDS,
     CitizenErased,
     CitizenService,
@@ -32,8 +34,7 @@ from identity.citizens import (
     NewCitizen,
 )
 from identity.errors import Throttled
-from identity.field_crypto import FieldCipher
-from identity.passwords import TEST_PROFILE, PasswordService
+from identity.login.throttle import LoginThrottle, ThrottlePolicy
 from identity.storage.citizens import (
     IdentityCitizen,
     IdentityCitizenKey,
@@ -42,7 +43,6 @@ from identity.storage.citizens import (
 )
 from identity.storage.database import Database
 from identity.storage.throttle import SqlThrottleStore
-from identity.throttle import LoginThrottle, ThrottlePolicy
 from tests.conftest import ManualClock
 
 MASTER = bytes(range(32))

@@ -16,9 +16,9 @@ from audit.entry import Action, Actor, ActorKind, Outcome, decode_entry
 from consent.errors import ConsentRequired
 from consent.ledger import ConsentLedger, GrantStatus
 from consent.storage.tables import ConsentRestriction
-from identity.app import create_app
-from identity.release import ClaimRelease
-from identity.settings import Settings
+from identity.oidc.claims_release import ClaimRelease
+from identity.service.app import create_app
+from identity.service.settings import Settings
 from identity.storage.database import Database
 from tests.consent_helpers import APP, PURPOSES, ConsentWorld, notice_content
 from tests.personal_data import SAMPLE

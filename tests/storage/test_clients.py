@@ -16,17 +16,17 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from audit.entry import LegalBasis
-from identity.client_secret_cache import SECRET_CACHE_TTL, VerifiedSecrets
-from identity.clients import (
+from identity.citizens.passwords import TEST_PROFILE, PasswordService
+from identity.errors import InvalidClient, InvalidRedirectUri, NotFound
+from identity.oidc.client_secret_cache import SECRET_CACHE_TTL, VerifiedSecrets
+from identity.oidc.clients import (
     ClientRegistry,
     GrantType,
     Purpose,
     TokenEndpointAuthMethod,
     generate_client_secret,
 )
-from identity.errors import InvalidClient, InvalidRedirectUri, NotFound
-from identity.passwords import TEST_PROFILE, PasswordService
-from identity.storage import migrate
+from identity.service.database import migrate
 from identity.storage.clients import SqlClientStore
 from identity.storage.database import Database
 

@@ -255,7 +255,7 @@ def test_a_ledger_holding_events_cannot_be_downgraded(
 ) -> None:
     from alembic import command
 
-    from identity.storage import migrate
+    from identity.service.database import migrate
 
     world.ledger.record(world.attempt("citizen-1"))
     config = migrate.alembic_config()

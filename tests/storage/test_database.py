@@ -7,8 +7,8 @@ from sqlalchemy import text
 
 from audit.storage.naming import NAMING_CONVENTION, new_metadata
 from identity.errors import ConfigurationError
+from identity.service.database import migrate
 from identity.storage import database as database_module
-from identity.storage import migrate
 from identity.storage.database import Database
 from tests.conftest import PG_URL
 

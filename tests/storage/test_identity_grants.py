@@ -8,13 +8,13 @@ import secrets
 import pytest
 from sqlalchemy import exc, text
 
-from identity.storage.database import Database
-from identity.storage.grants import (
+from identity.service.database.grants import (
     CONSENT_TABLE_PRIVILEGES,
     IDENTITY_TABLE_PRIVILEGES,
     application_role_grants,
 )
-from identity.storage.schema import all_metadata
+from identity.service.database.schema import all_metadata
+from identity.storage.database import Database
 
 PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE")
 

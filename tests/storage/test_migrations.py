@@ -12,9 +12,9 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, Engine, MetaData, inspect, text
 from sqlalchemy.exc import IntegrityError
 
-from identity.storage import migrate
+from identity.service.database import migrate
+from identity.service.database.schema import all_metadata
 from identity.storage.database import Database
-from identity.storage.schema import all_metadata
 
 
 def test_migrated_schema_matches_the_models(database: Database) -> None:

@@ -23,9 +23,10 @@ from audit.entry import (
 )
 from audit.merkle import hash_leaf
 from audit.storage.tables import AuditQueue
-from identity.authorization import StoredRequest
-from identity.authorization_codes import AuthorizationCode, ReleasedPurpose, hash_secret, new_code
-from identity.refresh_tokens import (
+from identity.login.sessions import SessionService, session_id_of
+from identity.oidc.authorize import StoredRequest
+from identity.oidc.codes import AuthorizationCode, ReleasedPurpose, hash_secret, new_code
+from identity.oidc.refresh_families import (
     MAX_REFRESH_TOKEN_CHARS,
     RefreshToken,
     Rotation,
@@ -34,7 +35,6 @@ from identity.refresh_tokens import (
     new_family_id,
     new_refresh_token,
 )
-from identity.sessions import SessionService, session_id_of
 from identity.storage import oidc as oidc_storage
 from identity.storage.database import Database
 from identity.storage.oidc import SqlOidcStore

@@ -38,9 +38,9 @@ from consent.storage.requests import (
     build_request_service,
 )
 from consent.storage.tables import ConsentRequest
-from identity.citizens import CitizenService
+from identity.citizens.service import CitizenService
+from identity.citizens.subject_requests import CitizenSubjectData
 from identity.storage.database import Database
-from identity.subject_requests import CitizenSubjectData
 from tests.conftest import ManualClock
 from tests.personal_data import seeded
 from tests.storage.test_citizens import assert_absent, make_service, stored_secrets

@@ -1,5 +1,5 @@
-"""One sequencer per host (identity.host_lock, identity.wiring.run_sequencer): the worker
-holding the lock integrates, the others stand by, take over when it stops, and report its
+"""One sequencer per host (identity.service.host_lock, identity.service.wiring.run_sequencer): the
+worker holding the lock integrates, the others stand by, take over when it stops, and report its
 integrity status as their own."""
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from audit.errors import LogCorrupted
 from audit.log import AuditLog
 from audit.records import Integration
 from audit.storage.store import SqlAuditStore
-from identity.host_lock import HostLock
+from identity.service.host_lock import HostLock
+from identity.service.wiring import SequencerHealth, run_sequencer
 from identity.storage.database import Database
-from identity.wiring import SequencerHealth, run_sequencer
 from tests.conftest import TEST_LOG_ORIGIN, TEST_LOG_SEED, ManualClock, append_entries
 
 INTERVAL = 0.01
@@ -130,7 +130,7 @@ def test_a_lock_is_exclusive_per_file_and_freed_when_its_holder_exits(tmp_path: 
                 f"""
                 import sys, time
                 from pathlib import Path
-                from identity.host_lock import HostLock
+                from identity.service.host_lock import HostLock
                 lock = HostLock(Path({str(path)!r}))
                 assert lock.try_acquire()
                 lock.write_status("ok")

@@ -16,13 +16,13 @@ from joserfc import jws
 from joserfc.jwk import JWKRegistry
 from sqlalchemy import text
 
-from identity.app import create_app
-from identity.jwk import jwk_thumbprint
-from identity.settings import Settings
-from identity.signing_keys import SUPPORTED_ALGORITHMS, KeyError_, KeySealer, KeyState
+from identity.keys.jwk import jwk_thumbprint
+from identity.keys.signing_keys import SUPPORTED_ALGORITHMS, KeyError_, KeySealer, KeyState
+from identity.oidc.tokens import JwsSigner
+from identity.service.app import create_app
+from identity.service.settings import Settings
 from identity.storage.database import Database
 from identity.storage.keys import SqlKeyStore, jwks
-from identity.tokens import JwsSigner
 from tests.conftest import TEST_MASTER_KEY
 from tests.helpers import clean_env, run_jati
 

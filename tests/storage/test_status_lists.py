@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
+from identity.credentials.status_list_token import Status, StatusList
+from identity.credentials.status_registry import StatusLists, StatusReference
 from identity.errors import Conflict, NotFound
-from identity.status_list import Status, StatusList
-from identity.status_lists import StatusLists, StatusReference
+from identity.oidc.tokens import JwsSigner
 from identity.storage.database import Database
 from identity.storage.status_lists import SqlStatusListStore
-from identity.tokens import JwsSigner
 from tests.conftest import ManualClock
 from tests.token_helpers import Key
 

@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from identity.acr import ACR_LEVELS, AcrRequest, acr_request
-from identity.authorization import RequestSealer, StoredRequest
 from identity.errors import AuthorizationError
-from identity.pkce import s256_challenge
-from identity.tokens import ACR_MULTI_FACTOR, ACR_PASSWORD
+from identity.login.acr import ACR_LEVELS, AcrRequest, acr_request
+from identity.oidc.authorize import RequestSealer, StoredRequest
+from identity.oidc.pkce import s256_challenge
+from identity.oidc.tokens import ACR_MULTI_FACTOR, ACR_PASSWORD
 
 PWD, MFA = ACR_PASSWORD, ACR_MULTI_FACTOR
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)

@@ -19,7 +19,9 @@ from consent.gate import Decision
 from consent.ledger import ConsentEvent, EventKind, GivenBy, Grant, GrantStatus
 from consent.notices import Notice
 from consent.purposes import DataItem, LocalizedText, Purpose, Sensitivity
-from identity.authorization import (
+from identity.errors import AuthorizationError, NotFound
+from identity.login.sessions import Session
+from identity.oidc.authorize import (
     MAX_SEALED_CHARS,
     AuthorizationRequests,
     PendingAuthorization,
@@ -30,11 +32,9 @@ from identity.authorization import (
     redirect_target,
     validate_request,
 )
-from identity.authorization_codes import AuthorizationCode
-from identity.clients import RelyingApp, new_relying_app
-from identity.errors import AuthorizationError, NotFound
-from identity.pkce import s256_challenge
-from identity.sessions import Session
+from identity.oidc.clients import RelyingApp, new_relying_app
+from identity.oidc.codes import AuthorizationCode
+from identity.oidc.pkce import s256_challenge
 from tests.consent_helpers import notice_content
 
 ISSUER = "https://id.example.go.id"

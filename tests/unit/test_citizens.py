@@ -1,4 +1,4 @@
-"""The citizen service's core (identity.citizens) on in-memory storage, no database.
+"""The citizen service's core (identity.citizens.service) on in-memory storage, no database.
 
 The memory store commits a transaction's rows *and* its audit entries together, or neither,
 as the SQL store does; tests/storage/test_citizens.py runs the same flows on the databases.
@@ -18,7 +18,10 @@ import pytest
 from audit.entry import Action, Actor, ActorKind, AuditEntry, LegalBasis, Outcome
 from audit.errors import InvalidEntry
 from audit.pseudonym import SubjectPseudonymizer
-from identity.citizens import (
+from identity.citizens.field_crypto import FieldCipher
+from identity.citizens.nik import InvalidNik
+from identity.citizens.passwords import TEST_PROFILE, PasswordService, Verification
+from identity.citizens.service import (
     PERSONAL_FIELDS,
     SELF,
     CitizenErased,
@@ -32,10 +35,7 @@ from identity.citizens import (
     StoredCitizen,
 )
 from identity.errors import Throttled
-from identity.field_crypto import FieldCipher
-from identity.nik import InvalidNik
-from identity.passwords import TEST_PROFILE, PasswordService, Verification
-from identity.throttle import LoginThrottle
+from identity.login.throttle import LoginThrottle
 from tests.conftest import ManualClock
 from tests.unit.test_throttle import MemoryThrottleStore, policy
 
@@ -617,7 +617,7 @@ def test_a_service_without_throttle_still_authenticates(
 
 
 def test_policy_defaults_match_the_settings() -> None:
-    from identity.settings import Settings
+    from identity.service.settings import Settings
 
     fields = Settings.model_fields
     assert fields["login_account_max_failures"].default == 5

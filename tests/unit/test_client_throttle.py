@@ -1,4 +1,4 @@
-"""Throttling of client authentication by secret (identity/client_throttle.py), the core
+"""Throttling of client authentication by secret (identity/oidc/client_throttle.py), the core
 alone: counted per client id and per address before the argon2 hash, a locked attempt costs
 no hash (and, once seen, no store transaction), unknown ids are counted like registered
 ones, a cached secret never touches the counters, and an app keeps working from its usual
@@ -12,16 +12,16 @@ from contextlib import contextmanager
 
 import pytest
 
-from identity.client_secret_cache import VerifiedSecrets
-from identity.client_throttle import (
+from identity.citizens.passwords import Verification
+from identity.errors import InvalidClient, Overloaded, Throttled
+from identity.oidc.client_secret_cache import VerifiedSecrets
+from identity.oidc.client_throttle import (
     ADDRESS_POLICY,
     CLIENT_POLICY,
     ClientAuthThrottle,
     RefusalDelay,
 )
-from identity.clients import ClientRegistry, generate_client_id
-from identity.errors import InvalidClient, Overloaded, Throttled
-from identity.passwords import Verification
+from identity.oidc.clients import ClientRegistry, generate_client_id
 from tests.conftest import ManualClock
 from tests.unit.test_clients import CB, CountingPasswords, MemoryStore
 from tests.unit.test_throttle import MemoryThrottleStore, MemoryTransaction

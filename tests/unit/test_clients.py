@@ -18,7 +18,17 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audit.entry import Actor, ActorKind, LegalBasis
-from identity.clients import (
+from identity.citizens.passwords import TEST_PROFILE, PasswordService, Verification
+from identity.errors import (
+    InvalidClient,
+    InvalidClientMetadata,
+    InvalidInput,
+    InvalidRedirectUri,
+    NotFound,
+    Unauthorized,
+)
+from identity.keys.jwk import jwk_thumbprint
+from identity.oidc.clients import (
     MAX_JWKS_BYTES,
     MAX_JWKS_KEYS,
     SCOPE_CLAIMS,
@@ -36,16 +46,6 @@ from identity.clients import (
     validate_redirect_uri,
     validate_sector_identifier,
 )
-from identity.errors import (
-    InvalidClient,
-    InvalidClientMetadata,
-    InvalidInput,
-    InvalidRedirectUri,
-    NotFound,
-    Unauthorized,
-)
-from identity.jwk import jwk_thumbprint
-from identity.passwords import TEST_PROFILE, PasswordService, Verification
 
 NOW = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
 CB = "https://dinsos.example.go.id/callback"
@@ -675,7 +675,7 @@ def test_failures_are_logged_without_the_secret(
 ) -> None:
     registration = registry.register(name="A", scope="openid", redirect_uris=[CB])
     wrong = "wrong-secret-0123456789-wrong-secret-0123456789"
-    with caplog.at_level("INFO", logger="identity.clients"), pytest.raises(InvalidClient):
+    with caplog.at_level("INFO", logger="identity.oidc.clients"), pytest.raises(InvalidClient):
         registry.authenticate_secret(registration.app.client_id, wrong)
     assert "wrong secret" in caplog.text and wrong not in caplog.text
 
@@ -874,7 +874,7 @@ def test_a_secret_sent_the_way_the_app_did_not_register_fails_after_the_same_wor
     for registration, wrong_method in ((basic_app, post), (post_app, basic)):
         before = passwords.verifications
         with (
-            caplog.at_level("INFO", logger="identity.clients"),
+            caplog.at_level("INFO", logger="identity.oidc.clients"),
             pytest.raises(InvalidClient, match=r"^invalid client credentials$"),
         ):
             registry.authenticate_secret(

@@ -1,4 +1,4 @@
-"""Client secrets verified a moment ago (identity/client_secret_cache.py), the core alone:
+"""Client secrets verified a moment ago (identity/oidc/client_secret_cache.py), the core alone:
 the fast answer goes only to the right secret, a wrong one still costs the read and the
 argon2 verification, and a secret rotated away stops working within the documented bound
 (SECURITY.md T15a)."""
@@ -11,9 +11,9 @@ import hashlib
 
 import pytest
 
-from identity.client_secret_cache import SECRET_CACHE_TTL, VerifiedSecrets
-from identity.clients import ClientRegistry, RelyingApp, generate_client_secret
 from identity.errors import InvalidClient
+from identity.oidc.client_secret_cache import SECRET_CACHE_TTL, VerifiedSecrets
+from identity.oidc.clients import ClientRegistry, RelyingApp, generate_client_secret
 from tests.unit.test_clients import CB, NOW, CountingPasswords, MemoryStore
 
 ADDRESS = "203.0.113.7"

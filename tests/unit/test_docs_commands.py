@@ -4,7 +4,7 @@ Commands are read from shell code blocks (continued lines joined; pipes, list op
 redirections and comments end a command) and from inline code, written in usage notation:
 ``[optional]`` parts, ``A|B`` alternatives, ``...`` repetition and placeholders such as
 ``ID``; ``make serve|demo ARGS="..."`` counts as ``jati serve|demo ...``. Each is walked
-through the parser ``jati`` itself builds (:func:`identity.cli.build_parser`), without
+through the parser ``jati`` itself builds (:func:`identity.service.cli.build_parser`), without
 running anything: every subcommand must exist, every ``--option`` must belong to the
 subcommand it is shown with, and a literal value given to an option with fixed choices must
 be one of them. A reader who copies a command from the docs gets a command ``jati`` knows,
@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from identity.cli import build_parser
+from identity.service.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Fenced code blocks in these languages are not shell and are not read for commands.

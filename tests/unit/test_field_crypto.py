@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from identity.field_crypto import FieldCipher, UnreadableField, new_data_key
+from identity.citizens.field_crypto import FieldCipher, UnreadableField, new_data_key
 
 MASTER = bytes(range(32))
 NIK = "3171011708450001"

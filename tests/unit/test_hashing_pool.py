@@ -1,5 +1,5 @@
-"""The bounded hashing pool (identity/hashing_pool.py): jobs run on its own threads, at most
-``threads + queue`` are admitted, one more is refused at once, and a slot comes back when a
+"""The bounded hashing pool (identity/citizens/hashing_pool.py): jobs run on its own threads, at
+most ``threads + queue`` are admitted, one more is refused at once, and a slot comes back when a
 job ends or a waiting job's caller goes away (issue 17, defect 2)."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import threading
 
 import pytest
 
+from identity.citizens.hashing_pool import HashingPool
+from identity.citizens.passwords import TEST_PROFILE, PasswordService
 from identity.errors import Overloaded, Throttled
-from identity.hashing_pool import HashingPool
-from identity.passwords import TEST_PROFILE, PasswordService
 
 WAIT = 10  # seconds; a behaviour test waits on events, never on timing
 

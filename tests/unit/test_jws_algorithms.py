@@ -1,14 +1,14 @@
-"""The signing algorithms are declared once (identity/jws_algorithms.py) and every list that
+"""The signing algorithms are declared once (identity/keys/jws_algorithms.py) and every list that
 names them agrees: the setting, the key store, the client registry and the SDK."""
 
 from __future__ import annotations
 
 import typing
 
-from identity import jws_algorithms
+from identity.keys import jws_algorithms
+from identity.keys.signing_keys import SUPPORTED_ALGORITHMS, generate_private_key, key_matches
 from identity.relying_party import keys as sdk_keys
-from identity.settings import Settings
-from identity.signing_keys import SUPPORTED_ALGORITHMS, generate_private_key, key_matches
+from identity.service.settings import Settings
 
 
 def test_the_setting_offers_exactly_the_service_algorithms() -> None:

@@ -1,4 +1,4 @@
-"""Device proofs (identity/login_devices.py): bound to one account, unforgeable, expiring,
+"""Device proofs (identity/login/devices.py): bound to one account, unforgeable, expiring,
 a handful per browser, and garbage is simply not recognised (issue 17, defect 3)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from identity.login_devices import DEVICE_LIFETIME, MAX_ACCOUNTS, KnownDevices
+from identity.login.devices import DEVICE_LIFETIME, MAX_ACCOUNTS, KnownDevices
 from tests.conftest import ManualClock
 
 KEY = bytes(range(64, 96))

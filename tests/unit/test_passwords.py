@@ -8,8 +8,8 @@ import base64
 import pytest
 from argon2 import PasswordHasher
 
+from identity.citizens.passwords import TEST_PROFILE, PasswordService
 from identity.errors import ConfigurationError
-from identity.passwords import TEST_PROFILE, PasswordService
 
 
 @pytest.fixture

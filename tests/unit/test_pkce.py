@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from identity.pkce import s256_challenge, valid_challenge, valid_verifier, verify_s256
+from identity.oidc.pkce import s256_challenge, valid_challenge, valid_verifier, verify_s256
 
 # RFC 7636 Appendix B.
 RFC_VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"

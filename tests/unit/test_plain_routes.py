@@ -1,4 +1,4 @@
-"""Routes served by Starlette's plain request handler (identity.http.plain_routes): the plain
+"""Routes served by Starlette's plain request handler (identity.service.web.plain_routes): the plain
 handler really serves them once added to an app the way Jati adds its routes, they answer as
 before, stay in the OpenAPI schema, and their errors still reach the app's exception
 handlers; only endpoints taking the request alone, with no dependencies, qualify."""
@@ -15,10 +15,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import request_response
 from starlette.types import ASGIApp
 
-from identity.app import _add_routes, create_app
-from identity.http import plain_routes
-from identity.http.plain_routes import is_served_plainly, serve_plainly
-from identity.settings import Settings
+from identity.service.app import _add_routes, create_app
+from identity.service.settings import Settings
+from identity.service.web import plain_routes
+from identity.service.web.plain_routes import is_served_plainly, serve_plainly
 
 RELYING_APP_PATHS = {"/token", "/userinfo", "/revoke", "/introspect"}
 

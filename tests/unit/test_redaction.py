@@ -8,8 +8,8 @@ import logging
 
 import pytest
 
-from identity.logging_setup import JsonFormatter
-from identity.redaction import RedactionFilter, redact
+from identity.service.logging_setup import JsonFormatter
+from identity.service.redaction import RedactionFilter, redact
 
 NIK = "3171011708450001"
 EMAIL = "siti.rahayu@example.co.id"

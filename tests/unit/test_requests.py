@@ -47,7 +47,9 @@ from consent.requests import (
     outcome_from_json,
     outcome_to_json,
 )
-from identity.citizens import (
+from identity.citizens.field_crypto import FieldCipher
+from identity.citizens.passwords import TEST_PROFILE, PasswordService
+from identity.citizens.service import (
     CORRECTABLE_FIELDS,
     SELF,
     CitizenErased,
@@ -56,9 +58,7 @@ from identity.citizens import (
     StoredCitizen,
     validated_correction,
 )
-from identity.field_crypto import FieldCipher
-from identity.passwords import TEST_PROFILE, PasswordService
-from identity.subject_requests import CitizenSubjectData
+from identity.citizens.subject_requests import CitizenSubjectData
 from tests.conftest import ManualClock
 from tests.personal_data import seeded
 from tests.unit.test_citizens import MemoryCitizenStore, MemoryTransaction

@@ -20,8 +20,8 @@ from jwcrypto.jwk import JWK
 from sd_jwt.holder import SDJWTHolder
 from sd_jwt.verifier import SDJWTVerifier
 
+from identity.credentials.sd_jwt import encode_disclosure
 from identity.relying_party import InvalidToken, Reason
-from identity.sd_jwt import encode_disclosure
 from tests.sd_jwt_helpers import (
     AUDIENCE,
     NONCE,

@@ -12,9 +12,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from identity.credentials.sd_jwt import (
+    NEVER_DISCLOSABLE,
+    SD_ALG,
+    Disclosable,
+    disclosure_digest,
+    issue,
+)
 from identity.relying_party import InvalidToken, Reason
 from identity.relying_party.sd_jwt import decode_disclosure
-from identity.sd_jwt import NEVER_DISCLOSABLE, SD_ALG, Disclosable, disclosure_digest, issue
 from tests.sd_jwt_helpers import (
     AUDIENCE,
     NONCE,

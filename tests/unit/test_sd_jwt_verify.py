@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from identity.credentials.status_list_token import StatusList, sign_status_list, status_list_claims
 from identity.relying_party import InvalidToken, Reason, TokenVerifier
-from identity.status_list import StatusList, sign_status_list, status_list_claims
 from tests.sd_jwt_helpers import (
     AUDIENCE,
     NONCE,

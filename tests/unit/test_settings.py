@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from identity.errors import ConfigurationError
-from identity.master_key import decode_master_key, generate_master_key, load_master_key
-from identity.settings import Settings
+from identity.keys.master_key import decode_master_key, generate_master_key, load_master_key
+from identity.service.settings import Settings
 
 STRONG = generate_master_key()
 

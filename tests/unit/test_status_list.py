@@ -1,6 +1,6 @@
-"""Token Status List core (identity.status_list) and service (identity.status_lists),
-without a database: the store here is a dictionary. draft-ietf-oauth-status-list §4, §5.1,
-§7, §12.4 (random indices), §13.3 (no double allocation)."""
+"""Token Status List core (identity.credentials.status_list_token) and service
+(identity.credentials.status_registry), without a database: the store here is a dictionary.
+draft-ietf-oauth-status-list §4, §5.1, §7, §12.4 (random indices), §13.3 (no double allocation)."""
 
 from __future__ import annotations
 
@@ -16,16 +16,21 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from identity.errors import Conflict, NotFound
-from identity.status_list import (
+from identity.credentials.status_list_token import (
     InvalidStatusList,
     Status,
     StatusList,
     sign_status_list,
     status_list_claims,
 )
-from identity.status_lists import ListRecord, StatusLists, StatusReference, is_list_id
-from identity.tokens import JwsSigner
+from identity.credentials.status_registry import (
+    ListRecord,
+    StatusLists,
+    StatusReference,
+    is_list_id,
+)
+from identity.errors import Conflict, NotFound
+from identity.oidc.tokens import JwsSigner
 from tests.token_helpers import Key
 
 ISSUER = "https://id.example.go.id"
@@ -413,7 +418,7 @@ def test_a_reference_is_a_plain_value() -> None:
 def test_settings_bound_the_ttl_and_lifetime_by_72_hours(tmp_path: Any) -> None:
     from pydantic import ValidationError
 
-    from identity.settings import Settings
+    from identity.service.settings import Settings
 
     defaults = Settings(data_dir=tmp_path)
     assert (defaults.status_list_size, defaults.status_list_ttl) == (2**20, 300)

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from identity.credentials.status_list_token import StatusList
 from identity.relying_party import InvalidToken, Reason
 from identity.relying_party.key_cache import KeyCache
 from identity.relying_party.keys import VerificationKey, key_set
@@ -25,7 +26,6 @@ from identity.relying_party.status_list import (
     StatusListCache,
     status_list_loader,
 )
-from identity.status_list import StatusList
 from tests.token_helpers import Key, b64
 
 ISSUER = "https://id.example.go.id"

@@ -1,4 +1,4 @@
-"""Login throttling (identity.throttle) on an in-memory store: limits, lockouts, keys."""
+"""Login throttling (identity.login.throttle) on an in-memory store: limits, lockouts, keys."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from identity.errors import Throttled
-from identity.throttle import AttemptKeys, Counter, LoginThrottle, Scope, ThrottlePolicy
+from identity.login.throttle import AttemptKeys, Counter, LoginThrottle, Scope, ThrottlePolicy
 from tests.conftest import ManualClock
 
 KEY = bytes(range(32))

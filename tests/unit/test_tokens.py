@@ -11,10 +11,9 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from identity.pairwise import PairwiseSubjects
-from identity.relying_party import InvalidToken, Reason
-from identity.signing_keys import PrivateKey, SigningKeyInfo
-from identity.tokens import (
+from identity.keys.signing_keys import PrivateKey, SigningKeyInfo
+from identity.oidc.pairwise import PairwiseSubjects
+from identity.oidc.tokens import (
     ACR_PASSWORD,
     ActiveSigner,
     JwsSigner,
@@ -23,6 +22,7 @@ from identity.tokens import (
     WrongKey,
     _ed25519_signer,
 )
+from identity.relying_party import InvalidToken, Reason
 from tests.token_helpers import (
     CLIENT_ID,
     ISSUER,
@@ -298,7 +298,7 @@ def test_a_token_signed_by_one_deployment_fails_at_another() -> None:
 
 
 def test_self_subjects_open_only_their_own_values() -> None:
-    from identity.pairwise import SelfSubjects
+    from identity.oidc.pairwise import SelfSubjects
 
     subjects = SelfSubjects(bytes(range(32)))
     sub = subjects.subject("citizen-1")

@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from identity.jwk import jwk_thumbprint
-from identity.nik import InvalidNik, check_birthdate, parse_nik
+from identity.citizens.nik import InvalidNik, check_birthdate, parse_nik
+from identity.keys.jwk import jwk_thumbprint
 from tests.vectors import load_vectors
 
 VECTORS = load_vectors("credentials.json")

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from identity.credentials.sd_jwt import b64url, disclosure_digest, encode_disclosure, new_salt
 from identity.relying_party import InvalidToken, Reason, TokenVerifier
 from identity.relying_party.keys import verification_key
 from identity.relying_party.sd_jwt import SD_JWT_VC_TYPES, Profile, decode_disclosure, digest
-from identity.sd_jwt import b64url, disclosure_digest, encode_disclosure, new_salt
 from tests.sd_jwt_helpers import decode
 from tests.vectors import DATA_DIR, load_vectors
 

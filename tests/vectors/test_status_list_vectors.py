@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
+from identity.credentials.status_list_token import StatusList
 from identity.relying_party.key_cache import KeyCache
 from identity.relying_party.status_list import StatusListCache
-from identity.status_list import StatusList
 from tests.vectors import load_vectors
 
 VECTORS = load_vectors("credentials.json")

@@ -1,0 +1,778 @@
+"""Citizens: registration, the one audited access path to personal data, erasure, login.
+
+The privacy model of DESIGN.md §3, as a service over a small storage protocol:
+
+- **Encryption at rest** (UU PDP Art. 35, 39; Permenkominfo 20/2016): each personal field
+  (NIK, name, birth date, email, phone, address) is sealed with AES-256-GCM under the
+  citizen's own data key, bound to (citizen id, field name); the data key is stored wrapped
+  under the master key, in its own row. Lookup by NIK goes through the keyed blind index.
+  The citizen id is random (128 bits), never derived from the NIK.
+- **One access path** (Art. 31, recording of processing): personal data is decrypted only in
+  :meth:`CitizenService.read_personal_data`, which appends an audit entry (subject pseudonym,
+  actor, purpose, legal basis under Art. 20(2), data items, outcome) *in the same database
+  transaction* as the read. If the entry cannot be written, the transaction rolls back and
+  nothing is returned. Registration, erasure and logins are recorded the same way.
+- **Erasure** (Art. 8, 43-45: destruction "so that it can no longer identify"):
+  crypto-shredding. The wrapped data key is deleted, the sealed fields, the NIK blind index
+  and the password hash are cleared, and a tombstone (citizen id, ``erased_at``) remains so
+  that the audit log's entries about the citizen keep their meaning. In the same transaction
+  each :class:`ErasureStep` ends what was issued to the citizen (token families,
+  authorization codes, login sessions): nothing issued before the erasure is honoured after
+  it. With the blind index gone, the NIK may be registered again, as a new citizen with a
+  new id.
+- **Authentication**: argon2id (RFC 9106) through
+  :class:`~identity.citizens.passwords.PasswordService`; an unknown NIK and a wrong password give
+  the same :class:`InvalidCredentials` after the same work (a dummy hash), and both count against
+  the per-account and per-address throttle (:mod:`identity.login.throttle`), which refuses attempts
+  before any hash is computed. An attempt from a device on which the account has signed in before
+  (:mod:`identity.login.devices`) counts against the account alone, so a locked shared address does
+  not lock that citizen out. Hashes run on the bounded hashing pool
+  (:mod:`identity.citizens.hashing_pool`).
+
+Nothing here logs a NIK, a name, an email, a phone number, an address or a password, and
+error messages name the field that is wrong, never its value.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import re
+import secrets
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
+
+from audit.entry import Action, Actor, ActorKind, AuditEntry, LegalBasis, Outcome
+from audit.pseudonym import SubjectPseudonymizer
+from identity.citizens.field_crypto import FieldCipher, new_data_key
+from identity.citizens.nik import check_birthdate, parse_nik
+from identity.citizens.passwords import MAX_PASSWORD_BYTES, Verification
+from identity.errors import Conflict, Gone, InvalidInput, NotFound, Overloaded, Unauthorized
+from identity.login.devices import KnownDevices
+from identity.login.throttle import AttemptKeys, LoginThrottle
+
+__all__ = [
+    "CORRECTABLE_FIELDS",
+    "PERSONAL_FIELDS",
+    "AuditAppender",
+    "Authentication",
+    "CitizenErased",
+    "CitizenNotFound",
+    "CitizenService",
+    "CitizenStore",
+    "CitizenTransaction",
+    "DuplicateNik",
+    "ErasureStep",
+    "InvalidCredentials",
+    "InvalidField",
+    "NewCitizen",
+    "NikNotRegistered",
+    "PasswordHashing",
+    "PersonalData",
+    "StoredCitizen",
+    "Tombstone",
+]
+
+log = logging.getLogger(__name__)
+
+#: The personal fields, in a fixed order; each is sealed separately (AD binds its name).
+PERSONAL_FIELDS = ("nik", "name", "birthdate", "email", "phone", "address")
+
+MAX_NAME_CHARS = 200
+MAX_ADDRESS_CHARS = 500
+MAX_EMAIL_CHARS = 254  # RFC 5321 §4.5.3.1.3 path limit, less the brackets
+MIN_PASSWORD_CHARS = 8  # NIST SP 800-63B §5.1.1.2
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: A lone surrogate (JSON's "\ud800" escape) has no UTF-8 form: it could be neither sealed
+#: nor stored, and once failed a correction after its request was recorded.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(?:\.[^@\s.]+)+")
+_PHONE = re.compile(r"\+?[0-9](?:[ -]?[0-9]){7,14}")
+#: Indonesia's easternmost time zone (WIT, UTC+9): "today" for a birth date is never later.
+_LATEST_INDONESIAN_OFFSET = timedelta(hours=9)
+
+#: Audit codes of the operations this service records.
+REGISTRATION_PURPOSE = "citizen-registration"
+ERASURE_PURPOSE = "erasure-request"
+CORRECTION_PURPOSE = "data-subject-correction"
+#: What a citizen may correct themselves (UU PDP Art. 6, 30). The NIK and the birth date come
+#: from population registration (Dukcapil, UU 24/2013) and the NIK encodes the birth date:
+#: they are corrected there, then registered again.
+CORRECTABLE_FIELDS = ("name", "email", "phone", "address")
+LOGIN_PURPOSE = "authentication"
+#: The actor of a login: the citizen acting on their own account (never their id: the
+#: entry's subject is already their pseudonym, and an actor id would undo it).
+SELF = Actor(kind=ActorKind.CITIZEN, id="self")
+
+
+# ---------------------------------------------------------------- errors
+
+
+class InvalidField(InvalidInput):
+    """A field that does not meet its format; ``field`` names it (never its value)."""
+
+    code = "invalid_field"
+
+    def __init__(self, field_name: str, message: str) -> None:
+        self.field = field_name
+        super().__init__(f"{field_name}: {message}")
+
+
+class DuplicateNik(Conflict):
+    code = "duplicate_nik"
+
+    def __init__(self) -> None:
+        super().__init__("a citizen with this NIK is already registered")
+
+
+class CitizenNotFound(NotFound):
+    code = "citizen_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("no citizen with this id")
+
+
+class NikNotRegistered(NotFound):
+    code = "nik_not_registered"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "no citizen is registered with this NIK (an erased citizen's NIK is no longer "
+            "linked: use the citizen id)"
+        )
+
+
+class CitizenErased(Gone):
+    code = "citizen_erased"
+
+    def __init__(self) -> None:
+        super().__init__("this citizen's personal data has been erased")
+
+
+class InvalidCredentials(Unauthorized):
+    """The one answer to a failed login, whatever the reason (the reason goes to the log)."""
+
+    code = "invalid_credentials"
+
+    def __init__(self) -> None:
+        super().__init__("the NIK or the password is wrong")
+
+
+# ---------------------------------------------------------------- values
+
+
+@dataclass(frozen=True, slots=True)
+class NewCitizen:
+    """A row to insert: everything sealed or hashed already."""
+
+    id: str
+    nik_index: bytes
+    wrapped_key: bytes
+    sealed: Mapping[str, bytes] = field(repr=False)
+    password_hash: str = field(repr=False)
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCitizen:
+    """A citizen as stored: sealed fields (None when absent or erased), wrapped key."""
+
+    id: str
+    nik_index: bytes | None = field(repr=False)
+    wrapped_key: bytes | None = field(repr=False)
+    sealed: Mapping[str, bytes | None] = field(repr=False)
+    password_hash: str | None = field(repr=False)
+    created_at: datetime
+    erased_at: datetime | None
+
+    @property
+    def erased(self) -> bool:
+        return self.erased_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Tombstone:
+    """What erasure leaves: the id and when (UU PDP Art. 43-44)."""
+
+    citizen_id: str
+    erased_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalData:
+    """Decrypted fields of one citizen, as asked for (None: not recorded).
+
+    ``repr`` names the fields, never the values, so that logging one by mistake leaks nothing.
+    """
+
+    citizen_id: str
+    values: Mapping[str, str | None] = field(repr=False)
+
+    def __getitem__(self, name: str) -> str | None:
+        return self.values[name]
+
+    def __repr__(self) -> str:
+        return f"PersonalData(citizen_id={self.citizen_id!r}, fields={sorted(self.values)!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class Authentication:
+    """A successful login: who, when (OIDC Core ``auth_time``) and how (RFC 8176 ``amr``)."""
+
+    citizen_id: str
+    auth_time: datetime
+    amr: tuple[str, ...] = ("pwd",)
+    #: The device cookie to set (:mod:`identity.login.devices`), when the service issues them.
+    device: str | None = field(default=None, repr=False)
+
+
+# ---------------------------------------------------------------- collaborators
+
+
+class CitizenTransaction(Protocol):
+    """One database transaction over the citizens' tables (``SqlCitizenStore``)."""
+
+    @property
+    def bind(self) -> Any:
+        """What the audit appender writes through, so that it joins this transaction."""
+        ...
+
+    def add(self, citizen: NewCitizen) -> None:
+        """Insert ``citizen``; raise :class:`DuplicateNik` if its blind index is taken."""
+        ...
+
+    def load(self, citizen_id: str, *, for_update: bool = False) -> StoredCitizen | None: ...
+
+    def find_by_nik_index(self, nik_index: bytes) -> StoredCitizen | None: ...
+
+    def set_password_hash(self, citizen_id: str, password_hash: str) -> None: ...
+
+    def set_sealed(self, citizen_id: str, sealed: Mapping[str, bytes]) -> None:
+        """Replace the sealed value of each named field of a live citizen (a correction)."""
+        ...
+
+    def erase(self, citizen_id: str, *, erased_at: datetime) -> None:
+        """Delete the wrapped key; clear sealed fields, blind index and password hash."""
+        ...
+
+
+class CitizenStore(Protocol):
+    def write(self) -> AbstractContextManager[CitizenTransaction]: ...
+
+    def read(self) -> AbstractContextManager[CitizenTransaction]: ...
+
+    def after_erasure(self) -> None:
+        """Storage housekeeping once an erasure has committed (e.g. SQLite's WAL)."""
+        ...
+
+
+class AuditAppender(Protocol):
+    """Appends an entry in the caller's transaction (``SqlAuditStore.append``)."""
+
+    def append(self, bind: Any, entry: AuditEntry, *, queued_at: datetime) -> None: ...
+
+
+class ErasureStep(Protocol):
+    """Ends, in the erasure's own transaction (``bind``, as the audit appender takes it),
+    something issued to the citizen that would otherwise outlive the erasure: token families,
+    authorization codes, login sessions (``identity.storage.oidc.CitizenTokenErasure``).
+    Part of the erasure: if it fails, nothing is erased (UU PDP Art. 43-44)."""
+
+    def end_for_erased(self, bind: Any, citizen_id: str, *, now: datetime) -> None: ...
+
+
+class PasswordHashing(Protocol):
+    """What the service needs of :class:`~identity.citizens.passwords.PasswordService`."""
+
+    def hash(self, password: str) -> str: ...
+
+    def verify(self, stored_hash: str | None, password: str) -> Verification: ...
+
+    async def verify_async(self, stored_hash: str | None, password: str) -> Verification: ...
+
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    """A login between its two database steps (the hash runs in between)."""
+
+    now: datetime
+    keys: AttemptKeys | None
+    citizen_id: str | None
+    password_hash: str | None = field(repr=False)
+    nik_index: bytes = field(default=b"", repr=False)
+    device: str | None = field(default=None, repr=False)
+
+
+# ---------------------------------------------------------------- the service
+
+
+class CitizenService:
+    """Registers citizens, reads their data through one audited path, erases, authenticates."""
+
+    def __init__(
+        self,
+        *,
+        store: CitizenStore,
+        cipher: FieldCipher,
+        passwords: PasswordHashing,
+        clock: Clock,
+        audit: AuditAppender,
+        pseudonymizer: SubjectPseudonymizer,
+        throttle: LoginThrottle | None = None,
+        erasure_steps: Sequence[ErasureStep] = (),
+        devices: KnownDevices | None = None,
+    ) -> None:
+        self.store = store
+        self.cipher = cipher
+        self.passwords = passwords
+        self.clock = clock
+        self.audit = audit
+        self.pseudonymizer = pseudonymizer
+        self.throttle = throttle
+        self.erasure_steps = tuple(erasure_steps)
+        self.devices = devices
+
+    # ------------------------------------------------------------ registration
+
+    def register(
+        self,
+        *,
+        nik: str,
+        name: str,
+        birthdate: date,
+        password: str,
+        email: str | None = None,
+        phone: str | None = None,
+        address: str | None = None,
+        actor: Actor,
+        legal_basis: LegalBasis = LegalBasis.PUBLIC_TASK,
+        request_id: str | None = None,
+    ) -> str:
+        """Register a citizen and return its new, random id.
+
+        Every field is checked before anything is written; the password is hashed outside
+        the transaction. The registration is audited in the transaction that inserts it.
+
+        Raises:
+            InvalidNik: the NIK is not valid, or the birth date is not the NIK's.
+            InvalidField: another field does not meet its format (named, not echoed).
+            DuplicateNik: a citizen with this NIK exists (nothing is written).
+        """
+        now = self.clock()
+        values = _validated(
+            nik=nik, name=name, birthdate=birthdate, email=email, phone=phone, address=address,
+            today=(now + _LATEST_INDONESIAN_OFFSET).date(),
+        )  # fmt: skip
+        _check_password(password)
+        citizen_id = new_citizen_id()
+        entry = self._entry(
+            citizen_id, now, actor=actor, action=Action.CREATE, items=values,
+            purpose=REGISTRATION_PURPOSE, legal_basis=legal_basis, request_id=request_id,
+        )  # fmt: skip
+        data_key = new_data_key()
+        citizen = NewCitizen(
+            id=citizen_id,
+            nik_index=self.cipher.nik_index(values["nik"]),
+            wrapped_key=self.cipher.wrap_data_key(citizen_id, data_key),
+            sealed={
+                name_: self.cipher.seal(data_key, citizen_id, name_, value)
+                for name_, value in values.items()
+            },
+            password_hash=self.passwords.hash(password),
+            created_at=now,
+        )
+        with self.store.write() as tx:
+            tx.add(citizen)
+            self.audit.append(tx.bind, entry, queued_at=now)
+        log.debug("citizen registered", extra={"fields": sorted(values)})
+        return citizen_id
+
+    def find_by_nik(self, nik: str) -> str | None:
+        """The id of the citizen with this NIK (blind index lookup; nothing is decrypted)."""
+        with self.store.read() as tx:
+            found = tx.find_by_nik_index(self.cipher.nik_index(nik.strip()))
+        return found.id if found is not None else None
+
+    def tombstone(self, citizen_id: str) -> Tombstone | None:
+        """The tombstone of an erased citizen (None while the citizen is not erased)."""
+        with self.store.read() as tx:
+            found = tx.load(citizen_id)
+        if found is None:
+            raise CitizenNotFound()
+        return Tombstone(found.id, found.erased_at) if found.erased_at else None
+
+    def is_erased(self, citizen_id: str) -> bool:
+        """Whether the citizen has been erased (one read by id; nothing decrypted). An
+        unknown id is not erased: it has nothing to serve."""
+        with self.store.read() as tx:
+            found = tx.load(citizen_id)
+        return found is not None and found.erased
+
+    # ------------------------------------------------------------ the access path
+
+    def read_personal_data(
+        self,
+        citizen_id: str,
+        fields: Iterable[str],
+        *,
+        actor: Actor,
+        purpose: str,
+        legal_basis: LegalBasis,
+        consent_id: str | None = None,
+        request_id: str | None = None,
+    ) -> PersonalData:
+        """Decrypt ``fields`` of one citizen: the only way personal data leaves storage.
+
+        The audit entry (UU PDP Art. 31) is appended in the same transaction as the read; the
+        data is returned only once that transaction has committed. A read of an erased
+        citizen is recorded with outcome ``denied`` and answers :class:`CitizenErased`.
+
+        Raises:
+            InvalidField: a field name that is not a personal field.
+            CitizenNotFound, CitizenErased.
+        """
+        wanted = tuple(dict.fromkeys(fields))
+        unknown = sorted(set(wanted) - set(PERSONAL_FIELDS))
+        if unknown or not wanted:
+            raise InvalidField("fields", f"choose one or more of {', '.join(PERSONAL_FIELDS)}")
+        now = self.clock()
+
+        def entry(outcome: Outcome) -> AuditEntry:
+            return self._entry(
+                citizen_id, now, actor=actor, action=Action.READ, items=wanted,
+                purpose=purpose, legal_basis=legal_basis, consent_id=consent_id,
+                request_id=request_id, outcome=outcome,
+            )  # fmt: skip
+
+        entry(Outcome.SUCCESS)  # a bad purpose or id fails here, before any read
+        with self.store.write() as tx:
+            found = tx.load(citizen_id)
+            if found is None:
+                raise CitizenNotFound()
+            if found.erased or found.wrapped_key is None:
+                self.audit.append(tx.bind, entry(Outcome.DENIED), queued_at=now)
+                values = None
+            else:
+                data_key = self.cipher.unwrap_data_key(citizen_id, found.wrapped_key)
+                values = {
+                    name: _open(self.cipher, data_key, citizen_id, name, found.sealed.get(name))
+                    for name in wanted
+                }
+                self.audit.append(tx.bind, entry(Outcome.SUCCESS), queued_at=now)
+        if values is None:
+            raise CitizenErased()
+        return PersonalData(citizen_id, values)
+
+    # ------------------------------------------------------------ erasure
+
+    def erase(
+        self,
+        citizen_id: str,
+        *,
+        actor: Actor,
+        legal_basis: LegalBasis = LegalBasis.LEGAL_OBLIGATION,
+        request_id: str | None = None,
+    ) -> Tombstone:
+        """Crypto-shred a citizen (UU PDP Art. 43-44) and leave a tombstone.
+
+        In one transaction: the wrapped data key is deleted, the sealed fields, the NIK blind
+        index and the password hash are cleared, ``erased_at`` is set, each
+        :class:`ErasureStep` ends what was issued to the citizen (their token families are
+        revoked, so no refresh token, access token or code of theirs is honoured once this
+        commits), and the erasure is audited. The account's login counter is dropped
+        afterwards.
+
+        Raises:
+            CitizenNotFound; CitizenErased if already erased (nothing changes).
+        """
+        now = self.clock()
+        with self.store.write() as tx:
+            found = tx.load(citizen_id, for_update=True)
+            if found is None:
+                raise CitizenNotFound()
+            if found.erased:
+                raise CitizenErased()
+            items = [name for name in PERSONAL_FIELDS if found.sealed.get(name) is not None]
+            tx.erase(citizen_id, erased_at=now)
+            for step in self.erasure_steps:
+                step.end_for_erased(tx.bind, citizen_id, now=now)
+            self.audit.append(
+                tx.bind,
+                self._entry(
+                    citizen_id,
+                    now,
+                    actor=actor,
+                    action=Action.ERASE,
+                    items=items,
+                    purpose=ERASURE_PURPOSE,
+                    legal_basis=legal_basis,
+                    request_id=request_id,
+                ),
+                queued_at=now,
+            )
+        self.store.after_erasure()
+        if self.throttle is not None and found.nik_index is not None:
+            self.throttle.forget_account(found.nik_index)
+        log.debug("citizen erased (data key destroyed, tombstone kept)")
+        return Tombstone(citizen_id, now)
+
+    # ------------------------------------------------------------ correction
+
+    def correct(
+        self,
+        citizen_id: str,
+        fields: Mapping[str, str],
+        *,
+        actor: Actor,
+        legal_basis: LegalBasis = LegalBasis.LEGAL_OBLIGATION,
+        request_id: str | None = None,
+    ) -> tuple[str, ...]:
+        """Correct personal fields (UU PDP Art. 6, 30) and return the names corrected.
+
+        The values are checked as :meth:`register` checks them (see
+        :func:`validated_correction`) before anything is written; then each is sealed under
+        the citizen's data key and written, and the correction (field names only) is audited,
+        in one transaction.
+
+        Raises:
+            InvalidField: a field that may not be corrected here, or a value that does not
+                meet its format (named, never echoed). Nothing is written.
+            CitizenNotFound, CitizenErased.
+        """
+        values = validated_correction(fields)
+        now = self.clock()
+        entry = self._entry(
+            citizen_id, now, actor=actor, action=Action.UPDATE, items=values,
+            purpose=CORRECTION_PURPOSE, legal_basis=legal_basis, request_id=request_id,
+        )  # fmt: skip
+        with self.store.write() as tx:
+            found = tx.load(citizen_id, for_update=True)
+            if found is None:
+                raise CitizenNotFound()
+            if found.erased or found.wrapped_key is None:
+                raise CitizenErased()
+            data_key = self.cipher.unwrap_data_key(citizen_id, found.wrapped_key)
+            tx.set_sealed(
+                citizen_id,
+                {n: self.cipher.seal(data_key, citizen_id, n, v) for n, v in values.items()},
+            )
+            self.audit.append(tx.bind, entry, queued_at=now)
+        log.debug("citizen corrected", extra={"fields": sorted(values)})
+        return tuple(values)
+
+    # ------------------------------------------------------------ authentication
+
+    def authenticate(
+        self, nik: str, password: str, *, address: str, device: str | None = None
+    ) -> Authentication:
+        """Check a NIK and password (synchronous: the hash runs in the calling thread).
+
+        ``address`` is the client's address; ``device`` the device cookie it sent, if any
+        (:mod:`identity.login.devices`). On success :attr:`Authentication.device` is the
+        cookie to set.
+
+        Raises:
+            Throttled: too many failures for the account or the address (no hash computed).
+            InvalidCredentials: unknown NIK, wrong password or erased citizen, all alike.
+        """
+        attempt = self._begin_login(nik, address, device)
+        return self._finish_login(attempt, self.passwords.verify(attempt.password_hash, password))
+
+    async def authenticate_async(
+        self, nik: str, password: str, *, address: str, device: str | None = None
+    ) -> Authentication:
+        """:meth:`authenticate` for the event loop: database work runs in worker threads and
+        the argon2 hash on the bounded hashing pool, never on the loop.
+
+        Raises:
+            Overloaded: the hashing pool is full (the attempt is not counted).
+        """
+        attempt = await asyncio.to_thread(self._begin_login, nik, address, device)
+        try:
+            verification = await self.passwords.verify_async(attempt.password_hash, password)
+        except Overloaded:
+            if self.throttle is not None and attempt.keys is not None:
+                await asyncio.to_thread(self.throttle.cancelled, attempt.keys, now=attempt.now)
+            raise
+        return await asyncio.to_thread(self._finish_login, attempt, verification)
+
+    def _begin_login(self, nik: str, address: str, device: str | None) -> _Attempt:
+        now = self.clock()
+        nik_index = self.cipher.nik_index(nik.strip())
+        keys = None
+        if self.throttle is not None:
+            known = self.devices is not None and self.devices.recognises(device, nik_index, now=now)
+            keys = self.throttle.keys(nik_index=nik_index, address=address, known_device=known)
+            self.throttle.reserve(keys, now=now)  # raises Throttled before any hashing
+        with self.store.read() as tx:
+            found = tx.find_by_nik_index(nik_index)
+        if found is None or found.erased or found.password_hash is None:
+            return _Attempt(now, keys, None, None, nik_index, device)
+        return _Attempt(now, keys, found.id, found.password_hash, nik_index, device)
+
+    def _finish_login(self, attempt: _Attempt, verification: Verification) -> Authentication:
+        citizen_id = attempt.citizen_id if verification.ok else None
+        if citizen_id is not None:
+            with self.store.write() as tx:
+                current = tx.load(citizen_id, for_update=True)
+                if current is None or current.erased:
+                    citizen_id = None  # erased while the hash ran
+                else:
+                    if verification.new_hash is not None:
+                        tx.set_password_hash(citizen_id, verification.new_hash)
+                    self.audit.append(
+                        tx.bind,
+                        self._entry(
+                            citizen_id,
+                            attempt.now,
+                            actor=SELF,
+                            action=Action.LOGIN,
+                            items=(),
+                            purpose=LOGIN_PURPOSE,
+                            legal_basis=LegalBasis.PUBLIC_TASK,
+                        ),
+                        queued_at=attempt.now,
+                    )
+        if citizen_id is None:
+            reason = "unknown account" if attempt.citizen_id is None else "wrong password"
+            log.info("login failed: %s", reason)
+            if self.throttle is not None and attempt.keys is not None:
+                self.throttle.failed(attempt.keys, now=attempt.now)
+            raise InvalidCredentials()
+        if verification.new_hash is not None:
+            log.info("password hash upgraded to the current parameters")
+        if self.throttle is not None and attempt.keys is not None:
+            self.throttle.succeeded(attempt.keys, now=attempt.now)
+        device = None
+        if self.devices is not None:
+            device = self.devices.remember(attempt.device, attempt.nik_index, now=attempt.now)
+        return Authentication(citizen_id, attempt.now, device=device)
+
+    # ------------------------------------------------------------ helpers
+
+    def _entry(
+        self,
+        citizen_id: str,
+        now: datetime,
+        *,
+        actor: Actor,
+        action: Action,
+        items: Iterable[str],
+        purpose: str,
+        legal_basis: LegalBasis,
+        consent_id: str | None = None,
+        request_id: str | None = None,
+        outcome: Outcome = Outcome.SUCCESS,
+    ) -> AuditEntry:
+        return AuditEntry(
+            time=now,
+            actor=actor,
+            action=action,
+            outcome=outcome,
+            subject=self.pseudonymizer.pseudonym(citizen_id),
+            data_items=tuple(items),
+            purpose=purpose,
+            legal_basis=legal_basis,
+            consent_id=consent_id,
+            request_id=request_id,
+        )
+
+
+def new_citizen_id() -> str:
+    """128 random bits, base32 (26 lowercase characters): opaque, unrelated to the NIK."""
+    return base64.b32encode(secrets.token_bytes(16)).decode().rstrip("=").lower()
+
+
+def _open(
+    cipher: FieldCipher, data_key: bytes, citizen_id: str, name: str, sealed: bytes | None
+) -> str | None:
+    return None if sealed is None else cipher.open(data_key, citizen_id, name, sealed)
+
+
+# ---------------------------------------------------------------- validation
+
+
+def _validated(
+    *,
+    nik: str,
+    name: str,
+    birthdate: date,
+    email: str | None,
+    phone: str | None,
+    address: str | None,
+    today: date,
+) -> dict[str, str]:
+    """The fields to seal, normalised (surrounding blanks removed), in PERSONAL_FIELDS order."""
+    nik = nik.strip()
+    info = parse_nik(nik, today=today)
+    if birthdate > today:
+        raise InvalidField("birthdate", "cannot be in the future")
+    check_birthdate(info, birthdate)
+    values = {"nik": nik, "name": _contact("name", name), "birthdate": birthdate.isoformat()}
+    for field_name, value in (("email", email), ("phone", phone), ("address", address)):
+        if value is not None:
+            values[field_name] = _contact(field_name, value)
+    return values
+
+
+def validated_correction(fields: Mapping[str, str]) -> dict[str, str]:
+    """The corrected values, normalised as at registration, in PERSONAL_FIELDS order.
+
+    Only :data:`CORRECTABLE_FIELDS` may be corrected; a field name outside them is refused
+    without being repeated (a name sent by a client could itself carry personal data).
+    """
+    if not fields or not set(fields) <= set(CORRECTABLE_FIELDS):
+        raise InvalidField(
+            "fields",
+            f"choose one or more of {', '.join(CORRECTABLE_FIELDS)} (the NIK and the birth "
+            "date are corrected through population registration, Dukcapil)",
+        )
+    return {name: _contact(name, fields[name]) for name in CORRECTABLE_FIELDS if name in fields}
+
+
+def _contact(name: str, value: str) -> str:
+    """A name, email, phone number or address, checked and stripped."""
+    if not isinstance(value, str):
+        raise InvalidField(name, "must be text")
+    if name == "name":
+        return _text("name", value, MAX_NAME_CHARS)
+    if name == "address":
+        return _text("address", value, MAX_ADDRESS_CHARS)
+    if name == "email":
+        email = _text("email", value, MAX_EMAIL_CHARS)
+        if not _EMAIL.fullmatch(email):
+            raise InvalidField("email", "not an email address (name@domain)")
+        return email
+    phone = _text("phone", value, 32)
+    if not _PHONE.fullmatch(phone):
+        raise InvalidField(
+            "phone", "use 8 to 15 digits, optionally a leading + and spaces or dashes"
+        )
+    return phone
+
+
+def _text(name: str, value: str, max_chars: int) -> str:
+    value = value.strip()
+    if not value:
+        raise InvalidField(name, "cannot be empty")
+    if len(value) > max_chars:
+        raise InvalidField(name, f"at most {max_chars} characters")
+    if _CONTROL.search(value):
+        raise InvalidField(name, "cannot contain control characters")
+    if _LONE_SURROGATE.search(value):
+        raise InvalidField(name, "must be Unicode text (a lone surrogate is not)")
+    return value
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise InvalidField("password", f"at least {MIN_PASSWORD_CHARS} characters")
+    if len(password.encode()) > MAX_PASSWORD_BYTES:
+        raise InvalidField("password", f"at most {MAX_PASSWORD_BYTES} bytes")

@@ -1,0 +1,286 @@
+"""What every page shares: templates, language, CSRF tokens, sessions, redirects, errors.
+
+Templates are Jinja2 with autoescaping on for everything (a value from the database, such as
+an app's name or a purpose's description, is always text, never markup) and
+``StrictUndefined`` (a missing value is a bug, not an empty string). The pages hold no
+script. Each page answer is ``Cache-Control: no-store`` (RFC 9111 §5.2.2.5): they carry
+personal data or a CSRF token.
+
+Page handlers answer errors as pages (a clear 4xx, in the page's language, that changes
+nothing), never as problem documents: a person reads them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from identity.http.oidc import current_session
+from identity.http.pages.csrf import CSRF_FIELD, CsrfProtection
+from identity.http.pages.i18n import LANG_COOKIE, Translator, choose_language, language_of
+from identity.login.sessions import Session
+from identity.service.web.input_guard import form_is_clean
+from identity.service.web.security_headers import page_csp
+
+__all__ = [
+    "NO_STORE",
+    "PageContext",
+    "csrf_ok",
+    "csrf_refused",
+    "form_text",
+    "message_page",
+    "origin_of",
+    "page_context",
+    "read_form",
+    "render",
+    "see_other",
+    "session_of",
+    "signed_out_page",
+]
+
+TEMPLATES_DIR = Path(__file__).with_name("templates")
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+#: Longest value of any page form field (the longest legitimate one is an address, 500).
+MAX_FIELD_CHARS = 2000
+LANG_COOKIE_MAX_AGE = 365 * 86_400
+_ORIGIN = re.compile(
+    r"https?://[A-Za-z0-9.\-]+(?::[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?"
+)
+
+
+def _when(value: datetime | str | None) -> str:
+    """A time as ``YYYY-MM-DD HH:MM UTC`` (from a datetime or an ISO 8601 string)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+        return parsed.strftime("%Y-%m-%d %H:%M UTC")
+    return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+_environment = Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_environment.filters["when"] = _when
+
+
+@dataclass(frozen=True, slots=True)
+class PageContext:
+    """One request's page settings: language, CSRF token (and a new cookie to set)."""
+
+    request: Request
+    t: Translator
+    csrf_token: str
+    new_csrf_cookie: str | None
+    lang_from_query: str | None
+
+    @property
+    def lang(self) -> str:
+        return self.t.lang
+
+    def switch_url(self) -> str:
+        """The current page (as a GET) in the other language."""
+        params = [(k, v) for k, v in self.request.query_params.multi_items() if k != "lang"]
+        params.append(("lang", self.t.other))
+        return f"{page_path(self.request)}?{urlencode(params)}"
+
+
+#: The pages a browser can GET; a form's answer links back to the nearest of them.
+GET_PAGES = frozenset({"/login", "/login/otp", "/consent", "/account", "/end_session/confirm"})
+
+
+def page_path(request: Request) -> str:
+    """The path of the page to show again for this request: itself when it is a page,
+    else the account page (for its forms) or the login page."""
+    path = request.url.path
+    if path in GET_PAGES or request.method == "GET":
+        return path
+    return "/account" if path.startswith("/account/") else "/login"
+
+
+def page_context(
+    request: Request, *, form: FormData | None = None, ui_locales: Iterable[str] = ()
+) -> PageContext:
+    form_lang = form.get("lang") if form is not None else None
+    query_lang = language_of(request.query_params.get("lang"))
+    lang = choose_language(
+        query=query_lang,
+        form=form_lang if isinstance(form_lang, str) else None,
+        cookie=request.cookies.get(LANG_COOKIE),
+        ui_locales=ui_locales,
+    )
+    csrf: CsrfProtection = request.app.state.csrf
+    token, new_cookie = csrf.issue(request)
+    return PageContext(request, Translator(lang), token, new_cookie, query_lang)
+
+
+def _finish(ctx: PageContext, response: Response) -> Response:
+    """Set the cookies a page answer carries: a new CSRF cookie, the chosen language."""
+    csrf: CsrfProtection = ctx.request.app.state.csrf
+    if ctx.new_csrf_cookie is not None:
+        csrf.set_cookie(response, ctx.new_csrf_cookie)
+    if ctx.lang_from_query is not None:
+        response.set_cookie(
+            LANG_COOKIE,
+            ctx.lang_from_query,
+            max_age=LANG_COOKIE_MAX_AGE,
+            path="/",
+            secure=csrf.secure,
+            httponly=True,
+            samesite="lax",
+        )
+    return response
+
+
+def render(
+    ctx: PageContext,
+    template: str,
+    *,
+    title: str,
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+    form_targets: Iterable[str] = (),
+    signed_in: bool = False,
+    **values: Any,
+) -> Response:
+    """Render a page. ``form_targets`` are origins the page's forms may end up at (see
+    :func:`identity.service.web.security_headers.page_csp`)."""
+    body = _environment.get_template(template).render(
+        t=ctx.t,
+        lang=ctx.lang,
+        title=title,
+        csrf_field=CSRF_FIELD,
+        csrf_token=ctx.csrf_token,
+        switch_url=ctx.switch_url(),
+        signed_in=signed_in,
+        **values,
+    )
+    response = HTMLResponse(
+        body,
+        status_code=status,
+        headers={
+            **NO_STORE,
+            "Content-Security-Policy": page_csp(*form_targets),
+            **(headers or {}),
+        },
+    )
+    return _finish(ctx, response)
+
+
+def message_page(
+    ctx: PageContext,
+    *,
+    title: str,
+    body: str,
+    status: int,
+    headers: Mapping[str, str] | None = None,
+    links: Iterable[tuple[str, str]] = (),
+    signed_in: bool = False,
+) -> Response:
+    """A page that says one thing (an error, a confirmation), with links onward."""
+    return render(
+        ctx,
+        "message.html",
+        title=title,
+        status=status,
+        headers=headers,
+        body=body,
+        links=list(links),
+        signed_in=signed_in,
+    )
+
+
+def signed_out_page(ctx: PageContext) -> Response:
+    """The page a browser sees once its session has ended, with the way back to login."""
+    return message_page(
+        ctx,
+        title=ctx.t("logged_out.title"),
+        body=ctx.t("logged_out.body"),
+        status=200,
+        links=[("/login", ctx.t("nav.login"))],
+    )
+
+
+def see_other(ctx: PageContext | None, location: str) -> Response:
+    """303 See Other (RFC 9110 §15.4.4): after a POST, the browser GETs the next page."""
+    response = RedirectResponse(location, status_code=303, headers=dict(NO_STORE))
+    return _finish(ctx, response) if ctx is not None else response
+
+
+async def read_form(request: Request) -> FormData | None:
+    """The form body, or None when it is not a form, or a field is too long or holds a NUL
+    (no page value holds one, and PostgreSQL text cannot:
+    :mod:`identity.service.web.input_guard`)."""
+    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        return None
+    try:
+        form = await request.form(max_files=0, max_fields=64)
+    except Exception:  # malformed multipart, too many fields: a bad request, nothing else
+        return None
+    if any(isinstance(v, str) and len(v) > MAX_FIELD_CHARS for _, v in form.multi_items()):
+        return None
+    return form if form_is_clean(form) else None
+
+
+def form_text(form: FormData, name: str) -> str | None:
+    """A single text field, or None when absent, repeated or a file."""
+    values = form.getlist(name)
+    if len(values) != 1 or not isinstance(values[0], str):
+        return None
+    return values[0]
+
+
+def csrf_ok(request: Request, form: FormData | None) -> bool:
+    """The form carries the CSRF token of this browser (:mod:`identity.http.pages.csrf`)."""
+    if form is None:
+        return False
+    csrf: CsrfProtection = request.app.state.csrf
+    return csrf.verify(request, form_text(form, CSRF_FIELD))
+
+
+def csrf_refused(ctx: PageContext) -> Response:
+    """403 for a form without a valid CSRF token; nothing was changed."""
+    return message_page(
+        ctx,
+        title=ctx.t("csrf.title"),
+        body=ctx.t("csrf.body"),
+        status=403,
+        links=[(_same_page(ctx.request), ctx.t("common.open_again"))],
+    )
+
+
+def _same_page(request: Request) -> str:
+    query = urlencode([(k, v) for k, v in request.query_params.multi_items()])
+    path = page_path(request)
+    return f"{path}?{query}" if query else path
+
+
+async def session_of(request: Request) -> Session | None:
+    """The citizen's live session (``jati_session`` cookie), or None."""
+    return await current_session(request)
+
+
+def origin_of(uri: str) -> str | None:
+    """``scheme://host[:port]`` of a registered redirect URI, for a CSP source list; None
+    when it is not a plain http(s) origin (never a wildcard, never a quote or a space)."""
+    parts = urlsplit(uri)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return origin if _ORIGIN.fullmatch(origin) else None

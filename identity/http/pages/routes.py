@@ -1,0 +1,64 @@
+"""The citizen-facing pages of the OpenID Connect provider (DESIGN.md §4 "Pages"): the front
+page ``GET /`` (:mod:`identity.http.pages.home`), login (:mod:`identity.http.pages.login`),
+the logout confirmation (:mod:`identity.http.pages.logout`),
+consent screen and notices (:mod:`identity.http.pages.consent`), account
+(:mod:`identity.http.pages.account`), and the one style sheet they use,
+``GET /static/jati.css``.
+
+They are built on the protocol's interfaces: ``app.state.sessions``
+(:class:`identity.login.sessions.SessionService`) and ``app.state.authorization_requests``
+(:class:`identity.oidc.authorize.AuthorizationRequests`): a login or a consent decision
+sends the browser to ``/authorize/resume?req=ID``, which decides what comes next.
+
+Everything a page needs beyond the services is set up by :func:`configure`: the CSRF
+protection (:mod:`identity.http.pages.csrf`) and the pending-login cookie of the second-factor
+step, both keyed by keys derived from the master key. Include :data:`router` **before**
+:mod:`identity.http.login`'s, so that a form ``POST /login`` reaches the page and a JSON
+one the API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from starlette.responses import Response
+
+from identity.http.pages import account, consent, home, login, logout
+from identity.http.pages.csrf import CsrfProtection
+from identity.http.pages.login import PendingLogins
+
+__all__ = ["STATIC_DIR", "configure", "router"]
+
+STATIC_DIR = Path(__file__).with_name("static")
+_STYLESHEET = (STATIC_DIR / "jati.css").read_bytes()
+
+router = APIRouter(include_in_schema=False)
+router.include_router(home.router)
+router.include_router(login.router)
+router.include_router(logout.router)
+router.include_router(consent.router)
+router.include_router(account.router)
+
+
+@router.get("/static/jati.css")
+async def stylesheet() -> Response:
+    """The pages' only style sheet (CSP ``style-src 'self'``: no inline styles)."""
+    return Response(
+        _STYLESHEET,
+        media_type="text/css",
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
+
+
+def configure(
+    app: FastAPI, *, master_key: bytes, clock: Callable[[], datetime], secure: bool
+) -> None:
+    """Give the pages their keyed helpers (``app.state.csrf``, ``app.state.pending_logins``).
+
+    ``secure``: the issuer is https, so cookies get the ``Secure`` attribute.
+    """
+    app.state.csrf = CsrfProtection(master_key, secure=secure)
+    app.state.pending_logins = PendingLogins(master_key, clock=clock, secure=secure)

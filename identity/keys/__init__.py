@@ -1,0 +1,3 @@
+"""Keys: the master key, keys derived from it (RFC 5869), JWK thumbprints (RFC 7638), the
+JWS algorithms and the signing keys' life cycle. A core: imports cryptography, never a
+framework, and no other identity package but :mod:`identity.errors`."""

@@ -1,0 +1,197 @@
+"""Server-side login sessions of citizens (OIDC Core §3.1.2.3: the authorization server's
+own session, read by the authorization endpoint).
+
+A session is created when a citizen authenticates on the login page. The browser holds only
+a random 256-bit value in the ``jati_session`` cookie; the server keeps the SHA-256 of that
+value as the session id, never the value itself, so a copy of the database (or of a backup)
+holds nothing that can be replayed as a cookie. The session records who authenticated, when
+(``auth_time``) and how (``amr``, RFC 8176; ``acr``), which the ID token repeats.
+
+The cookie is ``HttpOnly`` (no script reads it), ``SameSite=Lax`` (not sent on cross-site
+sub-requests or POSTs, yet sent on the top-level navigation that brings the citizen back
+from a relying app), ``Secure`` when the issuer is https, ``Path=/`` and lives as long as
+the session (``JATI_SESSION_LIFETIME``, 8 hours by default). An expired session is treated
+as none and removed. ``end`` logs out one browser; ``end_all_for`` every browser of a
+citizen (after an erasure or a password change).
+
+Danger: the cookie value is a bearer credential. Never log it; compare it only through its
+hash (the lookup by hash is the comparison).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from identity.storage.housekeeping import purge_due
+
+__all__ = [
+    "SESSION_COOKIE",
+    "Session",
+    "SessionService",
+    "SessionStore",
+    "SessionTransaction",
+    "session_id_of",
+]
+
+log = logging.getLogger(__name__)
+
+SESSION_COOKIE = "jati_session"
+#: Longest cookie value looked up (ours are 43 characters); anything longer is no session.
+MAX_COOKIE_CHARS = 128
+#: ``last_seen`` is written at most this often per session (a read is not a write).
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+MAX_AMR_VALUES = 8
+
+
+def session_id_of(cookie_value: str) -> str:
+    """The session id stored for a cookie value: hex SHA-256 (the value is 256 random bits,
+    so an unsalted hash is enough: nothing to guess)."""
+    return hashlib.sha256(cookie_value.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A citizen's login at Jati, as the authorization endpoint sees it.
+
+    ``id`` is the hash of the cookie value (never the value); ``auth_time`` is when the
+    citizen authenticated (OIDC Core §2); ``amr`` the methods (RFC 8176, e.g. ``pwd``,
+    ``otp``); ``acr`` the authentication context class (:mod:`identity.oidc.tokens`).
+    """
+
+    id: str
+    citizen_id: str
+    auth_time: datetime
+    amr: tuple[str, ...]
+    acr: str
+    expires_at: datetime
+
+
+class SessionTransaction(Protocol):
+    def add_session(self, session: Session, *, created_at: datetime) -> None: ...
+    def get_session(self, session_id: str) -> tuple[Session, datetime] | None:
+        """The session and its ``last_seen``."""
+        ...
+
+    def touch_session(self, session_id: str, now: datetime) -> None: ...
+    def delete_session(self, session_id: str) -> None: ...
+    def delete_sessions_of(self, citizen_id: str) -> int: ...
+    def purge_sessions(self, now: datetime) -> int: ...
+
+
+class SessionStore(Protocol):
+    def write(self) -> AbstractContextManager[SessionTransaction]: ...
+    def read(self) -> AbstractContextManager[SessionTransaction]: ...
+
+
+class SessionService:
+    """Creates, finds and ends citizens' sessions.
+
+    Args:
+        store: where sessions live (``identity.storage.oidc.SqlOidcStore``).
+        clock: the current UTC time, read once per operation.
+        lifetime: how long a session lasts from login (not extended by use: OIDC Core
+            ``max_age`` and ``auth_time`` stay meaningful).
+        secure: set the cookie's ``Secure`` attribute (the issuer is https).
+    """
+
+    def __init__(
+        self,
+        *,
+        store: SessionStore,
+        clock: Callable[[], datetime],
+        lifetime: timedelta = timedelta(hours=8),
+        secure: bool,
+    ) -> None:
+        if lifetime <= timedelta(0):
+            raise ValueError("a session lifetime is positive")
+        self.store = store
+        self.clock = clock
+        self.lifetime = lifetime
+        self.secure = secure
+
+    def create(
+        self, citizen_id: str, *, auth_time: datetime, amr: Sequence[str], acr: str
+    ) -> tuple[str, Session]:
+        """Start a session for a citizen who just authenticated.
+
+        Returns the raw cookie value to set (with :meth:`cookie_attributes`) and the
+        session. Call it after every successful login, and end the previous session of the
+        browser if any (a fresh value defeats session fixation).
+        """
+        if not citizen_id:
+            raise ValueError("a session needs a citizen id")
+        methods = tuple(amr)
+        if not methods or len(methods) > MAX_AMR_VALUES or not all(methods):
+            raise ValueError("amr lists one or more authentication methods (RFC 8176)")
+        if auth_time.tzinfo is None:
+            raise ValueError("auth_time must be timezone-aware")
+        now = self.clock()
+        cookie_value = secrets.token_urlsafe(32)
+        session = Session(
+            id=session_id_of(cookie_value),
+            citizen_id=citizen_id,
+            auth_time=auth_time,
+            amr=methods,
+            acr=acr,
+            expires_at=now + self.lifetime,
+        )
+        with self.store.write() as tx:
+            if purge_due():
+                tx.purge_sessions(now)
+            tx.add_session(session, created_at=now)
+        return cookie_value, session
+
+    def get(self, cookie_value: str | None) -> Session | None:
+        """The live session a cookie value names, or None (absent, unknown, expired)."""
+        if not cookie_value or len(cookie_value) > MAX_COOKIE_CHARS:
+            return None
+        session_id = session_id_of(cookie_value)
+        now = self.clock()
+        with self.store.read() as tx:
+            found = tx.get_session(session_id)
+        if found is None:
+            return None
+        session, last_seen = found
+        if now >= session.expires_at:
+            with self.store.write() as wtx:
+                wtx.delete_session(session_id)
+            return None
+        if now - last_seen >= LAST_SEEN_RESOLUTION:
+            with self.store.write() as wtx:
+                wtx.touch_session(session_id, now)
+        return session
+
+    def end(self, cookie_value: str | None) -> None:
+        """Log out the browser holding ``cookie_value`` (nothing happens for an unknown one)."""
+        if not cookie_value or len(cookie_value) > MAX_COOKIE_CHARS:
+            return
+        with self.store.write() as tx:
+            tx.delete_session(session_id_of(cookie_value))
+
+    def end_all_for(self, citizen_id: str) -> int:
+        """Log the citizen out everywhere; returns how many sessions ended."""
+        with self.store.write() as tx:
+            ended = tx.delete_sessions_of(citizen_id)
+        if ended:
+            log.info("ended %d session(s) of a citizen", ended)
+        return ended
+
+    def cookie_attributes(self) -> dict[str, Any]:
+        """The cookie's name and attributes as keyword arguments of Starlette's
+        ``Response.set_cookie`` (``key``, ``max_age``, ``path``, ``secure``, ``httponly``,
+        ``samesite``): ``response.set_cookie(value=cookie_value, **cookie_attributes())``."""
+        return {
+            "key": SESSION_COOKIE,
+            "max_age": int(self.lifetime.total_seconds()),
+            "path": "/",
+            "secure": self.secure,
+            "httponly": True,
+            "samesite": "lax",
+        }
