@@ -29,6 +29,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
+from audit import AuditAppender, Pseudonymizer
 from audit.entry import Action, Actor, ActorKind, AuditEntry, LegalBasis, Outcome
 from consent.errors import GrantNotFound, InvalidConsent, InvalidPurpose, NoticeChanged
 from consent.notices import Notice, NoticeContent
@@ -224,14 +225,6 @@ class LedgerTransaction(Protocol):
 class LedgerStore(Protocol):
     def write(self) -> AbstractContextManager[LedgerTransaction]: ...
     def read(self) -> AbstractContextManager[LedgerTransaction]: ...
-
-
-class AuditAppender(Protocol):
-    def append(self, bind: Any, entry: AuditEntry, *, queued_at: datetime) -> None: ...
-
-
-class Pseudonymizer(Protocol):
-    def pseudonym(self, subject_id: str) -> str: ...
 
 
 class ChangeNotifier(Protocol):

@@ -58,6 +58,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
+from audit import AuditAppender, Pseudonymizer
 from audit.entry import Action, Actor, ActorKind, AuditEntry, LegalBasis, Outcome, decode_entry
 from audit.errors import InvalidEntry
 from audit.records import EventFilter, StoredLeaf
@@ -430,16 +431,6 @@ class EventSource(Protocol):
     """Integrated audit entries matching a filter, in log order (:class:`AuditLog`)."""
 
     def events(self, flt: EventFilter, *, page_size: int = ...) -> Iterator[StoredLeaf]: ...
-
-
-class AuditAppender(Protocol):
-    """Appends an entry in the caller's transaction (``SqlAuditStore.append``)."""
-
-    def append(self, bind: Any, entry: AuditEntry, *, queued_at: datetime) -> None: ...
-
-
-class Pseudonymizer(Protocol):
-    def pseudonym(self, subject_id: str) -> str: ...
 
 
 class ChangeNotifier(Protocol):

@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
+from audit import AuditAppender
 from audit.entry import Action, Actor, ActorKind, AuditEntry, LegalBasis, Outcome
 from audit.pseudonym import SubjectPseudonymizer
 from identity.citizens.field_crypto import FieldCipher, new_data_key
@@ -268,12 +269,6 @@ class CitizenStore(Protocol):
     def after_erasure(self) -> None:
         """Storage housekeeping once an erasure has committed (e.g. SQLite's WAL)."""
         ...
-
-
-class AuditAppender(Protocol):
-    """Appends an entry in the caller's transaction (``SqlAuditStore.append``)."""
-
-    def append(self, bind: Any, entry: AuditEntry, *, queued_at: datetime) -> None: ...
 
 
 class ErasureStep(Protocol):

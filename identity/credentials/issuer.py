@@ -33,6 +33,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
+from audit import AuditAppender, Pseudonymizer
 from audit.entry import Action, Actor, ActorKind, AuditEntry, LegalBasis, Outcome
 from identity.credentials.proofs import CredentialNonces, HolderProof, nonce_digest, verify_proof
 from identity.credentials.sd_jwt import Disclosable, issue
@@ -146,14 +147,6 @@ class CredentialStore(Protocol):
 class StatusRegistry(Protocol):
     def allocate(self) -> StatusReference: ...
     def set_status(self, list_id: str, idx: int, status: Status) -> None: ...
-
-
-class AuditAppender(Protocol):
-    def append(self, bind: Any, entry: AuditEntry, *, queued_at: datetime) -> None: ...
-
-
-class Pseudonymizer(Protocol):
-    def pseudonym(self, subject_id: str) -> str: ...
 
 
 class GrantActivity(Protocol):

@@ -32,11 +32,12 @@ from typing import Any
 from fastapi import Request
 from sqlalchemy import select
 
+from audit import AuditAppender
 from audit.breach import BREACH_NOTIFICATION_PURPOSE
 from audit.entry import Actor, AuditEntry, LegalBasis
 from audit.pseudonym import SubjectPseudonymizer
 from identity.citizens.nik import parse_nik
-from identity.citizens.service import AuditAppender, CitizenErased, CitizenService
+from identity.citizens.service import CitizenErased, CitizenService
 from identity.errors import Unauthorized
 from identity.http.bearer import ApiAuthorizer
 from identity.storage.citizens import IdentityCitizen

@@ -74,6 +74,7 @@ from urllib.parse import urlencode
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 
+from audit import AuditAppender, Pseudonymizer
 from audit.entry import Action, Actor, ActorKind, AuditEntry, LegalBasis, Outcome
 from consent.gate import Decision
 from consent.ledger import Grant, GrantStatus
@@ -284,14 +285,6 @@ class Gate(Protocol):
     def check(
         self, subject_id: str, app_id: str, purpose: str, data_items: Collection[str]
     ) -> Decision: ...
-
-
-class AuditAppender(Protocol):
-    def append(self, bind: Any, entry: AuditEntry, *, queued_at: datetime) -> None: ...
-
-
-class Pseudonymizer(Protocol):
-    def pseudonym(self, subject_id: str) -> str: ...
 
 
 class RequestSealer:

@@ -36,6 +36,7 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn, Protocol
 
+from audit import AuditAppender, Pseudonymizer
 from audit.entry import AuditEntry
 from consent.errors import ConsentRequired
 from consent.purposes import Purpose
@@ -163,14 +164,6 @@ class Releaser(Protocol):
         allowed_claims: Collection[str],
         request_id: str | None = None,
     ) -> dict[str, str]: ...
-
-
-class AuditAppender(Protocol):
-    def append(self, bind: Any, entry: AuditEntry, *, queued_at: datetime) -> None: ...
-
-
-class Pseudonymizer(Protocol):
-    def pseudonym(self, subject_id: str) -> str: ...
 
 
 class AccessTokenVerifiers:

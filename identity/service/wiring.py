@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from prometheus_client import Gauge
 
+from audit import AuditAppender
 from audit.errors import LogCorrupted
 from audit.log import AuditLog, Clock
 from audit.pseudonym import SubjectPseudonymizer
@@ -32,7 +33,7 @@ from audit.witness import FileWitnessState
 from consent.gate import ConsentGate, SharedGenerations
 from consent.ledger import ConsentLedger
 from consent.storage.ledger import SqlLedgerStore
-from identity.credentials.issuer import AuditAppender, CredentialService, GrantActivity
+from identity.credentials.issuer import CredentialService, GrantActivity
 from identity.credentials.proofs import CredentialNonces
 from identity.credentials.status_registry import StatusLists
 from identity.keys.derived_keys import AUDIT_CHECKPOINT_KEY, AUDIT_PSEUDONYM_KEY, derive_key

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("identity", "consent", "audit")
 #: Which top-level packages each package may import.
 ALLOWED = {"audit": {"audit"}, "consent": {"consent", "audit"}, "identity": set(PACKAGES)}
-ADAPTER_PARTS = {"storage", "http", "service"}
+ADAPTER_PARTS = {"storage", "http", "cli", "service"}
 
 
 def _modules() -> dict[str, Path]:
