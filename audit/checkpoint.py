@@ -16,13 +16,12 @@ first checks the log's signature (C2SP signed-note) and then the expected origin
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from dataclasses import dataclass
 
 from audit.errors import MalformedNote, UnverifiedNote
-from audit.merkle import HASH_SIZE, MAX_TREE_SIZE
-from audit.note import Signer, Verifier, open_note, sign_note
+from audit.merkle.tree_hash import HASH_SIZE, MAX_TREE_SIZE
+from audit.note import Signer, Verifier, b64decode_canonical, open_note, sign_note
 
 __all__ = ["Checkpoint", "open_checkpoint", "sign_checkpoint"]
 
@@ -86,11 +85,9 @@ class Checkpoint:
         if size > MAX_TREE_SIZE:
             raise MalformedNote("checkpoint size exceeds 2**64-1")
         try:
-            root_hash = base64.b64decode(root_text.encode("ascii"), validate=True)
-        except (UnicodeEncodeError, binascii.Error) as exc:
-            raise MalformedNote("checkpoint root hash is not base64") from exc
-        if base64.b64encode(root_hash).decode("ascii") != root_text:
-            raise MalformedNote("checkpoint root hash is not canonical base64")
+            root_hash = b64decode_canonical(root_text)
+        except ValueError as exc:  # "not base64" or "not canonical base64"
+            raise MalformedNote(f"checkpoint root hash is {exc}") from exc
         try:
             return cls(origin, size, root_hash, tuple(extensions))
         except ValueError as exc:

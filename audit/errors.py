@@ -16,29 +16,34 @@ Drawn as a tree (every class derives from :class:`AuditError`, which is never ra
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class AuditError(Exception):
-    """Root of the audit package's errors. ``code`` is a short machine-readable name."""
+    """Root of the audit package's errors. ``code`` is a short machine-readable name, which
+    each subclass declares in its header (``class X(AuditError, code="x")``)."""
 
     code = "audit_error"
 
-
-class InvalidEntry(AuditError):
-    code = "invalid_entry"
-
-
-class InvalidRequest(AuditError):
-    code = "invalid_request"
+    def __init_subclass__(cls, *, code: str, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.code = code
 
 
-class ProofError(AuditError):
-    code = "invalid_proof"
+class InvalidEntry(AuditError, code="invalid_entry"):
+    """An entry that cannot be encoded or decoded."""
 
 
-class RootMismatch(ProofError):
+class InvalidRequest(AuditError, code="invalid_request"):
+    """A query or proof request out of range or malformed."""
+
+
+class ProofError(AuditError, code="invalid_proof"):
+    """A Merkle proof that does not verify (RFC 9162 §2.1.3, §2.1.4)."""
+
+
+class RootMismatch(ProofError, code="root_mismatch"):
     """A proof computed to ``computed`` where ``expected`` was required, at ``size``."""
-
-    code = "root_mismatch"
 
     def __init__(self, *, size: int, computed: bytes, expected: bytes) -> None:
         self.size = size
@@ -50,25 +55,21 @@ class RootMismatch(ProofError):
         )
 
 
-class NoteError(AuditError):
-    code = "invalid_note"
+class NoteError(AuditError, code="invalid_note"):
+    """A signed note or checkpoint that cannot be trusted."""
 
 
-class MalformedNote(NoteError):
-    code = "malformed_note"
+class MalformedNote(NoteError, code="malformed_note"):
+    """Bad syntax (C2SP signed-note / tlog-checkpoint)."""
 
 
-class UnverifiedNote(NoteError):
-    code = "unverified_note"
+class UnverifiedNote(NoteError, code="unverified_note"):
+    """No valid signature by a known key."""
 
 
-class InconsistentLog(AuditError):
+class InconsistentLog(AuditError, code="inconsistent_log"):
     """A new checkpoint is not an extension of one seen before: a rollback or a fork."""
 
-    code = "inconsistent_log"
 
-
-class LogCorrupted(AuditError):
+class LogCorrupted(AuditError, code="log_corrupted"):
     """What is stored does not match what was signed: an edit, gap, insertion or reorder."""
-
-    code = "log_corrupted"

@@ -24,13 +24,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audit.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from audit.errors import InvalidRequest, NoteError
-from audit.merkle import (
-    NodeID,
-    consistency_nodes,
-    inclusion_nodes,
-    root_from_frontier,
-    root_nodes,
-)
+from audit.merkle.proof_plans import consistency_nodes, inclusion_nodes
+from audit.merkle.tree_hash import NodeID, root_from_frontier, root_nodes
 from audit.note import NoteSigner, NoteVerifier
 from audit.records import (
     EventFilter,

@@ -44,6 +44,7 @@ __all__ = [
     "NoteVerifier",
     "Signer",
     "Verifier",
+    "b64decode_canonical",
     "is_valid_key_name",
     "key_id",
     "open_note",
@@ -97,8 +98,12 @@ def key_id(name: str, public_key: bytes) -> bytes:
     return digest.digest()[:_KEY_ID_SIZE]
 
 
-def _b64decode_strict(text: str) -> bytes:
-    """Standard base64 with padding, canonical only (RFC 4648 §4); raises ValueError."""
+def b64decode_canonical(text: str) -> bytes:
+    """Standard base64 with padding, canonical only (RFC 4648 §4).
+
+    Raises:
+        ValueError: ``not base64`` or ``not canonical base64``.
+    """
     try:
         raw = base64.b64decode(text.encode("ascii"), validate=True)
     except (UnicodeEncodeError, binascii.Error) as exc:
@@ -114,6 +119,19 @@ def _b64encode(raw: bytes) -> str:
 
 def _raw_public_key(key: Ed25519PublicKey) -> bytes:
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def _key_bytes(kind: str, name: str, hex_id: str, b64_key: str) -> bytes:
+    """The checks that a ``vkey`` and an ``skey`` string share, in order: the key name, a
+    key ID of 8 lowercase hex digits, canonical base64; returns the decoded key bytes.
+    ``kind`` (``verifier``, ``signer``) names the key in the errors."""
+    _check_key_name(name)
+    if not _HEX_KEY_ID.fullmatch(hex_id):
+        raise MalformedNote(f"{kind} key ID must be 8 lowercase hex digits")
+    try:
+        return b64decode_canonical(b64_key)
+    except ValueError as exc:
+        raise MalformedNote(f"{kind} key is not canonical base64") from exc
 
 
 # --------------------------------------------------------------------------------------
@@ -186,13 +204,7 @@ class NoteVerifier:
         if len(parts) != 3:
             raise MalformedNote("verifier key must be <name>+<hex key id>+<base64 key>")
         name, hex_id, b64_key = parts
-        _check_key_name(name)
-        if not _HEX_KEY_ID.fullmatch(hex_id):
-            raise MalformedNote("verifier key ID must be 8 lowercase hex digits")
-        try:
-            raw = _b64decode_strict(b64_key)
-        except ValueError as exc:
-            raise MalformedNote("verifier key is not canonical base64") from exc
+        raw = _key_bytes("verifier", name, hex_id, b64_key)
         if len(raw) != 1 + _ED25519_PUBLIC_KEY_SIZE or raw[0] not in SIGNATURE_TYPES:
             raise MalformedNote("verifier key must be 0x01 followed by a 32-byte Ed25519 key")
         public = raw[1:]
@@ -254,13 +266,7 @@ class NoteSigner:
         if len(parts) != 5 or parts[0] != "PRIVATE" or parts[1] != "KEY":
             raise MalformedNote("signer key must be PRIVATE+KEY+<name>+<hex key id>+<base64 seed>")
         _, _, name, hex_id, b64_seed = parts
-        _check_key_name(name)
-        if not _HEX_KEY_ID.fullmatch(hex_id):
-            raise MalformedNote("signer key ID must be 8 lowercase hex digits")
-        try:
-            raw = _b64decode_strict(b64_seed)
-        except ValueError as exc:
-            raise MalformedNote("signer key is not canonical base64") from exc
+        raw = _key_bytes("signer", name, hex_id, b64_seed)
         if len(raw) != 33 or raw[0] not in SIGNATURE_TYPES:
             raise MalformedNote("signer key must be 0x01 followed by a 32-byte Ed25519 seed")
         signer = cls(name, Ed25519PrivateKey.from_private_bytes(raw[1:]))
@@ -379,7 +385,7 @@ def open_note(note: str | bytes, verifiers: Sequence[Verifier]) -> tuple[str, li
         if not space or not b64 or not is_valid_key_name(name):
             raise MalformedNote("signature line must be '— <key name> <base64>'")
         try:
-            raw = _b64decode_strict(b64)
+            raw = b64decode_canonical(b64)
         except ValueError as exc:
             raise MalformedNote("signature is not canonical base64") from exc
         if len(raw) < _KEY_ID_SIZE + 1:

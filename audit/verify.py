@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 from audit.checkpoint import open_checkpoint
 from audit.errors import NoteError
-from audit.merkle import root_from_frontier
+from audit.merkle.tree_hash import root_from_frontier
 from audit.note import NoteVerifier
 from audit.records import StoredCheckpoint, TreeState
 
@@ -83,7 +83,7 @@ def verify_log(
     ``max_findings`` of the per-leaf kind, so a wholesale rewrite still ends quickly).
 
     ``checkpoints`` come by increasing size and ``nodes`` in completion order (by the last
-    leaf they cover, then by level), as :class:`audit.storage.store.LogSnapshot` gives them.
+    leaf they cover, then by level), as :class:`audit.storage.verification.LogSnapshot` gives them.
     """
     report = VerifyReport()
     signed = heapq.merge(

@@ -28,7 +28,8 @@ from typing import Protocol
 
 from audit.checkpoint import Checkpoint, open_checkpoint
 from audit.errors import InconsistentLog, ProofError
-from audit.merkle import EMPTY_ROOT, hash_leaf, verify_consistency, verify_inclusion
+from audit.merkle.proof_verification import verify_consistency, verify_inclusion
+from audit.merkle.tree_hash import EMPTY_ROOT, hash_leaf
 from audit.note import Verifier
 
 __all__ = [

@@ -29,10 +29,11 @@ from bench.common import Figure
 from bench.tokens import _compare
 from identity.credentials.sd_jwt import Disclosable, issue
 from identity.credentials.status_list_token import StatusList, sign_status_list, status_list_claims
+from identity.keys.base64url import b64url_encode
 from identity.keys.signing_keys import PrivateKey, generate_private_key, public_jwk
 from identity.oidc.tokens import JwsSigner, der_to_raw
 from identity.relying_party import TokenVerifier
-from identity.relying_party.encoding import b64url_decode, b64url_encode
+from identity.relying_party.encoding import b64url_decode
 from identity.relying_party.keys import raw_to_der
 
 ISSUER = "https://id.jakarta.go.id"

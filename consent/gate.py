@@ -36,17 +36,24 @@ from pathlib import Path
 from typing import Protocol
 
 from audit.entry import LegalBasis
-from consent.ledger import Grant, GrantStatus
+from consent.grants import Grant, GrantStatus
 from consent.purposes import Purpose
 
 SLOTS = 1 << 16
 _COUNTER = struct.Struct("<Q")
 
 
-class Generations(Protocol):
+class ChangeNotifier(Protocol):
+    """Told after a commit that a subject's consents, restriction or erasure changed (with
+    None: every subject's, as a new notice or purpose does), so that every worker's consent
+    gate sees it on its next check: the shared generations of this module."""
+
+    def changed(self, subject_id: str | None) -> None: ...
+
+
+class Generations(ChangeNotifier, Protocol):
     def slot(self, subject_id: str) -> int: ...
     def read(self, slot: int) -> int: ...
-    def changed(self, subject_id: str | None) -> None: ...
 
 
 def _slot(subject_id: str) -> int:

@@ -31,15 +31,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse, StreamingResponse
 
-from consent.requests import (
-    MAX_CORRECTION_FIELDS,
-    MAX_CORRECTION_VALUE_CHARS,
-    Export,
-    RequestKind,
-    RequestService,
-    RequestStatus,
-    SubjectRequest,
-)
+from consent.requests.checks import MAX_CORRECTION_FIELDS, MAX_CORRECTION_VALUE_CHARS
+from consent.requests.export import Export
+from consent.requests.records import RequestKind, RequestStatus, SubjectRequest
+from consent.requests.service import RequestService
 
 router = APIRouter(prefix="/me", tags=["citizen: data-subject requests"])
 

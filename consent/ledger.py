@@ -4,7 +4,7 @@
   ``refused``, ``withdrawn``, ``expired``. Each carries the hash of the notice the citizen
   saw, who decided (the citizen, or a parent/guardian for a child: Art. 25), when, and the
   explicit act. Events are never updated or deleted (database triggers refuse it); the
-  current state of a grant is derived from its events.
+  current state of a grant is derived from its events (:mod:`consent.grants`).
 - **Recording a decision** (Art. 22): one explicit choice per purpose whose basis is consent,
   nothing bundled or pre-ticked, after the app's current notice, by an explicit act. A child
   (under 18) is represented by a parent or guardian (Art. 25(1)); such a grant must be
@@ -20,45 +20,32 @@ worker's consent gate sees it on its next check (:mod:`consent.gate`).
 
 from __future__ import annotations
 
-import base64
-import secrets
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 from typing import Any, Protocol
 
 from audit import AuditAppender, Pseudonymizer
 from audit.entry import Action, Actor, ActorKind, AuditEntry, LegalBasis, Outcome
 from consent.errors import GrantNotFound, InvalidConsent, InvalidPurpose, NoticeChanged
+from consent.gate import ChangeNotifier
+from consent.grants import (
+    ConsentEvent,
+    EventKind,
+    GivenBy,
+    Grant,
+    GrantStatus,
+    derive_grants,
+    grant_summary,
+    new_id,
+)
 from consent.notices import Notice, NoticeContent
 from consent.purposes import Purpose
 
 WITHDRAWAL_DEADLINE = timedelta(hours=72)  # Art. 40(1): processing stops within 3x24 h
 AGE_OF_MAJORITY = 18  # Art. 25 (Penjelasan): a child is under 18
 MAX_ACT_CHARS = 200
-
-
-class EventKind(StrEnum):
-    GIVEN = "given"
-    RENEWED = "renewed"
-    REFUSED = "refused"
-    WITHDRAWN = "withdrawn"
-    EXPIRED = "expired"
-
-
-class GivenBy(StrEnum):
-    SUBJECT = "subject"
-    GUARDIAN = "guardian"
-
-
-class GrantStatus(StrEnum):
-    ACTIVE = "active"
-    REFUSED = "refused"
-    WITHDRAWN = "withdrawn"
-    EXPIRED = "expired"
-    NEEDS_RECONFIRMATION = "needs_reconfirmation"  # a guardian's grant, the child now adult
 
 
 _AUDIT_ACTION = {
@@ -68,123 +55,6 @@ _AUDIT_ACTION = {
     EventKind.WITHDRAWN: Action.CONSENT_WITHDRAWN,
     EventKind.EXPIRED: Action.CONSENT_EXPIRED,
 }
-
-
-@dataclass(frozen=True, slots=True)
-class ConsentEvent:
-    event_id: str
-    grant_id: str
-    subject_id: str
-    app_id: str
-    purpose_code: str
-    kind: EventKind
-    notice_hash: str
-    at: datetime
-    given_by: GivenBy
-    act: str
-    guardian_id: str | None = None
-    expires_at: datetime | None = None
-    reconfirm_at: datetime | None = None
-    received_at: datetime | None = None  # withdrawal: when the request arrived
-    due_by: datetime | None = None  # withdrawal: the statutory deadline
-    effective_at: datetime | None = None  # withdrawal: when processing actually stopped
-
-
-@dataclass(frozen=True, slots=True)
-class Grant:
-    """The current state of one grant, derived from its events."""
-
-    grant_id: str
-    subject_id: str
-    app_id: str
-    purpose_code: str
-    status: GrantStatus
-    notice_hash: str
-    given_at: datetime
-    given_by: GivenBy
-    guardian_id: str | None
-    expires_at: datetime | None
-    reconfirm_at: datetime | None
-    withdrawal: ConsentEvent | None
-    events: tuple[ConsentEvent, ...]
-
-    def status_at(self, now: datetime) -> GrantStatus:
-        if self.status is not GrantStatus.ACTIVE:
-            return self.status
-        if self.expires_at is not None and now >= self.expires_at:
-            return GrantStatus.EXPIRED
-        if self.reconfirm_at is not None and now >= self.reconfirm_at:
-            return GrantStatus.NEEDS_RECONFIRMATION
-        return GrantStatus.ACTIVE
-
-
-def _time(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
-
-def grant_summary(grant: Grant, purpose: Purpose | None, now: datetime) -> dict[str, Any]:
-    """A grant as a JSON object (see :meth:`ConsentLedger.consents_of`)."""
-    body: dict[str, Any] = {
-        "id": grant.grant_id,
-        "app_id": grant.app_id,
-        "purpose": purpose.to_json() if purpose else {"code": grant.purpose_code},
-        "status": grant.status_at(now).value,
-        "given_at": _time(grant.given_at),
-        "given_by": grant.given_by.value,
-        "expires_at": _time(grant.expires_at),
-        "notice_hash": grant.notice_hash,
-    }
-    if grant.reconfirm_at is not None:
-        body["reconfirm_at"] = _time(grant.reconfirm_at)
-    if grant.withdrawal is not None:
-        body["withdrawal"] = {
-            "received_at": _time(grant.withdrawal.received_at),
-            "due_by": _time(grant.withdrawal.due_by),
-            "effective_at": _time(grant.withdrawal.effective_at),
-        }
-    return body
-
-
-def derive_grants(events: Iterable[ConsentEvent]) -> list[Grant]:
-    """Fold events (in order) into grants."""
-    grouped: dict[str, list[ConsentEvent]] = {}
-    for event in events:
-        grouped.setdefault(event.grant_id, []).append(event)
-    grants = []
-    for grant_id, history in grouped.items():
-        first = history[0]
-        state = Grant(
-            grant_id=grant_id,
-            subject_id=first.subject_id,
-            app_id=first.app_id,
-            purpose_code=first.purpose_code,
-            status=GrantStatus.REFUSED if first.kind is EventKind.REFUSED else GrantStatus.ACTIVE,
-            notice_hash=first.notice_hash,
-            given_at=first.at,
-            given_by=first.given_by,
-            guardian_id=first.guardian_id,
-            expires_at=first.expires_at,
-            reconfirm_at=first.reconfirm_at,
-            withdrawal=None,
-            events=tuple(history),
-        )
-        for event in history[1:]:
-            if event.kind is EventKind.RENEWED:
-                state = replace(
-                    state,
-                    status=GrantStatus.ACTIVE,
-                    notice_hash=event.notice_hash,
-                    given_by=event.given_by,
-                    guardian_id=event.guardian_id,
-                    expires_at=event.expires_at,
-                    reconfirm_at=event.reconfirm_at,
-                )
-            elif event.kind is EventKind.WITHDRAWN:
-                state = replace(state, status=GrantStatus.WITHDRAWN, withdrawal=event)
-            elif event.kind is EventKind.EXPIRED:
-                state = replace(state, status=GrantStatus.EXPIRED)
-        grants.append(state)
-    return grants
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,18 +97,6 @@ class LedgerStore(Protocol):
     def read(self) -> AbstractContextManager[LedgerTransaction]: ...
 
 
-class ChangeNotifier(Protocol):
-    """Told after a commit that a subject's (or, with None, every subject's) consents
-    changed: the shared generations of :mod:`consent.gate`."""
-
-    def changed(self, subject_id: str | None) -> None: ...
-
-
-def new_id() -> str:
-    """128 random bits, base32 lower case: a valid audit identifier."""
-    return base64.b32encode(secrets.token_bytes(16)).decode().rstrip("=").lower()
-
-
 def _majority(birthdate: date) -> date:
     try:
         return birthdate.replace(year=birthdate.year + AGE_OF_MAJORITY)
@@ -246,23 +104,15 @@ def _majority(birthdate: date) -> date:
         return date(birthdate.year + AGE_OF_MAJORITY, 3, 1)
 
 
+@dataclass(kw_only=True, eq=False, repr=False)
 class ConsentLedger:
     """Purposes, notices and grants, with every change audited."""
 
-    def __init__(
-        self,
-        *,
-        store: LedgerStore,
-        clock: Callable[[], datetime],
-        audit: AuditAppender,
-        pseudonymizer: Pseudonymizer,
-        notifier: ChangeNotifier | None = None,
-    ) -> None:
-        self.store = store
-        self.clock = clock
-        self.audit = audit
-        self.pseudonymizer = pseudonymizer
-        self.notifier = notifier
+    store: LedgerStore
+    clock: Callable[[], datetime]
+    audit: AuditAppender
+    pseudonymizer: Pseudonymizer
+    notifier: ChangeNotifier | None = None
 
     # -- purposes and notices -------------------------------------------------------------
 
@@ -333,7 +183,7 @@ class ConsentLedger:
                 raise NoticeChanged(
                     "the notice shown is not the app's current notice; show it and ask again"
                 )
-            purposes = {p.code: p for p in tx.purposes(attempt.app_id)}
+            purposes = _purposes_by_code(tx, attempt.app_id)
             asked = _check_choices(attempt, purposes)
             current = {
                 g.purpose_code: g
@@ -341,44 +191,20 @@ class ConsentLedger:
                 if g.app_id == attempt.app_id
                 and g.status_at(now) in (GrantStatus.ACTIVE, GrantStatus.NEEDS_RECONFIRMATION)
             }
-            events = []
-            for code in sorted(asked):
-                granted = attempt.choices[code]
-                existing = current.get(code)
-                if granted and existing is not None:
-                    kind, grant_id = EventKind.RENEWED, existing.grant_id
-                elif granted:
-                    kind, grant_id = EventKind.GIVEN, new_id()
-                elif existing is not None:  # refusing what was granted is a withdrawal
-                    kind, grant_id = EventKind.WITHDRAWN, existing.grant_id
-                else:
-                    kind, grant_id = EventKind.REFUSED, new_id()
-                events.append(
-                    ConsentEvent(
-                        event_id=new_id(),
-                        grant_id=grant_id,
-                        subject_id=attempt.subject_id,
-                        app_id=attempt.app_id,
-                        purpose_code=code,
-                        kind=kind,
-                        notice_hash=notice.content_hash,
-                        at=now,
-                        given_by=GivenBy.GUARDIAN if is_child else GivenBy.SUBJECT,
-                        act=act,
-                        guardian_id=attempt.guardian_id,
-                        expires_at=attempt.expires_at if granted else None,
-                        reconfirm_at=(
-                            datetime.combine(adult_on, datetime.min.time(), now.tzinfo)
-                            if granted and is_child
-                            else None
-                        ),
-                        received_at=now if kind is EventKind.WITHDRAWN else None,
-                        due_by=now + WITHDRAWAL_DEADLINE if kind is EventKind.WITHDRAWN else None,
-                        effective_at=now if kind is EventKind.WITHDRAWN else None,
-                    )
-                )
-            tx.append_events(events)
-            self._audit(tx, events, purposes)
+            decision = _Decision(
+                attempt=attempt,
+                notice_hash=notice.content_hash,
+                at=now,
+                act=act,
+                given_by=GivenBy.GUARDIAN if is_child else GivenBy.SUBJECT,
+                reconfirm_at=(
+                    datetime.combine(adult_on, datetime.min.time(), now.tzinfo)
+                    if is_child
+                    else None
+                ),
+            )
+            events = [decision.event(code, current.get(code)) for code in sorted(asked)]
+            self._append(tx, events, purposes)
             touched = {e.grant_id for e in events}
             result = [
                 g
@@ -399,14 +225,9 @@ class ConsentLedger:
             if grant.status in (GrantStatus.WITHDRAWN, GrantStatus.REFUSED):
                 return grant
             received = received_at or now
-            event = ConsentEvent(
-                event_id=new_id(),
-                grant_id=grant.grant_id,
-                subject_id=subject_id,
-                app_id=grant.app_id,
-                purpose_code=grant.purpose_code,
-                kind=EventKind.WITHDRAWN,
-                notice_hash=grant.notice_hash,
+            event = _ending(
+                grant,
+                EventKind.WITHDRAWN,
                 at=now,
                 given_by=GivenBy.SUBJECT,
                 act="withdrawal",
@@ -414,9 +235,7 @@ class ConsentLedger:
                 due_by=received + WITHDRAWAL_DEADLINE,
                 effective_at=now,
             )
-            tx.append_events([event])
-            purposes = {p.code: p for p in tx.purposes(grant.app_id)}
-            self._audit(tx, [event], purposes)
+            self._append(tx, [event], _purposes_by_code(tx, grant.app_id))
             grant = self._own_grant(tx, subject_id, grant_id)
         self._changed(subject_id)
         return grant
@@ -434,20 +253,10 @@ class ConsentLedger:
                     grant.status_at(now) is not GrantStatus.EXPIRED
                 ):
                     continue  # already ended, or renewed with a later expiry
-                event = ConsentEvent(
-                    event_id=new_id(),
-                    grant_id=grant_id,
-                    subject_id=grant.subject_id,
-                    app_id=grant.app_id,
-                    purpose_code=grant.purpose_code,
-                    kind=EventKind.EXPIRED,
-                    notice_hash=grant.notice_hash,
-                    at=now,
-                    given_by=grant.given_by,
-                    act="expiry",
+                event = _ending(
+                    grant, EventKind.EXPIRED, at=now, given_by=grant.given_by, act="expiry"
                 )
-                tx.append_events([event])
-                self._audit(tx, [event], {p.code: p for p in tx.purposes(grant.app_id)})
+                self._append(tx, [event], _purposes_by_code(tx, grant.app_id))
                 expired += 1
         if expired:
             self._changed(None)
@@ -474,7 +283,7 @@ class ConsentLedger:
             purposes: dict[str, dict[str, Purpose]] = {}
             for grant in grants:
                 if grant.app_id not in purposes:
-                    purposes[grant.app_id] = {p.code: p for p in tx.purposes(grant.app_id)}
+                    purposes[grant.app_id] = _purposes_by_code(tx, grant.app_id)
         return [grant_summary(g, purposes[g.app_id].get(g.purpose_code), now) for g in grants]
 
     def grant_owner(self, grant_id: str) -> tuple[str, str] | None:
@@ -498,12 +307,14 @@ class ConsentLedger:
             raise GrantNotFound("no such consent")
         return grants[0]
 
-    def _audit(
+    def _append(
         self,
         tx: LedgerTransaction,
-        events: Iterable[ConsentEvent],
+        events: Sequence[ConsentEvent],
         purposes: Mapping[str, Purpose],
     ) -> None:
+        """Append ``events`` and, in the same transaction, an audit entry for each."""
+        tx.append_events(events)
         for event in events:
             purpose = purposes.get(event.purpose_code)
             entry = AuditEntry(
@@ -522,6 +333,84 @@ class ConsentLedger:
     def _changed(self, subject_id: str | None) -> None:
         if self.notifier is not None:
             self.notifier.changed(subject_id)
+
+
+def _purposes_by_code(tx: LedgerTransaction, app_id: str) -> dict[str, Purpose]:
+    return {p.code: p for p in tx.purposes(app_id)}
+
+
+@dataclass(frozen=True, slots=True)
+class _Decision:
+    """What one recorded attempt shares across its events (one per purpose asked)."""
+
+    attempt: ConsentAttempt
+    notice_hash: str
+    at: datetime
+    act: str
+    given_by: GivenBy
+    reconfirm_at: datetime | None  # a child's grant: re-confirmed at majority
+
+    def event(self, code: str, existing: Grant | None) -> ConsentEvent:
+        """The event of the choice on purpose ``code``, given the grant that is active or
+        awaiting re-confirmation for it (``existing``), if any."""
+        attempt, now = self.attempt, self.at
+        granted = attempt.choices[code]
+        if granted and existing is not None:
+            kind, grant_id = EventKind.RENEWED, existing.grant_id
+        elif granted:
+            kind, grant_id = EventKind.GIVEN, new_id()
+        elif existing is not None:  # refusing what was granted is a withdrawal
+            kind, grant_id = EventKind.WITHDRAWN, existing.grant_id
+        else:
+            kind, grant_id = EventKind.REFUSED, new_id()
+        withdrawn = kind is EventKind.WITHDRAWN
+        return ConsentEvent(
+            event_id=new_id(),
+            grant_id=grant_id,
+            subject_id=attempt.subject_id,
+            app_id=attempt.app_id,
+            purpose_code=code,
+            kind=kind,
+            notice_hash=self.notice_hash,
+            at=now,
+            given_by=self.given_by,
+            act=self.act,
+            guardian_id=attempt.guardian_id,
+            expires_at=attempt.expires_at if granted else None,
+            reconfirm_at=self.reconfirm_at if granted else None,
+            received_at=now if withdrawn else None,
+            due_by=now + WITHDRAWAL_DEADLINE if withdrawn else None,
+            effective_at=now if withdrawn else None,
+        )
+
+
+def _ending(
+    grant: Grant,
+    kind: EventKind,
+    *,
+    at: datetime,
+    given_by: GivenBy,
+    act: str,
+    received_at: datetime | None = None,
+    due_by: datetime | None = None,
+    effective_at: datetime | None = None,
+) -> ConsentEvent:
+    """The event that ends ``grant`` (a withdrawal or an expiry), under its notice."""
+    return ConsentEvent(
+        event_id=new_id(),
+        grant_id=grant.grant_id,
+        subject_id=grant.subject_id,
+        app_id=grant.app_id,
+        purpose_code=grant.purpose_code,
+        kind=kind,
+        notice_hash=grant.notice_hash,
+        at=at,
+        given_by=given_by,
+        act=act,
+        received_at=received_at,
+        due_by=due_by,
+        effective_at=effective_at,
+    )
 
 
 def _check_attempt(attempt: ConsentAttempt, now: datetime) -> tuple[str, bool, date]:
@@ -573,7 +462,3 @@ def _check_choices(attempt: ConsentAttempt, purposes: Mapping[str, Purpose]) -> 
     if any(type(v) is not bool for v in attempt.choices.values()):
         raise InvalidConsent("each choice is an explicit yes or no")
     return asked
-
-
-def events_in_order(events: Iterable[ConsentEvent]) -> Iterator[ConsentEvent]:
-    return iter(sorted(events, key=lambda e: e.at))

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
-from consent.ledger import Grant, new_id
+from consent.grants import Grant, new_id
 from consent.notices import Notice
 from consent.purposes import Purpose
 
@@ -82,12 +82,8 @@ def receipt_claims(
         consent["expires_at"] = _time(grant.expires_at)
     if grant.reconfirm_at is not None:
         consent["reconfirm_at"] = _time(grant.reconfirm_at)
-    if grant.withdrawal is not None:
-        consent["withdrawn"] = {
-            "received_at": _time(grant.withdrawal.received_at),
-            "due_by": _time(grant.withdrawal.due_by),
-            "effective_at": _time(grant.withdrawal.effective_at),
-        }
+    if (withdrawal := grant.withdrawal_times()) is not None:
+        consent["withdrawn"] = {name: _time(at) for name, at in withdrawal.items()}
     controller: dict[str, Any] = {"name": notice.content.controller, "app_id": grant.app_id}
     if notice.content.controller_contact is not None:
         controller["contact"] = notice.content.controller_contact

@@ -5,17 +5,25 @@
     IdentityError
     ├── ConfigurationError     settings that cannot be used (lists every problem and its fix)
     ├── NotFound               a resource that does not exist
+    │   ├── CitizenNotFound    no citizen with this id
+    │   └── NikNotRegistered   no citizen registered with this NIK (an erased one's is unlinked)
     ├── Conflict               a resource that already exists
+    │   └── DuplicateNik       a citizen with this NIK is already registered
     ├── Gone                   a resource deliberately removed (an erased citizen)
+    │   └── CitizenErased      the citizen's personal data has been erased (UU PDP Art. 43-44)
     ├── Throttled              too many attempts; ``retry_after`` seconds to wait
     │   └── Overloaded         the hashing pool is full (503); ``retry_after`` seconds to wait
     ├── InvalidInput           a value that does not meet its format
+    │   ├── InvalidField       a citizen's field; ``field`` names it (never its value)
+    │   ├── InvalidNik         a NIK that cannot be valid; ``reason`` names the failed check
     │   └── InvalidClientMetadata   relying-app registration refused (RFC 7591 §3.2.2)
     │       └── InvalidRedirectUri  a redirect URI refused (RFC 7591 §3.2.2)
     ├── Unauthorized           no valid credentials for what was asked
+    │   ├── InvalidCredentials     the one answer to a failed login, whatever the reason
     │   ├── InvalidClient      client authentication failed (RFC 6749 §5.2), one opaque answer
     │   └── SecondFactorRequired   a right password, but the citizen also has a second factor
     ├── InsufficientScope      valid credentials without the scope asked for (RFC 6750 §3.1)
+    ├── UnreadableField        a sealed value or wrapped key that does not open
     └── OAuthError             an OAuth 2.0 / OIDC protocol error with its registered code
         ├── AuthorizationError     at the authorization endpoint (RFC 6749 §4.1.2.1)
         └── TokenError             at the token endpoint (RFC 6749 §5.2)
@@ -129,6 +137,83 @@ class SecondFactorRequired(Unauthorized):
             "this citizen signs in with a second factor as well: use the login page, which "
             "asks for the code"
         )
+
+
+class InvalidField(InvalidInput):
+    """A field that does not meet its format; ``field`` names it (never its value)."""
+
+    code = "invalid_field"
+
+    def __init__(self, field_name: str, message: str) -> None:
+        self.field = field_name
+        super().__init__(f"{field_name}: {message}")
+
+
+class InvalidNik(InvalidInput):
+    """A NIK that cannot be valid; ``reason`` is a short code for the failed check
+    (:func:`identity.citizens.nik.parse_nik`)."""
+
+    code = "invalid_nik"
+
+    def __init__(self, reason: str, message: str) -> None:
+        self.reason = reason
+        super().__init__(f"invalid NIK: {message}")
+
+
+class DuplicateNik(Conflict):
+    """A registration refused: a live citizen holds this NIK (nothing is written)."""
+
+    code = "duplicate_nik"
+
+    def __init__(self) -> None:
+        super().__init__("a citizen with this NIK is already registered")
+
+
+class CitizenNotFound(NotFound):
+    """No citizen, live or erased, has this id."""
+
+    code = "citizen_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("no citizen with this id")
+
+
+class NikNotRegistered(NotFound):
+    """No live citizen holds this NIK: an erasure unlinks the NIK from the citizen id."""
+
+    code = "nik_not_registered"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "no citizen is registered with this NIK (an erased citizen's NIK is no longer "
+            "linked: use the citizen id)"
+        )
+
+
+class CitizenErased(Gone):
+    """The citizen's personal data has been erased (UU PDP Art. 43-44): only the tombstone,
+    their id and when, remains."""
+
+    code = "citizen_erased"
+
+    def __init__(self) -> None:
+        super().__init__("this citizen's personal data has been erased")
+
+
+class InvalidCredentials(Unauthorized):
+    """The one answer to a failed login, whatever the reason (the reason goes to the log)."""
+
+    code = "invalid_credentials"
+
+    def __init__(self) -> None:
+        super().__init__("the NIK or the password is wrong")
+
+
+class UnreadableField(IdentityError):
+    """A sealed value or wrapped key that does not open: tampered, misplaced or shredded
+    (:mod:`identity.citizens.field_crypto`)."""
+
+    code = "unreadable_field"
 
 
 class OAuthError(IdentityError):

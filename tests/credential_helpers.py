@@ -80,7 +80,7 @@ class Wallet:
         header.update(overrides.pop("header", {}))
         claims = {
             "iss": self.app.client_id,
-            "aud": self.world.app.state.issuer,
+            "aud": self.world.app.state.services.issuer,
             "iat": int(time.time()),
             "nonce": nonce if nonce is not None else self.nonce(),
         }
@@ -182,7 +182,7 @@ def unpack(compact: str) -> Unpacked:
 def served_status(world: OidcWorld, compact: str) -> int:
     """The credential's status as the served list says, decoded by the draft's rules."""
     reference = unpack(compact).payload["status"]["status_list"]
-    path = reference["uri"].removeprefix(world.app.state.issuer)
+    path = reference["uri"].removeprefix(world.app.state.services.issuer)
     response = world.client.get(path, headers={"Accept": "application/statuslist+jwt"})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/statuslist+jwt")

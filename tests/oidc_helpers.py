@@ -20,7 +20,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from audit.entry import Actor, ActorKind, LegalBasis
-from consent.ledger import ConsentAttempt, ConsentLedger, Grant
+from consent.grants import Grant
+from consent.ledger import ConsentAttempt, ConsentLedger
 from consent.purposes import DataItem, LocalizedText, Purpose, Sensitivity
 from identity.citizens.passwords import Verification
 from identity.keys.signing_keys import SUPPORTED_ALGORITHMS
@@ -148,14 +149,14 @@ class OidcWorld:
     def __init__(self, app: FastAPI, client: TestClient) -> None:
         self.app = app
         self.client = client
-        self.ledger: ConsentLedger = app.state.consent_ledger
+        self.ledger: ConsentLedger = app.state.services.consent_ledger
         self.citizen_id = self.register_citizen(SAMPLE)
         self.verifiers: dict[str, str] = {}
 
     # -- set-up ---------------------------------------------------------------------------
 
     def register_citizen(self, values: dict[str, str]) -> str:
-        citizen_id: str = self.app.state.citizens.register(
+        citizen_id: str = self.app.state.services.citizens.register(
             nik=values["nik"],
             name=values["name"],
             birthdate=date.fromisoformat(values["birthdate"]),
@@ -181,7 +182,7 @@ class OidcWorld:
         id_token_signed_response_alg: str | None = None,
         token_endpoint_auth_method: str | None = None,
     ) -> RelyingApp:
-        registration = self.app.state.clients.register(
+        registration = self.app.state.services.clients.register(
             name=name,
             scope=scope,
             redirect_uris=[redirect_uri],
@@ -209,7 +210,7 @@ class OidcWorld:
         return RelyingApp(client_id, redirect_uri, registration.client_secret, key, post=post)
 
     def register_auditor(self, token_endpoint_auth_method: str | None = None) -> RelyingApp:
-        registration = self.app.state.clients.register(
+        registration = self.app.state.services.clients.register(
             name="BPK",
             scope="audit:read",
             grant_type="client_credentials",
@@ -224,7 +225,7 @@ class OidcWorld:
 
     def login(self, citizen_id: str | None = None, **options: Any) -> Session:
         """A session for the citizen, its cookie set on the test client."""
-        cookie, session = self.app.state.sessions.create(
+        cookie, session = self.app.state.services.sessions.create(
             citizen_id or self.citizen_id,
             auth_time=options.pop("auth_time", datetime.now(UTC)),
             amr=options.pop("amr", ["pwd"]),
@@ -334,7 +335,7 @@ class CountingHashes:
     for clients)."""
 
     def __init__(self, world: OidcWorld) -> None:
-        self.service = world.app.state.clients.passwords
+        self.service = world.app.state.services.clients.passwords
         self.original = self.service.verify
         self.calls = 0
         self.service.verify = self
@@ -348,8 +349,8 @@ class CountingHashes:
 @contextmanager
 def oidc_world(settings: Settings, database: Database) -> Iterator[OidcWorld]:
     app = create_app(settings, database=database, run_background=False)
-    app.state.audit_log.initialize()
-    app.state.key_store.ensure(SUPPORTED_ALGORITHMS, now=datetime.now(UTC))
+    app.state.services.audit_log.initialize()
+    app.state.services.key_store.ensure(SUPPORTED_ALGORITHMS, now=datetime.now(UTC))
     with TestClient(app) as client:
         yield OidcWorld(app, client)
 

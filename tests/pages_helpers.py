@@ -47,7 +47,7 @@ def totp_code(secret: bytes, at: float | None = None) -> str:
 
 def now_of(world: OidcWorld) -> float:
     """The app's time (its session clock), as a POSIX timestamp."""
-    return float(world.app.state.sessions.clock().timestamp())
+    return float(world.app.state.services.sessions.clock().timestamp())
 
 
 def enrol_totp(world: OidcWorld) -> bytes:
@@ -55,7 +55,7 @@ def enrol_totp(world: OidcWorld) -> bytes:
     current one is still unused); returns the secret."""
     import base64
 
-    factor = world.app.state.second_factor
+    factor = world.app.state.services.second_factor
     enrolment = factor.begin_enrolment(world.citizen_id)
     secret = base64.b32decode(enrolment.secret_base32)
     factor.confirm_enrolment(world.citizen_id, totp_code(secret, now_of(world) - 30))

@@ -64,13 +64,11 @@ class Base(DeclarativeBase):
     metadata = metadata
 
 
-class AuditQueue(Base):
-    """Written by each writer with the leaf hash and query columns already computed, so that
-    the sequencer moves rows with one INSERT ... SELECT instead of decoding entries."""
+class EntryColumns:
+    """The columns that a queued entry and a leaf share: the canonical entry bytes (the leaf
+    input), its leaf hash, the columns copied from the entry for queries, and when it was
+    queued. Mapped after each table's own key column."""
 
-    __tablename__ = "audit_queue"
-
-    id: Mapped[int] = mapped_column(AutoBigInt, primary_key=True, autoincrement=True)
     entry: Mapped[bytes] = mapped_column(LargeBinary)
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     event_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -82,7 +80,16 @@ class AuditQueue(Base):
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class AuditLeaf(Base):
+class AuditQueue(EntryColumns, Base):
+    """Written by each writer with the leaf hash and query columns already computed, so that
+    the sequencer moves rows with one INSERT ... SELECT instead of decoding entries."""
+
+    __tablename__ = "audit_queue"
+
+    id: Mapped[int] = mapped_column(AutoBigInt, primary_key=True, autoincrement=True)
+
+
+class AuditLeaf(EntryColumns, Base):
     __tablename__ = "audit_leaf"
     __table_args__ = (
         CheckConstraint("leaf_index >= 0", name="leaf_index_non_negative"),
@@ -92,16 +99,8 @@ class AuditLeaf(Base):
     )
 
     leaf_index: Mapped[int] = mapped_column(AutoBigInt, primary_key=True, autoincrement=False)
-    entry: Mapped[bytes] = mapped_column(LargeBinary)
-    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
-    event_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    subject: Mapped[str | None] = mapped_column(String(43))
-    actor_kind: Mapped[str] = mapped_column(String(16))
-    actor_id: Mapped[str] = mapped_column(String(128))
-    action: Mapped[str] = mapped_column(String(32))
-    purpose: Mapped[str | None] = mapped_column(String(64))
-    queued_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    integrated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # after the shared columns, as in the migration that created the table
+    integrated_at: Mapped[datetime] = mapped_column(UTCDateTime, sort_order=1)
 
 
 class AuditNode(Base):

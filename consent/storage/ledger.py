@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -33,13 +32,15 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from audit.entry import LegalBasis
 from audit.storage.tables import UTCDateTime
 from consent.gate import GateView
-from consent.ledger import ConsentEvent, EventKind, GivenBy, GrantStatus, derive_grants
+from consent.grants import ConsentEvent, EventKind, GivenBy, GrantStatus, derive_grants
 from consent.notices import Notice, NoticeContent
 from consent.purposes import DataItem, LocalizedText, Purpose, Sensitivity
+from consent.storage.sessions import SessionStore
 from consent.storage.tables import ConsentBase, ConsentRestriction
 
 _LOCK_NAMESPACE = 0x636F6E73  # "cons"
@@ -155,13 +156,14 @@ def _event(row: ConsentEventRow) -> ConsentEvent:
 
 
 class _Transaction:
-    def __init__(self, session: Session, dialect: str) -> None:
+    """:class:`consent.ledger.LedgerTransaction` over one SQLAlchemy session."""
+
+    def __init__(self, session: Session) -> None:
         self.session = session
         self.bind = session
-        self.dialect = dialect
 
     def lock_subject(self, subject_id: str) -> None:
-        if self.dialect == "postgresql":
+        if self.session.get_bind().dialect.name == "postgresql":
             key = zlib.crc32(subject_id.encode())
             self.session.execute(
                 text("SELECT pg_advisory_xact_lock(:ns, :key)"),
@@ -209,28 +211,20 @@ class _Transaction:
         self.session.flush()
 
     def current_notice(self, app_id: str) -> Notice | None:
-        row = self.session.scalars(
-            select(ConsentNotice)
-            .where(ConsentNotice.app_id == app_id)
-            .order_by(ConsentNotice.version.desc())
-            .limit(1)
-        ).first()
-        return _notice(row) if row else None
+        return self._latest_notice(ConsentNotice.app_id == app_id)
 
     def notice_version(self, app_id: str, version: int) -> Notice | None:
-        row = self.session.scalars(
-            select(ConsentNotice).where(
-                ConsentNotice.app_id == app_id, ConsentNotice.version == version
-            )
-        ).first()
-        return _notice(row) if row else None
+        return self._latest_notice(ConsentNotice.app_id == app_id, ConsentNotice.version == version)
 
     def notice_by_hash(self, app_id: str, content_hash: str) -> Notice | None:
+        return self._latest_notice(
+            ConsentNotice.app_id == app_id, ConsentNotice.content_hash == content_hash
+        )
+
+    def _latest_notice(self, *where: ColumnElement[bool]) -> Notice | None:
+        """The latest version of the app's notice among those matching ``where``."""
         row = self.session.scalars(
-            select(ConsentNotice)
-            .where(ConsentNotice.app_id == app_id, ConsentNotice.content_hash == content_hash)
-            .order_by(ConsentNotice.version.desc())
-            .limit(1)
+            select(ConsentNotice).where(*where).order_by(ConsentNotice.version.desc()).limit(1)
         ).first()
         return _notice(row) if row else None
 
@@ -243,18 +237,15 @@ class _Transaction:
         self.session.flush()
 
     def events_of_subject(self, subject_id: str) -> list[ConsentEvent]:
-        rows = self.session.scalars(
-            select(ConsentEventRow)
-            .where(ConsentEventRow.subject_id == subject_id)
-            .order_by(ConsentEventRow.seq)
-        )
-        return [_event(row) for row in rows]
+        return self.events_where(ConsentEventRow.subject_id == subject_id)
 
     def events_of_grant(self, grant_id: str) -> list[ConsentEvent]:
+        return self.events_where(ConsentEventRow.grant_id == grant_id)
+
+    def events_where(self, *where: ColumnElement[bool]) -> list[ConsentEvent]:
+        """The events matching ``where``, in the order they were appended."""
         rows = self.session.scalars(
-            select(ConsentEventRow)
-            .where(ConsentEventRow.grant_id == grant_id)
-            .order_by(ConsentEventRow.seq)
+            select(ConsentEventRow).where(*where).order_by(ConsentEventRow.seq)
         )
         return [_event(row) for row in rows]
 
@@ -274,32 +265,11 @@ class _Transaction:
         return list(self.session.scalars(query.distinct()))
 
 
-class Sessions(Protocol):
-    """What the consent storage needs of the composition root's database: write and read
-    sessions (``identity.storage.database.Database`` provides them) and the dialect."""
-
-    @property
-    def dialect(self) -> str: ...
-
-    def write(self) -> AbstractContextManager[Session]: ...
-    def read(self) -> AbstractContextManager[Session]: ...
-
-
-class SqlLedgerStore:
+class SqlLedgerStore(SessionStore[_Transaction]):
     """The ledger store (:class:`consent.ledger.LedgerStore`) and the gate's source."""
 
-    def __init__(self, *, database: Sessions) -> None:
-        self.database = database
-
-    @contextmanager
-    def write(self) -> Iterator[_Transaction]:
-        with self.database.write() as session:
-            yield _Transaction(session, self.database.dialect)
-
-    @contextmanager
-    def read(self) -> Iterator[_Transaction]:
-        with self.database.read() as session:
-            yield _Transaction(session, self.database.dialect)
+    def transaction(self, session: Session) -> _Transaction:
+        return _Transaction(session)
 
     def view(self, subject_id: str, app_id: str) -> GateView:
         """Everything the consent gate needs about (citizen, app), in one read transaction."""
@@ -309,15 +279,11 @@ class SqlLedgerStore:
             )
             purposes = {p.code: p for p in tx.purposes(app_id)}
             notice = tx.current_notice(app_id)
-            rows = tx.session.scalars(
-                select(ConsentEventRow)
-                .where(ConsentEventRow.subject_id == subject_id, ConsentEventRow.app_id == app_id)
-                .order_by(ConsentEventRow.seq)
+            events = tx.events_where(
+                ConsentEventRow.subject_id == subject_id, ConsentEventRow.app_id == app_id
             )
             grants = {
-                g.purpose_code: g
-                for g in derive_grants(_event(row) for row in rows)
-                if g.status is GrantStatus.ACTIVE
+                g.purpose_code: g for g in derive_grants(events) if g.status is GrantStatus.ACTIVE
             }
         return GateView(
             restricted=bool(restricted),

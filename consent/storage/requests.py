@@ -1,11 +1,12 @@
 """SQL storage of the data-subject request register and of the restriction flags.
 
-:class:`SqlRequestStore` implements :class:`consent.requests.RequestStore` and
-:class:`SqlRestrictionRecorder` implements :class:`consent.requests.RestrictionRecorder`, on
-the tables of :mod:`consent.storage.tables`. Both work through a *session source*: any object
-whose ``write()`` and ``read()`` open a SQLAlchemy session in a transaction that commits on
-success and rolls back on error (Jati's ``identity.storage.database.Database`` is one; on
-SQLite its writes begin with ``BEGIN IMMEDIATE``).
+:class:`SqlRequestStore` implements :class:`consent.requests.ports.RequestStore` and
+:class:`SqlRestrictionRecorder` implements :class:`consent.requests.ports.RestrictionRecorder`,
+on the tables of :mod:`consent.storage.tables`. Both work through a *session source*
+(:class:`consent.storage.sessions.SessionSource`): any object whose ``write()`` and ``read()``
+open a SQLAlchemy session in a transaction that commits on success and rolls back on error
+(Jati's ``identity.storage.database.Database`` is one; on SQLite its writes begin with
+``BEGIN IMMEDIATE``).
 
 The register holds no personal data: a subject's internal id, codes, times, the names of the
 fields a correction changed and the outcome (codes and the fixed texts of what was kept).
@@ -14,50 +15,35 @@ fields a correction changed and the outcome (codes and the fixed texts of what w
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from consent.requests import (
-    AuditAppender,
-    ChangeNotifier,
-    ConsentSource,
-    EventSource,
-    PersonalDataCorrector,
-    PersonalDataEraser,
-    PersonalDataExporter,
-    Pseudonymizer,
+from audit import AuditAppender, Pseudonymizer
+from consent.gate import ChangeNotifier
+from consent.requests.ports import ConsentSource, EventSource, NoConsents, SubjectData
+from consent.requests.records import (
     RequestKind,
-    RequestService,
     RequestStatus,
     SubjectRequest,
     outcome_from_json,
     outcome_to_json,
 )
+from consent.requests.service import RequestService
+from consent.storage.sessions import SessionSource, SessionStore
 from consent.storage.tables import ConsentRequest, ConsentRestriction
 
 __all__ = [
-    "SessionSource",
     "SqlRequestStore",
     "SqlRequestTransaction",
     "SqlRestrictionRecorder",
-    "SubjectData",
     "build_request_service",
 ]
-
-
-class SessionSource(Protocol):
-    """Opens sessions in a transaction (``identity.storage.database.Database``)."""
-
-    def write(self) -> AbstractContextManager[Session]: ...
-
-    def read(self) -> AbstractContextManager[Session]: ...
 
 
 def _request(row: ConsentRequest) -> SubjectRequest:
@@ -75,7 +61,7 @@ def _request(row: ConsentRequest) -> SubjectRequest:
 
 
 class SqlRequestTransaction:
-    """:class:`consent.requests.RequestTransaction` over one SQLAlchemy session."""
+    """:class:`consent.requests.ports.RequestTransaction` over one SQLAlchemy session."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -141,25 +127,15 @@ class SqlRequestTransaction:
         return [_request(row) for row in rows]
 
 
-class SqlRequestStore:
-    """:class:`consent.requests.RequestStore` on Jati's database."""
+class SqlRequestStore(SessionStore[SqlRequestTransaction]):
+    """:class:`consent.requests.ports.RequestStore` on Jati's database."""
 
-    def __init__(self, *, database: SessionSource) -> None:
-        self.database = database
-
-    @contextmanager
-    def write(self) -> Iterator[SqlRequestTransaction]:
-        with self.database.write() as session:
-            yield SqlRequestTransaction(session)
-
-    @contextmanager
-    def read(self) -> Iterator[SqlRequestTransaction]:
-        with self.database.read() as session:
-            yield SqlRequestTransaction(session)
+    def transaction(self, session: Session) -> SqlRequestTransaction:
+        return SqlRequestTransaction(session)
 
 
 class SqlRestrictionRecorder:
-    """:class:`consent.requests.RestrictionRecorder`: one row per restricted subject.
+    """:class:`consent.requests.ports.RestrictionRecorder`: one row per restricted subject.
 
     A row is only ever inserted (restricting again keeps the first time); every release path
     asks :meth:`is_restricted`, which reads the database each time, so a restriction
@@ -199,10 +175,6 @@ class SqlRestrictionRecorder:
             )
 
 
-class SubjectData(PersonalDataEraser, PersonalDataCorrector, PersonalDataExporter, Protocol):
-    """One object doing all three (``identity.citizens.subject_requests.CitizenSubjectData``)."""
-
-
 def build_request_service(
     *,
     database: SessionSource,
@@ -226,6 +198,6 @@ def build_request_service(
         exporter=subject_data,
         restrictions=SqlRestrictionRecorder(database=database),
         events=events,
-        consents=consents,
+        consents=consents or NoConsents(),
         notifier=notifier,
     )

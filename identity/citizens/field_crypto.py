@@ -24,22 +24,14 @@ import os
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from identity.errors import IdentityError
-from identity.keys.derived_keys import derive_key
+from identity.errors import UnreadableField
+from identity.keys.derived_keys import DATA_KEY_WRAPPING_LABEL, NIK_INDEX_LABEL, derive_key
 
 VERSION = 0x01
 NONCE_BYTES = 12
 KEY_BYTES = 32
-DATA_KEY_WRAPPING_LABEL = b"jati/identity/data-key-wrapping/v1"
-NIK_INDEX_LABEL = b"jati/identity/nik-blind-index/v1"
 _FIELD_AD = b"jati/field/v1\x00"
 _WRAP_AD = b"jati/data-key/v1\x00"
-
-
-class UnreadableField(IdentityError):
-    """A sealed value or wrapped key that does not open: tampered, misplaced or shredded."""
-
-    code = "unreadable_field"
 
 
 def new_data_key() -> bytes:

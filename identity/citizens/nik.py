@@ -11,10 +11,10 @@ name what is wrong, never the NIK itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Literal
 
-from identity.errors import InvalidInput
+from identity.errors import InvalidNik
 
 #: Province codes (BPS / Kemendagri), including the Papua provinces created in 2022.
 PROVINCE_CODES = frozenset(
@@ -24,16 +24,8 @@ PROVINCE_CODES = frozenset(
     }
 )  # fmt: skip
 FEMALE_DAY_OFFSET = 40
-
-
-class InvalidNik(InvalidInput):
-    """A NIK that cannot be valid; ``reason`` is a short code for the failed check."""
-
-    code = "invalid_nik"
-
-    def __init__(self, reason: str, message: str) -> None:
-        self.reason = reason
-        super().__init__(f"invalid NIK: {message}")
+#: Indonesia's easternmost time zone (WIT, UTC+9): "today" for a birth date is never later.
+_LATEST_INDONESIAN_OFFSET = timedelta(hours=9)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +36,12 @@ class NikInfo:
     birth_date: date
     sex: Literal["M", "F"]
     serial: int
+
+
+def today_in_indonesia(now: datetime) -> date:
+    """The latest date anywhere in Indonesia at ``now`` (UTC): the ``today`` that a NIK's
+    birth date and a declared birth date are checked against."""
+    return (now + _LATEST_INDONESIAN_OFFSET).date()
 
 
 def parse_nik(nik: str, *, today: date) -> NikInfo:

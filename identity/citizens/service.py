@@ -16,17 +16,18 @@ The privacy model of DESIGN.md §3, as a service over a small storage protocol:
   crypto-shredding. The wrapped data key is deleted, the sealed fields, the NIK blind index
   and the password hash are cleared, and a tombstone (citizen id, ``erased_at``) remains so
   that the audit log's entries about the citizen keep their meaning. In the same transaction
-  each :class:`ErasureStep` ends what was issued to the citizen (token families,
-  authorization codes, login sessions): nothing issued before the erasure is honoured after
-  it. With the blind index gone, the NIK may be registered again, as a new citizen with a
-  new id.
+  each :class:`~identity.citizens.erasure.ErasureStep` ends what was issued to the citizen
+  (token families, authorization codes, login sessions): nothing issued before the erasure is
+  honoured after it. With the blind index gone, the NIK may be registered again, as a new
+  citizen with a new id (:mod:`identity.citizens.erasure`).
 - **Authentication**: argon2id (RFC 9106) through
-  :class:`~identity.citizens.passwords.PasswordService`; an unknown NIK and a wrong password give
-  the same :class:`InvalidCredentials` after the same work (a dummy hash), and both count against
-  the per-account and per-address throttle (:mod:`identity.login.throttle`), which refuses attempts
-  before any hash is computed. An attempt from a device on which the account has signed in before
-  (:mod:`identity.login.devices`) counts against the account alone, so a locked shared address does
-  not lock that citizen out. Hashes run on the bounded hashing pool
+  :class:`~identity.citizens.passwords.PasswordService`; an unknown NIK and a wrong password
+  give the same :class:`~identity.errors.InvalidCredentials` after the same work (a dummy
+  hash), and both count against the per-account and per-address throttle
+  (:mod:`identity.login.throttle`), which refuses attempts before any hash is computed. An
+  attempt from a device on which the account has signed in before
+  (:mod:`identity.login.devices`) counts against the account alone, so a locked shared address
+  does not lock that citizen out. Hashes run on the bounded hashing pool
   (:mod:`identity.citizens.hashing_pool`).
 
 Nothing here logs a NIK, a name, an email, a phone number, an address or a password, and
@@ -38,259 +39,55 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-import re
 import secrets
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import Any, Protocol
+from datetime import date, datetime
 
 from audit import AuditAppender
 from audit.entry import Action, Actor, ActorKind, AuditEntry, LegalBasis, Outcome
 from audit.pseudonym import SubjectPseudonymizer
+from identity.citizens.erasure import CitizenErasure, ErasureStep
 from identity.citizens.field_crypto import FieldCipher, new_data_key
-from identity.citizens.nik import check_birthdate, parse_nik
-from identity.citizens.passwords import MAX_PASSWORD_BYTES, Verification
-from identity.errors import Conflict, Gone, InvalidInput, NotFound, Overloaded, Unauthorized
+from identity.citizens.fields import (
+    PERSONAL_FIELDS,
+    check_password,
+    validated_correction,
+    validated_registration,
+)
+from identity.citizens.nik import today_in_indonesia
+from identity.citizens.passwords import Verification
+from identity.citizens.records import (
+    Authentication,
+    CitizenStore,
+    Clock,
+    NewCitizen,
+    PasswordHashing,
+    PersonalData,
+    Tombstone,
+    citizen_entry,
+)
+from identity.errors import (
+    CitizenErased,
+    CitizenNotFound,
+    InvalidCredentials,
+    InvalidField,
+    Overloaded,
+)
 from identity.login.devices import KnownDevices
 from identity.login.throttle import AttemptKeys, LoginThrottle
 
-__all__ = [
-    "CORRECTABLE_FIELDS",
-    "PERSONAL_FIELDS",
-    "AuditAppender",
-    "Authentication",
-    "CitizenErased",
-    "CitizenNotFound",
-    "CitizenService",
-    "CitizenStore",
-    "CitizenTransaction",
-    "DuplicateNik",
-    "ErasureStep",
-    "InvalidCredentials",
-    "InvalidField",
-    "NewCitizen",
-    "NikNotRegistered",
-    "PasswordHashing",
-    "PersonalData",
-    "StoredCitizen",
-    "Tombstone",
-]
+__all__ = ["SELF", "CitizenService", "new_citizen_id"]
 
 log = logging.getLogger(__name__)
 
-#: The personal fields, in a fixed order; each is sealed separately (AD binds its name).
-PERSONAL_FIELDS = ("nik", "name", "birthdate", "email", "phone", "address")
-
-MAX_NAME_CHARS = 200
-MAX_ADDRESS_CHARS = 500
-MAX_EMAIL_CHARS = 254  # RFC 5321 §4.5.3.1.3 path limit, less the brackets
-MIN_PASSWORD_CHARS = 8  # NIST SP 800-63B §5.1.1.2
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-#: A lone surrogate (JSON's "\ud800" escape) has no UTF-8 form: it could be neither sealed
-#: nor stored, and once failed a correction after its request was recorded.
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(?:\.[^@\s.]+)+")
-_PHONE = re.compile(r"\+?[0-9](?:[ -]?[0-9]){7,14}")
-#: Indonesia's easternmost time zone (WIT, UTC+9): "today" for a birth date is never later.
-_LATEST_INDONESIAN_OFFSET = timedelta(hours=9)
-
-#: Audit codes of the operations this service records.
+#: Audit codes of the operations this service records (an erasure's: :mod:`.erasure`).
 REGISTRATION_PURPOSE = "citizen-registration"
-ERASURE_PURPOSE = "erasure-request"
 CORRECTION_PURPOSE = "data-subject-correction"
-#: What a citizen may correct themselves (UU PDP Art. 6, 30). The NIK and the birth date come
-#: from population registration (Dukcapil, UU 24/2013) and the NIK encodes the birth date:
-#: they are corrected there, then registered again.
-CORRECTABLE_FIELDS = ("name", "email", "phone", "address")
 LOGIN_PURPOSE = "authentication"
 #: The actor of a login: the citizen acting on their own account (never their id: the
 #: entry's subject is already their pseudonym, and an actor id would undo it).
 SELF = Actor(kind=ActorKind.CITIZEN, id="self")
-
-
-# ---------------------------------------------------------------- errors
-
-
-class InvalidField(InvalidInput):
-    """A field that does not meet its format; ``field`` names it (never its value)."""
-
-    code = "invalid_field"
-
-    def __init__(self, field_name: str, message: str) -> None:
-        self.field = field_name
-        super().__init__(f"{field_name}: {message}")
-
-
-class DuplicateNik(Conflict):
-    code = "duplicate_nik"
-
-    def __init__(self) -> None:
-        super().__init__("a citizen with this NIK is already registered")
-
-
-class CitizenNotFound(NotFound):
-    code = "citizen_not_found"
-
-    def __init__(self) -> None:
-        super().__init__("no citizen with this id")
-
-
-class NikNotRegistered(NotFound):
-    code = "nik_not_registered"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "no citizen is registered with this NIK (an erased citizen's NIK is no longer "
-            "linked: use the citizen id)"
-        )
-
-
-class CitizenErased(Gone):
-    code = "citizen_erased"
-
-    def __init__(self) -> None:
-        super().__init__("this citizen's personal data has been erased")
-
-
-class InvalidCredentials(Unauthorized):
-    """The one answer to a failed login, whatever the reason (the reason goes to the log)."""
-
-    code = "invalid_credentials"
-
-    def __init__(self) -> None:
-        super().__init__("the NIK or the password is wrong")
-
-
-# ---------------------------------------------------------------- values
-
-
-@dataclass(frozen=True, slots=True)
-class NewCitizen:
-    """A row to insert: everything sealed or hashed already."""
-
-    id: str
-    nik_index: bytes
-    wrapped_key: bytes
-    sealed: Mapping[str, bytes] = field(repr=False)
-    password_hash: str = field(repr=False)
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class StoredCitizen:
-    """A citizen as stored: sealed fields (None when absent or erased), wrapped key."""
-
-    id: str
-    nik_index: bytes | None = field(repr=False)
-    wrapped_key: bytes | None = field(repr=False)
-    sealed: Mapping[str, bytes | None] = field(repr=False)
-    password_hash: str | None = field(repr=False)
-    created_at: datetime
-    erased_at: datetime | None
-
-    @property
-    def erased(self) -> bool:
-        return self.erased_at is not None
-
-
-@dataclass(frozen=True, slots=True)
-class Tombstone:
-    """What erasure leaves: the id and when (UU PDP Art. 43-44)."""
-
-    citizen_id: str
-    erased_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class PersonalData:
-    """Decrypted fields of one citizen, as asked for (None: not recorded).
-
-    ``repr`` names the fields, never the values, so that logging one by mistake leaks nothing.
-    """
-
-    citizen_id: str
-    values: Mapping[str, str | None] = field(repr=False)
-
-    def __getitem__(self, name: str) -> str | None:
-        return self.values[name]
-
-    def __repr__(self) -> str:
-        return f"PersonalData(citizen_id={self.citizen_id!r}, fields={sorted(self.values)!r})"
-
-
-@dataclass(frozen=True, slots=True)
-class Authentication:
-    """A successful login: who, when (OIDC Core ``auth_time``) and how (RFC 8176 ``amr``)."""
-
-    citizen_id: str
-    auth_time: datetime
-    amr: tuple[str, ...] = ("pwd",)
-    #: The device cookie to set (:mod:`identity.login.devices`), when the service issues them.
-    device: str | None = field(default=None, repr=False)
-
-
-# ---------------------------------------------------------------- collaborators
-
-
-class CitizenTransaction(Protocol):
-    """One database transaction over the citizens' tables (``SqlCitizenStore``)."""
-
-    @property
-    def bind(self) -> Any:
-        """What the audit appender writes through, so that it joins this transaction."""
-        ...
-
-    def add(self, citizen: NewCitizen) -> None:
-        """Insert ``citizen``; raise :class:`DuplicateNik` if its blind index is taken."""
-        ...
-
-    def load(self, citizen_id: str, *, for_update: bool = False) -> StoredCitizen | None: ...
-
-    def find_by_nik_index(self, nik_index: bytes) -> StoredCitizen | None: ...
-
-    def set_password_hash(self, citizen_id: str, password_hash: str) -> None: ...
-
-    def set_sealed(self, citizen_id: str, sealed: Mapping[str, bytes]) -> None:
-        """Replace the sealed value of each named field of a live citizen (a correction)."""
-        ...
-
-    def erase(self, citizen_id: str, *, erased_at: datetime) -> None:
-        """Delete the wrapped key; clear sealed fields, blind index and password hash."""
-        ...
-
-
-class CitizenStore(Protocol):
-    def write(self) -> AbstractContextManager[CitizenTransaction]: ...
-
-    def read(self) -> AbstractContextManager[CitizenTransaction]: ...
-
-    def after_erasure(self) -> None:
-        """Storage housekeeping once an erasure has committed (e.g. SQLite's WAL)."""
-        ...
-
-
-class ErasureStep(Protocol):
-    """Ends, in the erasure's own transaction (``bind``, as the audit appender takes it),
-    something issued to the citizen that would otherwise outlive the erasure: token families,
-    authorization codes, login sessions (``identity.storage.oidc.CitizenTokenErasure``).
-    Part of the erasure: if it fails, nothing is erased (UU PDP Art. 43-44)."""
-
-    def end_for_erased(self, bind: Any, citizen_id: str, *, now: datetime) -> None: ...
-
-
-class PasswordHashing(Protocol):
-    """What the service needs of :class:`~identity.citizens.passwords.PasswordService`."""
-
-    def hash(self, password: str) -> str: ...
-
-    def verify(self, stored_hash: str | None, password: str) -> Verification: ...
-
-    async def verify_async(self, stored_hash: str | None, password: str) -> Verification: ...
-
-
-Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,11 +102,9 @@ class _Attempt:
     device: str | None = field(default=None, repr=False)
 
 
-# ---------------------------------------------------------------- the service
-
-
-class CitizenService:
-    """Registers citizens, reads their data through one audited path, erases, authenticates."""
+class CitizenService(CitizenErasure):
+    """Registers citizens, reads their data through one audited path, erases
+    (:class:`~identity.citizens.erasure.CitizenErasure`), authenticates."""
 
     def __init__(
         self,
@@ -361,15 +156,16 @@ class CitizenService:
             DuplicateNik: a citizen with this NIK exists (nothing is written).
         """
         now = self.clock()
-        values = _validated(
+        values = validated_registration(
             nik=nik, name=name, birthdate=birthdate, email=email, phone=phone, address=address,
-            today=(now + _LATEST_INDONESIAN_OFFSET).date(),
+            today=today_in_indonesia(now),
         )  # fmt: skip
-        _check_password(password)
+        check_password(password)
         citizen_id = new_citizen_id()
-        entry = self._entry(
-            citizen_id, now, actor=actor, action=Action.CREATE, items=values,
-            purpose=REGISTRATION_PURPOSE, legal_basis=legal_basis, request_id=request_id,
+        entry = citizen_entry(
+            self.pseudonymizer, citizen_id, now, actor=actor, action=Action.CREATE,
+            items=values, purpose=REGISTRATION_PURPOSE, legal_basis=legal_basis,
+            request_id=request_id,
         )  # fmt: skip
         data_key = new_data_key()
         citizen = NewCitizen(
@@ -440,9 +236,9 @@ class CitizenService:
         now = self.clock()
 
         def entry(outcome: Outcome) -> AuditEntry:
-            return self._entry(
-                citizen_id, now, actor=actor, action=Action.READ, items=wanted,
-                purpose=purpose, legal_basis=legal_basis, consent_id=consent_id,
+            return citizen_entry(
+                self.pseudonymizer, citizen_id, now, actor=actor, action=Action.READ,
+                items=wanted, purpose=purpose, legal_basis=legal_basis, consent_id=consent_id,
                 request_id=request_id, outcome=outcome,
             )  # fmt: skip
 
@@ -464,59 +260,6 @@ class CitizenService:
         if values is None:
             raise CitizenErased()
         return PersonalData(citizen_id, values)
-
-    # ------------------------------------------------------------ erasure
-
-    def erase(
-        self,
-        citizen_id: str,
-        *,
-        actor: Actor,
-        legal_basis: LegalBasis = LegalBasis.LEGAL_OBLIGATION,
-        request_id: str | None = None,
-    ) -> Tombstone:
-        """Crypto-shred a citizen (UU PDP Art. 43-44) and leave a tombstone.
-
-        In one transaction: the wrapped data key is deleted, the sealed fields, the NIK blind
-        index and the password hash are cleared, ``erased_at`` is set, each
-        :class:`ErasureStep` ends what was issued to the citizen (their token families are
-        revoked, so no refresh token, access token or code of theirs is honoured once this
-        commits), and the erasure is audited. The account's login counter is dropped
-        afterwards.
-
-        Raises:
-            CitizenNotFound; CitizenErased if already erased (nothing changes).
-        """
-        now = self.clock()
-        with self.store.write() as tx:
-            found = tx.load(citizen_id, for_update=True)
-            if found is None:
-                raise CitizenNotFound()
-            if found.erased:
-                raise CitizenErased()
-            items = [name for name in PERSONAL_FIELDS if found.sealed.get(name) is not None]
-            tx.erase(citizen_id, erased_at=now)
-            for step in self.erasure_steps:
-                step.end_for_erased(tx.bind, citizen_id, now=now)
-            self.audit.append(
-                tx.bind,
-                self._entry(
-                    citizen_id,
-                    now,
-                    actor=actor,
-                    action=Action.ERASE,
-                    items=items,
-                    purpose=ERASURE_PURPOSE,
-                    legal_basis=legal_basis,
-                    request_id=request_id,
-                ),
-                queued_at=now,
-            )
-        self.store.after_erasure()
-        if self.throttle is not None and found.nik_index is not None:
-            self.throttle.forget_account(found.nik_index)
-        log.debug("citizen erased (data key destroyed, tombstone kept)")
-        return Tombstone(citizen_id, now)
 
     # ------------------------------------------------------------ correction
 
@@ -543,9 +286,10 @@ class CitizenService:
         """
         values = validated_correction(fields)
         now = self.clock()
-        entry = self._entry(
-            citizen_id, now, actor=actor, action=Action.UPDATE, items=values,
-            purpose=CORRECTION_PURPOSE, legal_basis=legal_basis, request_id=request_id,
+        entry = citizen_entry(
+            self.pseudonymizer, citizen_id, now, actor=actor, action=Action.UPDATE,
+            items=values, purpose=CORRECTION_PURPOSE, legal_basis=legal_basis,
+            request_id=request_id,
         )  # fmt: skip
         with self.store.write() as tx:
             found = tx.load(citizen_id, for_update=True)
@@ -624,7 +368,8 @@ class CitizenService:
                         tx.set_password_hash(citizen_id, verification.new_hash)
                     self.audit.append(
                         tx.bind,
-                        self._entry(
+                        citizen_entry(
+                            self.pseudonymizer,
                             citizen_id,
                             attempt.now,
                             actor=SELF,
@@ -650,35 +395,6 @@ class CitizenService:
             device = self.devices.remember(attempt.device, attempt.nik_index, now=attempt.now)
         return Authentication(citizen_id, attempt.now, device=device)
 
-    # ------------------------------------------------------------ helpers
-
-    def _entry(
-        self,
-        citizen_id: str,
-        now: datetime,
-        *,
-        actor: Actor,
-        action: Action,
-        items: Iterable[str],
-        purpose: str,
-        legal_basis: LegalBasis,
-        consent_id: str | None = None,
-        request_id: str | None = None,
-        outcome: Outcome = Outcome.SUCCESS,
-    ) -> AuditEntry:
-        return AuditEntry(
-            time=now,
-            actor=actor,
-            action=action,
-            outcome=outcome,
-            subject=self.pseudonymizer.pseudonym(citizen_id),
-            data_items=tuple(items),
-            purpose=purpose,
-            legal_basis=legal_basis,
-            consent_id=consent_id,
-            request_id=request_id,
-        )
-
 
 def new_citizen_id() -> str:
     """128 random bits, base32 (26 lowercase characters): opaque, unrelated to the NIK."""
@@ -689,85 +405,3 @@ def _open(
     cipher: FieldCipher, data_key: bytes, citizen_id: str, name: str, sealed: bytes | None
 ) -> str | None:
     return None if sealed is None else cipher.open(data_key, citizen_id, name, sealed)
-
-
-# ---------------------------------------------------------------- validation
-
-
-def _validated(
-    *,
-    nik: str,
-    name: str,
-    birthdate: date,
-    email: str | None,
-    phone: str | None,
-    address: str | None,
-    today: date,
-) -> dict[str, str]:
-    """The fields to seal, normalised (surrounding blanks removed), in PERSONAL_FIELDS order."""
-    nik = nik.strip()
-    info = parse_nik(nik, today=today)
-    if birthdate > today:
-        raise InvalidField("birthdate", "cannot be in the future")
-    check_birthdate(info, birthdate)
-    values = {"nik": nik, "name": _contact("name", name), "birthdate": birthdate.isoformat()}
-    for field_name, value in (("email", email), ("phone", phone), ("address", address)):
-        if value is not None:
-            values[field_name] = _contact(field_name, value)
-    return values
-
-
-def validated_correction(fields: Mapping[str, str]) -> dict[str, str]:
-    """The corrected values, normalised as at registration, in PERSONAL_FIELDS order.
-
-    Only :data:`CORRECTABLE_FIELDS` may be corrected; a field name outside them is refused
-    without being repeated (a name sent by a client could itself carry personal data).
-    """
-    if not fields or not set(fields) <= set(CORRECTABLE_FIELDS):
-        raise InvalidField(
-            "fields",
-            f"choose one or more of {', '.join(CORRECTABLE_FIELDS)} (the NIK and the birth "
-            "date are corrected through population registration, Dukcapil)",
-        )
-    return {name: _contact(name, fields[name]) for name in CORRECTABLE_FIELDS if name in fields}
-
-
-def _contact(name: str, value: str) -> str:
-    """A name, email, phone number or address, checked and stripped."""
-    if not isinstance(value, str):
-        raise InvalidField(name, "must be text")
-    if name == "name":
-        return _text("name", value, MAX_NAME_CHARS)
-    if name == "address":
-        return _text("address", value, MAX_ADDRESS_CHARS)
-    if name == "email":
-        email = _text("email", value, MAX_EMAIL_CHARS)
-        if not _EMAIL.fullmatch(email):
-            raise InvalidField("email", "not an email address (name@domain)")
-        return email
-    phone = _text("phone", value, 32)
-    if not _PHONE.fullmatch(phone):
-        raise InvalidField(
-            "phone", "use 8 to 15 digits, optionally a leading + and spaces or dashes"
-        )
-    return phone
-
-
-def _text(name: str, value: str, max_chars: int) -> str:
-    value = value.strip()
-    if not value:
-        raise InvalidField(name, "cannot be empty")
-    if len(value) > max_chars:
-        raise InvalidField(name, f"at most {max_chars} characters")
-    if _CONTROL.search(value):
-        raise InvalidField(name, "cannot contain control characters")
-    if _LONE_SURROGATE.search(value):
-        raise InvalidField(name, "must be Unicode text (a lone surrogate is not)")
-    return value
-
-
-def _check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_CHARS:
-        raise InvalidField("password", f"at least {MIN_PASSWORD_CHARS} characters")
-    if len(password.encode()) > MAX_PASSWORD_BYTES:
-        raise InvalidField("password", f"at most {MAX_PASSWORD_BYTES} bytes")

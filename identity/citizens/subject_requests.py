@@ -20,16 +20,10 @@ from collections.abc import Callable, Mapping, Sequence
 
 from audit.entry import Actor, LegalBasis
 from consent.errors import InvalidSubjectRequest, SubjectErased, SubjectNotFound
-from consent.requests import Erasure, PersonalDataExport
-from identity.citizens.service import (
-    PERSONAL_FIELDS,
-    SELF,
-    CitizenErased,
-    CitizenNotFound,
-    CitizenService,
-    InvalidField,
-    validated_correction,
-)
+from consent.requests.ports import Erasure, PersonalDataExport
+from identity.citizens.fields import PERSONAL_FIELDS, validated_correction
+from identity.citizens.service import SELF, CitizenService
+from identity.errors import CitizenErased, CitizenNotFound, InvalidField
 
 __all__ = ["ACCESS_PURPOSE", "ERASED_DATA", "CitizenSubjectData"]
 
@@ -42,7 +36,7 @@ ERASED_DATA = (*PERSONAL_FIELDS, "nik-index", "password-hash", "data-key")
 
 class CitizenSubjectData:
     """Erasure, correction and export of a citizen's personal data for
-    :class:`consent.requests.RequestService`, acting as the citizen (``actor``)."""
+    :class:`consent.requests.service.RequestService`, acting as the citizen (``actor``)."""
 
     def __init__(
         self,
@@ -54,7 +48,7 @@ class CitizenSubjectData:
         """``after_erasure``: what else holds the citizen and goes once an erasure has
         committed (their second factor, their credentials), each called with the citizen id.
         Their token families, codes and sessions end inside the erasure's transaction
-        (:class:`~identity.citizens.service.ErasureStep`)."""
+        (:class:`~identity.citizens.erasure.ErasureStep`)."""
         self.citizens = citizens
         self.actor = actor
         self.after_erasure = tuple(after_erasure)

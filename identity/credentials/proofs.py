@@ -31,9 +31,10 @@ from datetime import datetime
 from typing import Any
 
 from identity.errors import CredentialError
-from identity.keys.derived_keys import derive_key
+from identity.keys.base64url import b64url_encode
+from identity.keys.derived_keys import CREDENTIAL_NONCE_KEY, derive_key
 from identity.keys.jwk import jwk_thumbprint
-from identity.relying_party.encoding import b64url_decode, b64url_encode, json_object
+from identity.relying_party.encoding import b64url_decode, json_object
 from identity.relying_party.errors import InvalidToken
 from identity.relying_party.keys import (
     HOLDER_ALGORITHMS,
@@ -43,7 +44,6 @@ from identity.relying_party.keys import (
     verification_key,
 )
 
-CREDENTIAL_NONCE_KEY = b"jati/identity/credential-nonce-key/v1"
 PROOF_TYPE = "openid4vci-proof+jwt"
 NONCE_LIFETIME = 300  # seconds a c_nonce stays usable
 PROOF_MAX_AGE = 300  # seconds: how old a proof's iat may be

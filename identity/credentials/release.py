@@ -27,10 +27,15 @@ from identity.oidc.codes import ReleasedPurpose
 from identity.oidc.refresh_families import TokenFamily
 
 
-class Tokens(Protocol):
-    """What the token service offers here (:class:`identity.oidc.token_endpoint.TokenService`)."""
+class AccessTokens(Protocol):
+    """Checks the access token (:class:`identity.oidc.access_tokens.AccessTokenChecks`)."""
 
     def active_access_token(self, token: str) -> tuple[dict[str, Any], TokenFamily]: ...
+
+
+class FamilyClaims(Protocol):
+    """Releases a token family's claims (:class:`identity.oidc.issuance.Issuance`)."""
+
     def release_by_purpose(
         self, app: Any, family: TokenFamily, claims: Sequence[str], *, strict: bool
     ) -> list[tuple[ReleasedPurpose, dict[str, str]]]: ...
@@ -44,8 +49,11 @@ class CredentialRelease:
     """``authorize(token)`` then ``release(family)`` for the credential endpoint (see the
     module text)."""
 
-    def __init__(self, *, tokens: Tokens, clients: AppRegistry) -> None:
-        self.tokens = tokens
+    def __init__(
+        self, *, access_tokens: AccessTokens, claims: FamilyClaims, clients: AppRegistry
+    ) -> None:
+        self.access_tokens = access_tokens
+        self.claims = claims
         self.clients = clients
 
     def authorize(self, token: str) -> TokenFamily:
@@ -55,7 +63,7 @@ class CredentialRelease:
             Unauthorized: the token is not valid, revoked, or its consent withdrawn.
             InsufficientScope: the token lacks ``identity_credential``.
         """
-        claims, family = self.tokens.active_access_token(token)
+        claims, family = self.access_tokens.active_access_token(token)
         if CREDENTIAL_SCOPE not in str(claims.get("scope", "")).split():
             raise InsufficientScope(CREDENTIAL_SCOPE)
         return family
@@ -72,7 +80,7 @@ class CredentialRelease:
         except NotFound:
             raise CredentialError("credential_request_denied", "the app is gone") from None
         wanted = [c for c in CREDENTIAL_CLAIMS if c in family.claims]
-        released = self.tokens.release_by_purpose(app, family, wanted, strict=False)
+        released = self.claims.release_by_purpose(app, family, wanted, strict=False)
         if not released:
             raise CredentialError(
                 "credential_request_denied", "no data item of the credential may be released"

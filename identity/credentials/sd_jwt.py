@@ -33,7 +33,6 @@ The holder and verifier side (key binding, the §7.1 checks) is in
 
 from __future__ import annotations
 
-import binascii
 import hashlib
 import json
 import math
@@ -41,6 +40,8 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from identity.keys.base64url import b64url_encode
 
 SD_ALG = "sha-256"  # RFC 9901 §4.1.1, the IANA "Named Information Hash Algorithm" name
 SD_JWT_VC_TYPE = "dc+sd-jwt"  # draft-ietf-oauth-sd-jwt-vc §3.2.1
@@ -51,8 +52,6 @@ MAX_DECOYS = 64
 NEVER_DISCLOSABLE = frozenset({"iss", "iat", "nbf", "exp", "cnf", "vct", "vct#integrity", "status"})
 #: Names RFC 9901 reserves for the format itself (§4.1.1, §4.2.4), at every level.
 RESERVED_NAMES = frozenset({"_sd", "...", "_sd_alg"})
-
-_URLSAFE = bytes.maketrans(b"+/", b"-_")
 
 
 class ClaimsSigner(Protocol):
@@ -97,14 +96,9 @@ class IssuedSdJwt:
         return tuple(d.digest for d in self.disclosures)
 
 
-def b64url(data: bytes) -> str:
-    """base64url without padding (RFC 7515 §2)."""
-    return binascii.b2a_base64(data, newline=False).translate(_URLSAFE).rstrip(b"=").decode()
-
-
 def new_salt() -> str:
     """128 bits from the operating system's CSPRNG, base64url (RFC 9901 §4.2.1, §9.3)."""
-    return b64url(secrets.token_bytes(SALT_BYTES))
+    return b64url_encode(secrets.token_bytes(SALT_BYTES))
 
 
 def encode_disclosure(salt: str, name: str | None, value: Any) -> str:
@@ -115,17 +109,17 @@ def encode_disclosure(salt: str, name: str | None, value: Any) -> str:
     """
     array = [salt, value] if name is None else [salt, name, value]
     text = json.dumps(array, ensure_ascii=False, allow_nan=False)
-    return b64url(text.encode("utf-8"))
+    return b64url_encode(text.encode("utf-8"))
 
 
 def disclosure_digest(encoded: str) -> str:
     """``base64url(SHA-256(ASCII(encoded)))`` (RFC 9901 §4.2.3)."""
-    return b64url(hashlib.sha256(encoded.encode("ascii")).digest())
+    return b64url_encode(hashlib.sha256(encoded.encode("ascii")).digest())
 
 
 def decoy_digest() -> str:
     """A digest over 128 random bits (RFC 9901 §4.2.5): the same form as a real one."""
-    return b64url(hashlib.sha256(secrets.token_bytes(SALT_BYTES)).digest())
+    return b64url_encode(hashlib.sha256(secrets.token_bytes(SALT_BYTES)).digest())
 
 
 def issue(

@@ -30,7 +30,9 @@ from enum import IntEnum
 from typing import Any
 
 from identity.errors import InvalidInput
+from identity.keys.base64url import b64url_encode
 from identity.oidc.tokens import JwsSigner
+from identity.relying_party import inflate
 
 __all__ = [
     "ALLOWED_BITS",
@@ -52,7 +54,6 @@ STATUS_LIST_MEDIA_TYPE = "application/statuslist+jwt"
 #: The highest zlib level (§4.1 item 4: RECOMMENDED).
 COMPRESSION_LEVEL = 9
 
-_URLSAFE = bytes.maketrans(b"+/", b"-_")
 _STANDARD = bytes.maketrans(b"-_", b"+/")
 
 
@@ -77,10 +78,6 @@ def _check_bits(bits: object) -> int:
     return bits
 
 
-def _b64url(data: bytes) -> str:
-    return binascii.b2a_base64(data, newline=False).translate(_URLSAFE).rstrip(b"=").decode()
-
-
 def _b64url_decode(text: str) -> bytes:
     if not isinstance(text, str) or not text.isascii():
         raise InvalidStatusList("lst is not base64url")
@@ -94,24 +91,23 @@ def _b64url_decode(text: str) -> bytes:
 
 
 def inflate_bounded(compressed: bytes, max_bytes: int) -> bytes:
-    """The bytes of one complete ZLIB stream (RFC 1950), at most ``max_bytes`` of them.
+    """The bytes of one complete ZLIB stream (RFC 1950), at most ``max_bytes`` of them
+    (:func:`identity.relying_party.inflate.inflate_bounded`, the SDK's, shared).
 
     Raises:
         InvalidStatusList: not ZLIB, truncated, trailing data, or more than ``max_bytes``
             once inflated (decompression stops one byte past the bound).
     """
-    inflater = zlib.decompressobj()  # wbits=15: the ZLIB format only, not raw or gzip
     try:
-        data = inflater.decompress(compressed, max_bytes + 1)
-    except zlib.error:
-        raise InvalidStatusList("lst is not a ZLIB stream") from None
-    if len(data) > max_bytes:
-        raise InvalidStatusList(f"lst inflates to more than {max_bytes} bytes")
-    if not inflater.eof:
-        raise InvalidStatusList("lst is a truncated ZLIB stream")
-    if inflater.unused_data:
-        raise InvalidStatusList("lst has data after its ZLIB stream")
-    return data
+        return inflate.inflate_bounded(compressed, max_bytes)
+    except inflate.NotOneZlibStream as exc:
+        message = {
+            inflate.InflateFailure.NOT_ZLIB: "lst is not a ZLIB stream",
+            inflate.InflateFailure.TOO_LARGE: f"lst inflates to more than {max_bytes} bytes",
+            inflate.InflateFailure.TRUNCATED: "lst is a truncated ZLIB stream",
+            inflate.InflateFailure.TRAILING_DATA: "lst has data after its ZLIB stream",
+        }[exc.failure]
+        raise InvalidStatusList(message) from None
 
 
 class StatusList:
@@ -187,7 +183,7 @@ class StatusList:
 
     def encode(self) -> str:
         """The ``lst`` value: base64url (no padding) of the compressed array (§4.2)."""
-        return _b64url(self.compress())
+        return b64url_encode(self.compress())
 
     def to_json(self, *, aggregation_uri: str | None = None) -> dict[str, Any]:
         """The ``status_list`` object of §4.2."""

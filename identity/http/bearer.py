@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request
@@ -26,20 +25,8 @@ from identity.oidc.pairwise import SelfSubjects
 from identity.oidc.refresh_families import FAMILY_CLAIM
 from identity.relying_party import InvalidToken, TokenVerifier
 from identity.relying_party.key_cache import JwksLoader
-from identity.storage.keys import SqlKeyStore, jwks
 
 log = logging.getLogger(__name__)
-
-KEYS_MAX_AGE = 60.0  # seconds: a key published by a rotation is seen within this
-
-
-def key_store_loader(key_store: SqlKeyStore) -> JwksLoader:
-    """The published JWK Set read from the key store in process (no HTTP)."""
-
-    def load() -> tuple[Mapping[str, Any], float | None]:
-        return jwks(key_store.list_keys(), now=datetime.now(UTC)), KEYS_MAX_AGE
-
-    return load
 
 
 def bearer_token(request: Request) -> str:
@@ -57,7 +44,7 @@ class ApiAuthorizer:
         self,
         *,
         issuer: str,
-        key_store: SqlKeyStore,
+        jwks_loader: JwksLoader,
         active: Callable[[Mapping[str, Any]], bool] | None = None,
     ) -> None:
         """``active(claims)``: whether a verified token is still in force (not revoked,
@@ -65,7 +52,7 @@ class ApiAuthorizer:
         self.verifier = TokenVerifier(
             issuer=issuer,
             audience=issuer,
-            jwks_loader=key_store_loader(key_store),
+            jwks_loader=jwks_loader,
             min_refresh_interval=5.0,
         )
         self._active = active

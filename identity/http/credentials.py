@@ -43,7 +43,9 @@ from identity.http.bearer import bearer_token
 from identity.http.discovery import JWKS_PATH, issuer_of
 from identity.oidc.tokens import TokenIssuer
 from identity.relying_party.keys import HOLDER_ALGORITHMS
+from identity.service.web.oauth_responses import oauth_error_response
 from identity.service.web.openapi import oauth_error, problem
+from identity.service.web.state import services
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["Verifiable credentials"])
@@ -80,7 +82,7 @@ def _display(id_text: str, en_text: str, key: str = "name") -> list[dict[str, st
 
 
 def _service(request: Request) -> CredentialService:
-    service: CredentialService = request.app.state.credentials
+    service: CredentialService = services(request).credentials
     return service
 
 
@@ -93,7 +95,7 @@ async def jwt_vc_issuer(request: Request) -> JSONResponse:
 @router.get("/.well-known/openid-credential-issuer", summary="Credential issuer metadata")
 async def credential_issuer(request: Request) -> JSONResponse:
     issuer = issuer_of(request)
-    tokens: TokenIssuer = request.app.state.token_issuer
+    tokens: TokenIssuer = services(request).token_issuer
     configuration = {
         "format": CREDENTIAL_FORMAT,
         "scope": CREDENTIAL_SCOPE,
@@ -161,10 +163,7 @@ async def nonce(request: Request) -> JSONResponse:
 
 def _error(exc: CredentialError) -> JSONResponse:
     log.info("credential request refused: %s (%s)", exc.error, exc.description)
-    body = {"error": exc.error}
-    if exc.description:
-        body["error_description"] = exc.description
-    return JSONResponse(body, status_code=400, headers=NO_STORE)
+    return oauth_error_response(exc.error, exc.description, headers=NO_STORE)
 
 
 async def _request_body(request: Request) -> dict[str, Any]:
@@ -263,7 +262,7 @@ def _one_proof(body: dict[str, Any]) -> str:
 )
 async def credential(request: Request) -> JSONResponse:
     token = bearer_token(request)  # 401 before anything else is looked at
-    release: CredentialRelease = request.app.state.credential_release
+    release: CredentialRelease = services(request).credential_release
     service = _service(request)
     family = await asyncio.to_thread(release.authorize, token)
     try:

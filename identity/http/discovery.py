@@ -23,10 +23,10 @@ from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse
 
 from identity.keys.jws_algorithms import ID_TOKEN_ALGORITHMS
-from identity.keys.signing_keys import SUPPORTED_ALGORITHMS
+from identity.keys.signing_keys import SUPPORTED_ALGORITHMS, SigningKeyList, jwks
 from identity.oidc.clients import KNOWN_SCOPES, SCOPE_CLAIMS, TokenEndpointAuthMethod
 from identity.oidc.tokens import ACR_MULTI_FACTOR, ACR_PASSWORD
-from identity.storage.keys import SqlKeyStore, jwks
+from identity.service.web.state import services
 
 router = APIRouter(tags=["OpenID Connect"])
 
@@ -46,7 +46,7 @@ class JwkSetResponse(JSONResponse):
 
 def issuer_of(request: Request) -> str:
     """The configured issuer: never taken from the request's Host header."""
-    issuer: str = request.app.state.issuer
+    issuer: str = services(request).issuer
     return issuer
 
 
@@ -126,7 +126,7 @@ def provider_metadata(issuer: str) -> dict[str, object]:
     },
 )
 async def jwk_set(request: Request) -> JwkSetResponse:
-    store: SqlKeyStore = request.app.state.key_store
+    store: SigningKeyList = services(request).key_store
     now = datetime.now(UTC)
     keys = await asyncio.to_thread(store.list_keys)
     if not keys:

@@ -38,6 +38,7 @@ from identity.http.pages.csrf import CSRF_FIELD
 from identity.login.devices import DEVICE_COOKIE, DEVICE_LIFETIME
 from identity.login.totp import SecondFactor
 from identity.service.web.openapi import FORM, html_page, page_or_problem, problem, redirect
+from identity.service.web.state import services
 
 router = APIRouter(tags=["citizens"])
 
@@ -77,7 +78,7 @@ def set_device_cookie(response: Response, request: Request, value: str | None) -
         value,
         max_age=int(DEVICE_LIFETIME.total_seconds()),
         path="/login",
-        secure=request.app.state.issuer.startswith("https://"),
+        secure=services(request).issuer.startswith("https://"),
         httponly=True,
         samesite="strict",
     )
@@ -116,14 +117,14 @@ _LOGIN_FORM = {
 )
 async def login(body: LoginRequest, request: Request, response: Response) -> LoginResponse:
     """Check a citizen's NIK and password (see the module docstring)."""
-    service: CitizenService = request.app.state.citizens
+    service: CitizenService = services(request).citizens
     result = await service.authenticate_async(
         body.nik,
         body.password,
         address=client_address(request),
         device=request.cookies.get(DEVICE_COOKIE),
     )
-    second_factor: SecondFactor = request.app.state.second_factor
+    second_factor: SecondFactor = services(request).second_factor
     if await asyncio.to_thread(second_factor.is_enabled, result.citizen_id):
         raise SecondFactorRequired()
     response.headers["Cache-Control"] = "no-store"

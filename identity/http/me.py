@@ -30,11 +30,13 @@ from audit.http import Cursor
 from audit.log import AuditLog
 from audit.pseudonym import SubjectPseudonymizer
 from consent.errors import GrantNotFound
-from consent.ledger import ConsentLedger, Grant, grant_summary
+from consent.grants import Grant, grant_summary
+from consent.ledger import ConsentLedger
 from consent.receipts import LEGAL_BASIS_TEXT, RECEIPT_TYPE, ReceiptIssuer
-from identity.http.pages.account import citizen_timeline
+from identity.citizens.access_log import citizen_timeline
 from identity.oidc.pairwise import SelfSubjects
 from identity.service.web.openapi import problem
+from identity.service.web.state import services
 
 router = APIRouter(prefix="/me", tags=["citizen"])
 
@@ -54,7 +56,7 @@ def _citizen(request: Request) -> str:
 
 
 def _ledger(request: Request) -> ConsentLedger:
-    ledger: ConsentLedger = request.app.state.consent_ledger
+    ledger: ConsentLedger = services(request).consent_ledger
     return ledger
 
 
@@ -114,8 +116,8 @@ async def withdraw(request: Request, grant_id: str) -> JSONResponse:
 async def receipt(request: Request, grant_id: str) -> Response:
     citizen_id = await asyncio.to_thread(_citizen, request)
     ledger = _ledger(request)
-    receipts: ReceiptIssuer = request.app.state.receipts
-    self_subjects: SelfSubjects = request.app.state.self_subjects
+    receipts: ReceiptIssuer = services(request).receipts
+    self_subjects: SelfSubjects = services(request).self_subjects
 
     def run() -> str:
         grant = ledger.grant(citizen_id, grant_id)
@@ -130,7 +132,7 @@ async def receipt(request: Request, grant_id: str) -> Response:
             grant=grant,
             purpose=purpose,
             notice=notice,
-            withdraw_url=f"{request.app.state.issuer}/me/consents/{grant.grant_id}/withdraw",
+            withdraw_url=f"{services(request).issuer}/me/consents/{grant.grant_id}/withdraw",
         )
 
     token = await asyncio.to_thread(run)
@@ -144,8 +146,8 @@ async def access_log(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
 ) -> JSONResponse:
     citizen_id = await asyncio.to_thread(_citizen, request)
-    audit_log: AuditLog = request.app.state.audit_log
-    pseudonymizer: SubjectPseudonymizer = request.app.state.pseudonymizer
+    audit_log: AuditLog = services(request).audit_log
+    pseudonymizer: SubjectPseudonymizer = services(request).pseudonymizer
 
     def load() -> dict[str, Any]:
         entries, next_after = citizen_timeline(

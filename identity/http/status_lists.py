@@ -23,6 +23,7 @@ from identity.credentials.status_list_token import STATUS_LIST_MEDIA_TYPE
 from identity.credentials.status_registry import PATH, ServedList, StatusLists, is_list_id
 from identity.errors import NotFound
 from identity.service.web.openapi import problem
+from identity.service.web.state import services
 
 router = APIRouter(tags=["Token Status List"])
 
@@ -84,7 +85,7 @@ async def status_list(list_id: str, request: Request) -> Response:
         raise NotFound("no such status list")
     if not _accepts(request.headers.get("accept")):
         raise HTTPException(406, f"this endpoint answers {STATUS_LIST_MEDIA_TYPE} only")
-    lists: StatusLists = request.app.state.status_lists
+    lists: StatusLists = services(request).status_lists
     served = await asyncio.to_thread(lists.token, list_id)
     headers = _caching_headers(served)
     if _matches(request.headers.get("if-none-match"), served.etag):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from collections.abc import Mapping
+
+from identity.keys.base64url import b64url_encode
 
 #: RFC 7638 §3.2: the required members of each key type, the only ones hashed.
 REQUIRED_MEMBERS: dict[str, tuple[str, ...]] = {
@@ -35,4 +36,4 @@ def jwk_thumbprint(jwk: Mapping[str, object]) -> str:
         members[name] = value
     canonical = json.dumps(members, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
     digest = hashlib.sha256(canonical.encode()).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    return b64url_encode(digest)

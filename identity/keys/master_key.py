@@ -14,6 +14,7 @@ import secrets
 from pathlib import Path
 
 from identity.errors import ConfigurationError
+from identity.keys.base64url import b64url_encode
 
 KEY_BYTES = 32
 KEY_FILE_NAME = "master.key"
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 
 def generate_master_key() -> str:
     """A fresh master key as base64url without padding (43 characters)."""
-    return base64.urlsafe_b64encode(secrets.token_bytes(KEY_BYTES)).rstrip(b"=").decode()
+    return b64url_encode(secrets.token_bytes(KEY_BYTES))
 
 
 def decode_master_key(value: str) -> bytes:

@@ -16,12 +16,12 @@ the next key ahead lets relying parties cache it before it signs anything.
 
 from __future__ import annotations
 
-import base64
 import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import serialization
@@ -30,11 +30,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from identity.errors import IdentityError
-from identity.keys.derived_keys import derive_key
+from identity.keys.base64url import b64url_encode
+from identity.keys.derived_keys import SIGNING_KEY_WRAPPING_LABEL, derive_key
 from identity.keys.jwk import jwk_thumbprint
 from identity.keys.jws_algorithms import SIGNING_ALGORITHMS
 
-SIGNING_KEY_WRAPPING_LABEL = b"jati/identity/signing-key-wrapping/v1"
 #: Every algorithm with keys in the store (one next and one active each).
 SUPPORTED_ALGORITHMS = SIGNING_ALGORITHMS
 #: RS256 keys: 3072-bit modulus (RFC 7518 §3.3 asks 2048 at least), the usual exponent.
@@ -73,8 +73,34 @@ class SigningKeyInfo:
         return self.publish_until is not None and now < self.publish_until
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+def jwks(keys: Sequence[SigningKeyInfo], *, now: datetime) -> dict[str, Any]:
+    """The JWK Set (RFC 7517 §5): public keys that are next, active or still published."""
+    return {"keys": [k.public_jwk for k in keys if k.published_at(now)]}
+
+
+class SigningKeyList(Protocol):
+    """The signing keys as the routes that publish or use them read them
+    (:class:`identity.storage.keys.SqlKeyStore`)."""
+
+    def list_keys(self) -> list[SigningKeyInfo]: ...
+    def ensure(self, algorithms: Sequence[str], *, now: datetime) -> None: ...
+
+
+#: How long a JWK Set read from the key store is fresh: a key published by a rotation is seen
+#: by every verifier in process within this many seconds.
+KEYS_MAX_AGE = 60.0
+
+
+def key_store_loader(
+    key_store: SigningKeyList, *, clock: Callable[[], datetime]
+) -> Callable[[], tuple[Mapping[str, Any], float | None]]:
+    """The published JWK Set read from the key store in process, no HTTP (a
+    :data:`identity.relying_party.key_cache.JwksLoader` for the SDK's verifiers)."""
+
+    def load() -> tuple[Mapping[str, Any], float | None]:
+        return jwks(key_store.list_keys(), now=clock()), KEYS_MAX_AGE
+
+    return load
 
 
 def public_jwk(private_key: PrivateKey, alg: str) -> dict[str, Any]:
@@ -83,21 +109,21 @@ def public_jwk(private_key: PrivateKey, alg: str) -> dict[str, Any]:
         raw = private_key.public_key().public_bytes(
             serialization.Encoding.Raw, serialization.PublicFormat.Raw
         )
-        jwk: dict[str, Any] = {"kty": "OKP", "crv": "Ed25519", "x": _b64(raw)}
+        jwk: dict[str, Any] = {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(raw)}
     elif isinstance(private_key, rsa.RSAPrivateKey):
         rsa_numbers = private_key.public_key().public_numbers()
         jwk = {
             "kty": "RSA",
-            "n": _b64(_unsigned(rsa_numbers.n)),
-            "e": _b64(_unsigned(rsa_numbers.e)),
+            "n": b64url_encode(_unsigned(rsa_numbers.n)),
+            "e": b64url_encode(_unsigned(rsa_numbers.e)),
         }
     else:
         numbers = private_key.public_key().public_numbers()
         jwk = {
             "kty": "EC",
             "crv": "P-256",
-            "x": _b64(numbers.x.to_bytes(32, "big")),
-            "y": _b64(numbers.y.to_bytes(32, "big")),
+            "x": b64url_encode(numbers.x.to_bytes(32, "big")),
+            "y": b64url_encode(numbers.y.to_bytes(32, "big")),
         }
     return {**jwk, "kid": jwk_thumbprint(jwk), "alg": alg, "use": "sig"}
 

@@ -39,7 +39,6 @@ from datetime import datetime, timedelta
 
 __all__ = [
     "DEVICE_COOKIE",
-    "DEVICE_KEY_LABEL",
     "DEVICE_LIFETIME",
     "MAX_ACCOUNTS",
     "KnownDevices",
@@ -47,7 +46,6 @@ __all__ = [
 
 DEVICE_COOKIE = "jati_device"
 #: HKDF label of the key that tags device proofs.
-DEVICE_KEY_LABEL = b"jati/identity/login-device-key/v1"
 DEVICE_LIFETIME = timedelta(days=90)
 MAX_ACCOUNTS = 4
 

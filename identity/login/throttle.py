@@ -54,7 +54,6 @@ from typing import Literal, Protocol
 from identity.errors import Throttled
 
 __all__ = [
-    "LOGIN_THROTTLE_KEY_LABEL",
     "AttemptKeys",
     "Counter",
     "LoginThrottle",
@@ -64,7 +63,6 @@ __all__ = [
 ]
 
 #: HKDF label of the key that turns accounts and addresses into throttle keys.
-LOGIN_THROTTLE_KEY_LABEL = b"jati/identity/login-throttle-key/v1"
 _ACCOUNT_DOMAIN = b"jati-throttle/account/v1\x00"
 _ADDRESS_DOMAIN = b"jati-throttle/address/v1\x00"
 _MAX_DOUBLINGS = 30  # 2**30 lockouts is far beyond any max_lockout

@@ -46,14 +46,13 @@ from cryptography.hazmat.primitives.twofactor.totp import TOTP
 
 from identity.citizens.field_crypto import FieldCipher
 from identity.errors import Conflict, NotFound, Throttled, Unauthorized
-from identity.keys.derived_keys import derive_key
+from identity.keys.derived_keys import TOTP_SECRET_KEY, derive_key
 
 __all__ = [
     "ENROLMENT_LIFETIME",
     "MAX_FAILURES",
     "SECRET_BYTES",
     "TOTP_DIGITS",
-    "TOTP_SECRET_KEY",
     "TOTP_STEP_SECONDS",
     "TOTP_WINDOW",
     "Enrolment",
@@ -78,7 +77,6 @@ TOTP_STEP_SECONDS = 30
 #: Steps accepted either side of the current one (RFC 6238 §5.2).
 TOTP_WINDOW = 1
 SECRET_BYTES = 20  # 160 bits, RFC 4226 §4 R6
-TOTP_SECRET_KEY = b"jati/identity/totp-secret-key/v1"
 #: A secret shown for enrolment must be confirmed within this time.
 ENROLMENT_LIFETIME = timedelta(minutes=10)
 MAX_FAILURES = 5
@@ -244,7 +242,7 @@ def normalized_code(code: str) -> str:
 
 
 class SecondFactor:
-    """Enrols, checks and removes citizens' TOTP second factors (``app.state.second_factor``).
+    """Enrols, checks and removes citizens' TOTP second factors (``Services.second_factor``).
 
     Args:
         store: where records live (:class:`identity.storage.totp.SqlTotpStore`).

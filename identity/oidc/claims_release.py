@@ -24,7 +24,7 @@ from typing import Protocol
 from audit.entry import Actor, ActorKind, LegalBasis
 from consent.errors import ConsentRequired
 from consent.gate import Decision
-from identity.citizens.service import PersonalData
+from identity.citizens.records import PersonalData
 
 #: OIDC Core §5.1 claim -> Jati's personal field (data item).
 CLAIM_FIELDS: Mapping[str, str] = {

@@ -7,9 +7,9 @@ Three methods, and an app must use the one it registered (``token_endpoint_auth_
   and secret;
 - ``client_secret_post`` (RFC 6749 §2.3.1, OIDC Core §9): ``client_id`` and
   ``client_secret`` in the form body. Both secret methods are checked by
-  :meth:`identity.oidc.clients.ClientRegistry.authenticate_secret_async` (argon2id, the same work
-  for unknown clients, the same throttle, hashing pool and per-worker cache); a secret sent
-  the way the app did not register is refused there like a wrong one.
+  :meth:`identity.oidc.client_registry.ClientRegistry.authenticate_secret_async` (argon2id,
+  the same work for unknown clients, the same throttle, hashing pool and per-worker cache);
+  a secret sent the way the app did not register is refused there like a wrong one.
 - ``private_key_jwt`` (OIDC Core §9, RFC 7523 §2.2 and §3): ``client_assertion_type`` =
   ``urn:ietf:params:oauth:client-assertion-type:jwt-bearer`` and a ``client_assertion`` JWT
   signed with a key of the app's registered JWK Set. The assertion is verified with the
@@ -54,8 +54,9 @@ from identity.errors import (
     Throttled,
     TokenError,
 )
+from identity.oidc.client_registry import ClientRegistry
 from identity.oidc.client_throttle import RefusalDelay
-from identity.oidc.clients import ClientRegistry, RelyingApp, TokenEndpointAuthMethod
+from identity.oidc.clients import RelyingApp, TokenEndpointAuthMethod
 from identity.relying_party import InvalidToken, Reason, TokenVerifier
 from identity.relying_party.encoding import b64url_decode, json_object
 from identity.storage.housekeeping import purge_due

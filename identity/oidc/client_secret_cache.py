@@ -14,9 +14,10 @@ Bounds (``SECURITY.md`` T15a):
   every worker and every host alike (each bound independently, no shared state);
 - only a successful verification makes an entry. A wrong secret, an unknown client, an app
   registered for another method: each still costs the database read and one argon2
-  verification, as before (:meth:`identity.oidc.clients.ClientRegistry.authenticate_secret`),
-  and is counted per client id and per address by :mod:`identity.oidc.client_throttle`; only
-  whoever presents the right secret can get the fast answer, so its speed tells an attacker
+  verification, as before
+  (:meth:`identity.oidc.client_registry.ClientRegistry.authenticate_secret`), and is counted
+  per client id and per address by :mod:`identity.oidc.client_throttle`; only whoever
+  presents the right secret can get the fast answer, so its speed tells an attacker
   nothing. The cache is read before the throttle: an app answered from it costs no
   database round trip;
 - the presented secret's HMAC is compared in constant time; a failure never evicts an entry

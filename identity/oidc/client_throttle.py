@@ -53,7 +53,6 @@ from identity.login.throttle import AttemptKeys, LoginThrottle, ThrottlePolicy, 
 __all__ = [
     "ADDRESS_POLICY",
     "CLIENT_POLICY",
-    "CLIENT_THROTTLE_KEY_LABEL",
     "KNOWN_ADDRESS_FOR",
     "MAX_HELD_REFUSALS",
     "REFUSAL_DELAY",
@@ -62,7 +61,6 @@ __all__ = [
 ]
 
 #: HKDF label of the key that turns client ids and addresses into throttle keys.
-CLIENT_THROTTLE_KEY_LABEL = b"jati/identity/client-auth-throttle-key/v1"
 ADDRESS_POLICY = ThrottlePolicy(
     max_failures=20,
     window=timedelta(minutes=5),

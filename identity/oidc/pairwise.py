@@ -18,9 +18,8 @@ import hmac
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 
+from identity.keys.base64url import b64url_encode
 from identity.keys.derived_keys import PAIRWISE_SUBJECT_KEY, SELF_SUBJECT_KEY, derive_key
-
-_URLSAFE = bytes.maketrans(b"+/", b"-_")
 
 
 class PairwiseSubjects:
@@ -42,7 +41,7 @@ class PairwiseSubjects:
             raise ValueError("sector identifiers and ids cannot contain NUL")
         message = f"{sector_identifier}\x00{subject_id}".encode()
         digest = hmac.digest(self._key, message, "sha256")
-        return binascii.b2a_base64(digest, newline=False).translate(_URLSAFE)[:43].decode()
+        return b64url_encode(digest)
 
 
 class SelfSubjects:
@@ -66,7 +65,7 @@ class SelfSubjects:
 
     def subject(self, subject_id: str) -> str:
         sealed = self._siv.encrypt(subject_id.encode(), [self._AD])
-        return binascii.b2a_base64(sealed, newline=False).translate(_URLSAFE).rstrip(b"=").decode()
+        return b64url_encode(sealed)
 
     def citizen_id(self, sub: str) -> str | None:
         """The citizen id inside ``sub``, or None if it is not one of ours."""

@@ -14,10 +14,11 @@ log, a referrer, a malicious app on the device) can redeem a stolen code.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import re
+
+from identity.keys.base64url import b64url_encode
 
 __all__ = [
     "CHALLENGE_METHODS",
@@ -49,7 +50,7 @@ def valid_challenge(challenge: str) -> bool:
 def s256_challenge(verifier: str) -> str:
     """``BASE64URL-ENCODE(SHA256(ASCII(code_verifier)))`` (RFC 7636 §4.2)."""
     digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+    return b64url_encode(digest)
 
 
 def verify_s256(verifier: str, challenge: str) -> bool:

@@ -43,6 +43,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from nacl.bindings import crypto_sign, crypto_sign_seed_keypair
 
+from identity.keys.base64url import b64url_encode
 from identity.keys.jws_algorithms import RS256, SIGNING_ALGORITHMS
 from identity.keys.signing_keys import PrivateKey, SigningKeyInfo, key_matches
 from identity.oidc.pairwise import PairwiseSubjects, SelfSubjects
@@ -92,13 +93,9 @@ _encode_json = _json_encoder()
 b2a = binascii.b2a_base64
 
 
-def _b64(data: bytes) -> str:
-    return binascii.b2a_base64(data, newline=False).translate(_URLSAFE).rstrip(b"=").decode()
-
-
 def new_jti() -> str:
     """128 random bits (RFC 7519 §4.1.7: collisions negligible), base64url."""
-    return _b64(os.urandom(16))
+    return b64url_encode(os.urandom(16))
 
 
 class NoSigningKey(RuntimeError):
@@ -133,7 +130,7 @@ class JwsSigner:
         header = self._headers.get(typ)
         if header is None:
             fields = {"alg": self.alg, "kid": self.kid, "typ": typ}
-            header = _b64(json.dumps(fields, separators=(",", ":")).encode())
+            header = b64url_encode(json.dumps(fields, separators=(",", ":")).encode())
             self._headers[typ] = header
         payload = b2a(_encode_json(claims).encode(), newline=False)
         signing_input = f"{header}.{payload.translate(_URLSAFE).rstrip(b'=').decode()}"

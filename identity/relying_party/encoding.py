@@ -18,7 +18,6 @@ from identity.relying_party.errors import InvalidToken, Reason
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _VALUE = {c: i for i, c in enumerate(_ALPHABET)}
 _TO_STANDARD = bytes.maketrans(b"-_", b"+/")
-_FROM_STANDARD = bytes.maketrans(b"+/", b"-_")
 _PAD = (b"", None, b"==", b"=")  # by len % 4; None: impossible length
 _LAST_MASK = (0, 0, 0x0F, 0x03)  # unused low bits of the last character, by len % 4
 
@@ -37,10 +36,6 @@ def b64url_decode(segment: str) -> bytes:
         return binascii.a2b_base64(data, strict_mode=True)
     except (UnicodeEncodeError, binascii.Error):
         raise InvalidToken(Reason.MALFORMED, "a segment is not base64url") from None
-
-
-def b64url_encode(data: bytes) -> str:
-    return binascii.b2a_base64(data, newline=False).translate(_FROM_STANDARD).rstrip(b"=").decode()
 
 
 def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

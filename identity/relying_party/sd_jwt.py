@@ -39,7 +39,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
-from identity.relying_party.encoding import b64url_decode, b64url_encode, json_object
+from identity.keys.base64url import b64url_encode
+from identity.relying_party.encoding import b64url_decode, json_object
 from identity.relying_party.errors import InvalidToken, Reason
 from identity.relying_party.jose_header import parse_header
 from identity.relying_party.keys import (

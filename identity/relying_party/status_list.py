@@ -44,13 +44,13 @@ import threading
 import time
 import urllib.error
 import urllib.request
-import zlib
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 from identity.relying_party.encoding import b64url_decode, json_object
 from identity.relying_party.errors import InvalidToken, Reason
+from identity.relying_party.inflate import InflateFailure, NotOneZlibStream, inflate_bounded
 from identity.relying_party.jose_header import parse_header
 from identity.relying_party.key_cache import DEFAULT_TIMEOUT, KeyCache, cache_max_age
 
@@ -174,19 +174,22 @@ def _header(segment: str) -> tuple[str, str]:
     return alg, kid
 
 
+_INFLATE_FAILURES = {
+    InflateFailure.NOT_ZLIB: "status list: lst is not a ZLIB stream",
+    InflateFailure.TOO_LARGE: f"status list: lst inflates to over {MAX_LIST_BYTES} bytes",
+    InflateFailure.TRUNCATED: "status list: lst is not one complete ZLIB stream",
+    InflateFailure.TRAILING_DATA: "status list: lst is not one complete ZLIB stream",
+}
+
+
 def _inflate(lst: object, bits: int) -> bytes:
     if type(lst) is not str or not lst:
         raise _unavailable("status list: lst is not a string")
     compressed = b64url_decode(lst)
-    inflater = zlib.decompressobj()  # the ZLIB format (RFC 1950) only
     try:
-        data = inflater.decompress(compressed, MAX_LIST_BYTES + 1)
-    except zlib.error:
-        raise _unavailable("status list: lst is not a ZLIB stream") from None
-    if len(data) > MAX_LIST_BYTES:
-        raise _unavailable(f"status list: lst inflates to over {MAX_LIST_BYTES} bytes")
-    if not inflater.eof or inflater.unused_data:
-        raise _unavailable("status list: lst is not one complete ZLIB stream")
+        data = inflate_bounded(compressed, MAX_LIST_BYTES)  # the ZLIB format (RFC 1950) only
+    except NotOneZlibStream as exc:
+        raise _unavailable(_INFLATE_FAILURES[exc.failure]) from None
     if not data:
         raise _unavailable("status list: lst holds no entries")
     return data

@@ -36,7 +36,6 @@ reach as loopback (``0.0.0.0`` is accepted, for a container: it is reached as 12
 
 from __future__ import annotations
 
-import base64
 import importlib.util
 import signal
 import socket
@@ -52,7 +51,8 @@ from audit.entry import Actor, ActorKind, LegalBasis
 from consent.notices import DpoContact, NoticeContent
 from consent.purposes import DataItem, LocalizedText, Purpose
 from identity.errors import IdentityError
-from identity.keys.derived_keys import derive_key
+from identity.keys.base64url import b64url_encode
+from identity.keys.derived_keys import CLIENT_SECRET_KEY, derive_key
 from identity.service.settings import Settings
 
 if TYPE_CHECKING:
@@ -84,7 +84,6 @@ DEMO_APP_NAME = "Layanan Contoh (demo)"
 DEMO_SCOPE = "openid profile email"
 DEMO_PURPOSE = "layanan-contoh"
 DEMO_ACTOR = Actor(kind=ActorKind.SYSTEM, id="jati-demo")
-CLIENT_SECRET_KEY = b"jati/demo/client-secret/v1/"
 EXAMPLE_APP = Path(__file__).resolve().parents[2] / "examples" / "relying_app" / "app.py"
 #: How a browser reaches the example (a loopback host) -> what the client id says of it.
 _ORIGIN_LABELS = {"127.0.0.1": "", "localhost": "localhost-", "[::1]": "ipv6-"}
@@ -174,7 +173,7 @@ def demo_client_id(host: str, app_port: int) -> str:
 def demo_client_secret(master_key: bytes, client_id: str) -> str:
     """The demo app's secret: derived from the master key, the same on every run."""
     raw = derive_key(master_key, CLIENT_SECRET_KEY + client_id.encode())
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    return b64url_encode(raw)
 
 
 def demo_notice() -> NoticeContent:
@@ -218,9 +217,8 @@ def set_up(settings: Settings, options: DemoOptions) -> DemoSetup:
     """
     from audit.storage.store import SqlAuditStore
     from identity.citizens.passwords import PasswordService
-    from identity.oidc.clients import new_relying_app, validate_client_secret
-    from identity.service.wiring import build_audit_log, build_consent
-    from identity.storage.citizens import build_citizen_service
+    from identity.oidc.client_metadata import new_relying_app, validate_client_secret
+    from identity.service.factories import build_audit_log, build_citizen_service, build_consent
     from identity.storage.clients import SqlClientStore
     from identity.storage.database import Database
 

@@ -33,9 +33,9 @@ from uvicorn.supervisors import Multiprocess
 
 from identity.keys.signing_keys import SUPPORTED_ALGORITHMS, KeySealer
 from identity.service.database import migrate
+from identity.service.factories import build_audit_log
 from identity.service.logging_setup import UVICORN_LOG_CONFIG
 from identity.service.settings import Settings
-from identity.service.wiring import build_audit_log
 from identity.storage.database import Database
 from identity.storage.keys import SqlKeyStore
 

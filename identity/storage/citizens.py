@@ -1,5 +1,5 @@
 """The citizens' tables and their store (see :mod:`identity.citizens.service` for the privacy
-model).
+model, :mod:`identity.citizens.records` for what is stored).
 
 - ``identity_citizen``: one row per citizen, kept as the tombstone after erasure. Each
   personal field is a ``sealed_<field>`` column (AES-256-GCM, UU PDP Art. 35/39); the NIK's
@@ -20,42 +20,25 @@ the WAL and backups until they expire); see SECURITY.md.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, Text, delete, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-from audit.storage.store import SqlAuditStore
 from audit.storage.tables import UTCDateTime
-from identity.citizens.field_crypto import FieldCipher
-from identity.citizens.passwords import PasswordService
-from identity.citizens.service import (
-    PERSONAL_FIELDS,
-    AuditAppender,
-    CitizenService,
-    DuplicateNik,
-    NewCitizen,
-    StoredCitizen,
-)
-from identity.keys.derived_keys import derive_key
-from identity.login.devices import DEVICE_KEY_LABEL, KnownDevices
-from identity.login.throttle import LOGIN_THROTTLE_KEY_LABEL, LoginThrottle, ThrottlePolicy
+from identity.citizens.fields import PERSONAL_FIELDS
+from identity.citizens.records import NewCitizen, StoredCitizen
+from identity.errors import DuplicateNik
 from identity.storage.database import Database
-from identity.storage.oidc import CitizenTokenErasure
+from identity.storage.sql_store import SqlStore, SqlTransaction
 from identity.storage.tables import IdentityBase
-from identity.storage.throttle import SqlThrottleStore
-from identity.storage.totp import TotpErasure
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from audit.pseudonym import SubjectPseudonymizer
-    from identity.service.settings import Settings
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -117,15 +100,8 @@ def _stored(row: IdentityCitizen, wrapped_key: bytes | None) -> StoredCitizen:
     )
 
 
-class SqlCitizenTransaction:
-    """:class:`identity.citizens.service.CitizenTransaction` over one SQLAlchemy session."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    @property
-    def bind(self) -> Session:
-        return self.session
+class SqlCitizenTransaction(SqlTransaction):
+    """:class:`identity.citizens.records.CitizenTransaction` over one SQLAlchemy session."""
 
     def add(self, citizen: NewCitizen) -> None:
         taken = self.session.scalar(
@@ -204,21 +180,11 @@ class SqlCitizenTransaction:
         )
 
 
-class SqlCitizenStore:
-    """:class:`identity.citizens.service.CitizenStore` on Jati's database."""
+class SqlCitizenStore(SqlStore[SqlCitizenTransaction]):
+    """:class:`identity.citizens.records.CitizenStore` on Jati's database."""
 
     def __init__(self, *, database: Database) -> None:
-        self.database = database
-
-    @contextmanager
-    def write(self) -> Iterator[SqlCitizenTransaction]:
-        with self.database.write() as session:
-            yield SqlCitizenTransaction(session)
-
-    @contextmanager
-    def read(self) -> Iterator[SqlCitizenTransaction]:
-        with self.database.read() as session:
-            yield SqlCitizenTransaction(session)
+        super().__init__(database=database, transaction=SqlCitizenTransaction)
 
     def after_erasure(self) -> None:
         """On SQLite, move the WAL into the database file and truncate it: until then the
@@ -237,53 +203,3 @@ class SqlCitizenStore:
             return
         if busy is not None and busy[0]:
             log.warning("WAL checkpoint after erasure incomplete: readers are active")
-
-
-# ---------------------------------------------------------------- composition
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def login_throttle(settings: Settings, database: Database, master_key: bytes) -> LoginThrottle:
-    """The login throttle with the limits in ``settings`` and its key from the master key."""
-    from datetime import timedelta
-
-    window = timedelta(seconds=settings.login_failure_window)
-    lockout = timedelta(seconds=settings.login_lockout)
-    max_lockout = timedelta(seconds=max(settings.login_max_lockout, settings.login_lockout))
-    return LoginThrottle(
-        store=SqlThrottleStore(database=database),
-        key=derive_key(master_key, LOGIN_THROTTLE_KEY_LABEL),
-        account=ThrottlePolicy(settings.login_account_max_failures, window, lockout, max_lockout),
-        address=ThrottlePolicy(settings.login_address_max_failures, window, lockout, max_lockout),
-    )
-
-
-def build_citizen_service(
-    settings: Settings,
-    database: Database,
-    master_key: bytes,
-    *,
-    pseudonymizer: SubjectPseudonymizer,
-    audit: AuditAppender | None = None,
-    passwords: PasswordService | None = None,
-    clock: Callable[[], datetime] = utc_now,
-) -> CitizenService:
-    """The citizen service on ``database``, keyed from ``master_key``; its audit entries go to
-    ``audit`` (default: the audit log's queue in the same database). Its erasure also ends
-    the citizen's token families, codes, sessions and second factor, in the same transaction
-    (every caller, the service and ``jati citizen erase`` alike)."""
-    return CitizenService(
-        store=SqlCitizenStore(database=database),
-        cipher=FieldCipher(master_key),
-        passwords=passwords
-        or PasswordService(profile=settings.password_profile, production=settings.is_production),
-        clock=clock,
-        audit=audit or SqlAuditStore(engine=database.engine),
-        pseudonymizer=pseudonymizer,
-        throttle=login_throttle(settings, database, master_key),
-        erasure_steps=(CitizenTokenErasure(), TotpErasure()),
-        devices=KnownDevices(key=derive_key(master_key, DEVICE_KEY_LABEL)),
-    )

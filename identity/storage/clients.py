@@ -97,7 +97,7 @@ def _app(row: IdentityClient, purposes: Iterable[IdentityClientPurpose]) -> Rely
 
 
 class SqlClientStore:
-    """:class:`identity.oidc.clients.ClientStore` on SQLite or PostgreSQL."""
+    """:class:`identity.oidc.client_registry.ClientStore` on SQLite or PostgreSQL."""
 
     def __init__(self, *, database: Database) -> None:
         self.database = database

@@ -11,21 +11,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import Index, Integer, String, Text, delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import Index, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, mapped_column
 
 from audit.storage.tables import UTCDateTime
 from identity.credentials.issuer import ChangeReason, Credential, CredentialState
 from identity.storage.database import Database
+from identity.storage.sql_store import SqlStore, SqlTransaction, from_row, to_row
 from identity.storage.tables import IdentityBase
-
-PURGE_BATCH = 500
 
 
 class IdentityCredential(IdentityBase):
@@ -60,83 +55,46 @@ class IdentityCredentialNonce(IdentityBase):
 
 
 def _credential(row: IdentityCredential) -> Credential:
-    return Credential(
-        id=row.id,
-        citizen_id=row.citizen_id,
-        client_id=row.client_id,
-        configuration_id=row.configuration_id,
-        status_list_id=row.status_list_id,
-        status_idx=row.status_idx,
-        holder_thumbprint=row.holder_thumbprint,
+    return from_row(
+        Credential,
+        row,
         grant_ids=tuple(json.loads(row.grant_ids)),
         claims=tuple(json.loads(row.claims)),
-        issued_at=row.issued_at,
-        expires_at=row.expires_at,
         state=CredentialState(row.state),
-        changed_at=row.changed_at,
         reason=ChangeReason(row.reason) if row.reason else None,
     )
 
 
-class SqlCredentialTransaction:
-    def __init__(self, session: Session, dialect: str) -> None:
-        self.session = session
-        self.dialect = dialect
-
-    @property
-    def bind(self) -> Session:
-        """Where the audit appender writes, so entries commit with the change."""
-        return self.session
+class SqlCredentialTransaction(SqlTransaction):
+    """:class:`identity.credentials.issuer.CredentialTransaction` over one session."""
 
     def purge_nonces(self, now: datetime) -> int:
         """Forget up to a batch of spent nonces that have expired (they fail anyway)."""
-        stale = select(IdentityCredentialNonce.nonce_hash).where(
-            IdentityCredentialNonce.expires_at <= now
-        )
-        result = self.session.execute(
-            delete(IdentityCredentialNonce).where(
-                IdentityCredentialNonce.nonce_hash.in_(stale.limit(PURGE_BATCH))
-            )
-        )
-        return int(getattr(result, "rowcount", 0) or 0)
+        return self.purge_expired(IdentityCredentialNonce, IdentityCredentialNonce.nonce_hash, now)
 
     def use_nonce(self, digest: str, *, expires_at: datetime) -> bool:
         """Spend a nonce: True the first time, False if it was spent already."""
-        insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
-        statement = (
-            insert(IdentityCredentialNonce)
-            .values(nonce_hash=digest, expires_at=expires_at)
-            .on_conflict_do_nothing(index_elements=["nonce_hash"])
-            .returning(IdentityCredentialNonce.nonce_hash)
+        return self.insert_new(
+            IdentityCredentialNonce,
+            {"nonce_hash": digest, "expires_at": expires_at},
+            ["nonce_hash"],
         )
-        return self.session.execute(statement).first() is not None
 
     def add(self, credential: Credential) -> None:
-        self.session.add(
-            IdentityCredential(
-                id=credential.id,
-                citizen_id=credential.citizen_id,
-                client_id=credential.client_id,
-                configuration_id=credential.configuration_id,
-                status_list_id=credential.status_list_id,
-                status_idx=credential.status_idx,
-                holder_thumbprint=credential.holder_thumbprint,
-                grant_ids=json.dumps(list(credential.grant_ids)),
-                claims=json.dumps(list(credential.claims)),
-                issued_at=credential.issued_at,
-                expires_at=credential.expires_at,
-                state=credential.state.value,
-                changed_at=credential.changed_at,
-                reason=credential.reason.value if credential.reason else None,
-            )
+        row = to_row(
+            IdentityCredential,
+            credential,
+            grant_ids=json.dumps(list(credential.grant_ids)),
+            claims=json.dumps(list(credential.claims)),
+            state=credential.state.value,
+            reason=credential.reason.value if credential.reason else None,
         )
+        self.session.add(row)
         self.session.flush()
 
     def get(self, credential_id: str, *, for_update: bool = False) -> Credential | None:
         query = select(IdentityCredential).where(IdentityCredential.id == credential_id)
-        if for_update and self.dialect == "postgresql":
-            query = query.with_for_update()
-        row = self.session.scalars(query).first()
+        row = self.session.scalars(self.locked(query, for_update)).first()
         return _credential(row) if row is not None else None
 
     def of_citizen(self, citizen_id: str) -> list[Credential]:
@@ -164,16 +122,8 @@ class SqlCredentialTransaction:
         self.session.flush()
 
 
-class SqlCredentialStore:
+class SqlCredentialStore(SqlStore[SqlCredentialTransaction]):
+    """:class:`identity.credentials.issuer.CredentialStore` on Jati's database."""
+
     def __init__(self, *, database: Database) -> None:
-        self.database = database
-
-    @contextmanager
-    def write(self) -> Iterator[SqlCredentialTransaction]:
-        with self.database.write() as session:
-            yield SqlCredentialTransaction(session, self.database.dialect)
-
-    @contextmanager
-    def read(self) -> Iterator[SqlCredentialTransaction]:
-        with self.database.read() as session:
-            yield SqlCredentialTransaction(session, self.database.dialect)
+        super().__init__(database=database, transaction=SqlCredentialTransaction)

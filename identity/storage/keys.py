@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
@@ -125,8 +124,3 @@ class SqlKeyStore:
             if row is None:
                 return None
             return _info(row), self.sealer.open(row.kid, row.private_key)
-
-
-def jwks(keys: Sequence[SigningKeyInfo], *, now: datetime) -> dict[str, Any]:
-    """The JWK Set (RFC 7517 §5): public keys that are next, active or still published."""
-    return {"keys": [k.public_jwk for k in keys if k.published_at(now)]}

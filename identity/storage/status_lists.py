@@ -16,7 +16,6 @@ transactions are ``BEGIN IMMEDIATE``), so its allocation count and closing are e
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import (
@@ -30,13 +29,12 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from audit.storage.tables import UTCDateTime
 from identity.credentials.status_registry import ListRecord
 from identity.storage.database import Database
+from identity.storage.sql_store import SqlStore, SqlTransaction, from_row, to_row
 from identity.storage.tables import IdentityBase
 
 #: Indices per ``IN (...)`` list (well under SQLite's and PostgreSQL's parameter limits).
@@ -82,14 +80,7 @@ class IdentityStatusEntry(IdentityBase):
 
 
 def _record(row: IdentityStatusList) -> ListRecord:
-    return ListRecord(
-        id=row.id,
-        bits=row.bits,
-        size=row.size,
-        allocated=row.allocated,
-        version=row.version,
-        open=row.closed_at is None,
-    )
+    return from_row(ListRecord, row, open=row.closed_at is None)
 
 
 def _chunks(items: Sequence[int]) -> Iterator[Sequence[int]]:
@@ -97,13 +88,9 @@ def _chunks(items: Sequence[int]) -> Iterator[Sequence[int]]:
         yield items[start : start + _CHUNK]
 
 
-class SqlStatusListTransaction:
+class SqlStatusListTransaction(SqlTransaction):
     """One transaction over the status list tables (:class:`identity.credentials.status_registry.
     StatusListTransaction`)."""
-
-    def __init__(self, session: Session, dialect: str) -> None:
-        self.session = session
-        self.dialect = dialect
 
     def open_list(self) -> ListRecord | None:
         query = (
@@ -112,35 +99,23 @@ class SqlStatusListTransaction:
             .order_by(IdentityStatusList.created_at, IdentityStatusList.id)
             .limit(1)
         )
-        if self.dialect == "postgresql":
-            query = query.with_for_update()
-        row = self.session.scalars(query).first()
+        row = self.session.scalars(self.locked(query)).first()
         return _record(row) if row is not None else None
 
     def create_list(self, record: ListRecord, *, now: datetime) -> None:
-        self.session.add(
-            IdentityStatusList(
-                id=record.id,
-                bits=record.bits,
-                size=record.size,
-                allocated=record.allocated,
-                version=record.version,
-                created_at=now,
-                updated_at=now,
-                closed_at=None if record.open else now,
-            )
+        closed_at = None if record.open else now
+        row = to_row(
+            IdentityStatusList, record, created_at=now, updated_at=now, closed_at=closed_at
         )
+        self.session.add(row)
         self.session.flush()  # before its entries (foreign key)
 
     def claim_index(self, list_id: str, idx: int, *, now: datetime) -> bool:
-        insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
-        statement = (
-            insert(IdentityStatusEntry)
-            .values(list_id=list_id, idx=idx, status=0, updated_at=now)
-            .on_conflict_do_nothing(index_elements=["list_id", "idx"])
-            .returning(IdentityStatusEntry.idx)  # psycopg reports no rowcount for it
+        return self.insert_new(
+            IdentityStatusEntry,
+            {"list_id": list_id, "idx": idx, "status": 0, "updated_at": now},
+            ["list_id", "idx"],
         )
-        return self.session.execute(statement).first() is not None
 
     def count_allocation(self, list_id: str, *, close: bool, now: datetime) -> None:
         values: dict[str, object] = {"allocated": IdentityStatusList.allocated + 1}
@@ -160,9 +135,8 @@ class SqlStatusListTransaction:
             query = select(IdentityStatusEntry.idx, IdentityStatusEntry.status).where(
                 IdentityStatusEntry.list_id == list_id, IdentityStatusEntry.idx.in_(chunk)
             )
-            if lock and self.dialect == "postgresql":
-                query = query.with_for_update()
-            found.update((idx, status) for idx, status in self.session.execute(query))
+            rows = self.session.execute(self.locked(query, lock))
+            found.update((idx, status) for idx, status in rows)
         return found
 
     def update_statuses(
@@ -189,18 +163,8 @@ class SqlStatusListTransaction:
         return [(idx, status) for idx, status in self.session.execute(query)]
 
 
-class SqlStatusListStore:
+class SqlStatusListStore(SqlStore[SqlStatusListTransaction]):
     """The status lists' store (:class:`identity.credentials.status_registry.StatusListStore`)."""
 
     def __init__(self, *, database: Database) -> None:
-        self.database = database
-
-    @contextmanager
-    def write(self) -> Iterator[SqlStatusListTransaction]:
-        with self.database.write() as session:
-            yield SqlStatusListTransaction(session, self.database.dialect)
-
-    @contextmanager
-    def read(self) -> Iterator[SqlStatusListTransaction]:
-        with self.database.read() as session:
-            yield SqlStatusListTransaction(session, self.database.dialect)
+        super().__init__(database=database, transaction=SqlStatusListTransaction)

@@ -12,20 +12,18 @@ key queue behind each other instead of both reading the old count.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, Index, Integer, LargeBinary, String, delete, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from audit.storage.tables import UTCDateTime
-from identity.keys.derived_keys import derive_key
 from identity.login.throttle import Counter, Scope
-from identity.oidc.client_throttle import CLIENT_THROTTLE_KEY_LABEL, ClientAuthThrottle
 from identity.storage.database import Database
+from identity.storage.sql_store import SqlStore, SqlTransaction, from_row, rowcount
 from identity.storage.tables import IdentityBase
 
 PURGE_BATCH = 1000
@@ -53,12 +51,8 @@ class IdentityLoginThrottle(IdentityBase):
 _T = IdentityLoginThrottle
 
 
-class SqlThrottleTransaction:
+class SqlThrottleTransaction(SqlTransaction):
     """:class:`identity.login.throttle.ThrottleTransaction` over one session."""
-
-    def __init__(self, session: Session, dialect: str) -> None:
-        self.session = session
-        self.dialect = dialect
 
     def lock(self, key: bytes, scope: Scope, *, now: datetime) -> Counter:
         """The key's counter, created if absent, locked until the transaction ends.
@@ -87,13 +81,7 @@ class SqlThrottleTransaction:
             .returning(_T)
         )
         row = self.session.scalars(statement, execution_options={"populate_existing": True}).one()
-        return Counter(
-            failures=row.failures,
-            window_started_at=row.window_started_at,
-            lockouts=row.lockouts,
-            locked_until=row.locked_until,
-            updated_at=row.updated_at,
-        )
+        return from_row(Counter, row)
 
     def save(self, key: bytes, counter: Counter) -> None:
         row = self.session.get(IdentityLoginThrottle, key)
@@ -108,16 +96,15 @@ class SqlThrottleTransaction:
         self.session.execute(delete(_T).where(_T.key_hash == key))
 
 
-class SqlThrottleStore:
+class SqlThrottleStore(SqlStore[SqlThrottleTransaction]):
     """:class:`identity.login.throttle.ThrottleStore` on Jati's database."""
 
     def __init__(self, *, database: Database) -> None:
-        self.database = database
+        super().__init__(database=database, transaction=SqlThrottleTransaction)
 
-    @contextmanager
-    def transaction(self) -> Iterator[SqlThrottleTransaction]:
-        with self.database.write() as session:
-            yield SqlThrottleTransaction(session, self.database.dialect)
+    def transaction(self) -> AbstractContextManager[SqlThrottleTransaction]:
+        """A write transaction (``BEGIN IMMEDIATE`` on SQLite)."""
+        return self.write()
 
     def purge(self, *, untouched_since: datetime, now: datetime) -> int:
         """Delete up to ``PURGE_BATCH`` stale, unlocked counters; rows another transaction
@@ -133,19 +120,9 @@ class SqlThrottleStore:
         if self.database.dialect == "postgresql":
             stale = stale.with_for_update(skip_locked=True)
         with self.database.write() as session:
-            result = session.execute(delete(_T).where(_T.key_hash.in_(stale)))
-            return int(getattr(result, "rowcount", 0) or 0)
+            return rowcount(session.execute(delete(_T).where(_T.key_hash.in_(stale))))
 
     def count(self) -> int:
         """How many counters are stored (for tests and metrics)."""
         with self.database.read() as session:
             return len(session.scalars(select(_T.key_hash)).all())
-
-
-def build_client_throttle(database: Database, master_key: bytes) -> ClientAuthThrottle:
-    """The client-authentication throttle: counters in the same table as the logins',
-    under a key of its own derived from the master key (:mod:`identity.oidc.client_throttle`)."""
-    return ClientAuthThrottle(
-        store=SqlThrottleStore(database=database),
-        key=derive_key(master_key, CLIENT_THROTTLE_KEY_LABEL),
-    )

@@ -10,17 +10,15 @@ UPDATE`` on PostgreSQL; SQLite's write transactions are ``BEGIN IMMEDIATE``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from sqlalchemy import BigInteger, Integer, LargeBinary, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from audit.storage.tables import UTCDateTime
-from identity.login.totp import SecondFactor, TotpRecord, TotpSealer
+from identity.login.totp import TotpRecord
 from identity.storage.database import Database
+from identity.storage.sql_store import SqlStore, SqlTransaction, from_row
 from identity.storage.tables import IdentityBase
 
 
@@ -39,30 +37,13 @@ class IdentityTotp(IdentityBase):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-def _record(row: IdentityTotp) -> TotpRecord:
-    return TotpRecord(
-        citizen_id=row.citizen_id,
-        sealed_secret=row.sealed_secret,
-        created_at=row.created_at,
-        enabled_at=row.enabled_at,
-        last_step=row.last_step,
-        failures=row.failures,
-        lockouts=row.lockouts,
-        locked_until=row.locked_until,
-    )
-
-
-class SqlTotpTransaction:
-    def __init__(self, session: Session, dialect: str) -> None:
-        self.session = session
-        self.dialect = dialect
+class SqlTotpTransaction(SqlTransaction):
+    """:class:`identity.login.totp.TotpTransaction` over one session."""
 
     def load(self, citizen_id: str, *, for_update: bool = False) -> TotpRecord | None:
         query = select(IdentityTotp).where(IdentityTotp.citizen_id == citizen_id)
-        if for_update and self.dialect == "postgresql":
-            query = query.with_for_update()
-        row = self.session.scalars(query).first()
-        return _record(row) if row is not None else None
+        row = self.session.scalars(self.locked(query, for_update)).first()
+        return from_row(TotpRecord, row) if row is not None else None
 
     def save(self, record: TotpRecord) -> None:
         row = self.session.get(IdentityTotp, record.citizen_id)
@@ -83,7 +64,7 @@ class SqlTotpTransaction:
 
 
 class TotpErasure:
-    """:class:`identity.citizens.service.ErasureStep`: the citizen's second factor (its sealed
+    """:class:`identity.citizens.erasure.ErasureStep`: the citizen's second factor (its sealed
     secret and counters) is deleted in the erasure's own transaction (UU PDP Art. 43-44), whichever
     path erases: ``/me/requests``, the account page or ``jati citizen erase``."""
 
@@ -91,33 +72,8 @@ class TotpErasure:
         bind.execute(delete(IdentityTotp).where(IdentityTotp.citizen_id == citizen_id))
 
 
-class SqlTotpStore:
+class SqlTotpStore(SqlStore[SqlTotpTransaction]):
+    """:class:`identity.login.totp.TotpStore` on Jati's database."""
+
     def __init__(self, *, database: Database) -> None:
-        self.database = database
-
-    @contextmanager
-    def write(self) -> Iterator[SqlTotpTransaction]:
-        with self.database.write() as session:
-            yield SqlTotpTransaction(session, self.database.dialect)
-
-    @contextmanager
-    def read(self) -> Iterator[SqlTotpTransaction]:
-        with self.database.read() as session:
-            yield SqlTotpTransaction(session, self.database.dialect)
-
-
-def build_second_factor(
-    *,
-    database: Database,
-    master_key: bytes,
-    clock: Callable[[], datetime],
-    issuer: str,
-) -> SecondFactor:
-    """The second-factor service; the ``otpauth://`` account name is the issuer's host."""
-    account = urlsplit(issuer).netloc or "jati"
-    return SecondFactor(
-        store=SqlTotpStore(database=database),
-        sealer=TotpSealer(master_key),
-        clock=clock,
-        account=account,
-    )
+        super().__init__(database=database, transaction=SqlTotpTransaction)

@@ -80,7 +80,7 @@ def test_a_password_session_of_a_totp_citizen_steps_up_before_any_code(
     assert answer["state"] == "st-1" and answer["iss"] == ISSUER
     claims = _id_token(world, rp, answer["code"])
     assert claims["acr"] == MFA and claims["amr"] == ["pwd", "otp"]
-    assert world.app.state.sessions.get(old_cookie) is None  # a new session replaced it
+    assert world.app.state.services.sessions.get(old_cookie) is None  # a new session replaced it
 
 
 def test_a_wrong_code_at_the_step_up_issues_nothing(world: OidcWorld, rp: RelyingApp) -> None:

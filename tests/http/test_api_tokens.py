@@ -26,10 +26,10 @@ def app_client(
     make_settings: Callable[..., Settings], database: Database
 ) -> Iterator[tuple[TestClient, TokenIssuer]]:
     app = create_app(make_settings(), database=database, run_background=False)
-    app.state.audit_log.initialize()
-    app.state.key_store.ensure(SUPPORTED_ALGORITHMS, now=datetime.now(UTC))
+    app.state.services.audit_log.initialize()
+    app.state.services.key_store.ensure(SUPPORTED_ALGORITHMS, now=datetime.now(UTC))
     with TestClient(app) as client:
-        yield client, app.state.token_issuer
+        yield client, app.state.services.token_issuer
 
 
 def _auth(token: str) -> dict[str, str]:
@@ -93,10 +93,10 @@ def test_a_token_signed_with_the_es256_key_is_accepted_too(
     app = create_app(
         make_settings(token_signing_alg="ES256"), database=database, run_background=False
     )
-    app.state.audit_log.initialize()
-    app.state.key_store.ensure(SUPPORTED_ALGORITHMS, now=datetime.now(UTC))
+    app.state.services.audit_log.initialize()
+    app.state.services.key_store.ensure(SUPPORTED_ALGORITHMS, now=datetime.now(UTC))
     with TestClient(app) as client:
-        token = app.state.token_issuer.access_token(
+        token = app.state.services.token_issuer.access_token(
             client_id="auditor-1", scope=["audit:read"], audience=ISSUER
         ).token
         assert token.startswith("eyJhbGciOiJFUzI1NiI")  # {"alg":"ES256"

@@ -21,12 +21,13 @@ from audit.checkpoint import open_checkpoint
 from audit.cli import CSV_FIELDS
 from audit.entry import Action, Actor, ActorKind, AuditEntry, LegalBasis, encode_entry
 from audit.log import AuditLog
-from audit.merkle import CompactRange, hash_leaf
+from audit.merkle.compact_range import CompactRange
+from audit.merkle.tree_hash import hash_leaf
 from audit.note import NoteVerifier
 from audit.pseudonym import SubjectPseudonymizer
 from audit.storage.store import SqlAuditStore
+from identity.service.factories import build_audit_log
 from identity.service.settings import Settings
-from identity.service.wiring import build_audit_log
 from identity.storage.database import Database
 from tests.conftest import TEST_MASTER_KEY, ManualClock, append_entries
 from tests.helpers import clean_env, run_jati

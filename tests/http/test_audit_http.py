@@ -23,7 +23,9 @@ from audit.checkpoint import Checkpoint, open_checkpoint
 from audit.entry import Action, Actor, ActorKind, AuditEntry, LegalBasis, encode_entry
 from audit.errors import InconsistentLog, RootMismatch, UnverifiedNote
 from audit.log import AuditLog
-from audit.merkle import EMPTY_ROOT, CompactRange, hash_leaf, verify_consistency, verify_inclusion
+from audit.merkle.compact_range import CompactRange
+from audit.merkle.proof_verification import verify_consistency, verify_inclusion
+from audit.merkle.tree_hash import EMPTY_ROOT, hash_leaf
 from audit.note import NoteSigner, NoteVerifier
 from audit.pseudonym import SubjectPseudonymizer
 from audit.storage.store import SqlAuditStore
@@ -52,7 +54,7 @@ class Harness:
 
     @property
     def log(self) -> AuditLog:
-        audit_log: AuditLog = self.app.state.audit_log
+        audit_log: AuditLog = self.app.state.services.audit_log
         return audit_log
 
     @property
@@ -63,7 +65,7 @@ class Harness:
 
     @property
     def pseudonymizer(self) -> SubjectPseudonymizer:
-        pseudonymizer: SubjectPseudonymizer = self.app.state.pseudonymizer
+        pseudonymizer: SubjectPseudonymizer = self.app.state.services.pseudonymizer
         return pseudonymizer
 
     def entry(self, n: int, **overrides: Any) -> AuditEntry:
@@ -154,7 +156,7 @@ def make_harness(
             run_background=False,
         )
         # What the sequencer does first when the app starts with run_background=True.
-        app.state.audit_log.initialize()
+        app.state.services.audit_log.initialize()
         client = TestClient(app)
         clients.append(client)
         return Harness(app=app, client=client, database=database, scopes=scopes)
@@ -607,7 +609,7 @@ def test_an_appended_entry_is_covered_within_the_maximum_merge_delay(
     settings = make_settings()
     assert settings.audit_max_merge_delay == 5.0
     app = create_app(settings, database=database, run_background=True)
-    store = app.state.audit_log.store
+    store = app.state.services.audit_log.store
     assert isinstance(store, SqlAuditStore)
     with TestClient(app) as client:
         deadline = time.monotonic() + 5

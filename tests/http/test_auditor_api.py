@@ -25,7 +25,8 @@ from sqlalchemy import text
 from audit.checkpoint import open_checkpoint
 from audit.entry import Action, Actor, ActorKind, AuditEntry, LegalBasis, decode_entry
 from audit.log import AuditLog
-from audit.merkle import hash_leaf, verify_inclusion
+from audit.merkle.proof_verification import verify_inclusion
+from audit.merkle.tree_hash import hash_leaf
 from audit.note import NoteVerifier
 from audit.pseudonym import SubjectPseudonymizer
 from audit.storage.store import SqlAuditStore
@@ -78,7 +79,7 @@ class AuditorApi:
 
     @property
     def log(self) -> AuditLog:
-        audit_log: AuditLog = self.app.state.audit_log
+        audit_log: AuditLog = self.app.state.services.audit_log
         return audit_log
 
     @property
@@ -89,12 +90,12 @@ class AuditorApi:
 
     @property
     def pseudonymizer(self) -> SubjectPseudonymizer:
-        pseudonymizer: SubjectPseudonymizer = self.app.state.pseudonymizer
+        pseudonymizer: SubjectPseudonymizer = self.app.state.services.pseudonymizer
         return pseudonymizer
 
     @property
     def tokens(self) -> TokenIssuer:
-        issuer: TokenIssuer = self.app.state.token_issuer
+        issuer: TokenIssuer = self.app.state.services.token_issuer
         return issuer
 
     def pseudonym(self, name: str) -> str:
@@ -135,11 +136,11 @@ def _entry(n: int, subject: str, **overrides: Any) -> AuditEntry:
 @pytest.fixture
 def api(make_settings: Callable[..., Settings], database: Database) -> Iterator[AuditorApi]:
     app = create_app(make_settings(), database=database, run_background=False)
-    app.state.audit_log.initialize()
-    app.state.key_store.ensure(SUPPORTED_ALGORITHMS, now=datetime.now(UTC))
+    app.state.services.audit_log.initialize()
+    app.state.services.key_store.ensure(SUPPORTED_ALGORITHMS, now=datetime.now(UTC))
     with TestClient(app) as client:
         harness = AuditorApi(app, client, database)
-        citizens: CitizenService = app.state.citizens
+        citizens: CitizenService = app.state.services.citizens
         for key, person in CITIZENS.items():
             harness.ids[key] = citizens.register(
                 nik=person["nik"],

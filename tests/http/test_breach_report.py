@@ -38,10 +38,10 @@ from audit.log import AuditLog
 from audit.pseudonym import SubjectPseudonymizer
 from audit.records import StoredLeaf
 from audit.storage.store import SqlAuditStore
-from identity.citizens.service import CitizenErased, CitizenService
+from identity.citizens.service import CitizenService
+from identity.errors import CitizenErased
+from identity.service.factories import build_audit_log, build_citizen_service
 from identity.service.settings import Settings
-from identity.service.wiring import build_audit_log
-from identity.storage.citizens import build_citizen_service
 from identity.storage.database import Database
 from tests.conftest import TEST_MASTER_KEY, ManualClock
 from tests.helpers import clean_env, run_jati

@@ -17,10 +17,10 @@ import pytest
 from sqlalchemy import text
 
 from audit.entry import Action, Actor, ActorKind, LegalBasis, decode_entry
-from identity.citizens.service import PERSONAL_FIELDS, CitizenService
+from identity.citizens.fields import PERSONAL_FIELDS
+from identity.citizens.service import CitizenService
+from identity.service.factories import build_audit_log, build_citizen_service
 from identity.service.settings import Settings
-from identity.service.wiring import build_audit_log
-from identity.storage.citizens import build_citizen_service
 from identity.storage.database import Database
 from tests.conftest import TEST_MASTER_KEY
 from tests.helpers import clean_env, run_jati
@@ -177,7 +177,7 @@ def test_erase_forgets_the_second_factor_as_the_api_does(
     operator: Operator, make_settings: Callable[..., Settings]
 ) -> None:
     """UU PDP Art. 43-44: the CLI's erasure leaves no sealed TOTP secret behind either."""
-    from identity.storage.totp import build_second_factor
+    from identity.service.factories import build_second_factor
 
     citizen_id = operator.add()[1].strip()
     master_key, _ = make_settings().load_master_key(create=False)

@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 
 from identity.citizens.passwords import TEST_PROFILE, PasswordService
 from identity.keys.jwk import jwk_thumbprint
-from identity.oidc.clients import ClientRegistry
+from identity.oidc.client_registry import ClientRegistry
 from identity.storage.clients import SqlClientStore
 from identity.storage.database import Database
 from tests.conftest import TEST_MASTER_KEY

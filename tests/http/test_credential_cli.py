@@ -47,7 +47,7 @@ def test_list_suspend_reinstate_revoke(
     code, out, _ = jati("credential", "revoke", credential_id)
     assert code == 0 and "revoked" in out
     assert served_status(world, compact) == 1
-    state = world.app.state.credentials.get(credential_id).state
+    state = world.app.state.services.credentials.get(credential_id).state
     assert state is CredentialState.REVOKED
 
 
@@ -55,7 +55,7 @@ def test_a_revoked_credential_cannot_be_reinstated(
     world: OidcWorld, jati: Callable[..., tuple[int, str, str]]
 ) -> None:
     wallet(world).credential()
-    (credential,) = world.app.state.credentials.of_citizen(world.citizen_id)
+    (credential,) = world.app.state.services.credentials.of_citizen(world.citizen_id)
     assert jati("credential", "revoke", credential.id)[0] == 0
     code, out, err = jati("credential", "reinstate", credential.id)
     assert code != 0 and out == ""

@@ -98,12 +98,12 @@ def test_revocation_and_suspension_reach_the_app_after_the_lists_ttl(
     clock = Clock()
     verifier = TokenVerifier(issuer=issuer, audience="layanan", clock=clock)
     verifier.verify_presentation(_presentation(w, compact), audience=VERIFIER, nonce="n-7f3a")
-    (credential,) = world.app.state.credentials.of_citizen(world.citizen_id)
-    service = world.app.state.credentials
+    (credential,) = world.app.state.services.credentials.of_citizen(world.citizen_id)
+    service = world.app.state.services.credentials
 
     service.suspend(credential.id, reason=ChangeReason.OPERATOR)
     # the app may keep the list it read for its ttl (draft-ietf-oauth-status-list §13.7)
-    ttl = world.app.state.status_lists.ttl
+    ttl = world.app.state.services.status_lists.ttl
     clock.now += ttl + 1
     with pytest.raises(InvalidToken) as refused:
         verifier.verify_presentation(

@@ -22,17 +22,17 @@ from tests.pages_helpers import account_csrf
 def _issued(world: OidcWorld) -> tuple[Wallet, str, str]:
     w = wallet(world)
     compact = w.credential()
-    (credential,) = world.app.state.credentials.of_citizen(world.citizen_id)
+    (credential,) = world.app.state.services.credentials.of_citizen(world.citizen_id)
     return w, compact, credential.id
 
 
 def _state(world: OidcWorld, credential_id: str) -> CredentialState:
-    state: CredentialState = world.app.state.credentials.get(credential_id).state
+    state: CredentialState = world.app.state.services.credentials.get(credential_id).state
     return state
 
 
 def _changes(world: OidcWorld) -> list[Any]:
-    with world.app.state.database.read() as session:
+    with world.app.state.services.database.read() as session:
         rows = session.scalars(select(AuditQueue.entry)).all()
     entries = [decode_entry(row) for row in rows]
     return [e for e in entries if e.action is Action.CREDENTIAL_REVOKED]
@@ -49,7 +49,7 @@ def test_withdrawing_the_consent_revokes_the_credential_at_once(world: OidcWorld
     for grant_id in w.grant_ids:
         world.ledger.withdraw(world.citizen_id, grant_id)
     assert served_status(world, compact) == 1
-    credential = world.app.state.credentials.get(credential_id)
+    credential = world.app.state.services.credentials.get(credential_id)
     assert credential.state is CredentialState.REVOKED
     assert credential.reason is ChangeReason.CONSENT
     (entry,) = _changes(world)
@@ -75,21 +75,21 @@ def test_the_sweep_revokes_what_no_notifier_saw(world: OidcWorld) -> None:
         ledger.withdraw(world.citizen_id, w.grant_ids[0])
     finally:
         ledger.notifier = notifier
-    world.app.state.consent_gate.generations.changed(world.citizen_id)
+    world.app.state.services.consent_gate.generations.changed(world.citizen_id)
     assert served_status(world, compact) == 0
-    assert world.app.state.credentials.reconcile(None) == 1
+    assert world.app.state.services.credentials.reconcile(None) == 1
     assert served_status(world, compact) == 1
 
 
 def test_erasure_revokes_every_credential_of_the_citizen(world: OidcWorld) -> None:
     w, compact, _id = _issued(world)
     second = w.credential()
-    world.app.state.subject_requests.submit(world.citizen_id, "erasure")
+    world.app.state.services.subject_requests.submit(world.citizen_id, "erasure")
     assert served_status(world, compact) == 1
     assert served_status(world, second) == 1
     assert all(
         c.state is CredentialState.REVOKED and c.reason is ChangeReason.ERASURE
-        for c in world.app.state.credentials.of_citizen(world.citizen_id)
+        for c in world.app.state.services.credentials.of_citizen(world.citizen_id)
     )
 
 
@@ -107,7 +107,7 @@ def test_the_citizen_revokes_a_credential_on_the_account_page(world: OidcWorld) 
     assert served_status(world, compact) == 1
     after = world.client.get("/account")
     assert f'action="/account/credentials/{credential_id}/revoke"' not in after.text
-    assert world.app.state.credentials.get(credential_id).reason is ChangeReason.CITIZEN
+    assert world.app.state.services.credentials.get(credential_id).reason is ChangeReason.CITIZEN
 
 
 def test_the_account_page_refuses_a_revocation_without_csrf(world: OidcWorld) -> None:
@@ -134,7 +134,7 @@ def test_another_citizens_credential_answers_404_and_stays_valid(world: OidcWorl
 
 def test_suspend_and_reinstate(world: OidcWorld) -> None:
     _w, compact, credential_id = _issued(world)
-    service = world.app.state.credentials
+    service = world.app.state.services.credentials
     service.suspend(credential_id, reason=ChangeReason.OPERATOR)
     assert served_status(world, compact) == 2
     service.reinstate(credential_id, reason=ChangeReason.OPERATOR)
@@ -144,7 +144,7 @@ def test_suspend_and_reinstate(world: OidcWorld) -> None:
 
 def test_a_revoked_credential_stays_revoked(world: OidcWorld) -> None:
     _w, compact, credential_id = _issued(world)
-    service = world.app.state.credentials
+    service = world.app.state.services.credentials
     service.revoke(credential_id, reason=ChangeReason.OPERATOR)
     with pytest.raises(CredentialStateError):
         service.reinstate(credential_id, reason=ChangeReason.OPERATOR)

@@ -22,13 +22,13 @@ from tests.token_helpers import Key
 
 
 def _entries(world: OidcWorld) -> list[Any]:
-    with world.app.state.database.read() as session:
+    with world.app.state.services.database.read() as session:
         rows = session.scalars(select(AuditQueue.entry)).all()
     return [decode_entry(row) for row in rows]
 
 
 def _credential_rows(world: OidcWorld) -> int:
-    with world.app.state.database.read() as session:
+    with world.app.state.services.database.read() as session:
         return int(session.scalar(select(func.count()).select_from(IdentityCredential)) or 0)
 
 
@@ -150,7 +150,7 @@ def test_issuance_is_audited_per_purpose_with_its_consent(world: OidcWorld) -> N
 def test_the_citizen_can_list_the_credential(world: OidcWorld) -> None:
     w = wallet(world)
     w.credential()
-    (credential,) = world.app.state.credentials.of_citizen(world.citizen_id)
+    (credential,) = world.app.state.services.credentials.of_citizen(world.citizen_id)
     assert credential.client_id == w.app.client_id
     assert credential.state.value == "valid"
     assert "given_name" in credential.claims

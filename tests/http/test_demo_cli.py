@@ -17,7 +17,9 @@ from identity.citizens.nik import check_birthdate, parse_nik
 from identity.citizens.passwords import PasswordService
 from identity.keys.master_key import decode_master_key
 from identity.oidc.claims_release import CLAIM_FIELDS
-from identity.oidc.clients import ClientRegistry, claims_for_scopes, parse_scopes
+from identity.oidc.client_metadata import parse_scopes
+from identity.oidc.client_registry import ClientRegistry
+from identity.oidc.clients import claims_for_scopes
 from identity.service.demo import (
     DEMO_BIRTHDATE,
     DEMO_EMAIL,
@@ -31,9 +33,9 @@ from identity.service.demo import (
     demo_notice,
     demo_purpose,
 )
+from identity.service.factories import build_audit_log, build_citizen_service
 from identity.service.settings import Settings
-from identity.service.wiring import build_audit_log
-from identity.storage.citizens import IdentityCitizen, build_citizen_service
+from identity.storage.citizens import IdentityCitizen
 from identity.storage.clients import IdentityClient, SqlClientStore
 from identity.storage.database import Database
 from tests.conftest import TEST_MASTER_KEY

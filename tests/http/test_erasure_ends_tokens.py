@@ -91,7 +91,7 @@ class FastPaths:
 
     def __init__(self, world: OidcWorld, monkeypatch: pytest.MonkeyPatch) -> None:
         self.answers: list[tuple[str, bool]] = []
-        store = world.app.state.token_service.store
+        store = world.app.state.services.token_service.refresh_grant.store
         self.on_loop = store.rotates_on_loop
         alone, on_loop = store.rotate_alone, store.rotate_on_loop
 
@@ -132,14 +132,14 @@ def _bearer_answers(world: OidcWorld, token: str) -> dict[str, int]:
 
 
 def _entries(world: OidcWorld) -> list[AuditEntry]:
-    with world.app.state.database.read() as session:
+    with world.app.state.services.database.read() as session:
         rows = session.scalars(select(AuditQueue.entry).order_by(AuditQueue.id)).all()
     return [decode_entry(bytes(row)) for row in rows]
 
 
 def _after_erasure(world: OidcWorld, citizen_id: str) -> list[AuditEntry]:
     """The entries about the citizen queued after their ``erase`` entry."""
-    subject = world.app.state.pseudonymizer.pseudonym(citizen_id)
+    subject = world.app.state.services.pseudonymizer.pseudonym(citizen_id)
     about = [e for e in _entries(world) if e.subject == subject]
     erased = [i for i, e in enumerate(about) if e.action is Action.ERASE]
     assert len(erased) == 1
@@ -228,16 +228,16 @@ def test_a_code_or_a_session_from_before_the_erasure_gives_no_token(
 def test_a_citizen_api_token_of_no_family_is_refused_after_erasure(world: OidcWorld) -> None:
     # A token that names no family (none issued by the token endpoint does) is still the
     # erased citizen's: the citizen API checks the citizen itself.
-    token = world.app.state.token_issuer.citizen_api_token(
+    token = world.app.state.services.token_issuer.citizen_api_token(
         client_id="kota-app", subject_id=world.citizen_id, scope=["me"], auth_time=None
     ).token
     budi = world.register_citizen(BUDI)
-    budis = world.app.state.token_issuer.citizen_api_token(
+    budis = world.app.state.services.token_issuer.citizen_api_token(
         client_id="kota-app", subject_id=budi, scope=["me"], auth_time=None
     ).token
     assert world.client.get("/me/consents", headers=_bearer(token)).status_code == 200
 
-    world.app.state.citizens.erase(world.citizen_id, actor=OFFICIAL)
+    world.app.state.services.citizens.erase(world.citizen_id, actor=OFFICIAL)
 
     for path in ("/me/consents", "/me/access-log", "/me/requests"):
         refused = world.client.get(path, headers=_bearer(token))

@@ -13,9 +13,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from consent.ledger import ConsentLedger, GrantStatus
-from identity.http.introspection import GRANTS_CLAIM
+from consent.grants import GrantStatus
+from consent.ledger import ConsentLedger
 from identity.keys.signing_keys import SUPPORTED_ALGORITHMS
+from identity.oidc.refresh_families import GRANTS_CLAIM
 from identity.service.app import create_app
 from identity.service.settings import Settings
 from identity.storage.database import Database
@@ -47,7 +48,7 @@ class World:
     def token_under_grant(self, citizen: str) -> tuple[str, str]:
         grants = self.ledger.record(self.consent.attempt(citizen))
         grant = next(g for g in grants if g.status is GrantStatus.ACTIVE)
-        issued = self.app.state.token_issuer.access_token(
+        issued = self.app.state.services.token_issuer.access_token(
             client_id=self.client_id,
             scope=["openid", "profile"],
             subject_id=citizen,
@@ -59,19 +60,19 @@ class World:
 
 def _app(settings: Settings, database: Database) -> FastAPI:
     app = create_app(settings, database=database, run_background=False)
-    app.state.key_store.ensure(SUPPORTED_ALGORITHMS, now=datetime.now(UTC))
+    app.state.services.key_store.ensure(SUPPORTED_ALGORITHMS, now=datetime.now(UTC))
     return app
 
 
 @pytest.fixture
 def world(make_settings: Callable[..., Settings], database: Database) -> Iterator[World]:
     app = _app(make_settings(), database)
-    registration = app.state.clients.register(
+    registration = app.state.services.clients.register(
         name="Dinas Sosial",
         scope="openid profile",
         redirect_uris=["https://dinsos.example.go.id/callback"],
     )
-    ledger: ConsentLedger = app.state.consent_ledger
+    ledger: ConsentLedger = app.state.services.consent_ledger
     for purpose in PURPOSES:
         ledger.register_purpose(purpose)
     notice = ledger.publish_notice(APP, notice_content())
@@ -95,7 +96,7 @@ def test_a_withdrawn_grant_makes_its_tokens_inactive_and_a_second_worker_refuses
 ) -> None:
     token, grant_id = world.token_under_grant("citizen-1")
     second_worker = _app(make_settings(), database)  # same database, same data dir
-    gate = second_worker.state.consent_gate
+    gate = second_worker.state.services.consent_gate
     assert gate.check("citizen-1", APP, "bansos-eligibility", ["name"]).allowed
     world.ledger.withdraw("citizen-1", grant_id)
     assert world.introspect(token) == {"active": False}
@@ -112,12 +113,14 @@ def test_anything_that_does_not_verify_is_inactive(world: World, token: str) -> 
 
 
 def test_another_clients_token_is_inactive(world: World) -> None:
-    other = world.app.state.token_issuer.access_token(client_id="someone-else", scope=["openid"])
+    other = world.app.state.services.token_issuer.access_token(
+        client_id="someone-else", scope=["openid"]
+    )
     assert world.introspect(other.token) == {"active": False}
 
 
 def test_an_expired_token_is_inactive(world: World) -> None:
-    issuer = world.app.state.token_issuer
+    issuer = world.app.state.services.token_issuer
     real_clock = issuer._clock
     issuer._clock = lambda: real_clock() - 3600
     try:

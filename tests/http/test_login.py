@@ -18,8 +18,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from audit.entry import Actor, ActorKind, LegalBasis
+from identity.citizens.fields import PERSONAL_FIELDS
 from identity.citizens.passwords import Verification
-from identity.citizens.service import PERSONAL_FIELDS, CitizenErased, CitizenService
+from identity.citizens.service import CitizenService
+from identity.errors import CitizenErased
 from identity.service.app import create_app
 from identity.service.logging_setup import JsonFormatter
 from identity.service.settings import Settings
@@ -51,7 +53,7 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 
 
 def citizens(app: FastAPI) -> CitizenService:
-    service: CitizenService = app.state.citizens
+    service: CitizenService = app.state.services.citizens
     return service
 
 

@@ -16,7 +16,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from audit.entry import Action, Actor, ActorKind, AuditEntry, LegalBasis
-from consent.ledger import ConsentLedger, GrantStatus
+from consent.grants import GrantStatus
+from consent.ledger import ConsentLedger
 from identity.keys.signing_keys import SUPPORTED_ALGORITHMS
 from identity.service.app import create_app
 from identity.service.settings import Settings
@@ -34,7 +35,7 @@ class Harness:
     world: ConsentWorld
 
     def token(self, citizen_id: str, scope: str = "me") -> dict[str, str]:
-        issued = self.app.state.token_issuer.citizen_api_token(
+        issued = self.app.state.services.token_issuer.citizen_api_token(
             client_id="kota-app", subject_id=citizen_id, scope=[scope], auth_time=None
         )
         return {"Authorization": f"Bearer {issued.token}"}
@@ -47,9 +48,9 @@ class Harness:
 @pytest.fixture
 def harness(make_settings: Callable[..., Settings], database: Database) -> Iterator[Harness]:
     app = create_app(make_settings(), database=database, run_background=False)
-    app.state.audit_log.initialize()
-    app.state.key_store.ensure(SUPPORTED_ALGORITHMS, now=datetime.now(UTC))
-    ledger: ConsentLedger = app.state.consent_ledger
+    app.state.services.audit_log.initialize()
+    app.state.services.key_store.ensure(SUPPORTED_ALGORITHMS, now=datetime.now(UTC))
+    ledger: ConsentLedger = app.state.services.consent_ledger
     for purpose in PURPOSES:
         ledger.register_purpose(purpose)
     notice = ledger.publish_notice(APP, notice_content())
@@ -126,7 +127,7 @@ def test_the_receipt_is_a_jws_that_verifies_offline_against_the_jwks(harness: Ha
 
 def test_withdrawal_takes_effect_at_once_for_the_gate(harness: Harness) -> None:
     grant_id = harness.grant_for("citizen-1")
-    gate = harness.app.state.consent_gate
+    gate = harness.app.state.services.consent_gate
     assert gate.check("citizen-1", APP, "bansos-eligibility", ["name"]).allowed
     response = harness.client.post(
         f"/me/consents/{grant_id}/withdraw", headers=harness.token("citizen-1")
@@ -153,7 +154,7 @@ def test_another_citizens_consent_id_is_not_found(harness: Harness, action: str)
     call = harness.client.post if action == "withdraw" else harness.client.get
     response = call(url, headers=harness.token("citizen-2"))
     assert response.status_code == 404
-    assert harness.app.state.consent_gate.check(
+    assert harness.app.state.services.consent_gate.check(
         "citizen-1", APP, "bansos-eligibility", ["name"]
     ).allowed
 
@@ -161,10 +162,10 @@ def test_another_citizens_consent_id_is_not_found(harness: Harness, action: str)
 def test_the_access_log_shows_who_used_my_data_with_leaf_indices(harness: Harness) -> None:
     harness.grant_for("citizen-1")
     harness.grant_for("citizen-2")
-    pseudonym = harness.app.state.pseudonymizer.pseudonym("citizen-1")
+    pseudonym = harness.app.state.services.pseudonymizer.pseudonym("citizen-1")
     now = datetime.now(UTC)
-    store = harness.app.state.audit_log.store
-    with harness.app.state.database.write() as session:
+    store = harness.app.state.services.audit_log.store
+    with harness.app.state.services.database.write() as session:
         store.append(
             session,
             AuditEntry(
@@ -193,7 +194,7 @@ def test_the_access_log_shows_who_used_my_data_with_leaf_indices(harness: Harnes
             ),
             queued_at=now,
         )
-    harness.app.state.audit_log.sequence()
+    harness.app.state.services.audit_log.sequence()
     response = harness.client.get("/me/access-log", headers=harness.token("citizen-1"))
     assert response.status_code == 200
     entries = response.json()["entries"]
@@ -203,7 +204,7 @@ def test_the_access_log_shows_who_used_my_data_with_leaf_indices(harness: Harnes
     assert disclose["actor"] == {"kind": "relying_app", "id": APP}
     proof = harness.client.get(
         f"/audit/proof/inclusion?leaf_index={disclose['leaf_index']}"
-        f"&tree_size={harness.app.state.audit_log.checkpoint().tree_size}"
+        f"&tree_size={harness.app.state.services.audit_log.checkpoint().tree_size}"
     )
     assert proof.status_code == 200
     # citizen-2's log holds only citizen-2's consent events
@@ -217,7 +218,7 @@ def test_the_access_log_pages(harness: Harness) -> None:
         harness.ledger.publish_notice(APP, notice_content(rights=str(_)))
         harness.world.notice = harness.ledger.current_notice(APP)  # type: ignore[assignment]
         harness.grant_for("citizen-1")
-    harness.app.state.audit_log.sequence()
+    harness.app.state.services.audit_log.sequence()
     headers = harness.token("citizen-1")
     seen: list[int] = []
     after = -1
@@ -231,7 +232,7 @@ def test_the_access_log_pages(harness: Harness) -> None:
 
 
 def test_me_routes_need_a_citizen_token(harness: Harness) -> None:
-    auditor = harness.app.state.token_issuer.access_token(
+    auditor = harness.app.state.services.token_issuer.access_token(
         client_id="auditor", scope=["audit:read"], audience=ISSUER
     )
     for url in ("/me/consents", "/me/access-log"):
@@ -246,7 +247,7 @@ def test_the_export_carries_the_citizens_consents(harness: Harness) -> None:
     from audit.entry import Actor, ActorKind
     from tests.personal_data import SAMPLE
 
-    citizen = harness.app.state.citizens.register(
+    citizen = harness.app.state.services.citizens.register(
         nik=SAMPLE["nik"],
         name=SAMPLE["name"],
         birthdate=date.fromisoformat(SAMPLE["birthdate"]),

@@ -26,7 +26,7 @@ from audit.entry import Action, Actor, ActorKind, AuditEntry, LegalBasis
 from audit.log import AuditLog
 from audit.storage.store import SqlAuditStore
 from audit.storage.verification import verify_stored_log
-from consent.requests import RequestService
+from consent.requests.service import RequestService
 from identity.citizens.service import CitizenService
 from identity.keys.signing_keys import SUPPORTED_ALGORITHMS
 from identity.service.app import create_app
@@ -88,21 +88,21 @@ class CitizenApi:
 
     @property
     def audit_log(self) -> AuditLog:
-        audit_log: AuditLog = self.app.state.audit_log
+        audit_log: AuditLog = self.app.state.services.audit_log
         return audit_log
 
     @property
     def service(self) -> RequestService:
-        service: RequestService = self.app.state.subject_requests
+        service: RequestService = self.app.state.services.subject_requests
         return service
 
 
 @pytest.fixture
 def api(make_settings: Callable[..., Settings], database: Database) -> Iterator[CitizenApi]:
     app = create_app(make_settings(), database=database, run_background=False)
-    app.state.audit_log.initialize()
-    app.state.key_store.ensure(SUPPORTED_ALGORITHMS, now=datetime.now(UTC))
-    citizens: CitizenService = app.state.citizens
+    app.state.services.audit_log.initialize()
+    app.state.services.key_store.ensure(SUPPORTED_ALGORITHMS, now=datetime.now(UTC))
+    citizens: CitizenService = app.state.services.citizens
     with TestClient(app) as client:
         harness = CitizenApi(app, client, database)
         for who, person in (("alice", ALICE), ("bob", BOB)):
@@ -116,7 +116,7 @@ def api(make_settings: Callable[..., Settings], database: Database) -> Iterator[
                 password=PASSWORD,
                 actor=OFFICIAL,
             )
-            harness.tokens[who] = app.state.token_issuer.citizen_api_token(
+            harness.tokens[who] = app.state.services.token_issuer.citizen_api_token(
                 client_id="kota-app", subject_id=harness.ids[who], scope=["me"], auth_time=None
             ).token
         yield harness
@@ -148,12 +148,12 @@ def test_every_route_needs_a_citizen_token(api: CitizenApi, method: str, path: s
     body = {"kind": "nonsense", "extra": 1} if method == "POST" else None
     response = api.client.request(method, path, json=body)
     assert_problem(response, 401)
-    auditor = api.app.state.token_issuer.access_token(
+    auditor = api.app.state.services.token_issuer.access_token(
         client_id="auditor-1", scope=["audit:read"], audience=ISSUER
     ).token
     headers = {"Authorization": f"Bearer {auditor}"}
     assert_problem(api.client.request(method, path, json=body, headers=headers), 403)
-    no_citizen = api.app.state.token_issuer.access_token(
+    no_citizen = api.app.state.services.token_issuer.access_token(
         client_id="c", scope=["me"], audience=ISSUER
     ).token
     headers = {"Authorization": f"Bearer {no_citizen}"}
@@ -291,9 +291,9 @@ def test_restriction_is_recorded_for_every_release_path(api: CitizenApi) -> None
 
 
 def test_a_restriction_is_honoured_by_the_consent_gate_at_once(api: CitizenApi) -> None:
-    ledger = api.app.state.consent_ledger
+    ledger = api.app.state.services.consent_ledger
     ledger.register_purpose(PURPOSES[2])  # population administration, basis (e): not asked
-    gate = api.app.state.consent_gate
+    gate = api.app.state.services.consent_gate
     purpose = PURPOSES[2].code
     assert gate.check(api.ids["alice"], APP, purpose, ["name"]).allowed
     assert api.post("alice", {"kind": "restriction"}).status_code == 201
@@ -377,7 +377,7 @@ def test_a_citizen_never_sees_or_uses_another_citizens_requests(api: CitizenApi)
 
 
 def test_a_long_processing_record_is_streamed_whole(api: CitizenApi) -> None:
-    subject = api.app.state.pseudonymizer.pseudonym(api.ids["alice"])
+    subject = api.app.state.services.pseudonymizer.pseudonym(api.ids["alice"])
     store = SqlAuditStore(engine=api.database.engine)
     now = api.audit_log.clock()
     with api.database.write() as session:
@@ -430,13 +430,13 @@ def test_erasure_over_the_api_ends_sessions_and_forgets_the_second_factor(
     from identity.oidc.tokens import ACR_PASSWORD
 
     citizen = api.ids["alice"]
-    cookie, _ = api.app.state.sessions.create(
+    cookie, _ = api.app.state.services.sessions.create(
         citizen, auth_time=datetime.now(UTC), amr=["pwd"], acr=ACR_PASSWORD
     )
-    api.app.state.second_factor.begin_enrolment(citizen)
+    api.app.state.services.second_factor.begin_enrolment(citizen)
     with api.database.read() as session:
         assert session.execute(text("SELECT count(*) FROM identity_totp")).scalar_one() == 1
     assert api.post("alice", {"kind": "erasure"}).status_code == 201
-    assert api.app.state.sessions.get(cookie) is None
+    assert api.app.state.services.sessions.get(cookie) is None
     with api.database.read() as session:
         assert session.execute(text("SELECT count(*) FROM identity_totp")).scalar_one() == 0

@@ -207,7 +207,7 @@ def test_without_a_session_the_browser_goes_to_the_login_page(
     location = response.headers["location"]
     assert location.startswith(ISSUER + "/login?req=")
     assert response.headers["cache-control"] == "no-store"
-    pending = world.app.state.authorization_requests.get(query_of(location)["req"])
+    pending = world.app.state.services.authorization_requests.get(query_of(location)["req"])
     assert pending is not None and pending.client.client_id == rp.client_id
     assert {"name", "birthdate", "email"} <= set(pending.claims)
     assert "nik" not in pending.claims and "phone_number" not in pending.claims
@@ -218,19 +218,21 @@ def test_without_a_session_the_browser_goes_to_the_login_page(
 def test_login_then_consent_then_code(world: OidcWorld, rp: RelyingApp) -> None:
     first = world.authorize(rp, state="abc", login_hint="3171014101900003", ui_locales="id en")
     request_id = query_of(first.headers["location"])["req"]
-    pending = world.app.state.authorization_requests.get(request_id)
+    pending = world.app.state.services.authorization_requests.get(request_id)
     assert pending.login_hint == "3171014101900003" and pending.ui_locales == ("id", "en")
     world.login()
     to_consent = world.client.get(f"/authorize/resume?req={request_id}", follow_redirects=False)
     assert to_consent.status_code == 303
     assert to_consent.headers["location"] == f"{ISSUER}/consent?req={request_id}"
-    asked = world.app.state.authorization_requests.purposes_to_ask(pending, world.citizen_id)
+    asked = world.app.state.services.authorization_requests.purposes_to_ask(
+        pending, world.citizen_id
+    )
     assert {p.code for p in asked} == {"bansos-eligibility", "newsletter"}
     world.consent(rp, newsletter=False)  # one granted, one refused
     done = world.client.get(f"/authorize/resume?req={request_id}", follow_redirects=False)
     answer = _redirect_error(done, rp)
     assert answer["code"] and answer["state"] == "abc"
-    assert world.app.state.authorization_requests.get(request_id) is None  # used up
+    assert world.app.state.services.authorization_requests.get(request_id) is None  # used up
 
 
 def test_a_refused_purpose_does_not_loop_back_to_the_consent_screen(
@@ -332,15 +334,17 @@ def test_post_authorize_takes_form_parameters(world: OidcWorld, rp: RelyingApp) 
 
 def test_the_purpose_parameter_narrows_the_purposes(world: OidcWorld, rp: RelyingApp) -> None:
     response = world.authorize(rp, purpose="newsletter")
-    pending = world.app.state.authorization_requests.get(
+    pending = world.app.state.services.authorization_requests.get(
         query_of(response.headers["location"])["req"]
     )
     assert [p.code for p in pending.purposes] == ["newsletter"]
 
 
 def test_an_expired_session_counts_as_none(world: OidcWorld, rp: RelyingApp) -> None:
-    world.app.state.sessions.lifetime = timedelta(seconds=1)
+    world.app.state.services.sessions.lifetime = timedelta(seconds=1)
     session = world.login()
-    assert world.app.state.sessions.get(world.client.cookies.get("jati_session")) == session
-    world.app.state.sessions.clock = lambda: datetime.now(UTC) + timedelta(seconds=5)
+    assert (
+        world.app.state.services.sessions.get(world.client.cookies.get("jati_session")) == session
+    )
+    world.app.state.services.sessions.clock = lambda: datetime.now(UTC) + timedelta(seconds=5)
     assert world.authorize(rp).headers["location"].startswith(ISSUER + "/login")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from audit.entry import Action, ActorKind, LegalBasis, decode_entry
 from audit.storage.tables import AuditQueue
-from consent.ledger import GrantStatus
+from consent.grants import GrantStatus
 from identity.oidc.tokens import ACR_PASSWORD
 from identity.relying_party import TokenVerifier
 from tests.oidc_helpers import BUDI, ISSUER, OidcWorld, RelyingApp
@@ -33,7 +33,7 @@ def _no_store(response: Any) -> None:
 
 
 def _entries(world: OidcWorld) -> list[Any]:
-    with world.app.state.database.read() as session:
+    with world.app.state.services.database.read() as session:
         rows = session.scalars(select(AuditQueue.entry)).all()
     return [decode_entry(row) for row in rows]
 
@@ -103,7 +103,7 @@ def test_each_issuance_and_release_is_audited(world: OidcWorld, rp: RelyingApp) 
     body = world.tokens(rp)
     world.userinfo(body["access_token"])
     entries = _entries(world)[before:]
-    pseudonym = world.app.state.pseudonymizer.pseudonym(world.citizen_id)
+    pseudonym = world.app.state.services.pseudonymizer.pseudonym(world.citizen_id)
     issued = [e for e in entries if e.action is Action.TOKEN_ISSUED]
     reads = [e for e in entries if e.action is Action.READ]
     assert [sorted(e.data_items) for e in issued] == [
@@ -313,7 +313,7 @@ def test_end_session_ends_the_session_and_returns_to_the_app(
     assert response.status_code == 303
     assert response.headers["location"] == rp.redirect_uri + "?state=bye"
     assert 'jati_session=""' in response.headers["set-cookie"]
-    assert world.app.state.sessions.get(cookie) is None
+    assert world.app.state.services.sessions.get(cookie) is None
 
 
 @pytest.mark.parametrize(
@@ -333,7 +333,9 @@ def test_end_session_never_redirects_to_an_unregistered_uri(
     values = {k: v for k, v in values.items() if v is not None}
     response = world.client.get("/end_session", params=values, follow_redirects=False)
     assert response.status_code == 400 and "location" not in response.headers
-    assert world.app.state.sessions.get(world.client.cookies.get("jati_session")) is not None
+    assert (
+        world.app.state.services.sessions.get(world.client.cookies.get("jati_session")) is not None
+    )
 
 
 def test_end_session_without_hint_asks_the_citizen_first(world: OidcWorld) -> None:
@@ -344,7 +346,7 @@ def test_end_session_without_hint_asks_the_citizen_first(world: OidcWorld) -> No
     response = world.client.get("/end_session", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == ISSUER + "/end_session/confirm"
-    assert world.app.state.sessions.get(cookie) is not None
+    assert world.app.state.services.sessions.get(cookie) is not None
 
 
 def test_end_session_without_a_session_signs_out_at_once(world: OidcWorld) -> None:
@@ -361,7 +363,7 @@ def test_end_session_refuses_a_body_that_is_not_a_form(world: OidcWorld) -> None
         "/end_session", content=b"x", headers={"Content-Type": "text/plain"}, follow_redirects=False
     )
     assert response.status_code == 400 and "location" not in response.headers
-    assert world.app.state.sessions.get(cookie) is not None
+    assert world.app.state.services.sessions.get(cookie) is not None
     response = world.client.post("/end_session", follow_redirects=False)
     assert response.status_code == 303  # the confirmation page, as for GET
 

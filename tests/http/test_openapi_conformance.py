@@ -88,7 +88,7 @@ class Credentials:
     def __init__(self, app: FastAPI, client_id: str) -> None:
         self.app = app
         self.client_id = client_id
-        auditor = app.state.clients.register(
+        auditor = app.state.services.clients.register(
             name="BPK",
             scope="audit:read",
             grant_type="client_credentials",
@@ -100,13 +100,13 @@ class Credentials:
         }
         self.erasures = 0
         self.citizen_token = self._new_citizen()
-        self.auditor_token: str = app.state.token_issuer.access_token(
+        self.auditor_token: str = app.state.services.token_issuer.access_token(
             client_id="bpk-auditor", scope=["audit:read"], audience=ISSUER
         ).token
 
     def _new_citizen(self) -> str:
         nik = f"317101410190{self.erasures + 1:04d}"  # 1 January 1990, a woman
-        citizen_id = self.app.state.citizens.register(
+        citizen_id = self.app.state.services.citizens.register(
             nik=nik,
             name="Warga Uji",
             birthdate=date(1990, 1, 1),
@@ -114,7 +114,7 @@ class Credentials:
             password=PASSWORD,
             actor=SETUP,
         )
-        token: str = self.app.state.token_issuer.citizen_api_token(
+        token: str = self.app.state.services.token_issuer.citizen_api_token(
             client_id="kota-app", subject_id=citizen_id, scope=["me"], auth_time=None
         ).token
         return token
@@ -149,8 +149,8 @@ class Credentials:
 @pytest.fixture
 def app(make_settings: Callable[..., Settings], database: Database) -> Iterator[FastAPI]:
     app = create_app(make_settings(), database=database, run_background=False)
-    app.state.audit_log.initialize()
-    app.state.key_store.ensure(SUPPORTED_ALGORITHMS, now=datetime.now(UTC))
+    app.state.services.audit_log.initialize()
+    app.state.services.key_store.ensure(SUPPORTED_ALGORITHMS, now=datetime.now(UTC))
     try:
         yield app
     finally:
@@ -158,13 +158,15 @@ def app(make_settings: Callable[..., Settings], database: Database) -> Iterator[
 
 
 def _relying_app(app: FastAPI) -> str:
-    registration = app.state.clients.register(
+    registration = app.state.services.clients.register(
         name="Dinas Sosial", scope="openid profile email", redirect_uris=[REDIRECT_URI]
     )
     client_id: str = registration.app.client_id
     for purpose in purposes_for(client_id):
-        app.state.consent_ledger.register_purpose(purpose)
-    app.state.consent_ledger.publish_notice(client_id, notice_content(controller="Dinas Sosial"))
+        app.state.services.consent_ledger.register_purpose(purpose)
+    app.state.services.consent_ledger.publish_notice(
+        client_id, notice_content(controller="Dinas Sosial")
+    )
     return client_id
 
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from consent.ledger import GrantStatus
-from consent.requests import RequestKind, RequestStatus
+from consent.grants import GrantStatus
+from consent.requests.records import RequestKind, RequestStatus
 from identity.login.sessions import SESSION_COOKIE
 from tests.oidc_helpers import BUDI, OidcWorld, RelyingApp
 from tests.pages_helpers import account_csrf, csrf_of, secret_of, submit_login, totp_code
@@ -77,7 +77,7 @@ def test_withdrawing_on_the_account_page_stops_the_app_at_once(
     page = world.client.get(response.headers["location"])
     assert "Persetujuan ditarik" in page.text and "ditarik" in page.text
     assert f"/account/consents/{grant.grant_id}/withdraw" not in page.text
-    decision = world.app.state.consent_gate.check(
+    decision = world.app.state.services.consent_gate.check(
         world.citizen_id, rp.client_id, "bansos-eligibility", ["name"]
     )
     assert not decision.allowed
@@ -104,7 +104,7 @@ def test_who_used_my_data_shows_the_apps_reads(signed_in: OidcWorld, rp: Relying
     world = signed_in
     world.consent(rp)
     world.userinfo(world.tokens(rp)["access_token"])
-    world.app.state.audit_log.sequence()
+    world.app.state.services.audit_log.sequence()
     html = world.client.get("/account").text
     section = html[html.index('id="access-log"') : html.index('id="requests"')]
     assert "Siapa yang menggunakan data saya" in section
@@ -125,7 +125,7 @@ def test_an_access_request_links_its_export(signed_in: OidcWorld) -> None:
     response = _post(world, "/account/requests", kind="access")
     assert response.status_code == 303
     assert response.headers["location"] == "/account?done=request#requests"
-    (recorded,) = world.app.state.subject_requests.requests_of(world.citizen_id)
+    (recorded,) = world.app.state.services.subject_requests.requests_of(world.citizen_id)
     assert recorded.kind is RequestKind.ACCESS and recorded.status is RequestStatus.COMPLETED
     html = world.client.get("/account").text
     link = f"/account/export?request_id={recorded.id}"
@@ -144,7 +144,7 @@ def test_a_correction_changes_the_data_and_keeps_only_field_names(signed_in: Oid
         world, "/account/requests", kind="correction", **{"field-email": "siti.baru@contoh.go.id"}
     )
     assert response.status_code == 303
-    (recorded,) = world.app.state.subject_requests.requests_of(world.citizen_id)
+    (recorded,) = world.app.state.services.subject_requests.requests_of(world.citizen_id)
     assert recorded.fields == ("email",)
     assert "Data yang dikoreksi: Alamat email" in world.client.get("/account").text
 
@@ -168,22 +168,22 @@ def test_a_bad_request_is_a_clear_400_and_records_nothing(
     assert response.status_code == 400
     assert message in response.text
     assert "bukan email" not in response.text.replace('value="bukan email"', "")
-    assert world.app.state.subject_requests.requests_of(world.citizen_id) == []
+    assert world.app.state.services.subject_requests.requests_of(world.citizen_id) == []
 
 
 def test_an_erasure_ends_every_session_and_names_what_is_kept(signed_in: OidcWorld) -> None:
     world = signed_in
     cookie = world.client.cookies.get(SESSION_COOKIE)
-    other = world.app.state.sessions.create(
-        world.citizen_id, auth_time=world.app.state.sessions.clock(), amr=["pwd"], acr="x"
+    other = world.app.state.services.sessions.create(
+        world.citizen_id, auth_time=world.app.state.services.sessions.clock(), amr=["pwd"], acr="x"
     )[0]
     response = _post(world, "/account/requests", kind="erasure", **{"confirm-erasure": "yes"})
     assert response.status_code == 200, response.text
     assert "Data Anda telah dihapus" in response.text
     assert "UU PDP Art. 31" in response.text  # what is kept, with its basis
-    assert world.app.state.sessions.get(cookie) is None
-    assert world.app.state.sessions.get(other) is None
-    assert world.app.state.citizens.tombstone(world.citizen_id) is not None
+    assert world.app.state.services.sessions.get(cookie) is None
+    assert world.app.state.services.sessions.get(other) is None
+    assert world.app.state.services.citizens.tombstone(world.citizen_id) is not None
     assert submit_login(world).status_code == 400  # the NIK no longer signs in
 
 
@@ -195,29 +195,29 @@ def test_enrol_confirm_and_disable_a_second_factor(signed_in: OidcWorld) -> None
     secret = secret_of(enrol.text)
     assert "otpauth://totp/" in enrol.text and "issuer=Jati" in enrol.text
     assert SAMPLE["nik"] not in enrol.text and SAMPLE["name"] not in enrol.text
-    now = world.app.state.sessions.clock().timestamp()
+    now = world.app.state.services.sessions.clock().timestamp()
     bad = "000000" if totp_code(secret, now) != "000000" else "111111"
     wrong = world.client.post(
         "/account/totp/confirm", data={"csrf_token": csrf_of(enrol.text), "code": bad}
     )
     assert wrong.status_code == 400 and "Kode salah" in wrong.text
-    assert not world.app.state.second_factor.is_enabled(world.citizen_id)
+    assert not world.app.state.services.second_factor.is_enabled(world.citizen_id)
     confirm = world.client.post(
         "/account/totp/confirm",
         data={"csrf_token": csrf_of(enrol.text), "code": totp_code(secret, now - 30)},
         follow_redirects=False,
     )
     assert confirm.status_code == 303
-    assert world.app.state.second_factor.is_enabled(world.citizen_id)
+    assert world.app.state.services.second_factor.is_enabled(world.citizen_id)
     page = world.client.get(confirm.headers["location"])
     assert "Faktor kedua aktif." in page.text and 'action="/account/totp/disable"' in page.text
     assert _post(world, "/account/totp/enrol").status_code == 409  # one at a time
     refused = _post(world, "/account/totp/disable", code=bad)
     assert refused.status_code == 400
-    assert world.app.state.second_factor.is_enabled(world.citizen_id)
+    assert world.app.state.services.second_factor.is_enabled(world.citizen_id)
     off = _post(world, "/account/totp/disable", code=totp_code(secret, now))
     assert off.status_code == 303
-    assert not world.app.state.second_factor.is_enabled(world.citizen_id)
+    assert not world.app.state.services.second_factor.is_enabled(world.citizen_id)
 
 
 def test_the_account_page_in_english(signed_in: OidcWorld, rp: RelyingApp) -> None:

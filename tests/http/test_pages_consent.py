@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from audit.entry import LegalBasis
-from consent.ledger import GrantStatus
+from consent.grants import GrantStatus
 from consent.notices import NoticeContent
 from consent.purposes import DataItem, LocalizedText, Purpose, Sensitivity
 from consent.receipts import receipt_claims
@@ -216,7 +216,7 @@ def test_the_decision_reads_the_birth_date_through_the_audited_path(
     world: OidcWorld, req: str
 ) -> None:
     submit_consent(world, req, {"bansos-eligibility": "yes", "newsletter": "yes"})
-    world.app.state.audit_log.sequence()
+    world.app.state.services.audit_log.sequence()
     html = world.client.get("/account").text  # "who used my data" shows the read
     row = re.search(
         r"<tr>\s*<td>[^<]*</td>\s*<td>\s*Anda\s*</td>\s*<td>membaca data</td>"

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from audit.entry import Action
-from consent.ledger import GrantStatus
+from consent.grants import GrantStatus
 from consent.notices import NOTICE_ITEMS
-from consent.requests import RequestKind, RequestStatus
+from consent.requests.records import RequestKind, RequestStatus
 from identity.http.pages import i18n
 from identity.http.pages.i18n import MESSAGES, Translator, choose_language
 from tests.oidc_helpers import OidcWorld

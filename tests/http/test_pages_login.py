@@ -56,7 +56,7 @@ def test_a_successful_login_starts_a_session_and_resumes_the_request(
     assert response.status_code == 303
     assert response.headers["location"] == f"http://testserver/authorize/resume?req={req}"
     cookie = world.client.cookies.get(SESSION_COOKIE)
-    session = world.app.state.sessions.get(cookie)
+    session = world.app.state.services.sessions.get(cookie)
     assert session is not None and session.citizen_id == world.citizen_id
     assert session.amr == ("pwd",) and session.acr == ACR_PASSWORD
     # the resume goes on to the consent screen (the app's purposes need consent)
@@ -83,8 +83,8 @@ def test_every_login_gets_a_new_session_and_ends_the_old_one(
     new_cookie = set_cookie.split(";", 1)[0].split("=", 1)[1]
     assert response.status_code == 303
     assert new_cookie and new_cookie != old_cookie
-    assert world.app.state.sessions.get(old_cookie) is None
-    assert world.app.state.sessions.get(new_cookie).id != planted.id
+    assert world.app.state.services.sessions.get(old_cookie) is None
+    assert world.app.state.services.sessions.get(new_cookie).id != planted.id
 
 
 @pytest.mark.parametrize("nik", [SAMPLE["nik"], UNKNOWN_NIK])
@@ -199,7 +199,7 @@ def test_an_enrolled_citizen_needs_a_code_before_any_session(
     )
     assert done.status_code == 303
     assert done.headers["location"] == f"http://testserver/authorize/resume?req={req}"
-    session = world.app.state.sessions.get(world.client.cookies.get(SESSION_COOKIE))
+    session = world.app.state.services.sessions.get(world.client.cookies.get(SESSION_COOKIE))
     assert session is not None and session.citizen_id == world.citizen_id
     assert session.amr == ("pwd", "otp") and session.acr == ACR_MULTI_FACTOR
     assert world.client.cookies.get(PENDING_LOGIN_COOKIE) is None  # used up
@@ -266,5 +266,5 @@ def test_logout_ends_the_session(world: OidcWorld) -> None:
     page = world.client.get("/account")
     response = world.client.post("/logout", data={"csrf_token": csrf_of(page.text)})
     assert response.status_code == 200 and "Anda telah keluar" in response.text
-    assert world.app.state.sessions.get(cookie) is None
+    assert world.app.state.services.sessions.get(cookie) is None
     assert world.client.get("/account", follow_redirects=False).headers["location"] == "/login"

@@ -161,7 +161,7 @@ def test_every_form_refuses_a_post_without_its_csrf_token(
     other = TestClient(world.app)
     other_token = csrf_of(other.get("/login").text)  # valid, but for another browser
     grants_before = world.ledger.grants_of(world.citizen_id)
-    requests_before = world.app.state.subject_requests.requests_of(world.citizen_id)
+    requests_before = world.app.state.services.subject_requests.requests_of(world.citizen_id)
     session_cookie = world.client.cookies.get(SESSION_COOKIE)
     for path, fields in forms.items():
         data = dict(fields)
@@ -186,10 +186,12 @@ def test_every_form_refuses_a_post_without_its_csrf_token(
             client.cookies.delete("lang")  # the switch link remembers English: forget it
     # nothing changed: no consent recorded or withdrawn, no request, still signed in
     assert world.ledger.grants_of(world.citizen_id) == grants_before
-    assert world.app.state.subject_requests.requests_of(world.citizen_id) == requests_before
+    assert (
+        world.app.state.services.subject_requests.requests_of(world.citizen_id) == requests_before
+    )
     assert world.client.cookies.get(SESSION_COOKIE) == session_cookie
-    assert world.app.state.sessions.get(session_cookie) is not None
-    assert not world.app.state.second_factor.is_enabled(world.citizen_id)
+    assert world.app.state.services.sessions.get(session_cookie) is not None
+    assert not world.app.state.services.second_factor.is_enabled(world.citizen_id)
 
 
 def test_a_json_body_to_the_consent_form_is_refused(world: OidcWorld, rp: RelyingApp) -> None:

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 
 from audit.entry import Actor, ActorKind
-from consent.requests import RequestService, RequestStatus
+from consent.requests.records import RequestStatus
+from consent.requests.service import RequestService
+from identity.service.factories import build_audit_log, build_citizen_service
 from identity.service.settings import Settings
-from identity.service.wiring import build_audit_log
-from identity.storage.citizens import build_citizen_service
 from identity.storage.database import Database
 from tests.conftest import TEST_MASTER_KEY, ManualClock
 from tests.helpers import clean_env, run_jati

@@ -129,7 +129,7 @@ def test_every_token_carries_the_alg_its_key_is_published_with(
 
 
 def _citizen_api(world: OidcWorld) -> dict[str, str]:
-    issued = world.app.state.token_issuer.citizen_api_token(
+    issued = world.app.state.services.token_issuer.citizen_api_token(
         client_id="kota-app", subject_id=world.citizen_id, scope=["me"], auth_time=None
     )
     return {"Authorization": f"Bearer {issued.token}"}
@@ -218,7 +218,7 @@ def test_an_rs256_app_is_refreshed_off_the_event_loop(world: OidcWorld) -> None:
     world.login()
     world.consent(rs_app)
     tokens = world.tokens(rs_app)
-    issuer = world.app.state.token_issuer
+    issuer = world.app.state.services.token_issuer
     assert issuer.signs_from_memory("RS256") and not issuer.signs_on_loop("RS256")
     refreshed = world.refresh(rs_app, tokens["refresh_token"])
     assert refreshed.status_code == 200

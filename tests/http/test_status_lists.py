@@ -39,7 +39,7 @@ def make_client(
             database=database,
             run_background=False,
         )
-        app.state.key_store.ensure(SUPPORTED_ALGORITHMS, now=datetime.now(UTC))
+        app.state.services.key_store.ensure(SUPPORTED_ALGORITHMS, now=datetime.now(UTC))
         return TestClient(app)
 
     return factory
@@ -51,7 +51,7 @@ def client(make_client: Callable[..., TestClient]) -> TestClient:
 
 
 def lists_of(client: TestClient) -> StatusLists:
-    lists: StatusLists = client.app.state.status_lists  # type: ignore[attr-defined]
+    lists: StatusLists = client.app.state.services.status_lists  # type: ignore[attr-defined]
     return lists
 
 

@@ -17,12 +17,12 @@ from sqlalchemy import func, select, update
 
 from audit.entry import Action, decode_entry
 from audit.storage.tables import AuditQueue
-from consent.ledger import GrantStatus
+from consent.grants import GrantStatus
 from identity.errors import TokenError
 from identity.oidc.codes import hash_secret
 from identity.oidc.refresh_families import KnownFamilies, family_named_by
 from identity.storage.database import Database
-from identity.storage.oidc import IdentityRefreshToken, IdentityTokenFamily
+from identity.storage.token_families import IdentityRefreshToken, IdentityTokenFamily
 from tests.oidc_helpers import BUDI, OidcWorld, RelyingApp
 
 
@@ -33,13 +33,13 @@ def _tokens(world: OidcWorld, rp: RelyingApp, **choices: bool) -> dict[str, Any]
 
 
 def _issued(world: OidcWorld) -> int:
-    with world.app.state.database.read() as session:
+    with world.app.state.services.database.read() as session:
         rows = session.scalars(select(AuditQueue.entry)).all()
     return sum(decode_entry(row).action is Action.TOKEN_ISSUED for row in rows)
 
 
 def _refresh_rows(world: OidcWorld) -> list[tuple[str, datetime | None]]:
-    with world.app.state.database.read() as session:
+    with world.app.state.services.database.read() as session:
         rows = session.execute(
             select(IdentityRefreshToken.token_hash, IdentityRefreshToken.used_at).order_by(
                 IdentityRefreshToken.token_hash
@@ -49,7 +49,7 @@ def _refresh_rows(world: OidcWorld) -> list[tuple[str, datetime | None]]:
 
 
 def _family_revoked(world: OidcWorld, refresh_token: str) -> bool:
-    with world.app.state.database.read() as session:
+    with world.app.state.services.database.read() as session:
         revoked = session.scalar(
             select(IdentityTokenFamily.revoked_at)
             .join(IdentityRefreshToken, IdentityRefreshToken.family_id == IdentityTokenFamily.id)
@@ -62,8 +62,8 @@ def test_simultaneous_uses_of_one_refresh_token_have_one_winner_and_revoke_the_f
     world: OidcWorld, rp: RelyingApp
 ) -> None:
     body = _tokens(world, rp)
-    service = world.app.state.token_service
-    app = world.app.state.clients.get(rp.client_id)
+    service = world.app.state.services.token_service
+    app = world.app.state.services.clients.get(rp.client_id)
     form = {"grant_type": "refresh_token", "refresh_token": body["refresh_token"]}
     barrier = threading.Barrier(4)
     outcomes: list[dict[str, Any] | str] = []
@@ -143,8 +143,9 @@ def test_an_expired_refresh_token_is_refused_and_left_as_it_was(
 ) -> None:
     body = _tokens(world, rp)
     rows = _refresh_rows(world)
-    service = world.app.state.token_service
-    service.clock = lambda: datetime.now(UTC) + service.refresh_lifetime + timedelta(seconds=1)
+    service = world.app.state.services.token_service
+    grant = service.refresh_grant
+    grant.clock = lambda: datetime.now(UTC) + grant.refresh_lifetime + timedelta(seconds=1)
     expired = world.refresh(rp, body["refresh_token"])
     assert expired.status_code == 400 and expired.json()["error"] == "invalid_grant"
     assert _refresh_rows(world) == rows and not _family_revoked(world, body["refresh_token"])
@@ -171,12 +172,12 @@ def test_each_refresh_commits_its_audit_entries_with_its_token(
     world: OidcWorld, rp: RelyingApp
 ) -> None:
     token = _tokens(world, rp)["refresh_token"]
-    with world.app.state.database.read() as session:
+    with world.app.state.services.database.read() as session:
         tokens_before = session.scalar(select(func.count()).select_from(IdentityRefreshToken))
     issued = _issued(world)
     for _ in range(3):
         token = world.refresh(rp, token).json()["refresh_token"]
-    with world.app.state.database.read() as session:
+    with world.app.state.services.database.read() as session:
         tokens_after = session.scalar(select(func.count()).select_from(IdentityRefreshToken))
     # two consent purposes granted: one TOKEN_ISSUED entry each, per refresh
     assert (tokens_after - tokens_before, _issued(world) - issued) == (3, 6)
@@ -201,7 +202,7 @@ def test_the_form_is_parsed_as_rfc_6749_says(world: OidcWorld, rp: RelyingApp) -
 
 def _transactions(world: OidcWorld, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts the rotation transactions the token endpoint opens."""
-    store = world.app.state.token_service.store
+    store = world.app.state.services.token_service.refresh_grant.store
     opened: list[int] = []
     original = store.refresh_write
 
@@ -217,9 +218,9 @@ def test_a_valid_refresh_is_one_conditional_write_and_a_refusal_a_transaction(
     world: OidcWorld, rp: RelyingApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     token = _tokens(world, rp)["refresh_token"]
-    service = world.app.state.token_service
+    service = world.app.state.services.token_service
     opened = _transactions(world, monkeypatch)
-    service._families = KnownFamilies()  # a worker that never met the family reads it
+    service.refresh_grant.families = KnownFamilies()  # a worker that never met the family reads it
     for _ in range(2):
         body = world.refresh(rp, token).json()
         assert family_named_by(body["refresh_token"]) == family_named_by(token)
@@ -238,7 +239,7 @@ def test_a_refresh_token_issued_before_it_named_its_family_still_rotates(
     assert family_id is not None
     legacy = secrets.token_urlsafe(32)  # the old form: 256 random bits, nothing else
     now = datetime.now(UTC)
-    with world.app.state.database.write() as session:
+    with world.app.state.services.database.write() as session:
         session.add(
             IdentityRefreshToken(
                 token_hash=hash_secret(legacy), family_id=family_id, client_id=rp.client_id,
@@ -263,8 +264,8 @@ def test_a_family_revoked_elsewhere_is_refused_by_a_worker_that_remembers_it(
     token = world.refresh(rp, _tokens(world, rp)["refresh_token"]).json()["refresh_token"]
     family_id = family_named_by(token)
     assert family_id is not None
-    assert world.app.state.token_service._families.get(family_id) is not None
-    with world.app.state.database.write() as session:
+    assert world.app.state.services.token_service.refresh_grant.families.get(family_id) is not None
+    with world.app.state.services.database.write() as session:
         session.execute(
             update(IdentityTokenFamily)
             .where(IdentityTokenFamily.id == family_id)
@@ -296,7 +297,7 @@ def test_a_token_naming_another_family_is_refused_and_changes_nothing(
 
 
 def _entries_since(world: OidcWorld, count: int) -> list[dict[str, Any]]:
-    with world.app.state.database.read() as session:
+    with world.app.state.services.database.read() as session:
         rows = session.scalars(select(AuditQueue.entry).order_by(AuditQueue.id.desc())).all()
     return [decode_entry(row).to_json_dict() for row in rows[:count]]
 
@@ -309,7 +310,8 @@ def test_a_worker_records_each_refresh_as_the_first_one(world: OidcWorld, rp: Re
     for _ in range(3):
         token = world.refresh(rp, token).json()["refresh_token"]
         records.append(_entries_since(world, 2))  # two purposes: two entries a refresh
-    world.app.state.token_service._refresh_templates.clear()  # a worker that never saw it
+    grant = world.app.state.services.token_service.refresh_grant
+    grant._refresh_templates.clear()  # a worker that never saw it
     token = world.refresh(rp, token).json()["refresh_token"]
     records.append(_entries_since(world, 2))
     times = [[e.pop("time") for e in record] for record in records]
@@ -320,7 +322,7 @@ def test_a_worker_records_each_refresh_as_the_first_one(world: OidcWorld, rp: Re
 
 def _count_thread_path(world: OidcWorld, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts the token requests answered by TokenService.token (in a worker thread)."""
-    service = world.app.state.token_service
+    service = world.app.state.services.token_service
     calls: list[int] = []
     original = service.token
 
@@ -339,7 +341,8 @@ def test_a_known_familys_refresh_stays_on_the_event_loop_on_postgresql(
     and on PostgreSQL the rotation is one statement on the event loop: no thread hand-off.
     It rotates exactly as the thread path does: the token used, its successor stored, the
     audit entries queued with it."""
-    monkeypatch.setattr("identity.oidc.token_endpoint.purge_due", lambda: False)
+    monkeypatch.setattr("identity.oidc.grants.authorization_code.purge_due", lambda: False)
+    monkeypatch.setattr("identity.oidc.grants.refresh_token.purge_due", lambda: False)
     token = world.refresh(rp, _tokens(world, rp)["refresh_token"]).json()["refresh_token"]
     calls = _count_thread_path(world, monkeypatch)
     rows, issued = len(_refresh_rows(world)), _issued(world)
@@ -356,11 +359,11 @@ def test_a_known_familys_refresh_stays_on_the_event_loop_on_postgresql(
 
 
 def _cold_family(world: OidcWorld, _: pytest.MonkeyPatch) -> None:
-    world.app.state.token_service._families = KnownFamilies()
+    world.app.state.services.token_service.refresh_grant.families = KnownFamilies()
 
 
 def _consent_changed(world: OidcWorld, _: pytest.MonkeyPatch) -> None:
-    world.app.state.consent_gate.generations.changed(None)
+    world.app.state.services.consent_gate.generations.changed(None)
 
 
 @pytest.mark.parametrize("make_cold", [_cold_family, _consent_changed])
@@ -371,12 +374,12 @@ def test_what_memory_cannot_answer_leaves_the_event_loop_having_changed_nothing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     token = world.refresh(rp, _tokens(world, rp)["refresh_token"]).json()["refresh_token"]
-    service = world.app.state.token_service
-    app = world.app.state.clients.get(rp.client_id)
+    service = world.app.state.services.token_service
+    app = world.app.state.services.clients.get(rp.client_id)
     form = {"grant_type": "refresh_token", "refresh_token": token}
     make_cold(world, monkeypatch)
     rows, issued = _refresh_rows(world), _issued(world)
-    assert asyncio.run(service.refresh_on_loop(app, form)) is None
+    assert asyncio.run(service.refresh_grant.refresh_on_loop(app, form)) is None
     assert (_refresh_rows(world), _issued(world)) == (rows, issued)
     assert world.refresh(rp, token).status_code == 200  # the thread path answers it
 
@@ -392,16 +395,17 @@ def test_a_purge_due_runs_after_the_rotation_and_never_fails_the_refresh(
     """About one refresh in 64 also deletes expired refresh tokens: after its rotation has
     committed, never on the event loop, and a failed purge is logged, not answered (the
     client already holds the only valid successor)."""
-    monkeypatch.setattr("identity.oidc.token_endpoint.purge_due", lambda: False)
+    monkeypatch.setattr("identity.oidc.grants.authorization_code.purge_due", lambda: False)
+    monkeypatch.setattr("identity.oidc.grants.refresh_token.purge_due", lambda: False)
     stale = world.refresh(rp, _tokens(world, rp)["refresh_token"]).json()["refresh_token"]
-    with world.app.state.database.write() as session:  # that family's token has expired
+    with world.app.state.services.database.write() as session:  # that family's token has expired
         session.execute(
             update(IdentityRefreshToken)
             .where(IdentityRefreshToken.token_hash == hash_secret(stale))
             .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
         )
     token = world.refresh(rp, _tokens(world, rp)["refresh_token"]).json()["refresh_token"]
-    store = world.app.state.token_service.store
+    store = world.app.state.services.token_service.refresh_grant.store
     on_a_loop: list[bool] = []
     original = store.write
 
@@ -416,7 +420,7 @@ def test_a_purge_due_runs_after_the_rotation_and_never_fails_the_refresh(
         return original()
 
     monkeypatch.setattr(store, "write", write)
-    monkeypatch.setattr("identity.oidc.token_endpoint.purge_due", lambda: True)
+    monkeypatch.setattr("identity.oidc.grants.refresh_token.purge_due", lambda: True)
     calls = _count_thread_path(world, monkeypatch)
     response = world.refresh(rp, token)
     assert response.status_code == 200, response.text
@@ -430,10 +434,11 @@ def test_a_purge_due_runs_after_the_rotation_and_never_fails_the_refresh(
 def test_a_signing_key_due_for_its_re_read_is_read_off_the_event_loop(
     world: OidcWorld, rp: RelyingApp, database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("identity.oidc.token_endpoint.purge_due", lambda: False)
+    monkeypatch.setattr("identity.oidc.grants.authorization_code.purge_due", lambda: False)
+    monkeypatch.setattr("identity.oidc.grants.refresh_token.purge_due", lambda: False)
     token = world.refresh(rp, _tokens(world, rp)["refresh_token"]).json()["refresh_token"]
-    service = world.app.state.token_service
-    signer = service.tokens._signer
+    service = world.app.state.services.token_service
+    signer = service.refresh_grant.tokens._signer
     read_on: list[threading.Thread] = []
     active_key = signer._active_key
 
@@ -443,12 +448,12 @@ def test_a_signing_key_due_for_its_re_read_is_read_off_the_event_loop(
 
     monkeypatch.setattr(signer, "_active_key", reading)
     signer._until = float("-inf")  # due for the periodic re-read
-    app = world.app.state.clients.get(rp.client_id)
+    app = world.app.state.services.clients.get(rp.client_id)
     form = {"grant_type": "refresh_token", "refresh_token": token}
-    body = asyncio.run(service.refresh_on_loop(app, form))
+    body = asyncio.run(service.refresh_grant.refresh_on_loop(app, form))
     if database.dialect == "postgresql":
         assert body is not None and family_named_by(body["refresh_token"]) == family_named_by(token)
         assert read_on and threading.main_thread() not in read_on  # not on the loop
-        assert service.tokens.signs_from_memory()
+        assert service.refresh_grant.tokens.signs_from_memory()
     else:
         assert body is None and read_on == []

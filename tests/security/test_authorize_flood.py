@@ -1,12 +1,12 @@
 """Issue 17, defect 9: unauthenticated ``/authorize`` filled the database (2,000 calls from
 one address stored 8.9 MB of pending requests, about 4.5 KB each).
 
-A pending request now travels sealed in ``req`` (:class:`identity.oidc.authorize.RequestSealer`)
-through the login page, the second factor and the consent screen; the database records a
-request only once it is answered to an authenticated citizen, to keep the code single-use.
-So what a caller without a session can make Jati store through ``/authorize``, the login
-and consent pages and ``/authorize/resume`` is nothing at all: zero rows, on SQLite and on
-PostgreSQL."""
+A pending request now travels sealed in ``req``
+(:class:`identity.oidc.sealed_request.RequestSealer`) through the login page, the second
+factor and the consent screen; the database records a request only once it is answered to
+an authenticated citizen, to keep the code single-use. So what a caller without a session
+can make Jati store through ``/authorize``, the login and consent pages and
+``/authorize/resume`` is nothing at all: zero rows, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.routing import Route
 
-from consent.requests import RequestOutcome, RequestStatus
+from consent.requests.records import RequestOutcome, RequestStatus
 from identity.service.web.problems import PROBLEM_JSON, PROBLEM_TYPE_BASE
 from identity.storage.database import Database
 from tests.helpers import row_counts
@@ -42,7 +42,7 @@ OAUTH_ENDPOINTS = ("/token", "/introspect", "/revoke")
 
 
 def citizen_token(world: OidcWorld) -> dict[str, str]:
-    token = world.app.state.token_issuer.citizen_api_token(
+    token = world.app.state.services.token_issuer.citizen_api_token(
         client_id="kota-app", subject_id=world.citizen_id, scope=["me"], auth_time=None
     ).token
     return {"Authorization": f"Bearer {token}"}
@@ -50,7 +50,7 @@ def citizen_token(world: OidcWorld) -> dict[str, str]:
 
 def auditor_token(world: OidcWorld) -> dict[str, str]:
     auditor = world.register_auditor()
-    token = world.app.state.token_issuer.access_token(
+    token = world.app.state.services.token_issuer.access_token(
         client_id=auditor.client_id, scope=["audit:read"], audience=ISSUER
     ).token
     return {"Authorization": f"Bearer {token}"}
@@ -90,7 +90,7 @@ def test_a_lone_surrogate_in_a_correction_is_refused_and_records_nothing(
     assert problem["type"] == PROBLEM_TYPE_BASE + "invalid_subject_request"
     assert "Siti" not in response.text  # named, never echoed
     assert row_counts(database) == before
-    assert world.app.state.subject_requests.requests_of(world.citizen_id) == []
+    assert world.app.state.services.subject_requests.requests_of(world.citizen_id) == []
 
 
 def test_a_correction_that_fails_after_it_was_recorded_is_not_left_received(
@@ -101,14 +101,14 @@ def test_a_correction_that_fails_after_it_was_recorded_is_not_left_received(
     def broken(*args: object, **kwargs: object) -> tuple[str, ...]:
         raise UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed")
 
-    monkeypatch.setattr(world.app.state.citizens, "correct", broken)
+    monkeypatch.setattr(world.app.state.services.citizens, "correct", broken)
     response = world.client.post(
         "/me/requests",
         json={"kind": "correction", "fields": {"name": "Siti Rahayu Baru"}},
         headers=citizen_token(world),
     )
     assert_problem(response, 500)
-    (request,) = world.app.state.subject_requests.requests_of(world.citizen_id)
+    (request,) = world.app.state.services.subject_requests.requests_of(world.citizen_id)
     assert request.status is RequestStatus.REFUSED
     assert request.outcome == RequestOutcome("refused", reason="internal_error")
 

@@ -97,7 +97,7 @@ def test_a_saturated_hashing_pool_starves_no_other_route(world: OidcWorld, rp: R
     """Eight wrong secrets at once, each hash blocked on an event: one runs, two wait, five
     are refused at once with 503; meanwhile /authorize (database work in a thread) and
     /healthz answer. Before, the hashes took every thread of the shared pool."""
-    service = world.app.state.clients.passwords
+    service = world.app.state.services.clients.passwords
     release = threading.Event()
     lock = threading.Lock()
     running = [0]
@@ -138,7 +138,7 @@ def test_a_login_beyond_the_pools_bound_is_refused_at_once(
     make_settings: Callable[..., Settings], database: Database
 ) -> None:
     with oidc_world(make_settings(hashing_threads=1, hashing_queue=0), database) as world:
-        service = world.app.state.citizens.passwords
+        service = world.app.state.services.citizens.passwords
         release = threading.Event()
         entered = threading.Event()
 

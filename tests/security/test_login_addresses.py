@@ -51,7 +51,7 @@ def login(client: TestClient, nik: str = NIK, password: str = PASSWORD) -> int:
 @pytest.fixture
 def app(make_settings: Callable[..., Settings], database: Database) -> FastAPI:
     app = create_app(make_settings(), database=database, run_background=False)
-    app.state.citizens.register(
+    app.state.services.citizens.register(
         nik=NIK,
         name="Siti Rahayu",
         birthdate=date(1990, 8, 17),
@@ -82,7 +82,7 @@ def test_a_citizen_behind_a_shared_address_is_not_locked_out_by_an_attacker(app:
 
 def test_a_device_proof_is_for_its_account_only(app: FastAPI) -> None:
     attacker = TestClient(app)
-    app.state.citizens.register(
+    app.state.services.citizens.register(
         nik=some_nik(500),
         name="Attacker Sendiri",
         birthdate=date(2000, 1, 1),

@@ -18,7 +18,7 @@ CONFIRM = "/end_session/confirm"
 
 
 def _alive(world: OidcWorld, cookie: str | None) -> bool:
-    return world.app.state.sessions.get(cookie) is not None
+    return world.app.state.services.sessions.get(cookie) is not None
 
 
 def _signed_in(world: OidcWorld) -> str | None:

@@ -281,8 +281,8 @@ def test_an_expired_code(world: OidcWorld, rp: RelyingApp) -> None:
     world.login()
     world.consent(rp)
     code, verifier = world.code_for(rp)
-    service = world.app.state.token_service
-    service.clock = lambda: datetime.now(UTC) + timedelta(seconds=61)
+    service = world.app.state.services.token_service
+    service.code_grant.clock = lambda: datetime.now(UTC) + timedelta(seconds=61)
     response = world.exchange(rp, code, verifier)
     assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
 
@@ -320,7 +320,8 @@ def test_an_expired_refresh_token(world: OidcWorld, rp: RelyingApp) -> None:
     world.login()
     world.consent(rp)
     body = world.tokens(rp)
-    world.app.state.token_service.clock = lambda: datetime.now(UTC) + timedelta(days=15)
+    grant = world.app.state.services.token_service.refresh_grant
+    grant.clock = lambda: datetime.now(UTC) + timedelta(days=15)
     assert world.refresh(rp, body["refresh_token"]).json()["error"] == "invalid_grant"
 
 
@@ -396,7 +397,7 @@ def test_the_session_cookie_is_httponly_lax_and_secure_under_https(
     make_settings: Callable[..., Settings], database: Database
 ) -> None:
     with oidc_world(make_settings(issuer="https://id.example.go.id"), database) as world:
-        attributes = world.app.state.sessions.cookie_attributes()
+        attributes = world.app.state.services.sessions.cookie_attributes()
     assert attributes == {
         "key": "jati_session",
         "max_age": 8 * 3600,

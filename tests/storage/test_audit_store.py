@@ -11,7 +11,9 @@ from audit.checkpoint import open_checkpoint
 from audit.entry import AuditEntry, encode_entry
 from audit.errors import InvalidRequest
 from audit.log import AuditLog
-from audit.merkle import CompactRange, hash_leaf, verify_consistency, verify_inclusion
+from audit.merkle.compact_range import CompactRange
+from audit.merkle.proof_verification import verify_consistency, verify_inclusion
+from audit.merkle.tree_hash import hash_leaf
 from audit.records import EventFilter
 from audit.storage.store import SqlAuditStore
 from identity.storage.database import Database

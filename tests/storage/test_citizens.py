@@ -24,16 +24,11 @@ from audit.entry import Action, Actor, ActorKind, AuditEntry, LegalBasis, Outcom
 from audit.pseudonym import SubjectPseudonymizer
 from audit.storage.store import SqlAuditStore
 from identity.citizens.field_crypto import FieldCipher
+from identity.citizens.fields import PERSONAL_FIELDS
 from identity.citizens.passwords import TEST_PROFILE, PasswordService
-from identity.citizens.service import (
-    PERSONAL_FIELDS,
-    CitizenErased,
-    CitizenService,
-    DuplicateNik,
-    InvalidCredentials,
-    NewCitizen,
-)
-from identity.errors import Throttled
+from identity.citizens.records import NewCitizen
+from identity.citizens.service import CitizenService
+from identity.errors import CitizenErased, DuplicateNik, InvalidCredentials, Throttled
 from identity.login.throttle import LoginThrottle, ThrottlePolicy
 from identity.storage.citizens import (
     IdentityCitizen,

@@ -14,7 +14,8 @@ from sqlalchemy import text
 
 from audit.entry import Action, Actor, ActorKind, Outcome, decode_entry
 from consent.errors import ConsentRequired
-from consent.ledger import ConsentLedger, GrantStatus
+from consent.grants import GrantStatus
+from consent.ledger import ConsentLedger
 from consent.storage.tables import ConsentRestriction
 from identity.oidc.claims_release import ClaimRelease
 from identity.service.app import create_app
@@ -44,11 +45,11 @@ class Setup:
 @pytest.fixture
 def setup(make_settings: Callable[..., Settings], database: Database) -> Setup:
     app = create_app(make_settings(), database=database, run_background=False)
-    ledger: ConsentLedger = app.state.consent_ledger
+    ledger: ConsentLedger = app.state.services.consent_ledger
     for purpose in PURPOSES:
         ledger.register_purpose(purpose)
     notice = ledger.publish_notice(APP, notice_content())
-    citizen_id = app.state.citizens.register(
+    citizen_id = app.state.services.citizens.register(
         nik=SAMPLE["nik"],
         name=SAMPLE["name"],
         birthdate=date.fromisoformat(SAMPLE["birthdate"]),
@@ -57,7 +58,7 @@ def setup(make_settings: Callable[..., Settings], database: Database) -> Setup:
         actor=Actor(ActorKind.OFFICIAL, "dukcapil"),
     )
     world = ConsentWorld(ledger=ledger, store=ledger.store, notice=notice, generations=None)  # type: ignore[arg-type]
-    return Setup(app, app.state.claim_release, ledger, world, citizen_id, database)
+    return Setup(app, app.state.services.claim_release, ledger, world, citizen_id, database)
 
 
 def _release(setup: Setup, purpose: str, claims: tuple[str, ...]) -> dict[str, str]:
@@ -128,7 +129,7 @@ def test_restriction_stops_every_release(setup: Setup) -> None:
         session.add(
             ConsentRestriction(subject_id=setup.citizen_id, restricted_at=datetime.now(UTC))
         )
-    setup.app.state.consent_ledger.notifier.changed(setup.citizen_id)
+    setup.app.state.services.consent_ledger.notifier.changed(setup.citizen_id)
     for purpose in ("population-admin", "bansos-eligibility"):
         with pytest.raises(ConsentRequired, match="restricted"):
             _release(setup, purpose, ("name",))

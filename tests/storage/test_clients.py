@@ -18,14 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from audit.entry import LegalBasis
 from identity.citizens.passwords import TEST_PROFILE, PasswordService
 from identity.errors import InvalidClient, InvalidRedirectUri, NotFound
+from identity.oidc.client_registry import ClientRegistry, generate_client_secret
 from identity.oidc.client_secret_cache import SECRET_CACHE_TTL, VerifiedSecrets
-from identity.oidc.clients import (
-    ClientRegistry,
-    GrantType,
-    Purpose,
-    TokenEndpointAuthMethod,
-    generate_client_secret,
-)
+from identity.oidc.clients import GrantType, Purpose, TokenEndpointAuthMethod
 from identity.service.database import migrate
 from identity.storage.clients import SqlClientStore
 from identity.storage.database import Database

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from audit.checkpoint import open_checkpoint
-from audit.merkle import verify_consistency
+from audit.merkle.proof_verification import verify_consistency
 from audit.storage.verification import verify_stored_log
 from tests.concurrent_writer import build
 

@@ -12,7 +12,7 @@ from sqlalchemy import exc, func, select, text
 from audit.entry import Action, LegalBasis, decode_entry
 from audit.pseudonym import SubjectPseudonymizer
 from consent.errors import GrantNotFound, InvalidConsent, InvalidPurpose, NoticeChanged
-from consent.ledger import EventKind, GivenBy, GrantStatus
+from consent.grants import EventKind, GivenBy, GrantStatus
 from consent.storage.ledger import ConsentEventRow
 from identity.storage.database import Database
 from tests.conftest import ManualClock

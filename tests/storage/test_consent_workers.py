@@ -9,7 +9,7 @@ import textwrap
 from pathlib import Path
 
 from consent.gate import SharedGenerations
-from consent.ledger import GrantStatus
+from consent.grants import GrantStatus
 from identity.storage.database import Database
 from tests.consent_helpers import APP, ConsentWorld
 

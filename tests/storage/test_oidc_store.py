@@ -21,10 +21,10 @@ from audit.entry import (
     Outcome,
     encode_entry,
 )
-from audit.merkle import hash_leaf
+from audit.merkle.tree_hash import hash_leaf
 from audit.storage.tables import AuditQueue
 from identity.login.sessions import SessionService, session_id_of
-from identity.oidc.authorize import StoredRequest
+from identity.oidc.authorization_request import StoredRequest
 from identity.oidc.codes import AuthorizationCode, ReleasedPurpose, hash_secret, new_code
 from identity.oidc.refresh_families import (
     MAX_REFRESH_TOKEN_CHARS,
@@ -35,7 +35,7 @@ from identity.oidc.refresh_families import (
     new_family_id,
     new_refresh_token,
 )
-from identity.storage import oidc as oidc_storage
+from identity.storage import token_families
 from identity.storage.database import Database
 from identity.storage.oidc import SqlOidcStore
 from tests.conftest import PG_URL, ManualClock
@@ -451,7 +451,7 @@ def test_a_rotation_finds_its_token_by_primary_key_however_long_its_family(
             successor_expires_at=NOW + timedelta(days=14),
             audit_entries=[_issued_entry(family)],
         )
-        row = oidc_storage._rotate_alone(1).first(conn, oidc_storage._rotation_values(rotation))
+        row = token_families._rotate_alone(1).first(conn, token_families._rotation_values(rotation))
         conn.rollback()
     assert row == (1,)
     plan = next(p for p in plans if "identity_refresh_token" in p)

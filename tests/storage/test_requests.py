@@ -25,13 +25,8 @@ from audit.records import EventFilter
 from audit.storage.store import SqlAuditStore
 from audit.storage.verification import verify_stored_log
 from consent.errors import InvalidSubjectRequest
-from consent.requests import (
-    RequestKind,
-    RequestOutcome,
-    RequestService,
-    RequestStatus,
-    SubjectRequest,
-)
+from consent.requests.records import RequestKind, RequestOutcome, RequestStatus, SubjectRequest
+from consent.requests.service import RequestService
 from consent.storage.requests import (
     SqlRequestStore,
     SqlRestrictionRecorder,

@@ -1,6 +1,6 @@
-"""One sequencer per host (identity.service.host_lock, identity.service.wiring.run_sequencer): the
-worker holding the lock integrates, the others stand by, take over when it stops, and report its
-integrity status as their own."""
+"""One sequencer per host (identity.service.host_lock,
+identity.service.background.run_sequencer): the worker holding the lock integrates, the others
+stand by, take over when it stops, and report its integrity status as their own."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from audit.errors import LogCorrupted
 from audit.log import AuditLog
 from audit.records import Integration
 from audit.storage.store import SqlAuditStore
+from identity.service.background import SequencerHealth, run_sequencer
 from identity.service.host_lock import HostLock
-from identity.service.wiring import SequencerHealth, run_sequencer
 from identity.storage.database import Database
 from tests.conftest import TEST_LOG_ORIGIN, TEST_LOG_SEED, ManualClock, append_entries
 

@@ -17,12 +17,12 @@ from joserfc.jwk import JWKRegistry
 from sqlalchemy import text
 
 from identity.keys.jwk import jwk_thumbprint
-from identity.keys.signing_keys import SUPPORTED_ALGORITHMS, KeyError_, KeySealer, KeyState
+from identity.keys.signing_keys import SUPPORTED_ALGORITHMS, KeyError_, KeySealer, KeyState, jwks
 from identity.oidc.tokens import JwsSigner
 from identity.service.app import create_app
 from identity.service.settings import Settings
 from identity.storage.database import Database
-from identity.storage.keys import SqlKeyStore, jwks
+from identity.storage.keys import SqlKeyStore
 from tests.conftest import TEST_MASTER_KEY
 from tests.helpers import clean_env, run_jati
 

@@ -17,7 +17,9 @@ from audit.checkpoint import open_checkpoint
 from audit.entry import AuditEntry
 from audit.errors import AuditError, InconsistentLog, LogCorrupted
 from audit.log import AuditLog
-from audit.merkle import CompactRange, hash_leaf, verify_inclusion
+from audit.merkle.compact_range import CompactRange
+from audit.merkle.proof_verification import verify_inclusion
+from audit.merkle.tree_hash import hash_leaf
 from audit.storage.store import SqlAuditStore
 from audit.storage.verification import verify_stored_log
 from audit.verify import VerifyReport

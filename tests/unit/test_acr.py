@@ -13,8 +13,9 @@ import pytest
 
 from identity.errors import AuthorizationError
 from identity.login.acr import ACR_LEVELS, AcrRequest, acr_request
-from identity.oidc.authorize import RequestSealer, StoredRequest
+from identity.oidc.authorization_request import StoredRequest
 from identity.oidc.pkce import s256_challenge
+from identity.oidc.sealed_request import RequestSealer
 from identity.oidc.tokens import ACR_MULTI_FACTOR, ACR_PASSWORD
 
 PWD, MFA = ACR_PASSWORD, ACR_MULTI_FACTOR

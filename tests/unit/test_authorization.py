@@ -16,25 +16,24 @@ import pytest
 
 from audit.entry import Action, AuditEntry, LegalBasis
 from consent.gate import Decision
-from consent.ledger import ConsentEvent, EventKind, GivenBy, Grant, GrantStatus
+from consent.grants import ConsentEvent, EventKind, GivenBy, Grant, GrantStatus
 from consent.notices import Notice
 from consent.purposes import DataItem, LocalizedText, Purpose, Sensitivity
 from identity.errors import AuthorizationError, NotFound
 from identity.login.sessions import Session
-from identity.oidc.authorize import (
-    MAX_SEALED_CHARS,
-    AuthorizationRequests,
+from identity.oidc.authorization_request import (
     PendingAuthorization,
-    RequestSealer,
     StoredRequest,
-    authorization_response,
-    error_response,
     redirect_target,
     validate_request,
 )
-from identity.oidc.clients import RelyingApp, new_relying_app
+from identity.oidc.authorization_response import authorization_response, error_response
+from identity.oidc.authorize import AuthorizationRequests
+from identity.oidc.client_metadata import new_relying_app
+from identity.oidc.clients import RelyingApp
 from identity.oidc.codes import AuthorizationCode
 from identity.oidc.pkce import s256_challenge
+from identity.oidc.sealed_request import MAX_SEALED_CHARS, RequestSealer
 from tests.consent_helpers import notice_content
 
 ISSUER = "https://id.example.go.id"

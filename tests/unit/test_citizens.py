@@ -19,22 +19,19 @@ from audit.entry import Action, Actor, ActorKind, AuditEntry, LegalBasis, Outcom
 from audit.errors import InvalidEntry
 from audit.pseudonym import SubjectPseudonymizer
 from identity.citizens.field_crypto import FieldCipher
-from identity.citizens.nik import InvalidNik
+from identity.citizens.fields import PERSONAL_FIELDS
 from identity.citizens.passwords import TEST_PROFILE, PasswordService, Verification
-from identity.citizens.service import (
-    PERSONAL_FIELDS,
-    SELF,
+from identity.citizens.records import NewCitizen, PersonalData, StoredCitizen
+from identity.citizens.service import SELF, CitizenService
+from identity.errors import (
     CitizenErased,
     CitizenNotFound,
-    CitizenService,
     DuplicateNik,
     InvalidCredentials,
     InvalidField,
-    NewCitizen,
-    PersonalData,
-    StoredCitizen,
+    InvalidNik,
+    Throttled,
 )
-from identity.errors import Throttled
 from identity.login.throttle import LoginThrottle
 from tests.conftest import ManualClock
 from tests.unit.test_throttle import MemoryThrottleStore, policy

@@ -14,6 +14,7 @@ import pytest
 
 from identity.citizens.passwords import Verification
 from identity.errors import InvalidClient, Overloaded, Throttled
+from identity.oidc.client_registry import ClientRegistry, generate_client_id
 from identity.oidc.client_secret_cache import VerifiedSecrets
 from identity.oidc.client_throttle import (
     ADDRESS_POLICY,
@@ -21,7 +22,6 @@ from identity.oidc.client_throttle import (
     ClientAuthThrottle,
     RefusalDelay,
 )
-from identity.oidc.clients import ClientRegistry, generate_client_id
 from tests.conftest import ManualClock
 from tests.unit.test_clients import CB, CountingPasswords, MemoryStore
 from tests.unit.test_throttle import MemoryThrottleStore, MemoryTransaction

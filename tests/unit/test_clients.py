@@ -28,23 +28,20 @@ from identity.errors import (
     Unauthorized,
 )
 from identity.keys.jwk import jwk_thumbprint
+from identity.oidc.client_jwks import MAX_JWKS_BYTES, MAX_JWKS_KEYS, load_jwks, validate_jwks
+from identity.oidc.client_metadata import (
+    new_relying_app,
+    parse_purpose,
+    validate_redirect_uri,
+    validate_sector_identifier,
+)
+from identity.oidc.client_registry import ClientRegistry, generate_client_id, generate_client_secret
 from identity.oidc.clients import (
-    MAX_JWKS_BYTES,
-    MAX_JWKS_KEYS,
     SCOPE_CLAIMS,
-    ClientRegistry,
     GrantType,
     Purpose,
     RelyingApp,
     TokenEndpointAuthMethod,
-    generate_client_id,
-    generate_client_secret,
-    load_jwks,
-    new_relying_app,
-    parse_purpose,
-    validate_jwks,
-    validate_redirect_uri,
-    validate_sector_identifier,
 )
 
 NOW = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
@@ -675,7 +672,10 @@ def test_failures_are_logged_without_the_secret(
 ) -> None:
     registration = registry.register(name="A", scope="openid", redirect_uris=[CB])
     wrong = "wrong-secret-0123456789-wrong-secret-0123456789"
-    with caplog.at_level("INFO", logger="identity.oidc.clients"), pytest.raises(InvalidClient):
+    with (
+        caplog.at_level("INFO", logger="identity.oidc.client_registry"),
+        pytest.raises(InvalidClient),
+    ):
         registry.authenticate_secret(registration.app.client_id, wrong)
     assert "wrong secret" in caplog.text and wrong not in caplog.text
 
@@ -874,7 +874,7 @@ def test_a_secret_sent_the_way_the_app_did_not_register_fails_after_the_same_wor
     for registration, wrong_method in ((basic_app, post), (post_app, basic)):
         before = passwords.verifications
         with (
-            caplog.at_level("INFO", logger="identity.oidc.clients"),
+            caplog.at_level("INFO", logger="identity.oidc.client_registry"),
             pytest.raises(InvalidClient, match=r"^invalid client credentials$"),
         ):
             registry.authenticate_secret(

@@ -12,8 +12,9 @@ import hashlib
 import pytest
 
 from identity.errors import InvalidClient
+from identity.oidc.client_registry import ClientRegistry, generate_client_secret
 from identity.oidc.client_secret_cache import SECRET_CACHE_TTL, VerifiedSecrets
-from identity.oidc.clients import ClientRegistry, RelyingApp, generate_client_secret
+from identity.oidc.clients import RelyingApp
 from tests.unit.test_clients import CB, NOW, CountingPasswords, MemoryStore
 
 ADDRESS = "203.0.113.7"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from identity.citizens.field_crypto import FieldCipher, UnreadableField, new_data_key
+from identity.citizens.field_crypto import FieldCipher, new_data_key
+from identity.errors import UnreadableField
 
 MASTER = bytes(range(32))
 NIK = "3171011708450001"

@@ -17,18 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from audit.errors import ProofError
-from audit.merkle import (
-    CompactRange,
-    NodeID,
-    consistency_nodes,
-    frontier_ids,
-    hash_leaf,
-    inclusion_nodes,
-    root_from_frontier,
-    root_nodes,
-    verify_consistency,
-    verify_inclusion,
-)
+from audit.merkle.compact_range import CompactRange
+from audit.merkle.proof_plans import consistency_nodes, inclusion_nodes
+from audit.merkle.proof_verification import verify_consistency, verify_inclusion
+from audit.merkle.tree_hash import NodeID, frontier_ids, hash_leaf, root_from_frontier, root_nodes
 
 MAX_SIZE = 300
 EXHAUSTIVE_SIZE = 64

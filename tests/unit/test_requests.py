@@ -33,32 +33,26 @@ from consent.errors import (
     SubjectErased,
     SubjectNotFound,
 )
-from consent.requests import (
+from consent.requests.ports import Erasure, PersonalDataExport
+from consent.requests.records import (
     DEADLINES,
     DEFAULT_RETAINED_AFTER_ERASURE,
     STATUTORY_DEADLINE,
-    Erasure,
-    PersonalDataExport,
     RequestKind,
     RequestOutcome,
-    RequestService,
     RequestStatus,
     SubjectRequest,
     outcome_from_json,
     outcome_to_json,
 )
+from consent.requests.service import RequestService
 from identity.citizens.field_crypto import FieldCipher
+from identity.citizens.fields import CORRECTABLE_FIELDS, validated_correction
 from identity.citizens.passwords import TEST_PROFILE, PasswordService
-from identity.citizens.service import (
-    CORRECTABLE_FIELDS,
-    SELF,
-    CitizenErased,
-    CitizenService,
-    InvalidField,
-    StoredCitizen,
-    validated_correction,
-)
+from identity.citizens.records import StoredCitizen
+from identity.citizens.service import SELF, CitizenService
 from identity.citizens.subject_requests import CitizenSubjectData
+from identity.errors import CitizenErased, InvalidField
 from tests.conftest import ManualClock
 from tests.personal_data import seeded
 from tests.unit.test_citizens import MemoryCitizenStore, MemoryTransaction

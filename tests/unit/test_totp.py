@@ -14,8 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.hashes import SHA1
 from cryptography.hazmat.primitives.twofactor.totp import TOTP
 
-from identity.citizens.field_crypto import UnreadableField
-from identity.errors import Throttled
+from identity.errors import Throttled, UnreadableField
 from identity.login.totp import (
     ENROLMENT_LIFETIME,
     MAX_FAILURES,

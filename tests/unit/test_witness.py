@@ -17,13 +17,9 @@ from audit.errors import (
     RootMismatch,
     UnverifiedNote,
 )
-from audit.merkle import (
-    CompactRange,
-    NodeID,
-    consistency_nodes,
-    hash_leaf,
-    inclusion_nodes,
-)
+from audit.merkle.compact_range import CompactRange
+from audit.merkle.proof_plans import consistency_nodes, inclusion_nodes
+from audit.merkle.tree_hash import NodeID, hash_leaf
 from audit.note import NoteSigner
 from audit.witness import (
     CheckpointTracker,

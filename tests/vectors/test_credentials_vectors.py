@@ -7,7 +7,8 @@ from datetime import date
 
 import pytest
 
-from identity.citizens.nik import InvalidNik, check_birthdate, parse_nik
+from identity.citizens.nik import check_birthdate, parse_nik
+from identity.errors import InvalidNik
 from identity.keys.jwk import jwk_thumbprint
 from tests.vectors import load_vectors
 

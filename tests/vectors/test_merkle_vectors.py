@@ -15,20 +15,20 @@ from typing import Any
 import pytest
 
 from audit.errors import ProofError, RootMismatch
-from audit.merkle import (
-    EMPTY_ROOT,
-    CompactRange,
-    NodeID,
-    ProofPlan,
-    consistency_nodes,
-    hash_children,
-    hash_leaf,
-    inclusion_nodes,
-    root_from_frontier,
+from audit.merkle.compact_range import CompactRange
+from audit.merkle.proof_plans import ProofPlan, consistency_nodes, inclusion_nodes
+from audit.merkle.proof_verification import (
     root_from_inclusion_proof,
-    root_nodes,
     verify_consistency,
     verify_inclusion,
+)
+from audit.merkle.tree_hash import (
+    EMPTY_ROOT,
+    NodeID,
+    hash_children,
+    hash_leaf,
+    root_from_frontier,
+    root_nodes,
 )
 from tests.vectors import load_vectors
 

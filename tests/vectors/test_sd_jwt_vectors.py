@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from identity.credentials.sd_jwt import b64url, disclosure_digest, encode_disclosure, new_salt
+from identity.credentials.sd_jwt import disclosure_digest, encode_disclosure, new_salt
+from identity.keys.base64url import b64url_encode
 from identity.relying_party import InvalidToken, Reason, TokenVerifier
 from identity.relying_party.keys import verification_key
 from identity.relying_party.sd_jwt import SD_JWT_VC_TYPES, Profile, decode_disclosure, digest
@@ -58,7 +59,7 @@ def test_the_digest_is_over_the_encoded_string_not_the_json() -> None:
     another digest: verifiers hash what they received, never re-encoded JSON."""
     case = SHARED[0]
     reencoded = json.dumps(case["decoded"], separators=(",", ":"), ensure_ascii=False)
-    other = b64url(reencoded.encode())
+    other = b64url_encode(reencoded.encode())
     assert decode_disclosure(other) == case["decoded"]
     assert other != case["disclosure"]
     assert disclosure_digest(other) != case["digest"]

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audit.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from audit.errors import MalformedNote, NoteError, UnverifiedNote
-from audit.merkle import EMPTY_ROOT
+from audit.merkle.tree_hash import EMPTY_ROOT
 from audit.note import (
     MAX_SIGNATURES,
     NoteSigner,

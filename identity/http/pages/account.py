@@ -11,12 +11,12 @@
   button: ``POST /account/credentials/{id}/revoke`` (CSRF-checked) revokes it for good
   through its status list (a lost phone);
 - **who used my data** (Art. 31, 32): the timeline of audit entries about the citizen, as
-  ``GET /me/access-log`` gives it (:func:`citizen_timeline` is that logic: entries hidden
-  from citizens, or withheld under an Art. 15/50 exception until their visible-after time,
-  are left out), paged with ``?after=``;
+  ``GET /me/access-log`` gives it (:func:`identity.citizens.access_log.citizen_timeline` is
+  that logic: entries hidden from citizens, or withheld under an Art. 15/50 exception until
+  their visible-after time, are left out), paged with ``?after=``;
 - **my requests** (Art. 5-14): the request register and a form to file an access,
   correction, restriction or erasure request (``POST /account/requests``) through
-  :class:`consent.requests.RequestService`; a completed access request links its export
+  :class:`consent.requests.service.RequestService`; a completed access request links its export
   (``GET /account/export?request_id=ID``); an erasure must be confirmed with a tick box,
   and ends every session of the citizen;
 - **my second factor** (:mod:`identity.login.totp`): ``POST /account/totp/enrol`` shows a new
@@ -30,18 +30,16 @@ answers 404 like an unknown one. Every answer is ``no-store``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from audit.entry import ActorKind, decode_entry, format_time
-from audit.log import AuditLog
-from audit.pseudonym import SubjectPseudonymizer
-from audit.records import EventFilter
+from audit.entry import ActorKind
 from consent.errors import (
     ConsentError,
     GrantNotFound,
@@ -50,30 +48,37 @@ from consent.errors import (
 )
 from consent.http import export_chunks
 from consent.ledger import ConsentLedger
-from consent.requests import RequestKind, RequestService, RequestStatus, SubjectRequest
-from identity.citizens.service import CORRECTABLE_FIELDS
+from consent.requests.records import RequestKind, RequestStatus, SubjectRequest
+from consent.requests.service import RequestService
+from identity.citizens.access_log import TimelineEntry, citizen_timeline
+from identity.citizens.fields import CORRECTABLE_FIELDS
 from identity.credentials.issuer import ChangeReason, CredentialService, credential_summary
 from identity.errors import NotFound, Throttled
-from identity.http.oidc import clear_session_cookie
 from identity.http.pages.common import (
     NO_STORE,
     PageContext,
-    csrf_ok,
+    checked_form,
     csrf_refused,
     form_text,
-    message_page,
+    keyed_message_page,
     page_context,
-    read_form,
     render,
     see_other,
     session_of,
+    throttled_page,
 )
-from identity.http.pages.login import throttled_page
+from identity.http.session_cookie import clear_session_cookie
 from identity.login.sessions import Session, SessionService
-from identity.login.totp import InvalidCode, NoEnrolment, SecondFactor, SecondFactorEnabled
-from identity.oidc.clients import ClientRegistry
+from identity.login.totp import (
+    Enrolment,
+    InvalidCode,
+    NoEnrolment,
+    SecondFactor,
+    SecondFactorEnabled,
+)
+from identity.service.web.state import services
 
-__all__ = ["TIMELINE_PAGE", "TimelineEntry", "citizen_timeline", "router"]
+__all__ = ["TIMELINE_PAGE", "router"]
 
 router = APIRouter(include_in_schema=False)
 
@@ -87,78 +92,6 @@ DONE_MESSAGES = {
     "totp-on": "totp.now_enabled",
     "totp-off": "totp.now_disabled",
 }
-
-
-# ---------------------------------------------------------------- who used my data
-
-
-@dataclass(frozen=True, slots=True)
-class TimelineEntry:
-    """One audit entry as its citizen sees it (``GET /me/access-log`` gives the same)."""
-
-    leaf_index: int
-    time: str
-    actor_kind: str
-    actor_id: str
-    action: str
-    outcome: str
-    purpose: str | None
-    legal_basis: str | None
-    data_items: tuple[str, ...]
-    consent_id: str | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "leaf_index": self.leaf_index,
-            "time": self.time,
-            "actor": {"kind": self.actor_kind, "id": self.actor_id},
-            "action": self.action,
-            "outcome": self.outcome,
-            "purpose": self.purpose,
-            "legal_basis": self.legal_basis,
-            "data_items": list(self.data_items),
-            "consent_id": self.consent_id,
-        }
-
-
-def citizen_timeline(
-    audit_log: AuditLog,
-    pseudonymizer: SubjectPseudonymizer,
-    citizen_id: str,
-    *,
-    after: int = -1,
-    limit: int = 100,
-) -> tuple[list[TimelineEntry], int | None]:
-    """Who used the citizen's data (UU PDP Art. 31-32): the visible entries about them after
-    leaf ``after``, and the leaf index to continue after (None on the last page).
-
-    Entries not meant for the citizen (``citizen_visible`` false) and entries withheld
-    under an Art. 15/50 exception until ``visible_after`` are left out.
-    """
-    now = audit_log.clock()
-    flt = EventFilter(subject=pseudonymizer.pseudonym(citizen_id))
-    leaves = audit_log.store.query(flt, after=after, limit=limit)
-    entries: list[TimelineEntry] = []
-    for leaf in leaves:
-        entry = decode_entry(leaf.entry)
-        if not entry.visible_to_citizen(now):
-            continue  # withheld under an Art. 15/50 exception, for good or until then
-        entries.append(
-            TimelineEntry(
-                leaf_index=leaf.leaf_index,
-                time=format_time(entry.time),
-                actor_kind=entry.actor.kind.value,
-                actor_id=entry.actor.id,
-                action=entry.action.value,
-                outcome=entry.outcome.value,
-                purpose=entry.purpose,
-                legal_basis=entry.legal_basis.value if entry.legal_basis else None,
-                data_items=tuple(entry.data_items),
-                consent_id=entry.consent_id,
-            )
-        )
-    full_page = len(leaves) == limit
-    return entries, (leaves[-1].leaf_index if full_page and leaves else None)
 
 
 # ---------------------------------------------------------------- the account page
@@ -176,11 +109,11 @@ class _Account:
 
 
 def _load_account(request: Request, citizen_id: str, after: int) -> _Account:
-    state = request.app.state
-    ledger: ConsentLedger = state.consent_ledger
-    clients: ClientRegistry = state.clients
-    service: RequestService = state.subject_requests
-    second_factor: SecondFactor = state.second_factor
+    state = services(request)
+    ledger = state.consent_ledger
+    clients = state.clients
+    service = state.subject_requests
+    second_factor = state.second_factor
     consents = ledger.consents_of(citizen_id)
     credentials = [credential_summary(c) for c in state.credentials.of_citizen(citizen_id)]
     timeline, next_after = citizen_timeline(
@@ -229,19 +162,11 @@ async def _account_page(
     after = _after(request)
     account = await asyncio.to_thread(_load_account, request, session.citizen_id, after)
     return render(
-        ctx,
-        "account.html",
-        title=ctx.t("account.title"),
-        status=status,
-        signed_in=True,
-        account=account,
-        after=after,
-        errors=errors or {},
-        done=done,
+        ctx, "account.html", title=ctx.t("account.title"), status=status, signed_in=True,
+        account=account, after=after, errors=errors or {}, done=done,
         kinds=[k.value for k in (RequestKind.ACCESS, RequestKind.CORRECTION,
                                   RequestKind.RESTRICTION, RequestKind.ERASURE)],
-        correctable=CORRECTABLE_FIELDS,
-        completed=RequestStatus.COMPLETED,
+        correctable=CORRECTABLE_FIELDS, completed=RequestStatus.COMPLETED,
         access=RequestKind.ACCESS,
     )  # fmt: skip
 
@@ -251,43 +176,51 @@ def _to_login(ctx: PageContext) -> Response:
 
 
 def _not_found(ctx: PageContext) -> Response:
-    return message_page(
-        ctx,
-        title=ctx.t("error.not_found.title"),
-        body=ctx.t("error.not_found"),
-        status=404,
-        links=[("/account", ctx.t("common.back_to_account"))],
-        signed_in=True,
-    )
+    return keyed_message_page(
+        ctx, "error.not_found.title", "error.not_found", status=404,
+        link=("/account", "common.back_to_account"), signed_in=True,
+    )  # fmt: skip
 
 
-def _bad_request(ctx: PageContext) -> Response:
-    return message_page(
-        ctx,
-        title=ctx.t("error.title"),
-        body=ctx.t("error.bad_request"),
-        status=400,
-        links=[("/account", ctx.t("common.back_to_account"))],
-        signed_in=True,
-    )
+@dataclass(frozen=True, slots=True)
+class _Posted:
+    """An account form that passed the common first steps: its page context, the form and
+    the citizen's session."""
+
+    ctx: PageContext
+    form: FormData
+    session: Session
+
+    async def refused(
+        self, request: Request, section: str, message: str, *, status: int = 400
+    ) -> Response:
+        """The account page again, ``message`` beside the form of ``section``; nothing
+        changed."""
+        return await _account_page(
+            self.ctx, request, self.session, status=status, errors={section: message}
+        )
 
 
-async def _posted(request: Request) -> tuple[PageContext, Any, Session | None, Response | None]:
+async def _posted(request: Request) -> _Posted | Response:
     """Common first steps of an account form: CSRF, then the session."""
-    form = await read_form(request)
-    ctx = page_context(request, form=form)
-    if not csrf_ok(request, form):
-        return ctx, form, None, csrf_refused(ctx)
+    ctx, form = await checked_form(request)
+    if form is None:
+        return csrf_refused(ctx)
     session = await session_of(request)
     if session is None:
-        return ctx, form, None, _to_login(ctx)
-    return ctx, form, session, None
+        return _to_login(ctx)
+    return _Posted(ctx, form, session)
+
+
+async def _visit(request: Request) -> tuple[PageContext, Session | None]:
+    """A GET of an account page: its context and the citizen's session (None: answer
+    :func:`_to_login`)."""
+    return page_context(request), await session_of(request)
 
 
 @router.get("/account")
 async def account(request: Request) -> Response:
-    ctx = page_context(request)
-    session = await session_of(request)
+    ctx, session = await _visit(request)
     if session is None:
         return _to_login(ctx)
     done_key = DONE_MESSAGES.get(request.query_params.get("done", ""))
@@ -297,95 +230,87 @@ async def account(request: Request) -> Response:
 @router.post("/account/consents/{grant_id}/withdraw")
 async def withdraw(request: Request, grant_id: str) -> Response:
     """Withdraw a consent at once (UU PDP Art. 9, 40)."""
-    ctx, _form, session, early = await _posted(request)
-    if early is not None:
-        return early
-    assert session is not None
-    ledger: ConsentLedger = request.app.state.consent_ledger
+    posted = await _posted(request)
+    if isinstance(posted, Response):
+        return posted
+    ledger: ConsentLedger = services(request).consent_ledger
     received_at = ledger.clock()
     try:
         await asyncio.to_thread(
-            ledger.withdraw, session.citizen_id, grant_id[:64], received_at=received_at
+            ledger.withdraw, posted.session.citizen_id, grant_id[:64], received_at=received_at
         )
     except GrantNotFound:
-        return _not_found(ctx)
-    return see_other(ctx, "/account?done=withdrawn#consents")
+        return _not_found(posted.ctx)
+    return see_other(posted.ctx, "/account?done=withdrawn#consents")
 
 
 @router.post("/account/credentials/{credential_id}/revoke")
 async def revoke_credential(request: Request, credential_id: str) -> Response:
     """Revoke one of the citizen's credentials for good (a lost phone): its status list
     entry becomes INVALID, so every verifier refuses it once its cached list expires."""
-    ctx, _form, session, early = await _posted(request)
-    if early is not None:
-        return early
-    assert session is not None
-    service: CredentialService = request.app.state.credentials
+    posted = await _posted(request)
+    if isinstance(posted, Response):
+        return posted
+    service: CredentialService = services(request).credentials
     try:
         await asyncio.to_thread(
             service.revoke,
             credential_id[:64],
             reason=ChangeReason.CITIZEN,
-            citizen_id=session.citizen_id,
+            citizen_id=posted.session.citizen_id,
         )
     except NotFound:
-        return _not_found(ctx)
-    return see_other(ctx, "/account?done=credential-revoked#credentials")
+        return _not_found(posted.ctx)
+    return see_other(posted.ctx, "/account?done=credential-revoked#credentials")
 
 
-@router.post("/account/requests")
-async def file_request(request: Request) -> Response:
-    """Record a data-subject request (UU PDP Art. 14) and carry it out."""
-    ctx, form, session, early = await _posted(request)
-    if early is not None:
-        return early
-    assert session is not None and form is not None
-    kind = form_text(form, "kind")
+def _subject_request(form: FormData) -> tuple[str, dict[str, str] | None, str | None]:
+    """The request's kind, the fields a correction changes (each correctable field filled
+    in; None for another kind), and the message key of what the form lacks, if anything."""
+    kind = form_text(form, "kind") or ""
     if kind not in {k.value for k in RequestKind}:
-        return await _account_page(
-            ctx, request, session, status=400, errors={"request": ctx.t("request.choose_kind")}
-        )
-    changes: dict[str, str] | None = None
+        return kind, None, "request.choose_kind"
     if kind == RequestKind.CORRECTION.value:
         changes = {}
         for name in CORRECTABLE_FIELDS:
             value = form_text(form, f"field-{name}")
             if value is not None and value.strip():
                 changes[name] = value
-        if not changes:
-            return await _account_page(
-                ctx, request, session, status=400,
-                errors={"request": ctx.t("request.correction_empty")},
-            )  # fmt: skip
+        return kind, changes, None if changes else "request.correction_empty"
     if kind == RequestKind.ERASURE.value and form_text(form, "confirm-erasure") != "yes":
-        return await _account_page(
-            ctx, request, session, status=400, errors={"request": ctx.t("request.confirm_erasure")}
-        )
-    service: RequestService = request.app.state.subject_requests
-    citizen_id = session.citizen_id
+        return kind, None, "request.confirm_erasure"
+    return kind, None, None
+
+
+@router.post("/account/requests")
+async def file_request(request: Request) -> Response:
+    """Record a data-subject request (UU PDP Art. 14) and carry it out."""
+    posted = await _posted(request)
+    if isinstance(posted, Response):
+        return posted
+    kind, changes, lacking = _subject_request(posted.form)
+    t = posted.ctx.t
+    if lacking is not None:
+        return await posted.refused(request, "request", t(lacking))
+    service: RequestService = services(request).subject_requests
+    citizen_id = posted.session.citizen_id
     try:
         recorded = await asyncio.to_thread(service.submit, citizen_id, kind, changes=changes)
     except InvalidSubjectRequest as exc:  # names the part that is wrong, never a value
-        return await _account_page(
-            ctx, request, session, status=400,
-            errors={"request": ctx.t("request.refused", reason=str(exc))},
-        )  # fmt: skip
+        return await posted.refused(request, "request", t("request.refused", reason=str(exc)))
     except ConsentError as exc:
-        return await _account_page(
-            ctx, request, session, status=400,
-            errors={"request": ctx.t("request.refused", reason=exc.code)},
-        )  # fmt: skip
+        return await posted.refused(request, "request", t("request.refused", reason=exc.code))
     if recorded.kind is RequestKind.ERASURE and recorded.status is RequestStatus.COMPLETED:
-        return await _erased(ctx, request, citizen_id, recorded)
-    return see_other(ctx, "/account?done=request#requests")
+        return await _erased(posted.ctx, request, citizen_id, recorded)
+    return see_other(posted.ctx, "/account?done=request#requests")
 
 
 async def _erased(
     ctx: PageContext, request: Request, citizen_id: str, recorded: SubjectRequest
 ) -> Response:
     """After an erasure: every session of the citizen ends, the second factor goes."""
-    sessions: SessionService = request.app.state.sessions
-    second_factor: SecondFactor = request.app.state.second_factor
+    sessions: SessionService = services(request).sessions
+    second_factor: SecondFactor = services(request).second_factor
 
     def cleanup() -> None:
         sessions.end_all_for(citizen_id)
@@ -409,14 +334,16 @@ async def _erased(
 @router.get("/account/export")
 async def export(request: Request) -> Response:
     """The export answering one of the citizen's access requests (UU PDP Art. 7, 13, 32)."""
-    ctx = page_context(request)
-    session = await session_of(request)
+    ctx, session = await _visit(request)
     if session is None:
         return _to_login(ctx)
     request_id = request.query_params.get("request_id", "")
     if not request_id or len(request_id) > 64:
-        return _bad_request(ctx)
-    service: RequestService = request.app.state.subject_requests
+        return keyed_message_page(
+            ctx, "error.title", "error.bad_request", status=400,
+            link=("/account", "common.back_to_account"), signed_in=True,
+        )  # fmt: skip
+    service: RequestService = services(request).subject_requests
     try:
         document = await asyncio.to_thread(
             service.export, session.citizen_id, request_id=request_id
@@ -433,78 +360,76 @@ async def export(request: Request) -> Response:
 # ---------------------------------------------------------------- second factor
 
 
-@router.post("/account/totp/enrol")
-async def totp_enrol(request: Request) -> Response:
-    ctx, _form, session, early = await _posted(request)
-    if early is not None:
-        return early
-    assert session is not None
-    second_factor: SecondFactor = request.app.state.second_factor
-    try:
-        enrolment = await asyncio.to_thread(second_factor.begin_enrolment, session.citizen_id)
-    except SecondFactorEnabled:
-        return await _account_page(
-            ctx, request, session, status=409, errors={"totp": ctx.t("totp.already")}
-        )
+def _second_factor(request: Request) -> SecondFactor:
+    second_factor: SecondFactor = services(request).second_factor
+    return second_factor
+
+
+def _enrol_page(
+    ctx: PageContext, enrolment: Enrolment | None, *, status: int = 200, error: str | None = None
+) -> Response:
+    """The enrolment page: the new secret shown once, or (``enrolment`` None) the code form
+    again after a wrong code."""
     return render(
         ctx,
         "totp_enrol.html",
         title=ctx.t("totp.enrol_title"),
+        status=status,
         signed_in=True,
-        secret=enrolment.secret_base32,
-        uri=enrolment.uri,
-        error=None,
+        secret=enrolment.secret_base32 if enrolment is not None else None,
+        uri=enrolment.uri if enrolment is not None else None,
+        error=error,
     )
+
+
+@router.post("/account/totp/enrol")
+async def totp_enrol(request: Request) -> Response:
+    posted = await _posted(request)
+    if isinstance(posted, Response):
+        return posted
+    try:
+        enrolment = await asyncio.to_thread(
+            _second_factor(request).begin_enrolment, posted.session.citizen_id
+        )
+    except SecondFactorEnabled:
+        return await posted.refused(request, "totp", posted.ctx.t("totp.already"), status=409)
+    return _enrol_page(posted.ctx, enrolment)
+
+
+async def _with_code(
+    request: Request,
+    change: Callable[[SecondFactor, str, str], None],
+    done: str,
+    *,
+    enrolling: bool,
+) -> Response:
+    """A second-factor change the form's current code must allow (``change(second_factor,
+    citizen_id, code)``), then 303 to the account page saying ``done``. A wrong code while
+    ``enrolling`` shows the enrolment page again."""
+    posted = await _posted(request)
+    if isinstance(posted, Response):
+        return posted
+    code = form_text(posted.form, "code") or ""
+    try:
+        await asyncio.to_thread(change, _second_factor(request), posted.session.citizen_id, code)
+    except Throttled as exc:
+        return throttled_page(posted.ctx, exc)
+    except NoEnrolment:
+        return await posted.refused(request, "totp", posted.ctx.t("totp.expired"))
+    except InvalidCode:
+        if enrolling:
+            return _enrol_page(posted.ctx, None, status=400, error=posted.ctx.t("otp.failed"))
+        return await posted.refused(request, "totp", posted.ctx.t("otp.failed"))
+    return see_other(posted.ctx, f"/account?done={done}#second-factor")
 
 
 @router.post("/account/totp/confirm")
 async def totp_confirm(request: Request) -> Response:
-    ctx, form, session, early = await _posted(request)
-    if early is not None:
-        return early
-    assert session is not None and form is not None
-    second_factor: SecondFactor = request.app.state.second_factor
-    code = form_text(form, "code") or ""
-    try:
-        await asyncio.to_thread(second_factor.confirm_enrolment, session.citizen_id, code)
-    except Throttled as exc:
-        return throttled_page(ctx, exc)
-    except NoEnrolment:
-        return await _account_page(
-            ctx, request, session, status=400, errors={"totp": ctx.t("totp.expired")}
-        )
-    except InvalidCode:
-        return render(
-            ctx,
-            "totp_enrol.html",
-            title=ctx.t("totp.enrol_title"),
-            status=400,
-            signed_in=True,
-            secret=None,
-            uri=None,
-            error=ctx.t("otp.failed"),
-        )
-    return see_other(ctx, "/account?done=totp-on#second-factor")
+    """Enable the second factor just enrolled, after a valid code."""
+    return await _with_code(request, SecondFactor.confirm_enrolment, "totp-on", enrolling=True)
 
 
 @router.post("/account/totp/disable")
 async def totp_disable(request: Request) -> Response:
-    ctx, form, session, early = await _posted(request)
-    if early is not None:
-        return early
-    assert session is not None and form is not None
-    second_factor: SecondFactor = request.app.state.second_factor
-    code = form_text(form, "code") or ""
-    try:
-        await asyncio.to_thread(second_factor.disable, session.citizen_id, code)
-    except Throttled as exc:
-        return throttled_page(ctx, exc)
-    except NoEnrolment:
-        return await _account_page(
-            ctx, request, session, status=400, errors={"totp": ctx.t("totp.expired")}
-        )
-    except InvalidCode:
-        return await _account_page(
-            ctx, request, session, status=400, errors={"totp": ctx.t("otp.failed")}
-        )
-    return see_other(ctx, "/account?done=totp-off#second-factor")
+    """Remove the second factor, after a valid code."""
+    return await _with_code(request, SecondFactor.disable, "totp-off", enrolling=False)

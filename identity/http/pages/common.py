@@ -12,6 +12,7 @@ nothing), never as problem documents: a person reads them.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -25,27 +26,37 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from identity.http.oidc import current_session
+from identity.errors import Overloaded, Throttled
 from identity.http.pages.csrf import CSRF_FIELD, CsrfProtection
 from identity.http.pages.i18n import LANG_COOKIE, Translator, choose_language, language_of
+from identity.http.session_cookie import current_session
 from identity.login.sessions import Session
+from identity.oidc.authorization_request import PendingAuthorization
+from identity.oidc.authorize import AuthorizationRequests
 from identity.service.web.input_guard import form_is_clean
 from identity.service.web.security_headers import page_csp
+from identity.service.web.state import services
 
 __all__ = [
     "NO_STORE",
     "PageContext",
+    "authorization_requests",
+    "checked_form",
     "csrf_ok",
     "csrf_refused",
     "form_text",
+    "keyed_message_page",
     "message_page",
     "origin_of",
     "page_context",
+    "pending_authorization",
     "read_form",
     "render",
+    "request_unknown",
     "see_other",
     "session_of",
     "signed_out_page",
+    "throttled_page",
 ]
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
@@ -72,12 +83,9 @@ def _when(value: datetime | str | None) -> str:
 
 
 _environment = Environment(
-    loader=FileSystemLoader(TEMPLATES_DIR),
-    autoescape=True,
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+    loader=FileSystemLoader(TEMPLATES_DIR), undefined=StrictUndefined,
+    autoescape=True, trim_blocks=True, lstrip_blocks=True,
+)  # fmt: skip
 _environment.filters["when"] = _when
 
 
@@ -207,14 +215,48 @@ def message_page(
     )
 
 
-def signed_out_page(ctx: PageContext) -> Response:
-    """The page a browser sees once its session has ended, with the way back to login."""
+def keyed_message_page(
+    ctx: PageContext,
+    title_key: str,
+    body_key: str,
+    *,
+    status: int,
+    link: tuple[str, str] | None = None,
+    signed_in: bool = False,
+) -> Response:
+    """:func:`message_page` with its title, body and link text named by message keys
+    (:mod:`identity.http.pages.i18n`); ``link`` is (URL, message key)."""
     return message_page(
         ctx,
-        title=ctx.t("logged_out.title"),
-        body=ctx.t("logged_out.body"),
-        status=200,
-        links=[("/login", ctx.t("nav.login"))],
+        title=ctx.t(title_key),
+        body=ctx.t(body_key),
+        status=status,
+        links=[(link[0], ctx.t(link[1]))] if link is not None else [],
+        signed_in=signed_in,
+    )
+
+
+def signed_out_page(ctx: PageContext) -> Response:
+    """The page a browser sees once its session has ended, with the way back to login."""
+    return keyed_message_page(
+        ctx, "logged_out.title", "logged_out.body", status=200, link=("/login", "nav.login")
+    )
+
+
+def request_unknown(ctx: PageContext) -> Response:
+    """400: the sign-in request is unknown or expired (nothing to resume)."""
+    return keyed_message_page(ctx, "request_unknown.title", "request_unknown.body", status=400)
+
+
+def throttled_page(ctx: PageContext, exc: Throttled) -> Response:
+    """429 with ``Retry-After`` (RFC 6585 §4, RFC 9110 §10.2.3); 503 when the hashing pool
+    was full (:class:`~identity.errors.Overloaded`)."""
+    return message_page(
+        ctx,
+        title=ctx.t("throttled.title"),
+        body=ctx.t("throttled.body", seconds=exc.retry_after),
+        status=503 if isinstance(exc, Overloaded) else 429,
+        headers={"Retry-After": str(exc.retry_after)},
     )
 
 
@@ -258,19 +300,45 @@ def csrf_ok(request: Request, form: FormData | None) -> bool:
 
 def csrf_refused(ctx: PageContext) -> Response:
     """403 for a form without a valid CSRF token; nothing was changed."""
-    return message_page(
-        ctx,
-        title=ctx.t("csrf.title"),
-        body=ctx.t("csrf.body"),
-        status=403,
-        links=[(_same_page(ctx.request), ctx.t("common.open_again"))],
-    )
+    return keyed_message_page(
+        ctx, "csrf.title", "csrf.body", status=403,
+        link=(_same_page(ctx.request), "common.open_again"),
+    )  # fmt: skip
+
+
+async def checked_form(
+    request: Request, *, ui_locales: Iterable[str] = ()
+) -> tuple[PageContext, FormData | None]:
+    """A page's POST: its page context (the form's ``lang`` field counts), and its form, or
+    None when it is not a form or lacks this browser's CSRF token (then answer
+    :func:`csrf_refused`: nothing may change)."""
+    form = await read_form(request)
+    ctx = page_context(request, form=form, ui_locales=ui_locales)
+    return ctx, form if csrf_ok(request, form) else None
 
 
 def _same_page(request: Request) -> str:
     query = urlencode([(k, v) for k, v in request.query_params.multi_items()])
     path = page_path(request)
     return f"{path}?{query}" if query else path
+
+
+def authorization_requests(request: Request) -> AuthorizationRequests:
+    """The pending authorization requests the login and consent pages answer."""
+    requests: AuthorizationRequests = services(request).authorization_requests
+    return requests
+
+
+async def pending_authorization(
+    request: Request,
+) -> tuple[str | None, PendingAuthorization | None]:
+    """The sealed ``req`` of the query (None when absent or empty) and the pending
+    authorization request it names (None when there is none, or it is unknown, expired or
+    answered already)."""
+    request_id = request.query_params.get("req") or None
+    if request_id is None:
+        return None, None
+    return request_id, await asyncio.to_thread(authorization_requests(request).get, request_id)
 
 
 async def session_of(request: Request) -> Session | None:

@@ -31,36 +31,27 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from fastapi import APIRouter
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
 from audit.entry import Actor, ActorKind, LegalBasis
 from consent.errors import InvalidConsent, NoticeChanged
-from consent.ledger import AGE_OF_MAJORITY, ConsentAttempt, ConsentLedger, GrantStatus
+from consent.grants import GrantStatus
+from consent.ledger import ConsentAttempt, ConsentLedger
 from consent.notices import NOTICE_ITEMS, Notice
 from consent.purposes import Purpose
+from identity.citizens.age import is_child
 from identity.citizens.service import CitizenService
 from identity.errors import NotFound
-from identity.http.pages.common import (
-    PageContext,
-    csrf_ok,
-    csrf_refused,
-    form_text,
-    message_page,
-    origin_of,
-    page_context,
-    read_form,
-    render,
-    see_other,
-    session_of,
-)
-from identity.http.pages.login import request_unknown
+from identity.http.pages import common
 from identity.login.sessions import Session
-from identity.oidc.authorize import AuthorizationRequests, PendingAuthorization
-from identity.oidc.clients import ClientRegistry
+from identity.oidc.authorization_request import PendingAuthorization
+from identity.oidc.client_registry import ClientRegistry
+from identity.oidc.request_parameters import split_repeated
+from identity.service.web.state import services
 
 __all__ = ["CONSENT_ACT", "CONSENT_MANAGEMENT_PURPOSE", "router"]
 
@@ -83,13 +74,8 @@ class _Screen:
     current: dict[str, str]  # purpose code -> status of the citizen's grant, if any
 
 
-def _requests(request: Request) -> AuthorizationRequests:
-    requests: AuthorizationRequests = request.app.state.authorization_requests
-    return requests
-
-
 def _ledger(request: Request) -> ConsentLedger:
-    ledger: ConsentLedger = request.app.state.consent_ledger
+    ledger: ConsentLedger = services(request).consent_ledger
     return ledger
 
 
@@ -116,7 +102,7 @@ def _load_screen(
 
 
 def _screen_page(
-    ctx: PageContext,
+    ctx: common.PageContext,
     screen: _Screen,
     *,
     status: int = 200,
@@ -125,8 +111,8 @@ def _screen_page(
     summary: str | None = None,
 ) -> Response:
     pending = screen.pending
-    origin = origin_of(pending.redirect_uri)
-    return render(
+    origin = common.origin_of(pending.redirect_uri)
+    return common.render(
         ctx,
         "consent.html",
         title=ctx.t("consent.title"),
@@ -149,35 +135,48 @@ def _screen_page(
     )
 
 
-async def _start(
-    request: Request, ctx_form: Any = None
-) -> tuple[PageContext, PendingAuthorization | None, Session | None, Response | None]:
-    """Common first steps: the pending request, the page context, the session."""
-    request_id = request.query_params.get("req") or ""
-    pending = await asyncio.to_thread(_requests(request).get, request_id)
-    ctx = page_context(request, form=ctx_form, ui_locales=pending.ui_locales if pending else ())
+@dataclass(frozen=True, slots=True)
+class _Visit:
+    """A visit to the screen with a known request and a session."""
+
+    ctx: common.PageContext
+    pending: PendingAuthorization
+    session: Session
+
+    def resume_url(self, request: Request) -> str:
+        """Where the browser goes back to the authorization."""
+        return common.authorization_requests(request).resume_url(self.pending.sealed)
+
+
+async def _visit(
+    request: Request, ctx: common.PageContext, pending: PendingAuthorization | None
+) -> _Visit | Response:
+    """Common first steps: 400 for an unknown request, the login page without a session."""
     if pending is None:
-        return ctx, None, None, request_unknown(ctx)
-    session = await session_of(request)
+        return common.request_unknown(ctx)
+    session = await common.session_of(request)
     if session is None:
-        return ctx, pending, None, see_other(ctx, _requests(request).login_url(pending.sealed))
-    return ctx, pending, session, None
+        return common.see_other(
+            ctx, common.authorization_requests(request).login_url(pending.sealed)
+        )
+    return _Visit(ctx, pending, session)
 
 
 @router.get("/consent")
 async def consent_page(request: Request) -> Response:
-    ctx, pending, session, early = await _start(request)
-    if early is not None:
-        return early
-    assert pending is not None and session is not None
-    screen = await asyncio.to_thread(_load_screen, request, pending, session.citizen_id)
+    _request_id, pending = await common.pending_authorization(request)
+    ctx = common.page_context(request, ui_locales=pending.ui_locales if pending else ())
+    visit = await _visit(request, ctx, pending)
+    if isinstance(visit, Response):
+        return visit
+    screen = await asyncio.to_thread(_load_screen, request, visit.pending, visit.session.citizen_id)
     if screen is None:  # nothing to ask: the authorization decides
-        return see_other(ctx, _requests(request).resume_url(pending.sealed))
+        return common.see_other(ctx, visit.resume_url(request))
     return _screen_page(ctx, screen)
 
 
 def _birthdate(request: Request, citizen_id: str) -> date:
-    citizens: CitizenService = request.app.state.citizens
+    citizens: CitizenService = services(request).citizens
     data = citizens.read_personal_data(
         citizen_id,
         ["birthdate"],
@@ -191,71 +190,81 @@ def _birthdate(request: Request, citizen_id: str) -> date:
     return date.fromisoformat(value)
 
 
-def _is_child(birthdate: date, today: date) -> bool:
-    try:
-        majority = birthdate.replace(year=birthdate.year + AGE_OF_MAJORITY)
-    except ValueError:  # 29 February
-        majority = date(birthdate.year + AGE_OF_MAJORITY, 3, 1)
-    return today < majority
+def _choices(form: FormData, screen: _Screen) -> dict[str, str] | None:
+    """The choices sent (purpose code -> yes or no), or None when one is repeated, names a
+    purpose not asked, or is neither yes nor no."""
+    sent, repeated = split_repeated(
+        (name[len(CHOICE_PREFIX) :], value)
+        for name, value in form.multi_items()
+        if name.startswith(CHOICE_PREFIX)
+    )
+    asked_codes = {p.code for p in screen.asked}
+    if repeated or set(sent) - asked_codes or any(v not in (YES, NO) for v in sent.values()):
+        return None
+    return {code: str(value) for code, value in sent.items()}
+
+
+def _guardian_page(ctx: common.PageContext, reason: str, *, status: int) -> Response:
+    """Consent refused for the citizen's age (Art. 25): a parent or guardian gives it."""
+    return common.message_page(
+        ctx,
+        title=ctx.t("consent.title"),
+        body=ctx.t("consent.guardian", reason=reason),
+        status=status,
+        signed_in=True,
+    )
 
 
 @router.post("/consent")
 async def consent_submit(request: Request) -> Response:
-    form = await read_form(request)
-    ctx, pending, session, early = await _start(request, form)
-    if not csrf_ok(request, form):
-        return csrf_refused(ctx)
-    if early is not None:
-        return early
-    assert form is not None and pending is not None and session is not None
-    requests = _requests(request)
-    if form_text(form, "action") == "cancel":  # nothing recorded; the app hears access_denied
-        return see_other(ctx, requests.resume_url(pending.sealed) + "&denied=1")
-    screen = await asyncio.to_thread(_load_screen, request, pending, session.citizen_id)
+    _request_id, pending = await common.pending_authorization(request)
+    ctx, form = await common.checked_form(request, ui_locales=pending.ui_locales if pending else ())
+    visit = await _visit(request, ctx, pending)  # the session is read before the CSRF check
+    if form is None:
+        return common.csrf_refused(ctx)
+    if isinstance(visit, Response):
+        return visit
+    resume_url = visit.resume_url(request)
+    if common.form_text(form, "action") == "cancel":  # nothing recorded: access_denied
+        return common.see_other(ctx, resume_url + "&denied=1")
+    screen = await asyncio.to_thread(_load_screen, request, visit.pending, visit.session.citizen_id)
     if screen is None:
-        return see_other(ctx, requests.resume_url(pending.sealed))
-    asked_codes = {p.code for p in screen.asked}
-    sent = {
-        name[len(CHOICE_PREFIX) :]: value
-        for name, value in form.multi_items()
-        if name.startswith(CHOICE_PREFIX)
-    }
-    repeated = len(sent) != sum(
-        1 for name, _ in form.multi_items() if name.startswith(CHOICE_PREFIX)
-    )
-    if repeated or set(sent) - asked_codes or any(v not in (YES, NO) for v in sent.values()):
-        return message_page(
-            ctx, title=ctx.t("error.title"), body=ctx.t("error.bad_request"), status=400
-        )
-    chosen = {code: str(value) for code, value in sent.items()}
-    if form_text(form, "notice_hash") != screen.notice.content_hash:
+        return common.see_other(ctx, resume_url)
+    chosen = _choices(form, screen)
+    if chosen is None:
+        return common.keyed_message_page(ctx, "error.title", "error.bad_request", status=400)
+    if common.form_text(form, "notice_hash") != screen.notice.content_hash:
         return _screen_page(
             ctx, screen, status=409, chosen={}, summary=ctx.t("consent.notice_changed")
         )
-    missing = sorted(asked_codes - set(chosen))
+    missing = sorted({p.code for p in screen.asked} - set(chosen))
     if missing:
         errors = {code: ctx.t("consent.choose_error") for code in missing}
         return _screen_page(
             ctx, screen, status=400, chosen=chosen, errors=errors,
             summary=ctx.t("consent.missing_summary"),
         )  # fmt: skip
+    return await _record(request, visit, screen, chosen)
+
+
+async def _record(
+    request: Request, visit: _Visit, screen: _Screen, chosen: dict[str, str]
+) -> Response:
+    """Record the citizen's decision on every purpose asked (a child's is refused: Art. 25),
+    then back to the authorization (``denied`` when every purpose was refused)."""
+    ctx, pending = visit.ctx, visit.pending
+    resume_url = visit.resume_url(request)
     ledger = _ledger(request)
-    citizen_id = session.citizen_id
+    citizen_id = visit.session.citizen_id
     birthdate = await asyncio.to_thread(_birthdate, request, citizen_id)
     now: datetime = ledger.clock()
-    if _is_child(birthdate, now.date()):
-        return message_page(
-            ctx,
-            title=ctx.t("consent.title"),
-            body=ctx.t("consent.guardian", reason=ctx.t("consent.guardian_child")),
-            status=403,
-            signed_in=True,
-        )
+    if is_child(birthdate, now.date()):
+        return _guardian_page(ctx, ctx.t("consent.guardian_child"), status=403)
     attempt = ConsentAttempt(
         subject_id=citizen_id,
         app_id=pending.client.client_id,
         notice_hash=screen.notice.content_hash,
-        choices={code: chosen[code] == YES for code in sorted(asked_codes)},
+        choices={code: chosen[code] == YES for code in sorted(p.code for p in screen.asked)},
         act=CONSENT_ACT,
         subject_birthdate=birthdate,
     )
@@ -264,20 +273,12 @@ async def consent_submit(request: Request) -> Response:
     except NoticeChanged:
         fresh = await asyncio.to_thread(_load_screen, request, pending, citizen_id)
         if fresh is None:
-            return see_other(ctx, requests.resume_url(pending.sealed))
+            return common.see_other(ctx, resume_url)
         return _screen_page(ctx, fresh, status=409, summary=ctx.t("consent.notice_changed"))
     except InvalidConsent as exc:
-        return message_page(
-            ctx,
-            title=ctx.t("consent.title"),
-            body=ctx.t("consent.guardian", reason=str(exc)),
-            status=400,
-            signed_in=True,
-        )
-    target = requests.resume_url(pending.sealed)
-    if not any(attempt.choices.values()):
-        target += "&denied=1"
-    return see_other(ctx, target)
+        return _guardian_page(ctx, str(exc), status=400)
+    denied = not any(attempt.choices.values())
+    return common.see_other(ctx, resume_url + ("&denied=1" if denied else ""))
 
 
 # ---------------------------------------------------------------- notices
@@ -287,8 +288,8 @@ async def consent_submit(request: Request) -> Response:
 async def notice_page(request: Request, client_id: str, version: str) -> Response:
     """An app's privacy notice (Art. 21 items, controller, DPO), public: anyone may read
     what an app says before signing in."""
-    ctx = page_context(request)
-    clients: ClientRegistry = request.app.state.clients
+    ctx = common.page_context(request)
+    clients: ClientRegistry = services(request).clients
     ledger = _ledger(request)
 
     number = int(version) if version.isascii() and version.isdigit() and len(version) <= 9 else None
@@ -303,21 +304,21 @@ async def notice_page(request: Request, client_id: str, version: str) -> Respons
 
     found = await asyncio.to_thread(load) if len(client_id) <= 128 else None
     if found is None or found[2] is None:
-        return message_page(
-            ctx, title=ctx.t("error.not_found.title"), body=ctx.t("error.not_found"), status=404
+        return common.keyed_message_page(
+            ctx, "error.not_found.title", "error.not_found", status=404
         )
     app_name, notice, current, purposes = found
     assert current is not None
     in_force = f"/notices/{client_id}/{current.version}"
     if notice is None:
-        return message_page(
+        return common.message_page(
             ctx,
             title=ctx.t("error.not_found.title"),
             body=ctx.t("notice.not_current", version=current.version),
             status=404,
             links=[(in_force, ctx.t("notice.title", app=app_name))],
         )
-    return render(
+    return common.render(
         ctx,
         "notice.html",
         title=ctx.t("notice.title", app=app_name),

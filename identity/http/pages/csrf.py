@@ -12,7 +12,7 @@ hold. The "signed double-submit cookie" pattern (OWASP CSRF Prevention Cheat She
   neither read the cookie nor compute the field, and a cookie an attacker plants (on a
   sibling subdomain, say) is useless without the matching HMAC, which needs the key;
 - the server recomputes the HMAC of the cookie it receives and compares it with the field
-  in constant time (:func:`hmac.compare_digest`).
+  in constant time (:mod:`identity.keys.form_tokens`).
 
 A POST without a cookie, without the field, or with a mismatch is refused with 403 and a page
 that says so; the handler changes nothing. The session cookie is ``SameSite=Lax`` besides,
@@ -21,24 +21,18 @@ so a cross-site POST does not even carry the session.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import re
-import secrets
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from identity.keys.derived_keys import derive_key
+from identity.keys.form_tokens import FormTokens
 
-__all__ = ["CSRF_COOKIE", "CSRF_FIELD", "CSRF_KEY_LABEL", "CsrfProtection"]
+__all__ = ["CSRF_COOKIE", "CSRF_FIELD", "CsrfProtection"]
 
 CSRF_COOKIE = "jati_csrf"
 CSRF_FIELD = "csrf_token"
-CSRF_KEY_LABEL = b"jati/identity/csrf-key/v1"
 _COOKIE_VALUE = re.compile(r"[A-Za-z0-9_-]{43}")
-_DOMAIN = b"jati-csrf/v1\x00"
 
 
 class CsrfProtection:
@@ -49,10 +43,10 @@ class CsrfProtection:
         secure: set the cookie's ``Secure`` attribute (the issuer is https).
     """
 
-    __slots__ = ("_key", "secure")
+    __slots__ = ("_tokens", "secure")
 
     def __init__(self, master_key: bytes, *, secure: bool) -> None:
-        self._key = derive_key(master_key, CSRF_KEY_LABEL)
+        self._tokens = FormTokens(master_key)
         self.secure = secure
 
     def __repr__(self) -> str:
@@ -60,8 +54,7 @@ class CsrfProtection:
 
     def form_token(self, cookie_value: str) -> str:
         """The hidden field's value for a cookie value."""
-        digest = hmac.new(self._key, _DOMAIN + cookie_value.encode("ascii"), hashlib.sha256)
-        return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode("ascii")
+        return self._tokens.token(cookie_value)
 
     def issue(self, request: Request) -> tuple[str, str | None]:
         """(form token, new cookie value or None): the browser's current cookie is reused
@@ -69,7 +62,7 @@ class CsrfProtection:
         current = request.cookies.get(CSRF_COOKIE)
         if current and _COOKIE_VALUE.fullmatch(current):
             return self.form_token(current), None
-        fresh = secrets.token_urlsafe(32)
+        fresh = self._tokens.new_value()
         return self.form_token(fresh), fresh
 
     def set_cookie(self, response: Response, value: str) -> None:
@@ -89,5 +82,4 @@ class CsrfProtection:
             return False
         if not isinstance(submitted, str) or len(submitted) > 128:
             return False
-        expected = self.form_token(cookie)
-        return hmac.compare_digest(expected.encode("ascii"), submitted.encode("utf-8"))
+        return self._tokens.matches(cookie, submitted)

@@ -1,9 +1,9 @@
-"""The login page, its second-factor step and logout (OIDC Core §3.1.2.3: the authorization
-server authenticates the end-user).
+"""The login page and its second-factor step (OIDC Core §3.1.2.3: the authorization server
+authenticates the end-user).
 
 - ``GET /login[?req=ID]``: NIK and password. ``req`` is a pending authorization request,
-  sealed (:class:`identity.oidc.authorize.RequestSealer`: nothing is stored for it); its app
-  is named on the page and its ``ui_locales`` choose the language; a ``login_hint`` that is
+  sealed (:class:`identity.oidc.sealed_request.RequestSealer`: nothing is stored for it); its
+  app is named on the page and its ``ui_locales`` choose the language; a ``login_hint`` that is
   a NIK fills the NIK field.
 - ``POST /login[?req=ID]`` (a form; a JSON body goes to the API of
   :mod:`identity.http.login`): CSRF-checked, then the password is checked under the
@@ -27,7 +27,6 @@ server authenticates the end-user).
   the live session stands for the password step: the page binds a pending login to the
   session's citizen and the request, and the code then starts a new multi-factor session
   (the old one ends) exactly as above. Nothing changes until a code is right.
-- ``POST /logout``: CSRF-checked; ends the browser's session and removes its cookie.
 
 Neither the NIK nor the password is ever logged, echoed in a page or kept; a failed login
 page shows an empty form.
@@ -36,10 +35,8 @@ page shows an empty form.
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import logging
-import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -47,10 +44,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match
@@ -58,30 +54,35 @@ from starlette.types import Scope
 
 from identity.citizens.passwords import MAX_PASSWORD_BYTES
 from identity.citizens.service import CitizenService
-from identity.errors import Overloaded, Throttled, Unauthorized
+from identity.errors import Throttled, Unauthorized
 from identity.http.login import MAX_NIK_CHARS, client_address, set_device_cookie
-from identity.http.oidc import clear_session_cookie, set_session_cookie
 from identity.http.pages.common import (
     PageContext,
-    csrf_ok,
+    authorization_requests,
+    checked_form,
     csrf_refused,
     form_text,
-    message_page,
+    keyed_message_page,
     origin_of,
     page_context,
-    read_form,
+    pending_authorization,
     render,
+    request_unknown,
     see_other,
     session_of,
-    signed_out_page,
+    throttled_page,
 )
-from identity.keys.derived_keys import derive_key
+from identity.http.session_cookie import set_session_cookie
+from identity.keys.derived_keys import PENDING_LOGIN_KEY
+from identity.keys.sealing import PENDING_LOGIN_AD, GcmSealer
 from identity.login.devices import DEVICE_COOKIE
 from identity.login.sessions import SESSION_COOKIE, SessionService
 from identity.login.totp import InvalidCode, NoEnrolment, SecondFactor
-from identity.oidc.authorize import MAX_SEALED_CHARS, AuthorizationRequests, PendingAuthorization
+from identity.oidc.authorization_request import PendingAuthorization
+from identity.oidc.sealed_request import MAX_SEALED_CHARS
 from identity.oidc.tokens import ACR_MULTI_FACTOR, ACR_PASSWORD
 from identity.service.web.openapi import html_page, page_or_problem, query_parameters, redirect
+from identity.service.web.state import services
 
 __all__ = [
     "PENDING_LOGIN_COOKIE",
@@ -96,8 +97,6 @@ router = APIRouter(include_in_schema=False)
 
 PENDING_LOGIN_COOKIE = "jati_login"
 PENDING_LOGIN_LIFETIME = timedelta(minutes=5)
-PENDING_LOGIN_KEY = b"jati/identity/pending-login-key/v1"
-_PENDING_AD = b"jati-pending-login/v1"
 _NIK_HINT = re.compile(r"[0-9]{16}")
 _FORM_TYPES = (b"application/x-www-form-urlencoded", b"multipart/form-data")
 
@@ -131,13 +130,14 @@ class PendingLogin:
 
 
 class PendingLogins:
-    """Seals and opens the ``jati_login`` cookie (AES-256-GCM: confidential and
-    tamper-evident; the citizen id inside is never visible to the browser)."""
+    """Seals and opens the ``jati_login`` cookie (AES-256-GCM,
+    :class:`identity.keys.sealing.GcmSealer`: confidential and tamper-evident; the citizen id
+    inside is never visible to the browser)."""
 
-    __slots__ = ("_aead", "clock", "secure")
+    __slots__ = ("_sealer", "clock", "secure")
 
     def __init__(self, master_key: bytes, *, clock: Callable[[], datetime], secure: bool) -> None:
-        self._aead = AESGCM(derive_key(master_key, PENDING_LOGIN_KEY))
+        self._sealer = GcmSealer(master_key, PENDING_LOGIN_KEY, PENDING_LOGIN_AD)
         self.clock = clock
         self.secure = secure
 
@@ -155,24 +155,24 @@ class PendingLogins:
             },
             separators=(",", ":"),
         ).encode()
-        nonce = os.urandom(12)
-        sealed = nonce + self._aead.encrypt(nonce, body, _PENDING_AD)
-        return base64.urlsafe_b64encode(sealed).rstrip(b"=").decode("ascii")
+        return self._sealer.seal(body)
 
     def open(self, value: str | None) -> PendingLogin | None:
         """The pending login, or None (absent, altered, expired)."""
         if not value or len(value) > 512:
             return None
+        plaintext = self._sealer.open(value)
+        if plaintext is None:
+            return None
         try:
-            raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-            body = json.loads(self._aead.decrypt(raw[:12], raw[12:], _PENDING_AD))
+            body = json.loads(plaintext)
             pending = PendingLogin(
                 citizen_id=str(body["c"]),
                 auth_time=datetime.fromtimestamp(float(body["t"]), UTC),
                 request_id=str(body["r"]) or None,
                 expires_at=datetime.fromtimestamp(float(body["e"]), UTC),
             )
-        except (InvalidTag, ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError):
             return None
         return pending if self.clock() < pending.expires_at else None
 
@@ -197,80 +197,89 @@ class PendingLogins:
 # ---------------------------------------------------------------- helpers
 
 
-def _requests(request: Request) -> AuthorizationRequests:
-    requests: AuthorizationRequests = request.app.state.authorization_requests
-    return requests
+def _pending_logins(request: Request) -> PendingLogins:
+    pending_logins: PendingLogins = request.app.state.pending_logins
+    return pending_logins
 
 
-def _request_id(request: Request) -> str | None:
-    return request.query_params.get("req") or None
+def _second_factor(request: Request) -> SecondFactor:
+    second_factor: SecondFactor = services(request).second_factor
+    return second_factor
 
 
 async def _pending(request: Request) -> tuple[str | None, PendingAuthorization | None, bool]:
     """(``req``, pending request, ok): ok is False for a ``req`` that is unknown, expired
     or answered already."""
-    request_id = _request_id(request)
-    if request_id is None:
-        return None, None, True
-    pending = await asyncio.to_thread(_requests(request).get, request_id)
-    return request_id, pending, pending is not None
+    request_id, pending = await pending_authorization(request)
+    return request_id, pending, request_id is None or pending is not None
 
 
-def _bound_id(pending: PendingAuthorization | None) -> str | None:
-    """What the pending-login cookie is bound to: the request's id (short, unlike the
-    sealed ``req``)."""
-    return pending.id if pending is not None else None
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """A request to a login step: its page context, the sealed ``req`` and its pending
+    authorization request (None without one), and the form it posted (empty for a GET)."""
+
+    ctx: PageContext
+    request_id: str | None
+    pending: PendingAuthorization | None
+    form: FormData
+
+    @property
+    def query(self) -> str:
+        return f"?{urlencode({'req': self.request_id})}" if self.request_id else ""
+
+    @property
+    def bound_id(self) -> str | None:
+        """What the pending-login cookie is bound to: the request's id (short, unlike the
+        sealed ``req``)."""
+        return self.pending.id if self.pending is not None else None
+
+    def targets(self) -> tuple[str, ...]:
+        origin = origin_of(self.pending.redirect_uri) if self.pending is not None else None
+        return (origin,) if origin else ()
 
 
-def request_unknown(ctx: PageContext) -> Response:
-    """400: the sign-in request is unknown or expired (nothing to resume)."""
-    return message_page(
-        ctx, title=ctx.t("request_unknown.title"), body=ctx.t("request_unknown.body"), status=400
-    )
+async def _page_step(request: Request) -> _Step | Response:
+    """A step's page (GET), or 400 when its ``req`` is unknown."""
+    request_id, pending, ok = await _pending(request)
+    ctx = page_context(request, ui_locales=pending.ui_locales if pending else ())
+    if not ok:
+        return request_unknown(ctx)
+    return _Step(ctx, request_id, pending, FormData())
 
 
-def throttled_page(ctx: PageContext, exc: Throttled) -> Response:
-    """429 with ``Retry-After`` (RFC 6585 §4, RFC 9110 §10.2.3); 503 when the hashing pool
-    was full (:class:`~identity.errors.Overloaded`)."""
-    return message_page(
-        ctx,
-        title=ctx.t("throttled.title"),
-        body=ctx.t("throttled.body", seconds=exc.retry_after),
-        status=503 if isinstance(exc, Overloaded) else 429,
-        headers={"Retry-After": str(exc.retry_after)},
-    )
+async def _form_step(request: Request) -> _Step | Response:
+    """A step's form (POST): 403 without this browser's CSRF token, then 400 when its
+    ``req`` is unknown."""
+    request_id, pending, ok = await _pending(request)
+    ctx, form = await checked_form(request, ui_locales=pending.ui_locales if pending else ())
+    if form is None:
+        return csrf_refused(ctx)
+    if not ok:
+        return request_unknown(ctx)
+    return _Step(ctx, request_id, pending, form)
 
 
-def _targets(pending: PendingAuthorization | None) -> tuple[str, ...]:
-    origin = origin_of(pending.redirect_uri) if pending is not None else None
-    return (origin,) if origin else ()
+def _pending_login(request: Request, step: _Step) -> PendingLogin | None:
+    """The browser's pending login, when it is bound to the step's request."""
+    login = _pending_logins(request).open(request.cookies.get(PENDING_LOGIN_COOKIE))
+    return login if login is not None and login.request_id == step.bound_id else None
 
 
-def _query(request_id: str | None) -> str:
-    return f"?{urlencode({'req': request_id})}" if request_id else ""
-
-
-def _login_page(
-    ctx: PageContext,
-    request_id: str | None,
-    pending: PendingAuthorization | None,
-    *,
-    status: int = 200,
-    error: str | None = None,
-    notice: str | None = None,
-) -> Response:
+def _login_page(step: _Step, *, status: int = 200, error: str | None = None) -> Response:
+    ctx, pending = step.ctx, step.pending
     hint = pending.login_hint if pending is not None else None
     return render(
         ctx,
         "login.html",
         title=ctx.t("login.title"),
         status=status,
-        form_targets=_targets(pending),
-        action=f"/login{_query(request_id)}",
+        form_targets=step.targets(),
+        action=f"/login{step.query}",
         app_name=pending.client.name if pending is not None else None,
         nik_hint=hint if hint and _NIK_HINT.fullmatch(hint) and error is None else "",
         error=error,
-        notice=notice,
+        notice=None,
     )
 
 
@@ -285,7 +294,7 @@ async def start_session(
     request_id: str | None,
 ) -> Response:
     """End the browser's previous session, start a new one, set its cookie and go on."""
-    sessions: SessionService = request.app.state.sessions
+    sessions: SessionService = services(request).sessions
     previous = request.cookies.get(SESSION_COOKIE)
 
     def run() -> str:
@@ -294,7 +303,7 @@ async def start_session(
         return cookie_value
 
     cookie_value = await asyncio.to_thread(run)
-    target = _requests(request).resume_url(request_id) if request_id else "/account"
+    target = authorization_requests(request).resume_url(request_id) if request_id else "/account"
     response = see_other(ctx, target)
     set_session_cookie(response, request, cookie_value)
     return response
@@ -336,35 +345,30 @@ LOGIN_PAGE_OPERATION: dict[str, Any] = {
 
 @router.get("/login")
 async def login_page(request: Request) -> Response:
-    request_id, pending, ok = await _pending(request)
-    ctx = page_context(request, ui_locales=pending.ui_locales if pending else ())
-    if not ok:
-        return request_unknown(ctx)
-    if request_id is None and await session_of(request) is not None:
-        return see_other(ctx, "/account")
-    return _login_page(ctx, request_id, pending)
+    step = await _page_step(request)
+    if isinstance(step, Response):
+        return step
+    if step.request_id is None and await session_of(request) is not None:
+        return see_other(step.ctx, "/account")
+    return _login_page(step)
 
 
 async def login_submit(request: Request) -> Response:
     """``POST /login`` with a form (see the module docstring)."""
-    form = await read_form(request)
-    request_id, pending, ok = await _pending(request)
-    ctx = page_context(request, form=form, ui_locales=pending.ui_locales if pending else ())
-    if not csrf_ok(request, form):
-        return csrf_refused(ctx)
-    assert form is not None
-    if not ok:
-        return request_unknown(ctx)
-    nik = form_text(form, "nik")
-    password = form_text(form, "password")
+    step = await _form_step(request)
+    if isinstance(step, Response):
+        return step
+    ctx = step.ctx
+    nik = form_text(step.form, "nik")
+    password = form_text(step.form, "password")
     if (
         not nik
         or not password
         or len(nik) > MAX_NIK_CHARS
         or len(password.encode("utf-8")) > MAX_PASSWORD_BYTES
     ):
-        return _login_page(ctx, request_id, pending, status=400, error=ctx.t("login.missing"))
-    citizens: CitizenService = request.app.state.citizens
+        return _login_page(step, status=400, error=ctx.t("login.missing"))
+    citizens: CitizenService = services(request).citizens
     try:
         result = await citizens.authenticate_async(
             nik,
@@ -375,19 +379,18 @@ async def login_submit(request: Request) -> Response:
     except Throttled as exc:
         return throttled_page(ctx, exc)
     except Unauthorized:
-        return _login_page(ctx, request_id, pending, status=400, error=ctx.t("login.failed"))
-    second_factor: SecondFactor = request.app.state.second_factor
-    if await asyncio.to_thread(second_factor.is_enabled, result.citizen_id):
-        pending_logins: PendingLogins = request.app.state.pending_logins
-        response = see_other(ctx, f"/login/otp{_query(request_id)}")
+        return _login_page(step, status=400, error=ctx.t("login.failed"))
+    if await asyncio.to_thread(_second_factor(request).is_enabled, result.citizen_id):
+        pending_logins = _pending_logins(request)
+        response = see_other(ctx, f"/login/otp{step.query}")
         pending_logins.set_cookie(
-            response, pending_logins.seal(result.citizen_id, result.auth_time, _bound_id(pending))
+            response, pending_logins.seal(result.citizen_id, result.auth_time, step.bound_id)
         )
         set_device_cookie(response, request, result.device)
         return response
     response = await start_session(
         request, ctx, result.citizen_id,
-        auth_time=result.auth_time, amr=("pwd",), acr=ACR_PASSWORD, request_id=request_id,
+        auth_time=result.auth_time, amr=("pwd",), acr=ACR_PASSWORD, request_id=step.request_id,
     )  # fmt: skip
     set_device_cookie(response, request, result.device)
     return response
@@ -404,53 +407,40 @@ router.add_api_route(
 
 
 def _otp_page(
-    ctx: PageContext,
-    request_id: str | None,
-    pending: PendingAuthorization | None,
-    *,
-    status: int = 200,
-    error: str | None = None,
-    step_up_app: str | None = None,
+    step: _Step, *, status: int = 200, error: str | None = None, step_up_app: str | None = None
 ) -> Response:
     return render(
-        ctx,
+        step.ctx,
         "otp.html",
-        title=ctx.t("otp.title"),
+        title=step.ctx.t("otp.title"),
         status=status,
-        form_targets=_targets(pending),
-        action=f"/login/otp{_query(request_id)}",
+        form_targets=step.targets(),
+        action=f"/login/otp{step.query}",
         error=error,
         step_up_app=step_up_app,
     )
 
 
-def _otp_expired(ctx: PageContext, request_id: str | None, status: int = 400) -> Response:
-    return message_page(
-        ctx,
-        title=ctx.t("otp.title"),
-        body=ctx.t("otp.expired"),
-        status=status,
-        links=[(f"/login{_query(request_id)}", ctx.t("nav.login"))],
+def _otp_expired(step: _Step) -> Response:
+    return keyed_message_page(
+        step.ctx, "otp.title", "otp.expired", status=400, link=(f"/login{step.query}", "nav.login")
     )
 
 
 @router.get("/login/otp")
 async def otp_page(request: Request) -> Response:
-    request_id, pending, ok = await _pending(request)
-    ctx = page_context(request, ui_locales=pending.ui_locales if pending else ())
-    if not ok:
-        return request_unknown(ctx)
-    pending_logins: PendingLogins = request.app.state.pending_logins
-    login = pending_logins.open(request.cookies.get(PENDING_LOGIN_COOKIE))
-    if login is None or login.request_id != _bound_id(pending):
-        step_up = await _step_up(request, pending)
+    step = await _page_step(request)
+    if isinstance(step, Response):
+        return step
+    if _pending_login(request, step) is None:
+        step_up = await _step_up(request, step.pending)
         if step_up is None:
-            return _otp_expired(ctx, request_id)
-        assert pending is not None
-        response = _otp_page(ctx, request_id, pending, step_up_app=pending.client.name)
-        pending_logins.set_cookie(response, step_up)
+            return _otp_expired(step)
+        assert step.pending is not None
+        response = _otp_page(step, step_up_app=step.pending.client.name)
+        _pending_logins(request).set_cookie(response, step_up)
         return response
-    return _otp_page(ctx, request_id, pending)
+    return _otp_page(step)
 
 
 async def _step_up(request: Request, pending: PendingAuthorization | None) -> str | None:
@@ -462,63 +452,33 @@ async def _step_up(request: Request, pending: PendingAuthorization | None) -> st
     session = await session_of(request)
     if session is None or session.acr == ACR_MULTI_FACTOR:
         return None
-    second_factor: SecondFactor = request.app.state.second_factor
-    if not await asyncio.to_thread(second_factor.is_enabled, session.citizen_id):
+    if not await asyncio.to_thread(_second_factor(request).is_enabled, session.citizen_id):
         return None
-    pending_logins: PendingLogins = request.app.state.pending_logins
-    return pending_logins.seal(session.citizen_id, session.auth_time, pending.id)
+    return _pending_logins(request).seal(session.citizen_id, session.auth_time, pending.id)
 
 
 @router.post("/login/otp")
 async def otp_submit(request: Request) -> Response:
-    form = await read_form(request)
-    request_id, pending, ok = await _pending(request)
-    ctx = page_context(request, form=form, ui_locales=pending.ui_locales if pending else ())
-    if not csrf_ok(request, form):
-        return csrf_refused(ctx)
-    assert form is not None
-    if not ok:
-        return request_unknown(ctx)
-    pending_logins: PendingLogins = request.app.state.pending_logins
-    login = pending_logins.open(request.cookies.get(PENDING_LOGIN_COOKIE))
-    if login is None or login.request_id != _bound_id(pending):
-        return _otp_expired(ctx, request_id)
-    code = form_text(form, "code") or ""
-    second_factor: SecondFactor = request.app.state.second_factor
+    step = await _form_step(request)
+    if isinstance(step, Response):
+        return step
+    login = _pending_login(request, step)
+    if login is None:
+        return _otp_expired(step)
+    code = form_text(step.form, "code") or ""
     try:
-        await asyncio.to_thread(second_factor.verify, login.citizen_id, code)
+        await asyncio.to_thread(_second_factor(request).verify, login.citizen_id, code)
     except Throttled as exc:
-        return throttled_page(ctx, exc)
+        return throttled_page(step.ctx, exc)
     except InvalidCode:
-        return _otp_page(ctx, request_id, pending, status=400, error=ctx.t("otp.failed"))
+        return _otp_page(step, status=400, error=step.ctx.t("otp.failed"))
     except NoEnrolment:  # turned off meanwhile: sign in again
-        return _otp_expired(ctx, request_id)
-    sessions: SessionService = request.app.state.sessions
+        return _otp_expired(step)
+    sessions: SessionService = services(request).sessions
     response = await start_session(
-        request, ctx, login.citizen_id,
+        request, step.ctx, login.citizen_id,
         auth_time=sessions.clock(), amr=("pwd", "otp"), acr=ACR_MULTI_FACTOR,
-        request_id=request_id,
+        request_id=step.request_id,
     )  # fmt: skip
-    pending_logins.clear_cookie(response)
-    return response
-
-
-def clear_sign_in_cookies(response: Response, request: Request) -> None:
-    """Clear the session's cookie and a pending login's: what ending a session sends."""
-    clear_session_cookie(response, request)
-    pending_logins: PendingLogins = request.app.state.pending_logins
-    pending_logins.clear_cookie(response)
-
-
-@router.post("/logout")
-async def logout(request: Request) -> Response:
-    """End this browser's session (the RP-initiated logout of OIDC is ``/end_session``)."""
-    form = await read_form(request)
-    ctx = page_context(request, form=form)
-    if not csrf_ok(request, form):
-        return csrf_refused(ctx)
-    sessions: SessionService = request.app.state.sessions
-    await asyncio.to_thread(sessions.end, request.cookies.get(SESSION_COOKIE))
-    response = signed_out_page(ctx)
-    clear_sign_in_cookies(response, request)
+    _pending_logins(request).clear_cookie(response)
     return response

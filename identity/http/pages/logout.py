@@ -1,6 +1,10 @@
-"""The logout confirmation page (OpenID Connect RP-Initiated Logout 1.0 §2).
+"""Logout: the sign-out button and the logout confirmation page (OpenID Connect
+RP-Initiated Logout 1.0 §2).
 
-``/end_session`` (:mod:`identity.http.oidc`) ends a session at once only on an
+- ``POST /logout``: CSRF-checked; ends the browser's session and removes its cookie (and a
+  pending login's, :mod:`identity.http.pages.login`).
+
+``/end_session`` (:mod:`identity.http.end_session`) ends a session at once only on an
 ``id_token_hint`` of the session's citizen. Any other request (a bare link another site
 put on its page, a ``client_id`` alone, a hint naming someone else) comes here, because
 the OP "MUST ask the End-User" then (issue 17: a cross-site link signed citizens out).
@@ -31,50 +35,56 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from identity.errors import AuthorizationError
-from identity.http.pages.common import (
-    PageContext,
-    csrf_ok,
-    csrf_refused,
-    form_text,
-    message_page,
-    origin_of,
-    page_context,
-    read_form,
-    render,
-    see_other,
-    session_of,
-    signed_out_page,
-)
-from identity.http.pages.login import clear_sign_in_cookies
-from identity.login.sessions import SESSION_COOKIE
+from identity.http.pages import common
+from identity.http.pages.login import PendingLogins
+from identity.http.session_cookie import clear_session_cookie
+from identity.login.sessions import SESSION_COOKIE, SessionService
 from identity.oidc.logout import CONFIRMATION_PATH, LogoutRequest, RpInitiatedLogout
+from identity.oidc.request_parameters import split_repeated
+from identity.service.web.state import services
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 
 
+def clear_sign_in_cookies(response: Response, request: Request) -> None:
+    """Clear the session's cookie and a pending login's: what ending a session sends."""
+    clear_session_cookie(response, request)
+    pending_logins: PendingLogins = request.app.state.pending_logins
+    pending_logins.clear_cookie(response)
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    """End this browser's session (the RP-initiated logout of OIDC is ``/end_session``)."""
+    ctx, form = await common.checked_form(request)
+    if form is None:
+        return common.csrf_refused(ctx)
+    sessions: SessionService = services(request).sessions
+    await asyncio.to_thread(sessions.end, request.cookies.get(SESSION_COOKIE))
+    response = common.signed_out_page(ctx)
+    clear_sign_in_cookies(response, request)
+    return response
+
+
 def _parameters(request: Request) -> dict[str, str] | None:
     """The query's parameters, or None when one is repeated."""
-    pairs = request.query_params.multi_items()
-    params = dict(pairs)
-    return params if len(params) == len(pairs) else None
+    params, repeated = split_repeated(request.query_params.multi_items())
+    return None if repeated else params
 
 
-def _invalid(ctx: PageContext) -> Response:
-    return message_page(
-        ctx,
-        title=ctx.t("end_session.title"),
-        body=ctx.t("end_session.invalid"),
-        status=400,
-        links=[("/account", ctx.t("nav.account"))],
-    )
+def _invalid(ctx: common.PageContext) -> Response:
+    return common.keyed_message_page(
+        ctx, "end_session.title", "end_session.invalid", status=400,
+        link=("/account", "nav.account"),
+    )  # fmt: skip
 
 
-def _signed_out(ctx: PageContext, redirect: str | None) -> Response:
+def _signed_out(ctx: common.PageContext, redirect: str | None) -> Response:
     if redirect is not None:
-        return see_other(ctx, redirect)
-    return signed_out_page(ctx)
+        return common.see_other(ctx, redirect)
+    return common.signed_out_page(ctx)
 
 
 def _action(checked: LogoutRequest) -> str:
@@ -84,19 +94,19 @@ def _action(checked: LogoutRequest) -> str:
 
 @router.get(CONFIRMATION_PATH)
 async def confirmation_page(request: Request) -> Response:
-    ctx = page_context(request)
+    ctx = common.page_context(request)
     params = _parameters(request)
-    logout: RpInitiatedLogout = request.app.state.logout
+    logout: RpInitiatedLogout = services(request).logout
     try:
         if params is None:
             raise AuthorizationError("invalid_request", "a parameter is repeated")
         checked = await asyncio.to_thread(logout.check, params)
     except AuthorizationError:
         return _invalid(ctx)
-    if await session_of(request) is None:
+    if await common.session_of(request) is None:
         return _signed_out(ctx, checked.after_logout())
-    target = origin_of(checked.post_logout_redirect_uri or "")
-    return render(
+    target = common.origin_of(checked.post_logout_redirect_uri or "")
+    return common.render(
         ctx,
         "end_session.html",
         title=ctx.t("end_session.title"),
@@ -108,18 +118,16 @@ async def confirmation_page(request: Request) -> Response:
 
 @router.post(CONFIRMATION_PATH)
 async def confirmation_submit(request: Request) -> Response:
-    form = await read_form(request)
-    ctx = page_context(request, form=form)
-    if not csrf_ok(request, form):
-        return csrf_refused(ctx)
-    assert form is not None
-    action = form_text(form, "action")
+    ctx, form = await common.checked_form(request)
+    if form is None:
+        return common.csrf_refused(ctx)
+    action = common.form_text(form, "action")
     if action == "cancel":
-        return see_other(ctx, "/account")
+        return common.see_other(ctx, "/account")
     params = _parameters(request)
     if action != "confirm" or params is None:
         return _invalid(ctx)
-    logout: RpInitiatedLogout = request.app.state.logout
+    logout: RpInitiatedLogout = services(request).logout
     try:
         outcome = await asyncio.to_thread(
             logout.end_session, params, request.cookies.get(SESSION_COOKIE), confirmed=True

@@ -1,12 +1,12 @@
 """The citizen-facing pages of the OpenID Connect provider (DESIGN.md §4 "Pages"): the front
 page ``GET /`` (:mod:`identity.http.pages.home`), login (:mod:`identity.http.pages.login`),
-the logout confirmation (:mod:`identity.http.pages.logout`),
+logout and its confirmation (:mod:`identity.http.pages.logout`),
 consent screen and notices (:mod:`identity.http.pages.consent`), account
 (:mod:`identity.http.pages.account`), and the one style sheet they use,
 ``GET /static/jati.css``.
 
-They are built on the protocol's interfaces: ``app.state.sessions``
-(:class:`identity.login.sessions.SessionService`) and ``app.state.authorization_requests``
+They are built on the protocol's interfaces: ``Services.sessions``
+(:class:`identity.login.sessions.SessionService`) and ``Services.authorization_requests``
 (:class:`identity.oidc.authorize.AuthorizationRequests`): a login or a consent decision
 sends the browser to ``/authorize/resume?req=ID``, which decides what comes next.
 

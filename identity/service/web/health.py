@@ -12,6 +12,7 @@ from identity.service.database import migrate
 from identity.service.web import metrics
 from identity.service.web.openapi import problem
 from identity.service.web.problems import problem_response
+from identity.service.web.state import services
 from identity.storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ async def healthz() -> Response:
     },
 )
 async def readyz(request: Request) -> Response:
-    database: Database = request.app.state.database
+    database: Database = services(request).database
     try:
         current = await asyncio.to_thread(migrate.current_revisions, database.engine)
     except Exception as exc:  # any driver error means "not ready"
@@ -47,7 +48,7 @@ async def readyz(request: Request) -> Response:
             detail="the database cannot be reached",
             headers={"Retry-After": "5"},
         )
-    expected = request.app.state.expected_revisions
+    expected = services(request).expected_revisions
     if current != expected:
         return problem_response(
             503,
@@ -57,7 +58,7 @@ async def readyz(request: Request) -> Response:
             headers={"Retry-After": "5"},
             extra={"current": sorted(current), "expected": sorted(expected)},
         )
-    health = request.app.state.sequencer_health
+    health = services(request).sequencer_health
     if health.integrity_failure:
         return problem_response(
             503,

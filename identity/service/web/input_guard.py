@@ -15,7 +15,7 @@ valid Jati value, so both are refused before any handler runs:
   ``application/x-www-form-urlencoded`` body (the token endpoint's), :func:`form_is_clean`
   on a parsed form, and the cores' own validators on JSON values (a pydantic ``str`` field
   already refuses lone surrogates; a value typed ``Any`` is checked by the core that takes
-  it, e.g. :func:`identity.citizens.service.validated_correction`).
+  it, e.g. :func:`identity.citizens.fields.validated_correction`).
 
 A query string and a form body decode percent-escapes as UTF-8 with replacement (Starlette,
 :func:`urllib.parse.parse_qsl`), so a NUL is the only unstorable character they can carry;
@@ -29,9 +29,14 @@ import re
 from collections.abc import Collection
 
 from starlette.datastructures import FormData
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from identity.service.web.oauth_responses import (
+    NO_STORE,
+    oauth_error_response,
+    oauth_problem_response,
+)
 from identity.service.web.problems import problem_response
 
 __all__ = [
@@ -42,7 +47,6 @@ __all__ = [
 ]
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def is_clean_text(value: str) -> bool:
@@ -96,23 +100,14 @@ class InputGuardMiddleware:
                 "Not found",
                 code="not_found",
                 detail="no resource has this path",
-                headers=_NO_STORE,
+                headers=NO_STORE,
             )
         if query and urlencoded_holds_nul(query):
             description = "a query parameter holds a NUL character"
             if path in self.oauth_paths:
-                return JSONResponse(
-                    {"error": "invalid_request", "error_description": description},
-                    status_code=400,
-                    headers=_NO_STORE,
-                )
-            return problem_response(
-                400,
-                "Invalid request",
-                code="invalid_request",
-                detail=description,
-                headers=_NO_STORE,
-                # The members /authorize and /end_session give their own refusals.
-                extra={"error": "invalid_request", "error_description": description},
+                return oauth_error_response("invalid_request", description, headers=NO_STORE)
+            # The members /authorize and /end_session give their own refusals.
+            return oauth_problem_response(
+                "Invalid request", "invalid_request", description, headers=NO_STORE
             )
         return None

@@ -7,7 +7,8 @@ Create Date: 2026-12-01
 
 Secrets are stored only as SHA-256 hashes (the session cookie value, the code, the refresh
 token, the assertion ``jti``); a pending request's ``login_hint`` is sealed. See
-``identity/storage/oidc.py``.
+``identity/storage/oidc.py`` and the modules it joins (``sessions.py``, ``codes.py``,
+``token_families.py``, ``replay_caches.py``).
 """
 
 from __future__ import annotations

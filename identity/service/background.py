@@ -1,13 +1,6 @@
-"""Composition of the audit log: built from settings, sequenced beside the web workers.
-
-The latest checkpoint each host signs is also kept in ``<data dir>/audit-checkpoint.note``,
-outside the database: the sequencer never signs a tree inconsistent with it, and
-``jati audit verify`` checks the stored log against it.
-
-The log's origin (its C2SP name) is chosen once: ``JATI_AUDIT_ORIGIN`` or, by default, the
-issuer's host and path followed by ``/audit``; the first start records it in the database and
-it stays fixed for the life of the log. The checkpoint key and the subject-pseudonym key are
-derived from the master key (:mod:`identity.keys.derived_keys`).
+"""The app's background tasks, beside the web workers: the audit sequencer (one worker per host,
+under a host lock), the consent expiry run and the credential sweep, with the gauges and the
+health they report for ``/readyz`` and ``/metrics``.
 """
 
 from __future__ import annotations
@@ -15,34 +8,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from urllib.parse import urlsplit
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from prometheus_client import Gauge
 
-from audit import AuditAppender
 from audit.errors import LogCorrupted
-from audit.log import AuditLog, Clock
-from audit.pseudonym import SubjectPseudonymizer
-from audit.storage.store import SqlAuditStore
-from audit.witness import FileWitnessState
-from consent.gate import ConsentGate, SharedGenerations
+from audit.log import AuditLog
 from consent.ledger import ConsentLedger
-from consent.storage.ledger import SqlLedgerStore
-from identity.credentials.issuer import CredentialService, GrantActivity
-from identity.credentials.proofs import CredentialNonces
-from identity.credentials.status_registry import StatusLists
-from identity.keys.derived_keys import AUDIT_CHECKPOINT_KEY, AUDIT_PSEUDONYM_KEY, derive_key
-from identity.oidc.tokens import JwsSigner
+from identity.credentials.issuer import CredentialService
 from identity.service.host_lock import HostLock
 from identity.service.settings import Settings
-from identity.storage.credentials import SqlCredentialStore
-from identity.storage.database import Database
-from identity.storage.status_lists import SqlStatusListStore
 
 log = logging.getLogger(__name__)
 
@@ -53,46 +28,6 @@ INTEGRATION_LAG = Gauge(
     multiprocess_mode="max",
 )
 TREE_SIZE = Gauge("jati_audit_tree_size", "Entries in the audit tree.", multiprocess_mode="max")
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def default_origin(issuer: str | None) -> str:
-    """``<host>[:port][/path]/audit`` of the issuer (C2SP: a schema-less URL)."""
-    parts = urlsplit(issuer or "http://localhost")
-    host = parts.netloc or "localhost"
-    return f"{host}{parts.path.rstrip('/')}/audit"
-
-
-WITNESS_FILE = "audit-checkpoint.note"
-
-
-def witness_path(settings: Settings) -> Path:
-    """Where this host keeps the latest checkpoint it signed, outside the database."""
-    return settings.data_dir / WITNESS_FILE
-
-
-def build_audit_log(
-    settings: Settings,
-    database: Database,
-    master_key: bytes,
-    *,
-    clock: Clock = utc_now,
-) -> tuple[AuditLog, SubjectPseudonymizer]:
-    """The audit log and the subject pseudonymizer, keyed from ``master_key``."""
-    seed = derive_key(master_key, AUDIT_CHECKPOINT_KEY)
-    audit_log = AuditLog(
-        store=SqlAuditStore(engine=database.engine),
-        signing_key=Ed25519PrivateKey.from_private_bytes(seed),
-        clock=clock,
-        origin=settings.audit_origin,
-        default_origin=default_origin(settings.issuer),
-        max_merge_delay=settings.audit_max_merge_delay,
-        witness=FileWitnessState(witness_path(settings)),
-    )
-    return audit_log, SubjectPseudonymizer(derive_key(master_key, AUDIT_PSEUDONYM_KEY))
 
 
 @dataclass
@@ -207,38 +142,6 @@ async def _sequence_once(audit_log: AuditLog, health: SequencerHealth, initializ
     return initialized
 
 
-CONSENT_GENERATIONS_FILE = "consent-generations"
-
-
-def build_consent(
-    settings: Settings,
-    database: Database,
-    audit_store: SqlAuditStore,
-    pseudonymizer: SubjectPseudonymizer,
-    *,
-    clock: Callable[[], datetime] = utc_now,
-) -> tuple[ConsentLedger, ConsentGate]:
-    """The consent ledger and the gate, sharing one table of generations per host
-    (``<data dir>/consent-generations``) so that every worker's gate sees a change made by
-    another on its next check (:mod:`consent.gate`)."""
-    store = SqlLedgerStore(database=database)
-    generations = SharedGenerations(settings.data_dir / CONSENT_GENERATIONS_FILE)
-    ledger = ConsentLedger(
-        store=store,
-        clock=clock,
-        audit=audit_store,
-        pseudonymizer=pseudonymizer,
-        notifier=generations,
-    )
-    gate = ConsentGate(
-        source=store,
-        generations=generations,
-        clock=clock,
-        max_age=settings.consent_cache_max_age,
-    )
-    return ledger, gate
-
-
 async def run_consent_expiry(
     ledger: ConsentLedger, stop: asyncio.Event, *, interval: float = 60.0
 ) -> None:
@@ -256,42 +159,6 @@ async def run_consent_expiry(
         except Exception as exc:  # retried on the next tick
             log.error("consent expiry run failed: %s", type(exc).__name__)
         await _pause(stop, interval)
-
-
-def build_credentials(
-    settings: Settings,
-    database: Database,
-    master_key: bytes,
-    *,
-    signer: Callable[[], JwsSigner],
-    audit: AuditAppender,
-    pseudonymizer: SubjectPseudonymizer,
-    grants: GrantActivity,
-    clock: Callable[[], datetime] = utc_now,
-) -> CredentialService:
-    """The credential service and its status lists (the app and ``jati credential``)."""
-    issuer = settings.effective_issuer
-    status_lists = StatusLists(
-        store=SqlStatusListStore(database=database),
-        signer=signer,
-        issuer=issuer,
-        clock=clock,
-        size=settings.status_list_size,
-        ttl=settings.status_list_ttl,
-        lifetime=settings.status_list_lifetime,
-    )
-    return CredentialService(
-        store=SqlCredentialStore(database=database),
-        status_lists=status_lists,
-        signer=signer,
-        nonces=CredentialNonces(master_key),
-        issuer=issuer,
-        audit=audit,
-        pseudonymizer=pseudonymizer,
-        grants=grants,
-        clock=clock,
-        lifetime=timedelta(seconds=settings.credential_lifetime),
-    )
 
 
 async def run_credential_sweep(
