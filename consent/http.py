@@ -15,7 +15,7 @@
 
 The app provides ``app.state.authorize_citizen(request) -> citizen id`` (raises when the
 token is missing, invalid or names no citizen) and ``app.state.subject_requests`` (a
-:class:`consent.requests.RequestService`). The caller is authorized before the body is read.
+:class:`consent.requests.service.RequestService`). The caller is authorized before the body is read.
 A citizen only ever sees their own requests: anyone else's id answers 404 like an id that
 does not exist. Every answer is ``Cache-Control: no-store``: it holds personal data.
 """

@@ -34,7 +34,7 @@ class RequestSealer:
     """Seals a pending request into the ``req`` value the pages carry, and opens it.
 
     AES-256-SIV (RFC 5297, :class:`identity.keys.sealing.SivSealer`) under a key derived
-    from the master key (:data:`identity.keys.sealing.REQUEST_SEALING_KEY`): confidential
+    from the master key (:data:`identity.keys.derived_keys.REQUEST_SEALING_KEY`): confidential
     (the ``login_hint`` may be a NIK, the ``nonce`` and ``state`` are the app's) and
     tamper-evident, so the request the pages carry is the one ``/authorize`` validated. SIV
     needs no nonce to stay safe, however many requests an attacker makes an unauthenticated
