@@ -37,8 +37,8 @@ CREDENTIAL_NONCE_KEY = b"jati/identity/credential-nonce-key/v1"
 # Development only (``jati demo``): the demo app's secret, the client id appended.
 CLIENT_SECRET_KEY = b"jati/demo/client-secret/v1/"
 
-#: Every label above: tests/unit/test_derived_keys.py checks that none repeats or prefixes
-#: another.
+#: Every label above (tests/unit/identity/keys/test_derived_keys.py checks that none repeats
+#: or prefixes another).
 LABELS = (
     AUDIT_CHECKPOINT_KEY,
     AUDIT_PSEUDONYM_KEY,

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_an_unreachable_test_database_fails_the_run() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "tests/unit/test_settings.py"],
+        [sys.executable, "-m", "pytest", "-q", "tests/unit/identity/service/test_settings.py"],
         cwd=ROOT,
         env=clean_env(JATI_TEST_DATABASE_URL="postgresql+psycopg://nobody@127.0.0.1:1/none"),
         capture_output=True,

@@ -67,7 +67,7 @@ def test_our_encoder_reproduces_each_vector(case: dict[str, Any]) -> None:
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"bits={c['bits']}")
 def test_the_sdk_reads_each_vector(case: dict[str, Any]) -> None:
     """The relying-party decoder, fed the vector inside a signed token, finds the statuses."""
-    from tests.unit.test_status_list_sdk import ISSUER, URI, World
+    from tests.unit.identity.relying_party.test_status_list_sdk import ISSUER, URI, World
 
     world = World()
     world.serve(status_list={"bits": case["bits"], "lst": case["lst"]})

@@ -23,8 +23,13 @@ from identity.oidc.client_throttle import (
     RefusalDelay,
 )
 from tests.conftest import ManualClock
-from tests.unit.test_clients import CB, CountingPasswords, MemoryStore
-from tests.unit.test_throttle import MemoryThrottleStore, MemoryTransaction
+from tests.fakes import (
+    CountingPasswords,
+    MemoryClientStore,
+    MemoryThrottleStore,
+    MemoryThrottleTransaction,
+)
+from tests.unit.identity.oidc.test_clients import CB
 
 KEY = bytes(range(32, 64))
 APP_ADDRESS = "198.51.100.20"
@@ -39,7 +44,7 @@ class CountingThrottleStore(MemoryThrottleStore):
         self.transactions = 0
 
     @contextmanager
-    def transaction(self) -> Iterator[MemoryTransaction]:
+    def transaction(self) -> Iterator[MemoryThrottleTransaction]:
         self.transactions += 1
         with super().transaction() as tx:
             yield tx
@@ -63,7 +68,7 @@ def make_registry(
     cache_ttl: float = 60.0,
 ) -> ClientRegistry:
     return ClientRegistry(
-        store=MemoryStore(),
+        store=MemoryClientStore(),
         passwords=passwords,
         clock=clock,
         verified_secrets=VerifiedSecrets(ttl=cache_ttl),

@@ -2,67 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import datetime, timedelta
-
 import pytest
 
 from identity.errors import Throttled
-from identity.login.throttle import AttemptKeys, Counter, LoginThrottle, Scope, ThrottlePolicy
+from identity.login.throttle import AttemptKeys, LoginThrottle
 from tests.conftest import ManualClock
+from tests.fakes import MemoryThrottleStore, throttle_policy
 
 KEY = bytes(range(32))
 NIK_INDEX = b"\x11" * 32
 ADDRESS = "203.0.113.7"
-
-
-class MemoryTransaction:
-    def __init__(self, rows: dict[bytes, Counter]) -> None:
-        self.rows = rows
-
-    def lock(self, key: bytes, scope: Scope, *, now: datetime) -> Counter:
-        return self.rows.setdefault(key, Counter.new(now))
-
-    def save(self, key: bytes, counter: Counter) -> None:
-        self.rows[key] = counter
-
-    def delete(self, key: bytes) -> None:
-        self.rows.pop(key, None)
-
-
-class MemoryThrottleStore:
-    """Transactions commit on success and roll back on error, like the SQL store."""
-
-    def __init__(self) -> None:
-        self.rows: dict[bytes, Counter] = {}
-        self.purged = 0
-
-    @contextmanager
-    def transaction(self) -> Iterator[MemoryTransaction]:
-        copy = dict(self.rows)
-        yield MemoryTransaction(copy)
-        self.rows = copy
-
-    def purge(self, *, untouched_since: datetime, now: datetime) -> int:
-        stale = [
-            key
-            for key, c in self.rows.items()
-            if c.updated_at < untouched_since and (c.locked_until is None or c.locked_until <= now)
-        ]
-        for key in stale:
-            del self.rows[key]
-        self.purged += len(stale)
-        return len(stale)
-
-
-def policy(max_failures: int, *, lockout: int = 60, max_lockout: int = 3600) -> ThrottlePolicy:
-    return ThrottlePolicy(
-        max_failures=max_failures,
-        window=timedelta(minutes=15),
-        lockout=timedelta(seconds=lockout),
-        max_lockout=timedelta(seconds=max_lockout),
-    )
 
 
 @pytest.fixture
@@ -72,7 +21,9 @@ def store() -> MemoryThrottleStore:
 
 @pytest.fixture
 def throttle(store: MemoryThrottleStore) -> LoginThrottle:
-    return LoginThrottle(store=store, key=KEY, account=policy(5), address=policy(50))
+    return LoginThrottle(
+        store=store, key=KEY, account=throttle_policy(5), address=throttle_policy(50)
+    )
 
 
 def fail(throttle: LoginThrottle, keys: AttemptKeys, clock: ManualClock, times: int = 1) -> None:
@@ -86,7 +37,10 @@ def test_keys_are_keyed_hashes_never_the_inputs(throttle: LoginThrottle) -> None
     assert len(keys.account) == len(keys.address) == 32
     assert NIK_INDEX not in keys.account and ADDRESS.encode() not in keys.address
     other = LoginThrottle(
-        store=MemoryThrottleStore(), key=b"k" * 32, account=policy(5), address=policy(5)
+        store=MemoryThrottleStore(),
+        key=b"k" * 32,
+        account=throttle_policy(5),
+        address=throttle_policy(5),
     )
     assert other.keys(nik_index=NIK_INDEX, address=ADDRESS) != keys  # keyed, not a plain hash
     # An account and an address with the same bytes do not share a counter.
@@ -107,7 +61,10 @@ def test_five_failures_lock_the_account_with_retry_after(
 
 def test_lockouts_double_up_to_the_maximum(store: MemoryThrottleStore, clock: ManualClock) -> None:
     throttle = LoginThrottle(
-        store=store, key=KEY, account=policy(2, lockout=60, max_lockout=300), address=policy(99)
+        store=store,
+        key=KEY,
+        account=throttle_policy(2, lockout=60, max_lockout=300),
+        address=throttle_policy(99),
     )
     keys = throttle.keys(nik_index=NIK_INDEX, address=ADDRESS)
     waits = []
@@ -152,7 +109,9 @@ def test_success_clears_the_account_and_returns_the_address_reservation(
 
 
 def test_the_address_limit_spans_accounts(store: MemoryThrottleStore, clock: ManualClock) -> None:
-    throttle = LoginThrottle(store=store, key=KEY, account=policy(5), address=policy(3))
+    throttle = LoginThrottle(
+        store=store, key=KEY, account=throttle_policy(5), address=throttle_policy(3)
+    )
     for n in range(3):
         fail(throttle, throttle.keys(nik_index=bytes([n]) * 32, address=ADDRESS), clock)
     with pytest.raises(Throttled):
@@ -211,7 +170,7 @@ def test_forget_account_drops_its_counter(
 )
 def test_policies_refuse_nonsense(max_failures: int, lockout: int, max_lockout: int) -> None:
     with pytest.raises(ValueError, match=r"max_failures|lockout"):
-        policy(max_failures, lockout=lockout, max_lockout=max_lockout)
+        throttle_policy(max_failures, lockout=lockout, max_lockout=max_lockout)
 
 
 def test_retry_after_is_never_zero() -> None:

@@ -15,12 +15,13 @@ from identity.errors import InvalidClient
 from identity.oidc.client_registry import ClientRegistry, generate_client_secret
 from identity.oidc.client_secret_cache import SECRET_CACHE_TTL, VerifiedSecrets
 from identity.oidc.clients import RelyingApp
-from tests.unit.test_clients import CB, NOW, CountingPasswords, MemoryStore
+from tests.fakes import CountingPasswords, MemoryClientStore
+from tests.unit.identity.oidc.test_clients import CB, NOW
 
 ADDRESS = "203.0.113.7"
 
 
-class CountingStore(MemoryStore):
+class CountingStore(MemoryClientStore):
     """Counts the reads authentication makes."""
 
     def __init__(self) -> None:

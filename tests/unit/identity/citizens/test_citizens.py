@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
@@ -21,7 +19,7 @@ from audit.pseudonym import SubjectPseudonymizer
 from identity.citizens.field_crypto import FieldCipher
 from identity.citizens.fields import PERSONAL_FIELDS
 from identity.citizens.passwords import TEST_PROFILE, PasswordService, Verification
-from identity.citizens.records import NewCitizen, PersonalData, StoredCitizen
+from identity.citizens.records import PersonalData
 from identity.citizens.service import SELF, CitizenService
 from identity.errors import (
     CitizenErased,
@@ -34,7 +32,11 @@ from identity.errors import (
 )
 from identity.login.throttle import LoginThrottle
 from tests.conftest import ManualClock
-from tests.unit.test_throttle import MemoryThrottleStore, policy
+from tests.fakes import (
+    MemoryCitizenStore,
+    MemoryThrottleStore,
+    throttle_policy,
+)
 
 MASTER = bytes(range(32))
 NIK = "3171015708900001"  # DKI Jakarta, a woman born 1990-08-17
@@ -52,72 +54,6 @@ SEED = {
 
 
 # ---------------------------------------------------------------- in-memory storage
-
-
-class MemoryTransaction:
-    def __init__(self, rows: dict[str, StoredCitizen]) -> None:
-        self.rows = rows
-        self.audit: list[AuditEntry] = []
-
-    @property
-    def bind(self) -> MemoryTransaction:
-        return self
-
-    def add(self, citizen: NewCitizen) -> None:
-        if any(row.nik_index == citizen.nik_index for row in self.rows.values()):
-            raise DuplicateNik()
-        self.rows[citizen.id] = StoredCitizen(
-            id=citizen.id,
-            nik_index=citizen.nik_index,
-            wrapped_key=citizen.wrapped_key,
-            sealed=dict(citizen.sealed),
-            password_hash=citizen.password_hash,
-            created_at=citizen.created_at,
-            erased_at=None,
-        )
-
-    def load(self, citizen_id: str, *, for_update: bool = False) -> StoredCitizen | None:
-        return self.rows.get(citizen_id)
-
-    def find_by_nik_index(self, nik_index: bytes) -> StoredCitizen | None:
-        return next((r for r in self.rows.values() if r.nik_index == nik_index), None)
-
-    def set_password_hash(self, citizen_id: str, password_hash: str) -> None:
-        self.rows[citizen_id] = dataclasses.replace(
-            self.rows[citizen_id], password_hash=password_hash
-        )
-
-    def erase(self, citizen_id: str, *, erased_at: datetime) -> None:
-        self.rows[citizen_id] = dataclasses.replace(
-            self.rows[citizen_id],
-            nik_index=None,
-            wrapped_key=None,
-            sealed=dict.fromkeys(PERSONAL_FIELDS),
-            password_hash=None,
-            erased_at=erased_at,
-        )
-
-
-class MemoryCitizenStore:
-    def __init__(self) -> None:
-        self.rows: dict[str, StoredCitizen] = {}
-        self.audit: list[AuditEntry] = []
-        self.writes = 0
-        self.erasures = 0
-
-    @contextmanager
-    def write(self) -> Iterator[MemoryTransaction]:
-        tx = MemoryTransaction(dict(self.rows))
-        yield tx
-        self.rows, self.writes = tx.rows, self.writes + 1
-        self.audit.extend(tx.audit)
-
-    @contextmanager
-    def read(self) -> Iterator[MemoryTransaction]:
-        yield MemoryTransaction(dict(self.rows))
-
-    def after_erasure(self) -> None:
-        self.erasures += 1
 
 
 class MemoryAudit:
@@ -189,7 +125,10 @@ def service(
         audit=audit,
         pseudonymizer=pseudonymizer,
         throttle=LoginThrottle(
-            store=throttle_store, key=b"t" * 32, account=policy(5), address=policy(50)
+            store=throttle_store,
+            key=b"t" * 32,
+            account=throttle_policy(5),
+            address=throttle_policy(50),
         ),
     )
 

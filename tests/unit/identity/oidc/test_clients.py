@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import builtins
 import json
 import re
 from datetime import UTC, datetime
@@ -18,7 +17,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audit.entry import Actor, ActorKind, LegalBasis
-from identity.citizens.passwords import TEST_PROFILE, PasswordService, Verification
 from identity.errors import (
     InvalidClient,
     InvalidClientMetadata,
@@ -43,6 +41,7 @@ from identity.oidc.clients import (
     RelyingApp,
     TokenEndpointAuthMethod,
 )
+from tests.fakes import CountingPasswords, MemoryClientStore
 
 NOW = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
 CB = "https://dinsos.example.go.id/callback"
@@ -80,44 +79,9 @@ def app(**overrides: Any) -> RelyingApp:
     return new_relying_app(**values)
 
 
-class MemoryStore:
-    """The ClientStore protocol in memory, to test the core alone."""
-
-    def __init__(self) -> None:
-        self.rows: dict[str, tuple[RelyingApp, str | None]] = {}
-
-    def add(self, app: RelyingApp, *, secret_hash: str | None) -> None:
-        self.rows[app.client_id] = (app, secret_hash)
-
-    def get(self, client_id: str) -> RelyingApp | None:
-        row = self.rows.get(client_id)
-        return row[0] if row else None
-
-    def get_with_secret_hash(self, client_id: str) -> tuple[RelyingApp, str | None] | None:
-        return self.rows.get(client_id)
-
-    def list(self) -> builtins.list[RelyingApp]:
-        return [a for a, _ in self.rows.values()]
-
-    def replace_secret_hash(self, client_id: str, secret_hash: str) -> None:
-        self.rows[client_id] = (self.rows[client_id][0], secret_hash)
-
-
-class CountingPasswords(PasswordService):
-    """Counts argon2 verifications, to show that every failure costs the same work."""
-
-    def __init__(self) -> None:
-        super().__init__(profile=TEST_PROFILE)
-        self.verifications = 0
-
-    def verify(self, stored_hash: str | None, password: str) -> Verification:
-        self.verifications += 1
-        return super().verify(stored_hash, password)
-
-
 @pytest.fixture
-def store() -> MemoryStore:
-    return MemoryStore()
+def store() -> MemoryClientStore:
+    return MemoryClientStore()
 
 
 @pytest.fixture
@@ -126,7 +90,7 @@ def passwords() -> CountingPasswords:
 
 
 @pytest.fixture
-def registry(store: MemoryStore, passwords: CountingPasswords) -> ClientRegistry:
+def registry(store: MemoryClientStore, passwords: CountingPasswords) -> ClientRegistry:
     return ClientRegistry(store=store, passwords=passwords, clock=lambda: NOW)
 
 
@@ -540,7 +504,7 @@ def test_generated_secrets_are_256_bit_and_url_safe() -> None:
 
 
 def test_registration_generates_a_secret_and_stores_only_its_argon2id_hash(
-    registry: ClientRegistry, store: MemoryStore
+    registry: ClientRegistry, store: MemoryClientStore
 ) -> None:
     registration = registry.register(name="Dinsos", scope="openid", redirect_uris=[CB])
     secret = registration.client_secret
@@ -556,7 +520,7 @@ def test_registration_generates_a_secret_and_stores_only_its_argon2id_hash(
 
 
 def test_an_operator_supplied_secret_is_hashed_and_not_returned(
-    registry: ClientRegistry, store: MemoryStore
+    registry: ClientRegistry, store: MemoryClientStore
 ) -> None:
     supplied = "s3cret-Supplied-by-the-operator-0123456789"
     registration = registry.register(
@@ -578,7 +542,7 @@ def test_an_operator_supplied_secret_is_hashed_and_not_returned(
     ],
 )
 def test_weak_operator_secrets_are_refused_and_nothing_is_stored(
-    registry: ClientRegistry, store: MemoryStore, secret: str, reason: str
+    registry: ClientRegistry, store: MemoryClientStore, secret: str, reason: str
 ) -> None:
     with pytest.raises(InvalidClientMetadata) as caught:
         registry.register(name="Dinsos", scope="openid", redirect_uris=[CB], client_secret=secret)
@@ -587,7 +551,7 @@ def test_weak_operator_secrets_are_refused_and_nothing_is_stored(
     assert store.rows == {}
 
 
-def test_a_jwks_app_has_no_secret(registry: ClientRegistry, store: MemoryStore) -> None:
+def test_a_jwks_app_has_no_secret(registry: ClientRegistry, store: MemoryClientStore) -> None:
     registration = registry.register(
         name="Dinsos", scope="openid", redirect_uris=[CB], jwks={"keys": [ed25519_jwk()]}
     )
@@ -596,7 +560,7 @@ def test_a_jwks_app_has_no_secret(registry: ClientRegistry, store: MemoryStore) 
 
 
 def test_a_jwks_and_a_secret_together_are_refused(
-    registry: ClientRegistry, store: MemoryStore
+    registry: ClientRegistry, store: MemoryClientStore
 ) -> None:
     with pytest.raises(InvalidClientMetadata, match="choose one"):
         registry.register(
@@ -610,7 +574,7 @@ def test_a_jwks_and_a_secret_together_are_refused(
 
 
 def test_any_validation_failure_stores_nothing(
-    registry: ClientRegistry, store: MemoryStore
+    registry: ClientRegistry, store: MemoryClientStore
 ) -> None:
     with pytest.raises(InvalidRedirectUri):
         registry.register(name="Dinsos", scope="openid", redirect_uris=[CB, "http://evil.example"])
@@ -681,7 +645,7 @@ def test_failures_are_logged_without_the_secret(
 
 
 def test_a_hash_with_old_parameters_is_replaced_on_success(
-    registry: ClientRegistry, store: MemoryStore
+    registry: ClientRegistry, store: MemoryClientStore
 ) -> None:
     registration = registry.register(name="A", scope="openid", redirect_uris=[CB])
     client_id, secret = registration.app.client_id, registration.client_secret
@@ -825,7 +789,7 @@ def test_contradictory_or_unknown_methods_are_refused_in_one_line(
 
 
 def test_a_post_app_gets_a_secret_stored_only_as_a_hash(
-    registry: ClientRegistry, store: MemoryStore
+    registry: ClientRegistry, store: MemoryClientStore
 ) -> None:
     post = TokenEndpointAuthMethod.CLIENT_SECRET_POST
     registration = registry.register(
@@ -846,7 +810,7 @@ def test_a_post_app_gets_a_secret_stored_only_as_a_hash(
 
 
 def test_a_secret_with_private_key_jwt_is_refused(
-    registry: ClientRegistry, store: MemoryStore
+    registry: ClientRegistry, store: MemoryClientStore
 ) -> None:
     with pytest.raises(InvalidClientMetadata, match="choose one"):
         registry.register(

@@ -54,8 +54,8 @@ from identity.citizens.service import SELF, CitizenService
 from identity.citizens.subject_requests import CitizenSubjectData
 from identity.errors import CitizenErased, InvalidField
 from tests.conftest import ManualClock
+from tests.fakes import MemoryCitizenStore, MemoryCitizenTransaction
 from tests.personal_data import seeded
-from tests.unit.test_citizens import MemoryCitizenStore, MemoryTransaction
 
 ALICE = "aliceaaaaaaaaaaaaaaaaaaaaa"
 BOB = "bobbbbbbbbbbbbbbbbbbbbbbbb"
@@ -617,7 +617,7 @@ def test_only_contact_fields_and_the_name_are_corrected_by_the_citizen() -> None
             assert value.strip() == "" or value not in str(caught.value)
 
 
-class _CorrectingTransaction(MemoryTransaction):
+class _CorrectingTransaction(MemoryCitizenTransaction):
     def set_sealed(self, citizen_id: str, sealed: Mapping[str, bytes]) -> None:
         row = self.rows[citizen_id]
         self.rows[citizen_id] = dataclasses.replace(row, sealed={**row.sealed, **sealed})
@@ -625,7 +625,7 @@ class _CorrectingTransaction(MemoryTransaction):
 
 class _CorrectingStore(MemoryCitizenStore):
     @contextmanager
-    def write(self) -> Iterator[MemoryTransaction]:
+    def write(self) -> Iterator[MemoryCitizenTransaction]:
         tx = _CorrectingTransaction(dict(self.rows))
         yield tx
         self.rows, self.writes = tx.rows, self.writes + 1

@@ -11,7 +11,7 @@ from pathlib import Path
 from identity.keys import derived_keys
 from identity.keys.derived_keys import LABELS, derive_key
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 
 
 def test_no_label_repeats_or_prefixes_another() -> None:

@@ -1,0 +1,1 @@
+"""Unit tests of identity's packages, one folder a package (no database, no server)."""

@@ -1,0 +1,1 @@
+"""Unit tests of identity.credentials: SD-JWT issuance and Token Status Lists."""

@@ -1,0 +1,1 @@
+"""Unit tests of identity.keys: derived keys and the JWS algorithms."""

@@ -1,0 +1,1 @@
+"""Unit tests of identity.login: acr, remembered devices, throttling, TOTP."""

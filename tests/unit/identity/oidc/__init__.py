@@ -1,0 +1,1 @@
+"""Unit tests of identity.oidc: authorization, clients and their authentication, PKCE, tokens."""

@@ -1,0 +1,1 @@
+"""Unit tests of the SDK, identity.relying_party: tokens, SD-JWT presentations, status lists."""

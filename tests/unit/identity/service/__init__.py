@@ -1,0 +1,1 @@
+"""Unit tests of identity.service: settings, log redaction, the plain routes."""
