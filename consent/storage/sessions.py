@@ -9,6 +9,7 @@ the caller wrapped in its own transaction object.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Generic, Protocol, TypeVar
@@ -28,16 +29,16 @@ class SessionSource(Protocol):
     def read(self) -> AbstractContextManager[Session]: ...
 
 
-class SessionStore(Generic[_Transaction]):
+class SessionStore(ABC, Generic[_Transaction]):
     """A store whose :meth:`write` and :meth:`read` open a transaction of ``database`` and
     yield it as the store's transaction object (:meth:`transaction`)."""
 
     def __init__(self, *, database: SessionSource) -> None:
         self.database = database
 
+    @abstractmethod
     def transaction(self, session: Session) -> _Transaction:
         """The store's transaction object over ``session``."""
-        raise NotImplementedError
 
     @contextmanager
     def write(self) -> Iterator[_Transaction]:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import ast
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.source_tree import ROOT, imported_names, python_modules
+
 PACKAGES = ("identity", "consent", "audit")
 #: Which top-level packages each package may import.
 ALLOWED = {"audit": {"audit"}, "consent": {"consent", "audit"}, "identity": set(PACKAGES)}
@@ -17,29 +17,11 @@ ADAPTER_PARTS = {"storage", "http", "cli", "service"}
 
 
 def _modules() -> dict[str, Path]:
-    found = {}
-    for package in PACKAGES:
-        for path in (ROOT / package).rglob("*.py"):
-            parts = list(path.relative_to(ROOT).with_suffix("").parts)
-            if parts[-1] == "__init__":
-                parts.pop()
-            found[".".join(parts)] = path
-    return found
+    return python_modules(*PACKAGES)
 
 
 def _imports(path: Path, module: str) -> set[str]:
-    tree = ast.parse(path.read_text())
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = module.split(".")[: -node.level]
-                names.add(".".join([*base, node.module or ""]).strip("."))
-            elif node.module:
-                names.add(node.module)
-    return names
+    return imported_names(path.read_text(), module)
 
 
 def _is_core(module: str) -> bool:

@@ -12,11 +12,11 @@ Each rule has a control test proving it catches a violation."""
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.source_tree import ROOT, imported_names, python_modules
+
 #: What the HTTP layer never imports: SQL, cryptography, any package's storage.
 HTTP_FORBIDDEN = (
     "sqlalchemy",
@@ -34,37 +34,10 @@ FUNCTION_LINES = 85
 SIZE_EXEMPT = {"identity/http/pages/i18n.py"}
 
 
-def _python_files(*packages: str) -> dict[str, Path]:
-    found = {}
-    for package in packages:
-        for path in sorted((ROOT / package).rglob("*.py")):
-            relative = path.relative_to(ROOT)
-            if "migrations" in relative.parts:
-                continue
-            parts = list(relative.with_suffix("").parts)
-            if parts[-1] == "__init__":
-                parts.pop()
-            found[".".join(parts)] = path
-    return found
-
-
-def _imported(tree: ast.Module, module: str) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = module.split(".")[: -node.level] if node.level else []
-            prefix = ".".join([*base, node.module or ""]).strip(".")
-            names.add(prefix)
-            names.update(f"{prefix}.{alias.name}" for alias in node.names)
-    return names
-
-
 def http_violations(module: str, source: str) -> list[str]:
     """What an ``identity.http`` module imports that the layer must not hold."""
     found = []
-    for name in sorted(_imported(ast.parse(source), module)):
+    for name in sorted(imported_names(source, module, members=True)):
         if any(name == bad or name.startswith(bad + ".") for bad in HTTP_FORBIDDEN):
             found.append(f"{module} imports {name}")
     return found
@@ -72,7 +45,9 @@ def http_violations(module: str, source: str) -> list[str]:
 
 def _store_classes() -> set[str]:
     names = set()
-    for path in _python_files("identity/storage", "consent/storage", "audit/storage").values():
+    for path in python_modules(
+        "identity/storage", "consent/storage", "audit/storage", skip_migrations=True
+    ).values():
         for node in ast.parse(path.read_text()).body:
             if isinstance(node, ast.ClassDef) and node.name.startswith("Sql"):
                 names.add(node.name)
@@ -119,7 +94,7 @@ def size_violations(relative: str, source: str) -> list[str]:
 
 def test_http_holds_no_sql_and_no_cryptography() -> None:
     violations = []
-    for module, path in _python_files("identity/http").items():
+    for module, path in python_modules("identity/http", skip_migrations=True).items():
         violations += http_violations(module, path.read_text())
     assert violations == []
 
@@ -137,7 +112,7 @@ def test_only_the_service_package_builds() -> None:
     stores = _store_classes()
     assert "SqlAuditStore" in stores and "SqlClientStore" in stores
     violations = []
-    for module, path in _python_files("identity").items():
+    for module, path in python_modules("identity", skip_migrations=True).items():
         violations += builder_violations(module, path.read_text(), stores)
     assert violations == []
 
@@ -165,7 +140,7 @@ def test_every_package_says_what_it_holds() -> None:
 @pytest.mark.parametrize("package", ["identity", "consent", "audit"])
 def test_modules_and_functions_stay_small(package: str) -> None:
     violations = []
-    for path in _python_files(package).values():
+    for path in python_modules(package, skip_migrations=True).values():
         violations += size_violations(str(path.relative_to(ROOT)), path.read_text())
     assert violations == []
 
