@@ -16,6 +16,7 @@ BENCHMARKS = {
     "presentations": "bench.presentations",
     "statuslists": "bench.status_lists",
     "clientflood": "bench.client_auth_flood",
+    "citizen_import": "bench.citizen_import",
 }
 
 

@@ -6,22 +6,39 @@
     ├── ConfigurationError     settings that cannot be used (lists every problem and its fix)
     ├── NotFound               a resource that does not exist
     │   ├── CitizenNotFound    no citizen with this id
-    │   └── NikNotRegistered   no citizen registered with this NIK (an erased one's is unlinked)
+    │   ├── NikNotRegistered   no citizen registered with this NIK (an erased one's is unlinked)
+    │   ├── NoEnrolment        no second factor (or none waiting for its confirming code)
+    │   └── PasskeyNotFound    no passkey of this citizen with this id
     ├── Conflict               a resource that already exists
-    │   └── DuplicateNik       a citizen with this NIK is already registered
+    │   ├── DuplicateNik       a citizen with this NIK is already registered
+    │   ├── SecondFactorEnabled    a second factor is enabled already
+    │   ├── DuplicatePasskey   the credential id is registered already (WebAuthn §7.1 step 26)
+    │   ├── TooManyPasskeys    the citizen has the most passkeys allowed already
+    │   └── LastPasskey        the only passkey of a citizen without a password
     ├── Gone                   a resource deliberately removed (an erased citizen)
     │   └── CitizenErased      the citizen's personal data has been erased (UU PDP Art. 43-44)
     ├── Throttled              too many attempts; ``retry_after`` seconds to wait
     │   └── Overloaded         the hashing pool is full (503); ``retry_after`` seconds to wait
     ├── InvalidInput           a value that does not meet its format
     │   ├── InvalidField       a citizen's field; ``field`` names it (never its value)
+    │   │   └── InvalidPasskeyName     a passkey's name that is empty, too long or unprintable
+    │   ├── MalformedAccessCode    not an activation or recovery code's format (it is public)
+    │   ├── InvalidPasskeyResponse the browser's WebAuthn response cannot be read at all
     │   ├── InvalidNik         a NIK that cannot be valid; ``reason`` names the failed check
+    │   ├── InvalidImportFile  not a population-register export (its header, a row's columns)
     │   └── InvalidClientMetadata   relying-app registration refused (RFC 7591 §3.2.2)
     │       └── InvalidRedirectUri  a redirect URI refused (RFC 7591 §3.2.2)
     ├── Unauthorized           no valid credentials for what was asked
     │   ├── InvalidCredentials     the one answer to a failed login, whatever the reason
     │   ├── InvalidClient      client authentication failed (RFC 6749 §5.2), one opaque answer
-    │   └── SecondFactorRequired   a right password, but the citizen also has a second factor
+    │   ├── SecondFactorRequired   a right password, but the citizen also has a second factor
+    │   ├── InvalidCode        a TOTP code malformed, wrong, outside the window or used
+    │   ├── ActivationRefused  an activation code wrong, expired, replaced or used: one answer
+    │   ├── RecoveryCodeRefused    a recovery code unknown or used already: one answer
+    │   └── PasskeyRefused     a WebAuthn ceremony that does not verify; ``reason`` names why
+    │       ├── PasskeyCeremonyExpired   its state is past its expiry or unreadable
+    │       ├── PasskeyReplayed          its challenge has been used already
+    │       └── ClonedAuthenticator      the signature counter did not go up (§6.1.1)
     ├── InsufficientScope      valid credentials without the scope asked for (RFC 6750 §3.1)
     ├── UnreadableField        a sealed value or wrapped key that does not open
     └── OAuthError             an OAuth 2.0 / OIDC protocol error with its registered code
@@ -160,6 +177,14 @@ class InvalidNik(InvalidInput):
         super().__init__(f"invalid NIK: {message}")
 
 
+class InvalidImportFile(InvalidInput):
+    """Not a population-register export ``jati citizen import`` reads: its header, or a row
+    of the wrong number of columns or not UTF-8
+    (:mod:`identity.citizens.population_import`)."""
+
+    code = "invalid_import_file"
+
+
 class DuplicateNik(Conflict):
     """A registration refused: a live citizen holds this NIK (nothing is written)."""
 
@@ -283,3 +308,172 @@ class CredentialError(OAuthError):
     ``invalid_proof``, ``invalid_nonce`` and ``credential_request_denied``."""
 
     code = "credential_error"
+
+
+# ---------------------------------------------------------------- second factor (RFC 6238)
+
+
+class InvalidCode(Unauthorized):
+    """The code is malformed, wrong, outside the window or already used: one answer."""
+
+    code = "invalid_otp"
+
+    def __init__(self) -> None:
+        super().__init__("the code is wrong or has already been used")
+
+
+class NoEnrolment(NotFound):
+    """No second factor (or no enrolment waiting for its confirming code)."""
+
+    code = "no_second_factor"
+
+    def __init__(self, message: str = "no second factor is enrolled") -> None:
+        super().__init__(message)
+
+
+class SecondFactorEnabled(Conflict):
+    code = "second_factor_enabled"
+
+    def __init__(self) -> None:
+        super().__init__("a second factor is already enabled; disable it first")
+
+
+# ---------------------------------------------------------------- activation and recovery codes
+
+
+class MalformedAccessCode(InvalidInput):
+    """What was typed cannot be an access code (:mod:`identity.login.access_codes`): not 16
+    characters of the code alphabet once spaces and hyphens are dropped. The format is
+    public, so saying so tells nothing about any account."""
+
+    code = "malformed_access_code"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "an access code is 16 letters and digits, in four groups of four "
+            "(for example 7KQ2-M9XD-4HPA-T3VE)"
+        )
+
+
+class ActivationRefused(Unauthorized):
+    """The one answer to an activation code that does not open the account: wrong, expired,
+    replaced by a newer one, already used, or none was issued
+    (:class:`identity.login.activation.Activations`)."""
+
+    code = "activation_refused"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this activation code cannot be used: it is wrong, has expired, was replaced by a "
+            "newer one or has been used; ask at the counter for a new one"
+        )
+
+
+class RecoveryCodeRefused(Unauthorized):
+    """The one answer to a recovery code that is not one of the citizen's unused ones
+    (:class:`identity.login.recovery_codes.RecoveryCodes`)."""
+
+    code = "recovery_code_refused"
+
+    def __init__(self) -> None:
+        super().__init__("this recovery code is wrong or has already been used")
+
+
+# ---------------------------------------------------------------- passkeys (WebAuthn Level 3)
+
+
+class InvalidPasskeyResponse(InvalidInput):
+    """The response is not a ``RegistrationResponseJSON`` / ``AuthenticationResponseJSON``
+    (WebAuthn Level 3 §5.1) that the library can parse: bad base64url, CBOR or JSON."""
+
+    code = "invalid_passkey_response"
+
+    def __init__(self) -> None:
+        super().__init__("the passkey response is malformed")
+
+
+class InvalidPasskeyName(InvalidField):
+    code = "invalid_passkey_name"
+
+    def __init__(self, message: str) -> None:
+        super().__init__("passkey_name", message)
+
+
+class PasskeyRefused(Unauthorized):
+    """A registration or sign-in that does not verify. ``reason`` names the failed check
+    (``origin``, ``rp_id``, ``challenge``, ``type``, ``cross_origin``, ``user_presence``,
+    ``user_verification``, ``signature``, ``unknown_credential``, ``user_handle``,
+    ``backup_eligibility``, ``backup_state``, ``algorithm``, ``public_key``,
+    ``credential_id``, ``attested_credential_data``, ``citizen``, ...); the message is the
+    same for all, so that a page cannot become an oracle."""
+
+    code = "passkey_refused"
+
+    def __init__(self, reason: str, message: str = "the passkey could not be verified") -> None:
+        self.reason = reason
+        super().__init__(message)
+
+
+class PasskeyCeremonyExpired(PasskeyRefused):
+    """The state kept for the ceremony is past its expiry, or is not one this service made
+    for this kind of ceremony: start again."""
+
+    code = "passkey_ceremony_expired"
+
+    def __init__(self) -> None:
+        super().__init__("expired", "the passkey request has expired; start again")
+
+
+class PasskeyReplayed(PasskeyRefused):
+    """The ceremony's challenge was spent by an earlier response (a replay)."""
+
+    code = "passkey_replayed"
+
+    def __init__(self) -> None:
+        super().__init__("replayed", "this passkey response has been used already; start again")
+
+
+class ClonedAuthenticator(PasskeyRefused):
+    """The signature counter did not go up (WebAuthn Level 3 §6.1.1, §7.2 step 22): a signal
+    that two copies of the private key may be in use. Refused and audited as denied."""
+
+    code = "passkey_cloned"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "counter",
+            "this passkey's authenticator may have been copied; sign in another way and "
+            "remove the passkey",
+        )
+
+
+class DuplicatePasskey(Conflict):
+    code = "duplicate_passkey"
+
+    def __init__(self) -> None:
+        super().__init__("this passkey is registered already")
+
+
+class TooManyPasskeys(Conflict):
+    code = "too_many_passkeys"
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(f"a citizen may register at most {limit} passkeys; remove one first")
+
+
+class LastPasskey(Conflict):
+    """The citizen's only passkey, with no password beside it: removing it would leave only
+    the recovery codes (add another way to sign in first)."""
+
+    code = "last_passkey"
+
+    def __init__(self) -> None:
+        super().__init__("this is your only way to sign in; add another one before removing it")
+
+
+class PasskeyNotFound(NotFound):
+    code = "passkey_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("no such passkey")

@@ -11,7 +11,8 @@ import logging
 import os
 import secrets
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -148,6 +149,27 @@ def database(database_url: str) -> Iterator[Database]:
         db.dispose()
 
 
+@contextmanager
+def application_role(
+    database: Database, grants: Callable[[str, str], Iterable[str]]
+) -> Iterator[tuple[str, str]]:
+    """PostgreSQL: a new role without login, given ``grants(role, schema)`` on the test's
+    schema, as ``jati db grants`` gives the service's role; yields (role, schema) and drops
+    the role afterwards."""
+    role = f"jati_test_app_{secrets.token_hex(4)}"
+    with database.write() as session:
+        schema = session.execute(text("SELECT current_schema()")).scalar_one()
+        session.execute(text(f"CREATE ROLE {role} NOLOGIN"))
+        for statement in grants(role, schema):
+            session.execute(text(statement))
+    try:
+        yield role, schema
+    finally:
+        with database.write() as session:
+            session.execute(text(f"DROP OWNED BY {role}"))
+            session.execute(text(f"DROP ROLE {role}"))
+
+
 @pytest.fixture
 def make_settings(tmp_path: Path, database_url: str) -> Callable[..., Settings]:
     """Settings for a test: its own data dir and database, a fixed master key."""
@@ -186,6 +208,18 @@ TEST_LOG_ORIGIN = "jati.test/audit"
 TEST_LOG_SEED = bytes(range(32))
 
 
+def keyed_log(store: SqlAuditStore, clock: Callable[[], datetime], **options: Any) -> AuditLog:
+    """An audit log on ``store`` under the tests' origin, signed with the tests' key (a log
+    that ``audit_log`` wrote to, seen by another sequencer); ``options`` as AuditLog takes."""
+    return AuditLog(
+        store=store,
+        signing_key=Ed25519PrivateKey.from_private_bytes(TEST_LOG_SEED),
+        clock=clock,
+        origin=TEST_LOG_ORIGIN,
+        **options,
+    )
+
+
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock()
@@ -198,12 +232,7 @@ def audit_store(database: Database) -> SqlAuditStore:
 
 @pytest.fixture
 def audit_log(audit_store: SqlAuditStore, clock: ManualClock) -> AuditLog:
-    log = AuditLog(
-        store=audit_store,
-        signing_key=Ed25519PrivateKey.from_private_bytes(TEST_LOG_SEED),
-        clock=clock,
-        origin=TEST_LOG_ORIGIN,
-    )
+    log = keyed_log(audit_store, clock)
     log.initialize()
     return log
 
@@ -248,6 +277,24 @@ def append_entries(
             store.append(session, entry, queued_at=clock())
 
 
+@pytest.fixture
+def add_entries(
+    database: Database,
+    audit_store: SqlAuditStore,
+    make_entry: Callable[..., AuditEntry],
+    clock: ManualClock,
+) -> Callable[[int], list[AuditEntry]]:
+    """``add_entries(n)``: n new entries (``make_entry``) appended to the log's queue with
+    :func:`append_entries`; returns them."""
+
+    def add(count: int) -> list[AuditEntry]:
+        entries = [make_entry() for _ in range(count)]
+        append_entries(database, audit_store, entries, clock)
+        return entries
+
+    return add
+
+
 # ---------------------------------------------------------------- consent ledger
 
 
@@ -263,18 +310,14 @@ def world(
     from consent.gate import LocalGenerations
     from consent.ledger import ConsentLedger
     from consent.storage.ledger import SqlLedgerStore
-    from tests.consent_helpers import APP, PURPOSES, ConsentWorld, notice_content
+    from tests.consent_helpers import consent_world
 
-    store = SqlLedgerStore(database=database)
     generations = LocalGenerations()
     ledger = ConsentLedger(
-        store=store,
+        store=SqlLedgerStore(database=database),
         clock=clock,
         audit=audit_store,
         pseudonymizer=pseudonymizer,
         notifier=generations,
     )
-    for purpose in PURPOSES:
-        ledger.register_purpose(purpose)
-    notice = ledger.publish_notice(APP, notice_content())
-    return ConsentWorld(ledger=ledger, store=store, notice=notice, generations=generations)
+    return consent_world(ledger, generations)

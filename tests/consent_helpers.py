@@ -9,7 +9,7 @@ from audit.entry import LegalBasis
 from consent.gate import ConsentGate, LocalGenerations
 from consent.ledger import ConsentAttempt, ConsentLedger
 from consent.notices import DpoContact, Notice, NoticeContent
-from consent.purposes import DataItem, LocalizedText, Purpose, Sensitivity
+from consent.purposes import DataItem, LocalizedText, Purpose
 from consent.storage.ledger import SqlLedgerStore
 
 APP = "bansos-app"
@@ -38,46 +38,60 @@ def notice_content(
     )
 
 
-PURPOSES = (
-    Purpose(
-        app_id=APP,
-        code="bansos-eligibility",
-        description=LocalizedText("Menilai kelayakan bantuan sosial", "Assess social aid"),
-        legal_basis=LegalBasis.CONSENT,
-        data_items=(
-            DataItem("name", Sensitivity.GENERAL),
-            DataItem("birthdate", Sensitivity.GENERAL),
-            DataItem("income", Sensitivity.SPECIFIC),
-        ),
-        retention_days=365,
-    ),
-    Purpose(
-        app_id=APP,
-        code="newsletter",
-        description=LocalizedText("Kabar program", "Programme news"),
-        legal_basis=LegalBasis.CONSENT,
-        data_items=(DataItem("email", Sensitivity.GENERAL),),
-        retention_days=30,
-    ),
-    Purpose(
-        app_id=APP,
-        code="population-admin",
-        description=LocalizedText("Administrasi kependudukan", "Population administration"),
-        legal_basis=LegalBasis.PUBLIC_TASK,
-        data_items=(DataItem("name", Sensitivity.GENERAL), DataItem("nik", Sensitivity.GENERAL)),
-        retention_days=3650,
-    ),
+#: What a consent screen shows of each purpose of these tests (Bahasa Indonesia, English).
+DESCRIPTIONS = {
+    "bansos-eligibility": LocalizedText("Menilai kelayakan bantuan sosial", "Assess social aid"),
+    "newsletter": LocalizedText("Kabar program", "Programme news"),
+    "population-admin": LocalizedText("Administrasi kependudukan", "Population administration"),
+}
+
+
+def purposes_for(
+    app_id: str,
+    *,
+    eligibility: tuple[str, ...] = ("name", "birthdate"),
+    public_task: tuple[str, ...] = ("nik",),
+) -> tuple[Purpose, ...]:
+    """The app's purposes: ``bansos-eligibility`` (``eligibility``) and ``newsletter``
+    (email) on consent, ``population-admin`` (``public_task``) a public task. Items are
+    written as ``jati purpose add --item`` takes them: ``name``, ``income:specific``."""
+    table = (
+        ("bansos-eligibility", LegalBasis.CONSENT, eligibility, 365),
+        ("newsletter", LegalBasis.CONSENT, ("email",), 30),
+        ("population-admin", LegalBasis.PUBLIC_TASK, public_task, 3650),
+    )
+    return tuple(
+        Purpose(
+            app_id=app_id,
+            code=code,
+            description=DESCRIPTIONS[code],
+            legal_basis=basis,
+            data_items=tuple(DataItem.parse(item) for item in items),
+            retention_days=days,
+        )
+        for code, basis, items, days in table
+    )
+
+
+#: The consent ledger's app: eligibility also asks for specific data (income), and the
+#: public task reads the name too.
+PURPOSES = purposes_for(
+    APP, eligibility=("name", "birthdate", "income:specific"), public_task=("name", "nik")
 )
 
 
 @dataclass
 class ConsentWorld:
+    """A ledger with :data:`PURPOSES` registered and a notice for :data:`APP`
+    (:func:`consent_world`); ``generations``, where the ledger notifies them, for a gate."""
+
     ledger: ConsentLedger
     store: SqlLedgerStore
     notice: Notice
-    generations: LocalGenerations
+    generations: LocalGenerations | None = None
 
     def gate(self, **options: object) -> ConsentGate:
+        assert self.generations is not None, "this world's ledger notifies no generations"
         return ConsentGate(
             source=self.store,
             generations=self.generations,
@@ -96,3 +110,14 @@ class ConsentWorld:
         }
         values.update(overrides)
         return ConsentAttempt(**values)  # type: ignore[arg-type]
+
+
+def consent_world(
+    ledger: ConsentLedger, generations: LocalGenerations | None = None
+) -> ConsentWorld:
+    """``ledger`` with :data:`PURPOSES` registered and a notice published for :data:`APP`."""
+    for purpose in PURPOSES:
+        ledger.register_purpose(purpose)
+    notice = ledger.publish_notice(APP, notice_content())
+    assert isinstance(ledger.store, SqlLedgerStore)
+    return ConsentWorld(ledger=ledger, store=ledger.store, notice=notice, generations=generations)

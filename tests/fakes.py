@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
@@ -132,10 +132,14 @@ class MemoryCitizenTransaction:
     def find_by_nik_index(self, nik_index: bytes) -> StoredCitizen | None:
         return next((r for r in self.rows.values() if r.nik_index == nik_index), None)
 
-    def set_password_hash(self, citizen_id: str, password_hash: str) -> None:
+    def set_password_hash(self, citizen_id: str, password_hash: str | None) -> None:
         self.rows[citizen_id] = dataclasses.replace(
             self.rows[citizen_id], password_hash=password_hash
         )
+
+    def set_sealed(self, citizen_id: str, sealed: Mapping[str, bytes]) -> None:
+        row = self.rows[citizen_id]
+        self.rows[citizen_id] = dataclasses.replace(row, sealed={**row.sealed, **sealed})
 
     def erase(self, citizen_id: str, *, erased_at: datetime) -> None:
         self.rows[citizen_id] = dataclasses.replace(

@@ -12,11 +12,17 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import inspect, text
 
+from audit.log import AuditLog
 from identity.citizens.passwords import TEST_PROFILE
+from identity.citizens.service import CitizenService
+from identity.service.factories import build_audit_log, build_citizen_service, utc_now
+from identity.service.settings import Settings
 from identity.storage.database import Database
 from tests.conftest import TEST_MASTER_KEY
 
@@ -61,6 +67,34 @@ def operator_env(tmp_path: Path, database_url: str, **values: str) -> dict[str, 
         JATI_PASSWORD_PROFILE=TEST_PROFILE,
         **values,
     )
+
+
+@dataclass
+class Operator:
+    """An operator running ``jati`` in ``cwd`` with ``env``, on ``database``."""
+
+    cwd: Path
+    env: dict[str, str]
+    database: Database
+
+    def jati(self, *args: str, stdin: str | None = None) -> tuple[int, str, str]:
+        """(exit code, stdout, stderr) of ``jati args``, which never prints a traceback."""
+        result = run_jati(*args, cwd=self.cwd, env=self.env, stdin=stdin)
+        assert "Traceback" not in result.stderr, result.stderr
+        return result.returncode, result.stdout, result.stderr
+
+
+def in_process(
+    settings: Settings, database: Database, clock: Callable[[], datetime] = utc_now
+) -> tuple[AuditLog, CitizenService]:
+    """The audit log and the citizen service (its clock ``clock``) that ``jati`` builds from
+    ``settings`` and their master key, here in the test's process."""
+    master_key, _ = settings.load_master_key(create=False)
+    audit_log, pseudonymizer = build_audit_log(settings, database, master_key)
+    citizens = build_citizen_service(
+        settings, database, master_key, pseudonymizer=pseudonymizer, clock=clock
+    )
+    return audit_log, citizens
 
 
 def jati_cli(cwd: Path, env: Mapping[str, str]) -> Callable[..., str]:

@@ -8,7 +8,7 @@ import base64
 import json
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -19,20 +19,24 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from audit.entry import Actor, ActorKind, LegalBasis
+from audit.entry import Actor, ActorKind
+from audit.log import AuditLog
+from audit.pseudonym import SubjectPseudonymizer
+from audit.storage.store import SqlAuditStore
 from consent.grants import Grant
 from consent.ledger import ConsentAttempt, ConsentLedger
-from consent.purposes import DataItem, LocalizedText, Purpose, Sensitivity
 from identity.citizens.passwords import Verification
+from identity.citizens.service import CitizenService
 from identity.keys.signing_keys import SUPPORTED_ALGORITHMS
 from identity.login.sessions import SESSION_COOKIE, Session
 from identity.oidc.pkce import s256_challenge
 from identity.oidc.tokens import ACR_PASSWORD
 from identity.service.app import create_app
+from identity.service.services import Services
 from identity.service.settings import Settings
 from identity.storage.database import Database
-from tests.consent_helpers import notice_content
-from tests.personal_data import SAMPLE, seeded
+from tests.consent_helpers import notice_content, purposes_for
+from tests.personal_data import SAMPLE, citizen
 from tests.token_helpers import Key, b64
 
 ISSUER = "http://testserver"
@@ -41,47 +45,40 @@ OFFICIAL = Actor(ActorKind.OFFICIAL, "dukcapil-officer-7")
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 #: A second citizen of these tests (registered with the log watch).
-BUDI = dict(
-    zip(
-        ("nik", "name", "email"),
-        seeded("3171010203850004", "Budi Santoso Wibowo", "budi.santoso@contoh.go.id"),
-        strict=True,
-    ),
+BUDI = citizen(
+    nik="3171010203850004",
+    name="Budi Santoso Wibowo",
+    email="budi.santoso@contoh.go.id",
     birthdate="1985-03-02",
 )
 
 
-def purposes_for(client_id: str) -> tuple[Purpose, ...]:
-    """Consent purposes (name + birthdate; email) and a public-task one (NIK + name)."""
-    return (
-        Purpose(
-            app_id=client_id,
-            code="bansos-eligibility",
-            description=LocalizedText("Menilai kelayakan bantuan sosial", "Assess social aid"),
-            legal_basis=LegalBasis.CONSENT,
-            data_items=(
-                DataItem("name", Sensitivity.GENERAL),
-                DataItem("birthdate", Sensitivity.GENERAL),
-            ),
-            retention_days=365,
-        ),
-        Purpose(
-            app_id=client_id,
-            code="newsletter",
-            description=LocalizedText("Kabar program", "Programme news"),
-            legal_basis=LegalBasis.CONSENT,
-            data_items=(DataItem("email", Sensitivity.GENERAL),),
-            retention_days=30,
-        ),
-        Purpose(
-            app_id=client_id,
-            code="population-admin",
-            description=LocalizedText("Administrasi kependudukan", "Population administration"),
-            legal_basis=LegalBasis.PUBLIC_TASK,
-            data_items=(DataItem("nik", Sensitivity.GENERAL),),
-            retention_days=3650,
-        ),
+def basic_auth(client_id: str, secret: str) -> dict[str, str]:
+    """HTTP Basic client authentication (RFC 6749 §2.3.1)."""
+    raw = f"{client_id}:{secret}".encode()
+    return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+
+
+def register_citizen(
+    citizens: CitizenService,
+    values: Mapping[str, Any],
+    *,
+    password: str = PASSWORD,
+    actor: Actor = OFFICIAL,
+) -> str:
+    """Register a citizen of a test (``nik``, ``name``, ``birthdate``, and ``email``,
+    ``phone`` and ``address`` where ``values`` has them); returns the citizen's id."""
+    citizen_id: str = citizens.register(
+        nik=values["nik"],
+        name=values["name"],
+        birthdate=date.fromisoformat(values["birthdate"]),
+        email=values.get("email"),
+        phone=values.get("phone"),
+        address=values.get("address"),
+        password=password,
+        actor=actor,
     )
+    return citizen_id
 
 
 def verifier_and_challenge() -> tuple[str, str]:
@@ -103,8 +100,7 @@ class RelyingApp:
     post: bool = False  # registered for client_secret_post: the secret goes in the body
 
     def basic(self, secret: str | None = None) -> dict[str, str]:
-        raw = f"{self.client_id}:{secret or self.secret}".encode()
-        return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+        return basic_auth(self.client_id, secret or self.secret or "")
 
     def posted(self, secret: str | None = None) -> dict[str, str]:
         """``client_secret_post`` form fields (RFC 6749 §2.3.1)."""
@@ -155,18 +151,8 @@ class OidcWorld:
 
     # -- set-up ---------------------------------------------------------------------------
 
-    def register_citizen(self, values: dict[str, str]) -> str:
-        citizen_id: str = self.app.state.services.citizens.register(
-            nik=values["nik"],
-            name=values["name"],
-            birthdate=date.fromisoformat(values["birthdate"]),
-            email=values.get("email"),
-            phone=values.get("phone"),
-            address=values.get("address"),
-            password=PASSWORD,
-            actor=OFFICIAL,
-        )
-        return citizen_id
+    def register_citizen(self, values: Mapping[str, str]) -> str:
+        return register_citizen(self.app.state.services.citizens, values)
 
     def register_app(
         self,
@@ -319,6 +305,7 @@ class OidcWorld:
         headers, fields = rp.auth()
         response = self.client.post("/introspect", data={"token": token, **fields}, headers=headers)
         assert response.status_code == 200, response.text
+        assert response.headers["cache-control"] == "no-store"
         body: dict[str, Any] = response.json()
         return body
 
@@ -346,20 +333,63 @@ class CountingHashes:
         return result
 
 
-@contextmanager
-def oidc_world(settings: Settings, database: Database) -> Iterator[OidcWorld]:
+def make_app(settings: Settings, database: Database) -> FastAPI:
+    """The app on ``database`` without its background tasks: its audit log started, as the
+    sequencer would, and its signing keys made."""
     app = create_app(settings, database=database, run_background=False)
     app.state.services.audit_log.initialize()
     app.state.services.key_store.ensure(SUPPORTED_ALGORITHMS, now=datetime.now(UTC))
+    return app
+
+
+@dataclass
+class AppHarness:
+    """An app on the test's database and its test client; its services, typed."""
+
+    app: FastAPI
+    client: TestClient
+    database: Database
+
+    @property
+    def services(self) -> Services:
+        services: Services = self.app.state.services
+        return services
+
+    @property
+    def log(self) -> AuditLog:
+        return self.services.audit_log
+
+    @property
+    def store(self) -> SqlAuditStore:
+        store = self.log.store
+        assert isinstance(store, SqlAuditStore)
+        return store
+
+    @property
+    def pseudonymizer(self) -> SubjectPseudonymizer:
+        return self.services.pseudonymizer
+
+
+@contextmanager
+def oidc_world(settings: Settings, database: Database) -> Iterator[OidcWorld]:
+    app = make_app(settings, database)
     with TestClient(app) as client:
         yield OidcWorld(app, client)
 
 
 @pytest.fixture
-def world(make_settings: Callable[..., Settings], database: Database) -> Iterator[OidcWorld]:
+def world_settings() -> dict[str, Any]:
+    """The settings ``world`` overrides (none; a module may override this fixture)."""
+    return {}
+
+
+@pytest.fixture
+def world(
+    make_settings: Callable[..., Settings], database: Database, world_settings: dict[str, Any]
+) -> Iterator[OidcWorld]:
     """The app on the test's database with the sample citizen (the ``world`` fixture of
     tests/http and tests/security, through their conftest.py)."""
-    with oidc_world(make_settings(), database) as world:
+    with oidc_world(make_settings(**world_settings), database) as world:
         yield world
 
 

@@ -15,7 +15,7 @@ from tests.personal_data import SAMPLE
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _NOTICE_HASH = re.compile(r'name="notice_hash" value="([^"]+)"')
-_SECRET = re.compile(r'id="totp-secret">([A-Z2-7]+)<')
+_SECRET = re.compile(r'id="totp-secret">([A-Z2-7 ]+)<')
 
 
 def csrf_of(html: str) -> str:
@@ -35,7 +35,7 @@ def secret_of(html: str) -> bytes:
 
     found = _SECRET.search(html)
     assert found is not None, "the page shows no secret"
-    text = found.group(1)
+    text = found.group(1).replace(" ", "")
     return base64.b32decode(text + "=" * (-len(text) % 8))
 
 
@@ -122,3 +122,10 @@ def account_csrf(world: OidcWorld) -> str:
     page = world.client.get("/account")
     assert page.status_code == 200, page.text
     return csrf_of(page.text)
+
+
+def post_account(world: OidcWorld, path: str, **fields: str) -> Any:
+    """POST an account page's form to ``path`` with the page's CSRF token."""
+    return world.client.post(
+        path, data={"csrf_token": account_csrf(world), **fields}, follow_redirects=False
+    )

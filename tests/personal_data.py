@@ -35,7 +35,14 @@ def seeded(*values: str) -> tuple[str, ...]:
     return values
 
 
-seeded(*(v for k, v in SAMPLE.items() if k != "birthdate"))
+def citizen(**values: str) -> dict[str, str]:
+    """A citizen of a test (``nik``, ``name``, ``birthdate`` and any other field), every value
+    but the birthdate registered with :func:`seeded`."""
+    seeded(*(v for k, v in values.items() if k != "birthdate"))
+    return values
+
+
+citizen(**SAMPLE)
 
 
 class LogWatch(logging.Handler):

@@ -1,5 +1,6 @@
 """The holder's side of SD-JWT (RFC 9901 §7.2) for the tests: a credential like Jati's,
-choosing Disclosures, and the Key Binding JWT (§4.3), forgeable in every field."""
+choosing Disclosures, and the Key Binding JWT (§4.3), forgeable in every field; and the
+verifier's: a ``TokenVerifier`` with fake status lists, and :func:`refused`."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
+
 from identity.credentials.sd_jwt import Disclosable, IssuedSdJwt, issue
 from identity.oidc.tokens import JwsSigner
-from identity.relying_party import TokenVerifier
+from identity.relying_party import InvalidToken, Reason, TokenVerifier
 from tests.token_helpers import ISSUER, NOW, Key, b64
 
 VCT = ISSUER + "/vct/identity/v1"
@@ -31,14 +34,24 @@ def holder_jwk(holder: Key) -> dict[str, Any]:
     return {k: v for k, v in holder.jwk.items() if k in ("kty", "crv", "x", "y")}
 
 
-def credential_claims(holder: Key, **overrides: Any) -> dict[str, Any]:
-    """Claims shaped like Jati's identity credential; ``None`` in ``overrides`` drops one."""
+def signed_claims(holder: Key, **overrides: Any) -> dict[str, Any]:
+    """What every credential here carries in the clear: ``iss``, ``iat``, ``exp`` a day on,
+    ``vct`` and the holder's key in ``cnf``; ``overrides`` replace or add claims, and
+    ``None`` in them drops one."""
     claims: dict[str, Any] = {
         "iss": ISSUER,
         "iat": int(NOW),
         "exp": int(NOW) + 86_400,
         "vct": VCT,
         "cnf": {"jwk": holder_jwk(holder)},
+    }
+    claims.update(overrides)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def credential_claims(holder: Key, **overrides: Any) -> dict[str, Any]:
+    """Claims shaped like Jati's identity credential; ``None`` in ``overrides`` drops one."""
+    jati: dict[str, Any] = {
         "status": {"status_list": {"idx": STATUS_IDX, "uri": STATUS_URI}},
         "given_name": Disclosable("Siti"),
         "family_name": Disclosable("Rahayu"),
@@ -53,8 +66,7 @@ def credential_claims(holder: Key, **overrides: Any) -> dict[str, Any]:
         },
         "nationalities": [Disclosable("ID")],
     }
-    claims.update(overrides)
-    return {k: v for k, v in claims.items() if v is not None}
+    return signed_claims(holder, **{**jati, **overrides})
 
 
 def issue_credential(issuer: Key, holder: Key, **overrides: Any) -> IssuedSdJwt:
@@ -123,13 +135,20 @@ def kb_jwt(
     return f"{signing_input}.{b64(signature)}"
 
 
+def sd_jwt_kb(holder: Key, jwt: str, disclosures: Collection[str], **kb: Any) -> str:
+    """``<jwt>~<d1>~...~<dn>~<kb-jwt>``: the SD-JWT+KB (RFC 9901 §4) of ``jwt`` and
+    ``disclosures``, with a KB-JWT over exactly them (``kb`` as for :func:`kb_jwt`)."""
+    signed_part = sd_jwt(jwt, disclosures)
+    return signed_part + kb_jwt(holder, signed_part, **kb)
+
+
 def present(
     compact: str, holder: Key, names: Collection[str], *, key_binding: bool = True, **kb: Any
 ) -> str:
     """The SD-JWT+KB a wallet sends: the chosen Disclosures and a KB-JWT over them."""
     jwt, _ = split(compact)
-    signed_part = sd_jwt(jwt, select(compact, names))
-    return signed_part + (kb_jwt(holder, signed_part, **kb) if key_binding else "")
+    chosen = select(compact, names)
+    return sd_jwt_kb(holder, jwt, chosen, **kb) if key_binding else sd_jwt(jwt, chosen)
 
 
 #: The claims a typical presentation discloses: given name, city, "over 18".
@@ -142,6 +161,11 @@ class FakeStatusLists:
 
     statuses: dict[tuple[str, int], int] = field(default_factory=dict)
     asked: list[tuple[str, int]] = field(default_factory=list)
+
+    @classmethod
+    def credential_at(cls, value: int) -> FakeStatusLists:
+        """The credential's entry (:data:`STATUS_URI`, :data:`STATUS_IDX`) at ``value``."""
+        return cls({(STATUS_URI, STATUS_IDX): value})
 
     def status(self, uri: str, idx: int) -> int:
         self.asked.append((uri, idx))
@@ -160,3 +184,13 @@ def presentation_verifier(
     )
     verifier.status_lists = statuses if statuses is not None else FakeStatusLists()
     return verifier
+
+
+def refused(verifier: TokenVerifier, presentation: str, reason: Reason, **kw: Any) -> None:
+    """``verifier.verify_presentation`` refuses ``presentation`` with ``reason``; ``kw`` are
+    its arguments (``audience`` :data:`AUDIENCE` and ``nonce`` :data:`NONCE` unless given)."""
+    kw.setdefault("audience", AUDIENCE)
+    kw.setdefault("nonce", NONCE)
+    with pytest.raises(InvalidToken) as caught:
+        verifier.verify_presentation(presentation, **kw)
+    assert caught.value.reason is reason, caught.value

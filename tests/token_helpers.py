@@ -1,17 +1,19 @@
-"""Keys, an issuer and a hand-rolled JWS forger for the token tests and security tests."""
+"""Keys, an issuer and a hand-rolled JWS forger for the token tests and security tests, and
+a fake issuer serving discovery and a JWKS on a loopback port."""
 
 from __future__ import annotations
 
 import base64
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -63,6 +65,17 @@ class Key:
         if isinstance(self.private, rsa.RSAPrivateKey):
             return self.private.sign(data, padding.PKCS1v15(), hashes.SHA256())
         return der_to_raw(self.private.sign(data, ec.ECDSA(hashes.SHA256())))
+
+
+def key_fixture(alg: str) -> Callable[[], Key]:
+    """A module-scoped fixture: one new key of ``alg`` for all the tests of a module, named
+    by the name it is given there (``issuer = key_fixture("EdDSA")``)."""
+
+    @pytest.fixture(scope="module")
+    def key() -> Key:
+        return Key.new(alg)
+
+    return key
 
 
 def issuer_for(key: Key, *, clock: float = NOW) -> TokenIssuer:
@@ -135,11 +148,32 @@ def forge(
     return f"{signing_input}.{b64(signature)}"
 
 
-class FakeIssuer:
-    """Serves discovery and a JWKS on a loopback port, counting requests."""
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that logs nothing (the test output stays readable)."""
 
-    def __init__(self) -> None:
-        self.keys: list[dict[str, Any]] = []
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """``handler`` answering on a loopback port, in a thread, until the block ends; yields
+    its base URL (``http://127.0.0.1:<port>``)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class FakeIssuer:
+    """Serves discovery and a JWKS (of ``keys``) on a loopback port, counting requests."""
+
+    def __init__(self, *keys: Key) -> None:
+        self.keys: list[dict[str, Any]] = [key.jwk for key in keys]
         self.requests: list[str] = []
         self.issuer_claim: str | None = None
         self.fail = False
@@ -149,7 +183,7 @@ class FakeIssuer:
     def running(self) -> Iterator[str]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 fake.requests.append(self.path)
                 if fake.fail:
@@ -171,14 +205,5 @@ class FakeIssuer:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{server.server_address[1]}"
-        finally:
-            server.shutdown()
-            server.server_close()
+        with serving(Handler) as base:
+            yield base

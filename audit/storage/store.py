@@ -10,6 +10,10 @@ tree state and, when asked, signs a checkpoint, all in one transaction. It is el
 database: ``SELECT ... FOR UPDATE SKIP LOCKED`` on the tree-state row on PostgreSQL (a second
 worker skips its turn instead of queueing), ``BEGIN IMMEDIATE`` on SQLite.
 
+Many entries at once (:meth:`SqlAuditStore.append_many`, a population import's batch) go
+in with :func:`audit.storage.bulk.bulk_insert`: one ``executemany`` on SQLite,
+``COPY ... FROM STDIN`` on PostgreSQL, in the caller's transaction all the same.
+
 The queue's statements are in :mod:`audit.storage.enqueue`, the reading of subtree hashes in
 :mod:`audit.storage.subtree_hashes`, and the verifier's reads in
 :mod:`audit.storage.verification`.
@@ -50,6 +54,7 @@ from audit.records import (
     StoredLeaf,
     TreeState,
 )
+from audit.storage.bulk import bulk_insert
 from audit.storage.enqueue import DriverInsert, queue_row
 from audit.storage.subtree_hashes import MIN_STORED_LEVEL, read_subtree_hashes
 from audit.storage.tables import (
@@ -139,6 +144,19 @@ class SqlAuditStore:
         """Queue already-encoded entries (each must be canonical: see :func:`decode_entry`)."""
         rows = [queue_row(decode_entry(data), data, queued_at) for data in entries]
         _connection(bind).execute(_ENQUEUE, rows)
+
+    def append_many(
+        self, bind: Session | Connection, entries: Sequence[AuditEntry], *, queued_at: datetime
+    ) -> None:
+        """Queue ``entries`` in the caller's transaction with one statement
+        (:func:`bulk_insert`): the rows :meth:`append` queues one by one, in order."""
+        if entries:
+            bulk_insert(
+                _connection(bind),
+                _queue,
+                _SHARED,
+                [_queued_values(entry, queued_at) for entry in entries],
+            )
 
     # ---------------------------------------------------------------- sequencer
 
@@ -423,6 +441,14 @@ class SqlAuditStore:
                 select(*LEAF_COLUMNS).where(*conditions).order_by(_leaf.c.leaf_index).limit(limit)
             ).all()
         return [stored_leaf_of(r) for r in rows]
+
+
+# ---------------------------------------------------------------- many rows at once
+
+
+def _queued_values(entry: AuditEntry, queued_at: datetime) -> list[Any]:
+    row = queue_row(entry, encode_entry(entry), queued_at)
+    return [row[name] for name in _SHARED]
 
 
 # ---------------------------------------------------------------- rows as records

@@ -10,7 +10,9 @@ majority; :mod:`~identity.citizens.nik`, :mod:`~identity.citizens.passwords`,
 :mod:`~identity.citizens.hashing_pool` and :mod:`~identity.citizens.field_crypto` the NIK,
 the hashes and the sealing; :mod:`~identity.citizens.subject_requests`,
 :mod:`~identity.citizens.access_log` and :mod:`~identity.citizens.auditor_lookup` what the
-consent and audit packages are given.
+consent and audit packages are given; :mod:`~identity.citizens.account_access` activation,
+recovery and the operator's reset; :mod:`~identity.citizens.population_import` the batched
+import of a population register (:mod:`~identity.citizens.register_export` reads its file).
 
 A core: no framework, no database (``identity.storage`` implements the protocols). May import
 the audit and consent packages' cores, :mod:`identity.errors`, ``identity.keys`` and

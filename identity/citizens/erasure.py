@@ -20,8 +20,7 @@ from audit import AuditAppender
 from audit.entry import Action, Actor, LegalBasis
 from audit.pseudonym import SubjectPseudonymizer
 from identity.citizens.fields import PERSONAL_FIELDS
-from identity.citizens.records import CitizenStore, Clock, Tombstone, citizen_entry
-from identity.errors import CitizenErased, CitizenNotFound
+from identity.citizens.records import CitizenStore, Clock, Tombstone, citizen_entry, load_live
 from identity.login.throttle import LoginThrottle
 
 log = logging.getLogger(__name__)
@@ -72,15 +71,10 @@ class CitizenErasure:
         """
         now = self.clock()
         with self.store.write() as tx:
-            found = tx.load(citizen_id, for_update=True)
-            if found is None:
-                raise CitizenNotFound()
-            if found.erased:
-                raise CitizenErased()
+            found = load_live(tx, citizen_id)
             items = [name for name in PERSONAL_FIELDS if found.sealed.get(name) is not None]
             tx.erase(citizen_id, erased_at=now)
-            for step in self.erasure_steps:
-                step.end_for_erased(tx.bind, citizen_id, now=now)
+            self.end_issued(tx.bind, citizen_id, now=now)
             entry = citizen_entry(
                 self.pseudonymizer, citizen_id, now, actor=actor, action=Action.ERASE,
                 items=items, purpose=ERASURE_PURPOSE, legal_basis=legal_basis,
@@ -92,3 +86,10 @@ class CitizenErasure:
             self.throttle.forget_account(found.nik_index)
         log.debug("citizen erased (data key destroyed, tombstone kept)")
         return Tombstone(citizen_id, now)
+
+    def end_issued(self, bind: Any, citizen_id: str, *, now: datetime) -> None:
+        """Run every :class:`ErasureStep` in the caller's transaction (``bind``): what was
+        issued to the citizen ends (an erasure; an operator's access reset, which keeps the
+        citizen, :mod:`identity.citizens.account_access`)."""
+        for step in self.erasure_steps:
+            step.end_for_erased(bind, citizen_id, now=now)

@@ -1,4 +1,5 @@
-"""Encryption of personal data at rest (DESIGN.md §3; UU PDP Art. 35, 39; Permenkominfo 20/2016).
+"""Encryption of personal data at rest (docs/citizens.md; UU PDP Art. 35, 39;
+Permenkominfo 20/2016).
 
 Each citizen has a 256-bit data key. Every personal field (NIK, name, birth date, address,
 email, phone) is sealed with AES-256-GCM under that key, with associated data binding the

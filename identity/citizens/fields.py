@@ -1,6 +1,7 @@
 """The personal fields: their names, which a citizen may correct, and the checks on the
 values given at registration or in a correction.
 
+:func:`parse_birthdate` reads a birth date given as text (the CLI, a population import).
 The checks normalise (surrounding blanks removed) and refuse with :class:`InvalidField`,
 whose message names the field that is wrong, never its value.
 """
@@ -60,6 +61,21 @@ def validated_registration(
         if value is not None:
             values[field_name] = _contact(field_name, value)
     return values
+
+
+def parse_birthdate(value: str) -> date:
+    """A birth date as typed or exported: ``YYYY-MM-DD`` exactly (the message never repeats
+    the value: it is personal data).
+
+    Raises:
+        InvalidField: anything else.
+    """
+    try:
+        if len(value) != 10 or value[4] != "-" or value[7] != "-":
+            raise ValueError
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidField("birthdate", "use a real date as YYYY-MM-DD") from None
 
 
 def validated_correction(fields: Mapping[str, str]) -> dict[str, str]:

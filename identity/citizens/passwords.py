@@ -95,6 +95,14 @@ class PasswordService:
             self._hashing = HashingPool()
         return self._hashing
 
+    async def hash_async(self, password: str) -> str:
+        """:meth:`hash` on the hashing pool (a password a citizen sets, off the event loop).
+
+        Raises:
+            Overloaded: the pool is full; nothing was hashed.
+        """
+        return await self.hashing.run(self.hash, password)
+
     async def verify_async(self, stored_hash: str | None, password: str) -> Verification:
         """:meth:`verify` on the hashing pool.
 

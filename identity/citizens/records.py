@@ -13,11 +13,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from audit.entry import Action, Actor, AuditEntry, LegalBasis, Outcome
+from audit.entry import Action, Actor, ActorKind, AuditEntry, LegalBasis, Outcome
 from audit.pseudonym import SubjectPseudonymizer
 from identity.citizens.passwords import Verification
+from identity.errors import CitizenErased, CitizenNotFound
 
 Clock = Callable[[], datetime]
+#: What :meth:`CitizenService.register <identity.citizens.service.CitizenService.register>`
+#: runs in the insert's transaction: ``(bind, citizen_id, now)``.
+Registered = Callable[[Any, str, datetime], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +32,8 @@ class NewCitizen:
     nik_index: bytes
     wrapped_key: bytes
     sealed: Mapping[str, bytes] = field(repr=False)
-    password_hash: str = field(repr=False)
+    #: None: registered without a password (activation code, :mod:`.account_access`).
+    password_hash: str | None = field(repr=False)
     created_at: datetime
 
 
@@ -85,6 +90,10 @@ class Authentication:
     device: str | None = field(default=None, repr=False)
 
 
+#: The citizen acting on their own account (audit entries of what they do themselves).
+SELF = Actor(kind=ActorKind.CITIZEN, id="self")
+
+
 def citizen_entry(
     pseudonymizer: SubjectPseudonymizer,
     citizen_id: str,
@@ -132,7 +141,9 @@ class CitizenTransaction(Protocol):
 
     def find_by_nik_index(self, nik_index: bytes) -> StoredCitizen | None: ...
 
-    def set_password_hash(self, citizen_id: str, password_hash: str) -> None: ...
+    def set_password_hash(self, citizen_id: str, password_hash: str | None) -> None:
+        """Store a live citizen's password hash; None clears it (an access reset)."""
+        ...
 
     def set_sealed(self, citizen_id: str, sealed: Mapping[str, bytes]) -> None:
         """Replace the sealed value of each named field of a live citizen (a correction)."""
@@ -141,6 +152,20 @@ class CitizenTransaction(Protocol):
     def erase(self, citizen_id: str, *, erased_at: datetime) -> None:
         """Delete the wrapped key; clear sealed fields, blind index and password hash."""
         ...
+
+
+def load_live(tx: CitizenTransaction, citizen_id: str) -> StoredCitizen:
+    """The citizen, locked for the rest of ``tx``, if not erased.
+
+    Raises:
+        CitizenNotFound, CitizenErased.
+    """
+    found = tx.load(citizen_id, for_update=True)
+    if found is None:
+        raise CitizenNotFound()
+    if found.erased:
+        raise CitizenErased()
+    return found
 
 
 class CitizenStore(Protocol):
@@ -157,6 +182,10 @@ class PasswordHashing(Protocol):
     """What the service needs of :class:`~identity.citizens.passwords.PasswordService`."""
 
     def hash(self, password: str) -> str: ...
+
+    async def hash_async(self, password: str) -> str:
+        """:meth:`hash` on the hashing pool (raises ``Overloaded`` when it is full)."""
+        ...
 
     def verify(self, stored_hash: str | None, password: str) -> Verification: ...
 

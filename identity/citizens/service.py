@@ -1,6 +1,7 @@
 """Citizens: registration, the one audited access path to personal data, erasure, login.
 
-The privacy model of DESIGN.md §3, as a service over a small storage protocol:
+The privacy model (docs/citizens.md, "How personal data is kept"), as a service over a
+small storage protocol:
 
 - **Encryption at rest** (UU PDP Art. 35, 39; Permenkominfo 20/2016): each personal field
   (NIK, name, birth date, email, phone, address) is sealed with AES-256-GCM under the
@@ -40,12 +41,12 @@ import asyncio
 import base64
 import logging
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from audit import AuditAppender
-from audit.entry import Action, Actor, ActorKind, AuditEntry, LegalBasis, Outcome
+from audit.entry import Action, Actor, AuditEntry, LegalBasis, Outcome
 from audit.pseudonym import SubjectPseudonymizer
 from identity.citizens.erasure import CitizenErasure, ErasureStep
 from identity.citizens.field_crypto import FieldCipher, new_data_key
@@ -58,14 +59,17 @@ from identity.citizens.fields import (
 from identity.citizens.nik import today_in_indonesia
 from identity.citizens.passwords import Verification
 from identity.citizens.records import (
+    SELF,
     Authentication,
     CitizenStore,
     Clock,
     NewCitizen,
     PasswordHashing,
     PersonalData,
+    Registered,
     Tombstone,
     citizen_entry,
+    load_live,
 )
 from identity.errors import (
     CitizenErased,
@@ -87,7 +91,6 @@ CORRECTION_PURPOSE = "data-subject-correction"
 LOGIN_PURPOSE = "authentication"
 #: The actor of a login: the citizen acting on their own account (never their id: the
 #: entry's subject is already their pseudonym, and an actor id would undo it).
-SELF = Actor(kind=ActorKind.CITIZEN, id="self")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,32 +105,21 @@ class _Attempt:
     device: str | None = field(default=None, repr=False)
 
 
+@dataclass(kw_only=True, eq=False, repr=False)
 class CitizenService(CitizenErasure):
     """Registers citizens, reads their data through one audited path, erases
-    (:class:`~identity.citizens.erasure.CitizenErasure`), authenticates."""
+    (:class:`~identity.citizens.erasure.CitizenErasure`), authenticates; built with
+    keywords."""
 
-    def __init__(
-        self,
-        *,
-        store: CitizenStore,
-        cipher: FieldCipher,
-        passwords: PasswordHashing,
-        clock: Clock,
-        audit: AuditAppender,
-        pseudonymizer: SubjectPseudonymizer,
-        throttle: LoginThrottle | None = None,
-        erasure_steps: Sequence[ErasureStep] = (),
-        devices: KnownDevices | None = None,
-    ) -> None:
-        self.store = store
-        self.cipher = cipher
-        self.passwords = passwords
-        self.clock = clock
-        self.audit = audit
-        self.pseudonymizer = pseudonymizer
-        self.throttle = throttle
-        self.erasure_steps = tuple(erasure_steps)
-        self.devices = devices
+    store: CitizenStore
+    cipher: FieldCipher
+    passwords: PasswordHashing
+    clock: Clock
+    audit: AuditAppender
+    pseudonymizer: SubjectPseudonymizer
+    throttle: LoginThrottle | None = None
+    erasure_steps: tuple[ErasureStep, ...] = ()
+    devices: KnownDevices | None = None
 
     # ------------------------------------------------------------ registration
 
@@ -137,18 +129,26 @@ class CitizenService(CitizenErasure):
         nik: str,
         name: str,
         birthdate: date,
-        password: str,
+        password: str | None,
         email: str | None = None,
         phone: str | None = None,
         address: str | None = None,
         actor: Actor,
         legal_basis: LegalBasis = LegalBasis.PUBLIC_TASK,
         request_id: str | None = None,
+        then: Registered | None = None,
     ) -> str:
         """Register a citizen and return its new, random id.
 
         Every field is checked before anything is written; the password is hashed outside
         the transaction. The registration is audited in the transaction that inserts it.
+        ``password`` None registers a citizen without one, who cannot sign in with a password
+        until they set one (:mod:`identity.citizens.account_access`: an activation code); a
+        login with their NIK is refused exactly as for an unknown NIK. ``then(bind,
+        citizen_id, now)``, if given, runs inside the insert's transaction (``bind`` as the
+        audit appender takes it), so that what it writes commits with the citizen or not at
+        all (the activation code of :meth:`AccountAccess.register
+        <identity.citizens.account_access.AccountAccess.register>`).
 
         Raises:
             InvalidNik: the NIK is not valid, or the birth date is not the NIK's.
@@ -160,7 +160,8 @@ class CitizenService(CitizenErasure):
             nik=nik, name=name, birthdate=birthdate, email=email, phone=phone, address=address,
             today=today_in_indonesia(now),
         )  # fmt: skip
-        check_password(password)
+        if password is not None:
+            check_password(password)
         citizen_id = new_citizen_id()
         entry = citizen_entry(
             self.pseudonymizer, citizen_id, now, actor=actor, action=Action.CREATE,
@@ -176,12 +177,14 @@ class CitizenService(CitizenErasure):
                 name_: self.cipher.seal(data_key, citizen_id, name_, value)
                 for name_, value in values.items()
             },
-            password_hash=self.passwords.hash(password),
+            password_hash=self.passwords.hash(password) if password is not None else None,
             created_at=now,
         )
         with self.store.write() as tx:
             tx.add(citizen)
             self.audit.append(tx.bind, entry, queued_at=now)
+            if then is not None:
+                then(tx.bind, citizen_id, now)
         log.debug("citizen registered", extra={"fields": sorted(values)})
         return citizen_id
 
@@ -205,6 +208,12 @@ class CitizenService(CitizenErasure):
         with self.store.read() as tx:
             found = tx.load(citizen_id)
         return found is not None and found.erased
+
+    def has_password(self, citizen_id: str) -> bool:
+        """Whether the citizen can sign in with a password (one read; nothing decrypted)."""
+        with self.store.read() as tx:
+            found = tx.load(citizen_id)
+        return found is not None and found.password_hash is not None
 
     # ------------------------------------------------------------ the access path
 
@@ -292,10 +301,8 @@ class CitizenService(CitizenErasure):
             request_id=request_id,
         )  # fmt: skip
         with self.store.write() as tx:
-            found = tx.load(citizen_id, for_update=True)
-            if found is None:
-                raise CitizenNotFound()
-            if found.erased or found.wrapped_key is None:
+            found = load_live(tx, citizen_id)
+            if found.wrapped_key is None:
                 raise CitizenErased()
             data_key = self.cipher.unwrap_data_key(citizen_id, found.wrapped_key)
             tx.set_sealed(

@@ -35,11 +35,14 @@ from typing import Any, Protocol
 
 from audit import AuditAppender, Pseudonymizer
 from audit.entry import Action, Actor, ActorKind, AuditEntry, LegalBasis, Outcome
+from identity.citizens.age import age_on
 from identity.credentials.proofs import CredentialNonces, HolderProof, nonce_digest, verify_proof
 from identity.credentials.sd_jwt import Disclosable, issue
 from identity.credentials.status_list_token import Status
 from identity.credentials.status_registry import StatusReference
 from identity.errors import Conflict, CredentialError, NotFound
+from identity.oidc.codes import grant_ids_of
+from identity.oidc.issuance import purpose_entries
 from identity.oidc.tokens import JwsSigner
 from identity.storage.housekeeping import purge_due
 
@@ -181,11 +184,6 @@ def split_address(address: str) -> dict[str, str]:
     return parts
 
 
-def age_on(birthdate: date, today: date) -> int:
-    years = today.year - birthdate.year
-    return years - ((today.month, today.day) < (birthdate.month, birthdate.day))
-
-
 def disclosable_claims(values: Mapping[str, str], *, today: date) -> dict[str, Any]:
     """The selectively disclosable claims for released ``values`` (see the module text)."""
     claims: dict[str, Any] = {}
@@ -219,34 +217,26 @@ def claim_names(claims: Mapping[str, Any], prefix: str = "") -> Iterator[str]:
             yield f"{prefix}{key}"
 
 
+@dataclass(kw_only=True, eq=False, repr=False)
 class CredentialService:
-    """Issues, lists and changes the status of identity credentials (see the module text)."""
+    """Issues, lists and changes the status of identity credentials (see the module text),
+    built with keywords."""
 
-    def __init__(
-        self,
-        *,
-        store: CredentialStore,
-        status_lists: StatusRegistry,
-        signer: Callable[[], JwsSigner],
-        nonces: CredentialNonces,
-        issuer: str,
-        audit: AuditAppender,
-        pseudonymizer: Pseudonymizer,
-        grants: GrantActivity,
-        clock: Callable[[], datetime],
-        lifetime: timedelta = DEFAULT_LIFETIME,
-    ) -> None:
-        self.store = store
-        self.status_lists = status_lists
-        self.signer = signer
-        self.nonces = nonces
-        self.issuer = issuer
-        self.audit = audit
-        self.pseudonymizer = pseudonymizer
-        self.grants = grants
-        self.clock = clock
-        self.lifetime = lifetime
-        self.vct = issuer + VCT_PATH
+    store: CredentialStore
+    status_lists: StatusRegistry
+    signer: Callable[[], JwsSigner]
+    nonces: CredentialNonces
+    issuer: str
+    audit: AuditAppender
+    pseudonymizer: Pseudonymizer
+    grants: GrantActivity
+    clock: Callable[[], datetime]
+    lifetime: timedelta = DEFAULT_LIFETIME
+
+    @property
+    def vct(self) -> str:
+        """The credential type (``vct``): :data:`VCT_PATH` under the issuer."""
+        return self.issuer + VCT_PATH
 
     # -- issuance -------------------------------------------------------------------------
 
@@ -291,7 +281,7 @@ class CredentialService:
             **claims,
         }
         compact = issue(self.signer(), payload).compact
-        grant_ids = tuple(p.grant_id for p in release.purposes if p.grant_id is not None)
+        grant_ids = grant_ids_of(release.purposes)
         credential = Credential(
             id=new_credential_id(),
             citizen_id=release.citizen_id,
@@ -305,32 +295,19 @@ class CredentialService:
             issued_at=now,
             expires_at=exp,
         )
+        entries = purpose_entries(
+            Action.CREDENTIAL_ISSUED,
+            client_id=credential.client_id,
+            subject=self.pseudonymizer.pseudonym(credential.citizen_id),
+            issued=[(p, ("credential:sd-jwt-vc", *p.fields)) for p in release.purposes],
+            now=now,
+        )
         with self.store.write() as tx:
             tx.add(credential)
-            for entry in self._issuance_entries(credential, release, now):
+            for entry in entries:
                 self.audit.append(tx.bind, entry, queued_at=now)
         log.info("credential issued to app %s", release.client_id)
         return compact, credential
-
-    def _issuance_entries(
-        self, credential: Credential, release: Release, now: datetime
-    ) -> list[AuditEntry]:
-        subject = self.pseudonymizer.pseudonym(credential.citizen_id)
-        actor = Actor(ActorKind.RELYING_APP, credential.client_id)
-        return [
-            AuditEntry(
-                time=now,
-                actor=actor,
-                action=Action.CREDENTIAL_ISSUED,
-                outcome=Outcome.SUCCESS,
-                subject=subject,
-                data_items=("credential:sd-jwt-vc", *p.fields),
-                purpose=p.code,
-                legal_basis=p.legal_basis,
-                consent_id=p.grant_id,
-            )
-            for p in release.purposes
-        ]
 
     # -- reads ----------------------------------------------------------------------------
 

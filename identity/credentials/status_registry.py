@@ -35,7 +35,7 @@ import secrets
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, overload
 
@@ -48,6 +48,7 @@ from identity.credentials.status_list_token import (
 )
 from identity.errors import Conflict, NotFound
 from identity.oidc.tokens import JwsSigner
+from identity.relying_party.encoding import check_issuer
 
 __all__ = [
     "ListRecord",
@@ -165,10 +166,11 @@ class _Built:
     rebuild_at: float
 
 
+@dataclass(kw_only=True, eq=False, repr=False)
 class StatusLists:
-    """The credentials' status lists (see the module docstring).
+    """The credentials' status lists (see the module docstring), built with keywords.
 
-    Args:
+    Attributes:
         store: where lists and entries live (:mod:`identity.storage.status_lists`).
         signer: the current token signer (``ActiveSigner.current``).
         issuer: the issuer; a list's URI is ``{issuer}/statuslists/{id}``.
@@ -178,32 +180,22 @@ class StatusLists:
         lifetime: seconds from ``iat`` to ``exp`` of a token (at least ``ttl``).
     """
 
-    def __init__(
-        self,
-        *,
-        store: StatusListStore,
-        signer: Callable[[], JwsSigner],
-        issuer: str,
-        clock: Callable[[], datetime],
-        size: int = 2**20,
-        ttl: int = 300,
-        lifetime: int = 86_400,
-    ) -> None:
-        if not issuer or issuer.endswith("/"):
-            raise ValueError("issuer is the exact iss value, without a trailing slash")
-        if size <= 0 or size % 8:
+    store: StatusListStore
+    signer: Callable[[], JwsSigner]
+    issuer: str
+    clock: Callable[[], datetime]
+    size: int = 2**20
+    ttl: int = 300
+    lifetime: int = 86_400
+    _built: dict[str, _Built] = field(default_factory=dict, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+
+    def __post_init__(self) -> None:
+        check_issuer(self.issuer)
+        if self.size <= 0 or self.size % 8:
             raise ValueError("a status list's size is a positive multiple of 8")
-        if not 0 < ttl <= lifetime:
+        if not 0 < self.ttl <= self.lifetime:
             raise ValueError("ttl must be positive and at most the token lifetime")
-        self._store = store
-        self._signer = signer
-        self.issuer = issuer
-        self._clock = clock
-        self.size = size
-        self.ttl = ttl
-        self.lifetime = lifetime
-        self._built: dict[str, _Built] = {}
-        self._lock = threading.Lock()
 
     def uri(self, list_id: str) -> str:
         return f"{self.issuer}{PATH}{list_id}"
@@ -219,8 +211,8 @@ class StatusLists:
         Its own transaction: if the credential it was for is then not issued, the entry
         simply stays VALID and unused, like the never-allocated entries around it.
         """
-        now = self._clock()
-        with self._store.write() as tx:
+        now = self.clock()
+        with self.store.write() as tx:
             record = tx.open_list()
             if record is None:
                 record = ListRecord(new_list_id(), BITS, self.size, 0, 0, True)
@@ -275,8 +267,8 @@ class StatusLists:
         if not is_list_id(list_id) or any(type(i) is not int or i < 0 for i in given):
             raise NotFound("no such status list entry")
         wanted = sorted(set(given))  # one lock order for every writer
-        now = self._clock()
-        with self._store.write() as tx:
+        now = self.clock()
+        with self.store.write() as tx:
             current = tx.statuses(list_id, wanted, lock=True)
             if len(current) != len(wanted):
                 raise NotFound("no such status list entry")
@@ -291,7 +283,7 @@ class StatusLists:
         """The status of an allocated entry; :class:`NotFound` otherwise."""
         if not is_list_id(list_id) or type(idx) is not int or idx < 0:
             raise NotFound("no such status list entry")
-        with self._store.read() as tx:
+        with self.store.read() as tx:
             found = tx.statuses(list_id, [idx], lock=False)
         if idx not in found:
             raise NotFound("no such status list entry")
@@ -307,12 +299,12 @@ class StatusLists:
         """
         if not is_list_id(list_id):
             raise NotFound("no such status list")
-        with self._store.read() as tx:
+        with self.store.read() as tx:
             record = tx.get_list(list_id)
         if record is None:
             raise NotFound("no such status list")
-        signer = self._signer()
-        now = self._clock().timestamp()
+        signer = self.signer()
+        now = self.clock().timestamp()
         served = _current(self._built.get(list_id), record.version, signer.kid, now)
         if served is not None:
             return served
@@ -327,11 +319,11 @@ class StatusLists:
     def _build(self, record: ListRecord, signer: JwsSigner) -> _Built:
         # The version is read before the entries: if a change commits in between, the token
         # holds it under the older version number, and the next request rebuilds once more.
-        with self._store.read() as tx:
+        with self.store.read() as tx:
             current = tx.get_list(record.id) or record
             entries = list(tx.non_valid_entries(record.id))
         status_list = StatusList.from_entries(current.size, current.bits, entries)
-        issued_at = int(self._clock().timestamp())
+        issued_at = int(self.clock().timestamp())
         expires_at = issued_at + self.lifetime
         claims = status_list_claims(
             uri=self.uri(record.id),

@@ -77,9 +77,10 @@ CITIZEN_SCOPE = "me"
 
 
 class CitizenAuthorizer:
-    """``authorize_citizen(request) -> citizen id`` for the citizen API (DESIGN.md §4): an
-    access token for Jati with scope ``me`` whose ``sub`` opens as one of Jati's self
-    subjects. A client-credentials token (no citizen) or any other ``sub`` is refused.
+    """``authorize_citizen(request) -> citizen id`` for the citizen API
+    (docs/consent-and-rights.md): an access token for Jati with scope ``me`` whose ``sub``
+    opens as one of Jati's self subjects. A client-credentials token (no citizen) or any
+    other ``sub`` is refused.
 
     An erased citizen's token is refused (UU PDP Art. 43-44). A token of a token family
     needs no further read: the erasure revoked the family in its own transaction and

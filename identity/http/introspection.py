@@ -22,18 +22,18 @@ import asyncio
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse
 
-from identity.errors import TemporarilyUnavailable, TokenError
+from identity.errors import TokenError
 from identity.http.client_authentication import (
     CLIENT_AUTHENTICATION_ERRORS,
+    authenticated_client,
     client_authenticated_body,
+    token_error,
 )
-from identity.http.login import client_address
 from identity.oidc.access_tokens import MAX_TOKEN_CHARS
-from identity.oidc.client_auth import ClientAuthenticator
 from identity.oidc.endpoints import INTROSPECTION_PATH
 from identity.oidc.introspection import Introspector
 from identity.service.web.input_guard import form_is_clean
-from identity.service.web.oauth_responses import NO_STORE, oauth_error_response
+from identity.service.web.oauth_responses import NO_STORE
 from identity.service.web.openapi import oauth_error, text_parameter
 from identity.service.web.plain_routes import serve_plainly
 from identity.service.web.state import services
@@ -75,38 +75,19 @@ router = APIRouter(tags=["OpenID Connect"])
     },
 )
 async def introspect(request: Request) -> JSONResponse:
-    authenticator: ClientAuthenticator = services(request).client_authenticator
     form = await request.form()
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     try:
         if not form_is_clean(form):
             raise TokenError("invalid_request", "a parameter holds a NUL character")
-        app = await authenticator.authenticate(
-            request.headers.get("authorization"),
-            fields,
-            endpoint=services(request).issuer + INTROSPECTION_PATH,
-            address=client_address(request),
-        )
-    except TemporarilyUnavailable as exc:  # throttled (429) or hashing pool full (503)
-        return oauth_error_response(
-            exc.error,
-            exc.description,
-            status=exc.status,
-            headers={**NO_STORE, "Retry-After": str(exc.retry_after)},
-        )
+        app = await authenticated_client(request, fields, INTROSPECTION_PATH)
+        token = form.get("token")
+        if not isinstance(token, str) or not token:
+            raise TokenError("invalid_request", "the token parameter is required")
     except TokenError as exc:
-        if exc.error != "invalid_client":
-            return oauth_error_response(exc.error, exc.description, headers=NO_STORE)
-        return oauth_error_response(  # RFC 6749 §5.2: the scheme the client used, one opaque error
-            "invalid_client",
-            status=401,
-            headers={**NO_STORE, "WWW-Authenticate": 'Basic realm="jati"'},
-        )
-    token = form.get("token")
-    if not isinstance(token, str) or not token:
-        return oauth_error_response(
-            "invalid_request", "the token parameter is required", headers=NO_STORE
-        )
+        # RFC 6749 §5.2: one opaque invalid_client, which introspection answers without a
+        # description (the token endpoint and revocation give one).
+        return token_error(TokenError("invalid_client") if exc.error == "invalid_client" else exc)
     introspector: Introspector = services(request).introspector
     answer = await asyncio.to_thread(introspector.introspect, token, app.client_id)
     return JSONResponse(dict(answer), headers=NO_STORE)

@@ -1,5 +1,5 @@
-"""The citizen API's consent and "who used my data" routes (DESIGN.md §4, UU PDP Art. 9, 24,
-31-32, 40), authorized by a citizen's access token (scope ``me``).
+"""The citizen API's consent and "who used my data" routes (docs/consent-and-rights.md;
+UU PDP Art. 9, 24, 31-32, 40), authorized by a citizen's access token (scope ``me``).
 
 - ``GET /me/consents``: the citizen's grants, each with its purpose, legal basis, data items,
   status and notice version.

@@ -6,9 +6,14 @@ master key stands behind in one place. Each label is versioned, so a key can be 
 changing its label without touching the others (the stored data a key protects must be
 re-sealed first: the data keys, the signing keys and the TOTP secrets are; the rest are
 short-lived or recomputable).
+
+:class:`DerivedKeyHolder` is the base of the objects that hold one such key, named by their
+class's ``LABEL``, and never show it in their ``repr``.
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -28,9 +33,12 @@ TOTP_SECRET_KEY = b"jati/identity/totp-secret-key/v1"
 LOGIN_THROTTLE_KEY_LABEL = b"jati/identity/login-throttle-key/v1"
 CLIENT_THROTTLE_KEY_LABEL = b"jati/identity/client-auth-throttle-key/v1"
 DEVICE_KEY_LABEL = b"jati/identity/login-device-key/v1"
-# What travels through the browser: sealed authorization requests, pending logins, CSRF.
+# What travels through the browser: sealed authorization requests, pending logins,
+# activation tickets, passkey ceremonies' state, CSRF.
 REQUEST_SEALING_KEY = b"jati/identity/authorization-request-key/v1"
 PENDING_LOGIN_KEY = b"jati/identity/pending-login-key/v1"
+ACTIVATION_TICKET_KEY = b"jati/identity/activation-ticket-key/v1"
+WEBAUTHN_CEREMONY_KEY = b"jati/identity/webauthn-ceremony-key/v1"
 CSRF_KEY_LABEL = b"jati/identity/csrf-key/v1"
 # Credential issuance: nonces for holder proofs (OpenID4VCI c_nonce).
 CREDENTIAL_NONCE_KEY = b"jati/identity/credential-nonce-key/v1"
@@ -53,6 +61,8 @@ LABELS = (
     DEVICE_KEY_LABEL,
     REQUEST_SEALING_KEY,
     PENDING_LOGIN_KEY,
+    ACTIVATION_TICKET_KEY,
+    WEBAUTHN_CEREMONY_KEY,
     CSRF_KEY_LABEL,
     CREDENTIAL_NONCE_KEY,
     CLIENT_SECRET_KEY,
@@ -64,3 +74,18 @@ def derive_key(master_key: bytes, label: bytes, length: int = 32) -> bytes:
     if len(master_key) < 32:
         raise ValueError("the master key must be at least 32 bytes")
     return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=label).derive(master_key)
+
+
+class DerivedKeyHolder:
+    """An object holding the key derived from the master key for its class's ``LABEL``
+    (``self._key``, 32 bytes); its ``repr`` names the class and hides the key."""
+
+    __slots__ = ("_key",)
+    #: The label of the table above that the subclass's key is derived for.
+    LABEL: ClassVar[bytes]
+
+    def __init__(self, master_key: bytes) -> None:
+        self._key = derive_key(master_key, self.LABEL)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(<key hidden>)"

@@ -12,23 +12,18 @@ import hmac
 import secrets
 
 from identity.keys.base64url import b64url_encode
-from identity.keys.derived_keys import CSRF_KEY_LABEL, derive_key
+from identity.keys.derived_keys import CSRF_KEY_LABEL, DerivedKeyHolder
 
 __all__ = ["FormTokens"]
 
 _DOMAIN = b"jati-csrf/v1\x00"
 
 
-class FormTokens:
+class FormTokens(DerivedKeyHolder):
     """Form tokens bound to a cookie value, under a key derived from the master key."""
 
-    __slots__ = ("_key",)
-
-    def __init__(self, master_key: bytes) -> None:
-        self._key = derive_key(master_key, CSRF_KEY_LABEL)
-
-    def __repr__(self) -> str:
-        return "FormTokens(<key hidden>)"
+    __slots__ = ()
+    LABEL = CSRF_KEY_LABEL
 
     @staticmethod
     def new_value() -> str:

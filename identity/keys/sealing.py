@@ -1,11 +1,13 @@
 """Sealing: authenticated encryption of values that travel through the browser.
 
-Two values leave Jati sealed and come back: a pending authorization request (the ``req``
-value the pages carry, :mod:`identity.oidc.sealed_request`) and a pending login (the
-``jati_login`` cookie of the second-factor step, :mod:`identity.http.pages.login`). Each is
-sealed under its own key, derived from the master key with HKDF (RFC 5869,
-:func:`identity.keys.derived_keys.derive_key`) and its label below, and travels as
-unpadded base64url (RFC 4648 §5). Sealed values are confidential and tamper-evident:
+Four values leave Jati sealed and come back: a pending authorization request (the ``req``
+value the pages carry, :mod:`identity.oidc.sealed_request`), a pending login (the
+``jati_login`` cookie of the second-factor step, :mod:`identity.http.pages.login`), an
+activation ticket (the ``jati_activate`` cookie, :mod:`identity.http.pages.activate`) and a
+passkey ceremony's state (the ``jati_webauthn`` cookie, :mod:`identity.http.pages.passkeys`).
+Each is sealed under its own key, derived from the master key with HKDF (RFC 5869,
+:func:`identity.keys.derived_keys.derive_key`) and its label below, and travels as unpadded
+base64url (RFC 4648 §5). Sealed values are confidential and tamper-evident:
 :meth:`SivSealer.open` and :meth:`GcmSealer.open` answer None for a value that is
 malformed, altered or sealed under another key.
 
@@ -31,7 +33,9 @@ from identity.keys.base64url import b64url_encode
 from identity.keys.derived_keys import derive_key
 
 __all__ = [
+    "ACTIVATION_TICKET_AD",
     "PENDING_LOGIN_AD",
+    "WEBAUTHN_CEREMONY_AD",
     "GcmSealer",
     "SivSealer",
 ]
@@ -40,6 +44,12 @@ __all__ = [
 #: Key of the pending-login cookie (32 bytes: AES-256-GCM).
 #: Associated data of every pending-login cookie.
 PENDING_LOGIN_AD = b"jati-pending-login/v1"
+#: Associated data of every activation-ticket cookie (``jati_activate``,
+#: :mod:`identity.http.pages.activate`).
+ACTIVATION_TICKET_AD = b"jati-activation-ticket/v1"
+#: Associated data of every passkey ceremony cookie (``jati_webauthn``,
+#: :mod:`identity.http.pages.passkeys`).
+WEBAUTHN_CEREMONY_AD = b"jati-webauthn-ceremony/v1"
 
 _NONCE_BYTES = 12
 

@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from identity.errors import IdentityError
 from identity.keys.base64url import b64url_encode
-from identity.keys.derived_keys import SIGNING_KEY_WRAPPING_LABEL, derive_key
+from identity.keys.derived_keys import SIGNING_KEY_WRAPPING_LABEL, DerivedKeyHolder
 from identity.keys.jwk import jwk_thumbprint
 from identity.keys.jws_algorithms import SIGNING_ALGORITHMS
 
@@ -163,16 +163,11 @@ def key_matches(alg: str, private_key: PrivateKey) -> bool:
     return False
 
 
-class KeySealer:
+class KeySealer(DerivedKeyHolder):
     """Seals private keys (PKCS#8 DER) at rest under a key derived from the master key."""
 
-    __slots__ = ("_kek",)
-
-    def __init__(self, master_key: bytes) -> None:
-        self._kek = derive_key(master_key, SIGNING_KEY_WRAPPING_LABEL)
-
-    def __repr__(self) -> str:
-        return "KeySealer(<key hidden>)"
+    __slots__ = ()
+    LABEL = SIGNING_KEY_WRAPPING_LABEL
 
     def seal(self, kid: str, private_key: PrivateKey) -> bytes:
         der = private_key.private_bytes(
@@ -181,13 +176,13 @@ class KeySealer:
             serialization.NoEncryption(),
         )
         nonce = os.urandom(12)
-        return b"\x01" + nonce + AESGCM(self._kek).encrypt(nonce, der, kid.encode())
+        return b"\x01" + nonce + AESGCM(self._key).encrypt(nonce, der, kid.encode())
 
     def open(self, kid: str, sealed: bytes) -> PrivateKey:
         if len(sealed) < 29 or sealed[0] != 1:
             raise KeyError_("a sealed signing key has an unknown format")
         try:
-            der = AESGCM(self._kek).decrypt(sealed[1:13], sealed[13:], kid.encode())
+            der = AESGCM(self._key).decrypt(sealed[1:13], sealed[13:], kid.encode())
         except InvalidTag:
             raise KeyError_(
                 "a signing key does not open: wrong master key, or the row was altered"

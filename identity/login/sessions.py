@@ -14,6 +14,19 @@ the session (``JATI_SESSION_LIFETIME``, 8 hours by default). An expired session 
 as none and removed. ``end`` logs out one browser; ``end_all_for`` every browser of a
 citizen (after an erasure or a password change).
 
+**Devices and sessions** (issue 18): the account page lists the citizen's live sessions
+(:meth:`SessionService.list_for`) and lets them end one (:meth:`SessionService.end_by_id`)
+or all but the current one (:meth:`SessionService.end_others`); each ending is an
+account-security audit entry the citizen sees (``erase`` of ``sessions``). A session keeps
+only a short summary of the browser that started it (``"Firefox on Windows"``, from
+:mod:`identity.login.user_agents`), never the raw ``User-Agent`` header (data minimisation,
+UU PDP Art. 16(2)(a)). Jati holds no location data and does not guess one from the client
+address: the approximate place the issue mentions is shown as nothing ("none if unknown").
+
+**Restricted sessions**: a sign-in with a recovery code starts a ``restricted`` session. It
+opens only the account page, where the citizen adds a new way to sign in; the authorization
+endpoint treats it as no session (:func:`app_session`), so no app gets a code from it.
+
 Danger: the cookie value is a bearer credential. Never log it; compare it only through its
 hash (the lookup by hash is the comparison).
 """
@@ -29,14 +42,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from audit import AuditAppender
+from audit.entry import Action
+from audit.pseudonym import SubjectPseudonymizer
+from identity.citizens.service import SELF
+from identity.login.account_events import AccountEvents
 from identity.storage.housekeeping import purge_due
 
 __all__ = [
     "SESSION_COOKIE",
     "Session",
+    "SessionInfo",
     "SessionService",
     "SessionStore",
     "SessionTransaction",
+    "app_session",
     "session_id_of",
 ]
 
@@ -48,6 +68,10 @@ MAX_COOKIE_CHARS = 128
 #: ``last_seen`` is written at most this often per session (a read is not a write).
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 MAX_AMR_VALUES = 8
+#: The longest browser summary kept (the column's width).
+MAX_USER_AGENT_CHARS = 120
+#: The audit entry's data item when a citizen ends sessions from the account page.
+SESSIONS_ITEM = "sessions"
 
 
 def session_id_of(cookie_value: str) -> str:
@@ -62,7 +86,9 @@ class Session:
 
     ``id`` is the hash of the cookie value (never the value); ``auth_time`` is when the
     citizen authenticated (OIDC Core §2); ``amr`` the methods (RFC 8176, e.g. ``pwd``,
-    ``otp``); ``acr`` the authentication context class (:mod:`identity.oidc.tokens`).
+    ``otp``); ``acr`` the authentication context class (:mod:`identity.oidc.tokens`);
+    ``restricted``: signed in with a recovery code, the account page only; ``user_agent``:
+    the browser's short summary (:mod:`identity.login.user_agents`), or None.
     """
 
     id: str
@@ -71,6 +97,35 @@ class Session:
     amr: tuple[str, ...]
     acr: str
     expires_at: datetime
+    restricted: bool = False
+    user_agent: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """One live session as the account page lists it ("Perangkat dan sesi").
+
+    ``id`` is the session id (the hash of the cookie value: it names the session without
+    being able to act as its cookie); ``browser`` and ``system`` the families of the short
+    summary (:mod:`identity.login.user_agents`; None when unknown); ``current`` is filled
+    by the caller (the session of the browser looking at the list). There is no place:
+    Jati keeps no location data and never guesses one, so the page shows none.
+    """
+
+    id: str
+    browser: str | None
+    system: str | None
+    created_at: datetime
+    last_seen: datetime
+    restricted: bool = False
+    current: bool = False
+
+
+def app_session(session: Session | None) -> Session | None:
+    """``session`` as the authorization endpoint counts it: a restricted session (a
+    recovery-code sign-in, the account page only) is no session, so the citizen is sent to
+    sign in properly and ``prompt=none`` answers ``login_required``."""
+    return None if session is None or session.restricted else session
 
 
 class SessionTransaction(Protocol):
@@ -82,7 +137,21 @@ class SessionTransaction(Protocol):
     def touch_session(self, session_id: str, now: datetime) -> None: ...
     def delete_session(self, session_id: str) -> None: ...
     def delete_sessions_of(self, citizen_id: str) -> int: ...
+    def list_sessions_of(self, citizen_id: str, now: datetime) -> list[SessionInfo]:
+        """The citizen's unexpired sessions, newest first."""
+        ...
+
+    def delete_session_of(self, citizen_id: str, session_id: str) -> int:
+        """Delete the session if it is the citizen's; how many rows went (0 or 1)."""
+        ...
+
+    def delete_sessions_except(self, citizen_id: str, keep_session_id: str) -> int: ...
     def purge_sessions(self, now: datetime) -> int: ...
+
+    @property
+    def bind(self) -> Any:
+        """Where the audit appender writes, so an entry commits with the change."""
+        ...
 
 
 class SessionStore(Protocol):
@@ -99,6 +168,9 @@ class SessionService:
         lifetime: how long a session lasts from login (not extended by use: OIDC Core
             ``max_age`` and ``auth_time`` stay meaningful).
         secure: set the cookie's ``Secure`` attribute (the issuer is https).
+        audit, pseudonymizer: where the account-security entries of sessions ended from
+            the account page go (both, or neither: then nothing is audited, as in tests of
+            the store alone).
     """
 
     def __init__(
@@ -108,22 +180,40 @@ class SessionService:
         clock: Callable[[], datetime],
         lifetime: timedelta = timedelta(hours=8),
         secure: bool,
+        audit: AuditAppender | None = None,
+        pseudonymizer: SubjectPseudonymizer | None = None,
     ) -> None:
         if lifetime <= timedelta(0):
             raise ValueError("a session lifetime is positive")
+        if (audit is None) != (pseudonymizer is None):
+            raise ValueError("audit and pseudonymizer go together")
         self.store = store
         self.clock = clock
         self.lifetime = lifetime
         self.secure = secure
+        self.events = (
+            None
+            if audit is None or pseudonymizer is None
+            else AccountEvents(audit=audit, pseudonymizer=pseudonymizer)
+        )
 
     def create(
-        self, citizen_id: str, *, auth_time: datetime, amr: Sequence[str], acr: str
+        self,
+        citizen_id: str,
+        *,
+        auth_time: datetime,
+        amr: Sequence[str],
+        acr: str,
+        restricted: bool = False,
+        user_agent: str | None = None,
     ) -> tuple[str, Session]:
         """Start a session for a citizen who just authenticated.
 
         Returns the raw cookie value to set (with :meth:`cookie_attributes`) and the
         session. Call it after every successful login, and end the previous session of the
-        browser if any (a fresh value defeats session fixation).
+        browser if any (a fresh value defeats session fixation). ``restricted``: a
+        recovery-code sign-in (the account page only); ``user_agent``: the browser's short
+        summary (:func:`identity.login.user_agents.stored_summary`), never the raw header.
         """
         if not citizen_id:
             raise ValueError("a session needs a citizen id")
@@ -132,6 +222,8 @@ class SessionService:
             raise ValueError("amr lists one or more authentication methods (RFC 8176)")
         if auth_time.tzinfo is None:
             raise ValueError("auth_time must be timezone-aware")
+        if user_agent is not None and not 0 < len(user_agent) <= MAX_USER_AGENT_CHARS:
+            raise ValueError("user_agent is a short browser summary")
         now = self.clock()
         cookie_value = secrets.token_urlsafe(32)
         session = Session(
@@ -141,6 +233,8 @@ class SessionService:
             amr=methods,
             acr=acr,
             expires_at=now + self.lifetime,
+            restricted=restricted,
+            user_agent=user_agent,
         )
         with self.store.write() as tx:
             if purge_due():
@@ -181,6 +275,41 @@ class SessionService:
             ended = tx.delete_sessions_of(citizen_id)
         if ended:
             log.info("ended %d session(s) of a citizen", ended)
+        return ended
+
+    def list_for(self, citizen_id: str) -> list[SessionInfo]:
+        """The citizen's live sessions, newest first (``current`` False: the caller marks
+        the one of the browser asking). No place is given: Jati has no location data."""
+        now = self.clock()
+        with self.store.read() as tx:
+            return tx.list_sessions_of(citizen_id, now)
+
+    def end_by_id(self, citizen_id: str, session_id: str) -> bool:
+        """End one of the citizen's sessions by id (the account page's "sign out"); True if
+        it ended. Another citizen's session, or an unknown id, is left alone (False), and
+        nothing is audited then. Audited as an ``erase`` of ``sessions`` by the citizen."""
+        if not session_id or len(session_id) > MAX_COOKIE_CHARS:
+            return False
+        return self._end(citizen_id, lambda tx: tx.delete_session_of(citizen_id, session_id)) > 0
+
+    def end_others(self, citizen_id: str, keep_session_id: str) -> int:
+        """End every session of the citizen but ``keep_session_id`` (the browser asking);
+        how many ended. Audited once (``erase`` of ``sessions``) when any did."""
+        return self._end(
+            citizen_id, lambda tx: tx.delete_sessions_except(citizen_id, keep_session_id)
+        )
+
+    def _end(self, citizen_id: str, delete: Callable[[SessionTransaction], int]) -> int:
+        now = self.clock()
+        with self.store.write() as tx:
+            ended = delete(tx)
+            if ended and self.events is not None:
+                self.events.append(
+                    tx.bind, citizen_id, now, actor=SELF, action=Action.ERASE,
+                    items=(SESSIONS_ITEM,),
+                )  # fmt: skip
+        if ended:
+            log.info("a citizen ended %d other session(s)", ended)
         return ended
 
     def cookie_attributes(self) -> dict[str, Any]:

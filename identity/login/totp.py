@@ -1,11 +1,13 @@
 """The optional second factor: time-based one-time passwords (RFC 6238), framework-free.
 
 A citizen enrols from the account page: Jati draws a 160-bit secret (RFC 4226 §4 R6
-recommends 160 bits), shows it once as an ``otpauth://`` URI and as base32, and enables it
-only after the citizen has typed a code the authenticator app computed from it (proof that
-the app holds the secret). From then on, the login page asks for a code after the password;
-the session then carries ``amr`` ``["pwd", "otp"]`` (RFC 8176 §2) and the multi-factor
-``acr``.
+recommends 160 bits), shows it as an ``otpauth://`` URI and as base32, and enables it only
+after the citizen has typed a code the authenticator app computed from it (proof that the
+app holds the secret). A wrong code keeps the waiting enrolment (the failure is counted),
+and :meth:`SecondFactor.pending_enrolment` gives the same secret to show again, until it is
+confirmed or :data:`ENROLMENT_LIFETIME` has passed. From then on, the login page asks for a
+code after the password; the session then carries ``amr`` ``["pwd", "otp"]`` (RFC 8176 §2)
+and the multi-factor ``acr``.
 
 Parameters (RFC 6238 §4, and what every authenticator app supports): HMAC-SHA-1, 6 digits,
 30-second steps from the Unix epoch, computed by ``cryptography``'s :class:`TOTP`. A code is
@@ -38,15 +40,18 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.hashes import SHA1
 from cryptography.hazmat.primitives.twofactor import InvalidToken
 from cryptography.hazmat.primitives.twofactor.totp import TOTP
 
+from audit.entry import Action
 from identity.citizens.field_crypto import FieldCipher
-from identity.errors import Conflict, NotFound, Throttled, Unauthorized
-from identity.keys.derived_keys import TOTP_SECRET_KEY, derive_key
+from identity.citizens.records import SELF
+from identity.errors import InvalidCode, NoEnrolment, SecondFactorEnabled, Throttled
+from identity.keys.derived_keys import TOTP_SECRET_KEY, DerivedKeyHolder
+from identity.login.account_events import AccountEvents
 
 __all__ = [
     "ENROLMENT_LIFETIME",
@@ -87,34 +92,6 @@ _SEALED_FIELD = "totp-secret"
 _CODE = re.compile(r"[0-9]{6}")
 
 
-# ---------------------------------------------------------------- errors
-
-
-class InvalidCode(Unauthorized):
-    """The code is malformed, wrong, outside the window or already used: one answer."""
-
-    code = "invalid_otp"
-
-    def __init__(self) -> None:
-        super().__init__("the code is wrong or has already been used")
-
-
-class NoEnrolment(NotFound):
-    """No second factor (or no enrolment waiting for its confirming code)."""
-
-    code = "no_second_factor"
-
-    def __init__(self, message: str = "no second factor is enrolled") -> None:
-        super().__init__(message)
-
-
-class SecondFactorEnabled(Conflict):
-    code = "second_factor_enabled"
-
-    def __init__(self) -> None:
-        super().__init__("a second factor is already enabled; disable it first")
-
-
 # ---------------------------------------------------------------- values
 
 
@@ -150,6 +127,11 @@ class Enrolment:
 
 
 class TotpTransaction(Protocol):
+    @property
+    def bind(self) -> Any:
+        """What the audit appender writes through, so that an entry joins this transaction."""
+        ...
+
     def load(self, citizen_id: str, *, for_update: bool = False) -> TotpRecord | None: ...
 
     def save(self, record: TotpRecord) -> None:
@@ -165,17 +147,12 @@ class TotpStore(Protocol):
     def read(self) -> AbstractContextManager[TotpTransaction]: ...
 
 
-class TotpSealer:
+class TotpSealer(DerivedKeyHolder):
     """Seals TOTP secrets with AES-256-GCM under a key derived from the master key, bound to
     the citizen id (a sealed secret copied to another citizen does not open)."""
 
-    __slots__ = ("_key",)
-
-    def __init__(self, master_key: bytes) -> None:
-        self._key = derive_key(master_key, TOTP_SECRET_KEY)
-
-    def __repr__(self) -> str:
-        return "TotpSealer(<key hidden>)"
+    __slots__ = ()
+    LABEL = TOTP_SECRET_KEY
 
     def seal(self, citizen_id: str, secret: bytes) -> bytes:
         return FieldCipher.seal(self._key, citizen_id, _SEALED_FIELD, _base32(secret))
@@ -259,11 +236,13 @@ class SecondFactor:
         sealer: TotpSealer,
         clock: Callable[[], datetime],
         account: str,
+        events: AccountEvents | None = None,
     ) -> None:
         self.store = store
         self.sealer = sealer
         self.clock = clock
         self.account = account
+        self.events = events
 
     def is_enabled(self, citizen_id: str) -> bool:
         with self.store.read() as tx:
@@ -290,6 +269,22 @@ class SecondFactor:
                     created_at=now,
                 )
             )
+        return Enrolment(_base32(secret), provisioning_uri(secret, account=self.account))
+
+    def pending_enrolment(self, citizen_id: str) -> Enrolment | None:
+        """The enrolment still waiting for its confirming code (the same secret
+        :meth:`begin_enrolment` drew), to show again after a wrong code; None when none
+        waits, one is enabled, or it is older than :data:`ENROLMENT_LIFETIME`. Whoever could
+        call this could begin a new enrolment anyway: it opens nothing more."""
+        with self.store.read() as tx:
+            record = tx.load(citizen_id)
+        if (
+            record is None
+            or record.enabled
+            or self.clock() - record.created_at > ENROLMENT_LIFETIME
+        ):
+            return None
+        secret = self.sealer.open(citizen_id, record.sealed_secret)
         return Enrolment(_base32(secret), provisioning_uri(secret, account=self.account))
 
     def confirm_enrolment(self, citizen_id: str, code: str) -> None:
@@ -374,7 +369,10 @@ class SecondFactor:
             return InvalidCode()
         if remove:
             tx.delete(record.citizen_id)
+            self._audit(tx, record.citizen_id, now, Action.ERASE)
             return None
+        if record.enabled_at is None:  # this code confirms the enrolment
+            self._audit(tx, record.citizen_id, now, Action.CREATE)
         tx.save(
             replace(
                 record,
@@ -386,3 +384,10 @@ class SecondFactor:
             )
         )
         return None
+
+    def _audit(self, tx: TotpTransaction, citizen_id: str, now: datetime, action: Action) -> None:
+        """The account-security entry of a second factor turned on (``create``) or off
+        (``erase``), in the transaction that makes the change, so that the citizen sees it in
+        their log (issue 18); a login's code is the login's own entry."""
+        if self.events is not None:
+            self.events.append(tx.bind, citizen_id, now, actor=SELF, action=action, items=("totp",))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from identity.errors import Unauthorized
-from identity.oidc.client_auth import unverified_claims
+from identity.oidc.client_auth import VerifierCache, unverified_claims
 from identity.oidc.refresh_families import FAMILY_CLAIM, TokenFamily
 from identity.relying_party import InvalidToken, Reason, TokenVerifier
 from identity.relying_party.key_cache import JwksLoader
@@ -37,21 +37,18 @@ class AccessTokenVerifiers:
     def __init__(self, *, issuer: str, jwks_loader: JwksLoader) -> None:
         self.issuer = issuer
         self._loader = jwks_loader
-        self._verifiers: dict[str, TokenVerifier] = {}
+        self._verifiers: VerifierCache[str] = VerifierCache()
 
     def for_audience(self, audience: str) -> TokenVerifier:
-        verifier = self._verifiers.get(audience)
-        if verifier is None:
-            if len(self._verifiers) > 10_000:
-                self._verifiers.clear()
-            verifier = TokenVerifier(
+        return self._verifiers.get(
+            audience,
+            lambda: TokenVerifier(
                 issuer=self.issuer,
                 audience=audience,
                 jwks_loader=self._loader,
                 min_refresh_interval=5.0,
-            )
-            self._verifiers[audience] = verifier
-        return verifier
+            ),
+        )
 
     def verify(self, token: str) -> dict[str, Any]:
         """The claims of a valid access token of Jati's (RFC 9068 checks).

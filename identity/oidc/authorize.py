@@ -6,11 +6,12 @@ failure is shown to the user and sent nowhere; 2. everything else, answered at t
 redirect URI). Then:
 
 3. The valid request is sealed (:class:`RequestSealer`, 10 minutes) and **decided**:
-   without a live session, or when ``prompt=login`` or ``max_age`` ask for a fresh login,
-   the browser goes to the login page; when the app asked for a stronger ``acr`` than the
-   session's and the citizen has a second factor, to the second-factor page (a step-up,
-   OIDC Core §5.5.1.1: the citizen gives a code before anything is issued); when an
-   essential ``acr`` is still not met, ``unmet_authentication_requirements``; when a
+   without a live session (a restricted one, from a recovery code, counts as none:
+   :func:`identity.login.sessions.app_session`), or when ``prompt=login`` or ``max_age`` ask
+   for a fresh login, the browser goes to the login page; when the app asked for a stronger
+   ``acr`` than the session's and the citizen has a second factor, to the second-factor page
+   (a step-up, OIDC Core §5.5.1.1: the citizen gives a code before anything is issued); when
+   an essential ``acr`` is still not met, ``unmet_authentication_requirements``; when a
    purpose whose basis is consent (UU PDP Art. 20(2)(a)) has no active grant under the
    app's current notice, or ``prompt=consent``, to the consent screen; ``prompt=none``
    turns a login or a step-up into ``login_required`` and the consent screen into
@@ -43,21 +44,19 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from audit import AuditAppender, Pseudonymizer
-from audit.entry import Action, Actor, ActorKind, AuditEntry, LegalBasis, Outcome
 from consent.gate import Decision
 from consent.grants import Grant, GrantStatus
 from consent.notices import Notice
 from consent.purposes import Purpose
 from identity.errors import AuthorizationError, NotFound
-from identity.login.sessions import Session
+from identity.login.sessions import Session, app_session
 from identity.oidc.authorization_request import (
     REQUEST_LIFETIME,
     ClientLookup,
@@ -80,17 +79,17 @@ from identity.oidc.codes import (
     ReleasedPurpose,
     new_code,
 )
+from identity.oidc.issuance import issuance_entries
 from identity.oidc.sealed_request import RequestSealer
 from identity.storage.housekeeping import purge_due
 
 __all__ = [
-    "AUTHENTICATION_PURPOSE",
     "CONSENT_PATH",
     "LOGIN_PATH",
     "RESUME_PATH",
     "SECOND_FACTOR_PATH",
     "AuthorizationRequests",
-    "issuance_entries",
+    "StepUpMethods",
 ]
 
 log = logging.getLogger(__name__)
@@ -99,8 +98,6 @@ LOGIN_PATH = "/login"
 SECOND_FACTOR_PATH = "/login/otp"
 CONSENT_PATH = "/consent"
 RESUME_PATH = "/authorize/resume"
-#: Purpose and basis recorded for a login that releases no claim (as a citizen's own login).
-AUTHENTICATION_PURPOSE = "authentication"
 _UNKNOWN_REQUEST = "this sign-in request is unknown or has expired; start again from the app"
 
 
@@ -132,9 +129,21 @@ class ConsentRecords(Protocol):
 
 
 class SecondFactors(Protocol):
-    """What the decision needs of :class:`identity.login.totp.SecondFactor`."""
+    """What the decision needs of :class:`identity.login.totp.SecondFactor` (and of
+    :class:`identity.login.passkeys.Passkeys`)."""
 
     def is_enabled(self, citizen_id: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StepUpMethods:
+    """The ways a signed-in citizen can step up to the multi-factor ``acr``: the TOTP second
+    factor, a passkey. A step-up is possible when the citizen has any of them."""
+
+    methods: tuple[SecondFactors, ...]
+
+    def is_enabled(self, citizen_id: str) -> bool:
+        return any(method.is_enabled(citizen_id) for method in self.methods)
 
 
 class Gate(Protocol):
@@ -164,7 +173,8 @@ class AuthorizationRequests:
         clients: the client registry.
         consent: the consent ledger (purposes, current notice, the citizen's grants).
         gate: the consent gate (the same decision that later releases the claims).
-        second_factors: whether a citizen has a second factor (a step-up is possible).
+        second_factors: whether a citizen has a second factor or a passkey (a step-up is
+            possible: :class:`StepUpMethods`).
         audit: appends an audit entry in the store's transaction.
         pseudonymizer: the citizen's audit pseudonym.
         sealer: seals a pending request into the ``req`` value the pages carry.
@@ -248,7 +258,7 @@ class AuthorizationRequests:
             log.info("authorization request refused: %s", exc.error)
             return error_response(redirect_uri, self.issuer, exc.error, exc.description, state)
         pending = replace(pending, sealed=self.sealer.seal(pending.stored()))
-        return self._decide(pending, session, now)
+        return self._decide(pending, app_session(session), now)
 
     def resume(self, req: str, session: Session | None, *, denied: bool = False) -> Redirect:
         """Handle ``/authorize/resume``: decide again after a login or a consent decision;
@@ -261,6 +271,7 @@ class AuthorizationRequests:
         pending = self.get(req)
         if pending is None:
             raise AuthorizationError("invalid_request", _UNKNOWN_REQUEST, redirectable=False)
+        session = app_session(session)  # a restricted session opens no app
         now = self.clock()
         if denied:
             return self._fail(
@@ -449,41 +460,3 @@ class AuthorizationRequests:
             sealed=sealed,
             **shared_fields(stored),
         )
-
-
-def issuance_entries(
-    *,
-    client_id: str,
-    subject: str | None,
-    purposes: Sequence[ReleasedPurpose],
-    claims_by_purpose: Mapping[str, Sequence[str]],
-    tokens: Sequence[str],
-    now: datetime,
-) -> list[AuditEntry]:
-    """The audit entries of one issuance (a code, or a token response): the app as actor,
-    the citizen's pseudonym, one entry per purpose the issuance serves with its legal basis
-    and consent grant (UU PDP Art. 31); the data items name what was issued
-    (``token:<kind>``) and the fields the purpose's claims cover. An issuance serving no
-    purpose (a login that releases no claim) is one entry for purpose ``authentication``."""
-    entry = partial(
-        AuditEntry, time=now, actor=Actor(ActorKind.RELYING_APP, client_id),
-        action=Action.TOKEN_ISSUED, outcome=Outcome.SUCCESS, subject=subject,
-    )  # fmt: skip
-    if not purposes:
-        signed_in = subject is not None
-        return [
-            entry(
-                data_items=tuple(tokens),
-                purpose=AUTHENTICATION_PURPOSE if signed_in else None,
-                legal_basis=LegalBasis.PUBLIC_TASK if signed_in else None,
-            )
-        ]
-    return [
-        entry(
-            data_items=(*tokens, *fields_of(claims_by_purpose.get(p.code, ()))),
-            purpose=p.code,
-            legal_basis=p.legal_basis,
-            consent_id=p.grant_id,
-        )
-        for p in purposes
-    ]

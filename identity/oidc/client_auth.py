@@ -40,10 +40,10 @@ import base64
 import json
 import logging
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Hashable, Mapping
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from typing import Any, NoReturn, Protocol
+from typing import Any, Generic, NoReturn, Protocol, TypeVar
 from urllib.parse import unquote
 
 from identity.errors import (
@@ -66,6 +66,7 @@ __all__ = [
     "MAX_ASSERTION_LIFETIME",
     "AssertionVerifier",
     "ClientAuthenticator",
+    "VerifierCache",
     "basic_credentials",
     "posted_credentials",
     "unverified_claims",
@@ -137,6 +138,27 @@ def posted_credentials(form: Mapping[str, str]) -> tuple[str, str]:
     return client_id, secret
 
 
+K = TypeVar("K", bound=Hashable)
+
+
+class VerifierCache(Generic[K]):
+    """Token verifiers built once per key (an app's keys and audience, an audience) and
+    kept, each with its key cache; emptied when it would grow past ``max_entries``."""
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self._max_entries = max_entries
+        self._verifiers: dict[K, TokenVerifier] = {}
+
+    def get(self, key: K, build: Callable[[], TokenVerifier]) -> TokenVerifier:
+        """The verifier kept for ``key``, or the one ``build`` makes, then kept."""
+        verifier = self._verifiers.get(key)
+        if verifier is None:
+            if len(self._verifiers) > self._max_entries:
+                self._verifiers.clear()
+            verifier = self._verifiers[key] = build()
+        return verifier
+
+
 def unverified_claims(assertion: str) -> dict[str, Any]:
     """The claims of a compact JWS before verification, only to find which client's keys to
     verify it with (strict decoding; nothing here is trusted)."""
@@ -161,25 +183,21 @@ class AssertionVerifier:
         self.issuer = issuer
         self.token_endpoint = token_endpoint
         self.clock = clock
-        self._verifiers: dict[tuple[str, str, str], TokenVerifier] = {}
+        self._verifiers: VerifierCache[tuple[str, str, str]] = VerifierCache()
 
     def _verifier(self, app: RelyingApp, audience: str) -> TokenVerifier:
-        jwks = json.dumps(app.jwks, sort_keys=True)
-        key = (app.client_id, audience, jwks)
-        verifier = self._verifiers.get(key)
-        if verifier is None:
-            if len(self._verifiers) > 10_000:
-                self._verifiers.clear()
-            verifier = TokenVerifier(
+        key = (app.client_id, audience, json.dumps(app.jwks, sort_keys=True))
+        return self._verifiers.get(
+            key,
+            lambda: TokenVerifier(
                 issuer=app.client_id,
                 audience=audience,
                 jwks=app.jwks,
                 leeway=LEEWAY,
                 max_token_bytes=MAX_ASSERTION_CHARS,
                 clock=self.clock,
-            )
-            self._verifiers[key] = verifier
-        return verifier
+            ),
+        )
 
     def verify(
         self, app: RelyingApp, assertion: str, *, endpoint: str | None = None

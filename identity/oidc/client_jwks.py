@@ -34,7 +34,7 @@ PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 #: The public members Jati stores for a client's key; anything else is refused.
 _JWK_MEMBERS = ("kty", "crv", "x", "y", "kid", "alg", "use", "key_ops")
 #: kty -> (crv, accepted ``alg`` values, public coordinate members). RSA is not accepted:
-#: Jati's allow-list is Ed25519 and P-256 (DESIGN.md §4).
+#: Jati's allow-list is Ed25519 and P-256 (docs/relying-apps.md, "Client authentication").
 _JWK_TYPES: dict[str, tuple[str, frozenset[str], tuple[str, ...]]] = {
     "OKP": ("Ed25519", frozenset({"EdDSA", "Ed25519"}), ("x",)),
     "EC": ("P-256", frozenset({"ES256"}), ("x", "y")),

@@ -61,7 +61,7 @@ SCOPE_CLAIMS: Mapping[str, frozenset[str]] = {
     "address": frozenset({"address"}),
     "phone": frozenset({"phone_number", "phone_number_verified"}),
     "nik": frozenset({"nik"}),
-    "me": frozenset(),  # the citizen API (DESIGN.md §4), no claims of its own
+    "me": frozenset(),  # the citizen API (docs/consent-and-rights.md), no claims of its own
     # the SD-JWT VC identity credential (identity.credentials.issuer); the NIK needs ``nik`` too
     "identity_credential": frozenset({"name", "birthdate", "address"}),
     "audit:read": frozenset(),  # auditors (client credentials), no citizen

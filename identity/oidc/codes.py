@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -29,7 +30,9 @@ __all__ = [
     "CODE_LIFETIME",
     "AuthorizationCode",
     "CodeTransaction",
+    "IssuedPurpose",
     "ReleasedPurpose",
+    "grant_ids_of",
     "hash_secret",
     "new_code",
 ]
@@ -61,6 +64,23 @@ class ReleasedPurpose:
     grant_id: str | None = None
 
 
+class IssuedPurpose(Protocol):
+    """A purpose something issued serves (a :class:`ReleasedPurpose`, or a credential's
+    purpose): its code, its legal basis and, for consent, the grant id."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def legal_basis(self) -> LegalBasis: ...
+    @property
+    def grant_id(self) -> str | None: ...
+
+
+def grant_ids_of(purposes: Iterable[IssuedPurpose]) -> tuple[str, ...]:
+    """The consent grant ids of ``purposes`` (of those that rest on consent), in order."""
+    return tuple(p.grant_id for p in purposes if p.grant_id is not None)
+
+
 @dataclass(frozen=True, slots=True)
 class AuthorizationCode:
     """An issued code, as stored (by hash). ``authorization_id``: the token family its
@@ -86,7 +106,7 @@ class AuthorizationCode:
 
     @property
     def grant_ids(self) -> tuple[str, ...]:
-        return tuple(p.grant_id for p in self.purposes if p.grant_id is not None)
+        return grant_ids_of(self.purposes)
 
 
 class CodeTransaction(Protocol):

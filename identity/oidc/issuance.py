@@ -11,7 +11,9 @@ released into them, the audit entries of an issuance, and the token response (RF
   (:mod:`identity.oidc.refresh_families`).
 - :meth:`Issuance.entries`: the TOKEN_ISSUED audit entries (the app as actor, the citizen's
   pseudonym, one per purpose with its legal basis and consent grant), which
-  :meth:`Issuance.record` appends in the transaction that records the tokens.
+  :meth:`Issuance.record` appends in the transaction that records the tokens;
+  :func:`issuance_entries` makes them for a code or a token response, and
+  :func:`purpose_entries` for anything issued under purposes (a credential too).
 - :meth:`Issuance.release_by_purpose`: the claims each purpose of the family releases, through
   the consent gate and the one audited read (:mod:`identity.oidc.claims_release`): what the ID
   token, userinfo (:mod:`identity.oidc.userinfo`) and the credential endpoint carry.
@@ -29,14 +31,14 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from audit import AuditAppender, Pseudonymizer
-from audit.entry import AuditEntry
+from audit.entry import Action, Actor, ActorKind, AuditEntry, LegalBasis, Outcome
 from consent.errors import ConsentRequired
 from consent.purposes import Purpose
 from identity.errors import CitizenErased, CitizenNotFound, TokenError
-from identity.oidc.authorize import issuance_entries
+from identity.oidc.authorization_request import fields_of
 from identity.oidc.claims_release import CLAIM_FIELDS, ClaimRelease
 from identity.oidc.clients import SCOPE_CLAIMS, RelyingApp, claims_for_scopes
-from identity.oidc.codes import ReleasedPurpose
+from identity.oidc.codes import IssuedPurpose, ReleasedPurpose
 from identity.oidc.refresh_families import (
     FAMILY_CLAIM,
     GRANTS_CLAIM,
@@ -48,11 +50,14 @@ from identity.oidc.refresh_families import (
 from identity.oidc.tokens import IssuedToken, TokenIssuer
 
 __all__ = [
+    "AUTHENTICATION_PURPOSE",
     "ClientLookup",
     "ConsentRecords",
     "Issuance",
     "epoch",
+    "issuance_entries",
     "narrowed",
+    "purpose_entries",
     "sector",
     "token_response",
 ]
@@ -63,6 +68,8 @@ _CITIZEN_API_SCOPE = "me"
 #: Scopes whose tokens are for Jati's own endpoints (``aud`` = the issuer, sealed ``sub``):
 #: the citizen API and the credential endpoint (OID4VCI §8).
 _JATI_AUDIENCE_SCOPES = frozenset({_CITIZEN_API_SCOPE, "identity_credential"})
+#: Purpose and basis recorded for a login that releases no claim (as a citizen's own login).
+AUTHENTICATION_PURPOSE = "authentication"
 
 
 class ClientLookup(Protocol):
@@ -256,6 +263,61 @@ class Issuance:
                 seen.update(values)
                 released.append((allowed, values))
         return released
+
+
+def purpose_entries(
+    action: Action,
+    *,
+    client_id: str,
+    subject: str | None,
+    issued: Iterable[tuple[IssuedPurpose | None, Sequence[str]]],
+    now: datetime,
+) -> list[AuditEntry]:
+    """The audit entries of one issuance (UU PDP Art. 31), one per purpose it serves, each
+    with the data items issued under it: the app as actor, the citizen's pseudonym
+    (``subject``), the purpose's legal basis and consent grant; a None purpose: an issuance
+    that serves none (no purpose, no basis)."""
+    actor = Actor(ActorKind.RELYING_APP, client_id)
+    return [
+        AuditEntry(
+            time=now,
+            actor=actor,
+            action=action,
+            outcome=Outcome.SUCCESS,
+            subject=subject,
+            data_items=tuple(items),
+            purpose=None if purpose is None else purpose.code,
+            legal_basis=None if purpose is None else purpose.legal_basis,
+            consent_id=None if purpose is None else purpose.grant_id,
+        )
+        for purpose, items in issued
+    ]
+
+
+def issuance_entries(
+    *,
+    client_id: str,
+    subject: str | None,
+    purposes: Sequence[ReleasedPurpose],
+    claims_by_purpose: Mapping[str, Sequence[str]],
+    tokens: Sequence[str],
+    now: datetime,
+) -> list[AuditEntry]:
+    """The audit entries of one issuance (a code, or a token response): the app as actor,
+    the citizen's pseudonym, one entry per purpose the issuance serves with its legal basis
+    and consent grant (UU PDP Art. 31); the data items name what was issued
+    (``token:<kind>``) and the fields the purpose's claims cover. An issuance serving no
+    purpose (a login that releases no claim) is one entry for purpose ``authentication``."""
+    issued: list[tuple[IssuedPurpose | None, Sequence[str]]]
+    if purposes:
+        issued = [(p, (*tokens, *fields_of(claims_by_purpose.get(p.code, ())))) for p in purposes]
+    elif subject is not None:  # a citizen's login: the public task of authenticating them
+        issued = [(ReleasedPurpose(AUTHENTICATION_PURPOSE, LegalBasis.PUBLIC_TASK), tokens)]
+    else:  # no citizen (client credentials): no purpose of anyone's data
+        issued = [(None, tokens)]
+    return purpose_entries(
+        Action.TOKEN_ISSUED, client_id=client_id, subject=subject, issued=issued, now=now
+    )
 
 
 def narrowed(requested: str | None, granted: Sequence[str]) -> tuple[str, ...]:

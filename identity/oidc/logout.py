@@ -102,21 +102,24 @@ def _invalid(description: str) -> AuthorizationError:
     return AuthorizationError("invalid_request", description, redirectable=False)
 
 
+@dataclass(kw_only=True, eq=False, repr=False)
 class RpInitiatedLogout:
-    def __init__(
-        self,
-        *,
-        issuer: str,
-        jwks_loader: JwksLoader,
-        clients: ClientLookup,
-        subjects: Subjects,
-        sessions: SessionService,
-    ) -> None:
-        self.issuer = issuer
-        self._loader = jwks_loader
-        self.clients = clients
-        self.subjects = subjects
-        self.sessions = sessions
+    """Answers ``/end_session`` and its confirmation page (see the module text), built with
+    keywords.
+
+    Attributes:
+        issuer: Jati's issuer (the hint's ``iss``, the base of the confirmation page's URL).
+        jwks_loader: Jati's signing keys, to verify the hint with.
+        clients: the client registry.
+        subjects: the citizen's pairwise ``sub`` for an app (to match the hint's).
+        sessions: the login sessions.
+    """
+
+    issuer: str
+    jwks_loader: JwksLoader
+    clients: ClientLookup
+    subjects: Subjects
+    sessions: SessionService
 
     def _hint(self, hint: str) -> tuple[RelyingApp, str]:
         """(the app, the ``sub``) of a valid ``id_token_hint``."""
@@ -134,7 +137,7 @@ class RpInitiatedLogout:
             verifier = TokenVerifier(
                 issuer=self.issuer,
                 audience=app.client_id,
-                jwks_loader=self._loader,
+                jwks_loader=self.jwks_loader,
                 clock=lambda: as_of,
             )
             claims = verifier.verify_id_token(hint)

@@ -19,19 +19,19 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 
 from identity.keys.base64url import b64url_encode
-from identity.keys.derived_keys import PAIRWISE_SUBJECT_KEY, SELF_SUBJECT_KEY, derive_key
+from identity.keys.derived_keys import (
+    PAIRWISE_SUBJECT_KEY,
+    SELF_SUBJECT_KEY,
+    DerivedKeyHolder,
+    derive_key,
+)
 
 
-class PairwiseSubjects:
+class PairwiseSubjects(DerivedKeyHolder):
     """Computes the ``sub`` a sector sees for a citizen."""
 
-    __slots__ = ("_key",)
-
-    def __init__(self, master_key: bytes) -> None:
-        self._key = derive_key(master_key, PAIRWISE_SUBJECT_KEY)
-
-    def __repr__(self) -> str:
-        return "PairwiseSubjects(<key hidden>)"
+    __slots__ = ()
+    LABEL = PAIRWISE_SUBJECT_KEY
 
     def subject(self, sector_identifier: str, subject_id: str) -> str:
         """A 43-character base64url ``sub`` for (sector, citizen)."""

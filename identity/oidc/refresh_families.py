@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from identity.oidc.codes import ReleasedPurpose, hash_secret
+from identity.oidc.codes import ReleasedPurpose, grant_ids_of, hash_secret
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -105,7 +105,7 @@ class TokenFamily:
 
     @property
     def grant_ids(self) -> tuple[str, ...]:
-        return tuple(p.grant_id for p in self.purposes if p.grant_id is not None)
+        return grant_ids_of(self.purposes)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from identity.keys.derived_keys import REQUEST_SEALING_KEY
 from identity.keys.sealing import SivSealer
 from identity.login.acr import AcrRequest
 from identity.oidc.authorization_request import StoredRequest
+from identity.relying_party.inflate import inflate_bounded
 
 __all__ = ["MAX_SEALED_CHARS", "RequestSealer"]
 
@@ -94,11 +95,7 @@ class RequestSealer:
         if compressed is None:
             return None
         try:
-            inflater = zlib.decompressobj()
-            plaintext = inflater.decompress(compressed, _MAX_SEALED_PLAINTEXT)
-            if not inflater.eof:
-                return None
-            body = json.loads(plaintext)
+            body = json.loads(inflate_bounded(compressed, _MAX_SEALED_PLAINTEXT))
             return StoredRequest(
                 id=str(body["i"]),
                 client_id=str(body["c"]),
@@ -117,7 +114,7 @@ class RequestSealer:
                 expires_at=_from_microseconds(body["e"]),
                 acr=AcrRequest(_words(body.get("a")), essential=body.get("ae") == 1),
             )
-        except (ValueError, KeyError, TypeError, OverflowError, zlib.error):
+        except (ValueError, KeyError, TypeError, OverflowError):  # NotOneZlibStream: ValueError
             return None
 
 

@@ -47,6 +47,7 @@ from identity.keys.base64url import b64url_encode
 from identity.keys.jws_algorithms import RS256, SIGNING_ALGORITHMS
 from identity.keys.signing_keys import PrivateKey, SigningKeyInfo, key_matches
 from identity.oidc.pairwise import PairwiseSubjects, SelfSubjects
+from identity.relying_party.encoding import check_issuer
 
 ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 - a media type, not a secret
 ID_TOKEN_TYPE = "JWT"  # noqa: S105
@@ -265,9 +266,7 @@ class TokenIssuer:
         id_token_lifetime: int = 600,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if not issuer or issuer.endswith("/"):
-            raise ValueError("issuer is the exact iss value, without a trailing slash")
-        self.issuer = issuer
+        self.issuer = check_issuer(issuer)
         self._signer = signer
         self._signers: dict[str, ActiveSigner] = {signer.alg: signer}
         self._pairwise = pairwise

@@ -15,6 +15,8 @@ from typing import Any
 
 from identity.relying_party.errors import InvalidToken, Reason
 
+__all__ = ["b64url_decode", "check_issuer", "json_object", "json_value"]
+
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _VALUE = {c: i for i, c in enumerate(_ALPHABET)}
 _TO_STANDARD = bytes.maketrans(b"-_", b"+/")
@@ -53,8 +55,9 @@ _decoder = json.JSONDecoder(object_pairs_hook=_unique_object, parse_constant=_no
 _scan_once = _decoder.scan_once  # type: ignore[attr-defined]  # the C scanner, no wrapper
 
 
-def json_object(data: bytes, what: str) -> dict[str, Any]:
-    """A JSON object (RFC 8259) from UTF-8 ``data`` with unique member names."""
+def json_value(data: bytes, what: str) -> Any:
+    """A JSON value (RFC 8259) from UTF-8 ``data``, every object in it with unique member
+    names; :class:`InvalidToken` (``malformed``) otherwise. ``what`` names it in the message."""
     try:
         text = data.decode("utf-8")
         value, end = _scan_once(text, 0)
@@ -67,6 +70,21 @@ def json_object(data: bytes, what: str) -> dict[str, Any]:
             value = _decoder.decode(data.decode("utf-8"))
         except (UnicodeDecodeError, ValueError, RecursionError):
             raise InvalidToken(Reason.MALFORMED, f"the {what} is not JSON") from None
+    return value
+
+
+def json_object(data: bytes, what: str) -> dict[str, Any]:
+    """A JSON object (RFC 8259) from UTF-8 ``data`` with unique member names."""
+    value = json_value(data, what)
     if type(value) is not dict:
         raise InvalidToken(Reason.MALFORMED, f"the {what} is not a JSON object")
     return value
+
+
+def check_issuer(issuer: str) -> str:
+    """``issuer`` if it can be compared with ``iss`` as it is: the exact issuer identifier
+    (RFC 8414 §2, OpenID Connect Discovery §3), never empty and never with a trailing slash
+    (OIDC Core §3.1.3.7 step 2 compares exactly, so a slash would fail every token)."""
+    if not issuer or issuer.endswith("/"):
+        raise ValueError("issuer is the exact iss value, without a trailing slash")
+    return issuer

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+__all__ = ["InvalidToken", "Reason"]
+
 
 class Reason(StrEnum):
     """Why a token was refused. Stable strings: relying apps may branch on them and log them."""

@@ -13,16 +13,35 @@
 Access tokens, ID tokens, SD-JWT VCs (:mod:`identity.relying_party.verifier`), key binding
 JWTs (:mod:`identity.relying_party.sd_jwt`) and Status List Tokens
 (:mod:`identity.relying_party.status_list`) are all parsed by :func:`parse_header`; each
-maps its :class:`InvalidToken` to its own reason where it has one.
+maps its :class:`InvalidToken` to its own reason where it has one, as it does when
+:func:`compact_dots` finds no compact JWS. :class:`ParsedHeaders` remembers the parsed
+headers of the verifier and of key binding JWTs.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Generic, TypeVar
 
 from identity.relying_party.encoding import b64url_decode, json_object
 from identity.relying_party.errors import InvalidToken, Reason
 from identity.relying_party.keys import HOLDER_ALGORITHMS, SUPPORTED_ALGORITHMS
 
-FORBIDDEN_HEADERS = frozenset({"jku", "x5u", "x5c", "jwk", "x5t", "x5t#S256", "crit", "b64"})
+__all__ = ["ParsedHeaders", "compact_dots", "parse_header"]
+
+_FORBIDDEN_HEADERS = frozenset({"jku", "x5u", "x5c", "jwk", "x5t", "x5t#S256", "crit", "b64"})
+
+_Parsed = TypeVar("_Parsed")
+
+
+def compact_dots(token: str) -> tuple[int, int]:
+    """Where the two dots of a compact JWS ``header.payload.signature`` stand (RFC 7515
+    §7.1), or ``(-1, -1)`` when it has not exactly two."""
+    first = token.find(".")
+    second = token.find(".", first + 1)
+    if first < 0 or second < 0 or token.find(".", second + 1) >= 0:
+        return -1, -1
+    return first, second
 
 
 def parse_header(
@@ -36,7 +55,7 @@ def parse_header(
     alg = header.get("alg")
     if alg not in (HOLDER_ALGORITHMS if holder else SUPPORTED_ALGORITHMS):
         raise InvalidToken(Reason.UNSUPPORTED_ALGORITHM, "alg is not in the allow-list")
-    forbidden = FORBIDDEN_HEADERS & header.keys()
+    forbidden = _FORBIDDEN_HEADERS & header.keys()
     if forbidden:
         raise InvalidToken(Reason.FORBIDDEN_HEADER, f"header {sorted(forbidden)[0]} refused")
     kid = header.get("kid")
@@ -48,3 +67,25 @@ def parse_header(
     if typ is not None and type(typ) is not str:
         raise InvalidToken(Reason.MALFORMED, "typ is not a string")
     return alg, kid, typ.lower() if typ is not None else None
+
+
+class ParsedHeaders(Generic[_Parsed]):
+    """``parse(segment)`` remembered for at most ``size`` header segments (all forgotten
+    when full). Jati signs every token of a key with the same header, so a verifier meets
+    few of them; a header that fails to parse is not remembered."""
+
+    __slots__ = ("_parse", "_parsed", "_size")
+
+    def __init__(self, parse: Callable[[str], _Parsed], size: int) -> None:
+        self._parse = parse
+        self._parsed: dict[str, _Parsed] = {}
+        self._size = size
+
+    def __call__(self, segment: str) -> _Parsed:
+        parsed = self._parsed.get(segment)
+        if parsed is None:
+            parsed = self._parse(segment)
+            if len(self._parsed) >= self._size:
+                self._parsed.clear()
+            self._parsed[segment] = parsed
+        return parsed

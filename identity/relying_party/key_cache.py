@@ -28,11 +28,13 @@ from urllib.parse import urlsplit
 from identity.relying_party.errors import InvalidToken, Reason
 from identity.relying_party.keys import UnusableKey, VerificationKey, key_set
 
+__all__ = ["DEFAULT_TIMEOUT", "JwksLoader", "KeyCache", "cache_max_age", "discovery_loader"]
+
 log = logging.getLogger(__name__)
 
-MAX_DOCUMENT_BYTES = 256 * 1024
+_MAX_DOCUMENT_BYTES = 256 * 1024
 DEFAULT_TIMEOUT = 5.0
-MIN_MAX_AGE, MAX_MAX_AGE, DEFAULT_MAX_AGE = 60.0, 86_400.0, 300.0
+_MIN_MAX_AGE, _MAX_MAX_AGE, _DEFAULT_MAX_AGE = 60.0, 86_400.0, 300.0
 _MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*(\d+)", re.IGNORECASE)
 
 #: Loads a JWK Set: returns (the set, seconds it may be cached or None for the default).
@@ -48,10 +50,10 @@ def cache_max_age(cache_control: str) -> float | None:
 def _fetch_json(url: str, timeout: float) -> tuple[Any, float | None]:
     request = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310
     with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-        body = response.read(MAX_DOCUMENT_BYTES + 1)
+        body = response.read(_MAX_DOCUMENT_BYTES + 1)
         cache_control = response.headers.get("Cache-Control", "")
-    if len(body) > MAX_DOCUMENT_BYTES:
-        raise ValueError(f"{url} answered more than {MAX_DOCUMENT_BYTES} bytes")
+    if len(body) > _MAX_DOCUMENT_BYTES:
+        raise ValueError(f"{url} answered more than {_MAX_DOCUMENT_BYTES} bytes")
     return json.loads(body), cache_max_age(cache_control)
 
 
@@ -146,7 +148,7 @@ class KeyCache:
                 log.warning("could not refresh the issuer's JWK Set: %s", type(exc).__name__)
                 self._expires = now + self._min_refresh_interval
                 return False
-            age = DEFAULT_MAX_AGE if max_age is None else max_age
-            self._expires = now + min(max(age, MIN_MAX_AGE), MAX_MAX_AGE)
+            age = _DEFAULT_MAX_AGE if max_age is None else max_age
+            self._expires = now + min(max(age, _MIN_MAX_AGE), _MAX_MAX_AGE)
             self._keys = keys
             return True

@@ -4,8 +4,8 @@ RFC 8725 §3.1 asks that the algorithm be tied to the key: an Ed25519 key (``OKP
 ``Ed25519``, RFC 8037) verifies only ``EdDSA`` or its fully-specified name ``Ed25519``
 (RFC 9864); a P-256 key (``EC``/``P-256``) only ``ES256`` (RFC 7518 §3.4); an RSA key
 (``RSA``) only ``RS256`` (RFC 7518 §3.3, the ID tokens of apps registered for it), and only
-with a modulus of :data:`MIN_RSA_MODULUS_BITS` to :data:`MAX_RSA_MODULUS_BITS` bits (RFC 7518
-§3.3 asks 2048 at least) and a public exponent FIPS 186-5 §A.1.1 allows (odd, at least
+with a modulus of 2048 to 8192 bits (RFC 7518 §3.3 asks 2048 at least; the upper bound
+caps the work) and a public exponent FIPS 186-5 §A.1.1 allows (odd, at least
 65537, below 2^256), written in canonical octets (RFC 7518 §6.3.1); a signature of exactly
 the modulus' length (RFC 8017 §8.2.2). ``PS*``, ``RS384``/``RS512`` and every ``HS*`` are
 outside the allow-list. Symmetric (``oct``) keys and keys carrying private members are never
@@ -32,23 +32,35 @@ from identity.keys.jwk import jwk_thumbprint
 from identity.relying_party.encoding import b64url_decode
 from identity.relying_party.errors import InvalidToken
 
+__all__ = [
+    "HOLDER_ALGORITHMS",
+    "PRIVATE_MEMBERS",
+    "SUPPORTED_ALGORITHMS",
+    "UnusableKey",
+    "VerificationKey",
+    "Verify",
+    "key_set",
+    "raw_to_der",
+    "verification_key",
+]
+
 log = logging.getLogger(__name__)
 
-EDDSA_ALGORITHMS = frozenset({"EdDSA", "Ed25519"})
-ES256 = "ES256"
-RS256 = "RS256"
+_EDDSA_ALGORITHMS = frozenset({"EdDSA", "Ed25519"})
+_ES256 = "ES256"
+_RS256 = "RS256"
 #: What a holder key may sign with (key binding JWTs, credential proofs).
-HOLDER_ALGORITHMS = EDDSA_ALGORITHMS | {ES256}
+HOLDER_ALGORITHMS = _EDDSA_ALGORITHMS | {_ES256}
 #: What the issuer's tokens may be signed with (access and ID tokens, SD-JWT VCs, status lists).
-SUPPORTED_ALGORITHMS = HOLDER_ALGORITHMS | {RS256}
+SUPPORTED_ALGORITHMS = HOLDER_ALGORITHMS | {_RS256}
 PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
-MAX_KID_LENGTH = 128
+_MAX_KID_LENGTH = 128
 #: RSA modulus sizes accepted (RFC 7518 §3.3: 2048 at least; the upper bound caps the work).
-MIN_RSA_MODULUS_BITS = 2048
-MAX_RSA_MODULUS_BITS = 8192
+_MIN_RSA_MODULUS_BITS = 2048
+_MAX_RSA_MODULUS_BITS = 8192
 #: FIPS 186-5 §A.1.1: 2^16 < e < 2^256, odd.
-MIN_RSA_EXPONENT = 65537
-MAX_RSA_EXPONENT_BITS = 256
+_MIN_RSA_EXPONENT = 65537
+_MAX_RSA_EXPONENT_BITS = 256
 
 Verify = Callable[[bytes, bytes], bool]
 
@@ -153,13 +165,13 @@ def _rsa_integer(jwk: Mapping[str, Any], name: str, max_bytes: int) -> int:
 
 
 def _rsa_public_key(jwk: Mapping[str, Any]) -> rsa.RSAPublicKey:
-    n = _rsa_integer(jwk, "n", MAX_RSA_MODULUS_BITS // 8)
-    e = _rsa_integer(jwk, "e", MAX_RSA_EXPONENT_BITS // 8)
-    if not MIN_RSA_MODULUS_BITS <= n.bit_length() <= MAX_RSA_MODULUS_BITS:
+    n = _rsa_integer(jwk, "n", _MAX_RSA_MODULUS_BITS // 8)
+    e = _rsa_integer(jwk, "e", _MAX_RSA_EXPONENT_BITS // 8)
+    if not _MIN_RSA_MODULUS_BITS <= n.bit_length() <= _MAX_RSA_MODULUS_BITS:
         raise UnusableKey(
-            f"the RSA modulus is not {MIN_RSA_MODULUS_BITS} to {MAX_RSA_MODULUS_BITS} bits"
+            f"the RSA modulus is not {_MIN_RSA_MODULUS_BITS} to {_MAX_RSA_MODULUS_BITS} bits"
         )
-    if e < MIN_RSA_EXPONENT or e % 2 == 0 or e.bit_length() > MAX_RSA_EXPONENT_BITS:
+    if e < _MIN_RSA_EXPONENT or e % 2 == 0 or e.bit_length() > _MAX_RSA_EXPONENT_BITS:
         raise UnusableKey("the RSA exponent is not odd, at least 65537 and below 2^256")
     if n % 2 == 0:
         raise UnusableKey("the RSA modulus is even")
@@ -192,10 +204,10 @@ def verification_key(
         raise UnusableKey("the JWK's key_ops do not include verify")
     kty, crv = jwk.get("kty"), jwk.get("crv")
     if kty == "OKP" and crv == "Ed25519":
-        allowed = EDDSA_ALGORITHMS
+        allowed = _EDDSA_ALGORITHMS
         verify = _ed25519_verifier(Ed25519PublicKey.from_public_bytes(_coordinate(jwk, "x", 32)))
     elif kty == "EC" and crv == "P-256":
-        allowed = frozenset({ES256})
+        allowed = frozenset({_ES256})
         x = int.from_bytes(_coordinate(jwk, "x", 32), "big")
         y = int.from_bytes(_coordinate(jwk, "y", 32), "big")
         try:
@@ -203,8 +215,8 @@ def verification_key(
         except ValueError:
             raise UnusableKey("the EC point is not on P-256") from None
         verify = _es256_verifier(public)
-    elif kty == "RSA" and RS256 in algorithms:
-        allowed = frozenset({RS256})
+    elif kty == "RSA" and _RS256 in algorithms:
+        allowed = frozenset({_RS256})
         verify = _rs256_verifier(_rsa_public_key(jwk))
     else:
         raise UnusableKey("unsupported key type (use OKP/Ed25519, EC/P-256 or RSA)")
@@ -212,14 +224,14 @@ def verification_key(
     if alg is not None:
         if alg not in allowed:
             raise UnusableKey("the JWK's alg does not match its key type")
-        allowed = EDDSA_ALGORITHMS if alg in EDDSA_ALGORITHMS else frozenset({alg})
+        allowed = _EDDSA_ALGORITHMS if alg in _EDDSA_ALGORITHMS else frozenset({alg})
     allowed &= algorithms
     if not allowed:
         raise UnusableKey("the JWK's algorithms are not accepted here")
     kid = jwk.get("kid")
     if kid is None:
         kid = jwk_thumbprint(jwk)
-    if not isinstance(kid, str) or not kid or len(kid) > MAX_KID_LENGTH:
+    if not isinstance(kid, str) or not kid or len(kid) > _MAX_KID_LENGTH:
         raise UnusableKey("the JWK's kid is not a short string")
     return VerificationKey(kid=kid, algorithms=allowed, verify=verify)
 

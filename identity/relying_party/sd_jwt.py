@@ -31,18 +31,16 @@ adds is refused as unreferenced without being read.
 
 from __future__ import annotations
 
-import binascii
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
 from identity.keys.base64url import b64url_encode
-from identity.relying_party.encoding import b64url_decode, json_object
+from identity.relying_party.encoding import b64url_decode, json_object, json_value
 from identity.relying_party.errors import InvalidToken, Reason
-from identity.relying_party.jose_header import parse_header
+from identity.relying_party.jose_header import ParsedHeaders, compact_dots, parse_header
 from identity.relying_party.keys import (
     HOLDER_ALGORITHMS,
     UnusableKey,
@@ -50,18 +48,36 @@ from identity.relying_party.keys import (
     verification_key,
 )
 
+__all__ = [
+    "DEFAULT_MAX_KB_AGE",
+    "DEFAULT_MAX_PRESENTATION_BYTES",
+    "SD_JWT_VC",
+    "SD_JWT_VC_TYPES",
+    "KbExpected",
+    "KeyBinding",
+    "Presentation",
+    "Profile",
+    "StatusSource",
+    "check_credential_status",
+    "check_sd_alg",
+    "check_vct",
+    "decode_disclosure",
+    "digest",
+    "process_disclosures",
+    "split_presentation",
+]
+
 DEFAULT_MAX_PRESENTATION_BYTES = 32 * 1024
 DEFAULT_MAX_KB_AGE = 300.0
-SD_ALG = "sha-256"
+_SD_ALG = "sha-256"
 #: draft-ietf-oauth-sd-jwt-vc §3.2.1. The earlier ``vc+sd-jwt`` is refused: Jati has only
 #: ever issued ``dc+sd-jwt``, and explicit typing (RFC 8725 §3.11) wants one value.
 SD_JWT_VC_TYPES: frozenset[str | None] = frozenset({"dc+sd-jwt", "application/dc+sd-jwt"})
-KB_JWT_TYPES = frozenset({"kb+jwt", "application/kb+jwt"})  # RFC 9901 §4.3
-STATUS_VALID, STATUS_SUSPENDED = 0, 2  # draft-ietf-oauth-status-list §7.1
+_KB_JWT_TYPES = frozenset({"kb+jwt", "application/kb+jwt"})  # RFC 9901 §4.3
+_STATUS_VALID, _STATUS_SUSPENDED = 0, 2  # draft-ietf-oauth-status-list §7.1
 _ARRAY_DIGEST = "..."
 _RESERVED_NAMES = frozenset({"_sd", _ARRAY_DIGEST})
 _CACHE_SIZE = 256
-_URLSAFE = bytes.maketrans(b"+/", b"-_")
 _NUMBER = (int, float)
 
 
@@ -125,24 +141,9 @@ def digest(text: str) -> str:
 def check_sd_alg(payload: Mapping[str, Any]) -> None:
     """RFC 9901 §4.1.1: ``_sd_alg`` absent (SHA-256) or ``sha-256``; nothing else is
     accepted (§7.1 step 2.4: the hash must be understood and deemed secure)."""
-    alg = payload.get("_sd_alg", SD_ALG)
-    if alg != SD_ALG:
+    alg = payload.get("_sd_alg", _SD_ALG)
+    if alg != _SD_ALG:
         raise InvalidToken(Reason.UNSUPPORTED_ALGORITHM, "_sd_alg is not sha-256")
-
-
-def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        raise ValueError("duplicate member names")
-    return obj
-
-
-def _not_json(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-_decoder = json.JSONDecoder(object_pairs_hook=_unique_object, parse_constant=_not_json)
-_scan_once = _decoder.scan_once  # type: ignore[attr-defined]  # the C scanner, no wrapper
 
 
 def _refused(message: str) -> InvalidToken:
@@ -153,14 +154,8 @@ def decode_disclosure(encoded: str) -> list[Any]:
     """The JSON array of a Disclosure: canonical base64url of UTF-8 JSON (RFC 9901 §4.2.1,
     §4.2.2), two or three elements, a string salt and (with three) a string claim name."""
     try:
-        text = b64url_decode(encoded).decode("utf-8")
-        try:
-            value, end = _scan_once(text, 0)
-        except StopIteration:  # leading whitespace (valid JSON) or nothing at all
-            end = -1
-        if end != len(text):
-            value = _decoder.decode(text)  # whitespace around the array, or trailing garbage
-    except (InvalidToken, UnicodeDecodeError, ValueError, RecursionError):
+        value = json_value(b64url_decode(encoded), "disclosure")
+    except InvalidToken:  # base64url, UTF-8, JSON, duplicate names, nesting
         raise _refused("a disclosure is not base64url JSON") from None
     if type(value) is not list or not 2 <= len(value) <= 3:
         raise _refused("a disclosure is not an array of 2 or 3")
@@ -177,12 +172,10 @@ def process_disclosures(payload: dict[str, Any], disclosures: list[str]) -> dict
 
     ``payload`` is changed into the result (the verifier parses it for this call alone)."""
     by_digest: dict[str, str] = {}
-    sha256, b2a = hashlib.sha256, binascii.b2a_base64
     for encoded in disclosures:
         if not encoded:
             raise _refused("an empty disclosure")
-        raw = b2a(sha256(encoded.encode()).digest(), newline=False)  # digest(), inlined
-        key = raw.translate(_URLSAFE).rstrip(b"=").decode()
+        key = digest(encoded)
         if key in by_digest:
             raise _refused("the same disclosure is given twice")
         by_digest[key] = encoded
@@ -293,17 +286,30 @@ class _Walk:
         return out
 
 
-def _kb_header(segment: str) -> tuple[str, str | None]:
-    """(alg, lower-cased typ) of a KB-JWT header: the same checks as every JWS here
+def _kb_header(segment: str) -> str:
+    """The ``alg`` of a KB-JWT header: the same checks as every JWS here
     (:func:`parse_header`; its key is ``cnf.jwk``, so no ``kid`` is needed), ``typ``
     ``kb+jwt``; every failure is ``bad_key_binding``."""
     try:
         alg, _kid, typ = parse_header(segment, kid_required=False, holder=True)
     except InvalidToken as exc:
         raise InvalidToken(Reason.BAD_KEY_BINDING, f"the KB-JWT header: {exc}") from None
-    if typ not in KB_JWT_TYPES:
+    if typ not in _KB_JWT_TYPES:
         raise InvalidToken(Reason.BAD_KEY_BINDING, "the KB-JWT typ is not kb+jwt")
-    return alg, typ
+    return alg
+
+
+class KbExpected(NamedTuple):
+    """What a Key Binding JWT must show (RFC 9901 §7.3): ``sd_hash`` over ``signed_part``,
+    ``aud`` the string ``audience``, ``nonce`` equal to ``nonce`` (when given), ``iat`` at
+    most ``max_age`` seconds before ``now``, each time bound with ``leeway`` seconds."""
+
+    signed_part: str
+    audience: str
+    nonce: str | None
+    now: float
+    leeway: float
+    max_age: float
 
 
 class KeyBinding:
@@ -312,7 +318,7 @@ class KeyBinding:
     more."""
 
     def __init__(self) -> None:
-        self._headers: dict[str, tuple[str, str | None]] = {}
+        self._header = ParsedHeaders(_kb_header, _CACHE_SIZE)
         self._holders: dict[frozenset[tuple[str, str]], VerificationKey] = {}
 
     def holder_key(self, payload: Mapping[str, Any]) -> VerificationKey:
@@ -337,31 +343,12 @@ class KeyBinding:
                 self._holders[members] = key
         return key
 
-    def verify(
-        self,
-        kb_jwt: str,
-        *,
-        holder: VerificationKey,
-        signed_part: str,
-        audience: str,
-        nonce: str | None,
-        now: float,
-        leeway: float,
-        max_age: float,
-    ) -> None:
+    def verify(self, kb_jwt: str, holder: VerificationKey, expected: KbExpected) -> None:
         """Every §7.3 check of the KB-JWT; :class:`InvalidToken` (``bad_key_binding``)."""
-        first = kb_jwt.find(".")
-        second = kb_jwt.find(".", first + 1)
-        if first < 0 or second < 0 or kb_jwt.find(".", second + 1) >= 0:
+        first, second = compact_dots(kb_jwt)
+        if first < 0:
             raise InvalidToken(Reason.BAD_KEY_BINDING, "the KB-JWT is not a compact JWS")
-        segment = kb_jwt[:first]
-        parsed = self._headers.get(segment)
-        if parsed is None:
-            parsed = _kb_header(segment)
-            if len(self._headers) >= _CACHE_SIZE:
-                self._headers.clear()
-            self._headers[segment] = parsed
-        if parsed[0] not in holder.algorithms:
+        if self._header(kb_jwt[:first]) not in holder.algorithms:
             raise InvalidToken(Reason.BAD_KEY_BINDING, "the KB-JWT alg does not match cnf.jwk")
         try:
             signature = b64url_decode(kb_jwt[second + 1 :])
@@ -372,26 +359,19 @@ class KeyBinding:
             raise InvalidToken(Reason.BAD_KEY_BINDING, "the KB-JWT is not well formed") from None
         if not valid:
             raise InvalidToken(Reason.BAD_KEY_BINDING, "the KB-JWT signature does not verify")
-        _check_kb_claims(claims, signed_part, audience, nonce, now, leeway, max_age)
+        _check_kb_claims(claims, expected)
 
 
-def _check_kb_claims(
-    claims: Mapping[str, Any],
-    signed_part: str,
-    audience: str,
-    nonce: str | None,
-    now: float,
-    leeway: float,
-    max_age: float,
-) -> None:
+def _check_kb_claims(claims: Mapping[str, Any], expected: KbExpected) -> None:
+    now, leeway, nonce = expected.now, expected.leeway, expected.nonce
     iat: Any = claims.get("iat")
     if type(iat) not in _NUMBER:
         raise InvalidToken(Reason.BAD_KEY_BINDING, "the KB-JWT has no iat")
     if iat > now + leeway:
         raise InvalidToken(Reason.BAD_KEY_BINDING, "the KB-JWT iat is in the future")
-    if iat < now - max_age - leeway:
+    if iat < now - expected.max_age - leeway:
         raise InvalidToken(Reason.BAD_KEY_BINDING, "the KB-JWT is older than the allowed age")
-    if claims.get("aud") != audience:
+    if claims.get("aud") != expected.audience:
         raise InvalidToken(Reason.BAD_KEY_BINDING, "the KB-JWT aud is not this verifier")
     value = claims.get("nonce")
     if type(value) is not str:
@@ -401,7 +381,7 @@ def _check_kb_claims(
     sd_hash = claims.get("sd_hash")
     if type(sd_hash) is not str or not sd_hash.isascii():
         raise InvalidToken(Reason.BAD_KEY_BINDING, "the KB-JWT has no sd_hash")
-    if not hmac.compare_digest(sd_hash, digest(signed_part)):
+    if not hmac.compare_digest(sd_hash, digest(expected.signed_part)):
         raise InvalidToken(Reason.BAD_KEY_BINDING, "sd_hash does not cover this presentation")
     for name, late in (("exp", False), ("nbf", True)):  # RFC 7519 §4.1.4, §4.1.5, if present
         bound: Any = claims.get(name)
@@ -427,7 +407,7 @@ def check_vct(payload: Mapping[str, Any], expected: str | None, *, required: boo
         raise InvalidToken(Reason.INVALID_CLAIM, "vct is not the expected credential type")
 
 
-def status_reference(payload: Mapping[str, Any]) -> tuple[str, int] | None:
+def _status_reference(payload: Mapping[str, Any]) -> tuple[str, int] | None:
     """(``uri``, ``idx``) of ``status.status_list`` (draft-ietf-oauth-status-list §6.1), or
     None when the credential has no ``status`` claim."""
     status = payload.get("status")
@@ -449,12 +429,12 @@ def check_credential_status(payload: Mapping[str, Any], source: StatusSource) ->
     0 VALID passes, 2 SUSPENDED is ``suspended``, any other value ``revoked`` (1 INVALID, and
     application-specific values a verifier cannot know to be harmless). A credential without
     a ``status`` claim passes: the draft makes the mechanism optional; Jati always sets it."""
-    reference = status_reference(payload)
+    reference = _status_reference(payload)
     if reference is None:
         return
     value = source.status(*reference)
-    if value == STATUS_VALID:
+    if value == _STATUS_VALID:
         return
-    if value == STATUS_SUSPENDED:
+    if value == _STATUS_SUSPENDED:
         raise InvalidToken(Reason.SUSPENDED, "the credential is suspended")
     raise InvalidToken(Reason.REVOKED, "the credential is revoked")

@@ -9,8 +9,8 @@
    and a list signed by the issuer but served from elsewhere is not what Jati issues. The
    default loader also insists on https (plain http only to a loopback address), sends
    ``Accept: application/statuslist+jwt`` (§8.1), follows redirects only within that origin
-   (§11.4), reads at most :data:`MAX_TOKEN_BYTES`, and wants the ``application/
-   statuslist+jwt`` content type back (§8.2).
+   (§11.4), reads at most 8 MiB, and wants the ``application/statuslist+jwt`` content type
+   back (§8.2).
 2. The Status List Token is a JWT checked like every token of this SDK (RFC 8725): size
    first; compact JWS; ``alg`` in the allow-list; ``kid`` present; ``jku``, ``x5u``, ``jwk``,
    ``x5c``, ``crit``, ... refused; ``typ`` exactly ``statuslist+jwt`` (§5.1); the signature
@@ -21,7 +21,7 @@
    ``status_list`` with ``bits`` in {1, 2, 4, 8} and ``lst``, inflated with a bound of
    :data:`MAX_LIST_BYTES` (a few kilobytes of ``lst`` cannot become gigabytes).
 4. The decoded list is cached per ``uri`` for ``min(ttl, HTTP max-age, exp - now)`` (§13.7,
-   capped at :data:`MAX_CACHE_SECONDS`; 5 minutes when the token names none), then fetched
+   capped at a day; 5 minutes when the token names none), then fetched
    again. §8.2 gives ``exp`` and ``ttl`` priority over HTTP caching headers: a longer
    max-age never extends them; a shorter one is honoured, since it only makes the list
    fresher.
@@ -48,31 +48,37 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from identity.relying_party.encoding import b64url_decode, json_object
+from identity.relying_party.encoding import b64url_decode, check_issuer, json_object
 from identity.relying_party.errors import InvalidToken, Reason
 from identity.relying_party.inflate import InflateFailure, NotOneZlibStream, inflate_bounded
-from identity.relying_party.jose_header import parse_header
+from identity.relying_party.jose_header import compact_dots, parse_header
 from identity.relying_party.key_cache import DEFAULT_TIMEOUT, KeyCache, cache_max_age
 
-__all__ = ["StatusListCache", "StatusListLoader", "status_list_loader"]
+__all__ = [
+    "MAX_LIST_BYTES",
+    "RETRY_AFTER_FAILURE",
+    "StatusListCache",
+    "StatusListLoader",
+    "status_list_loader",
+]
 
 log = logging.getLogger(__name__)
 
 #: uri -> (the compact Status List Token, HTTP max-age in seconds or None).
 StatusListLoader = Callable[[str], tuple[str, float | None]]
 
-STATUS_LIST_MEDIA_TYPE = "application/statuslist+jwt"
-STATUS_LIST_TYPES = frozenset({"statuslist+jwt", STATUS_LIST_MEDIA_TYPE})
-ALLOWED_BITS = frozenset({1, 2, 4, 8})
+_STATUS_LIST_MEDIA_TYPE = "application/statuslist+jwt"
+_STATUS_LIST_TYPES = frozenset({"statuslist+jwt", _STATUS_LIST_MEDIA_TYPE})
+_ALLOWED_BITS = frozenset({1, 2, 4, 8})
 #: Largest Status List Token accepted (a 2**24-entry list, 2 bits, random: ~5.6 MB).
-MAX_TOKEN_BYTES = 8 * 1024 * 1024
+_MAX_TOKEN_BYTES = 8 * 1024 * 1024
 #: Largest inflated list accepted: 16 MiB, 2**26 entries of 2 bits.
 MAX_LIST_BYTES = 16 * 1024 * 1024
-DEFAULT_CACHE_SECONDS = 300.0
-MIN_CACHE_SECONDS = 1.0
-MAX_CACHE_SECONDS = 86_400.0
+_DEFAULT_CACHE_SECONDS = 300.0
+_MIN_CACHE_SECONDS = 1.0
+_MAX_CACHE_SECONDS = 86_400.0
 RETRY_AFTER_FAILURE = 5.0
-MAX_LISTS = 1024
+_MAX_LISTS = 1024
 _NUMBER = (int, float)
 
 
@@ -128,15 +134,15 @@ class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
 def _fetch(uri: str, timeout: float) -> tuple[str, float | None]:
     _check_transport(uri)
     opener = urllib.request.build_opener(_SameOriginRedirects(uri))
-    request = urllib.request.Request(uri, headers={"Accept": STATUS_LIST_MEDIA_TYPE})  # noqa: S310
+    request = urllib.request.Request(uri, headers={"Accept": _STATUS_LIST_MEDIA_TYPE})  # noqa: S310
     with opener.open(request, timeout=timeout) as response:
         content_type = response.headers.get("Content-Type", "")
-        if content_type.split(";")[0].strip().lower() != STATUS_LIST_MEDIA_TYPE:
+        if content_type.split(";")[0].strip().lower() != _STATUS_LIST_MEDIA_TYPE:
             raise ValueError("the status list answer is not application/statuslist+jwt")
-        body = response.read(MAX_TOKEN_BYTES + 1)
+        body = response.read(_MAX_TOKEN_BYTES + 1)
         cache_control = response.headers.get("Cache-Control", "")
-    if len(body) > MAX_TOKEN_BYTES:
-        raise ValueError(f"the status list answer is over {MAX_TOKEN_BYTES} bytes")
+    if len(body) > _MAX_TOKEN_BYTES:
+        raise ValueError(f"the status list answer is over {_MAX_TOKEN_BYTES} bytes")
     try:
         token = body.decode("ascii").strip()
     except UnicodeDecodeError:
@@ -169,7 +175,7 @@ def _header(segment: str) -> tuple[str, str]:
         alg, kid, typ = parse_header(segment)
     except InvalidToken as exc:
         raise _unavailable(f"status list: {exc}") from None
-    if typ not in STATUS_LIST_TYPES:
+    if typ not in _STATUS_LIST_TYPES:
         raise _unavailable("status list: typ is not statuslist+jwt")
     return alg, kid
 
@@ -218,8 +224,7 @@ class StatusListCache:
         clock: Callable[[], float] = time.time,
         leeway: float = 30.0,
     ) -> None:
-        if not issuer or issuer.endswith("/"):
-            raise ValueError("issuer is the exact iss value, without a trailing slash")
+        check_issuer(issuer)
         if not 0 <= leeway <= 300:
             raise ValueError("leeway is between 0 and 300 seconds")
         self.issuer = issuer
@@ -256,7 +261,7 @@ class StatusListCache:
         if type(uri) is not str or not _same_origin(uri, self.issuer):
             raise _unavailable("status list uri is not on the issuer's origin")
         with self._guard:
-            if len(self._locks) >= MAX_LISTS and uri not in self._locks:
+            if len(self._locks) >= _MAX_LISTS and uri not in self._locks:
                 self._locks.clear()  # a holder keeps its lock; at worst two fetches race
             lock = self._locks.setdefault(uri, threading.Lock())
         with lock:
@@ -282,7 +287,7 @@ class StatusListCache:
                 raise _unavailable("status list could not be fetched") from None
             with self._guard:
                 self._failed_until.pop(uri, None)
-                if len(self._lists) >= MAX_LISTS:
+                if len(self._lists) >= _MAX_LISTS:
                     self._lists.pop(next(iter(self._lists)))
                 self._lists[uri] = found
             return found
@@ -290,18 +295,17 @@ class StatusListCache:
     def _failed(self, uri: str, now: float, why: str) -> None:
         log.warning("%s; retry in %gs", why, RETRY_AFTER_FAILURE)  # never the token itself
         with self._guard:
-            if len(self._failed_until) >= MAX_LISTS:
+            if len(self._failed_until) >= _MAX_LISTS:
                 self._failed_until.pop(next(iter(self._failed_until)))
             self._failed_until[uri] = now + RETRY_AFTER_FAILURE
 
     def _fetch_and_verify(self, uri: str, now: float) -> _List:
         self.fetches += 1
         token, max_age = self._load(uri)
-        if type(token) is not str or len(token) > MAX_TOKEN_BYTES:
+        if type(token) is not str or len(token) > _MAX_TOKEN_BYTES:
             raise _unavailable("status list: the token is not a string of acceptable size")
-        first = token.find(".")
-        second = token.find(".", first + 1)
-        if first < 0 or second < 0 or token.find(".", second + 1) >= 0:
+        first, second = compact_dots(token)
+        if first < 0:
             raise _unavailable("status list: not a compact JWS (three segments)")
         alg, kid = _header(token[:first])
         key = self.keys.get(kid)
@@ -337,12 +341,12 @@ class StatusListCache:
         if type(status_list) is not dict:
             raise _unavailable("status list: status_list is missing")
         bits = status_list.get("bits")
-        if type(bits) is not int or bits not in ALLOWED_BITS:
+        if type(bits) is not int or bits not in _ALLOWED_BITS:
             raise _unavailable("status list: bits is not 1, 2, 4 or 8")
         data = _inflate(status_list.get("lst"), bits)
         seconds = [s for s in (ttl, max_age) if s is not None]
-        keep = min(seconds) if seconds else DEFAULT_CACHE_SECONDS
-        keep = max(MIN_CACHE_SECONDS, min(float(keep), MAX_CACHE_SECONDS))
+        keep = min(seconds) if seconds else _DEFAULT_CACHE_SECONDS
+        keep = max(_MIN_CACHE_SECONDS, min(float(keep), _MAX_CACHE_SECONDS))
         refresh_at = now + keep
         if exp is not None:
             refresh_at = min(refresh_at, exp + self.leeway)

@@ -37,9 +37,9 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from identity.relying_party.encoding import b64url_decode, json_object
+from identity.relying_party.encoding import b64url_decode, check_issuer, json_object
 from identity.relying_party.errors import InvalidToken, Reason
-from identity.relying_party.jose_header import parse_header
+from identity.relying_party.jose_header import ParsedHeaders, compact_dots, parse_header
 from identity.relying_party.key_cache import (
     DEFAULT_TIMEOUT,
     JwksLoader,
@@ -55,6 +55,7 @@ from identity.relying_party.sd_jwt import (
     DEFAULT_MAX_KB_AGE,
     DEFAULT_MAX_PRESENTATION_BYTES,
     SD_JWT_VC,
+    KbExpected,
     KeyBinding,
     Profile,
     StatusSource,
@@ -66,11 +67,13 @@ from identity.relying_party.sd_jwt import (
 )
 from identity.relying_party.status_list import StatusListCache, StatusListLoader
 
-DEFAULT_MAX_TOKEN_BYTES = 8 * 1024
-DEFAULT_LEEWAY = 30.0
-ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
-ID_TOKEN_TYPES = frozenset({None, "jwt", "application/jwt"})
-ACCESS_TOKEN_CLAIMS = ("sub", "client_id", "jti")  # RFC 9068 §2.2, besides iss aud exp iat
+__all__ = ["TokenVerifier"]
+
+_DEFAULT_MAX_TOKEN_BYTES = 8 * 1024
+_DEFAULT_LEEWAY = 30.0
+_ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
+_ID_TOKEN_TYPES = frozenset({None, "jwt", "application/jwt"})
+_ACCESS_TOKEN_CLAIMS = ("sub", "client_id", "jti")  # RFC 9068 §2.2, besides iss aud exp iat
 _HEADER_CACHE_SIZE = 64
 _NUMBER = (int, float)
 
@@ -100,8 +103,8 @@ class TokenVerifier:
         issuer: str,
         audience: str,
         jwks: Mapping[str, Any] | None = None,
-        leeway: float = DEFAULT_LEEWAY,
-        max_token_bytes: int = DEFAULT_MAX_TOKEN_BYTES,
+        leeway: float = _DEFAULT_LEEWAY,
+        max_token_bytes: int = _DEFAULT_MAX_TOKEN_BYTES,
         max_presentation_bytes: int = DEFAULT_MAX_PRESENTATION_BYTES,
         min_refresh_interval: float = 60.0,
         timeout: float = DEFAULT_TIMEOUT,
@@ -109,8 +112,7 @@ class TokenVerifier:
         status_list_loader: StatusListLoader | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if not issuer or issuer.endswith("/"):
-            raise ValueError("issuer is the exact iss value, without a trailing slash")
+        check_issuer(issuer)
         if not audience:
             raise ValueError("audience is this app's client id")
         if not 0 <= leeway <= 300:
@@ -131,7 +133,7 @@ class TokenVerifier:
         else:
             loader = jwks_loader or discovery_loader(issuer, timeout=timeout)
             self.keys = KeyCache(loader, min_refresh_interval=min_refresh_interval)
-        self._headers: dict[str, tuple[str, str, str | None]] = {}
+        self._header = ParsedHeaders(parse_header, _HEADER_CACHE_SIZE)
         #: Token Status Lists of the issuer, verified with its keys; fetched on first use.
         self.status_lists: StatusSource = StatusListCache(
             issuer=issuer,
@@ -152,11 +154,11 @@ class TokenVerifier:
         Raises:
             InvalidToken: with ``reason`` saying which check failed.
         """
-        claims = self._verified_claims(token, ACCESS_TOKEN_TYPES)
+        claims = self._verified_claims(token, _ACCESS_TOKEN_TYPES)
         get = claims.get
         sub, client_id, jti, scope = get("sub"), get("client_id"), get("jti"), get("scope")
         if type(sub) is not str or type(client_id) is not str or type(jti) is not str:
-            for name in ACCESS_TOKEN_CLAIMS:
+            for name in _ACCESS_TOKEN_CLAIMS:
                 self._require(claims, name, str)
         if not (sub and client_id and jti):
             raise InvalidToken(Reason.INVALID_CLAIM, "sub, client_id and jti cannot be empty")
@@ -172,7 +174,7 @@ class TokenVerifier:
         ``nonce``: the value sent in the authentication request; the token must carry it.
         ``max_age``: if it was sent, ``auth_time`` must be within it (§3.1.3.7 item 13).
         """
-        claims = self._verified_claims(token, ID_TOKEN_TYPES)
+        claims = self._verified_claims(token, _ID_TOKEN_TYPES)
         self._require(claims, "sub", str)
         aud = claims["aud"]
         azp = claims.get("azp")
@@ -281,16 +283,9 @@ class TokenVerifier:
         self._check_lifetime(claims, now)
         check_vct(claims, vct, required=profile.require_vct)
         if parts.kb_jwt:
-            self._key_binding.verify(
-                parts.kb_jwt,
-                holder=self._key_binding.holder_key(claims),
-                signed_part=parts.signed_part,
-                audience=audience,
-                nonce=nonce,
-                now=now,
-                leeway=self.leeway,
-                max_age=max_kb_age,
-            )
+            expected = KbExpected(parts.signed_part, audience, nonce, now, self.leeway, max_kb_age)
+            holder = self._key_binding.holder_key(claims)
+            self._key_binding.verify(parts.kb_jwt, holder, expected)
         elif require_key_binding:
             raise InvalidToken(Reason.KEY_BINDING_REQUIRED, "the presentation has no KB-JWT")
         if check_status:
@@ -326,21 +321,13 @@ class TokenVerifier:
             raise InvalidToken(Reason.MALFORMED, "a token is a string")
         if len(token) > max_bytes:
             raise InvalidToken(Reason.TOO_LARGE, f"over {max_bytes} bytes")
-        first = token.find(".")
-        second = token.find(".", first + 1)
-        if first < 0 or second < 0 or token.find(".", second + 1) >= 0:
+        first, second = compact_dots(token)
+        if first < 0:
             raise InvalidToken(Reason.MALFORMED, "not a compact JWS (three segments)")
-        header_segment = token[:first]
         if fixed_key is None:
-            parsed = self._headers.get(header_segment)
-            if parsed is None:
-                parsed = parse_header(header_segment)
-                if len(self._headers) >= _HEADER_CACHE_SIZE:
-                    self._headers.clear()
-                self._headers[header_segment] = parsed
+            alg, kid, typ = self._header(token[:first])
         else:
-            parsed = parse_header(header_segment, kid_required=False)
-        alg, kid, typ = parsed
+            alg, kid, typ = parse_header(token[:first], kid_required=False)
         if typ not in types:
             raise InvalidToken(Reason.WRONG_TYPE, "typ is not the one this token kind needs")
         key = self.keys.get(kid) if fixed_key is None or kid else fixed_key

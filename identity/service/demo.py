@@ -37,7 +37,6 @@ reach as loopback (``0.0.0.0`` is accepted, for a container: it is reached as 12
 from __future__ import annotations
 
 import importlib.util
-import signal
 import socket
 import sys
 import threading
@@ -45,7 +44,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import uvicorn
 
 from audit.entry import Actor, ActorKind, LegalBasis
 from consent.notices import DpoContact, NoticeContent
@@ -53,10 +54,15 @@ from consent.purposes import DataItem, LocalizedText, Purpose
 from identity.errors import IdentityError
 from identity.keys.base64url import b64url_encode
 from identity.keys.derived_keys import CLIENT_SECRET_KEY, derive_key
+from identity.service.server import (
+    ServeOptions,
+    browser_host,
+    exit_cleanly_on_stop,
+    jati_config,
+    prepare,
+    server_config,
+)
 from identity.service.settings import Settings
-
-if TYPE_CHECKING:
-    import uvicorn
 
 __all__ = [
     "DEMO_APP_NAME",
@@ -116,9 +122,10 @@ class DemoRefused(IdentityError):
 
 
 @dataclass(frozen=True, slots=True)
-class DemoOptions:
-    host: str = "127.0.0.1"
-    port: int = 8000
+class DemoOptions(ServeOptions):
+    """Jati's address as for ``jati serve`` (one worker, and no proxy trusted whatever
+    ``forwarded_allow_ips`` says), and the example app's port."""
+
     app_port: int = 8001
     setup_only: bool = False
 
@@ -150,13 +157,6 @@ class DemoSetup:
             "Jati demo (development only: the demo password and secret are public)",
             *(f"  {name:<17} {value}" for name, value in rows),
         ]
-
-
-def browser_host(host: str) -> str:
-    """The host a browser on this machine uses for a server bound to ``host``."""
-    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - display only
-        return "127.0.0.1"
-    return f"[{host}]" if ":" in host else host
 
 
 def demo_client_id(host: str, app_port: int) -> str:
@@ -280,13 +280,11 @@ def set_up(settings: Settings, options: DemoOptions) -> DemoSetup:
 def run(settings: Settings, options: DemoOptions) -> None:
     """Prepare as ``jati serve`` does, set the demo up, print it, then serve Jati and the
     example app until SIGTERM or Ctrl-C."""
-    from identity.service.server import ServeOptions, prepare
-
     refuse_production(settings)
     demo_client_id(options.host, options.app_port)  # refuse a bad --host before anything
     if options.port == options.app_port:
         raise DemoRefused("--port and --app-port must differ")
-    effective = prepare(settings, ServeOptions(host=options.host, port=options.port))
+    effective = prepare(settings, options)
     demo = set_up(effective, options)
     print("\n".join(demo.lines(effective.data_dir)), flush=True)
     if not options.setup_only:
@@ -298,42 +296,25 @@ def serve(options: DemoOptions, demo: DemoSetup) -> None:
     second uvicorn server on a thread beside it. Both sockets are bound first, so a busy
     port is one clear error before anything runs; a stop signal ends Jati's server, which
     then stops the example's."""
-    import uvicorn
-
-    from identity.service.logging_setup import UVICORN_LOG_CONFIG
-    from identity.service.server import APP_FACTORY
-
     example_app = load_example_app()(
         issuer=demo.issuer,
         client_id=demo.client_id,
         client_secret=demo.client_secret,
         redirect_uri=demo.redirect_uri,
     )
-    common: dict[str, Any] = {
-        "host": options.host,
-        "access_log": False,  # an example's access log would show ?code=...&state=...
-        "server_header": False,
-        # As jati serve: no proxy is trusted, so each request's address is its TCP peer and
-        # no X-Forwarded-For can choose the address the throttles count (SECURITY.md T11).
-        "proxy_headers": False,
-        "forwarded_allow_ips": [],
-    }
-    jati = uvicorn.Server(
-        uvicorn.Config(
-            APP_FACTORY,
-            factory=True,
-            port=options.port,
-            log_config=UVICORN_LOG_CONFIG,
-            timeout_graceful_shutdown=10,
-            **common,
+    # No proxy is trusted (jati_config's and server_config's default), so each request's
+    # address is its TCP peer and no X-Forwarded-For can choose the address the throttles
+    # count (SECURITY.md T11).
+    jati = uvicorn.Server(jati_config(options))
+    example = uvicorn.Server(
+        server_config(
+            example_app,
+            host=options.host,
+            port=options.app_port,
+            log_config=None,
+            graceful_seconds=5,
         )
     )
-    example = uvicorn.Server(
-        uvicorn.Config(
-            example_app, port=options.app_port, log_config=None, timeout_graceful_shutdown=5,
-            **common,
-        )
-    )  # fmt: skip
     jati_socket = _listen(jati.config)
     example_socket = _listen(example.config)
     print(
@@ -345,10 +326,7 @@ def serve(options: DemoOptions, demo: DemoSetup) -> None:
     thread = threading.Thread(
         target=example.run, kwargs={"sockets": [example_socket]}, name="example-app", daemon=True
     )
-    # uvicorn re-raises the stop signal after its graceful shutdown; as for `jati serve`, a
-    # stop asked for is a clean exit (status 0).
-    for stop in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(stop, _ignore_signal)
+    exit_cleanly_on_stop()  # as jati serve
     thread.start()
     try:
         jati.run(sockets=[jati_socket])
@@ -393,7 +371,3 @@ def _listen(config: uvicorn.Config) -> socket.socket:
         raise DemoRefused(f"cannot listen on {where}: {exc.strerror or exc}") from None
     sock.set_inheritable(True)
     return sock
-
-
-def _ignore_signal(_signum: int, _frame: object) -> None:
-    """Handler left in place after uvicorn's graceful shutdown."""

@@ -27,8 +27,10 @@ from audit.witness import FileWitnessState
 from consent.gate import ConsentGate, SharedGenerations
 from consent.ledger import ConsentLedger
 from consent.storage.ledger import SqlLedgerStore
+from identity.citizens.account_access import AccountAccess
 from identity.citizens.field_crypto import FieldCipher
 from identity.citizens.passwords import PasswordService
+from identity.citizens.population_import import PopulationImport
 from identity.citizens.service import CitizenService
 from identity.credentials.issuer import CredentialService, GrantActivity
 from identity.credentials.proofs import CredentialNonces
@@ -41,16 +43,24 @@ from identity.keys.derived_keys import (
     LOGIN_THROTTLE_KEY_LABEL,
     derive_key,
 )
+from identity.login.account_events import AccountEvents
+from identity.login.activation import Activations
 from identity.login.devices import KnownDevices
+from identity.login.passkeys import Passkeys
+from identity.login.recovery_codes import RecoveryCodes
 from identity.login.throttle import LoginThrottle, ThrottlePolicy
 from identity.login.totp import SecondFactor, TotpSealer
 from identity.oidc.client_throttle import ClientAuthThrottle
 from identity.oidc.tokens import JwsSigner
 from identity.service.settings import Settings
+from identity.storage.activation import ActivationErasure, SqlActivationStore
 from identity.storage.citizens import SqlCitizenStore
 from identity.storage.credentials import SqlCredentialStore
 from identity.storage.database import Database
 from identity.storage.oidc import CitizenTokenErasure
+from identity.storage.passkeys import PasskeyErasure, SqlPasskeyStore
+from identity.storage.population_import import SqlImportStore
+from identity.storage.recovery_codes import RecoveryCodeErasure, SqlRecoveryCodeStore
 from identity.storage.status_lists import SqlStatusListStore
 from identity.storage.throttle import SqlThrottleStore
 from identity.storage.totp import SqlTotpStore, TotpErasure
@@ -124,8 +134,9 @@ def build_citizen_service(
 ) -> CitizenService:
     """The citizen service on ``database``, keyed from ``master_key``; its audit entries go to
     ``audit`` (default: the audit log's queue in the same database). Its erasure also ends
-    the citizen's token families, codes, sessions and second factor, in the same transaction
-    (every caller, the service and ``jati citizen erase`` alike)."""
+    the citizen's token families, codes, sessions, second factor, activation code, recovery
+    codes and passkeys, in the same transaction (every caller, the service and ``jati citizen
+    erase`` alike), and so does an operator's access reset (:func:`build_account_access`)."""
     return CitizenService(
         store=SqlCitizenStore(database=database),
         cipher=FieldCipher(master_key),
@@ -135,8 +146,59 @@ def build_citizen_service(
         audit=audit or SqlAuditStore(engine=database.engine),
         pseudonymizer=pseudonymizer,
         throttle=login_throttle(settings, database, master_key),
-        erasure_steps=(CitizenTokenErasure(), TotpErasure()),
+        erasure_steps=(
+            CitizenTokenErasure(),
+            TotpErasure(),
+            ActivationErasure(),
+            RecoveryCodeErasure(),
+            PasskeyErasure(),
+        ),
         devices=KnownDevices(key=derive_key(master_key, DEVICE_KEY_LABEL)),
+    )
+
+
+def build_account_access(
+    settings: Settings, database: Database, citizens: CitizenService
+) -> AccountAccess:
+    """Activation codes, recovery codes and passkeys, on ``citizens``' audit appender,
+    pseudonymizer and clock; passkeys bound to the WebAuthn RP ID and the issuer's origin."""
+    audit, pseudonymizer = citizens.audit, citizens.pseudonymizer
+    return AccountAccess(
+        citizens=citizens,
+        activations=Activations(
+            store=SqlActivationStore(database=database),
+            audit=audit,
+            pseudonymizer=pseudonymizer,
+            lifetime=timedelta(seconds=settings.activation_lifetime),
+        ),
+        recovery_codes=RecoveryCodes(
+            store=SqlRecoveryCodeStore(database=database), audit=audit, pseudonymizer=pseudonymizer
+        ),
+        passkeys=Passkeys(
+            rp_id=settings.effective_webauthn_rp_id,
+            origin=settings.webauthn_origin,
+            store=SqlPasskeyStore(database=database),
+            audit=audit,
+            pseudonymizer=pseudonymizer,
+            clock=citizens.clock,
+        ),
+    )
+
+
+def build_population_import(
+    settings: Settings, database: Database, citizens: CitizenService
+) -> PopulationImport:
+    """The population import (``jati citizen import``) on ``citizens``' cipher,
+    pseudonymizer and clock; codes valid for ``JATI_ACTIVATION_LIFETIME``; conflicts checked
+    through ``citizens``' audited access path."""
+    return PopulationImport(
+        store=SqlImportStore(database=database),
+        cipher=citizens.cipher,
+        audit=SqlAuditStore(engine=database.engine),
+        pseudonymizer=citizens.pseudonymizer,
+        clock=citizens.clock,
+        lifetime=timedelta(seconds=settings.activation_lifetime),
+        reader=citizens,
     )
 
 
@@ -155,14 +217,17 @@ def build_second_factor(
     master_key: bytes,
     clock: Callable[[], datetime],
     issuer: str,
+    events: AccountEvents | None = None,
 ) -> SecondFactor:
-    """The second-factor service; the ``otpauth://`` account name is the issuer's host."""
+    """The second-factor service; the ``otpauth://`` account name is the issuer's host;
+    turning it on or off is audited through ``events``."""
     account = urlsplit(issuer).netloc or "jati"
     return SecondFactor(
         store=SqlTotpStore(database=database),
         sealer=TotpSealer(master_key),
         clock=clock,
         account=account,
+        events=events,
     )
 
 

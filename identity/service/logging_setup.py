@@ -57,7 +57,8 @@ def configure_logging(level: str = "INFO", *, stream: TextIO | None = None) -> N
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
-    for name in ("alembic", "sqlalchemy"):
+    # fido2 logs credential ids and client data at DEBUG: never ours to print.
+    for name in ("alembic", "sqlalchemy", "fido2"):
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
     # Access lines carry raw paths and query strings; Jati logs requests itself, by route.
     logging.getLogger("uvicorn.access").disabled = True

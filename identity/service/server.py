@@ -25,8 +25,10 @@ import os
 import shutil
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
@@ -70,7 +72,7 @@ def prepare(settings: Settings, options: ServeOptions) -> Settings:
             "(development only; back it up, set JATI_MASTER_KEY in production).",
             file=sys.stderr,
         )
-    issuer = settings.issuer or f"http://{_display_host(options.host)}:{options.port}"
+    issuer = settings.issuer or f"http://{browser_host(options.host)}:{options.port}"
     os.environ["JATI_DATA_DIR"] = str(data_dir)
     os.environ["JATI_ISSUER"] = issuer
     effective = settings.model_copy(update={"data_dir": data_dir, "issuer": issuer})
@@ -101,20 +103,8 @@ def run(settings: Settings, options: ServeOptions) -> None:
         metrics_dir.mkdir(mode=0o700)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     trusted = trusted_proxies(effective, options)
-    config = uvicorn.Config(
-        APP_FACTORY,
-        factory=True,
-        host=options.host,
-        port=options.port,
-        workers=options.workers,
-        log_config=UVICORN_LOG_CONFIG,
-        access_log=False,
-        server_header=False,
-        timeout_graceful_shutdown=10,
-        proxy_headers=bool(trusted),
-        forwarded_allow_ips=trusted or [],  # never uvicorn's default or FORWARDED_ALLOW_IPS
-    )
-    base = f"http://{_display_host(options.host)}:{options.port}"
+    config = jati_config(options, trusted)
+    base = f"http://{browser_host(options.host)}:{options.port}"
     print(
         f"Jati is serving on {base} with {options.workers} worker(s)\n"
         f"  issuer:    {effective.issuer}\n"
@@ -128,10 +118,7 @@ def run(settings: Settings, options: ServeOptions) -> None:
     )
     sock = config.bind_socket()
     server = uvicorn.Server(config)
-    # uvicorn re-raises the stop signal once it has shut down gracefully; a stop asked for
-    # with SIGTERM or Ctrl-C is a clean exit (status 0), not a death by signal.
-    for stop in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(stop, _ignore_signal)
+    exit_cleanly_on_stop()
     if options.workers > 1:
         Multiprocess(config, sockets=[sock]).run()
     else:
@@ -146,11 +133,64 @@ def trusted_proxies(settings: Settings, options: ServeOptions) -> str:
     return settings.forwarded_allow_ips or ""
 
 
-def _ignore_signal(_signum: int, _frame: object) -> None:
-    """Handler left in place after uvicorn's graceful shutdown."""
+def jati_config(options: ServeOptions, trusted: str = "") -> uvicorn.Config:
+    """uvicorn's configuration for Jati (``jati serve``, and ``jati demo`` with one worker and
+    no trusted proxy): the app factory, Jati's JSON logs, 10 seconds to finish on a stop."""
+    return server_config(
+        APP_FACTORY,
+        factory=True,
+        host=options.host,
+        port=options.port,
+        workers=options.workers,
+        log_config=UVICORN_LOG_CONFIG,
+        graceful_seconds=10,
+        trusted=trusted,
+    )
 
 
-def _display_host(host: str) -> str:
+def server_config(
+    app: str | Callable[..., Any],
+    *,
+    host: str,
+    port: int,
+    log_config: dict[str, Any] | None,
+    graceful_seconds: int,
+    trusted: str = "",
+    workers: int = 1,
+    factory: bool = False,
+) -> uvicorn.Config:
+    """A uvicorn server as Jati runs every one: no access log (an app's would show
+    ``?code=...&state=...``), no ``Server`` header, and ``X-Forwarded-For`` and
+    ``X-Forwarded-Proto`` believed only from the ``trusted`` proxies (``""``: none, so each
+    request's address is its TCP peer), never uvicorn's default or ``FORWARDED_ALLOW_IPS``."""
+    return uvicorn.Config(
+        app,
+        factory=factory,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=log_config,
+        access_log=False,
+        server_header=False,
+        timeout_graceful_shutdown=graceful_seconds,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or [],
+    )
+
+
+def exit_cleanly_on_stop() -> None:
+    """uvicorn re-raises the stop signal once it has shut down gracefully; a stop asked for
+    with SIGTERM or Ctrl-C is then a clean exit (status 0), not a death by signal."""
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop, _ignore_signal)
+
+
+def browser_host(host: str) -> str:
+    """The host a browser on this machine uses for a server bound to ``host``."""
     if host in ("0.0.0.0", "::", ""):  # noqa: S104 - display only
         return "127.0.0.1"
     return f"[{host}]" if ":" in host else host
+
+
+def _ignore_signal(_signum: int, _frame: object) -> None:
+    """Handler left in place after uvicorn's graceful shutdown."""

@@ -23,6 +23,7 @@ from consent.ledger import ConsentLedger
 from consent.receipts import ReceiptIssuer
 from consent.requests.service import RequestService
 from consent.storage.requests import build_request_service
+from identity.citizens.account_access import AccountAccess
 from identity.citizens.auditor_lookup import CitizenSubjects
 from identity.citizens.hashing_pool import HashingPool
 from identity.citizens.passwords import PasswordService
@@ -32,10 +33,14 @@ from identity.credentials.issuer import CredentialService, RevokeOnConsentChange
 from identity.credentials.release import CredentialRelease
 from identity.credentials.status_registry import StatusLists
 from identity.keys.signing_keys import KeySealer, key_store_loader
+from identity.login.account_events import AccountEvents
+from identity.login.activation import Activations
+from identity.login.passkeys import Passkeys
+from identity.login.recovery_codes import RecoveryCodes
 from identity.login.sessions import SessionService
 from identity.login.totp import SecondFactor
 from identity.oidc.access_tokens import AccessTokenChecks, AccessTokenVerifiers
-from identity.oidc.authorize import AuthorizationRequests
+from identity.oidc.authorize import AuthorizationRequests, StepUpMethods
 from identity.oidc.claims_release import ClaimRelease
 from identity.oidc.client_auth import AssertionVerifier, ClientAuthenticator
 from identity.oidc.client_registry import ClientRegistry
@@ -53,6 +58,7 @@ from identity.relying_party.key_cache import JwksLoader
 from identity.service.background import SequencerHealth
 from identity.service.database import migrate
 from identity.service.factories import (
+    build_account_access,
     build_audit_log,
     build_citizen_service,
     build_client_throttle,
@@ -113,6 +119,12 @@ class Services(CoreServices):
     oidc_store: SqlOidcStore
     sessions: SessionService
     second_factor: SecondFactor
+    # Getting in and back in (issue 18): activation codes, recovery codes, passkeys, and
+    # what the /activate page and ``jati citizen reset-access`` use of them.
+    activations: Activations
+    recovery_codes: RecoveryCodes
+    passkeys: Passkeys
+    account_access: AccountAccess
     authorization_requests: AuthorizationRequests
     client_authenticator: ClientAuthenticator
     claim_release: ClaimRelease
@@ -237,22 +249,32 @@ def _subject_requests(shared: CoreServices) -> RequestService:
     )
 
 
+def _sessions(shared: CoreServices, oidc_store: SqlOidcStore) -> SessionService:
+    """Citizens' login sessions; a citizen ending sessions from the account page is an
+    account-security audit entry."""
+    return SessionService(
+        store=oidc_store,
+        clock=shared.audit_log.clock,
+        lifetime=timedelta(seconds=shared.settings.session_lifetime),
+        secure=shared.issuer.startswith("https://"),
+        audit=shared.citizens.audit,
+        pseudonymizer=shared.pseudonymizer,
+    )
+
+
 def _provider(shared: CoreServices, master_key: bytes) -> dict[str, Any]:
     """The OpenID Connect provider: sessions, answered authorization requests, codes, tokens,
     and the endpoints that read tokens back (userinfo, revocation, introspection, logout)."""
     settings, issuer, clock = shared.settings, shared.issuer, shared.audit_log.clock
     oidc_store = SqlOidcStore(database=shared.database)
-    sessions = SessionService(
-        store=oidc_store,
-        clock=clock,
-        lifetime=timedelta(seconds=settings.session_lifetime),
-        secure=issuer.startswith("https://"),
-    )
+    sessions = _sessions(shared, oidc_store)
     # The optional TOTP second factor: the login pages ask for it, and /authorize steps up
     # to it when an app asks for the multi-factor acr.
     second_factor = build_second_factor(
-        database=shared.database, master_key=master_key, clock=clock, issuer=issuer
-    )
+        database=shared.database, master_key=master_key, clock=clock, issuer=issuer,
+        events=AccountEvents(audit=shared.citizens.audit, pseudonymizer=shared.pseudonymizer),
+    )  # fmt: skip
+    account_access = build_account_access(settings, shared.database, shared.citizens)
     jwks_loader = key_store_loader(shared.key_store, clock=clock)
     claim_release = ClaimRelease(gate=shared.consent_gate, citizens=shared.citizens)
     issuance = Issuance(
@@ -272,12 +294,16 @@ def _provider(shared: CoreServices, master_key: bytes) -> dict[str, Any]:
         "oidc_store": oidc_store,
         "sessions": sessions,
         "second_factor": second_factor,
+        "activations": account_access.activations,
+        "recovery_codes": account_access.recovery_codes,
+        "passkeys": account_access.passkeys,
+        "account_access": account_access,
         "authorization_requests": AuthorizationRequests(
             store=oidc_store,
             clients=shared.clients,
             consent=shared.consent_ledger,
             gate=shared.consent_gate,
-            second_factors=second_factor,
+            second_factors=StepUpMethods((second_factor, account_access.passkeys)),
             audit=shared.citizens.audit,
             pseudonymizer=shared.pseudonymizer,
             sealer=RequestSealer(master_key),

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from identity.errors import ConfigurationError
@@ -86,6 +86,22 @@ class Settings(BaseSettings):
         le=5 * 365 * 86_400,
         description="Seconds an SD-JWT VC identity credential is valid (`exp - iat`); "
         "revocation through its status list ends it earlier.",
+    )
+    activation_lifetime: int = Field(
+        default=14 * 86_400,
+        ge=3600,
+        le=365 * 86_400,
+        description="Seconds an activation code (`jati citizen add` without a password, "
+        "`jati citizen reset-access`) stays valid after it is issued.",
+    )
+    webauthn_rp_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=253,
+        pattern=r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$",
+        description="The WebAuthn relying party ID passkeys are bound to: the issuer's host "
+        "or a domain it is under; default the issuer's host. Passkeys stop working when it "
+        "changes.",
     )
     consent_cache_max_age: float = Field(
         default=2.0,
@@ -200,6 +216,17 @@ class Settings(BaseSettings):
             raise ValueError("JATI_STATUS_LIST_TTL must not exceed JATI_STATUS_LIST_LIFETIME")
         return self
 
+    @field_validator("webauthn_rp_id")
+    @classmethod
+    def _rp_id_covers_the_issuer(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """WebAuthn Level 3 §5.1.2: the RP ID is the origin's host or a domain it is under."""
+        if value is not None:
+            issuer = info.data.get("issuer") or DEFAULT_ISSUER
+            host = (urlsplit(issuer).hostname or "").lower()
+            if host != value and not host.endswith("." + value):
+                raise ValueError("must be the issuer's host or a domain the host is under")
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_log_level(cls, value: object) -> object:
@@ -220,6 +247,23 @@ class Settings(BaseSettings):
         """The issuer in force: the setting, or the address ``jati serve`` listens on by
         default. Never derived from a request's Host header."""
         return self.issuer or DEFAULT_ISSUER
+
+    @property
+    def issuer_host(self) -> str:
+        """The host name of the issuer in force, lower case, without the port."""
+        return (urlsplit(self.effective_issuer).hostname or "localhost").lower()
+
+    @property
+    def effective_webauthn_rp_id(self) -> str:
+        """The WebAuthn RP ID in force: the setting, or the issuer's host."""
+        return self.webauthn_rp_id or self.issuer_host
+
+    @property
+    def webauthn_origin(self) -> str:
+        """The origin passkey ceremonies must come from: the issuer's ``scheme://host[:port]``
+        (WebAuthn Level 3 §13.4.9; matched exactly)."""
+        parts = urlsplit(self.effective_issuer)
+        return f"{parts.scheme}://{parts.netloc.lower()}"
 
     @property
     def resolved_database_url(self) -> str:

@@ -6,7 +6,8 @@
   conditional inserts, purges); :mod:`~identity.storage.housekeeping`: when writes purge.
 - One module per concern, each a table (or two) with its store or its statements:
   ``citizens``, ``clients``, ``keys``, ``sessions``, ``codes``, ``token_families``,
-  ``replay_caches``, ``credentials``, ``status_lists``, ``throttle``, ``totp``;
+  ``replay_caches``, ``credentials``, ``status_lists``, ``throttle``, ``totp``,
+  ``activation``, ``recovery_codes``, ``passkeys``, ``population_import``;
   :mod:`~identity.storage.oidc` joins sessions, codes, token families and replay caches in
   one transaction type; ``auditor_lookup`` is what auditor access reads and writes.
 - The refresh grant's fast paths: :mod:`~identity.storage.driver_statements` (statements

@@ -151,7 +151,7 @@ class SqlCitizenTransaction(SqlTransaction):
     def find_by_nik_index(self, nik_index: bytes) -> StoredCitizen | None:
         return self._load(IdentityCitizen.nik_index == nik_index, for_update=False)
 
-    def set_password_hash(self, citizen_id: str, password_hash: str) -> None:
+    def set_password_hash(self, citizen_id: str, password_hash: str | None) -> None:
         self.session.execute(
             sql_update(IdentityCitizen)
             .where(IdentityCitizen.id == citizen_id, IdentityCitizen.erased_at.is_(None))

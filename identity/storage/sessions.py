@@ -2,7 +2,10 @@
 and :class:`SessionStatements`, part of :class:`identity.storage.oidc.SqlOidcTransaction`.
 
 A session is stored by the SHA-256 of its cookie value, never the value the browser holds.
-Expired sessions are purged by the writes that add new ones, a batch at a time.
+Expired sessions are purged by the writes that add new ones, a batch at a time. A row keeps
+the browser's short summary (``user_agent``, never the raw header) and whether the session is
+restricted (a recovery-code sign-in), for the account page's list of devices (migration
+``0016_session_devices``).
 """
 
 from __future__ import annotations
@@ -10,11 +13,13 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import Index, String, Text, delete, update
+from sqlalchemy import Boolean, Index, String, Text, delete, false, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from audit.storage.tables import UTCDateTime
 from identity.login.sessions import Session as LoginSession
+from identity.login.sessions import SessionInfo
+from identity.login.user_agents import parse_stored
 from identity.storage.sql_store import SqlTransaction, from_row, rowcount, to_row
 from identity.storage.tables import IdentityBase
 
@@ -33,6 +38,20 @@ class IdentitySession(IdentityBase):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    user_agent: Mapped[str | None] = mapped_column(String(120))
+    restricted: Mapped[bool] = mapped_column(Boolean, server_default=false())
+
+
+def _info(row: IdentitySession) -> SessionInfo:
+    summary = parse_stored(row.user_agent)
+    return SessionInfo(
+        id=row.id,
+        browser=summary.browser if summary else None,
+        system=summary.system if summary else None,
+        created_at=row.created_at,
+        last_seen=row.last_seen,
+        restricted=row.restricted,
+    )
 
 
 class SessionStatements(SqlTransaction):
@@ -61,6 +80,30 @@ class SessionStatements(SqlTransaction):
     def delete_sessions_of(self, citizen_id: str) -> int:
         result = self.session.execute(
             delete(IdentitySession).where(IdentitySession.citizen_id == citizen_id)
+        )
+        return rowcount(result)
+
+    def list_sessions_of(self, citizen_id: str, now: datetime) -> list[SessionInfo]:
+        rows = self.session.execute(
+            select(IdentitySession)
+            .where(IdentitySession.citizen_id == citizen_id, IdentitySession.expires_at > now)
+            .order_by(IdentitySession.created_at.desc(), IdentitySession.id)
+        ).scalars()
+        return [_info(row) for row in rows]
+
+    def delete_session_of(self, citizen_id: str, session_id: str) -> int:
+        result = self.session.execute(
+            delete(IdentitySession).where(
+                IdentitySession.id == session_id, IdentitySession.citizen_id == citizen_id
+            )
+        )
+        return rowcount(result)
+
+    def delete_sessions_except(self, citizen_id: str, keep_session_id: str) -> int:
+        result = self.session.execute(
+            delete(IdentitySession).where(
+                IdentitySession.citizen_id == citizen_id, IdentitySession.id != keep_session_id
+            )
         )
         return rowcount(result)
 

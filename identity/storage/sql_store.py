@@ -9,7 +9,8 @@
   :meth:`~SqlTransaction.locked` (``FOR UPDATE`` on PostgreSQL; SQLite's write transactions
   already hold the database's write lock).
 - :func:`from_row` and :func:`to_row`: a domain record from a row's columns of the same
-  names, and a row from a record's attributes of the same names.
+  names, and a row from a record's attributes of the same names (:func:`row_values`: the
+  same values, for an ``INSERT`` statement).
 """
 
 from __future__ import annotations
@@ -62,11 +63,16 @@ def _column_names(table: type[DeclarativeBase]) -> tuple[str, ...]:
     return tuple(column.key for column in inspect(table).column_attrs)
 
 
-def to_row(table: type[RowType], record: object, **computed: Any) -> RowType:
-    """A ``table`` row whose every column is the record's attribute of the same name, except
-    the ``computed`` ones (a column of another name or type, or not in the record)."""
+def row_values(table: type[DeclarativeBase], record: object, **computed: Any) -> dict[str, Any]:
+    """Every column of ``table``: the record's attribute of the same name, except the
+    ``computed`` ones (a column of another name or type, or not in the record)."""
     names = (name for name in _column_names(table) if name not in computed)
-    return table(**{name: getattr(record, name) for name in names}, **computed)
+    return {name: getattr(record, name) for name in names} | computed
+
+
+def to_row(table: type[RowType], record: object, **computed: Any) -> RowType:
+    """A ``table`` row of :func:`row_values`."""
+    return table(**row_values(table, record, **computed))
 
 
 class SqlTransaction:

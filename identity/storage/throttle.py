@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from audit.storage.tables import UTCDateTime
 from identity.login.throttle import Counter, Scope
 from identity.storage.database import Database
-from identity.storage.sql_store import SqlStore, SqlTransaction, from_row, rowcount
+from identity.storage.sql_store import SqlStore, SqlTransaction, from_row, row_values, rowcount
 from identity.storage.tables import IdentityBase
 
 PURGE_BATCH = 1000
@@ -65,18 +65,9 @@ class SqlThrottleTransaction(SqlTransaction):
         the database's write lock.
         """
         insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
-        fresh = Counter.new(now)
         statement = (
             insert(_T)
-            .values(
-                key_hash=key,
-                scope=scope,
-                failures=fresh.failures,
-                window_started_at=fresh.window_started_at,
-                lockouts=fresh.lockouts,
-                locked_until=None,
-                updated_at=fresh.updated_at,
-            )
+            .values(row_values(_T, Counter.new(now), key_hash=key, scope=scope))
             .on_conflict_do_update(index_elements=["key_hash"], set_={"updated_at": _T.updated_at})
             .returning(_T)
         )

@@ -52,7 +52,7 @@ def _sign_in_and_consent(page: Page, printed: dict[str, str]) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Masuk ke Jati")
     page.get_by_label("NIK (Nomor Induk Kependudukan)").fill(printed["NIK"])
     page.get_by_label("Kata sandi").fill(printed["password"])
-    page.get_by_role("button", name="Masuk").click()
+    page.get_by_role("button", name="Masuk", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Persetujuan penggunaan data pribadi")
     expect(page.get_by_text(DEMO_APP_NAME).first).to_be_visible()
     purpose = page.get_by_role("group", name="Menampilkan nama, tanggal lahir dan email Anda")

@@ -186,7 +186,7 @@ def _log_in(page: Page) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Masuk ke Jati")
     page.get_by_label("NIK (Nomor Induk Kependudukan)").fill(NIK)
     page.get_by_label("Kata sandi").fill(PASSWORD)
-    page.get_by_role("button", name="Masuk").click()
+    page.get_by_role("button", name="Masuk", exact=True).click()
 
 
 def _decide(page: Page) -> None:

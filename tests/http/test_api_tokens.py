@@ -4,18 +4,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from typing import Any
 
 import jwt
 import pytest
 from fastapi import Request
 from fastapi.testclient import TestClient
 
-from identity.keys.signing_keys import SUPPORTED_ALGORITHMS
 from identity.oidc.tokens import TokenIssuer
-from identity.service.app import create_app
 from identity.service.settings import Settings
 from identity.storage.database import Database
+from tests.oidc_helpers import make_app
 
 ISSUER = "http://testserver"
 URL = "/audit/events"
@@ -25,9 +24,7 @@ URL = "/audit/events"
 def app_client(
     make_settings: Callable[..., Settings], database: Database
 ) -> Iterator[tuple[TestClient, TokenIssuer]]:
-    app = create_app(make_settings(), database=database, run_background=False)
-    app.state.services.audit_log.initialize()
-    app.state.services.key_store.ensure(SUPPORTED_ALGORITHMS, now=datetime.now(UTC))
+    app = make_app(make_settings(), database)
     with TestClient(app) as client:
         yield client, app.state.services.token_issuer
 
@@ -36,21 +33,24 @@ def _auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+def _as_auditor(app_client: tuple[TestClient, TokenIssuer], scope: str) -> Any:
+    """GET the audit API with an auditor's access token for Jati holding ``scope``."""
+    client, issuer = app_client
+    token = issuer.access_token(client_id="auditor-1", scope=[scope], audience=ISSUER)
+    return client.get(URL, headers=_auth(token.token))
+
+
 def test_an_auditor_token_with_audit_read_is_accepted(
     app_client: tuple[TestClient, TokenIssuer],
 ) -> None:
-    client, issuer = app_client
-    token = issuer.access_token(client_id="auditor-1", scope=["audit:read"], audience=ISSUER)
-    response = client.get(URL, headers=_auth(token.token))
+    response = _as_auditor(app_client, "audit:read")
     assert response.status_code == 200, response.text
 
 
 def test_a_token_without_the_scope_is_forbidden(
     app_client: tuple[TestClient, TokenIssuer],
 ) -> None:
-    client, issuer = app_client
-    token = issuer.access_token(client_id="auditor-1", scope=["openid"], audience=ISSUER)
-    response = client.get(URL, headers=_auth(token.token))
+    response = _as_auditor(app_client, "openid")
     assert response.status_code == 403
     assert response.headers["www-authenticate"] == (
         'Bearer error="insufficient_scope", scope="audit:read"'
@@ -90,11 +90,7 @@ def test_other_tokens_are_unauthorized(
 def test_a_token_signed_with_the_es256_key_is_accepted_too(
     make_settings: Callable[..., Settings], database: Database
 ) -> None:
-    app = create_app(
-        make_settings(token_signing_alg="ES256"), database=database, run_background=False
-    )
-    app.state.services.audit_log.initialize()
-    app.state.services.key_store.ensure(SUPPORTED_ALGORITHMS, now=datetime.now(UTC))
+    app = make_app(make_settings(token_signing_alg="ES256"), database)
     with TestClient(app) as client:
         token = app.state.services.token_issuer.access_token(
             client_id="auditor-1", scope=["audit:read"], audience=ISSUER

@@ -30,18 +30,15 @@ from identity.service.factories import build_audit_log
 from identity.service.settings import Settings
 from identity.storage.database import Database
 from tests.conftest import TEST_MASTER_KEY, ManualClock, append_entries
-from tests.helpers import clean_env, run_jati
+from tests.helpers import Operator, operator_env, run_jati
 
 T0 = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
 
 
 @dataclass
-class Deployment:
+class Deployment(Operator):
     """A migrated database, the environment of the ``jati`` command, the in-process log."""
 
-    cwd: Path
-    env: dict[str, str]
-    database: Database
     log: AuditLog
     pseudonymizer: SubjectPseudonymizer
     entries: list[AuditEntry]
@@ -51,11 +48,6 @@ class Deployment:
         store = self.log.store
         assert isinstance(store, SqlAuditStore)
         return store
-
-    def jati(self, *args: str) -> tuple[int, str, str]:
-        result = run_jati(*args, cwd=self.cwd, env=self.env)
-        assert "Traceback" not in result.stderr, result.stderr
-        return result.returncode, result.stdout, result.stderr
 
     def append(self, count: int, *, sequence: bool = True) -> None:
         """Append ``count`` entries, one committed transaction each, then sequence and sign."""
@@ -91,16 +83,8 @@ class Deployment:
         return [json.loads(line) for line in out.splitlines()]
 
 
-def cli_env(tmp_path: Path, database_url: str) -> dict[str, str]:
-    return clean_env(
-        JATI_DATABASE_URL=database_url,
-        JATI_MASTER_KEY=TEST_MASTER_KEY,
-        JATI_DATA_DIR=str(tmp_path / "data"),
-    )
-
-
 def test_db_upgrade_migrates_once(tmp_path: Path, database_url: str) -> None:
-    env = cli_env(tmp_path, database_url)
+    env = operator_env(tmp_path, database_url)
     first = run_jati("db", "upgrade", cwd=tmp_path, env=env)
     assert first.returncode == 0, first.stderr
     assert first.stdout.startswith("database upgraded to ")
@@ -113,7 +97,7 @@ def test_audit_command_before_db_upgrade_fails_in_one_line(
     tmp_path: Path, database_url: str
 ) -> None:
     """An operator who forgot `jati db upgrade` gets one clear line, never a traceback."""
-    result = run_jati("audit", "checkpoint", cwd=tmp_path, env=cli_env(tmp_path, database_url))
+    result = run_jati("audit", "checkpoint", cwd=tmp_path, env=operator_env(tmp_path, database_url))
     assert result.returncode != 0
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
@@ -136,7 +120,7 @@ def deployment(tmp_path: Path, database_url: str, database: Database) -> Deploym
     )
     audit_log, pseudonymizer = build_audit_log(settings, database, settings.load_master_key()[0])
     audit_log.initialize()
-    env = cli_env(tmp_path, database_url)
+    env = operator_env(tmp_path, database_url)
     return Deployment(tmp_path, env, database, audit_log, pseudonymizer, [])
 
 
@@ -270,7 +254,9 @@ def test_query_as_csv_without_matches_is_the_header(deployment: Deployment) -> N
 def test_bad_query_arguments_exit_2_with_one_line(
     tmp_path: Path, database_url: str, args: tuple[str, ...], option: str
 ) -> None:
-    result = run_jati("audit", "query", *args, cwd=tmp_path, env=cli_env(tmp_path, database_url))
+    result = run_jati(
+        "audit", "query", *args, cwd=tmp_path, env=operator_env(tmp_path, database_url)
+    )
     assert result.returncode == 2
     assert result.stdout == ""
     assert "Traceback" not in result.stderr

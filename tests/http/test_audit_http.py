@@ -16,18 +16,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.testclient import TestClient
 
 from audit.checkpoint import Checkpoint, open_checkpoint
 from audit.entry import Action, Actor, ActorKind, AuditEntry, LegalBasis, encode_entry
 from audit.errors import InconsistentLog, RootMismatch, UnverifiedNote
-from audit.log import AuditLog
 from audit.merkle.compact_range import CompactRange
 from audit.merkle.proof_verification import verify_consistency, verify_inclusion
 from audit.merkle.tree_hash import EMPTY_ROOT, hash_leaf
 from audit.note import NoteSigner, NoteVerifier
-from audit.pseudonym import SubjectPseudonymizer
 from audit.storage.store import SqlAuditStore
 from audit.witness import CheckpointTracker, MemoryWitnessState
 from identity.errors import Unauthorized
@@ -35,6 +33,7 @@ from identity.service.app import create_app
 from identity.service.settings import Settings
 from identity.storage.database import Database
 from tests.conftest import ManualClock, append_entries
+from tests.oidc_helpers import AppHarness
 
 PROBLEM_JSON = "application/problem+json"
 GOOD = {"Authorization": "Bearer good"}
@@ -43,30 +42,11 @@ ORIGIN = "testserver/audit"  # the default origin for the issuer http://testserv
 
 
 @dataclass
-class Harness:
+class Harness(AppHarness):
     """An app over a migrated database, a client, and the entries appended so far."""
 
-    app: FastAPI
-    client: TestClient
-    database: Database
     scopes: list[str] = field(default_factory=list)
     entries: list[AuditEntry] = field(default_factory=list)
-
-    @property
-    def log(self) -> AuditLog:
-        audit_log: AuditLog = self.app.state.services.audit_log
-        return audit_log
-
-    @property
-    def store(self) -> SqlAuditStore:
-        store = self.log.store
-        assert isinstance(store, SqlAuditStore)
-        return store
-
-    @property
-    def pseudonymizer(self) -> SubjectPseudonymizer:
-        pseudonymizer: SubjectPseudonymizer = self.app.state.services.pseudonymizer
-        return pseudonymizer
 
     def entry(self, n: int, **overrides: Any) -> AuditEntry:
         values: dict[str, Any] = {

@@ -13,55 +13,37 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from audit.checkpoint import open_checkpoint
 from audit.entry import Action, Actor, ActorKind, AuditEntry, LegalBasis, decode_entry
-from audit.log import AuditLog
 from audit.merkle.proof_verification import verify_inclusion
 from audit.merkle.tree_hash import hash_leaf
 from audit.note import NoteVerifier
-from audit.pseudonym import SubjectPseudonymizer
-from audit.storage.store import SqlAuditStore
-from identity.citizens.service import CitizenService
-from identity.keys.signing_keys import SUPPORTED_ALGORITHMS
-from identity.oidc.tokens import TokenIssuer
-from identity.service.app import create_app
 from identity.service.settings import Settings
 from identity.storage.database import Database
 from tests.conftest import ManualClock, append_entries
-from tests.personal_data import SAMPLE, ServiceLines, seeded
+from tests.oidc_helpers import BUDI, AppHarness, make_app, register_citizen
+from tests.personal_data import SAMPLE, ServiceLines, citizen, seeded
 
 ISSUER = "http://testserver"
 AUDITOR = "bpk-auditor-1"
 OTHER_AUDITOR = "inspektorat-2"
 PROBLEM_JSON = "application/problem+json"
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
-PASSWORD = "kata sandi rahasia"
 
 # Citizens of these tests: every personal value is registered with the log watch.
-SITI = dict(SAMPLE)
-BUDI = dict(
-    zip(
-        ("nik", "name", "email"),
-        seeded("3171010203850004", "Budi Santoso Wibowo", "budi.santoso@contoh.go.id"),
-        strict=True,
-    ),
-    birthdate="1985-03-02",
-)
-DEWI = dict(
-    zip(
-        ("nik", "name", "email"),
-        seeded("3273024512920005", "Dewi Lestari Kusuma", "dewi.kusuma@contoh.go.id"),
-        strict=True,
-    ),
+SITI = {key: SAMPLE[key] for key in ("nik", "name", "email", "birthdate")}  # no phone, address
+DEWI = citizen(
+    nik="3273024512920005",
+    name="Dewi Lestari Kusuma",
+    email="dewi.kusuma@contoh.go.id",
     birthdate="1992-12-05",
 )
 (UNREGISTERED_NIK,) = seeded("3171011708900002")  # well-formed, nobody's
@@ -70,39 +52,17 @@ ALL_NIKS = (SITI["nik"], BUDI["nik"], DEWI["nik"], UNREGISTERED_NIK)
 
 
 @dataclass
-class AuditorApi:
-    app: FastAPI
-    client: TestClient
-    database: Database
+class AuditorApi(AppHarness):
     ids: dict[str, str] = field(default_factory=dict)
     entries: list[AuditEntry] = field(default_factory=list)
-
-    @property
-    def log(self) -> AuditLog:
-        audit_log: AuditLog = self.app.state.services.audit_log
-        return audit_log
-
-    @property
-    def store(self) -> SqlAuditStore:
-        store = self.log.store
-        assert isinstance(store, SqlAuditStore)
-        return store
-
-    @property
-    def pseudonymizer(self) -> SubjectPseudonymizer:
-        pseudonymizer: SubjectPseudonymizer = self.app.state.services.pseudonymizer
-        return pseudonymizer
-
-    @property
-    def tokens(self) -> TokenIssuer:
-        issuer: TokenIssuer = self.app.state.services.token_issuer
-        return issuer
 
     def pseudonym(self, name: str) -> str:
         return self.pseudonymizer.pseudonym(self.ids[name])
 
     def auth(self, client_id: str = AUDITOR, scope: tuple[str, ...] = ("audit:read",)) -> Any:
-        token = self.tokens.access_token(client_id=client_id, scope=scope, audience=ISSUER)
+        token = self.services.token_issuer.access_token(
+            client_id=client_id, scope=scope, audience=ISSUER
+        )
         return {"Authorization": f"Bearer {token.token}"}
 
     def get(self, url: str, headers: Any = None, **params: Any) -> Any:
@@ -135,20 +95,12 @@ def _entry(n: int, subject: str, **overrides: Any) -> AuditEntry:
 
 @pytest.fixture
 def api(make_settings: Callable[..., Settings], database: Database) -> Iterator[AuditorApi]:
-    app = create_app(make_settings(), database=database, run_background=False)
-    app.state.services.audit_log.initialize()
-    app.state.services.key_store.ensure(SUPPORTED_ALGORITHMS, now=datetime.now(UTC))
+    app = make_app(make_settings(), database)
     with TestClient(app) as client:
         harness = AuditorApi(app, client, database)
-        citizens: CitizenService = app.state.services.citizens
         for key, person in CITIZENS.items():
-            harness.ids[key] = citizens.register(
-                nik=person["nik"],
-                name=person["name"],
-                birthdate=date.fromisoformat(person["birthdate"]),
-                email=person["email"],
-                password=PASSWORD,
-                actor=Actor(kind=ActorKind.SYSTEM, id="test-setup"),
+            harness.ids[key] = register_citizen(
+                harness.services.citizens, person, actor=Actor(ActorKind.SYSTEM, "test-setup")
             )
         # 24 accesses, one a minute from T0, spread over the three citizens, three apps
         # and two purposes.
@@ -290,13 +242,15 @@ def test_an_unknown_nik_is_an_empty_page_and_a_malformed_one_is_400(api: Auditor
 
 def test_only_an_auditor_apps_own_token_with_audit_read_is_answered(api: AuditorApi) -> None:
     before = api.queued()
-    citizen_token = api.tokens.citizen_api_token(
+    citizen_token = api.services.token_issuer.citizen_api_token(
         client_id="kota-app", subject_id=api.ids["siti"], scope=["me"], auth_time=None
     ).token
-    citizen_with_scope = api.tokens.citizen_api_token(
+    citizen_with_scope = api.services.token_issuer.citizen_api_token(
         client_id="kota-app", subject_id=api.ids["siti"], scope=["me", "audit:read"], auth_time=None
     ).token
-    relying_app = api.tokens.access_token(client_id=AUDITOR, scope=["audit:read"]).token
+    relying_app = api.services.token_issuer.access_token(
+        client_id=AUDITOR, scope=["audit:read"]
+    ).token
     refused = {
         "citizen token (scope me)": ({"Authorization": f"Bearer {citizen_token}"}, 403),
         "citizen token with audit:read": (

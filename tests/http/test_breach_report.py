@@ -15,7 +15,7 @@ import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +40,11 @@ from audit.records import StoredLeaf
 from audit.storage.store import SqlAuditStore
 from identity.citizens.service import CitizenService
 from identity.errors import CitizenErased
-from identity.service.factories import build_audit_log, build_citizen_service
 from identity.service.settings import Settings
 from identity.storage.database import Database
-from tests.conftest import TEST_MASTER_KEY, ManualClock
-from tests.helpers import clean_env, run_jati
+from tests.conftest import ManualClock
+from tests.helpers import Operator, in_process, operator_env
+from tests.oidc_helpers import register_citizen
 from tests.personal_data import SAMPLE, seeded
 
 T0 = datetime(2026, 3, 1, 0, 0, tzinfo=UTC)
@@ -52,7 +52,6 @@ SINCE, UNTIL = T0, T0 + timedelta(days=1)
 LEAKY = Actor(kind=ActorKind.RELYING_APP, id="app-bocor")
 GOOD = Actor(kind=ActorKind.RELYING_APP, id="app-baik")
 SETUP = Actor(kind=ActorKind.SYSTEM, id="test-setup")
-PASSWORD = "kata sandi rahasia"
 (UNREGISTERED_NIK,) = seeded("3171011708900009")  # well-formed, nobody's
 
 
@@ -103,12 +102,9 @@ CONTACTS = [
 
 
 @dataclass
-class Scene:
+class Scene(Operator):
     """The service's citizens and log in-process, and the ``jati`` command's environment."""
 
-    cwd: Path
-    env: dict[str, str]
-    database: Database
     log: AuditLog
     pseudonymizer: SubjectPseudonymizer
     citizens: CitizenService
@@ -124,14 +120,15 @@ class Scene:
     def pseudonym(self, name: str) -> str:
         return self.pseudonymizer.pseudonym(self.ids[name])
 
-    def jati(self, *args: str, contact_allowed: bool = False) -> tuple[int, str, str]:
-        result = run_jati(*args, cwd=self.cwd, env=self.env)
-        assert "Traceback" not in result.stderr, result.stderr
+    def jati(
+        self, *args: str, stdin: str | None = None, contact_allowed: bool = False
+    ) -> tuple[int, str, str]:
+        code, out, err = super().jati(*args, stdin=stdin)
         for value in IDENTIFYING + ([] if contact_allowed else CONTACTS):
-            assert value not in result.stdout, f"{value!r} on stdout"
+            assert value not in out, f"{value!r} on stdout"
         for value in IDENTIFYING + CONTACTS:
-            assert value not in result.stderr, f"{value!r} on stderr"
-        return result.returncode, result.stdout, result.stderr
+            assert value not in err, f"{value!r} on stderr"
+        return code, out, err
 
     def report(self, *extra: str, actor: str = LEAKY.id, **kwargs: Any) -> tuple[int, str, str]:
         return self.jati(
@@ -171,33 +168,15 @@ class Scene:
 def scene(
     tmp_path: Path, database_url: str, database: Database, make_settings: Callable[..., Settings]
 ) -> Scene:
-    settings = make_settings()
-    master_key, _ = settings.load_master_key(create=False)
-    audit_log, pseudonymizer = build_audit_log(settings, database, master_key)
-    audit_log.initialize()
     clock = ManualClock(T0 - timedelta(days=30))
-    citizens = build_citizen_service(
-        settings, database, master_key, pseudonymizer=pseudonymizer, clock=clock
+    audit_log, citizens = in_process(make_settings(), database, clock)
+    audit_log.initialize()
+    env = operator_env(
+        tmp_path, database_url, JATI_ISSUER="http://testserver", JATI_LOG_LEVEL="DEBUG"
     )
-    env = clean_env(
-        JATI_DATA_DIR=str(settings.data_dir),
-        JATI_DATABASE_URL=database_url,
-        JATI_MASTER_KEY=TEST_MASTER_KEY,
-        JATI_ISSUER="http://testserver",
-        JATI_PASSWORD_PROFILE="test-only-cheapest",
-        JATI_LOG_LEVEL="DEBUG",
-    )
-    scene = Scene(tmp_path, env, database, audit_log, pseudonymizer, citizens, clock)
+    scene = Scene(tmp_path, env, database, audit_log, citizens.pseudonymizer, citizens, clock)
     for key, person in PEOPLE.items():
-        scene.ids[key] = citizens.register(
-            nik=person["nik"],
-            name=person["name"],
-            birthdate=date.fromisoformat(person["birthdate"]),
-            email=person["email"],
-            phone=person["phone"],
-            password=PASSWORD,
-            actor=SETUP,
-        )
+        scene.ids[key] = register_citizen(citizens, person, actor=SETUP)
     clock.now = T0 - timedelta(days=10)
     citizens.erase(scene.ids["eka"], actor=SETUP)
     return scene

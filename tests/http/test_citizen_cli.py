@@ -19,11 +19,10 @@ from sqlalchemy import text
 from audit.entry import Action, Actor, ActorKind, LegalBasis, decode_entry
 from identity.citizens.fields import PERSONAL_FIELDS
 from identity.citizens.service import CitizenService
-from identity.service.factories import build_audit_log, build_citizen_service
 from identity.service.settings import Settings
 from identity.storage.database import Database
-from tests.conftest import TEST_MASTER_KEY
-from tests.helpers import clean_env, run_jati
+from tests import helpers
+from tests.helpers import in_process, operator_env
 
 NIK = "3171015708900001"
 NAME = "Siti Rahayu Wulandari"
@@ -35,19 +34,15 @@ PERSONAL = (NIK, NAME, EMAIL, PHONE, ADDRESS, "1990-08-17", PASSWORD)
 
 
 @dataclass
-class Operator:
-    cwd: Path
-    env: dict[str, str]
-    database: Database
+class Operator(helpers.Operator):
     service: CitizenService
 
     def jati(self, *args: str, stdin: str | None = None) -> tuple[int, str, str]:
-        result = run_jati(*args, cwd=self.cwd, env=self.env, stdin=stdin)
-        assert "Traceback" not in result.stderr, result.stderr
+        code, out, err = super().jati(*args, stdin=stdin)
         for value in PERSONAL:  # not in errors, not in DEBUG logs, not on stdout
-            assert value not in result.stderr, f"{value!r} on stderr"
-            assert value not in result.stdout, f"{value!r} on stdout"
-        return result.returncode, result.stdout, result.stderr
+            assert value not in err, f"{value!r} on stderr"
+            assert value not in out, f"{value!r} on stdout"
+        return code, out, err
 
     def add(self, *extra: str, stdin: str | None = PASSWORD + "\n") -> tuple[int, str, str]:
         return self.jati(
@@ -62,22 +57,10 @@ class Operator:
 
 @pytest.fixture
 def operator(
-    tmp_path: Path,
-    database: Database,
-    database_url: str,
-    make_settings: Callable[..., Settings],
+    tmp_path: Path, database: Database, database_url: str, make_settings: Callable[..., Settings]
 ) -> Operator:
-    settings = make_settings()
-    env = clean_env(
-        JATI_DATA_DIR=str(tmp_path / "data"),
-        JATI_DATABASE_URL=database_url,
-        JATI_MASTER_KEY=TEST_MASTER_KEY,
-        JATI_PASSWORD_PROFILE="test-only-cheapest",
-        JATI_LOG_LEVEL="DEBUG",
-    )
-    master_key, _ = settings.load_master_key(create=False)
-    _, pseudonymizer = build_audit_log(settings, database, master_key)
-    service = build_citizen_service(settings, database, master_key, pseudonymizer=pseudonymizer)
+    env = operator_env(tmp_path, database_url, JATI_LOG_LEVEL="DEBUG")
+    _, service = in_process(make_settings(), database)
     return Operator(tmp_path, env, database, service)
 
 
@@ -146,13 +129,6 @@ def test_each_bad_input_is_one_line_naming_the_problem_and_writes_nothing(
     assert out == ""
     assert err.count("\n") == 1 and err.startswith("jati: error: ") and message in err
     assert operator.rows() == 0
-
-
-def test_the_password_must_come_from_stdin(operator: Operator) -> None:
-    code, _, err = operator.jati(
-        "citizen", "add", "--nik", NIK, "--name", NAME, "--birthdate", "1990-08-17"
-    )
-    assert code == 2 and "--password-stdin" in err and err.count("\n") == 1
 
 
 def test_erase_shreds_and_reports_the_tombstone(operator: Operator) -> None:

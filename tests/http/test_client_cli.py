@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,8 +23,8 @@ from identity.keys.jwk import jwk_thumbprint
 from identity.oidc.client_registry import ClientRegistry
 from identity.storage.clients import SqlClientStore
 from identity.storage.database import Database
-from tests.conftest import TEST_MASTER_KEY
-from tests.helpers import clean_env, run_jati
+from tests import helpers
+from tests.helpers import operator_env
 
 CB = "https://dinsos.example.go.id/callback"
 
@@ -34,17 +33,7 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-@dataclass
-class Operator:
-    cwd: Path
-    env: dict[str, str]
-    database: Database
-
-    def jati(self, *args: str, stdin: str | None = None) -> tuple[int, str, str]:
-        result = run_jati(*args, cwd=self.cwd, env=self.env, stdin=stdin)
-        assert "Traceback" not in result.stderr, result.stderr
-        return result.returncode, result.stdout, result.stderr
-
+class Operator(helpers.Operator):
     def add_json(self, *args: str, stdin: str | None = None) -> dict[str, Any]:
         code, out, err = self.jati("client", "add", *args, "--json", stdin=stdin)
         assert code == 0, err
@@ -71,13 +60,7 @@ class Operator:
 
 @pytest.fixture
 def operator(tmp_path: Path, database_url: str, database: Database) -> Operator:
-    env = clean_env(
-        JATI_DATABASE_URL=database_url,
-        JATI_MASTER_KEY=TEST_MASTER_KEY,
-        JATI_DATA_DIR=str(tmp_path / "data"),
-        JATI_PASSWORD_PROFILE=TEST_PROFILE,
-    )
-    return Operator(tmp_path, env, database)
+    return Operator(tmp_path, operator_env(tmp_path, database_url), database)
 
 
 def test_add_prints_the_client_id_and_a_generated_secret_once(operator: Operator) -> None:

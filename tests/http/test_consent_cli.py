@@ -13,24 +13,15 @@ import pytest
 from sqlalchemy import text
 
 from consent.notices import NOTICE_ITEMS, NoticeContent
-from identity.citizens.passwords import TEST_PROFILE
 from identity.storage.database import Database
-from tests.conftest import TEST_MASTER_KEY
+from tests import helpers
 from tests.consent_helpers import notice_content
-from tests.helpers import clean_env, run_jati
+from tests.helpers import operator_env
 
 CB = "https://dinsos.example.go.id/callback"
 
 
-class Operator:
-    def __init__(self, cwd: Path, env: dict[str, str], database: Database) -> None:
-        self.cwd, self.env, self.database = cwd, env, database
-
-    def jati(self, *args: str) -> tuple[int, str, str]:
-        result = run_jati(*args, cwd=self.cwd, env=self.env)
-        assert "Traceback" not in result.stderr, result.stderr
-        return result.returncode, result.stdout, result.stderr
-
+class Operator(helpers.Operator):
     def rows(self, table: str) -> int:
         with self.database.read() as session:
             return int(session.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
@@ -38,13 +29,7 @@ class Operator:
 
 @pytest.fixture
 def operator(tmp_path: Path, database_url: str, database: Database) -> Operator:
-    env = clean_env(
-        JATI_DATABASE_URL=database_url,
-        JATI_MASTER_KEY=TEST_MASTER_KEY,
-        JATI_DATA_DIR=str(tmp_path / "data"),
-        JATI_PASSWORD_PROFILE=TEST_PROFILE,
-    )
-    return Operator(tmp_path, env, database)
+    return Operator(tmp_path, operator_env(tmp_path, database_url), database)
 
 
 @pytest.fixture

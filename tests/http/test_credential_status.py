@@ -16,7 +16,7 @@ from identity.credentials.issuer import ChangeReason, CredentialState, Credentia
 from identity.errors import NotFound
 from tests.credential_helpers import Wallet, served_status, wallet
 from tests.oidc_helpers import BUDI, OidcWorld
-from tests.pages_helpers import account_csrf
+from tests.pages_helpers import post_account
 
 
 def _issued(world: OidcWorld) -> tuple[Wallet, str, str]:
@@ -58,11 +58,7 @@ def test_withdrawing_the_consent_revokes_the_credential_at_once(world: OidcWorld
 
 def test_withdrawal_on_the_account_page_reaches_the_credential(world: OidcWorld) -> None:
     w, compact, _id = _issued(world)
-    response = world.client.post(
-        f"/account/consents/{w.grant_ids[0]}/withdraw",
-        data={"csrf_token": account_csrf(world)},
-        follow_redirects=False,
-    )
+    response = post_account(world, f"/account/consents/{w.grant_ids[0]}/withdraw")
     assert response.status_code == 303
     assert served_status(world, compact) == 1
 
@@ -98,11 +94,7 @@ def test_the_citizen_revokes_a_credential_on_the_account_page(world: OidcWorld) 
     page = world.client.get("/account")
     assert f'action="/account/credentials/{credential_id}/revoke"' in page.text
     assert "Kredensial saya" in page.text
-    response = world.client.post(
-        f"/account/credentials/{credential_id}/revoke",
-        data={"csrf_token": account_csrf(world)},
-        follow_redirects=False,
-    )
+    response = post_account(world, f"/account/credentials/{credential_id}/revoke")
     assert response.status_code == 303
     assert served_status(world, compact) == 1
     after = world.client.get("/account")
@@ -123,11 +115,7 @@ def test_another_citizens_credential_answers_404_and_stays_valid(world: OidcWorl
     _w, compact, credential_id = _issued(world)
     budi = world.register_citizen(BUDI)
     world.login(budi)
-    response = world.client.post(
-        f"/account/credentials/{credential_id}/revoke",
-        data={"csrf_token": account_csrf(world)},
-        follow_redirects=False,
-    )
+    response = post_account(world, f"/account/credentials/{credential_id}/revoke")
     assert response.status_code == 404
     assert served_status(world, compact) == 0
 

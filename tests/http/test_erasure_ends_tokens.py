@@ -30,8 +30,7 @@ from sqlalchemy import select
 
 from audit.entry import Action, AuditEntry, decode_entry
 from audit.storage.tables import AuditQueue
-from tests.conftest import TEST_MASTER_KEY
-from tests.helpers import clean_env, run_jati
+from tests.helpers import operator_env, run_jati
 from tests.oidc_helpers import BUDI, OFFICIAL, OidcWorld, RelyingApp
 
 #: A first-party app: its access tokens are for Jati's own APIs and for userinfo.
@@ -39,22 +38,24 @@ SCOPE = "openid profile email me identity_credential"
 ERASURE_PATHS = ("me-requests", "cli")
 
 
-@pytest.fixture
-def rp(world: OidcWorld) -> RelyingApp:
-    """A relying app: its access tokens are for itself (userinfo, introspection)."""
-    app = world.register_app()
+def consented(world: OidcWorld, app: RelyingApp) -> RelyingApp:
+    """``app`` with the citizen logged in and consenting to its purposes."""
     world.login()
     world.consent(app)
     return app
+
+
+@pytest.fixture
+def rp(world: OidcWorld, rp: RelyingApp) -> RelyingApp:
+    """The shared relying app, consented to: its access tokens are for itself (userinfo,
+    introspection)."""
+    return consented(world, rp)
 
 
 @pytest.fixture
 def city(world: OidcWorld) -> RelyingApp:
     """A first-party app: its access tokens are also for Jati's own APIs."""
-    app = world.register_app(name="Jakarta Kita", scope=SCOPE)
-    world.login()
-    world.consent(app)
-    return app
+    return consented(world, world.register_app(name="Jakarta Kita", scope=SCOPE))
 
 
 @pytest.fixture
@@ -72,12 +73,7 @@ def erase(world: OidcWorld, tmp_path: Path, database_url: str) -> Callable[[str,
             assert response.status_code == 201, response.text
             assert response.json()["status"] == "completed"
             return
-        env = clean_env(
-            JATI_DATA_DIR=str(tmp_path / "data"),
-            JATI_DATABASE_URL=database_url,
-            JATI_MASTER_KEY=TEST_MASTER_KEY,
-            JATI_PASSWORD_PROFILE="test-only-cheapest",
-        )
+        env = operator_env(tmp_path, database_url)
         result = run_jati("citizen", "erase", citizen_id, cwd=tmp_path, env=env)
         assert result.returncode == 0, result.stderr
 

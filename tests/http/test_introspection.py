@@ -4,103 +4,50 @@ one worker is reported by introspection and enforced by a second worker's gate."
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Callable
 
 import pytest
-from fastapi import FastAPI
-from fastapi.testclient import TestClient
 
 from consent.grants import GrantStatus
-from consent.ledger import ConsentLedger
-from identity.keys.signing_keys import SUPPORTED_ALGORITHMS
 from identity.oidc.refresh_families import GRANTS_CLAIM
-from identity.service.app import create_app
 from identity.service.settings import Settings
 from identity.storage.database import Database
-from tests.consent_helpers import APP, PURPOSES, ConsentWorld, notice_content
+from tests.oidc_helpers import OidcWorld, RelyingApp, make_app
 
 
-@dataclass
-class World:
-    app: FastAPI
-    client: TestClient
-    ledger: ConsentLedger
-    consent: ConsentWorld
-    client_id: str
-    secret: str
-
-    def basic(self, client_id: str | None = None, secret: str | None = None) -> dict[str, str]:
-        raw = f"{client_id or self.client_id}:{secret or self.secret}".encode()
-        return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
-
-    def introspect(self, token: str, **headers: str) -> dict[str, object]:
-        response = self.client.post(
-            "/introspect", data={"token": token}, headers=headers or self.basic()
-        )
-        assert response.status_code == 200, response.text
-        assert response.headers["cache-control"] == "no-store"
-        body: dict[str, object] = response.json()
-        return body
-
-    def token_under_grant(self, citizen: str) -> tuple[str, str]:
-        grants = self.ledger.record(self.consent.attempt(citizen))
-        grant = next(g for g in grants if g.status is GrantStatus.ACTIVE)
-        issued = self.app.state.services.token_issuer.access_token(
-            client_id=self.client_id,
-            scope=["openid", "profile"],
-            subject_id=citizen,
-            sector_identifier="dinsos.example.go.id",
-            extra={GRANTS_CLAIM: [grant.grant_id]},
-        )
-        return issued.token, grant.grant_id
-
-
-def _app(settings: Settings, database: Database) -> FastAPI:
-    app = create_app(settings, database=database, run_background=False)
-    app.state.services.key_store.ensure(SUPPORTED_ALGORITHMS, now=datetime.now(UTC))
-    return app
-
-
-@pytest.fixture
-def world(make_settings: Callable[..., Settings], database: Database) -> Iterator[World]:
-    app = _app(make_settings(), database)
-    registration = app.state.services.clients.register(
-        name="Dinas Sosial",
-        scope="openid profile",
-        redirect_uris=["https://dinsos.example.go.id/callback"],
+def token_under_grant(world: OidcWorld, rp: RelyingApp, citizen: str) -> tuple[str, str]:
+    """An access token of ``rp`` resting on the citizen's consent to ``bansos-eligibility``;
+    returns (the token, the grant's id)."""
+    grants = world.consent(rp, citizen, newsletter=False)
+    grant = next(g for g in grants if g.status is GrantStatus.ACTIVE)
+    issued = world.app.state.services.token_issuer.access_token(
+        client_id=rp.client_id,
+        scope=["openid", "profile"],
+        subject_id=citizen,
+        sector_identifier="dinsos.example.go.id",
+        extra={GRANTS_CLAIM: [grant.grant_id]},
     )
-    ledger: ConsentLedger = app.state.services.consent_ledger
-    for purpose in PURPOSES:
-        ledger.register_purpose(purpose)
-    notice = ledger.publish_notice(APP, notice_content())
-    consent = ConsentWorld(ledger=ledger, store=ledger.store, notice=notice, generations=None)  # type: ignore[arg-type]
-    with TestClient(app) as client:
-        yield World(
-            app, client, ledger, consent, registration.app.client_id, registration.client_secret
-        )
+    return issued.token, grant.grant_id
 
 
-def test_an_active_token_is_described(world: World) -> None:
-    token, _ = world.token_under_grant("citizen-1")
-    body = world.introspect(token)
+def test_an_active_token_is_described(world: OidcWorld, rp: RelyingApp) -> None:
+    token, _ = token_under_grant(world, rp, "citizen-1")
+    body = world.introspect(rp, token)
     assert body["active"] is True
-    assert body["client_id"] == world.client_id and body["scope"] == "openid profile"
+    assert body["client_id"] == rp.client_id and body["scope"] == "openid profile"
     assert body["token_type"] == "Bearer" and isinstance(body["exp"], int)
 
 
 def test_a_withdrawn_grant_makes_its_tokens_inactive_and_a_second_worker_refuses(
-    world: World, make_settings: Callable[..., Settings], database: Database
+    world: OidcWorld, rp: RelyingApp, make_settings: Callable[..., Settings], database: Database
 ) -> None:
-    token, grant_id = world.token_under_grant("citizen-1")
-    second_worker = _app(make_settings(), database)  # same database, same data dir
+    token, grant_id = token_under_grant(world, rp, "citizen-1")
+    second_worker = make_app(make_settings(), database)  # same database, same data dir
     gate = second_worker.state.services.consent_gate
-    assert gate.check("citizen-1", APP, "bansos-eligibility", ["name"]).allowed
+    assert gate.check("citizen-1", rp.client_id, "bansos-eligibility", ["name"]).allowed
     world.ledger.withdraw("citizen-1", grant_id)
-    assert world.introspect(token) == {"active": False}
-    assert not gate.check("citizen-1", APP, "bansos-eligibility", ["name"]).allowed
+    assert world.introspect(rp, token) == {"active": False}
+    assert not gate.check("citizen-1", rp.client_id, "bansos-eligibility", ["name"]).allowed
 
 
 @pytest.mark.parametrize(
@@ -108,26 +55,28 @@ def test_a_withdrawn_grant_makes_its_tokens_inactive_and_a_second_worker_refuses
     ["not-a-token", "a.b.c", "eyJhbGciOiJub25lIn0.e30."],
     ids=["garbage", "three-segments", "alg-none"],
 )
-def test_anything_that_does_not_verify_is_inactive(world: World, token: str) -> None:
-    assert world.introspect(token) == {"active": False}
+def test_anything_that_does_not_verify_is_inactive(
+    world: OidcWorld, rp: RelyingApp, token: str
+) -> None:
+    assert world.introspect(rp, token) == {"active": False}
 
 
-def test_another_clients_token_is_inactive(world: World) -> None:
+def test_another_clients_token_is_inactive(world: OidcWorld, rp: RelyingApp) -> None:
     other = world.app.state.services.token_issuer.access_token(
         client_id="someone-else", scope=["openid"]
     )
-    assert world.introspect(other.token) == {"active": False}
+    assert world.introspect(rp, other.token) == {"active": False}
 
 
-def test_an_expired_token_is_inactive(world: World) -> None:
+def test_an_expired_token_is_inactive(world: OidcWorld, rp: RelyingApp) -> None:
     issuer = world.app.state.services.token_issuer
     real_clock = issuer._clock
     issuer._clock = lambda: real_clock() - 3600
     try:
-        old = issuer.access_token(client_id=world.client_id, scope=["openid"])
+        old = issuer.access_token(client_id=rp.client_id, scope=["openid"])
     finally:
         issuer._clock = real_clock
-    assert world.introspect(old.token) == {"active": False}
+    assert world.introspect(rp, old.token) == {"active": False}
 
 
 @pytest.mark.parametrize(
@@ -135,17 +84,19 @@ def test_an_expired_token_is_inactive(world: World) -> None:
     [{}, {"Authorization": "Basic !!!"}, {"Authorization": "Bearer x"}, "wrong-secret"],
     ids=["none", "malformed", "bearer", "wrong-secret"],
 )
-def test_client_authentication_is_required(world: World, headers: object) -> None:
-    token, _ = world.token_under_grant("citizen-1")
+def test_client_authentication_is_required(
+    world: OidcWorld, rp: RelyingApp, headers: object
+) -> None:
+    token, _ = token_under_grant(world, rp, "citizen-1")
     if headers == "wrong-secret":
-        headers = world.basic(secret="x" * 43)
+        headers = rp.basic(secret="x" * 43)
     response = world.client.post("/introspect", data={"token": token}, headers=headers)  # type: ignore[arg-type]
     assert response.status_code == 401
     assert response.json() == {"error": "invalid_client"}
     assert response.headers["www-authenticate"].startswith("Basic")
 
 
-def test_a_missing_token_parameter_is_invalid_request(world: World) -> None:
-    response = world.client.post("/introspect", data={}, headers=world.basic())
+def test_a_missing_token_parameter_is_invalid_request(world: OidcWorld, rp: RelyingApp) -> None:
+    response = world.client.post("/introspect", data={}, headers=rp.basic())
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"

@@ -18,11 +18,10 @@ from fastapi.testclient import TestClient
 from audit.entry import Action, Actor, ActorKind, AuditEntry, LegalBasis
 from consent.grants import GrantStatus
 from consent.ledger import ConsentLedger
-from identity.keys.signing_keys import SUPPORTED_ALGORITHMS
-from identity.service.app import create_app
 from identity.service.settings import Settings
 from identity.storage.database import Database
-from tests.consent_helpers import APP, PURPOSES, ConsentWorld, notice_content
+from tests.consent_helpers import APP, ConsentWorld, consent_world, notice_content
+from tests.oidc_helpers import make_app
 
 ISSUER = "http://testserver"
 
@@ -47,19 +46,9 @@ class Harness:
 
 @pytest.fixture
 def harness(make_settings: Callable[..., Settings], database: Database) -> Iterator[Harness]:
-    app = create_app(make_settings(), database=database, run_background=False)
-    app.state.services.audit_log.initialize()
-    app.state.services.key_store.ensure(SUPPORTED_ALGORITHMS, now=datetime.now(UTC))
+    app = make_app(make_settings(), database)
     ledger: ConsentLedger = app.state.services.consent_ledger
-    for purpose in PURPOSES:
-        ledger.register_purpose(purpose)
-    notice = ledger.publish_notice(APP, notice_content())
-    world = ConsentWorld(
-        ledger=ledger,
-        store=ledger.store,
-        notice=notice,
-        generations=None,  # type: ignore[arg-type]
-    )
+    world = consent_world(ledger)
     with TestClient(app) as client:
         yield Harness(app=app, client=client, ledger=ledger, world=world)
 
@@ -91,9 +80,18 @@ def test_the_receipt_is_a_jws_that_verifies_offline_against_the_jwks(harness: Ha
     header = jwt.get_unverified_header(token)
     assert header["typ"] == "consent-receipt+jwt"
     key = next(k for k in jwks["keys"] if k["kid"] == header["kid"])
-    claims: dict[str, Any] = jwt.decode(
-        token, key=jwt.PyJWK(key).key, algorithms=[header["alg"]], options={"verify_aud": False}
-    )
+
+    def verified(receipt: str) -> dict[str, Any]:
+        """The receipt's claims, verified against the published key (any audience)."""
+        decoded: dict[str, Any] = jwt.decode(
+            receipt,
+            key=jwt.PyJWK(key).key,
+            algorithms=[header["alg"]],
+            options={"verify_aud": False},
+        )
+        return decoded
+
+    claims = verified(token)
     assert claims["iss"] == ISSUER
     consent = claims["consent"]
     assert consent["id"] == grant_id and consent["status"] == "active"
@@ -108,21 +106,10 @@ def test_the_receipt_is_a_jws_that_verifies_offline_against_the_jwks(harness: Ha
     signature = bytearray(base64.urlsafe_b64decode(sig + "=" * (-len(sig) % 4)))
     signature[0] ^= 0x01
     altered = base64.urlsafe_b64encode(bytes(signature)).rstrip(b"=").decode()
-    options = {"verify_aud": False}
     with pytest.raises(jwt.InvalidSignatureError):
-        jwt.decode(
-            f"{head}.{body}.{altered}",
-            key=jwt.PyJWK(key).key,
-            algorithms=[header["alg"]],
-            options=options,
-        )
+        verified(f"{head}.{body}.{altered}")
     with pytest.raises(jwt.InvalidTokenError):
-        jwt.decode(
-            f"{head}.{body[:-2]}AA.{sig}",
-            key=jwt.PyJWK(key).key,
-            algorithms=[header["alg"]],
-            options=options,
-        )
+        verified(f"{head}.{body[:-2]}AA.{sig}")
 
 
 def test_withdrawal_takes_effect_at_once_for_the_gate(harness: Harness) -> None:

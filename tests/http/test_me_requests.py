@@ -14,41 +14,35 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx2 import Response
 
 from audit.entry import Action, Actor, ActorKind, AuditEntry, LegalBasis
-from audit.log import AuditLog
 from audit.storage.store import SqlAuditStore
 from audit.storage.verification import verify_stored_log
 from consent.requests.service import RequestService
-from identity.citizens.service import CitizenService
-from identity.keys.signing_keys import SUPPORTED_ALGORITHMS
-from identity.service.app import create_app
 from identity.service.settings import Settings
 from identity.storage.database import Database
 from tests.consent_helpers import APP, PURPOSES
-from tests.personal_data import SAMPLE, seeded
+from tests.oidc_helpers import AppHarness, make_app, register_citizen
+from tests.personal_data import SAMPLE, citizen, seeded
 from tests.storage.test_citizens import assert_absent, stored_secrets
 
 ISSUER = "http://testserver"
-OFFICIAL = Actor(kind=ActorKind.OFFICIAL, id="dukcapil-officer-7")
 PASSWORD = "kata sandi warga kota"
 ALICE = dict(SAMPLE)  # seeded at import by tests/personal_data.py
-BOB = {
-    "nik": "3174051203800001",  # DKI Jakarta, a man born 1980-03-12
-    "name": "Budi Santoso Wibowo",
-    "birthdate": "1980-03-12",
-    "email": "budi.wibowo@contoh.go.id",
-    "phone": "+62 815-1111-2222",
-    "address": "Jl. Gajah Mada No. 100, Taman Sari",
-}
-seeded(*(v for k, v in BOB.items() if k != "birthdate"))
+BOB = citizen(
+    nik="3174051203800001",  # DKI Jakarta, a man born 1980-03-12
+    name="Budi Santoso Wibowo",
+    birthdate="1980-03-12",
+    email="budi.wibowo@contoh.go.id",
+    phone="+62 815-1111-2222",
+    address="Jl. Gajah Mada No. 100, Taman Sari",
+)
 NEW_EMAIL, NEW_PHONE = seeded("siti.pindah@contoh.go.id", "+62 877 1234 5678")
 #: Values sent in refused requests: they must not reach a log line either.
 seeded("3171014101900099", "siti-at-contoh.go.id", "siti@contoh.go.id", "nilai rahasia")
@@ -56,10 +50,7 @@ seeded("Siti Nurhaliza", "bukan-email-siti")
 
 
 @dataclass
-class CitizenApi:
-    app: FastAPI
-    client: TestClient
-    database: Database
+class CitizenApi(AppHarness):
     ids: dict[str, str] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
 
@@ -87,11 +78,6 @@ class CitizenApi:
         return document
 
     @property
-    def audit_log(self) -> AuditLog:
-        audit_log: AuditLog = self.app.state.services.audit_log
-        return audit_log
-
-    @property
     def service(self) -> RequestService:
         service: RequestService = self.app.state.services.subject_requests
         return service
@@ -99,22 +85,12 @@ class CitizenApi:
 
 @pytest.fixture
 def api(make_settings: Callable[..., Settings], database: Database) -> Iterator[CitizenApi]:
-    app = create_app(make_settings(), database=database, run_background=False)
-    app.state.services.audit_log.initialize()
-    app.state.services.key_store.ensure(SUPPORTED_ALGORITHMS, now=datetime.now(UTC))
-    citizens: CitizenService = app.state.services.citizens
+    app = make_app(make_settings(), database)
     with TestClient(app) as client:
         harness = CitizenApi(app, client, database)
         for who, person in (("alice", ALICE), ("bob", BOB)):
-            harness.ids[who] = citizens.register(
-                nik=person["nik"],
-                name=person["name"],
-                birthdate=date.fromisoformat(person["birthdate"]),
-                email=person["email"],
-                phone=person["phone"],
-                address=person["address"],
-                password=PASSWORD,
-                actor=OFFICIAL,
+            harness.ids[who] = register_citizen(
+                harness.services.citizens, person, password=PASSWORD
             )
             harness.tokens[who] = app.state.services.token_issuer.citizen_api_token(
                 client_id="kota-app", subject_id=harness.ids[who], scope=["me"], auth_time=None
@@ -174,7 +150,7 @@ def test_access_request_and_its_export(api: CitizenApi) -> None:
     received = datetime.fromisoformat(created["received_at"])
     assert (datetime.fromisoformat(created["due_by"]) - received).total_seconds() == 72 * 3600
     assert created["export"] == f"/me/export?request_id={created['id']}"
-    api.audit_log.sequence(checkpoint=True)
+    api.log.sequence(checkpoint=True)
 
     document = api.export("alice", request_id=created["id"])
     assert document["format"] == "jati-subject-export/1"
@@ -193,7 +169,7 @@ def test_access_request_and_its_export(api: CitizenApi) -> None:
     assert [r["leaf_index"] for r in record] == sorted(r["leaf_index"] for r in record)
     assert all(r["request_id"] == created["id"] for r in record[1:])
 
-    api.audit_log.sequence(checkpoint=True)
+    api.log.sequence(checkpoint=True)
     again = api.export("alice", request_id=created["id"])  # the read is in the record now
     reads = [r for r in again["processing_record"] if r["action"] == "read"]
     assert [(r["purpose"], r["legal_basis"], r["request_id"]) for r in reads] == [
@@ -241,14 +217,14 @@ def test_correction_is_applied_at_once_and_never_echoed(api: CitizenApi) -> None
 def test_a_request_that_cannot_be_accepted_answers_400_and_records_nothing(
     api: CitizenApi, body: dict[str, Any], part: str
 ) -> None:
-    queued = api.audit_log.store.queue_status().length
+    queued = api.log.store.queue_status().length
     problem = assert_problem(
         api.post("alice", body), 400, *_strings(body.get("fields")), "Siti Nurhaliza"
     )
     assert problem["type"].endswith("/invalid_subject_request")
     assert problem["detail"].startswith(f"{part}:")
     assert api.requests("alice") == []
-    assert api.audit_log.store.queue_status().length == queued
+    assert api.log.store.queue_status().length == queued
     assert api.export("alice")["personal_data"] == ALICE
 
 
@@ -305,7 +281,7 @@ def test_a_restriction_is_honoured_by_the_consent_gate_at_once(api: CitizenApi) 
 def test_erasure_is_carried_out_at_once_and_leaves_no_personal_data(api: CitizenApi) -> None:
     api.post("alice", {"kind": "correction", "fields": {"email": NEW_EMAIL}})
     api.export("alice")
-    api.audit_log.sequence(checkpoint=True)
+    api.log.sequence(checkpoint=True)
     secrets = stored_secrets(api.database, api.ids["alice"])
 
     response = api.post("alice", {"kind": "erasure"})
@@ -340,8 +316,8 @@ def test_erasure_is_carried_out_at_once_and_leaves_no_personal_data(api: Citizen
     refused = api.service.submit(alice, "correction", changes={"email": NEW_EMAIL})
     assert refused.status.value == "refused"
 
-    api.audit_log.sequence(checkpoint=True)
-    report = verify_stored_log(api.audit_log, api.audit_log.store)  # type: ignore[arg-type]
+    api.log.sequence(checkpoint=True)
+    report = verify_stored_log(api.log, api.log.store)  # type: ignore[arg-type]
     assert report.ok, report.findings
 
 
@@ -379,7 +355,7 @@ def test_a_citizen_never_sees_or_uses_another_citizens_requests(api: CitizenApi)
 def test_a_long_processing_record_is_streamed_whole(api: CitizenApi) -> None:
     subject = api.app.state.services.pseudonymizer.pseudonym(api.ids["alice"])
     store = SqlAuditStore(engine=api.database.engine)
-    now = api.audit_log.clock()
+    now = api.log.clock()
     with api.database.write() as session:
         for n in range(1234):
             store.append(
@@ -396,7 +372,7 @@ def test_a_long_processing_record_is_streamed_whole(api: CitizenApi) -> None:
                 ),
                 queued_at=now,
             )
-    api.audit_log.sequence(checkpoint=True)
+    api.log.sequence(checkpoint=True)
     record = api.export("alice")["processing_record"]
     disclosures = [r for r in record if r["action"] == "disclose"]
     assert len(disclosures) == 1234
@@ -423,7 +399,7 @@ def test_no_personal_value_or_token_reaches_a_log_line(
 def test_erasure_over_the_api_ends_sessions_and_forgets_the_second_factor(
     api: CitizenApi,
 ) -> None:
-    from datetime import UTC, datetime
+    from datetime import datetime
 
     from sqlalchemy import text
 

@@ -26,7 +26,7 @@ import json
 import time
 import warnings
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import pytest
@@ -38,12 +38,10 @@ from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER
 from schemathesis.python import asgi
 
 from audit.entry import Actor, ActorKind
-from identity.keys.signing_keys import SUPPORTED_ALGORITHMS
-from identity.service.app import create_app
 from identity.service.settings import Settings
 from identity.storage.database import Database
 from tests.consent_helpers import notice_content
-from tests.oidc_helpers import purposes_for
+from tests.oidc_helpers import make_app, purposes_for
 
 ISSUER = "http://testserver"
 PASSWORD = "kata sandi rahasia"
@@ -148,9 +146,7 @@ class Credentials:
 
 @pytest.fixture
 def app(make_settings: Callable[..., Settings], database: Database) -> Iterator[FastAPI]:
-    app = create_app(make_settings(), database=database, run_background=False)
-    app.state.services.audit_log.initialize()
-    app.state.services.key_store.ensure(SUPPORTED_ALGORITHMS, now=datetime.now(UTC))
+    app = make_app(make_settings(), database)
     try:
         yield app
     finally:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 
 import pytest
 
@@ -14,7 +13,7 @@ from consent.grants import GrantStatus
 from consent.requests.records import RequestKind, RequestStatus
 from identity.login.sessions import SESSION_COOKIE
 from tests.oidc_helpers import BUDI, OidcWorld, RelyingApp
-from tests.pages_helpers import account_csrf, csrf_of, secret_of, submit_login, totp_code
+from tests.pages_helpers import csrf_of, post_account, secret_of, submit_login, totp_code
 from tests.personal_data import SAMPLE
 
 
@@ -22,12 +21,6 @@ from tests.personal_data import SAMPLE
 def signed_in(world: OidcWorld) -> OidcWorld:
     assert submit_login(world).status_code == 303
     return world
-
-
-def _post(world: OidcWorld, path: str, **fields: str) -> Any:
-    return world.client.post(
-        path, data={"csrf_token": account_csrf(world), **fields}, follow_redirects=False
-    )
 
 
 def test_without_a_session_every_account_page_goes_to_login(world: OidcWorld) -> None:
@@ -71,7 +64,7 @@ def test_withdrawing_on_the_account_page_stops_the_app_at_once(
         for g in world.ledger.grants_of(world.citizen_id)
         if g.purpose_code == "bansos-eligibility"
     )
-    response = _post(world, f"/account/consents/{grant.grant_id}/withdraw")
+    response = post_account(world, f"/account/consents/{grant.grant_id}/withdraw")
     assert response.status_code == 303
     assert response.headers["location"] == "/account?done=withdrawn#consents"
     page = world.client.get(response.headers["location"])
@@ -87,17 +80,17 @@ def test_withdrawing_on_the_account_page_stops_the_app_at_once(
     assert refreshed.status_code == 400, refreshed.text  # a family under a withdrawn grant
     assert refreshed.json()["error"] == "invalid_grant"
     # withdrawing twice changes nothing
-    assert _post(world, f"/account/consents/{grant.grant_id}/withdraw").status_code == 303
+    assert post_account(world, f"/account/consents/{grant.grant_id}/withdraw").status_code == 303
 
 
 def test_another_citizens_grant_answers_404_and_stays(signed_in: OidcWorld, rp: RelyingApp) -> None:
     world = signed_in
     budi = world.register_citizen(BUDI)
     grants = world.consent(rp, citizen_id=budi)
-    response = _post(world, f"/account/consents/{grants[0].grant_id}/withdraw")
+    response = post_account(world, f"/account/consents/{grants[0].grant_id}/withdraw")
     assert response.status_code == 404 and "Tidak ditemukan" in response.text
     assert world.ledger.grant(budi, grants[0].grant_id).status is GrantStatus.ACTIVE
-    assert _post(world, "/account/consents/no-such-grant/withdraw").status_code == 404
+    assert post_account(world, "/account/consents/no-such-grant/withdraw").status_code == 404
 
 
 def test_who_used_my_data_shows_the_apps_reads(signed_in: OidcWorld, rp: RelyingApp) -> None:
@@ -122,7 +115,7 @@ def test_who_used_my_data_shows_the_apps_reads(signed_in: OidcWorld, rp: Relying
 
 def test_an_access_request_links_its_export(signed_in: OidcWorld) -> None:
     world = signed_in
-    response = _post(world, "/account/requests", kind="access")
+    response = post_account(world, "/account/requests", kind="access")
     assert response.status_code == 303
     assert response.headers["location"] == "/account?done=request#requests"
     (recorded,) = world.app.state.services.subject_requests.requests_of(world.citizen_id)
@@ -140,7 +133,7 @@ def test_an_access_request_links_its_export(signed_in: OidcWorld) -> None:
 
 def test_a_correction_changes_the_data_and_keeps_only_field_names(signed_in: OidcWorld) -> None:
     world = signed_in
-    response = _post(
+    response = post_account(
         world, "/account/requests", kind="correction", **{"field-email": "siti.baru@contoh.go.id"}
     )
     assert response.status_code == 303
@@ -164,7 +157,7 @@ def test_a_bad_request_is_a_clear_400_and_records_nothing(
     signed_in: OidcWorld, fields: dict[str, str], message: str
 ) -> None:
     world = signed_in
-    response = _post(world, "/account/requests", **fields)
+    response = post_account(world, "/account/requests", **fields)
     assert response.status_code == 400
     assert message in response.text
     assert "bukan email" not in response.text.replace('value="bukan email"', "")
@@ -177,7 +170,9 @@ def test_an_erasure_ends_every_session_and_names_what_is_kept(signed_in: OidcWor
     other = world.app.state.services.sessions.create(
         world.citizen_id, auth_time=world.app.state.services.sessions.clock(), amr=["pwd"], acr="x"
     )[0]
-    response = _post(world, "/account/requests", kind="erasure", **{"confirm-erasure": "yes"})
+    response = post_account(
+        world, "/account/requests", kind="erasure", **{"confirm-erasure": "yes"}
+    )
     assert response.status_code == 200, response.text
     assert "Data Anda telah dihapus" in response.text
     assert "UU PDP Art. 31" in response.text  # what is kept, with its basis
@@ -190,7 +185,7 @@ def test_an_erasure_ends_every_session_and_names_what_is_kept(signed_in: OidcWor
 def test_enrol_confirm_and_disable_a_second_factor(signed_in: OidcWorld) -> None:
     world = signed_in
     assert "Belum aktif." in world.client.get("/account").text
-    enrol = _post(world, "/account/totp/enrol")
+    enrol = post_account(world, "/account/totp/enrol")
     assert enrol.status_code == 200 and enrol.headers["cache-control"] == "no-store"
     secret = secret_of(enrol.text)
     assert "otpauth://totp/" in enrol.text and "issuer=Jati" in enrol.text
@@ -207,15 +202,17 @@ def test_enrol_confirm_and_disable_a_second_factor(signed_in: OidcWorld) -> None
         data={"csrf_token": csrf_of(enrol.text), "code": totp_code(secret, now - 30)},
         follow_redirects=False,
     )
-    assert confirm.status_code == 303
+    assert confirm.status_code == 200  # the recovery codes, shown once
+    assert "Faktor kedua aktif." in confirm.text
     assert world.app.state.services.second_factor.is_enabled(world.citizen_id)
-    page = world.client.get(confirm.headers["location"])
-    assert "Faktor kedua aktif." in page.text and 'action="/account/totp/disable"' in page.text
-    assert _post(world, "/account/totp/enrol").status_code == 409  # one at a time
-    refused = _post(world, "/account/totp/disable", code=bad)
+    page = world.client.get("/account")
+    assert "Kode yang belum dipakai: 10 dari 10." in page.text
+    assert 'action="/account/totp/disable"' in page.text
+    assert post_account(world, "/account/totp/enrol").status_code == 409  # one at a time
+    refused = post_account(world, "/account/totp/disable", code=bad)
     assert refused.status_code == 400
     assert world.app.state.services.second_factor.is_enabled(world.citizen_id)
-    off = _post(world, "/account/totp/disable", code=totp_code(secret, now))
+    off = post_account(world, "/account/totp/disable", code=totp_code(secret, now))
     assert off.status_code == 303
     assert not world.app.state.services.second_factor.is_enabled(world.citizen_id)
 

@@ -20,11 +20,11 @@ import pytest
 from audit.entry import Actor, ActorKind
 from consent.requests.records import RequestStatus
 from consent.requests.service import RequestService
-from identity.service.factories import build_audit_log, build_citizen_service
 from identity.service.settings import Settings
 from identity.storage.database import Database
+from tests import helpers
 from tests.conftest import TEST_MASTER_KEY, ManualClock
-from tests.helpers import clean_env, run_jati
+from tests.helpers import clean_env, in_process, operator_env, run_jati
 from tests.personal_data import seeded
 from tests.storage.test_requests import make_requests
 
@@ -42,20 +42,17 @@ class _Unavailable:
 
 
 @dataclass
-class Operator:
-    cwd: Path
-    env: dict[str, str]
+class Operator(helpers.Operator):
     clock: ManualClock
     service: RequestService
     citizen_id: str
 
-    def jati(self, *args: str) -> tuple[int, str, str]:
-        result = run_jati(*args, cwd=self.cwd, env=self.env)
-        assert "Traceback" not in result.stderr, result.stderr
+    def jati(self, *args: str, stdin: str | None = None) -> tuple[int, str, str]:
+        code, out, err = super().jati(*args, stdin=stdin)
         for value in PERSONAL:
-            assert value not in result.stdout and value not in result.stderr
-        assert self.citizen_id not in result.stdout  # not even the internal id
-        return result.returncode, result.stdout, result.stderr
+            assert value not in out and value not in err
+        assert self.citizen_id not in out  # not even the internal id
+        return code, out, err
 
     def stuck_request(self) -> str:
         """An access request whose export failed: recorded, still ``received``."""
@@ -72,24 +69,11 @@ class Operator:
 
 @pytest.fixture
 def operator(
-    tmp_path: Path,
-    database: Database,
-    database_url: str,
-    make_settings: Callable[..., Settings],
+    tmp_path: Path, database: Database, database_url: str, make_settings: Callable[..., Settings]
 ) -> Operator:
-    settings = make_settings()
-    env = clean_env(
-        JATI_DATA_DIR=str(tmp_path / "data"),
-        JATI_DATABASE_URL=database_url,
-        JATI_MASTER_KEY=TEST_MASTER_KEY,
-        JATI_LOG_LEVEL="DEBUG",
-    )
-    master_key, _ = settings.load_master_key(create=False)
-    audit_log, pseudonymizer = build_audit_log(settings, database, master_key)
+    env = operator_env(tmp_path, database_url, JATI_LOG_LEVEL="DEBUG")
     clock = ManualClock(datetime(2025, 3, 1, 9, 0, tzinfo=UTC))  # long before the real now
-    citizens = build_citizen_service(
-        settings, database, master_key, pseudonymizer=pseudonymizer, clock=clock
-    )
+    audit_log, citizens = in_process(make_settings(), database, clock)
     citizen_id = citizens.register(
         nik=NIK,
         name=NAME,
@@ -98,8 +82,8 @@ def operator(
         password="kata sandi rahasia",
         actor=Actor(ActorKind.OFFICIAL, "dukcapil-officer-7"),
     )
-    service = make_requests(database, citizens, audit_log, pseudonymizer, clock)
-    return Operator(tmp_path, env, clock, service, citizen_id)
+    service = make_requests(database, citizens, audit_log, clock)
+    return Operator(tmp_path, env, database, clock, service, citizen_id)
 
 
 def test_overdue_lists_requests_past_72_hours_and_nothing_else(operator: Operator) -> None:

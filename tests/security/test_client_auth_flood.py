@@ -14,10 +14,9 @@ route waited. Now:
 
 from __future__ import annotations
 
-import base64
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -26,30 +25,20 @@ import pytest
 from identity.citizens.passwords import Verification
 from identity.service.settings import Settings
 from identity.storage.database import Database
-from tests.oidc_helpers import CountingHashes, OidcWorld, RelyingApp, oidc_world
+from tests.oidc_helpers import CountingHashes, OidcWorld, RelyingApp, basic_auth, oidc_world
 
 WAIT = 10.0  # seconds: the longest a blocked step may take before the test fails
 
 
 @pytest.fixture
-def world(make_settings: Callable[..., Settings], database: Database) -> Iterator[OidcWorld]:
-    with oidc_world(make_settings(hashing_threads=1, hashing_queue=2), database) as world:
-        yield world
-
-
-@pytest.fixture
-def rp(world: OidcWorld) -> RelyingApp:
-    return world.register_app()
-
-
-def basic(client_id: str, secret: str) -> dict[str, str]:
-    raw = f"{client_id}:{secret}".encode()
-    return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+def world_settings() -> dict[str, Any]:
+    """The shared ``world`` with one hashing thread and room for two hashes in its queue."""
+    return {"hashing_threads": 1, "hashing_queue": 2}
 
 
 def wrong_secret(world: OidcWorld, rp: RelyingApp, path: str = "/token", n: int = 0) -> Any:
     form = {"grant_type": "refresh_token", "refresh_token": "x", "token": "x"}
-    return world.client.post(path, data=form, headers=basic(rp.client_id, f"guess-{n:040d}"))
+    return world.client.post(path, data=form, headers=rp.basic(f"guess-{n:040d}"))
 
 
 def assert_temporarily_unavailable(response: Any, status: int) -> None:
@@ -86,7 +75,7 @@ def test_unknown_client_ids_are_throttled_like_registered_ones(world: OidcWorld)
         response = world.client.post(
             "/token",
             data={"grant_type": "client_credentials"},
-            headers=basic(f"nobody{n}", "guess-" + "x" * 40),  # a different unknown id each
+            headers=basic_auth(f"nobody{n}", "guess-" + "x" * 40),  # a different unknown id each
         )
         answers.append(response.status_code)
     assert answers == [401] * 20 + [429]

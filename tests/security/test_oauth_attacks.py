@@ -408,14 +408,20 @@ def test_the_session_cookie_is_httponly_lax_and_secure_under_https(
     }
 
 
-def test_codes_tokens_and_cookies_are_stored_only_as_hashes(
-    world: OidcWorld, rp: RelyingApp, database: Database
-) -> None:
+def _signed_in_and_exchanged(world: OidcWorld, rp: RelyingApp) -> tuple[str | None, str, str, Any]:
+    """The citizen logs in and consents; a code (asked with the NIK as login hint) is
+    exchanged. Returns (session cookie, code, verifier, token response)."""
     world.login()
     cookie = world.client.cookies.get("jati_session")
     world.consent(rp)
     code, verifier = world.code_for(rp, login_hint=SAMPLE["nik"])
-    body = world.exchange(rp, code, verifier).json()
+    return cookie, code, verifier, world.exchange(rp, code, verifier).json()
+
+
+def test_codes_tokens_and_cookies_are_stored_only_as_hashes(
+    world: OidcWorld, rp: RelyingApp, database: Database
+) -> None:
+    cookie, code, _, body = _signed_in_and_exchanged(world, rp)
     secrets_ = [cookie, code, body["refresh_token"], body["access_token"], SAMPLE["nik"]]
     tables = [
         "identity_session",
@@ -444,11 +450,7 @@ def test_codes_tokens_and_cookies_are_stored_only_as_hashes(
 def test_no_token_code_or_personal_value_reaches_a_log_line(
     world: OidcWorld, rp: RelyingApp, service_lines: ServiceLines
 ) -> None:
-    world.login()
-    cookie = world.client.cookies.get("jati_session")
-    world.consent(rp)
-    code, verifier = world.code_for(rp, login_hint=SAMPLE["nik"])
-    body = world.exchange(rp, code, verifier).json()
+    cookie, code, verifier, body = _signed_in_and_exchanged(world, rp)
     world.userinfo(body["access_token"])
     world.refresh(rp, body["refresh_token"])
     world.refresh(rp, body["refresh_token"])  # a reuse, logged as a warning

@@ -21,44 +21,28 @@ from tests.sd_jwt_helpers import (
     AUDIENCE,
     NONCE,
     SHOWN,
-    STATUS_IDX,
-    STATUS_URI,
-    VCT,
     FakeStatusLists,
     holder_jwk,
     issue_credential,
     kb_jwt,
     present,
     presentation_verifier,
+    refused,
     sd_hash,
     sd_jwt,
-    select,
+    sd_jwt_kb,
+    signed_claims,
     split,
 )
-from tests.token_helpers import ISSUER, NOW, Key, access_claims, b64, forge
+from tests.token_helpers import NOW, Key, access_claims, b64, forge, key_fixture
 
-
-@pytest.fixture(scope="module")
-def issuer() -> Key:
-    return Key.new("EdDSA")
-
-
-@pytest.fixture(scope="module")
-def holder() -> Key:
-    return Key.new("ES256")
+issuer = key_fixture("EdDSA")
+holder = key_fixture("ES256")
 
 
 @pytest.fixture
 def verifier(issuer: Key) -> TokenVerifier:
     return presentation_verifier(issuer)
-
-
-def refused(verifier: TokenVerifier, presentation: str, reason: Reason, **kw: Any) -> None:
-    kw.setdefault("audience", AUDIENCE)
-    kw.setdefault("nonce", NONCE)
-    with pytest.raises(InvalidToken) as caught:
-        verifier.verify_presentation(presentation, **kw)
-    assert caught.value.reason is reason, caught.value
 
 
 def raw(array: Any) -> str:
@@ -76,16 +60,9 @@ def _unused_bits_set(encoded: str) -> str:
 
 
 def payload(holder: Key, **claims: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "iss": ISSUER,
-        "iat": int(NOW),
-        "exp": int(NOW) + 3600,
-        "vct": VCT,
-        "cnf": {"jwk": holder_jwk(holder)},
-        "_sd_alg": "sha-256",
-    }
-    base.update(claims)
-    return {k: v for k, v in base.items() if v is not None}
+    """An issuer-signed payload to forge: valid for an hour, ``_sd_alg`` named, ``claims``
+    added (``None`` drops one)."""
+    return signed_claims(holder, **{"exp": int(NOW) + 3600, "_sd_alg": "sha-256", **claims})
 
 
 def signed_by_issuer(issuer: Key, claims: dict[str, Any], **header: Any) -> str:
@@ -95,8 +72,13 @@ def signed_by_issuer(issuer: Key, claims: dict[str, Any], **header: Any) -> str:
 def presentation(
     issuer: Key, holder: Key, claims: dict[str, Any], disclosures: list[str], **kb: Any
 ) -> str:
-    signed = sd_jwt(signed_by_issuer(issuer, claims), disclosures)
-    return signed + kb_jwt(holder, signed, **kb)
+    return sd_jwt_kb(holder, signed_by_issuer(issuer, claims), disclosures, **kb)
+
+
+def refused_disclosure(verifier: TokenVerifier, issuer: Key, holder: Key, disclosure: str) -> None:
+    """``disclosure``, referenced from the payload's ``_sd``, is ``invalid_disclosure``."""
+    claims = payload(holder, _sd=[disclosure_digest(disclosure)])
+    refused(verifier, presentation(issuer, holder, claims, [disclosure]), Reason.INVALID_DISCLOSURE)
 
 
 def test_a_forged_but_correct_presentation_is_accepted_so_each_refusal_is_meaningful(
@@ -147,34 +129,27 @@ def test_a_disclosure_that_is_not_canonical_base64url(
 def test_a_disclosure_that_is_not_an_array_of_two_or_three(
     verifier: TokenVerifier, issuer: Key, holder: Key, contents: Any
 ) -> None:
-    disclosure = raw(contents)
-    claims = payload(holder, _sd=[disclosure_digest(disclosure)])
-    refused(verifier, presentation(issuer, holder, claims, [disclosure]), Reason.INVALID_DISCLOSURE)
+    refused_disclosure(verifier, issuer, holder, raw(contents))
 
 
 @pytest.mark.parametrize("salt", [None, 42, ["s"], {"s": 1}])
 def test_a_disclosure_whose_salt_is_not_a_string(
     verifier: TokenVerifier, issuer: Key, holder: Key, salt: Any
 ) -> None:
-    disclosure = raw([salt, "given_name", "Siti"])
-    claims = payload(holder, _sd=[disclosure_digest(disclosure)])
-    refused(verifier, presentation(issuer, holder, claims, [disclosure]), Reason.INVALID_DISCLOSURE)
+    refused_disclosure(verifier, issuer, holder, raw([salt, "given_name", "Siti"]))
 
 
 def test_a_disclosure_whose_claim_name_is_not_a_string(
     verifier: TokenVerifier, issuer: Key, holder: Key
 ) -> None:
-    disclosure = raw(["salt", 18, True])
-    claims = payload(holder, _sd=[disclosure_digest(disclosure)])
-    refused(verifier, presentation(issuer, holder, claims, [disclosure]), Reason.INVALID_DISCLOSURE)
+    refused_disclosure(verifier, issuer, holder, raw(["salt", 18, True]))
 
 
 def test_a_disclosure_with_duplicate_member_names(
     verifier: TokenVerifier, issuer: Key, holder: Key
 ) -> None:
     disclosure = b64(b'["salt", "address", {"locality": "Bogor", "locality": "Jakarta"}]')
-    claims = payload(holder, _sd=[disclosure_digest(disclosure)])
-    refused(verifier, presentation(issuer, holder, claims, [disclosure]), Reason.INVALID_DISCLOSURE)
+    refused_disclosure(verifier, issuer, holder, disclosure)
 
 
 @pytest.mark.parametrize("name", ["_sd", "..."])
@@ -184,8 +159,7 @@ def test_a_disclosure_of_a_reserved_claim_name(
     """Disclosing ``_sd`` would let a holder smuggle digests in; ``...`` would turn an
     object into an array placeholder (RFC 9901 §7.1 step 3.2.2.2)."""
     disclosure = raw(["salt", name, ["bogus-digest"] if name == "_sd" else "x"])
-    claims = payload(holder, _sd=[disclosure_digest(disclosure)])
-    refused(verifier, presentation(issuer, holder, claims, [disclosure]), Reason.INVALID_DISCLOSURE)
+    refused_disclosure(verifier, issuer, holder, disclosure)
 
 
 def test_a_digest_that_appears_twice_in_the_payload(
@@ -232,8 +206,7 @@ def test_a_disclosure_referenced_by_no_digest(
     compact = issue_credential(issuer, holder).compact
     jwt, _ = split(compact)
     invented = raw(["salt", "is_over_18", True])
-    signed = sd_jwt(jwt, [invented])
-    refused(verifier, signed + kb_jwt(holder, signed), Reason.INVALID_DISCLOSURE)
+    refused(verifier, sd_jwt_kb(holder, jwt, [invented]), Reason.INVALID_DISCLOSURE)
 
 
 def test_a_changed_disclosure_value(verifier: TokenVerifier, issuer: Key, holder: Key) -> None:
@@ -242,8 +215,7 @@ def test_a_changed_disclosure_value(verifier: TokenVerifier, issuer: Key, holder
     jwt, _ = split(issued.compact)
     (over_65,) = (d for d in issued.disclosures if d.name == "65")
     forged = encode_disclosure(over_65.salt, "65", True)
-    signed = sd_jwt(jwt, [forged])
-    refused(verifier, signed + kb_jwt(holder, signed), Reason.INVALID_DISCLOSURE)
+    refused(verifier, sd_jwt_kb(holder, jwt, [forged]), Reason.INVALID_DISCLOSURE)
 
 
 def test_an_object_property_disclosure_referenced_from_an_array(
@@ -257,9 +229,7 @@ def test_an_object_property_disclosure_referenced_from_an_array(
 def test_an_array_element_disclosure_referenced_from_an_sd_array(
     verifier: TokenVerifier, issuer: Key, holder: Key
 ) -> None:
-    disclosure = raw(["salt", "ID"])
-    claims = payload(holder, _sd=[disclosure_digest(disclosure)])
-    refused(verifier, presentation(issuer, holder, claims, [disclosure]), Reason.INVALID_DISCLOSURE)
+    refused_disclosure(verifier, issuer, holder, raw(["salt", "ID"]))
 
 
 def test_a_disclosed_name_that_is_already_in_the_object(
@@ -267,8 +237,7 @@ def test_a_disclosed_name_that_is_already_in_the_object(
 ) -> None:
     """A disclosure may not override a claim in the clear (here ``vct``)."""
     disclosure = raw(["salt", "vct", "https://evil.example/vct/admin"])
-    claims = payload(holder, _sd=[disclosure_digest(disclosure)])
-    refused(verifier, presentation(issuer, holder, claims, [disclosure]), Reason.INVALID_DISCLOSURE)
+    refused_disclosure(verifier, issuer, holder, disclosure)
 
 
 def test_a_claim_disclosed_twice(verifier: TokenVerifier, issuer: Key, holder: Key) -> None:
@@ -283,14 +252,12 @@ def test_the_same_disclosure_given_twice(verifier: TokenVerifier, issuer: Key, h
     issued = issue_credential(issuer, holder)
     jwt, _ = split(issued.compact)
     (given,) = (d.encoded for d in issued.disclosures if d.name == "given_name")
-    signed = sd_jwt(jwt, [given, given])
-    refused(verifier, signed + kb_jwt(holder, signed), Reason.INVALID_DISCLOSURE)
+    refused(verifier, sd_jwt_kb(holder, jwt, [given, given]), Reason.INVALID_DISCLOSURE)
 
 
 def test_an_empty_disclosure(verifier: TokenVerifier, issuer: Key, holder: Key) -> None:
     jwt, _ = split(issue_credential(issuer, holder).compact)
-    signed = f"{jwt}~~"
-    refused(verifier, signed + kb_jwt(holder, signed), Reason.INVALID_DISCLOSURE)
+    refused(verifier, sd_jwt_kb(holder, jwt, [""]), Reason.INVALID_DISCLOSURE)
 
 
 @pytest.mark.parametrize(
@@ -329,8 +296,7 @@ def test_an_sd_alg_other_than_sha_256(
 def test_alg_none_on_the_issuer_jwt(verifier: TokenVerifier, issuer: Key, holder: Key) -> None:
     header = b64(json.dumps({"alg": "none", "kid": issuer.kid, "typ": "dc+sd-jwt"}).encode())
     jwt = f"{header}.{b64(json.dumps(payload(holder)).encode())}."
-    signed = sd_jwt(jwt, [])
-    refused(verifier, signed + kb_jwt(holder, signed), Reason.UNSUPPORTED_ALGORITHM)
+    refused(verifier, sd_jwt_kb(holder, jwt, []), Reason.UNSUPPORTED_ALGORITHM)
 
 
 def test_hs256_on_the_issuer_jwt_with_its_public_key_as_secret(
@@ -339,16 +305,15 @@ def test_hs256_on_the_issuer_jwt_with_its_public_key_as_secret(
     header = b64(json.dumps({"alg": "HS256", "kid": issuer.kid, "typ": "dc+sd-jwt"}).encode())
     signing_input = f"{header}.{b64(json.dumps(payload(holder)).encode())}"
     mac = hmac.new(issuer.jwk["x"].encode(), signing_input.encode(), hashlib.sha256).digest()
-    signed = sd_jwt(f"{signing_input}.{b64(mac)}", [])
-    refused(verifier, signed + kb_jwt(holder, signed), Reason.UNSUPPORTED_ALGORITHM)
+    jwt = f"{signing_input}.{b64(mac)}"
+    refused(verifier, sd_jwt_kb(holder, jwt, []), Reason.UNSUPPORTED_ALGORITHM)
 
 
 def test_an_issuer_jwt_signed_by_another_key(
     verifier: TokenVerifier, issuer: Key, holder: Key
 ) -> None:
     jwt = forge(issuer, header={"typ": "dc+sd-jwt"}, claims=payload(holder), sign_with=holder)
-    signed = sd_jwt(jwt, [])
-    refused(verifier, signed + kb_jwt(holder, signed), Reason.BAD_SIGNATURE)
+    refused(verifier, sd_jwt_kb(holder, jwt, []), Reason.BAD_SIGNATURE)
 
 
 def test_an_altered_issuer_payload(verifier: TokenVerifier, issuer: Key, holder: Key) -> None:
@@ -357,16 +322,15 @@ def test_an_altered_issuer_payload(verifier: TokenVerifier, issuer: Key, holder:
     claims = json.loads(base64.urlsafe_b64decode(body + "=="))
     claims["exp"] += 10 * 365 * 86_400
     altered = f"{header}.{b64(json.dumps(claims).encode())}.{signature}"
-    signed = sd_jwt(altered, disclosures)
-    refused(verifier, signed + kb_jwt(holder, signed), Reason.BAD_SIGNATURE)
+    refused(verifier, sd_jwt_kb(holder, altered, disclosures), Reason.BAD_SIGNATURE)
 
 
 @pytest.mark.parametrize("header", [{"jwk": {"kty": "OKP"}}, {"x5c": ["MII"]}, {"crit": ["b"]}])
 def test_forbidden_headers_on_the_issuer_jwt(
     verifier: TokenVerifier, issuer: Key, holder: Key, header: dict[str, Any]
 ) -> None:
-    signed = sd_jwt(signed_by_issuer(issuer, payload(holder), **header), [])
-    refused(verifier, signed + kb_jwt(holder, signed), Reason.FORBIDDEN_HEADER)
+    jwt = signed_by_issuer(issuer, payload(holder), **header)
+    refused(verifier, sd_jwt_kb(holder, jwt, []), Reason.FORBIDDEN_HEADER)
 
 
 def test_a_credential_from_another_issuer(
@@ -412,16 +376,15 @@ def test_an_access_token_presented_as_an_sd_jwt(
     verifier: TokenVerifier, issuer: Key, holder: Key
 ) -> None:
     token = forge(issuer, claims={**access_claims(), "cnf": {"jwk": holder_jwk(holder)}})
-    signed = sd_jwt(token, [])
-    refused(verifier, signed + kb_jwt(holder, signed), Reason.WRONG_TYPE)
+    refused(verifier, sd_jwt_kb(holder, token, []), Reason.WRONG_TYPE)
 
 
 @pytest.mark.parametrize("typ", ["JWT", None, "vc+sd-jwt", "example+sd-jwt", "kb+jwt"])
 def test_an_issuer_jwt_with_another_typ(
     verifier: TokenVerifier, issuer: Key, holder: Key, typ: str | None
 ) -> None:
-    signed = sd_jwt(signed_by_issuer(issuer, payload(holder), typ=typ), [])
-    refused(verifier, signed + kb_jwt(holder, signed), Reason.WRONG_TYPE)
+    jwt = signed_by_issuer(issuer, payload(holder), typ=typ)
+    refused(verifier, sd_jwt_kb(holder, jwt, []), Reason.WRONG_TYPE)
 
 
 def test_an_sd_jwt_presented_as_an_access_token(issuer: Key, holder: Key) -> None:
@@ -454,9 +417,7 @@ def test_a_plain_jwt_is_not_a_presentation(
 
 def _credential(issuer: Key, holder: Key) -> str:
     """The SD-JWT as the holder presents it, before the KB-JWT: what ``sd_hash`` covers."""
-    compact = issue_credential(issuer, holder).compact
-    jwt, _ = split(compact)
-    return sd_jwt(jwt, select(compact, SHOWN))
+    return present(issue_credential(issuer, holder).compact, holder, SHOWN, key_binding=False)
 
 
 def test_a_missing_kb_jwt_when_key_binding_is_required(
@@ -656,6 +617,6 @@ def test_deeply_nested_json_in_headers_is_refused_not_crashing(
 def test_a_revoked_or_suspended_credential(
     issuer: Key, holder: Key, value: int, reason: Reason
 ) -> None:
-    statuses = FakeStatusLists({(STATUS_URI, STATUS_IDX): value})
+    statuses = FakeStatusLists.credential_at(value)
     verifier = presentation_verifier(issuer, statuses=statuses)
     refused(verifier, present(issue_credential(issuer, holder).compact, holder, SHOWN), reason)

@@ -25,18 +25,12 @@ from tests.token_helpers import (
     forge,
     id_token_of,
     issuer_for,
+    key_fixture,
     verifier_for,
 )
 
-
-@pytest.fixture(scope="module")
-def ed() -> Key:
-    return Key.new("EdDSA")
-
-
-@pytest.fixture(scope="module")
-def ec() -> Key:
-    return Key.new("ES256")
+ed = key_fixture("EdDSA")
+ec = key_fixture("ES256")
 
 
 @pytest.fixture

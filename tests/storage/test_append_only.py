@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 
 import pytest
@@ -11,9 +10,8 @@ from sqlalchemy import exc, text
 from audit.entry import AuditEntry
 from audit.log import AuditLog
 from audit.storage.grants import application_role_grants
-from audit.storage.store import SqlAuditStore
 from identity.storage.database import Database
-from tests.conftest import ManualClock, append_entries
+from tests.conftest import application_role
 
 ATTACKS = {
     "audit_leaf": [
@@ -34,15 +32,11 @@ ATTACKS = {
 
 @pytest.fixture
 def filled(
-    database: Database,
-    audit_store: SqlAuditStore,
-    audit_log: AuditLog,
-    make_entry: Callable[..., AuditEntry],
-    clock: ManualClock,
+    database: Database, audit_log: AuditLog, add_entries: Callable[[int], list[AuditEntry]]
 ) -> Database:
-    append_entries(database, audit_store, [make_entry() for _ in range(40)], clock)
+    add_entries(40)
     audit_log.sequence(checkpoint=True)
-    append_entries(database, audit_store, [make_entry()], clock)  # one left in the queue
+    add_entries(1)  # one left in the queue
     return database
 
 
@@ -87,13 +81,7 @@ def test_application_role_may_only_insert_and_select(filled: Database) -> None:
     if filled.dialect != "postgresql":
         assert filled.dialect == "sqlite"  # SQLite has no roles; triggers are its guard
         return
-    role = f"jati_test_app_{secrets.token_hex(4)}"
-    with filled.write() as session:
-        schema = session.execute(text("SELECT current_schema()")).scalar_one()
-        session.execute(text(f"CREATE ROLE {role} NOLOGIN"))
-        for statement in application_role_grants(role, schema):
-            session.execute(text(statement))
-    try:
+    with application_role(filled, application_role_grants) as (role, _schema):
         for table in ("audit_leaf", "audit_node", "audit_checkpoint"):
             for statement in (
                 f"UPDATE {table} SET {'note' if table == 'audit_checkpoint' else 'hash' if table == 'audit_node' else 'actor_id'} = NULL",  # noqa: E501
@@ -108,7 +96,3 @@ def test_application_role_may_only_insert_and_select(filled: Database) -> None:
             assert session.execute(text("SELECT count(*) FROM audit_leaf")).scalar_one() == 40
             assert session.execute(text("SELECT version_num FROM alembic_version")).scalar()
             session.execute(text("DELETE FROM audit_queue"))
-    finally:
-        with filled.write() as session:
-            session.execute(text(f"DROP OWNED BY {role}"))
-            session.execute(text(f"DROP ROLE {role}"))

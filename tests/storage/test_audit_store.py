@@ -39,15 +39,36 @@ def test_append_commits_and_rolls_back_with_the_callers_transaction(
     assert audit_store.queue_status().length == 0
 
 
-def test_sequencing_gives_dense_indices_and_signed_checkpoints(
+def test_append_many_queues_in_order_with_the_callers_transaction(
     database: Database,
     audit_store: SqlAuditStore,
     audit_log: AuditLog,
     make_entry: Callable[..., AuditEntry],
     clock: ManualClock,
 ) -> None:
-    entries = [make_entry() for _ in range(37)]
-    append_entries(database, audit_store, entries, clock)
+    entries = [make_entry() for _ in range(25)]
+    with pytest.raises(RuntimeError), database.write() as session:
+        audit_store.append_many(session, entries, queued_at=clock())
+        raise RuntimeError("the batch failed")
+    assert audit_store.queue_status().length == 0
+    with database.write() as session:
+        audit_store.append_many(session, [], queued_at=clock())
+        audit_store.append_many(session, entries[:1], queued_at=clock())
+        audit_store.append_many(session, entries[1:], queued_at=clock())
+    status = audit_store.queue_status()
+    assert (status.length, status.oldest_queued_at) == (25, clock())
+    assert audit_log.sequence().size_after == 25
+    stored = [entry for _, entry in audit_store.leaves(0, 25)]
+    assert stored == [encode_entry(e) for e in entries]  # the rows append() would queue
+    assert [leaf.subject for leaf in audit_store.query(EventFilter())] == [
+        e.subject for e in entries
+    ]
+
+
+def test_sequencing_gives_dense_indices_and_signed_checkpoints(
+    audit_store: SqlAuditStore, audit_log: AuditLog, add_entries: Callable[[int], list[AuditEntry]]
+) -> None:
+    entries = add_entries(37)
     audit_log.batch_size = 10  # several batches in one run
     result = audit_log.sequence(checkpoint=True)
     assert result.size_after == 37 and result.checkpoint is not None
@@ -62,16 +83,12 @@ def test_sequencing_gives_dense_indices_and_signed_checkpoints(
 
 
 def test_checkpoints_are_cut_when_due_not_on_every_run(
-    database: Database,
-    audit_store: SqlAuditStore,
-    audit_log: AuditLog,
-    make_entry: Callable[..., AuditEntry],
-    clock: ManualClock,
+    audit_log: AuditLog, add_entries: Callable[[int], list[AuditEntry]], clock: ManualClock
 ) -> None:
-    append_entries(database, audit_store, [make_entry()], clock)
+    add_entries(1)
     first = audit_log.sequence()
     assert first.checkpoint is not None  # the first one is always due
-    append_entries(database, audit_store, [make_entry()], clock)
+    add_entries(1)
     clock.advance(1)
     assert audit_log.sequence().checkpoint is None  # within a quarter of the merge delay
     clock.advance(audit_log.max_merge_delay / 4)
@@ -132,15 +149,12 @@ def test_proofs_at_every_historical_size_verify(
     ],
 )
 def test_out_of_range_requests_are_refused(
-    database: Database,
-    audit_store: SqlAuditStore,
     audit_log: AuditLog,
-    make_entry: Callable[..., AuditEntry],
-    clock: ManualClock,
+    add_entries: Callable[[int], list[AuditEntry]],
     call: str,
     args: tuple[int, ...],
 ) -> None:
-    append_entries(database, audit_store, [make_entry() for _ in range(5)], clock)
+    add_entries(5)
     audit_log.sequence()
     with pytest.raises(InvalidRequest):
         getattr(audit_log, call)(*args)
@@ -173,13 +187,9 @@ def test_queries_filter_by_subject_actor_purpose_and_time(
 
 
 def test_a_second_sequencer_skips_while_one_holds_the_tree(
-    database: Database,
-    audit_store: SqlAuditStore,
-    audit_log: AuditLog,
-    make_entry: Callable[..., AuditEntry],
-    clock: ManualClock,
+    database: Database, audit_log: AuditLog, add_entries: Callable[[int], list[AuditEntry]]
 ) -> None:
-    append_entries(database, audit_store, [make_entry() for _ in range(3)], clock)
+    add_entries(3)
     if database.dialect != "postgresql":
         # SQLite: BEGIN IMMEDIATE serialises sequencers; a second one simply runs after.
         assert audit_log.sequence().size_after == 3

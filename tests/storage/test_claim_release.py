@@ -21,7 +21,7 @@ from identity.oidc.claims_release import ClaimRelease
 from identity.service.app import create_app
 from identity.service.settings import Settings
 from identity.storage.database import Database
-from tests.consent_helpers import APP, PURPOSES, ConsentWorld, notice_content
+from tests.consent_helpers import APP, ConsentWorld, consent_world
 from tests.personal_data import SAMPLE
 
 ALLOWED = ("name", "birthdate", "email", "nik")
@@ -46,9 +46,7 @@ class Setup:
 def setup(make_settings: Callable[..., Settings], database: Database) -> Setup:
     app = create_app(make_settings(), database=database, run_background=False)
     ledger: ConsentLedger = app.state.services.consent_ledger
-    for purpose in PURPOSES:
-        ledger.register_purpose(purpose)
-    notice = ledger.publish_notice(APP, notice_content())
+    world = consent_world(ledger)
     citizen_id = app.state.services.citizens.register(
         nik=SAMPLE["nik"],
         name=SAMPLE["name"],
@@ -57,7 +55,6 @@ def setup(make_settings: Callable[..., Settings], database: Database) -> Setup:
         email=SAMPLE["email"],
         actor=Actor(ActorKind.OFFICIAL, "dukcapil"),
     )
-    world = ConsentWorld(ledger=ledger, store=ledger.store, notice=notice, generations=None)  # type: ignore[arg-type]
     return Setup(app, app.state.services.claim_release, ledger, world, citizen_id, database)
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from audit.entry import LegalBasis
 from identity.citizens.passwords import TEST_PROFILE, PasswordService
 from identity.errors import InvalidClient, InvalidRedirectUri, NotFound
-from identity.oidc.client_registry import ClientRegistry, generate_client_secret
+from identity.oidc.client_registry import ClientRegistry, Registration, generate_client_secret
 from identity.oidc.client_secret_cache import SECRET_CACHE_TTL, VerifiedSecrets
 from identity.oidc.clients import GrantType, Purpose, TokenEndpointAuthMethod
 from identity.service.database import migrate
@@ -48,6 +48,13 @@ def _jwk() -> dict[str, str]:
         "crv": "Ed25519",
         "x": base64.urlsafe_b64encode(raw).rstrip(b"=").decode(),
     }
+
+
+def _with_secret(registry: ClientRegistry) -> tuple[Registration, str]:
+    """A confidential app registered with ``registry``, and its generated secret."""
+    registration = registry.register(name="Dinsos", scope="openid", redirect_uris=[CB])
+    assert registration.client_secret is not None
+    return registration, registration.client_secret
 
 
 def _count(database: Database, table: str) -> int:
@@ -123,9 +130,7 @@ def test_unknown_apps_are_not_found(registry: ClientRegistry) -> None:
 def test_the_secret_is_stored_only_as_an_argon2id_hash(
     registry: ClientRegistry, database: Database
 ) -> None:
-    registration = registry.register(name="Dinsos", scope="openid", redirect_uris=[CB])
-    secret = registration.client_secret
-    assert secret is not None
+    registration, secret = _with_secret(registry)
     with database.read() as session:
         stored_hash = session.execute(
             text("SELECT client_secret_hash FROM identity_client WHERE client_id = :id"),
@@ -159,9 +164,8 @@ def _database_bytes(database: Database) -> bytes:
 def test_secret_authentication_against_the_database(
     registry: ClientRegistry, store: SqlClientStore
 ) -> None:
-    registration = registry.register(name="Dinsos", scope="openid", redirect_uris=[CB])
-    client_id, secret = registration.app.client_id, registration.client_secret
-    assert secret is not None
+    registration, secret = _with_secret(registry)
+    client_id = registration.app.client_id
     assert registry.authenticate_secret(client_id, secret) == registration.app
     for wrong_id, wrong_secret in ((client_id, secret[:-1]), ("b" * 32, secret)):
         with pytest.raises(InvalidClient):
@@ -186,9 +190,8 @@ def test_a_rotated_secret_stops_working_within_the_cache_bound_on_every_worker(
         )
 
     first, second = worker(), worker()
-    registration = first.register(name="Dinsos", scope="openid", redirect_uris=[CB])
-    client_id, old = registration.app.client_id, registration.client_secret
-    assert old is not None
+    registration, old = _with_secret(first)
+    client_id = registration.app.client_id
     first.authenticate_secret(client_id, old)
     new = generate_client_secret()
     store.replace_secret_hash(client_id, passwords.hash(new))  # the rotation, as stored
@@ -206,9 +209,8 @@ def test_a_rotated_secret_stops_working_within_the_cache_bound_on_every_worker(
 def test_an_outdated_hash_is_replaced_after_a_successful_authentication(
     registry: ClientRegistry, store: SqlClientStore
 ) -> None:
-    registration = registry.register(name="Dinsos", scope="openid", redirect_uris=[CB])
-    client_id, secret = registration.app.client_id, registration.client_secret
-    assert secret is not None
+    registration, secret = _with_secret(registry)
+    client_id = registration.app.client_id
     old = PasswordHasher(time_cost=1, memory_cost=16, parallelism=1).hash(secret)
     store.replace_secret_hash(client_id, old)
     registry.authenticate_secret(client_id, secret)

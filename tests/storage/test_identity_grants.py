@@ -3,8 +3,6 @@ every table covered, no DELETE of a citizen (tombstones stay), no privilege beyo
 
 from __future__ import annotations
 
-import secrets
-
 import pytest
 from sqlalchemy import exc, text
 
@@ -15,6 +13,7 @@ from identity.service.database.grants import (
 )
 from identity.service.database.schema import all_metadata
 from identity.storage.database import Database
+from tests.conftest import application_role
 
 PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE")
 
@@ -30,13 +29,7 @@ def test_application_role_holds_exactly_the_listed_privileges(database: Database
     if database.dialect != "postgresql":
         assert database.dialect == "sqlite"  # SQLite has no roles; the PostgreSQL run checks
         return
-    role = f"jati_test_app_{secrets.token_hex(4)}"
-    with database.write() as session:
-        schema = session.execute(text("SELECT current_schema()")).scalar_one()
-        session.execute(text(f"CREATE ROLE {role} NOLOGIN"))
-        for statement in application_role_grants(role, schema):
-            session.execute(text(statement))
-    try:
+    with application_role(database, application_role_grants) as (role, schema):
         with database.read() as session:
             for table, granted in (IDENTITY_TABLE_PRIVILEGES | CONSENT_TABLE_PRIVILEGES).items():
                 for privilege in PRIVILEGES:
@@ -51,7 +44,3 @@ def test_application_role_holds_exactly_the_listed_privileges(database: Database
         with pytest.raises(exc.DBAPIError, match="permission denied"), database.write() as s:
             s.execute(text(f"SET LOCAL ROLE {role}"))
             s.execute(text("UPDATE consent_event SET kind = 'given'"))
-    finally:
-        with database.write() as session:
-            session.execute(text(f"DROP OWNED BY {role}"))
-            session.execute(text(f"DROP ROLE {role}"))

@@ -235,11 +235,7 @@ def test_a_refresh_token_names_its_family_and_nothing_else_does() -> None:
 
 
 def test_a_family_and_its_refresh_tokens_round_trip(store: SqlOidcStore) -> None:
-    family = _family()
-    _, token = _refresh(family)
-    with store.write() as tx:
-        tx.add_family(family)
-        tx.add_refresh_token(token)
+    family, token = _stored(store)
     with store.read() as tx:
         assert tx.get_family(family.id) == family
         assert tx.get_refresh_token(token.token_hash) == token
@@ -255,11 +251,7 @@ def test_a_family_and_its_refresh_tokens_round_trip(store: SqlOidcStore) -> None
 
 
 def test_concurrent_refreshes_with_one_token_have_one_winner(store: SqlOidcStore) -> None:
-    family = _family()
-    _, token = _refresh(family)
-    with store.write() as tx:
-        tx.add_family(family)
-        tx.add_refresh_token(token)
+    _, token = _stored(store)
 
     def attempt() -> bool:
         with store.write() as tx:

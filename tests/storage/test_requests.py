@@ -72,14 +72,15 @@ def make_requests(
     database: Database,
     citizens: CitizenService,
     audit_log: AuditLog,
-    pseudonymizer: SubjectPseudonymizer,
     clock: ManualClock,
     **overrides: Any,
 ) -> RequestService:
+    """The request service on ``database`` for ``citizens`` (and their pseudonymizer), its
+    processing record read from ``audit_log``; ``overrides`` replace its parts."""
     service = build_request_service(
         database=database,
         audit=SqlAuditStore(engine=database.engine),
-        pseudonymizer=pseudonymizer,
+        pseudonymizer=citizens.pseudonymizer,
         events=audit_log,
         subject_data=CitizenSubjectData(citizens=citizens),
         clock=clock,
@@ -91,13 +92,9 @@ def make_requests(
 
 @pytest.fixture
 def requests(
-    database: Database,
-    citizens: CitizenService,
-    audit_log: AuditLog,
-    pseudonymizer: SubjectPseudonymizer,
-    clock: ManualClock,
+    database: Database, citizens: CitizenService, audit_log: AuditLog, clock: ManualClock
 ) -> RequestService:
-    return make_requests(database, citizens, audit_log, pseudonymizer, clock)
+    return make_requests(database, citizens, audit_log, clock)
 
 
 def register(citizens: CitizenService) -> str:
@@ -369,11 +366,7 @@ def test_requests_left_undone_are_listed_as_overdue_after_72_hours(
 
 
 def test_a_request_and_its_audit_entry_commit_together(
-    database: Database,
-    citizens: CitizenService,
-    audit_log: AuditLog,
-    pseudonymizer: SubjectPseudonymizer,
-    clock: ManualClock,
+    database: Database, citizens: CitizenService, audit_log: AuditLog, clock: ManualClock
 ) -> None:
     class AppendThenFail:
         def append(self, bind: Session, entry: AuditEntry, *, queued_at: datetime) -> None:
@@ -381,9 +374,7 @@ def test_a_request_and_its_audit_entry_commit_together(
             raise RuntimeError("audit append failed")
 
     citizen_id = register(citizens)
-    failing = make_requests(
-        database, citizens, audit_log, pseudonymizer, clock, audit=AppendThenFail()
-    )
+    failing = make_requests(database, citizens, audit_log, clock, audit=AppendThenFail())
     before = queued(database)
     with pytest.raises(RuntimeError, match="audit append failed"):
         failing.submit(citizen_id, "restriction")

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
 
 from audit.checkpoint import open_checkpoint
@@ -25,7 +24,7 @@ from audit.storage.verification import verify_stored_log
 from audit.verify import VerifyReport
 from audit.witness import CheckpointTracker, MemoryWitnessState
 from identity.storage.database import Database
-from tests.conftest import TEST_LOG_ORIGIN, TEST_LOG_SEED, ManualClock, append_entries
+from tests.conftest import TEST_LOG_ORIGIN, ManualClock, keyed_log
 from tests.helpers import clean_env, run_jati
 
 SIZE = 40
@@ -84,11 +83,10 @@ def scenario(
     database: Database,
     audit_store: SqlAuditStore,
     audit_log: AuditLog,
-    make_entry: Callable[..., AuditEntry],
-    clock: ManualClock,
+    add_entries: Callable[[int], list[AuditEntry]],
 ) -> CheckpointTracker:
     """A log of SIZE entries with a checkpoint that an outside client has saved."""
-    append_entries(database, audit_store, [make_entry() for _ in range(SIZE)], clock)
+    add_entries(SIZE)
     audit_log.sequence(checkpoint=True)
     tracker = CheckpointTracker(
         verifier=audit_log.verifier, origin=audit_log.origin, state=MemoryWitnessState()
@@ -104,6 +102,16 @@ def kinds(report: VerifyReport) -> set[str]:
     return {f.kind for f in report.findings}
 
 
+def caught_twice(
+    audit_log: AuditLog, store: SqlAuditStore, tracker: CheckpointTracker
+) -> VerifyReport:
+    """The outside client's audit against its saved checkpoint fails; returns what the
+    operator's verify reports, for the test to check."""
+    with pytest.raises(AuditError):
+        client_audit(tracker, audit_log)
+    return run_verify(audit_log, store)
+
+
 def test_editing_one_byte_of_an_entry(
     database: Database, audit_store: SqlAuditStore, audit_log: AuditLog, scenario: CheckpointTracker
 ) -> None:
@@ -115,11 +123,9 @@ def test_editing_one_byte_of_an_entry(
         session.execute(
             text("UPDATE audit_leaf SET entry = :e WHERE leaf_index = 17"), {"e": forged}
         )
-    report = run_verify(audit_log, audit_store)
+    report = caught_twice(audit_log, audit_store, scenario)
     assert "edited" in kinds(report) and "checkpoint_root" in kinds(report)
     assert any(f.leaf_index == 17 for f in report.findings if f.kind == "edited")
-    with pytest.raises(AuditError):
-        client_audit(scenario, audit_log)
 
 
 def test_editing_an_entry_and_its_hashes_consistently(
@@ -146,10 +152,8 @@ def test_editing_an_entry_and_its_hashes_consistently(
                     {"h": digest, "l": node.level, "i": node.index},
                 )
         session.execute(text("UPDATE audit_tree_state SET root_hash = :r"), {"r": rebuilt.root()})
-    report = run_verify(audit_log, audit_store)
+    report = caught_twice(audit_log, audit_store, scenario)
     assert kinds(report) == {"checkpoint_root"}
-    with pytest.raises(AuditError):
-        client_audit(scenario, audit_log)
 
 
 def test_deleting_a_row(
@@ -157,11 +161,9 @@ def test_deleting_a_row(
 ) -> None:
     with database.write() as session:
         session.execute(text("DELETE FROM audit_leaf WHERE leaf_index = 23"))
-    report = run_verify(audit_log, audit_store)
+    report = caught_twice(audit_log, audit_store, scenario)
     gap = [f for f in report.findings if f.kind == "gap"]
     assert gap and gap[0].leaf_index == 23 and "leaf 23 is missing" in gap[0].message
-    with pytest.raises(AuditError):
-        client_audit(scenario, audit_log)
 
 
 def test_swapping_two_rows(
@@ -171,11 +173,9 @@ def test_swapping_two_rows(
         session.execute(text("UPDATE audit_leaf SET leaf_index = 1000000 WHERE leaf_index = 3"))
         session.execute(text("UPDATE audit_leaf SET leaf_index = 3 WHERE leaf_index = 30"))
         session.execute(text("UPDATE audit_leaf SET leaf_index = 30 WHERE leaf_index = 1000000"))
-    report = run_verify(audit_log, audit_store)
+    report = caught_twice(audit_log, audit_store, scenario)
     assert {"subtree", "checkpoint_root"} <= kinds(report)
     assert {f.leaf_index for f in report.findings if f.kind == "subtree"} >= {0, 16}
-    with pytest.raises(AuditError):
-        client_audit(scenario, audit_log)
 
 
 def test_truncating_and_re_appending(
@@ -183,7 +183,7 @@ def test_truncating_and_re_appending(
     audit_store: SqlAuditStore,
     audit_log: AuditLog,
     scenario: CheckpointTracker,
-    make_entry: Callable[..., AuditEntry],
+    add_entries: Callable[[int], list[AuditEntry]],
     clock: ManualClock,
 ) -> None:
     """History replaced by a fresh log. The sequencer refuses to sign it, even once the
@@ -191,13 +191,7 @@ def test_truncating_and_re_appending(
     reports it against the witness; and if a sequencer that knew nothing signed it anyway,
     a client holding the old checkpoint sees a fork."""
     witness_state = MemoryWitnessState()
-    witnessed = AuditLog(
-        store=audit_store,
-        signing_key=Ed25519PrivateKey.from_private_bytes(TEST_LOG_SEED),
-        clock=clock,
-        origin=TEST_LOG_ORIGIN,
-        witness=witness_state,
-    )
+    witnessed = keyed_log(audit_store, clock, witness=witness_state)
     witnessed.initialize()
     assert witnessed.trusted_checkpoint() is not None
     witnessed.sequence(checkpoint=True)  # nothing new: the witness learns the latest
@@ -210,7 +204,7 @@ def test_truncating_and_re_appending(
             {"r": CompactRange().root()},
         )
     audit_store._frontier = None  # a restarted sequencer: nothing cached
-    append_entries(database, audit_store, [make_entry() for _ in range(SIZE + 5)], clock)
+    add_entries(SIZE + 5)
     clock.advance(10)
     with pytest.raises(LogCorrupted, match="refusing to sign"):
         audit_log.sequence(checkpoint=True)
@@ -221,13 +215,7 @@ def test_truncating_and_re_appending(
         session.execute(text("DELETE FROM audit_checkpoint"))
     with pytest.raises(LogCorrupted, match="refusing to sign"):
         audit_log.sequence(checkpoint=True)  # this process remembers
-    fresh_with_witness = AuditLog(
-        store=audit_store,
-        signing_key=Ed25519PrivateKey.from_private_bytes(TEST_LOG_SEED),
-        clock=clock,
-        origin=TEST_LOG_ORIGIN,
-        witness=witness_state,
-    )
+    fresh_with_witness = keyed_log(audit_store, clock, witness=witness_state)
     with pytest.raises(LogCorrupted, match="refusing to sign"):
         fresh_with_witness.sequence(checkpoint=True)  # a restart reads the witness file
     external = verify_stored_log(
@@ -236,12 +224,7 @@ def test_truncating_and_re_appending(
     assert {"checkpoint_root", "truncated"} & kinds(external)
     assert any("held outside the database" in f.message for f in external.findings)
     # A sequencer with neither memory nor witness would sign the new history...
-    amnesiac = AuditLog(
-        store=audit_store,
-        signing_key=Ed25519PrivateKey.from_private_bytes(TEST_LOG_SEED),
-        clock=clock,
-        origin=TEST_LOG_ORIGIN,
-    )
+    amnesiac = keyed_log(audit_store, clock)
     amnesiac.sequence(checkpoint=True)
     forged = amnesiac.checkpoint()
     assert forged.tree_size == SIZE + 5
@@ -261,7 +244,7 @@ def test_verify_cli_exits_1_with_a_precise_message(
 ) -> None:
     from pathlib import Path
 
-    from tests.conftest import TEST_LOG_ORIGIN, TEST_MASTER_KEY
+    from tests.conftest import TEST_MASTER_KEY
 
     # The CLI derives its key from the master key, so re-sign the checkpoint under that key.
     env = clean_env(

@@ -19,9 +19,10 @@
   :class:`consent.requests.service.RequestService`; a completed access request links its export
   (``GET /account/export?request_id=ID``); an erasure must be confirmed with a tick box,
   and ends every session of the citizen;
-- **my second factor** (:mod:`identity.login.totp`): ``POST /account/totp/enrol`` shows a new
-  secret once (the ``otpauth://`` URI and base32), ``POST /account/totp/confirm`` enables it
-  after a valid code, ``POST /account/totp/disable`` removes it after a valid code.
+- **my second factor** (:mod:`identity.login.totp`): its forms are
+  :mod:`identity.http.pages.totp_setup`'s; **recovery codes** (how many are unused, and new
+  ones) and the banner of a session signed in with one are
+  :mod:`identity.http.pages.recovery`'s.
 
 Without a session every page redirects to ``/login``. A grant or request of anyone else
 answers 404 like an unknown one. Every answer is ``no-store``.
@@ -30,7 +31,7 @@ answers 404 like an unknown one. Every answer is ``no-store``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,7 +54,7 @@ from consent.requests.service import RequestService
 from identity.citizens.access_log import TimelineEntry, citizen_timeline
 from identity.citizens.fields import CORRECTABLE_FIELDS
 from identity.credentials.issuer import ChangeReason, CredentialService, credential_summary
-from identity.errors import NotFound, Throttled
+from identity.errors import NotFound
 from identity.http.pages.common import (
     NO_STORE,
     PageContext,
@@ -65,16 +66,12 @@ from identity.http.pages.common import (
     render,
     see_other,
     session_of,
-    throttled_page,
 )
 from identity.http.session_cookie import clear_session_cookie
-from identity.login.sessions import Session, SessionService
+from identity.login.passkeys import Passkey
+from identity.login.sessions import Session, SessionInfo, SessionService
 from identity.login.totp import (
-    Enrolment,
-    InvalidCode,
-    NoEnrolment,
     SecondFactor,
-    SecondFactorEnabled,
 )
 from identity.service.web.state import services
 
@@ -91,6 +88,11 @@ DONE_MESSAGES = {
     "request": "request.done",
     "totp-on": "totp.now_enabled",
     "totp-off": "totp.now_disabled",
+    "session-ended": "sessions.ended",
+    "sessions-ended": "sessions.others_ended",
+    "passkey-added": "passkeys.added",
+    "passkey-renamed": "passkeys.renamed",
+    "passkey-removed": "passkeys.removed",
 }
 
 
@@ -106,6 +108,9 @@ class _Account:
     requests: list[SubjectRequest]
     totp_enabled: bool
     app_names: Mapping[str, str]
+    recovery_codes_left: int
+    sessions: list[SessionInfo]  # "Perangkat dan sesi" (identity/http/pages/devices.py)
+    passkeys: Sequence[Passkey]  # identity/http/pages/passkeys.py
 
 
 def _load_account(request: Request, citizen_id: str, after: int) -> _Account:
@@ -138,6 +143,9 @@ def _load_account(request: Request, citizen_id: str, after: int) -> _Account:
         requests=sorted(service.requests_of(citizen_id), key=lambda r: r.received_at, reverse=True),
         totp_enabled=second_factor.is_enabled(citizen_id),
         app_names=names,
+        recovery_codes_left=state.recovery_codes.remaining(citizen_id),
+        sessions=state.sessions.list_for(citizen_id),
+        passkeys=state.passkeys.list(citizen_id),
     )
 
 
@@ -164,10 +172,11 @@ async def _account_page(
     return render(
         ctx, "account.html", title=ctx.t("account.title"), status=status, signed_in=True,
         account=account, after=after, errors=errors or {}, done=done,
+        restricted=session.restricted,
         kinds=[k.value for k in (RequestKind.ACCESS, RequestKind.CORRECTION,
                                   RequestKind.RESTRICTION, RequestKind.ERASURE)],
         correctable=CORRECTABLE_FIELDS, completed=RequestStatus.COMPLETED,
-        access=RequestKind.ACCESS,
+        access=RequestKind.ACCESS, current_session=session.id,
     )  # fmt: skip
 
 
@@ -355,81 +364,3 @@ async def export(request: Request) -> Response:
         media_type="application/json",
         headers={**NO_STORE, "Content-Disposition": 'attachment; filename="jati-export.json"'},
     )
-
-
-# ---------------------------------------------------------------- second factor
-
-
-def _second_factor(request: Request) -> SecondFactor:
-    second_factor: SecondFactor = services(request).second_factor
-    return second_factor
-
-
-def _enrol_page(
-    ctx: PageContext, enrolment: Enrolment | None, *, status: int = 200, error: str | None = None
-) -> Response:
-    """The enrolment page: the new secret shown once, or (``enrolment`` None) the code form
-    again after a wrong code."""
-    return render(
-        ctx,
-        "totp_enrol.html",
-        title=ctx.t("totp.enrol_title"),
-        status=status,
-        signed_in=True,
-        secret=enrolment.secret_base32 if enrolment is not None else None,
-        uri=enrolment.uri if enrolment is not None else None,
-        error=error,
-    )
-
-
-@router.post("/account/totp/enrol")
-async def totp_enrol(request: Request) -> Response:
-    posted = await _posted(request)
-    if isinstance(posted, Response):
-        return posted
-    try:
-        enrolment = await asyncio.to_thread(
-            _second_factor(request).begin_enrolment, posted.session.citizen_id
-        )
-    except SecondFactorEnabled:
-        return await posted.refused(request, "totp", posted.ctx.t("totp.already"), status=409)
-    return _enrol_page(posted.ctx, enrolment)
-
-
-async def _with_code(
-    request: Request,
-    change: Callable[[SecondFactor, str, str], None],
-    done: str,
-    *,
-    enrolling: bool,
-) -> Response:
-    """A second-factor change the form's current code must allow (``change(second_factor,
-    citizen_id, code)``), then 303 to the account page saying ``done``. A wrong code while
-    ``enrolling`` shows the enrolment page again."""
-    posted = await _posted(request)
-    if isinstance(posted, Response):
-        return posted
-    code = form_text(posted.form, "code") or ""
-    try:
-        await asyncio.to_thread(change, _second_factor(request), posted.session.citizen_id, code)
-    except Throttled as exc:
-        return throttled_page(posted.ctx, exc)
-    except NoEnrolment:
-        return await posted.refused(request, "totp", posted.ctx.t("totp.expired"))
-    except InvalidCode:
-        if enrolling:
-            return _enrol_page(posted.ctx, None, status=400, error=posted.ctx.t("otp.failed"))
-        return await posted.refused(request, "totp", posted.ctx.t("otp.failed"))
-    return see_other(posted.ctx, f"/account?done={done}#second-factor")
-
-
-@router.post("/account/totp/confirm")
-async def totp_confirm(request: Request) -> Response:
-    """Enable the second factor just enrolled, after a valid code."""
-    return await _with_code(request, SecondFactor.confirm_enrolment, "totp-on", enrolling=True)
-
-
-@router.post("/account/totp/disable")
-async def totp_disable(request: Request) -> Response:
-    """Remove the second factor, after a valid code."""
-    return await _with_code(request, SecondFactor.disable, "totp-off", enrolling=False)

@@ -3,8 +3,9 @@
 Templates are Jinja2 with autoescaping on for everything (a value from the database, such as
 an app's name or a purpose's description, is always text, never markup) and
 ``StrictUndefined`` (a missing value is a bug, not an empty string). The pages hold no
-script. Each page answer is ``Cache-Control: no-store`` (RFC 9111 §5.2.2.5): they carry
-personal data or a CSRF token.
+inline script; the pages with a passkey form load the one script, ``/static/webauthn.js``
+(:mod:`identity.http.pages.passkeys`). Each page answer is ``Cache-Control: no-store``
+(RFC 9111 §5.2.2.5): they carry personal data or a CSRF token.
 
 Page handlers answer errors as pages (a clear 4xx, in the page's language, that changes
 nothing), never as problem documents: a person reads them.
@@ -30,11 +31,11 @@ from identity.errors import Overloaded, Throttled
 from identity.http.pages.csrf import CSRF_FIELD, CsrfProtection
 from identity.http.pages.i18n import LANG_COOKIE, Translator, choose_language, language_of
 from identity.http.session_cookie import current_session
-from identity.login.sessions import Session
+from identity.login.sessions import Session, app_session
 from identity.oidc.authorization_request import PendingAuthorization
 from identity.oidc.authorize import AuthorizationRequests
 from identity.service.web.input_guard import form_is_clean
-from identity.service.web.security_headers import page_csp
+from identity.service.web.security_headers import WEBAUTHN_SCRIPT_INTEGRITY, page_csp
 from identity.service.web.state import services
 
 __all__ = [
@@ -87,6 +88,8 @@ _environment = Environment(
     autoescape=True, trim_blocks=True, lstrip_blocks=True,
 )  # fmt: skip
 _environment.filters["when"] = _when
+#: The ``integrity`` of the passkey script's tag (``_webauthn_script.html``).
+_environment.globals["webauthn_integrity"] = WEBAUTHN_SCRIPT_INTEGRITY
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +114,10 @@ class PageContext:
 
 
 #: The pages a browser can GET; a form's answer links back to the nearest of them.
-GET_PAGES = frozenset({"/login", "/login/otp", "/consent", "/account", "/end_session/confirm"})
+GET_PAGES = frozenset(
+    {"/login", "/login/otp", "/login/recovery", "/activate", "/activate/setup", "/consent",
+     "/account", "/end_session/confirm"}
+)  # fmt: skip
 
 
 def page_path(request: Request) -> str:
@@ -257,6 +263,7 @@ def throttled_page(ctx: PageContext, exc: Throttled) -> Response:
         body=ctx.t("throttled.body", seconds=exc.retry_after),
         status=503 if isinstance(exc, Overloaded) else 429,
         headers={"Retry-After": str(exc.retry_after)},
+        links=[("/help/sign-in", ctx.t("help.link"))],
     )
 
 
@@ -341,9 +348,12 @@ async def pending_authorization(
     return request_id, await asyncio.to_thread(authorization_requests(request).get, request_id)
 
 
-async def session_of(request: Request) -> Session | None:
-    """The citizen's live session (``jati_session`` cookie), or None."""
-    return await current_session(request)
+async def session_of(request: Request, *, restricted: bool = True) -> Session | None:
+    """The citizen's live session (``jati_session`` cookie), or None. ``restricted=False``:
+    a restricted session (a recovery-code sign-in, which opens only the account page) counts
+    as none, as at the authorization endpoint (:func:`identity.login.sessions.app_session`)."""
+    session = await current_session(request)
+    return session if restricted else app_session(session)
 
 
 def origin_of(uri: str) -> str | None:

@@ -37,13 +37,14 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from audit.entry import Actor, ActorKind, LegalBasis
+from audit.entry import LegalBasis
 from consent.errors import InvalidConsent, NoticeChanged
 from consent.grants import GrantStatus
 from consent.ledger import ConsentAttempt, ConsentLedger
 from consent.notices import NOTICE_ITEMS, Notice
 from consent.purposes import Purpose
 from identity.citizens.age import is_child
+from identity.citizens.records import SELF
 from identity.citizens.service import CitizenService
 from identity.errors import NotFound
 from identity.http.pages import common
@@ -60,7 +61,7 @@ router = APIRouter(include_in_schema=False)
 CONSENT_ACT = "consent-screen:submit"
 #: Audit purpose of the birth-date read a decision needs (Art. 25: is the citizen a child?).
 CONSENT_MANAGEMENT_PURPOSE = "consent-management"
-SELF = Actor(ActorKind.CITIZEN, "self")
+
 CHOICE_PREFIX = "choice-"
 YES, NO = "yes", "no"
 
@@ -154,7 +155,7 @@ async def _visit(
     """Common first steps: 400 for an unknown request, the login page without a session."""
     if pending is None:
         return common.request_unknown(ctx)
-    session = await common.session_of(request)
+    session = await common.session_of(request, restricted=False)  # none for a recovery code
     if session is None:
         return common.see_other(
             ctx, common.authorization_requests(request).login_url(pending.sealed)

@@ -1,6 +1,6 @@
 """The front page, ``GET /``: what Jati is, in plain words, and where each reader goes next.
 
-Three audiences, one section each (DESIGN.md §4 "Pages"; issue 15):
+Three audiences, one section each (docs/citizens.md, "The pages"; issue 15):
 
 - citizens: their account (``/account``: consents, requests) and its "who used my data"
   section (``/account#access-log``, the record of processing of UU PDP Art. 31);

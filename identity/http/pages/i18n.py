@@ -288,6 +288,126 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "untuk melanjutkan.",
         "{app} asks for an extra check. Enter the code from your authenticator app to continue.",
     ),
+    "login.activate_intro": (
+        "Baru didaftarkan di loket dan belum punya kata sandi?",
+        "Registered at the counter and no password yet?",
+    ),
+    "login.activate": ("Aktifkan akun", "Activate your account"),
+    # -- activation (identity/http/pages/activate.py): plain words first
+    "activate.title": ("Aktifkan akun Anda", "Activate your account"),
+    "activate.lead": (
+        "Aktivasi membuka akun Jati yang didaftarkan untuk Anda di loket. Masukkan NIK, "
+        "tanggal lahir, dan kode aktivasi dari petugas. Setelah itu Anda memilih kata sandi "
+        "sendiri.",
+        "Activation opens the Jati account that was registered for you at the counter. Enter "
+        "your NIK, your date of birth and the activation code the officer gave you. Then you "
+        "choose your own password.",
+    ),
+    "activate.private": (
+        "Tidak ada orang lain, termasuk petugas, yang memilih atau akan pernah mengetahui "
+        "kata sandi Anda.",
+        "Nobody else, not even the officer, chooses your password or will ever know it.",
+    ),
+    "activate.birthdate": ("Tanggal lahir", "Date of birth"),
+    "activate.birthdate_hint": (
+        "Seperti pada KTP Anda. Jika tidak muncul pemilih tanggal, tulis tahun-bulan-tanggal, "
+        "misalnya 1990-01-31.",
+        "As on your identity card (KTP). If no date picker appears, write year-month-day, "
+        "for example 1990-01-31.",
+    ),
+    "activate.code": ("Kode aktivasi", "Activation code"),
+    "activate.code_hint": (
+        "Kode yang diberikan petugas di loket: 16 huruf dan angka dalam empat kelompok, "
+        "misalnya 7KQ2-M9XD-4HPA-T3VE. Huruf besar dan huruf kecil sama saja.",
+        "The code the officer gave you at the counter: 16 letters and digits in four groups, "
+        "for example 7KQ2-M9XD-4HPA-T3VE. Capital and small letters are the same.",
+    ),
+    "activate.submit": ("Lanjutkan", "Continue"),
+    "activate.have_password": ("Sudah punya kata sandi?", "Already have a password?"),
+    "activate.again": ("Masukkan kode aktivasi", "Enter the activation code"),
+    "activate.missing_nik": (
+        "Isi NIK Anda: 16 angka, seperti pada KTP.",
+        "Enter your NIK: 16 digits, as on your identity card.",
+    ),
+    "activate.bad_birthdate": (
+        "Isi tanggal lahir Anda sebagai tahun-bulan-tanggal, misalnya 1990-01-31.",
+        "Enter your date of birth as year-month-day, for example 1990-01-31.",
+    ),
+    "activate.missing_code": (
+        "Isi kode aktivasi dari petugas.",
+        "Enter the activation code the officer gave you.",
+    ),
+    "activate.malformed_code": (
+        "Kode aktivasi terdiri dari 16 huruf dan angka dalam empat kelompok, misalnya "
+        "7KQ2-M9XD-4HPA-T3VE. Periksa kode yang Anda ketik.",
+        "An activation code is 16 letters and digits in four groups, for example "
+        "7KQ2-M9XD-4HPA-T3VE. Check the code you typed.",
+    ),
+    "activate.refused": (
+        "Akun tidak dapat diaktifkan dengan isian ini. NIK, tanggal lahir, atau kode aktivasi "
+        "mungkin salah, atau kode sudah kedaluwarsa, sudah diganti dengan kode baru, atau "
+        "sudah dipakai. Periksa isian Anda dan coba lagi. Jika masih gagal, mintalah kode "
+        "baru di loket.",
+        "The account cannot be activated with these details. The NIK, the date of birth or "
+        "the activation code may be wrong, or the code has expired, was replaced by a newer "
+        "one or has been used. Check what you entered and try again. If it still fails, ask "
+        "for a new code at the counter.",
+    ),
+    "activate.setup.title": ("Pilih cara Anda masuk", "Choose how you will sign in"),
+    "activate.setup.lead": (
+        "Kode aktivasi Anda benar. Sekarang pilih kata sandi. Hanya Anda yang mengetahuinya: "
+        "Jati menyimpannya dalam bentuk yang tidak dapat diubah kembali menjadi kata sandi "
+        "Anda oleh siapa pun.",
+        "Your activation code is right. Now choose a password. Only you will know it: Jati "
+        "keeps it in a form that nobody can turn back into your password.",
+    ),
+    "activate.setup.password": ("Kata sandi baru", "New password"),
+    "activate.setup.rules": (
+        "Paling sedikit {minimum} karakter. Huruf, angka, spasi, dan tanda apa pun boleh "
+        "dipakai. Beberapa kata yang mudah Anda ingat tetapi sulit ditebak orang lain adalah "
+        "pilihan yang baik. Jangan memakai kata sandi yang juga Anda pakai di tempat lain.",
+        "At least {minimum} characters. Any letters, digits, spaces and symbols may be used. "
+        "A few words that you remember easily but others cannot guess make a good password. "
+        "Do not use a password you also use anywhere else.",
+    ),
+    "activate.setup.repeat": ("Ulangi kata sandi baru", "Repeat the new password"),
+    "activate.setup.repeat_hint": (
+        "Ketik kata sandi yang sama sekali lagi, untuk memastikan tidak ada salah ketik.",
+        "Type the same password again, to make sure there is no typing mistake.",
+    ),
+    "activate.setup.submit": ("Simpan kata sandi dan masuk", "Save the password and sign in"),
+    "activate.setup.passkey_later": (
+        "Setelah masuk, Anda juga dapat menambahkan passkey (masuk dengan sidik jari, wajah, "
+        "atau PIN perangkat Anda) di halaman akun.",
+        "Once signed in, you can also add a passkey (signing in with your fingerprint, face "
+        "or device PIN) on your account page.",
+    ),
+    "activate.setup.mismatch": (
+        "Kedua kata sandi tidak sama. Ketik kata sandi yang sama di kedua kolom.",
+        "The two passwords are not the same. Type the same password in both fields.",
+    ),
+    "activate.setup.too_short": (
+        "Kata sandi terlalu pendek: pakai paling sedikit {minimum} karakter.",
+        "The password is too short: use at least {minimum} characters.",
+    ),
+    "activate.setup.too_long": (
+        "Kata sandi terlalu panjang. Pakai kata sandi yang lebih pendek.",
+        "The password is too long. Use a shorter one.",
+    ),
+    "activate.setup.expired": (
+        "Waktu untuk memilih kata sandi telah habis, atau kode aktivasi belum dimasukkan. "
+        "Masukkan NIK, tanggal lahir, dan kode aktivasi Anda lagi.",
+        "The time to choose a password has run out, or the activation code was not entered "
+        "yet. Enter your NIK, date of birth and activation code again.",
+    ),
+    "activate.setup.used": (
+        "Kode aktivasi ini sudah tidak berlaku: sudah dipakai, diganti dengan kode baru, atau "
+        "kedaluwarsa. Jika Anda sudah memilih kata sandi, silakan masuk. Jika belum, mintalah "
+        "kode baru di loket.",
+        "This activation code no longer works: it has been used, replaced by a newer one or "
+        "has expired. If you have already chosen a password, sign in. If not, ask for a new "
+        "code at the counter.",
+    ),
     # -- consent
     "consent.title": (
         "Persetujuan penggunaan data pribadi",
@@ -568,6 +688,403 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "Faktor kedua sudah aktif; nonaktifkan dahulu untuk mendaftarkan yang baru.",
         "A second factor is on already; turn it off first to enrol a new one.",
     ),
+    # -- devices and sessions (identity/http/pages/devices.py)
+    "sessions.title": ("Perangkat dan sesi", "Devices and sessions"),
+    "sessions.intro": (
+        "Tempat Anda sedang masuk ke Jati. Jika ada yang tidak Anda kenali, keluarkan, lalu "
+        "ganti cara masuk Anda. Untuk keluar dari perangkat ini, gunakan Keluar di bawah. "
+        "Jati tidak menyimpan lokasi, sehingga lokasi tidak ditampilkan.",
+        "Where you are signed in to Jati. If you do not recognise one, sign it out, then "
+        "change how you sign in. To sign out of this device, use Sign out below. Jati keeps "
+        "no location, so none is shown.",
+    ),
+    "sessions.browser_on": ("{browser} di {system}", "{browser} on {system}"),
+    "sessions.unknown_browser": ("Peramban tidak dikenal", "Unknown browser"),
+    "sessions.this_device": ("perangkat ini", "this device"),
+    "sessions.started_at": ("Mulai {at}", "Started {at}"),
+    "sessions.last_seen": ("terakhir aktif {at}", "last seen {at}"),
+    "sessions.restricted": (
+        "Masuk dengan kode pemulihan: hanya halaman akun.",
+        "Signed in with a recovery code: the account page only.",
+    ),
+    "sessions.end": ("Keluarkan", "Sign out"),
+    "sessions.end_label": (
+        "Keluarkan sesi {device} yang dimulai {at}",
+        "Sign out the {device} session started {at}",
+    ),
+    "sessions.end_others": (
+        "Keluarkan semua perangkat lain",
+        "Sign out all other devices",
+    ),
+    "sessions.ended": ("Sesi itu telah diakhiri.", "That session has ended."),
+    "sessions.others_ended": (
+        "Semua sesi lain telah diakhiri.",
+        "All other sessions have ended.",
+    ),
+    "sessions.not_current": (
+        "Untuk keluar dari perangkat ini, gunakan tombol Keluar.",
+        "To sign out of this device, use the Sign out button.",
+    ),
+    # -- TOTP set-up, recovery codes, help with signing in (totp_setup.py, recovery.py)
+    "totp.setup_lead": (
+        "Dengan aplikasi autentikator, masuk ke Jati memerlukan kata sandi Anda dan kode 6 "
+        "angka dari ponsel Anda. Ikuti tiga langkah ini.",
+        "With an authenticator app, signing in to Jati takes your password and a 6-digit code "
+        "from your phone. Follow these three steps.",
+    ),
+    "totp.step_app": (
+        "Buka aplikasi autentikator di ponsel Anda (misalnya Google Authenticator, Microsoft "
+        "Authenticator, atau aplikasi lain yang mendukung TOTP) dan pilih tambah akun.",
+        "Open the authenticator app on your phone (for example Google Authenticator, Microsoft "
+        "Authenticator, or another app that supports TOTP) and choose to add an account.",
+    ),
+    "totp.step_scan": ("Pindai kode QR ini dengan aplikasi itu.", "Scan this QR code with it."),
+    "totp.qr_label": (
+        "Kode QR untuk menambahkan akun Jati ke aplikasi autentikator. Jika tidak dapat "
+        "memindainya, ketik kunci pengaturan yang tertulis di bawahnya.",
+        "QR code that adds your Jati account to an authenticator app. If you cannot scan it, "
+        "type the setup key written below it.",
+    ),
+    "totp.cannot_scan": (
+        "Tidak bisa memindai? Pilih memasukkan kunci secara manual di aplikasi, lalu ketik "
+        "kunci ini. Spasinya boleh diketik atau tidak.",
+        "Cannot scan? Choose to enter a key by hand in the app, then type this key. You may "
+        "type the spaces or leave them out.",
+    ),
+    "totp.key_label": ("Kunci pengaturan", "Setup key"),
+    "totp.open_app": ("Buka di aplikasi autentikator", "Open in the authenticator app"),
+    "totp.link_hint": (
+        "Membuka halaman ini di ponsel yang sama dengan aplikasinya? Ketuk tautan ini:",
+        "Reading this page on the phone that has the app? Tap this link:",
+    ),
+    "totp.step_code": (
+        "Ketik kode 6 angka yang sekarang ditampilkan aplikasi.",
+        "Type the 6-digit code the app shows now.",
+    ),
+    "totp.keep_private": (
+        "Jangan perlihatkan kode QR atau kunci ini kepada siapa pun: siapa pun yang memilikinya "
+        "dapat membuat kode Anda. Pendaftaran ini berlaku 10 menit.",
+        "Never show this QR code or key to anyone: whoever has it can make your codes. This "
+        "set-up lasts 10 minutes.",
+    ),
+    "totp.wrong_code": (
+        "Kode salah. Pastikan jam ponsel Anda tepat (pilih waktu otomatis di pengaturan), lalu "
+        "ketik kode terbaru yang ditampilkan aplikasi. Kode QR dan kuncinya tetap sama, jadi "
+        "Anda tidak perlu memindai ulang.",
+        "The code is wrong. Make sure the time on your phone is right (choose automatic time in "
+        "its settings), then type the newest code the app shows. The QR code and the key stay "
+        "the same, so there is no need to scan again.",
+    ),
+    "totp.replace": ("Ganti aplikasi autentikator", "Replace the authenticator app"),
+    "totp.replace_intro": (
+        "Kehilangan ponsel dengan aplikasi autentikator? Karena Anda masuk dengan kode "
+        "pemulihan, Anda dapat menggantinya tanpa kode dari aplikasi lama. Aplikasi lama "
+        "langsung berhenti berlaku.",
+        "Lost the phone with the authenticator app? As you signed in with a recovery code, you "
+        "can replace it without a code from the old app. The old app stops working at once.",
+    ),
+    "recovery.title": ("Kode pemulihan Anda", "Your recovery codes"),
+    "recovery.lead": (
+        "Simpan sepuluh kode ini sekarang. Kode ini hanya ditampilkan satu kali.",
+        "Save these ten codes now. They are shown only this once.",
+    ),
+    "recovery.what": (
+        "Jika Anda kehilangan ponsel, aplikasi autentikator, atau passkey, satu kode pemulihan "
+        "membawa Anda kembali ke halaman akun untuk menambahkan cara masuk yang baru.",
+        "If you lose your phone, authenticator app or passkey, one recovery code takes you back "
+        "to your account page to add a new way to sign in.",
+    ),
+    "recovery.keep_safe": (
+        "Cetak halaman ini atau tulis kodenya di kertas, lalu simpan di tempat yang aman, "
+        "terpisah dari ponsel Anda. Jangan berikan kode ini kepada siapa pun; petugas tidak "
+        "pernah memintanya.",
+        "Print this page or write the codes on paper, and keep them somewhere safe, away from "
+        "your phone. Never give them to anyone; officials never ask for them.",
+    ),
+    "recovery.once": (
+        "Setiap kode hanya bisa dipakai satu kali.",
+        "Each code works only once.",
+    ),
+    "recovery.replaces": (
+        "Kode ini menggantikan semua kode pemulihan Anda sebelumnya: kode lama tidak berlaku lagi.",
+        "These codes replace all your earlier recovery codes: the old ones no longer work.",
+    ),
+    "recovery.list_label": ("Sepuluh kode pemulihan", "Ten recovery codes"),
+    "recovery.saved": ("Saya sudah menyimpan kode ini", "I have saved these codes"),
+    "recovery.section": ("Kode pemulihan", "Recovery codes"),
+    "recovery.intro": (
+        "Kode pemulihan membawa Anda kembali ke akun jika Anda kehilangan ponsel atau passkey.",
+        "Recovery codes take you back into your account if you lose your phone or passkey.",
+    ),
+    "recovery.remaining": (
+        "Kode yang belum dipakai: {count} dari 10.",
+        "Codes not used yet: {count} of 10.",
+    ),
+    "recovery.none": (
+        "Anda tidak punya kode pemulihan yang bisa dipakai.",
+        "You have no recovery codes left to use.",
+    ),
+    "recovery.make": ("Buat kode pemulihan baru", "Make new recovery codes"),
+    "recovery.make_hint": (
+        "Kode baru menggantikan semua kode lama: kode lama langsung berhenti berlaku.",
+        "New codes replace all the old ones: the old codes stop working at once.",
+    ),
+    "recovery.banner_title": (
+        "Anda masuk dengan kode pemulihan",
+        "You signed in with a recovery code",
+    ),
+    "recovery.banner": (
+        "Sesi ini hanya membuka halaman akun. Tambahkan cara masuk yang baru: passkey, atau "
+        "aplikasi autentikator di bagian Faktor kedua. Setelah itu keluar, lalu masuk lagi "
+        "dengan cara yang baru untuk memakai aplikasi layanan.",
+        "This session opens only your account page. Add a new way to sign in: a passkey, or "
+        "an authenticator app under Second factor. Then sign out and sign in again the new way "
+        "to use services' apps.",
+    ),
+    "recovery.banner_link": ("Ke bagian Faktor kedua", "Go to Second factor"),
+    "recovery.banner_passkeys": ("Ke bagian Passkey", "Go to Passkeys"),
+    "recovery_login.title": ("Masuk dengan kode pemulihan", "Sign in with a recovery code"),
+    "recovery_login.lead": (
+        "Masukkan salah satu kode pemulihan Anda sebagai pengganti kode dari aplikasi "
+        "autentikator.",
+        "Enter one of your recovery codes instead of the code from your authenticator app.",
+    ),
+    "recovery_login.lead_no_password": (
+        "Untuk akun tanpa kata sandi (hanya passkey): masukkan NIK, tanggal lahir, dan salah "
+        "satu kode pemulihan Anda.",
+        "For an account without a password (passkeys only): enter your NIK, date of birth and "
+        "one of your recovery codes.",
+    ),
+    "recovery_login.has_password": (
+        "Punya kata sandi? Masuk dulu dengan NIK dan kata sandi; di langkah kode, pilih "
+        "\u201cPakai kode pemulihan\u201d.",
+        "Have a password? Sign in with your NIK and password first; at the code step, choose "
+        "\u201cUse a recovery code\u201d.",
+    ),
+    "recovery_login.restricted": (
+        "Dengan kode pemulihan Anda masuk ke halaman akun saja, untuk menambahkan cara masuk "
+        "yang baru.",
+        "A recovery code opens your account page only, where you add a new way to sign in.",
+    ),
+    "recovery_login.code": ("Kode pemulihan", "Recovery code"),
+    "recovery_login.code_hint": (
+        "16 huruf dan angka dalam empat kelompok, misalnya 7KQ2-M9XD-4HPA-T3VE. Tanda hubung "
+        "dan huruf kecil tidak masalah.",
+        "16 letters and digits in four groups, for example 7KQ2-M9XD-4HPA-T3VE. Hyphens and "
+        "small letters are fine.",
+    ),
+    "recovery_login.submit": ("Masuk ke akun saya", "Open my account"),
+    "recovery_login.refused": (
+        "Kode pemulihan salah atau sudah pernah dipakai. Periksa kodenya, atau pakai kode lain "
+        "dari daftar Anda.",
+        "The recovery code is wrong or was used already. Check it, or use another code from "
+        "your list.",
+    ),
+    "recovery_login.refused_nik": (
+        "NIK, tanggal lahir, atau kode pemulihan tidak cocok, atau kode itu sudah pernah "
+        "dipakai. Periksa isian Anda, atau pakai kode lain dari daftar Anda.",
+        "The NIK, the date of birth or the recovery code does not match, or the code was used "
+        "already. Check what you typed, or use another code from your list.",
+    ),
+    "recovery_login.malformed": (
+        "Kode pemulihan terdiri dari 16 huruf dan angka dalam empat kelompok. Periksa kode yang "
+        "Anda ketik.",
+        "A recovery code is 16 letters and digits in four groups. Check the code you typed.",
+    ),
+    "recovery_login.missing_code": (
+        "Ketik salah satu kode pemulihan Anda.",
+        "Type one of your recovery codes.",
+    ),
+    "recovery_login.use_code": ("Pakai kode pemulihan", "Use a recovery code"),
+    "recovery_login.no_phone": (
+        "Tidak ada ponsel dengan aplikasi autentikator?",
+        "No phone with the authenticator app?",
+    ),
+    "help.link": ("Tidak bisa masuk?", "Cannot sign in?"),
+    "help.title": ("Tidak bisa masuk?", "Cannot sign in?"),
+    "help.lead": (
+        "Ada dua jalan kembali ke akun Anda: kode pemulihan yang Anda simpan, atau loket Dukcapil.",
+        "There are two ways back into your account: the recovery codes you saved, or a "
+        "Dukcapil counter.",
+    ),
+    "help.codes_heading": ("Jika Anda punya kode pemulihan", "If you have recovery codes"),
+    "help.codes_body": (
+        "Kode pemulihan adalah sepuluh kode yang ditampilkan saat Anda memasang aplikasi "
+        "autentikator atau passkey. Satu kode membuka halaman akun Anda, tempat Anda "
+        "menambahkan cara masuk yang baru. Setiap kode hanya bisa dipakai satu kali.",
+        "Recovery codes are the ten codes shown when you set up an authenticator app or a "
+        "passkey. One code opens your account page, where you add a new way to sign in. Each "
+        "code works only once.",
+    ),
+    "help.codes_password": (
+        "Punya kata sandi: masuk dengan NIK dan kata sandi, lalu di langkah kode pilih "
+        "\u201cPakai kode pemulihan\u201d.",
+        "With a password: sign in with your NIK and password, then at the code step choose "
+        "\u201cUse a recovery code\u201d.",
+    ),
+    "help.codes_passkey": (
+        "Hanya passkey, tanpa kata sandi: masuk dengan NIK, tanggal lahir, dan kode pemulihan.",
+        "Passkeys only, no password: sign in with your NIK, date of birth and a recovery code.",
+    ),
+    "help.counter_heading": (
+        "Jika Anda tidak punya kode pemulihan, atau lupa kata sandi",
+        "If you have no recovery codes, or forgot your password",
+    ),
+    "help.counter_body": (
+        "Datanglah ke loket Dukcapil dengan KTP Anda. Petugas memeriksa identitas Anda secara "
+        "langsung, lalu memberikan kode aktivasi yang baru.",
+        "Go to a Dukcapil counter with your identity card (KTP). An officer checks your "
+        "identity in person, then gives you a new activation code.",
+    ),
+    "help.counter_effect": (
+        "Semua cara masuk yang lama dihentikan: kata sandi, passkey, aplikasi autentikator, "
+        "kode pemulihan, dan semua sesi. Data pribadi dan persetujuan Anda tetap tersimpan. "
+        "Dengan kode yang baru, aktifkan akun Anda lagi.",
+        "Every old way in is stopped: password, passkeys, authenticator app, recovery codes "
+        "and all sessions. Your personal data and consents are kept. With the new code, "
+        "activate your account again.",
+    ),
+    "help.activate_link": ("Aktifkan akun dengan kode baru", "Activate with a new code"),
+    "help.wait_heading": (
+        "Jika muncul \u201cTerlalu banyak percobaan\u201d",
+        "If you see \u201cToo many attempts\u201d",
+    ),
+    "help.wait_body": (
+        "Setelah beberapa kali salah, Jati menghentikan percobaan masuk sebentar untuk "
+        "melindungi akun Anda. Tunggu waktu yang disebutkan, lalu coba lagi dengan teliti.",
+        "After several wrong tries, Jati pauses sign-in attempts for a while to protect your "
+        "account. Wait for the time shown, then try again carefully.",
+    ),
+    "help.time_heading": (
+        "Jika kode dari aplikasi autentikator selalu salah",
+        "If the code from your authenticator app is always wrong",
+    ),
+    "help.time_body": (
+        "Kode bergantung pada jam ponsel. Pilih waktu otomatis di pengaturan ponsel, lalu ketik "
+        "kode terbaru.",
+        "The codes depend on the phone's clock. Choose automatic time in the phone's settings, "
+        "then type the newest code.",
+    ),
+    "help.never_ask": (
+        "Petugas tidak pernah meminta kata sandi, kode dari aplikasi, atau kode pemulihan Anda.",
+        "Officials never ask for your password, app codes or recovery codes.",
+    ),
+    # -- passkeys (identity/http/pages/passkeys.py): sign-in, account, activation
+    "passkey.signin.title": ("Masuk dengan passkey", "Sign in with a passkey"),
+    "passkey.signin.heading": ("Masuk dengan passkey", "Sign in with a passkey"),
+    "passkey.signin.intro": (
+        "Pakai sidik jari, wajah, atau PIN perangkat Anda. Anda tidak perlu mengetik NIK "
+        "atau kata sandi.",
+        "Use your fingerprint, face or device PIN. You do not need to type your NIK or a password.",
+    ),
+    "passkey.signin.button": ("Masuk dengan passkey", "Sign in with a passkey"),
+    "passkey.signin.or_password": (
+        "Atau masuk dengan NIK dan kata sandi:",
+        "Or sign in with your NIK and password:",
+    ),
+    "passkey.step_up": (
+        "{app} meminta verifikasi tambahan. Masuk lagi dengan passkey Anda.",
+        "{app} asks for an extra check. Sign in again with your passkey.",
+    ),
+    "passkey.unsupported": (
+        "Untuk memakai passkey, buka halaman ini di browser yang mendukung passkey, dengan "
+        "JavaScript aktif.",
+        "To use a passkey, open this page in a browser that supports passkeys, with "
+        "JavaScript turned on.",
+    ),
+    "passkey.other_way": ("Masuk dengan cara lain", "Sign in another way"),
+    "passkey.try_again": ("Coba lagi", "Try again"),
+    "passkey.help": ("Tidak bisa masuk?", "Can't sign in?"),
+    "passkey.cancelled": (
+        "Passkey tidak dipakai. Coba lagi, atau masuk dengan cara lain.",
+        "No passkey was used. Try again, or sign in another way.",
+    ),
+    "passkey.script_failed": (
+        "Passkey tidak dapat dipakai sekarang. Coba lagi, atau masuk dengan cara lain.",
+        "The passkey cannot be used right now. Try again, or sign in another way.",
+    ),
+    "passkey.refused.title": ("Passkey tidak dapat dipakai", "The passkey could not be used"),
+    "passkey.refused": (
+        "Passkey ini tidak dapat dipakai kali ini. Mulai lagi dari awal. Jika tetap gagal, "
+        "masuk dengan cara lain.",
+        "This passkey could not be used this time. Start again. If it still fails, sign in "
+        "another way.",
+    ),
+    "passkey.cloned": (
+        "Demi keamanan akun Anda, passkey ini ditolak: ada tanda bahwa salinannya dipakai di "
+        "tempat lain. Masuk dengan cara lain (kata sandi atau kode pemulihan), lalu hapus "
+        "passkey ini di halaman akun Anda.",
+        "To keep your account safe, this passkey was refused: there are signs that a copy of "
+        "it is used somewhere else. Sign in another way (password or recovery code), then "
+        "remove this passkey on your account page.",
+    ),
+    "passkeys.heading": ("Passkey", "Passkeys"),
+    "passkeys.intro": (
+        "Dengan passkey, Anda masuk memakai sidik jari, wajah, atau PIN perangkat, tanpa "
+        "kata sandi. Passkey hanya bekerja di Jati, sehingga tidak dapat dipancing oleh situs "
+        "palsu.",
+        "With a passkey you sign in with your fingerprint, face or device PIN, without a "
+        "password. A passkey works only on Jati, so a fake site cannot trick it out of you.",
+    ),
+    "passkeys.none": ("Anda belum punya passkey.", "You have no passkey yet."),
+    "passkeys.created": ("Dibuat {at}", "Created {at}"),
+    "passkeys.last_used": ("terakhir dipakai {at}", "last used {at}"),
+    "passkeys.never_used": ("belum pernah dipakai", "never used"),
+    "passkeys.name": ("Nama passkey (boleh kosong)", "Passkey name (optional)"),
+    "passkeys.name_hint": (
+        "Supaya Anda mengenalinya nanti, misalnya: Ponsel saya. Paling banyak 64 karakter.",
+        "So that you recognise it later, for example: My phone. At most 64 characters.",
+    ),
+    "passkeys.new_name": ("Nama", "Name"),
+    "passkeys.rename": ("Ganti nama", "Rename"),
+    "passkeys.rename_label": ("Ganti nama passkey {name}", "Rename the passkey {name}"),
+    "passkeys.remove": ("Hapus passkey", "Remove the passkey"),
+    "passkeys.remove_label": ("Hapus passkey {name}", "Remove the passkey {name}"),
+    "passkeys.add": ("Tambah passkey", "Add a passkey"),
+    "passkeys.added": ("Passkey ditambahkan.", "The passkey was added."),
+    "passkeys.renamed": ("Nama passkey diganti.", "The passkey was renamed."),
+    "passkeys.removed": ("Passkey dihapus.", "The passkey was removed."),
+    "passkeys.user_display": ("Akun Jati", "Jati account"),
+    "passkeys.signed_out": (
+        "Sesi Anda telah berakhir. Masuk lagi.",
+        "Your session has ended. Sign in again.",
+    ),
+    "passkeys.not_found": (
+        "Passkey ini tidak ditemukan. Mungkin sudah dihapus.",
+        "This passkey was not found. It may have been removed already.",
+    ),
+    "passkeys.last_one": (
+        "Ini satu-satunya cara Anda masuk. Tambahkan passkey lain dulu, lalu hapus yang ini.",
+        "This is your only way to sign in. Add another passkey first, then remove this one.",
+    ),
+    "passkeys.bad_name": (
+        "Nama passkey paling banyak 64 karakter, berupa huruf, angka, spasi, dan tanda baca.",
+        "A passkey name has at most 64 characters: letters, digits, spaces and punctuation.",
+    ),
+    "passkeys.duplicate": (
+        "Passkey ini sudah terdaftar. Anda dapat memakainya untuk masuk.",
+        "This passkey is registered already. You can use it to sign in.",
+    ),
+    "passkeys.too_many": (
+        "Anda sudah punya {limit} passkey, jumlah terbanyak. Hapus satu dahulu.",
+        "You have {limit} passkeys, the most allowed. Remove one first.",
+    ),
+    "activate.passkey.heading": ("Buat passkey (disarankan)", "Create a passkey (recommended)"),
+    "activate.passkey.intro": (
+        "Kode aktivasi Anda benar. Cara termudah dan teraman untuk masuk adalah passkey: "
+        "perangkat Anda menyimpannya dan membukanya dengan sidik jari, wajah, atau PIN. Tidak "
+        "ada kata sandi yang harus diingat, dan tidak ada orang lain, termasuk petugas, yang "
+        "dapat memakainya.",
+        "Your activation code is right. The easiest and safest way to sign in is a passkey: "
+        "your device keeps it and opens it with your fingerprint, face or PIN. There is no "
+        "password to remember, and nobody else, officials included, can use it.",
+    ),
+    "activate.passkey.submit": ("Buat passkey dan masuk", "Create a passkey and sign in"),
+    "activate.passkey.or_password": ("Atau pilih kata sandi", "Or choose a password"),
+    "activate.passkey.done": (
+        "Akun Anda aktif dan passkey Anda siap dipakai.",
+        "Your account is active and your passkey is ready to use.",
+    ),
     # -- logout
     "logged_out.title": ("Anda telah keluar", "You are signed out"),
     "logged_out.body": (
@@ -641,6 +1158,14 @@ DATA_ITEMS: Mapping[str, tuple[str, str]] = {
     "token:id": ("token ID", "ID token"),
     "credential:sd-jwt-vc": ("kredensial identitas digital", "digital identity credential"),
     "token:refresh": ("token pembaruan", "refresh token"),
+    # account security (issue 18): what changed, never a value
+    "password": ("kata sandi", "password"),
+    "passkey": ("passkey", "passkey"),
+    "totp": ("aplikasi autentikator", "authenticator app"),
+    "recovery_codes": ("kode pemulihan", "recovery codes"),
+    "activation_code": ("kode aktivasi", "activation code"),
+    "sessions": ("sesi masuk", "sign-in sessions"),
+    "tokens": ("token aplikasi", "app tokens"),
 }
 
 

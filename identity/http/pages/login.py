@@ -26,7 +26,11 @@ authenticates the end-user).
   ``/authorize`` sends the browser to ``/login/otp?req=ID``. Without a pending login there,
   the live session stands for the password step: the page binds a pending login to the
   session's citizen and the request, and the code then starts a new multi-factor session
-  (the old one ends) exactly as above. Nothing changes until a code is right.
+  (the old one ends) exactly as above. Nothing changes until a code is right. A citizen
+  with a passkey is offered it there too, and one with only a passkey is sent to its page,
+  ``/login/passkey?req=ID`` (:mod:`identity.http.pages.passkeys`): a passkey sign-in meets
+  the multi-factor ``acr`` by itself. The login page offers the passkey first (discoverable:
+  no NIK typed), the password form after it.
 
 Neither the NIK nor the password is ever logged, echoed in a page or kept; a failed login
 page shows an empty form.
@@ -35,7 +39,6 @@ page shows an empty form.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 from collections.abc import Callable, Sequence
@@ -72,12 +75,14 @@ from identity.http.pages.common import (
     session_of,
     throttled_page,
 )
+from identity.http.pages.sealed_cookies import SealedCookie
 from identity.http.session_cookie import set_session_cookie
 from identity.keys.derived_keys import PENDING_LOGIN_KEY
-from identity.keys.sealing import PENDING_LOGIN_AD, GcmSealer
+from identity.keys.sealing import PENDING_LOGIN_AD
 from identity.login.devices import DEVICE_COOKIE
-from identity.login.sessions import SESSION_COOKIE, SessionService
+from identity.login.sessions import SESSION_COOKIE, Session, SessionService
 from identity.login.totp import InvalidCode, NoEnrolment, SecondFactor
+from identity.login.user_agents import stored_summary
 from identity.oidc.authorization_request import PendingAuthorization
 from identity.oidc.sealed_request import MAX_SEALED_CHARS
 from identity.oidc.tokens import ACR_MULTI_FACTOR, ACR_PASSWORD
@@ -129,69 +134,38 @@ class PendingLogin:
     expires_at: datetime
 
 
-class PendingLogins:
-    """Seals and opens the ``jati_login`` cookie (AES-256-GCM,
-    :class:`identity.keys.sealing.GcmSealer`: confidential and tamper-evident; the citizen id
-    inside is never visible to the browser)."""
+class PendingLogins(SealedCookie):
+    """The ``jati_login`` cookie (:class:`~identity.http.pages.sealed_cookies.SealedCookie`):
+    a password checked, a second factor still to come."""
 
-    __slots__ = ("_sealer", "clock", "secure")
+    __slots__ = ()
 
     def __init__(self, master_key: bytes, *, clock: Callable[[], datetime], secure: bool) -> None:
-        self._sealer = GcmSealer(master_key, PENDING_LOGIN_KEY, PENDING_LOGIN_AD)
-        self.clock = clock
-        self.secure = secure
-
-    def __repr__(self) -> str:
-        return "PendingLogins(<key hidden>)"
+        super().__init__(
+            master_key, key_label=PENDING_LOGIN_KEY, associated_data=PENDING_LOGIN_AD,
+            name=PENDING_LOGIN_COOKIE, path="/login", lifetime=PENDING_LOGIN_LIFETIME,
+            clock=clock, secure=secure,
+        )  # fmt: skip
 
     def seal(self, citizen_id: str, auth_time: datetime, request_id: str | None) -> str:
-        expires = self.clock() + PENDING_LOGIN_LIFETIME
-        body = json.dumps(
-            {
-                "c": citizen_id,
-                "t": auth_time.timestamp(),
-                "r": request_id or "",
-                "e": expires.timestamp(),
-            },
-            separators=(",", ":"),
-        ).encode()
-        return self._sealer.seal(body)
+        return self.seal_fields(
+            {"c": citizen_id, "t": auth_time.timestamp(), "r": request_id or ""}
+        )
 
     def open(self, value: str | None) -> PendingLogin | None:
         """The pending login, or None (absent, altered, expired)."""
-        if not value or len(value) > 512:
-            return None
-        plaintext = self._sealer.open(value)
-        if plaintext is None:
+        fields = self.open_fields(value)
+        if fields is None:
             return None
         try:
-            body = json.loads(plaintext)
-            pending = PendingLogin(
-                citizen_id=str(body["c"]),
-                auth_time=datetime.fromtimestamp(float(body["t"]), UTC),
-                request_id=str(body["r"]) or None,
-                expires_at=datetime.fromtimestamp(float(body["e"]), UTC),
+            return PendingLogin(
+                citizen_id=str(fields["c"]),
+                auth_time=datetime.fromtimestamp(float(fields["t"]), UTC),
+                request_id=str(fields["r"]) or None,
+                expires_at=datetime.fromtimestamp(float(fields["e"]), UTC),
             )
         except (ValueError, KeyError, TypeError):
             return None
-        return pending if self.clock() < pending.expires_at else None
-
-    def set_cookie(self, response: Response, value: str) -> None:
-        response.set_cookie(
-            PENDING_LOGIN_COOKIE,
-            value,
-            max_age=int(PENDING_LOGIN_LIFETIME.total_seconds()),
-            path="/login",
-            secure=self.secure,
-            httponly=True,
-            samesite="strict",
-        )
-
-    def clear_cookie(self, response: Response) -> None:
-        response.delete_cookie(
-            PENDING_LOGIN_COOKIE, path="/login", secure=self.secure, httponly=True,
-            samesite="strict",
-        )  # fmt: skip
 
 
 # ---------------------------------------------------------------- helpers
@@ -239,7 +213,7 @@ class _Step:
         return (origin,) if origin else ()
 
 
-async def _page_step(request: Request) -> _Step | Response:
+async def page_step(request: Request) -> _Step | Response:
     """A step's page (GET), or 400 when its ``req`` is unknown."""
     request_id, pending, ok = await _pending(request)
     ctx = page_context(request, ui_locales=pending.ui_locales if pending else ())
@@ -248,7 +222,7 @@ async def _page_step(request: Request) -> _Step | Response:
     return _Step(ctx, request_id, pending, FormData())
 
 
-async def _form_step(request: Request) -> _Step | Response:
+async def form_step(request: Request) -> _Step | Response:
     """A step's form (POST): 403 without this browser's CSRF token, then 400 when its
     ``req`` is unknown."""
     request_id, pending, ok = await _pending(request)
@@ -280,6 +254,7 @@ def _login_page(step: _Step, *, status: int = 200, error: str | None = None) -> 
         nik_hint=hint if hint and _NIK_HINT.fullmatch(hint) and error is None else "",
         error=error,
         notice=None,
+        passkey_action=f"/login/passkey{step.query}",
     )
 
 
@@ -292,18 +267,29 @@ async def start_session(
     amr: Sequence[str],
     acr: str,
     request_id: str | None,
+    restricted: bool = False,
 ) -> Response:
-    """End the browser's previous session, start a new one, set its cookie and go on."""
+    """End the browser's previous session, start a new one, set its cookie and go on.
+
+    ``restricted``: a recovery-code sign-in, which opens only the account page (no app gets
+    a code from it). The session keeps only the browser's short summary (browser and system
+    families, :mod:`identity.login.user_agents`), never the ``User-Agent`` header itself."""
     sessions: SessionService = services(request).sessions
     previous = request.cookies.get(SESSION_COOKIE)
+    user_agent = stored_summary(request.headers.get("user-agent"))
 
     def run() -> str:
         sessions.end(previous)  # a fresh value for every login (session fixation)
-        cookie_value, _session = sessions.create(citizen_id, auth_time=auth_time, amr=amr, acr=acr)
+        cookie_value, _session = sessions.create(
+            citizen_id, auth_time=auth_time, amr=amr, acr=acr,
+            restricted=restricted, user_agent=user_agent,
+        )  # fmt: skip
         return cookie_value
 
     cookie_value = await asyncio.to_thread(run)
-    target = authorization_requests(request).resume_url(request_id) if request_id else "/account"
+    target = "/account"  # a restricted session opens the account page only
+    if request_id is not None and not restricted:
+        target = authorization_requests(request).resume_url(request_id)
     response = see_other(ctx, target)
     set_session_cookie(response, request, cookie_value)
     return response
@@ -345,7 +331,7 @@ LOGIN_PAGE_OPERATION: dict[str, Any] = {
 
 @router.get("/login")
 async def login_page(request: Request) -> Response:
-    step = await _page_step(request)
+    step = await page_step(request)
     if isinstance(step, Response):
         return step
     if step.request_id is None and await session_of(request) is not None:
@@ -355,7 +341,7 @@ async def login_page(request: Request) -> Response:
 
 async def login_submit(request: Request) -> Response:
     """``POST /login`` with a form (see the module docstring)."""
-    step = await _form_step(request)
+    step = await form_step(request)
     if isinstance(step, Response):
         return step
     ctx = step.ctx
@@ -407,8 +393,14 @@ router.add_api_route(
 
 
 def _otp_page(
-    step: _Step, *, status: int = 200, error: str | None = None, step_up_app: str | None = None
+    step: _Step,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    step_up_app: str | None = None,
+    passkey: bool = False,
 ) -> Response:
+    """The code form; ``passkey``: offer the passkey too (a step-up of a citizen with one)."""
     return render(
         step.ctx,
         "otp.html",
@@ -418,6 +410,7 @@ def _otp_page(
         action=f"/login/otp{step.query}",
         error=error,
         step_up_app=step_up_app,
+        passkey_action=f"/login/passkey{step.query}" if passkey else None,
     )
 
 
@@ -429,37 +422,45 @@ def _otp_expired(step: _Step) -> Response:
 
 @router.get("/login/otp")
 async def otp_page(request: Request) -> Response:
-    step = await _page_step(request)
+    step = await page_step(request)
     if isinstance(step, Response):
         return step
-    if _pending_login(request, step) is None:
-        step_up = await _step_up(request, step.pending)
-        if step_up is None:
-            return _otp_expired(step)
-        assert step.pending is not None
-        response = _otp_page(step, step_up_app=step.pending.client.name)
-        _pending_logins(request).set_cookie(response, step_up)
-        return response
-    return _otp_page(step)
+    if _pending_login(request, step) is not None:
+        return _otp_page(step)
+    session = await _step_up_session(request, step.pending)
+    if session is None or step.pending is None:
+        return _otp_expired(step)
+    totp, passkey = await asyncio.to_thread(_step_up_methods, request, session.citizen_id)
+    if not totp:  # a passkey is the only way up (identity/http/pages/passkeys.py), or none is
+        return see_other(step.ctx, f"/login/passkey{step.query}") if passkey else _otp_expired(step)
+    response = _otp_page(step, step_up_app=step.pending.client.name, passkey=passkey)
+    pending_logins = _pending_logins(request)
+    pending_logins.set_cookie(
+        response, pending_logins.seal(session.citizen_id, session.auth_time, step.pending.id)
+    )
+    return response
 
 
-async def _step_up(request: Request, pending: PendingAuthorization | None) -> str | None:
-    """A sealed pending login for a step-up (see the module docstring), or None: no
-    authorization request, no live session, a session with the second factor already, or
-    a citizen without one."""
+async def _step_up_session(
+    request: Request, pending: PendingAuthorization | None
+) -> Session | None:
+    """The session a step-up starts from (see the module docstring), or None: no
+    authorization request, no live session, or a session with the second factor already."""
     if pending is None:
         return None
-    session = await session_of(request)
-    if session is None or session.acr == ACR_MULTI_FACTOR:
-        return None
-    if not await asyncio.to_thread(_second_factor(request).is_enabled, session.citizen_id):
-        return None
-    return _pending_logins(request).seal(session.citizen_id, session.auth_time, pending.id)
+    session = await session_of(request, restricted=False)
+    return None if session is None or session.acr == ACR_MULTI_FACTOR else session
+
+
+def _step_up_methods(request: Request, citizen_id: str) -> tuple[bool, bool]:
+    """(TOTP enabled, a passkey registered): what the citizen can step up with."""
+    state = services(request)
+    return state.second_factor.is_enabled(citizen_id), state.passkeys.has_any(citizen_id)
 
 
 @router.post("/login/otp")
 async def otp_submit(request: Request) -> Response:
-    step = await _form_step(request)
+    step = await form_step(request)
     if isinstance(step, Response):
         return step
     login = _pending_login(request, step)

@@ -1,9 +1,10 @@
-"""The citizen-facing pages of the OpenID Connect provider (DESIGN.md §4 "Pages"): the front
-page ``GET /`` (:mod:`identity.http.pages.home`), login (:mod:`identity.http.pages.login`),
-logout and its confirmation (:mod:`identity.http.pages.logout`),
-consent screen and notices (:mod:`identity.http.pages.consent`), account
-(:mod:`identity.http.pages.account`), and the one style sheet they use,
-``GET /static/jati.css``.
+"""The citizen-facing pages of the OpenID Connect provider (docs/citizens.md, "The pages"):
+the front page ``GET /`` (:mod:`identity.http.pages.home`), login
+(:mod:`identity.http.pages.login`), activation (:mod:`identity.http.pages.activate`), logout
+and its confirmation (:mod:`identity.http.pages.logout`), consent screen and notices
+(:mod:`identity.http.pages.consent`), account (:mod:`identity.http.pages.account`), passkeys
+(:mod:`identity.http.pages.passkeys`, with the pages' one script, ``GET /static/webauthn.js``),
+and the one style sheet they use, ``GET /static/jati.css``.
 
 They are built on the protocol's interfaces: ``Services.sessions``
 (:class:`identity.login.sessions.SessionService`) and ``Services.authorization_requests``
@@ -11,10 +12,10 @@ They are built on the protocol's interfaces: ``Services.sessions``
 sends the browser to ``/authorize/resume?req=ID``, which decides what comes next.
 
 Everything a page needs beyond the services is set up by :func:`configure`: the CSRF
-protection (:mod:`identity.http.pages.csrf`) and the pending-login cookie of the second-factor
-step, both keyed by keys derived from the master key. Include :data:`router` **before**
-:mod:`identity.http.login`'s, so that a form ``POST /login`` reaches the page and a JSON
-one the API.
+protection (:mod:`identity.http.pages.csrf`), the pending-login cookie of the second-factor
+step and the activation-ticket cookie, each keyed by a key derived from the master key.
+Include :data:`router` **before** :mod:`identity.http.login`'s, so that a form
+``POST /login`` reaches the page and a JSON one the API.
 """
 
 from __future__ import annotations
@@ -26,9 +27,22 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from starlette.responses import Response
 
-from identity.http.pages import account, consent, home, login, logout
+from identity.http.pages import (
+    account,
+    activate,
+    consent,
+    devices,
+    home,
+    login,
+    logout,
+    passkeys,
+    recovery,
+    totp_setup,
+)
+from identity.http.pages.activate import ActivationCookies
 from identity.http.pages.csrf import CsrfProtection
 from identity.http.pages.login import PendingLogins
+from identity.http.pages.passkeys import PasskeyCeremonies
 
 __all__ = ["STATIC_DIR", "configure", "router"]
 
@@ -38,9 +52,14 @@ _STYLESHEET = (STATIC_DIR / "jati.css").read_bytes()
 router = APIRouter(include_in_schema=False)
 router.include_router(home.router)
 router.include_router(login.router)
+router.include_router(activate.router)
 router.include_router(logout.router)
 router.include_router(consent.router)
 router.include_router(account.router)
+router.include_router(devices.router)
+router.include_router(totp_setup.router)
+router.include_router(recovery.router)
+router.include_router(passkeys.router)
 
 
 @router.get("/static/jati.css")
@@ -56,9 +75,12 @@ async def stylesheet() -> Response:
 def configure(
     app: FastAPI, *, master_key: bytes, clock: Callable[[], datetime], secure: bool
 ) -> None:
-    """Give the pages their keyed helpers (``app.state.csrf``, ``app.state.pending_logins``).
+    """Give the pages their keyed helpers (``app.state.csrf``, ``app.state.pending_logins``,
+    ``app.state.activation_cookies``).
 
     ``secure``: the issuer is https, so cookies get the ``Secure`` attribute.
     """
     app.state.csrf = CsrfProtection(master_key, secure=secure)
     app.state.pending_logins = PendingLogins(master_key, clock=clock, secure=secure)
+    app.state.activation_cookies = ActivationCookies(master_key, clock=clock, secure=secure)
+    app.state.passkey_ceremonies = PasskeyCeremonies.create(master_key, clock=clock, secure=secure)

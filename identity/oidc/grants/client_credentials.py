@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from identity.oidc.authorize import issuance_entries
 from identity.oidc.clients import RelyingApp
-from identity.oidc.issuance import Issuance, narrowed, token_response
+from identity.oidc.issuance import Issuance, issuance_entries, narrowed, token_response
 
 __all__ = ["ClientCredentialsGrant"]
 

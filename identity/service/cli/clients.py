@@ -292,17 +292,14 @@ def _client_add(args: argparse.Namespace, settings: Settings) -> int:
     secret = _client_secret_from_stdin() if args.secret_stdin else None
     with client_registry(settings) as registry:
         registration = registry.register(
-            **common.options(
-                args,
-                "name",
-                "scope",
-                "redirect_uris",
-                "grant_type",
-                "purposes",
-                "claims",
-                "id_token_signed_response_alg",
-                "token_endpoint_auth_method",
-            ),
+            name=args.name,
+            scope=args.scope,
+            redirect_uris=args.redirect_uris,
+            grant_type=args.grant_type,
+            purposes=args.purposes,
+            claims=args.claims,
+            id_token_signed_response_alg=args.id_token_signed_response_alg,
+            token_endpoint_auth_method=args.token_endpoint_auth_method,
             sector_identifier=args.sector,
             jwks=jwks,
             client_secret=secret,

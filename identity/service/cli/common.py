@@ -54,11 +54,6 @@ def add_json_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
 
 
-def options(args: argparse.Namespace, *names: str) -> dict[str, Any]:
-    """The values of the options ``names``, by name: for a call whose parameters they match."""
-    return {name: getattr(args, name) for name in names}
-
-
 def print_error(message: str) -> None:
     """One ``jati: error:`` line on stderr."""
     print(f"jati: error: {message}", file=sys.stderr)

@@ -17,6 +17,13 @@ identity tables get only what the service does with them:
   ``identity_client_assertion``: SELECT, INSERT, DELETE (never changed; purged on expiry);
 - ``identity_totp``: SELECT, INSERT, UPDATE, DELETE (a second factor enabled, its last
   used step and failure counters, removed when disabled);
+- ``identity_activation``: SELECT, INSERT, UPDATE, DELETE (a code re-issued in place, used
+  up, revoked by a reset or erased); ``identity_recovery_code``: SELECT, INSERT, UPDATE,
+  DELETE (a code marked used; the list replaced, revoked or erased);
+- ``identity_passkey``: SELECT, INSERT, UPDATE, DELETE (its sign counter, backup state, name
+  and last use; removed by the citizen, a reset or an erasure); ``identity_webauthn_user``:
+  SELECT, INSERT, DELETE (the citizen's random user handle); ``identity_webauthn_challenge``:
+  SELECT, INSERT, DELETE (spent challenges, purged on expiry);
 - ``identity_status_list``: SELECT, INSERT, UPDATE (allocation count, closing, version);
   ``identity_status_entry``: SELECT, INSERT, UPDATE (a status changed), never DELETE: an
   index is never given to a second credential (draft-ietf-oauth-status-list §13.3);
@@ -50,6 +57,11 @@ IDENTITY_TABLE_PRIVILEGES: dict[str, str] = {
     "identity_revoked_token": "SELECT, INSERT, DELETE",
     "identity_client_assertion": "SELECT, INSERT, DELETE",
     "identity_totp": "SELECT, INSERT, UPDATE, DELETE",
+    "identity_activation": "SELECT, INSERT, UPDATE, DELETE",
+    "identity_recovery_code": "SELECT, INSERT, UPDATE, DELETE",
+    "identity_passkey": "SELECT, INSERT, UPDATE, DELETE",
+    "identity_webauthn_user": "SELECT, INSERT, DELETE",
+    "identity_webauthn_challenge": "SELECT, INSERT, DELETE",
     "identity_status_list": "SELECT, INSERT, UPDATE",
     "identity_status_entry": "SELECT, INSERT, UPDATE",
     "identity_credential": "SELECT, INSERT, UPDATE",

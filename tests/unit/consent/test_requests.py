@@ -54,7 +54,7 @@ from identity.citizens.service import SELF, CitizenService
 from identity.citizens.subject_requests import CitizenSubjectData
 from identity.errors import CitizenErased, InvalidField
 from tests.conftest import ManualClock
-from tests.fakes import MemoryCitizenStore, MemoryCitizenTransaction
+from tests.fakes import MemoryCitizenStore
 from tests.personal_data import seeded
 
 ALICE = "aliceaaaaaaaaaaaaaaaaaaaaa"
@@ -617,26 +617,8 @@ def test_only_contact_fields_and_the_name_are_corrected_by_the_citizen() -> None
             assert value.strip() == "" or value not in str(caught.value)
 
 
-class _CorrectingTransaction(MemoryCitizenTransaction):
-    def set_sealed(self, citizen_id: str, sealed: Mapping[str, bytes]) -> None:
-        row = self.rows[citizen_id]
-        self.rows[citizen_id] = dataclasses.replace(row, sealed={**row.sealed, **sealed})
-
-
-class _CorrectingStore(MemoryCitizenStore):
-    @contextmanager
-    def write(self) -> Iterator[MemoryCitizenTransaction]:
-        tx = _CorrectingTransaction(dict(self.rows))
-        yield tx
-        self.rows, self.writes = tx.rows, self.writes + 1
-        self.audit.extend(tx.audit)
-
-    def after_erasure(self) -> None:
-        self.erasures += 1
-
-
-def _citizens(clock: ManualClock) -> tuple[CitizenService, _CorrectingStore]:
-    store = _CorrectingStore()
+def _citizens(clock: ManualClock) -> tuple[CitizenService, MemoryCitizenStore]:
+    store = MemoryCitizenStore()
 
     class Appender:
         def append(self, bind: Any, entry: AuditEntry, *, queued_at: datetime) -> None:

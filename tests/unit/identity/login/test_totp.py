@@ -14,6 +14,8 @@ import pytest
 from cryptography.hazmat.primitives.hashes import SHA1
 from cryptography.hazmat.primitives.twofactor.totp import TOTP
 
+from audit.entry import Action, Actor
+from identity.citizens.records import SELF
 from identity.errors import Throttled, UnreadableField
 from identity.login.totp import (
     ENROLMENT_LIFETIME,
@@ -150,6 +152,24 @@ class MemoryStore:
 
     read = write
 
+    @property
+    def bind(self) -> MemoryStore:
+        return self
+
+
+class Events:
+    """An :class:`identity.login.account_events.AccountEvents` stand-in: what was recorded."""
+
+    def __init__(self) -> None:
+        self.recorded: list[tuple[str, Action, tuple[str, ...]]] = []
+
+    def append(
+        self, bind: object, citizen_id: str, now: datetime, *, actor: Actor, action: Action,
+        items: tuple[str, ...],
+    ) -> None:  # fmt: skip
+        assert actor == SELF
+        self.recorded.append((citizen_id, action, tuple(items)))
+
 
 @pytest.fixture
 def clock() -> ManualClock:
@@ -279,6 +299,28 @@ def test_disable_needs_a_valid_code(factor: SecondFactor, clock: ManualClock) ->
     assert not factor.is_enabled("c1")
     with pytest.raises(NoEnrolment):
         factor.disable("c1", totp_code(secret, clock.now.timestamp()))
+
+
+def test_turning_the_factor_on_and_off_is_recorded_once_each(
+    store: MemoryStore, clock: ManualClock
+) -> None:
+    events = Events()
+    factor = SecondFactor(
+        store=store, sealer=TotpSealer(MASTER_KEY), clock=clock, account="jati",
+        events=events,  # type: ignore[arg-type]
+    )  # fmt: skip
+    enrolment = factor.begin_enrolment("c1")
+    assert events.recorded == []  # waiting for its code is not a factor yet
+    secret = _secret(enrolment.uri)
+    with pytest.raises(InvalidCode):
+        factor.confirm_enrolment("c1", _other(totp_code(secret, clock.now.timestamp())))
+    assert events.recorded == []
+    factor.confirm_enrolment("c1", totp_code(secret, clock.now.timestamp()))
+    clock.advance(30)
+    factor.verify("c1", totp_code(secret, clock.now.timestamp()))  # a login: not this entry
+    clock.advance(30)
+    factor.disable("c1", totp_code(secret, clock.now.timestamp()))
+    assert events.recorded == [("c1", Action.CREATE, ("totp",)), ("c1", Action.ERASE, ("totp",))]
 
 
 def test_codes_with_blanks_are_accepted(factor: SecondFactor, clock: ManualClock) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -24,10 +26,17 @@ from tests.token_helpers import (
 )
 
 
-def _online(issuer: str, now: list[float]) -> TokenVerifier:
-    verifier = TokenVerifier(issuer=issuer, audience=CLIENT_ID, clock=lambda: NOW)
-    verifier.keys._clock = lambda: now[0]
-    return verifier
+@contextmanager
+def _online(
+    fake: FakeIssuer, now: list[float] | None = None
+) -> Iterator[tuple[str, TokenVerifier]]:
+    """(base URL, verifier): ``fake`` running, and a verifier reading its discovery and JWKS,
+    whose key cache's clock reads ``now[0]`` (0 unless given)."""
+    clock = [0.0] if now is None else now
+    with fake.running() as base:
+        verifier = TokenVerifier(issuer=base, audience=CLIENT_ID, clock=lambda: NOW)
+        verifier.keys._clock = lambda: clock[0]
+        yield base, verifier
 
 
 def _token(key: Key, issuer: str) -> str:
@@ -36,11 +45,8 @@ def _token(key: Key, issuer: str) -> str:
 
 def test_reads_discovery_and_jwks_once_then_verifies_from_cache() -> None:
     key = Key.new("EdDSA")
-    fake = FakeIssuer()
-    fake.keys = [key.jwk]
-    with fake.running() as base:
-        now = [0.0]
-        verifier = _online(base, now)
+    fake, now = FakeIssuer(key), [0.0]
+    with _online(fake, now) as (base, verifier):
         for _ in range(50):
             assert verifier.verify_access_token(_token(key, base))["iss"] == base
         assert fake.requests == ["/.well-known/openid-configuration", "/jwks.json"]
@@ -51,11 +57,8 @@ def test_reads_discovery_and_jwks_once_then_verifies_from_cache() -> None:
 
 def test_a_key_published_after_the_first_read_is_found_by_one_refresh() -> None:
     old, new = Key.new("EdDSA"), Key.new("ES256")
-    fake = FakeIssuer()
-    fake.keys = [old.jwk]
-    with fake.running() as base:
-        now = [0.0]
-        verifier = _online(base, now)
+    fake, now = FakeIssuer(old), [0.0]
+    with _online(fake, now) as (base, verifier):
         verifier.verify_access_token(_token(old, base))
         fake.keys = [old.jwk, new.jwk]
         now[0] = 61.0  # beyond the refresh rate limit, within the cache lifetime
@@ -65,11 +68,8 @@ def test_a_key_published_after_the_first_read_is_found_by_one_refresh() -> None:
 
 def test_an_outage_keeps_the_keys_already_held() -> None:
     key = Key.new("EdDSA")
-    fake = FakeIssuer()
-    fake.keys = [key.jwk]
-    with fake.running() as base:
-        now = [0.0]
-        verifier = _online(base, now)
+    fake, now = FakeIssuer(key), [0.0]
+    with _online(fake, now) as (base, verifier):
         verifier.verify_access_token(_token(key, base))
         fake.fail = True
         now[0] = 400.0
@@ -79,8 +79,7 @@ def test_an_outage_keeps_the_keys_already_held() -> None:
 def test_no_keys_at_all_is_keys_unavailable() -> None:
     fake = FakeIssuer()
     fake.fail = True
-    with fake.running() as base:
-        verifier = _online(base, [0.0])
+    with _online(fake) as (base, verifier):
         with pytest.raises(InvalidToken) as caught:
             verifier.verify_access_token(_token(Key.new("EdDSA"), base))
         assert caught.value.reason is Reason.KEYS_UNAVAILABLE
@@ -88,11 +87,9 @@ def test_no_keys_at_all_is_keys_unavailable() -> None:
 
 def test_discovery_naming_another_issuer_is_refused() -> None:
     key = Key.new("EdDSA")
-    fake = FakeIssuer()
-    fake.keys = [key.jwk]
+    fake = FakeIssuer(key)
     fake.issuer_claim = "https://impostor.example"
-    with fake.running() as base:
-        verifier = _online(base, [0.0])
+    with _online(fake) as (base, verifier):
         with pytest.raises(InvalidToken) as caught:
             verifier.verify_access_token(_token(key, base))
         assert caught.value.reason is Reason.KEYS_UNAVAILABLE
@@ -101,10 +98,8 @@ def test_discovery_naming_another_issuer_is_refused() -> None:
 
 def test_key_url_headers_are_not_fetched(monkeypatch: pytest.MonkeyPatch) -> None:
     key = Key.new("EdDSA")
-    fake = FakeIssuer()
-    fake.keys = [key.jwk]
-    with fake.running() as base:
-        verifier = _online(base, [0.0])
+    fake = FakeIssuer(key)
+    with _online(fake) as (base, verifier):
         token = forge(key, claims=access_claims(iss=base), header={"jku": base + "/evil"})
         with pytest.raises(InvalidToken) as caught:
             verifier.verify_access_token(token)

@@ -17,32 +17,17 @@ from tests.sd_jwt_helpers import (
     FakeStatusLists,
     credential_claims,
     issue_credential,
-    kb_jwt,
     present,
     presentation_verifier,
-    sd_jwt,
+    refused,
+    sd_jwt_kb,
     signer_for,
     split,
 )
-from tests.token_helpers import ISSUER, NOW, FakeIssuer, Key
+from tests.token_helpers import ISSUER, NOW, FakeIssuer, Key, key_fixture
 
-
-@pytest.fixture(scope="module")
-def issuer() -> Key:
-    return Key.new("EdDSA")
-
-
-@pytest.fixture(scope="module")
-def holder() -> Key:
-    return Key.new("ES256")
-
-
-def refused(reason: Reason, verifier: TokenVerifier, presentation: str, **kw: object) -> None:
-    kw.setdefault("audience", AUDIENCE)
-    kw.setdefault("nonce", NONCE)
-    with pytest.raises(InvalidToken) as caught:
-        verifier.verify_presentation(presentation, **kw)  # type: ignore[arg-type]
-    assert caught.value.reason is reason, caught.value
+issuer = key_fixture("EdDSA")
+holder = key_fixture("ES256")
 
 
 @pytest.mark.parametrize(("issuer_alg", "holder_alg"), [("EdDSA", "ES256"), ("ES256", "EdDSA")])
@@ -81,9 +66,9 @@ def test_the_status_is_read_for_the_credential_index(issuer: Key, holder: Key) -
 def test_a_revoked_or_suspended_credential_is_refused(
     issuer: Key, holder: Key, value: int, reason: Reason
 ) -> None:
-    statuses = FakeStatusLists({(STATUS_URI, STATUS_IDX): value})
+    statuses = FakeStatusLists.credential_at(value)
     presentation = present(issue_credential(issuer, holder).compact, holder, SHOWN)
-    refused(reason, presentation_verifier(issuer, statuses=statuses), presentation)
+    refused(presentation_verifier(issuer, statuses=statuses), presentation, reason)
 
 
 def test_a_credential_without_a_status_claim_passes_the_status_check(
@@ -122,7 +107,7 @@ def test_a_credential_without_a_status_claim_passes_the_status_check(
 )
 def test_a_malformed_status_claim_is_invalid(issuer: Key, holder: Key, status: object) -> None:
     compact = issue_credential(issuer, holder, status=status).compact
-    refused(Reason.INVALID_CLAIM, presentation_verifier(issuer), present(compact, holder, SHOWN))
+    refused(presentation_verifier(issuer), present(compact, holder, SHOWN), Reason.INVALID_CLAIM)
 
 
 def test_end_to_end_with_a_real_status_list_token(issuer: Key, holder: Key) -> None:
@@ -158,7 +143,7 @@ def test_end_to_end_with_a_real_status_list_token(issuer: Key, holder: Key) -> N
     presentation = present(
         issue_credential(issuer, holder).compact, holder, SHOWN, iat=int(NOW) + 300
     )
-    refused(Reason.SUSPENDED, verifier, presentation)
+    refused(verifier, presentation, Reason.SUSPENDED)
     assert loads == [STATUS_URI, STATUS_URI]
 
 
@@ -174,14 +159,14 @@ def test_an_unreadable_status_list_refuses_the_credential(issuer: Key, holder: K
         clock=lambda: NOW,
     )
     presentation = present(issue_credential(issuer, holder).compact, holder, SHOWN)
-    refused(Reason.STATUS_UNAVAILABLE, verifier, presentation)
+    refused(verifier, presentation, Reason.STATUS_UNAVAILABLE)
 
 
 def test_vct_is_checked_when_the_caller_names_the_type(issuer: Key, holder: Key) -> None:
     verifier = presentation_verifier(issuer)
     presentation = present(issue_credential(issuer, holder).compact, holder, SHOWN)
     verifier.verify_presentation(presentation, audience=AUDIENCE, nonce=NONCE, vct=VCT)
-    refused(Reason.INVALID_CLAIM, verifier, presentation, vct=ISSUER + "/vct/other/v1")
+    refused(verifier, presentation, Reason.INVALID_CLAIM, vct=ISSUER + "/vct/other/v1")
 
 
 @pytest.mark.parametrize(
@@ -190,7 +175,7 @@ def test_vct_is_checked_when_the_caller_names_the_type(issuer: Key, holder: Key)
 )
 def test_vct_is_required(issuer: Key, holder: Key, vct: object, reason: Reason) -> None:
     compact = issue_credential(issuer, holder, vct=vct).compact
-    refused(reason, presentation_verifier(issuer), present(compact, holder, SHOWN))
+    refused(presentation_verifier(issuer), present(compact, holder, SHOWN), reason)
 
 
 def test_without_key_binding_when_the_policy_allows_it(issuer: Key, holder: Key) -> None:
@@ -200,7 +185,7 @@ def test_without_key_binding_when_the_policy_allows_it(issuer: Key, holder: Key)
         presentation, audience=AUDIENCE, nonce=None, require_key_binding=False
     )
     assert claims["given_name"] == "Siti"
-    refused(Reason.KEY_BINDING_REQUIRED, presentation_verifier(issuer), presentation)
+    refused(presentation_verifier(issuer), presentation, Reason.KEY_BINDING_REQUIRED)
 
 
 def test_a_key_binding_jwt_that_is_sent_is_always_checked(issuer: Key, holder: Key) -> None:
@@ -208,7 +193,7 @@ def test_a_key_binding_jwt_that_is_sent_is_always_checked(issuer: Key, holder: K
     compact = issue_credential(issuer, holder).compact
     verifier = presentation_verifier(issuer)
     wrong = present(compact, holder, SHOWN, aud="https://other.example")
-    refused(Reason.BAD_KEY_BINDING, verifier, wrong, require_key_binding=False, nonce=None)
+    refused(verifier, wrong, Reason.BAD_KEY_BINDING, require_key_binding=False, nonce=None)
     right = present(compact, holder, SHOWN)
     verifier.verify_presentation(right, audience=AUDIENCE, nonce=None, require_key_binding=False)
 
@@ -218,15 +203,15 @@ def test_the_kb_jwt_age_limit_is_a_parameter(issuer: Key, holder: Key) -> None:
     verifier = presentation_verifier(issuer)
     presentation = present(compact, holder, SHOWN, iat=int(NOW) - 200)
     verifier.verify_presentation(presentation, audience=AUDIENCE, nonce=NONCE)
-    refused(Reason.BAD_KEY_BINDING, verifier, presentation, max_kb_age=60)
+    refused(verifier, presentation, Reason.BAD_KEY_BINDING, max_kb_age=60)
 
 
 def test_the_size_limit_is_a_parameter(issuer: Key, holder: Key) -> None:
     presentation = present(issue_credential(issuer, holder).compact, holder, SHOWN)
     refused(
-        Reason.TOO_LARGE,
         presentation_verifier(issuer, max_presentation_bytes=len(presentation) - 1),
         presentation,
+        Reason.TOO_LARGE,
     )
     presentation_verifier(issuer, max_presentation_bytes=len(presentation)).verify_presentation(
         presentation, audience=AUDIENCE, nonce=NONCE
@@ -274,16 +259,16 @@ def test_the_same_verifier_checks_many_holders(issuer: Key) -> None:
             present(compact, holder, SHOWN), audience=AUDIENCE, nonce=NONCE
         )
         other = Key.new(alg)  # a stolen credential presented with another key
-        refused(Reason.BAD_KEY_BINDING, verifier, present(compact, other, SHOWN))
+        refused(verifier, present(compact, other, SHOWN), Reason.BAD_KEY_BINDING)
 
 
 def test_refusals_never_carry_claim_values_or_the_presentation(issuer: Key, holder: Key) -> None:
     compact = issue_credential(issuer, holder).compact
     jwt, disclosures = split(compact)
-    signed = sd_jwt(jwt, [*disclosures, disclosures[0]])
+    presentation = sd_jwt_kb(holder, jwt, [*disclosures, disclosures[0]])
     with pytest.raises(InvalidToken) as caught:
         presentation_verifier(issuer).verify_presentation(
-            signed + kb_jwt(holder, signed), audience=AUDIENCE, nonce=NONCE
+            presentation, audience=AUDIENCE, nonce=NONCE
         )
     message = str(caught.value)
     for secret in ("Siti", "Rahayu", "1990-08-17", "Jakarta", disclosures[0], jwt[:30]):

@@ -7,11 +7,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -26,7 +24,7 @@ from identity.relying_party.status_list import (
     StatusListCache,
     status_list_loader,
 )
-from tests.token_helpers import Key, b64
+from tests.token_helpers import Key, QuietHandler, b64, serving
 
 ISSUER = "https://id.example.go.id"
 URI = ISSUER + "/statuslists/AAAAAAAAAAAAAAAAAAAAAA"
@@ -352,7 +350,7 @@ class FakeStatusProvider:
     def running(self) -> Iterator[str]:
         provider = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 provider.accepts.append(self.headers.get("Accept"))
                 if provider.redirect_to and self.path != "/final":
@@ -367,17 +365,8 @@ class FakeStatusProvider:
                 self.end_headers()
                 self.wfile.write(provider.token)
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{server.server_address[1]}"
-        finally:
-            server.shutdown()
-            server.server_close()
+        with serving(Handler) as base:
+            yield base
 
 
 def http_world(base: str) -> tuple[World, StatusListCache, str]:
