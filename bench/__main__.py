@@ -17,6 +17,7 @@ BENCHMARKS = {
     "statuslists": "bench.status_lists",
     "clientflood": "bench.client_auth_flood",
     "citizen_import": "bench.citizen_import",
+    "passkeys": "bench.passkeys",
 }
 
 
