@@ -90,7 +90,8 @@ class Authentication:
     device: str | None = field(default=None, repr=False)
 
 
-#: The citizen acting on their own account (audit entries of what they do themselves).
+#: The citizen acting on their own account (audit entries of what they do themselves; never
+#: their id: the entry's subject is already their pseudonym, and an actor id would undo it).
 SELF = Actor(kind=ActorKind.CITIZEN, id="self")
 
 

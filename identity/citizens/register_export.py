@@ -62,7 +62,16 @@ def read_rows(lines: Iterable[str]) -> Iterator[ImportRow]:
 
 def _rows(reader: Any, header: list[str]) -> Iterator[ImportRow]:
     end = reader.line_num
-    for cells in reader:
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # a field over the csv module's limit, a NUL: that row only
+            line, end = end + 1, reader.line_num
+            # the csv module's messages name the fault, never the cell's value
+            yield ImportRow(line, "", "", "", unreadable=f"not a CSV row: {exc}")
+            continue
         line, end = end + 1, reader.line_num
         if not cells:
             continue

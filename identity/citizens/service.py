@@ -89,8 +89,6 @@ log = logging.getLogger(__name__)
 REGISTRATION_PURPOSE = "citizen-registration"
 CORRECTION_PURPOSE = "data-subject-correction"
 LOGIN_PURPOSE = "authentication"
-#: The actor of a login: the citizen acting on their own account (never their id: the
-#: entry's subject is already their pseudonym, and an actor id would undo it).
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,17 +48,16 @@ import secrets
 import unicodedata
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
 from fido2.webauthn import AuthenticatorData
 
 from audit import AuditAppender
-from audit.entry import Action, Actor, LegalBasis, Outcome
+from audit.entry import Action, Actor, Outcome
 from audit.pseudonym import SubjectPseudonymizer
-from identity.citizens.records import citizen_entry
-from identity.citizens.service import SELF
+from identity.citizens.records import SELF
 from identity.errors import (
     ClonedAuthenticator,
     DuplicatePasskey,
@@ -69,6 +68,7 @@ from identity.errors import (
     PasskeyReplayed,
     TooManyPasskeys,
 )
+from identity.login.account_events import AccountEvents
 from identity.login.webauthn import CREATE, GET, Challenge, Credential, RelyingParty
 from identity.oidc.tokens import ACR_MULTI_FACTOR
 from identity.storage.housekeeping import purge_due
@@ -90,7 +90,6 @@ USER_HANDLE_BYTES = 64
 MAX_PASSKEYS = 20
 NAME_MAX = 64
 DEFAULT_NAME = "Passkey"
-PURPOSE = "account-security"
 ITEMS = ("passkey",)
 
 
@@ -118,7 +117,6 @@ class PasskeyLogin:
     amr: tuple[str, ...]
     acr: str
     backed_up: bool
-    credential_id: bytes = field(repr=False)
 
 
 class PasskeyTransaction(Protocol):
@@ -137,8 +135,9 @@ class PasskeyTransaction(Protocol):
         self, citizen_id: str, passkey_id: str, *, for_update: bool = False
     ) -> Passkey | None: ...
 
-    def of_citizen(self, citizen_id: str) -> list[Passkey]:
-        """The citizen's passkeys, oldest first."""
+    def of_citizen(self, citizen_id: str, *, for_update: bool = False) -> list[Passkey]:
+        """The citizen's passkeys, oldest first (``for_update``: locked until the
+        transaction ends, so that a count taken to allow a change stays true)."""
         ...
 
     def add(self, passkey: Passkey) -> bool:
@@ -213,8 +212,7 @@ class Passkeys:
     ) -> None:
         self.relying_party = RelyingParty(rp_id=rp_id, origin=origin, rp_name=rp_name)
         self.store = store
-        self.audit = audit
-        self.pseudonymizer = pseudonymizer
+        self.events = AccountEvents(audit=audit, pseudonymizer=pseudonymizer)
         self.clock = clock
 
     # ------------------------------------------------------------ registration
@@ -289,7 +287,7 @@ class Passkeys:
         )
         with self.store.write() as tx:
             self._spend(tx, challenge, now)
-            if len(tx.of_citizen(owner)) >= MAX_PASSKEYS:
+            if len(tx.of_citizen(owner, for_update=True)) >= MAX_PASSKEYS:
                 raise TooManyPasskeys(MAX_PASSKEYS)
             if not tx.add(passkey):
                 raise DuplicatePasskey()
@@ -368,7 +366,6 @@ class Passkeys:
             amr=passkey_amr(current),
             acr=ACR_MULTI_FACTOR,
             backed_up=auth_data.is_backed_up(),
-            credential_id=current.credential_id,
         )
 
     def _spend(self, tx: PasskeyTransaction, challenge: Challenge, now: datetime) -> None:
@@ -389,18 +386,9 @@ class Passkeys:
         actor: Actor = SELF,
         outcome: Outcome = Outcome.SUCCESS,
     ) -> None:
-        entry = citizen_entry(
-            self.pseudonymizer,
-            citizen_id,
-            now,
-            actor=actor,
-            action=action,
-            items=ITEMS,
-            purpose=PURPOSE,
-            legal_basis=LegalBasis.PUBLIC_TASK,
-            outcome=outcome,
+        self.events.append(
+            tx.bind, citizen_id, now, actor=actor, action=action, items=ITEMS, outcome=outcome
         )
-        self.audit.append(tx.bind, entry, queued_at=now)
 
     # ------------------------------------------------------------ the account page
 
@@ -409,13 +397,10 @@ class Passkeys:
         with self.store.read() as tx:
             return tx.of_citizen(citizen_id)
 
-    def has_any(self, citizen_id: str) -> bool:
-        return bool(self.list(citizen_id))
-
     def is_enabled(self, citizen_id: str) -> bool:
         """The citizen has a passkey, so a step-up to ``urn:jati:acr:mfa`` is possible
         (:class:`identity.oidc.authorize.SecondFactors`)."""
-        return self.has_any(citizen_id)
+        return bool(self.list(citizen_id))
 
     def rename(self, citizen_id: str, passkey_id: str, name: str | None) -> Passkey:
         """Raises: PasskeyNotFound, InvalidPasskeyName."""
@@ -444,7 +429,7 @@ class Passkeys:
         """
         now = now or self.clock()
         with self.store.write() as tx:
-            own = tx.of_citizen(citizen_id) if keep_one else []
+            own = tx.of_citizen(citizen_id, for_update=True) if keep_one else []
             if len(own) == 1 and own[0].id == passkey_id:
                 raise LastPasskey()
             if not tx.delete(citizen_id, passkey_id):

@@ -309,7 +309,7 @@ class SessionService:
                     items=(SESSIONS_ITEM,),
                 )  # fmt: skip
         if ended:
-            log.info("a citizen ended %d other session(s)", ended)
+            log.info("a citizen ended %d session(s)", ended)
         return ended
 
     def cookie_attributes(self) -> dict[str, Any]:

@@ -249,19 +249,26 @@ class SecondFactor:
             record = tx.load(citizen_id)
         return record is not None and record.enabled
 
-    def begin_enrolment(self, citizen_id: str) -> Enrolment:
+    def begin_enrolment(self, citizen_id: str, *, replace: bool = False) -> Enrolment:
         """Draw a new secret and keep it waiting for its confirming code (replacing an
-        earlier enrolment that was never confirmed).
+        earlier enrolment that was never confirmed). ``replace``: an enabled factor is
+        removed first, in the same transaction and audited like a factor turned off (the
+        caller has checked something that stands for its code: a recovery-code sign-in
+        after a lost phone).
 
         Raises:
-            SecondFactorEnabled: one is enabled already (disable it first, with a code).
+            SecondFactorEnabled: one is enabled already and ``replace`` is false (disable it
+                first, with a code).
         """
         now = self.clock()
         secret = os.urandom(SECRET_BYTES)
         with self.store.write() as tx:
             existing = tx.load(citizen_id, for_update=True)
             if existing is not None and existing.enabled:
-                raise SecondFactorEnabled()
+                if not replace:
+                    raise SecondFactorEnabled()
+                tx.delete(citizen_id)
+                self._audit(tx, citizen_id, now, Action.ERASE)
             tx.save(
                 TotpRecord(
                     citizen_id=citizen_id,

@@ -121,13 +121,13 @@ class SqlPasskeyTransaction(SqlTransaction):
         row = self.session.scalars(self.locked(query, for_update)).first()
         return _passkey(row) if row is not None else None
 
-    def of_citizen(self, citizen_id: str) -> list[Passkey]:
+    def of_citizen(self, citizen_id: str, *, for_update: bool = False) -> list[Passkey]:
         query = (
             select(IdentityPasskey)
             .where(IdentityPasskey.citizen_id == citizen_id)
             .order_by(IdentityPasskey.created_at, IdentityPasskey.id)
         )
-        return [_passkey(row) for row in self.session.scalars(query)]
+        return [_passkey(row) for row in self.session.scalars(self.locked(query, for_update))]
 
     def add(self, passkey: Passkey) -> bool:
         values = asdict(passkey) | {"transports": json.dumps(list(passkey.transports))}

@@ -137,6 +137,10 @@ def test_a_wrong_header_or_an_existing_codes_file_writes_nothing(operator: Opera
     code, out, err = operator.import_(source, "codes.csv")
     assert (code, out) == (2, "") and "codes.csv exists" in err
     assert (operator.cwd / "codes.csv").read_text() == "kept\n"
+    register = source.read_text()  # --rejects naming an existing file (the register itself)
+    code, out, err = operator.import_(source, "new-codes.csv", "--rejects", str(source))
+    assert (code, out) == (2, "") and "register.csv exists" in err
+    assert source.read_text() == register and not (operator.cwd / "new-codes.csv").exists()
     assert operator.citizens() == 0
 
 

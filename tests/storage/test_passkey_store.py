@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import timedelta
@@ -19,7 +20,7 @@ from audit.entry import Action, Outcome, decode_entry
 from audit.pseudonym import SubjectPseudonymizer
 from audit.storage.store import SqlAuditStore
 from audit.storage.tables import AuditQueue
-from identity.errors import ClonedAuthenticator, DuplicatePasskey, PasskeyReplayed
+from identity.errors import ClonedAuthenticator, DuplicatePasskey, LastPasskey, PasskeyReplayed
 from identity.login.passkeys import Passkey, Passkeys
 from identity.storage.database import Database
 from identity.storage.passkeys import (
@@ -173,7 +174,7 @@ def test_rename_remove_and_remove_all(
     ]
     assert queued(database)[-1] == (Action.ERASE, Outcome.SUCCESS)
     assert passkeys.remove_all(CITIZEN) == 2
-    assert not passkeys.has_any(CITIZEN) and passkeys.has_any(OTHER)
+    assert not passkeys.is_enabled(CITIZEN) and passkeys.is_enabled(OTHER)
 
 
 def test_erasure_deletes_the_citizens_passkeys_and_user_handle(
@@ -210,3 +211,29 @@ def test_the_same_assertion_sent_twice_at_once_signs_in_once(
         outcomes = sorted(pool.map(lambda _: attempt(), range(2)))
     assert outcomes == ["replayed", "signed in"]
     assert queued(database)[1:] == [(Action.LOGIN, Outcome.SUCCESS)]
+
+
+def test_two_removals_at_once_never_take_the_last_passkey(
+    passkeys: Passkeys, store: SqlPasskeyStore
+) -> None:
+    # a citizen without a password (keep_one) removes both passkeys from two tabs at once;
+    # the first removal holds its transaction open while the second counts: the count is
+    # taken under a lock, so the second waits, sees one passkey left, and keeps it
+    first = register(passkeys, SoftAuthenticator(ORIGIN))
+    second = register(passkeys, SoftAuthenticator(ORIGIN))
+    counted = threading.Event()
+
+    def first_tab() -> None:
+        with store.write() as tx:
+            assert len(tx.of_citizen(CITIZEN, for_update=True)) == 2
+            assert tx.delete(CITIZEN, first.id)
+            counted.set()
+            time.sleep(0.5)  # the second tab counts meanwhile
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        done = pool.submit(first_tab)
+        assert counted.wait(10)
+        with pytest.raises(LastPasskey):
+            passkeys.remove(CITIZEN, second.id, keep_one=True)
+        done.result()
+    assert [p.id for p in passkeys.list(CITIZEN)] == [second.id]

@@ -455,7 +455,7 @@ async def _step_up_session(
 def _step_up_methods(request: Request, citizen_id: str) -> tuple[bool, bool]:
     """(TOTP enabled, a passkey registered): what the citizen can step up with."""
     state = services(request)
-    return state.second_factor.is_enabled(citizen_id), state.passkeys.has_any(citizen_id)
+    return state.second_factor.is_enabled(citizen_id), state.passkeys.is_enabled(citizen_id)
 
 
 @router.post("/login/otp")

@@ -53,7 +53,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from identity.citizens.service import SELF
+from identity.citizens.service import SELF, CitizenService
 from identity.errors import (
     ActivationRefused,
     ClonedAuthenticator,
@@ -384,9 +384,14 @@ def _rename(passkeys: Passkeys, citizen_id: str, passkey_id: str, form: FormData
 
 
 def _remove(
-    passkeys: Passkeys, citizen_id: str, passkey_id: str, form: FormData, *, has_password: bool
+    passkeys: Passkeys,
+    citizen_id: str,
+    passkey_id: str,
+    form: FormData,
+    *,
+    citizens: CitizenService,
 ) -> None:
-    passkeys.remove(citizen_id, passkey_id, keep_one=not has_password)
+    passkeys.remove(citizen_id, passkey_id, keep_one=not citizens.has_password(citizen_id))
 
 
 @router.post(ACCOUNT_PATH + "/{passkey_id}/rename")
@@ -398,13 +403,8 @@ async def account_rename(request: Request, passkey_id: str) -> Response:
 async def account_remove(request: Request, passkey_id: str) -> Response:
     """Remove one of the citizen's passkeys (audited by the core); never the last one of a
     citizen without a password (409: add another way to sign in first)."""
-    session = await session_of(request)
-    has_password = session is not None and await asyncio.to_thread(
-        services(request).citizens.has_password, session.citizen_id
-    )
-    return await _account_change(
-        request, passkey_id, partial(_remove, has_password=has_password), "passkey-removed"
-    )
+    removal = partial(_remove, citizens=services(request).citizens)  # after the CSRF check
+    return await _account_change(request, passkey_id, removal, "passkey-removed")
 
 
 # ---------------------------------------------------------------- activation

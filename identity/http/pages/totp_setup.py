@@ -101,13 +101,9 @@ async def totp_enrol(request: Request) -> Response:
     citizen_id = posted.session.citizen_id
     replace = posted.session.restricted and form_text(posted.form, "replace") == "yes"
 
-    def begin() -> Enrolment:
-        if replace:  # the phone was lost: a recovery code stands for the old factor's code
-            factor.forget(citizen_id)
-        return factor.begin_enrolment(citizen_id)
-
     try:
-        enrolment = await asyncio.to_thread(begin)
+        # replace: the phone was lost, and the recovery code stands for the old factor's code
+        enrolment = await asyncio.to_thread(factor.begin_enrolment, citizen_id, replace=replace)
     except SecondFactorEnabled:
         return await posted.refused(request, "totp", posted.ctx.t("totp.already"), status=409)
     return _enrol_page(posted.ctx, enrolment)

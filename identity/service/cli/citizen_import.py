@@ -124,14 +124,19 @@ class CodesFile:
 
 
 class Rejects:
-    """``line,reason`` rows: to the ``--rejects`` CSV, or to stderr."""
+    """``line,reason`` rows: to the ``--rejects`` CSV, a new file (never over an existing one,
+    such as the register itself), or to stderr."""
 
     def __init__(self, path: Path | None, err: TextIO) -> None:
         self._err = err
         self._file: TextIO | None = None
         if path is not None:
             try:
-                self._file = path.open("w", encoding="utf-8", newline="")
+                self._file = path.open("x", encoding="utf-8", newline="")
+            except FileExistsError:
+                raise common.UsageError(
+                    f"{path} exists: the rejects go to a new file (it is never overwritten)"
+                ) from None
             except OSError as exc:
                 raise common.UsageError(f"cannot create {path}: {exc.strerror}") from None
             self._writer = csv.writer(self._file, lineterminator="\n")
@@ -227,11 +232,11 @@ def run_import(
         except InvalidInput as exc:
             raise common.UsageError(f"{args.file}: {exc}") from None
         database, master_key = files.enter_context(common.checked_database_and_key(settings))
+        rejects = Rejects(args.rejects, err)  # first: a refused path leaves no codes file
+        files.callback(rejects.close)
         codes = CodesFile(args.codes_out)
         files.callback(codes.close)
         err.write(CODES_WARNING.format(path=args.codes_out) + "\n")
-        rejects = Rejects(args.rejects, err)
-        files.callback(rejects.close)
         population = build_population_import(
             settings, database, citizens(settings, database, master_key)
         )

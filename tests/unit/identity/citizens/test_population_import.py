@@ -229,3 +229,13 @@ def test_the_header_is_checked_and_short_rows_are_rejected_by_line() -> None:
         (5, None, "expected 4 columns, found 2"),
     ]
     assert rows[0].name == "Siti\nRahayu" and "Siti" not in repr(rows[0])
+
+
+def test_a_row_the_csv_module_cannot_read_is_rejected_alone_without_its_value() -> None:
+    secret = "3171011708900001" + "x" * 200_000  # over the csv module's field limit
+    text = f'nik,name,birthdate\n"{secret}",Siti,1990-08-17\n3171011708900002,Budi,1990-08-17\n'
+    rows = list(read_rows(io.StringIO(text)))
+    assert (
+        rows[0].unreadable.startswith("not a CSV row: ") and secret[:16] not in rows[0].unreadable
+    )
+    assert (rows[-1].nik, rows[-1].unreadable) == ("3171011708900002", "")

@@ -80,7 +80,7 @@ class MemoryPasskeyTransaction:
         found = self.tables.passkeys.get(passkey_id)
         return found if found is not None and found.citizen_id == citizen_id else None
 
-    def of_citizen(self, citizen_id: str) -> list[Passkey]:
+    def of_citizen(self, citizen_id: str, *, for_update: bool = False) -> list[Passkey]:
         mine = [p for p in self.tables.passkeys.values() if p.citizen_id == citizen_id]
         return sorted(mine, key=lambda p: (p.created_at, p.id))
 
@@ -588,14 +588,14 @@ def test_remove_and_the_removed_passkey_no_longer_signs_in(
 
 
 def test_remove_all_and_has_any(passkeys: Passkeys, store: MemoryPasskeyStore) -> None:
-    assert not passkeys.has_any(CITIZEN)
+    assert not passkeys.is_enabled(CITIZEN)
     register(passkeys, SoftAuthenticator(ORIGIN))
     register(passkeys, SoftAuthenticator(ORIGIN))
     register(passkeys, SoftAuthenticator(ORIGIN), OTHER)
-    assert passkeys.has_any(CITIZEN)
+    assert passkeys.is_enabled(CITIZEN)
     handle = store.tables.handles[CITIZEN]
     assert passkeys.remove_all(CITIZEN) == 2
-    assert not passkeys.has_any(CITIZEN) and passkeys.has_any(OTHER)
+    assert not passkeys.is_enabled(CITIZEN) and passkeys.is_enabled(OTHER)
     assert store.tables.handles[CITIZEN] == handle  # new passkeys keep the same user handle
 
 

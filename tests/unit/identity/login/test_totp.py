@@ -323,6 +323,25 @@ def test_turning_the_factor_on_and_off_is_recorded_once_each(
     assert events.recorded == [("c1", Action.CREATE, ("totp",)), ("c1", Action.ERASE, ("totp",))]
 
 
+def test_a_replacement_removes_the_old_factor_audited_in_the_same_step(
+    store: MemoryStore, clock: ManualClock
+) -> None:
+    events = Events()
+    factor = SecondFactor(
+        store=store, sealer=TotpSealer(MASTER_KEY), clock=clock, account="jati",
+        events=events,  # type: ignore[arg-type]
+    )  # fmt: skip
+    old = _enrolled(factor, clock)
+    with pytest.raises(SecondFactorEnabled):
+        factor.begin_enrolment("c1")
+    enrolment = factor.begin_enrolment("c1", replace=True)
+    assert not factor.is_enabled("c1")  # the lost phone's factor is gone
+    assert events.recorded[-1] == ("c1", Action.ERASE, ("totp",))
+    with pytest.raises(NoEnrolment):
+        factor.verify("c1", totp_code(old, clock.now.timestamp()))
+    assert _secret(enrolment.uri) != old
+
+
 def test_codes_with_blanks_are_accepted(factor: SecondFactor, clock: ManualClock) -> None:
     secret = _enrolled(factor, clock)
     code = totp_code(secret, clock.now.timestamp())
