@@ -60,9 +60,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def jati_server(workers: int, env: dict[str, str] | None = None) -> Iterator[str]:
-    """Run ``jati serve`` with ``workers`` in a throwaway data dir; yields its base URL."""
-    port = free_port()
+def jati_server(
+    workers: int, env: dict[str, str] | None = None, *, port: int | None = None
+) -> Iterator[str]:
+    """Run ``jati serve`` with ``workers`` in a throwaway data dir (``env`` may name another)
+    on ``port`` (a free one by default); yields its base URL."""
+    port = port or free_port()
     with tempfile.TemporaryDirectory(prefix="jati-bench-") as tmp:
         run_env = {k: v for k, v in os.environ.items() if not k.startswith("JATI_")}
         run_env.update({"JATI_LOG_LEVEL": "WARNING", "JATI_DATA_DIR": str(Path(tmp) / "d")})

@@ -29,16 +29,11 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date
 from itertools import cycle
 from pathlib import Path
@@ -51,7 +46,7 @@ from fido2.webauthn import CollectedClientData
 
 from audit.entry import Actor, ActorKind
 from bench.audit_fixtures import PG_URL, bench_database
-from bench.common import Figure, free_port
+from bench.common import Figure, free_port, jati_server
 from identity.citizens.passwords import DEFAULT_PROFILE
 from identity.login.webauthn import GET, RelyingParty
 from identity.service.factories import (
@@ -160,40 +155,6 @@ def verification_figure(*, quick: bool = False) -> Figure:
 
 
 # ---------------------------------------------------------------- sign-ins over HTTP
-
-
-@contextmanager
-def _jati_serve(port: int, env: dict[str, str]) -> Iterator[str]:
-    """``jati serve --workers 2`` on ``port`` with ``env`` (and no other ``JATI_*``); yields
-    the base URL it listens on (the issuer may name it ``localhost``)."""
-    run_env = {k: v for k, v in os.environ.items() if not k.startswith("JATI_")}
-    run_env |= {"JATI_LOG_LEVEL": "WARNING", **env}
-    command = [sys.executable, "-m", "identity.service.cli", "serve", "--port", str(port)]
-    process = subprocess.Popen(
-        [*command, "--workers", "2"],
-        env=run_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("jati serve did not start")
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.2)
-        time.sleep(2.0)  # both workers finish importing before anything is measured
-        yield base
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 class _Browser:
@@ -351,7 +312,7 @@ def sign_in_figure(*, quick: bool = False) -> Figure:
 
             return rate
 
-        with _jati_serve(port, env):
+        with jati_server(2, env, port=port):
             measure(passkey)()  # warm both workers
             measure(password)()
             rates = _rounds({"password": measure(password), "passkey": measure(passkey)}, rounds)

@@ -230,9 +230,11 @@ class AccountAccess:
         date and one of their recovery codes. Throttled like a login, on the NIK's index and
         ``address``. The sign-in it amounts to has ``amr`` :data:`AMR_RECOVERY_CODE` alone.
 
-        The code is used up before the birth date is read (through the audited path, as at
-        activation: nobody without a code causes a read), so a right code with a wrong birth
-        date is spent and refused; the citizen's log shows it used. A citizen who has a
+        The code is checked (read only) before the birth date is read (through the audited
+        path, as at activation: nobody without a code causes a read), and used up only once
+        the birth date matches: a right code with a mistyped birth date is refused and stays
+        usable (the attempt counts against the throttle). Of two attempts at once with one
+        code, one signs in. A citizen who has a
         password signs in with it instead (:meth:`sign_in_with_recovery_code`): for them this
         answers like an unknown NIK, and their codes are not touched.
 
@@ -350,8 +352,10 @@ class AccountAccess:
         self, nik_index: bytes, birthdate: date, code: str, now: datetime
     ) -> Authentication:
         citizen_id = self._citizen_of(nik_index, without_password=True)
-        self.recovery_codes.use(citizen_id, code, actor=SELF, now=now)
+        if not self.recovery_codes.check(citizen_id, code):
+            raise RecoveryCodeRefused()
         self._check_birthdate(citizen_id, birthdate, refused=RecoveryCodeRefused)
+        self.recovery_codes.use(citizen_id, code, actor=SELF, now=now)
         return Authentication(citizen_id, now, amr=(AMR_RECOVERY_CODE,))
 
     def _citizen_of(self, nik_index: bytes, *, without_password: bool = False) -> str:

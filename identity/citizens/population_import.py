@@ -34,8 +34,8 @@ Choices:
   :meth:`SqlAuditStore.append_many <audit.storage.store.SqlAuditStore.append_many>`); the
   sequencer integrates them later like any other queued entry.
 - **Activation codes** are drawn and hashed as :class:`identity.login.activation.Activations`
-  does, with the same function (:func:`identity.login.access_codes.new_code`: 80 bits, only
-  the SHA-256 stored, expiring after ``lifetime``). The codes of a batch go to the
+  does, with the same function (:func:`identity.login.activation.new_activation`: 80 bits,
+  only the SHA-256 stored, expiring after ``lifetime``). The codes of a batch go to the
   :class:`CodeSink` (the 0600 ``--codes-out`` file) *before* the batch commits, durably; a
   batch that rolls back takes its codes back out (:meth:`CodeSink.undo`). So a committed
   citizen's code is always in the file; only a crash between the two leaves codes of
@@ -77,13 +77,13 @@ from identity.citizens.nik import today_in_indonesia
 from identity.citizens.records import Clock, NewCitizen, PersonalData, citizen_entry
 from identity.citizens.register_export import ImportRow
 from identity.citizens.register_export import batches as register_batches
-from identity.citizens.service import REGISTRATION_PURPOSE, new_citizen_id
+from identity.citizens.service import REGISTRATION_PURPOSE, new_citizen_id, sealed_citizen
 from identity.errors import DuplicateNik, InvalidImportFile, InvalidInput
-from identity.login.access_codes import code_hash, format_code, new_code
 from identity.login.activation import (
     ACTIVATION_ITEM,
     DEFAULT_ACTIVATION_LIFETIME,
     ActivationRecord,
+    new_activation,
 )
 
 __all__ = [
@@ -404,6 +404,11 @@ class PopulationImport:
                 run.summary.skipped += 1
 
     def _write(self, sealed: Sequence[_Sealed], run: _Run) -> None:
+        """Keep the batch's codes, then write it in one transaction; a batch that did not
+        commit takes its codes back out. A Ctrl-C can land after the commit itself, before
+        the statement returns: the batch is then looked up, and if it is in, its codes stay
+        (and count); if that cannot be told, they stay too (the next run gives a citizen
+        that is not registered a new code, on a later line)."""
         codes = run.codes
         codes.write([s.issued for s in sealed])
         try:
@@ -412,9 +417,25 @@ class PopulationImport:
                 self.audit.append_many(
                     tx.bind, [s.entry for s in sealed], queued_at=sealed[0].citizen.created_at
                 )
+        except KeyboardInterrupt:
+            committed = self._committed(sealed[0].citizen)
+            if committed is False:
+                codes.undo()
+            elif committed:
+                run.summary.imported += len(sealed)
+            raise
         except BaseException:
             codes.undo()
             raise
+
+    def _committed(self, first: NewCitizen) -> bool | None:
+        """Whether the batch whose first citizen is ``first`` is stored (None: unknown)."""
+        try:
+            with self.store.read() as tx:
+                return tx.registered([first.nik_index]).get(first.nik_index) == first.id
+        except Exception:
+            log.warning("an interrupted batch could not be looked up; its codes are kept")
+            return None
 
     def _seal(self, fresh: Sequence[_Candidate], actor: Actor, now: datetime) -> list[_Sealed]:
         """The citizens sealed as :meth:`CitizenService.register` seals them (AES-256-GCM per
@@ -422,31 +443,21 @@ class PopulationImport:
         :meth:`Activations.issue` makes them) and their entries. The batch's data keys come
         from one draw of :mod:`secrets`, cut in 32-byte keys."""
         keys = secrets.token_bytes(KEY_BYTES * len(fresh))
-        cipher, expires = self.cipher, now + self.lifetime
         sealed = []
         for n, candidate in enumerate(fresh):
             values, citizen_id = candidate.values, new_citizen_id()
             data_key = keys[n * KEY_BYTES : (n + 1) * KEY_BYTES]
-            citizen = NewCitizen(
-                id=citizen_id,
+            citizen = sealed_citizen(
+                self.cipher, citizen_id, values, data_key=data_key, now=now,
                 nik_index=candidate.nik_index,
-                wrapped_key=cipher.wrap_data_key(citizen_id, data_key),
-                sealed={
-                    name: cipher.seal(data_key, citizen_id, name, value)
-                    for name, value in values.items()
-                },
-                password_hash=None,
-                created_at=now,
-            )
-            code = new_code()
+            )  # fmt: skip
+            record, code = new_activation(citizen_id, now, self.lifetime)
             entry = citizen_entry(
                 self.pseudonymizer, citizen_id, now, actor=actor, action=Action.CREATE,
                 items=(*values, ACTIVATION_ITEM), purpose=REGISTRATION_PURPOSE,
                 legal_basis=LegalBasis.PUBLIC_TASK,
             )  # fmt: skip
-            record = ActivationRecord(citizen_id, code_hash(code), now, expires)
-            issued = (values["nik"], format_code(code))
-            sealed.append(_Sealed(candidate, citizen, record, entry, issued))
+            sealed.append(_Sealed(candidate, citizen, record, entry, (values["nik"], code)))
         return sealed
 
     def _conflicts(self, citizen_id: str, values: Mapping[str, str], actor: Actor) -> bool:

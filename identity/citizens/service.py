@@ -166,18 +166,10 @@ class CitizenService(CitizenErasure):
             items=values, purpose=REGISTRATION_PURPOSE, legal_basis=legal_basis,
             request_id=request_id,
         )  # fmt: skip
-        data_key = new_data_key()
-        citizen = NewCitizen(
-            id=citizen_id,
-            nik_index=self.cipher.nik_index(values["nik"]),
-            wrapped_key=self.cipher.wrap_data_key(citizen_id, data_key),
-            sealed={
-                name_: self.cipher.seal(data_key, citizen_id, name_, value)
-                for name_, value in values.items()
-            },
+        citizen = sealed_citizen(
+            self.cipher, citizen_id, values, data_key=new_data_key(), now=now,
             password_hash=self.passwords.hash(password) if password is not None else None,
-            created_at=now,
-        )
+        )  # fmt: skip
         with self.store.write() as tx:
             tx.add(citizen)
             self.audit.append(tx.bind, entry, queued_at=now)
@@ -303,10 +295,7 @@ class CitizenService(CitizenErasure):
             if found.wrapped_key is None:
                 raise CitizenErased()
             data_key = self.cipher.unwrap_data_key(citizen_id, found.wrapped_key)
-            tx.set_sealed(
-                citizen_id,
-                {n: self.cipher.seal(data_key, citizen_id, n, v) for n, v in values.items()},
-            )
+            tx.set_sealed(citizen_id, self.cipher.seal_fields(data_key, citizen_id, values))
             self.audit.append(tx.bind, entry, queued_at=now)
         log.debug("citizen corrected", extra={"fields": sorted(values)})
         return tuple(values)
@@ -399,6 +388,29 @@ class CitizenService(CitizenErasure):
         if self.devices is not None:
             device = self.devices.remember(attempt.device, attempt.nik_index, now=attempt.now)
         return Authentication(citizen_id, attempt.now, device=device)
+
+
+def sealed_citizen(
+    cipher: FieldCipher,
+    citizen_id: str,
+    values: Mapping[str, str],
+    *,
+    data_key: bytes,
+    now: datetime,
+    password_hash: str | None = None,
+    nik_index: bytes | None = None,
+) -> NewCitizen:
+    """A new citizen's row as registration stores it: every field sealed under
+    ``data_key`` (AES-256-GCM, bound to the id and the field), the key wrapped under the
+    master key, the NIK's blind index (``nik_index`` when computed already)."""
+    return NewCitizen(
+        id=citizen_id,
+        nik_index=nik_index or cipher.nik_index(values["nik"]),
+        wrapped_key=cipher.wrap_data_key(citizen_id, data_key),
+        sealed=cipher.seal_fields(data_key, citizen_id, values),
+        password_hash=password_hash,
+        created_at=now,
+    )
 
 
 def new_citizen_id() -> str:

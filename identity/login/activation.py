@@ -78,6 +78,16 @@ class ActivationRecord:
     expires_at: datetime
 
 
+def new_activation(
+    citizen_id: str, now: datetime, lifetime: timedelta
+) -> tuple[ActivationRecord, str]:
+    """A new activation code for the citizen: the record to store (its SHA-256 only,
+    expiring at ``now + lifetime``) and the code as printed, once (``7KQ2-M9XD-4HPA-T3VE``).
+    """
+    code = new_code()
+    return ActivationRecord(citizen_id, code_hash(code), now, now + lifetime), format_code(code)
+
+
 @dataclass(frozen=True, slots=True)
 class ActivationTicket:
     """A code found valid by :meth:`Activations.check`, to complete the activation with.
@@ -115,7 +125,7 @@ class ActivationStore(Protocol):
 
     def read(self) -> AbstractContextManager[ActivationTransaction]: ...
 
-    def within(self, bind: Any) -> ActivationTransaction:
+    def joined(self, bind: Any) -> ActivationTransaction:
         """A transaction object over a transaction the caller holds open (its ``bind``)."""
         ...
 
@@ -149,20 +159,14 @@ class Activations:
         display, once (``7KQ2-M9XD-4HPA-T3VE``). Only its hash is stored; it expires at
         ``now + lifetime``. Audited (``activation_code`` created) as done by ``actor``, the
         operator. ``bind``: the caller's open transaction, else one of its own."""
-        code = new_code()
-        record = ActivationRecord(
-            citizen_id=citizen_id,
-            code_hash=code_hash(code),
-            created_at=now,
-            expires_at=now + self.lifetime,
-        )
+        record, code = new_activation(citizen_id, now, self.lifetime)
         with self._transaction(bind) as tx:
             tx.replace(record)
             self.events.append(
                 tx.bind, citizen_id, now, actor=actor, action=Action.CREATE,
                 items=(ACTIVATION_ITEM,),
             )  # fmt: skip
-        return format_code(code)
+        return code
 
     def check(self, citizen_id: str, code: str, *, now: datetime) -> ActivationTicket:
         """The ticket of the citizen's current code, if ``code`` is it and has not expired.
@@ -219,16 +223,10 @@ class Activations:
             record = tx.load(citizen_id)
         return record.expires_at if record is not None else None
 
-    def revoke(self, citizen_id: str) -> None:
-        """Delete the citizen's outstanding code, if any (not audited here: the operation
-        that revokes, such as an operator's access reset, records what it revoked)."""
-        with self.store.write() as tx:
-            tx.delete(citizen_id)
-
     @contextmanager
     def _transaction(self, bind: Any) -> Iterator[ActivationTransaction]:
         if bind is None:
             with self.store.write() as tx:
                 yield tx
         else:
-            yield self.store.within(bind)
+            yield self.store.joined(bind)

@@ -256,15 +256,16 @@ class Passkeys:
         now: datetime | None = None,
         citizen_id: str | None = None,
         actor: Actor = SELF,
-        within: Callable[[Any], None] | None = None,
+        within: Callable[[Any, Passkey], None] | None = None,
     ) -> Passkey:
         """Verify a registration (§7.1) and store the new passkey, audited.
 
         ``citizen_id``, when given, must be the citizen the state was made for. ``within``,
-        when given, is called with the open transaction's ``bind`` once the passkey is added
-        and before the commit: another change that must commit with it or not at all (the
-        activation code used up, :meth:`identity.login.activation.Activations.complete`);
-        what it raises rolls everything back, the spent challenge included.
+        when given, is called with the open transaction's ``bind`` and the new passkey once
+        it is added and before the commit: other changes that must commit with it or not at
+        all (the activation code used up, :meth:`identity.login.activation.Activations.complete`,
+        and the new session); what it raises rolls everything back, the spent challenge
+        included.
 
         Raises:
             PasskeyCeremonyExpired, PasskeyReplayed, InvalidPasskeyResponse,
@@ -293,7 +294,7 @@ class Passkeys:
                 raise DuplicatePasskey()
             self._audit(tx, owner, now, Action.CREATE, actor=actor)
             if within is not None:
-                within(tx.bind)
+                within(tx.bind, passkey)
         log.info("passkey registered")
         return passkey
 
@@ -305,9 +306,19 @@ class Passkeys:
         return self.relying_party.request_options(self.clock())
 
     def authenticate(
-        self, state: dict[str, Any], response_json: dict[str, Any], *, now: datetime | None = None
+        self,
+        state: dict[str, Any],
+        response_json: dict[str, Any],
+        *,
+        now: datetime | None = None,
+        within: Callable[[Any, PasskeyLogin], None] | None = None,
     ) -> PasskeyLogin:
         """Verify a sign-in (§7.2), apply the counter rule and record the use, audited.
+
+        ``within``, when given, is called with the open transaction's ``bind`` and the
+        sign-in once the use is recorded and before the commit (the new session, so that a
+        sign-in is one commit); what it raises rolls the use back. It is not called for a
+        refused sign-in.
 
         Raises:
             PasskeyCeremonyExpired, PasskeyReplayed, InvalidPasskeyResponse,
@@ -332,7 +343,7 @@ class Passkeys:
             credential_data=passkey.credential_data,
             backup_eligible=passkey.backup_eligible,
         )
-        return self._record_use(passkey.credential_id, auth_data, challenge, now)
+        return self._record_use(passkey.credential_id, auth_data, challenge, now, within)
 
     def _record_use(
         self,
@@ -340,9 +351,11 @@ class Passkeys:
         auth_data: AuthenticatorData,
         challenge: Challenge,
         now: datetime,
+        within: Callable[[Any, PasskeyLogin], None] | None,
     ) -> PasskeyLogin:
-        """Spend the challenge, apply the counter rule, store the use: one transaction, the
-        record locked. A cloned signal commits its denied entry, then raises."""
+        """Spend the challenge, apply the counter rule, store the use (and ``within``'s
+        changes): one transaction, the record locked. A cloned signal commits its denied
+        entry, then raises."""
         with self.store.write() as tx:
             current = tx.find(credential_id, for_update=True)
             if current is None:  # removed since it was read
@@ -356,17 +369,20 @@ class Passkeys:
                 backed_up = auth_data.is_backed_up()
                 tx.save(replace(current, sign_count=new, backed_up=backed_up, last_used_at=now))
                 self._audit(tx, current.citizen_id, now, Action.LOGIN)
+                login = PasskeyLogin(
+                    citizen_id=current.citizen_id,
+                    passkey_id=current.id,
+                    auth_time=now,
+                    amr=passkey_amr(current),
+                    acr=ACR_MULTI_FACTOR,
+                    backed_up=backed_up,
+                )
+                if within is not None:
+                    within(tx.bind, login)
         if cloned:
             log.warning("passkey refused: the signature counter did not increase")
             raise ClonedAuthenticator()
-        return PasskeyLogin(
-            citizen_id=current.citizen_id,
-            passkey_id=current.id,
-            auth_time=now,
-            amr=passkey_amr(current),
-            acr=ACR_MULTI_FACTOR,
-            backed_up=auth_data.is_backed_up(),
-        )
+        return login
 
     def _spend(self, tx: PasskeyTransaction, challenge: Challenge, now: datetime) -> None:
         if purge_due():
@@ -436,9 +452,3 @@ class Passkeys:
                 raise PasskeyNotFound()
             self._audit(tx, citizen_id, now, Action.ERASE, actor=actor)
         log.info("passkey removed")
-
-    def remove_all(self, citizen_id: str) -> int:
-        """Remove all the citizen's passkeys (an operator's reset, which writes its own
-        audit entry naming what it revoked); the user handle stays. Returns how many."""
-        with self.store.write() as tx:
-            return tx.delete_all(citizen_id)

@@ -72,6 +72,10 @@ class RecoveryCodeTransaction(Protocol):
         """How many of the citizen's codes are unused."""
         ...
 
+    def is_unused(self, citizen_id: str, code_hash: str) -> bool:
+        """Whether the citizen has an unused code of this hash (reads only)."""
+        ...
+
     def delete_all(self, citizen_id: str) -> None: ...
 
 
@@ -135,13 +139,18 @@ class RecoveryCodes:
             )
         return left
 
+    def check(self, citizen_id: str, code: str) -> bool:
+        """Whether ``code`` is one of the citizen's unused codes, changing nothing (a step
+        before :meth:`use` that must not spend the code when a later check fails).
+
+        Raises:
+            MalformedAccessCode: ``code`` is not in the code format at all.
+        """
+        typed = code_hash(code)
+        with self.store.read() as tx:
+            return tx.is_unused(citizen_id, typed)
+
     def remaining(self, citizen_id: str) -> int:
         """How many of the citizen's codes are still unused (0: none, or all used)."""
         with self.store.read() as tx:
             return tx.remaining(citizen_id)
-
-    def revoke_all(self, citizen_id: str) -> None:
-        """Delete all the citizen's codes (not audited here: the operation that revokes,
-        such as an operator's access reset, records what it revoked)."""
-        with self.store.write() as tx:
-            tx.delete_all(citizen_id)

@@ -157,6 +157,10 @@ class SessionTransaction(Protocol):
 class SessionStore(Protocol):
     def write(self) -> AbstractContextManager[SessionTransaction]: ...
     def read(self) -> AbstractContextManager[SessionTransaction]: ...
+    def joined(self, bind: Any) -> SessionTransaction:
+        """A transaction of the sessions inside another store's open write transaction
+        (``bind``), committing with it."""
+        ...
 
 
 class SessionService:
@@ -206,14 +210,20 @@ class SessionService:
         acr: str,
         restricted: bool = False,
         user_agent: str | None = None,
+        replacing: str | None = None,
+        within: Any = None,
     ) -> tuple[str, Session]:
         """Start a session for a citizen who just authenticated.
 
         Returns the raw cookie value to set (with :meth:`cookie_attributes`) and the
-        session. Call it after every successful login, and end the previous session of the
-        browser if any (a fresh value defeats session fixation). ``restricted``: a
-        recovery-code sign-in (the account page only); ``user_agent``: the browser's short
-        summary (:func:`identity.login.user_agents.stored_summary`), never the raw header.
+        session. Call it after every successful login, with the browser's previous cookie
+        value as ``replacing``: that session ends in the same transaction (a fresh value
+        for every login defeats session fixation). ``restricted``: a recovery-code sign-in
+        (the account page only); ``user_agent``: the browser's short summary
+        (:func:`identity.login.user_agents.stored_summary`), never the raw header.
+        ``within``: another store's open write transaction (its ``bind``) that the session
+        commits with (the passkey's use recorded, the activation code used up), instead of
+        a transaction of its own.
         """
         if not citizen_id:
             raise ValueError("a session needs a citizen id")
@@ -236,11 +246,22 @@ class SessionService:
             restricted=restricted,
             user_agent=user_agent,
         )
-        with self.store.write() as tx:
-            if purge_due():
-                tx.purge_sessions(now)
-            tx.add_session(session, created_at=now)
+        if within is not None:
+            self._add(self.store.joined(within), session, now, replacing)
+        else:
+            with self.store.write() as tx:
+                self._add(tx, session, now, replacing)
         return cookie_value, session
+
+    @staticmethod
+    def _add(
+        tx: SessionTransaction, session: Session, now: datetime, replacing: str | None
+    ) -> None:
+        if replacing and len(replacing) <= MAX_COOKIE_CHARS:
+            tx.delete_session(session_id_of(replacing))
+        if purge_due():
+            tx.purge_sessions(now)
+        tx.add_session(session, created_at=now)
 
     def get(self, cookie_value: str | None) -> Session | None:
         """The live session a cookie value names, or None (absent, unknown, expired)."""

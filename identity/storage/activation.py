@@ -10,7 +10,6 @@ WHERE code_hash = ... AND expires_at > now``, so of two completions at once, one
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import String, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -32,7 +31,7 @@ class IdentityActivation(IdentityBase):
     __tablename__ = "identity_activation"
 
     citizen_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -89,7 +88,3 @@ class SqlActivationStore(SqlStore[SqlActivationTransaction]):
 
     def __init__(self, *, database: Database) -> None:
         super().__init__(database=database, transaction=SqlActivationTransaction)
-
-    def within(self, bind: Any) -> SqlActivationTransaction:
-        """A transaction object over the caller's open session (``bind``)."""
-        return SqlActivationTransaction(bind)

@@ -69,6 +69,14 @@ class SqlRecoveryCodeTransaction(SqlTransaction):
         )
         return rowcount(result) == 1
 
+    def is_unused(self, citizen_id: str, code_hash: str) -> bool:
+        query = select(IdentityRecoveryCode.used_at).where(
+            IdentityRecoveryCode.citizen_id == citizen_id,
+            IdentityRecoveryCode.code_hash == code_hash,
+            IdentityRecoveryCode.used_at.is_(None),
+        )
+        return self.session.execute(query).first() is not None
+
     def remaining(self, citizen_id: str) -> int:
         query = select(func.count()).where(
             IdentityRecoveryCode.citizen_id == citizen_id,

@@ -1,7 +1,8 @@
 """What the stores over ORM sessions share (SQLite and PostgreSQL).
 
 - :class:`SqlStore`: ``write()`` and ``read()``, each one transaction of :class:`Database`
-  (``BEGIN IMMEDIATE`` on SQLite for a write) wrapped in the store's transaction type.
+  (``BEGIN IMMEDIATE`` on SQLite for a write) wrapped in the store's transaction type;
+  ``joined(bind)``, the store's transaction inside another store's open one.
 - :class:`SqlTransaction`: a transaction's session and dialect; ``bind`` is what the audit
   appender writes through, so that entries commit with the change. Its statements:
   :meth:`~SqlTransaction.insert_new` (``INSERT ... ON CONFLICT DO NOTHING``: whether the row
@@ -131,3 +132,9 @@ class SqlStore(Generic[Transaction]):
     def read(self) -> Iterator[Transaction]:
         with self.database.read() as session:
             yield self._transaction(session)
+
+    def joined(self, bind: Session) -> Transaction:
+        """This store's transaction inside another store's open write transaction on the
+        same database (``bind``: that transaction's session): its changes commit, or roll
+        back, with the other's; one commit where there would be two."""
+        return self._transaction(bind)

@@ -150,10 +150,13 @@ def test_a_citizen_without_a_password_signs_in_with_nik_birthdate_and_code(
     assert reused.status_code == 400 and _session(world) is None
     assert "NIK, tanggal lahir, atau kode pemulihan tidak cocok" in reused.text
     assert f'value="{NIK}"' in reused.text and codes[0] not in reused.text
-    # a wrong birth date: the same answer, and the code it came with is spent
+    # a wrong birth date: the same answer, and the code it came with stays usable
     wrong_date = _submit(world, nik=NIK, birthdate="1991-02-04", code=codes[1])
     assert wrong_date.status_code == 400 and _session(world) is None
-    assert _remaining(world, citizen_id) == 8
+    assert "NIK, tanggal lahir, atau kode pemulihan tidak cocok" in wrong_date.text
+    assert _remaining(world, citizen_id) == 9
+    again = _submit(world, nik=NIK, birthdate=BIRTHDATE, code=codes[1])
+    assert again.status_code == 303 and _remaining(world, citizen_id) == 8
 
 
 def test_a_citizen_with_a_password_cannot_skip_it(

@@ -22,7 +22,9 @@ from audit.storage.store import SqlAuditStore
 from audit.storage.tables import AuditQueue
 from identity.errors import ClonedAuthenticator, DuplicatePasskey, LastPasskey, PasskeyReplayed
 from identity.login.passkeys import Passkey, Passkeys
+from identity.login.sessions import SessionService
 from identity.storage.database import Database
+from identity.storage.oidc import SqlOidcStore
 from identity.storage.passkeys import (
     IdentityPasskey,
     IdentityWebauthnUser,
@@ -156,7 +158,7 @@ def test_challenges_are_spent_once_and_purged_after_expiry(
         assert not tx.spend_challenge("b" * 64, expires_at=later)
 
 
-def test_rename_remove_and_remove_all(
+def test_rename_and_remove(
     passkeys: Passkeys, store: SqlPasskeyStore, database: Database, clock: ManualClock
 ) -> None:
     first = register(passkeys, SoftAuthenticator(ORIGIN))
@@ -173,7 +175,8 @@ def test_rename_remove_and_remove_all(
         (third.id, "Ponsel"),
     ]
     assert queued(database)[-1] == (Action.ERASE, Outcome.SUCCESS)
-    assert passkeys.remove_all(CITIZEN) == 2
+    with store.write() as tx:  # an operator's reset, through the erasure steps
+        assert tx.delete_all(CITIZEN) == 2
     assert not passkeys.is_enabled(CITIZEN) and passkeys.is_enabled(OTHER)
 
 
@@ -237,3 +240,45 @@ def test_two_removals_at_once_never_take_the_last_passkey(
             passkeys.remove(CITIZEN, second.id, keep_one=True)
         done.result()
     assert [p.id for p in passkeys.list(CITIZEN)] == [second.id]
+
+
+def test_a_sign_in_and_its_session_commit_together_or_not_at_all(
+    passkeys: Passkeys, database: Database, clock: ManualClock
+) -> None:
+    """The page starts the session inside the passkey's transaction (``within``): one commit
+    holds the use, its entry, the new session and the end of the browser's old one; a
+    session that cannot be stored leaves the challenge unspent and the counter as it was."""
+    sessions = SessionService(store=SqlOidcStore(database=database), clock=clock, secure=True)
+    authenticator = SoftAuthenticator(ORIGIN)
+    register(passkeys, authenticator)
+    old_cookie, _old = sessions.create(
+        CITIZEN, auth_time=clock.now, amr=["pwd"], acr="urn:jati:acr:password"
+    )
+    options, state = passkeys.authentication_options()
+    response = authenticator.get(options, counter=5)
+
+    def broken(bind: Any, login: Any) -> None:
+        sessions.create(login.citizen_id, auth_time=login.auth_time, amr=[], acr=login.acr,
+                        replacing=old_cookie, within=bind)  # fmt: skip
+
+    with pytest.raises(ValueError, match="amr"):
+        passkeys.authenticate(state, response, within=broken)
+    assert passkeys.list(CITIZEN)[0].sign_count == 0
+    assert sessions.get(old_cookie) is not None
+    assert queued(database) == [(Action.CREATE, Outcome.SUCCESS)]
+
+    opened: list[str] = []
+
+    def open_session(bind: Any, login: Any) -> None:
+        cookie, _session = sessions.create(
+            login.citizen_id, auth_time=login.auth_time, amr=login.amr, acr=login.acr,
+            replacing=old_cookie, within=bind,
+        )  # fmt: skip
+        opened.append(cookie)
+
+    passkeys.authenticate(state, response, within=open_session)  # the same challenge: unspent
+    session = sessions.get(opened[0])
+    assert session is not None and session.amr == ("hwk", "user", "mfa")
+    assert sessions.get(old_cookie) is None  # the browser's old session ended with it
+    assert passkeys.list(CITIZEN)[0].sign_count == 5
+    assert queued(database)[1:] == [(Action.LOGIN, Outcome.SUCCESS)]

@@ -94,6 +94,7 @@ __all__ = [
     "FormPostRoute",
     "PendingLogin",
     "PendingLogins",
+    "SessionStart",
     "router",
 ]
 
@@ -131,7 +132,6 @@ class PendingLogin:
     citizen_id: str
     auth_time: datetime
     request_id: str | None
-    expires_at: datetime
 
 
 class PendingLogins(SealedCookie):
@@ -162,7 +162,6 @@ class PendingLogins(SealedCookie):
                 citizen_id=str(fields["c"]),
                 auth_time=datetime.fromtimestamp(float(fields["t"]), UTC),
                 request_id=str(fields["r"]) or None,
-                expires_at=datetime.fromtimestamp(float(fields["e"]), UTC),
             )
         except (ValueError, KeyError, TypeError):
             return None
@@ -258,6 +257,50 @@ def _login_page(step: _Step, *, status: int = 200, error: str | None = None) -> 
     )
 
 
+@dataclass(frozen=True, slots=True)
+class SessionStart:
+    """A new session for the browser asking, in two steps: :meth:`open` (on a worker
+    thread: the session stored, the browser's previous one ended, in a transaction of its
+    own or inside another store's, ``within``) and :meth:`response` (the cookie set, and on
+    to the request or the account page).
+
+    ``restricted``: a recovery-code sign-in, which opens only the account page (no app gets
+    a code from it). The session keeps only the browser's short summary (browser and system
+    families, :mod:`identity.login.user_agents`), never the ``User-Agent`` header itself."""
+
+    request: Request
+    restricted: bool = False
+
+    def open(
+        self,
+        citizen_id: str,
+        *,
+        auth_time: datetime,
+        amr: Sequence[str],
+        acr: str,
+        within: Any = None,
+    ) -> str:
+        """The new session's cookie value (blocking: call it on a worker thread)."""
+        sessions: SessionService = services(self.request).sessions
+        cookie_value, _session = sessions.create(
+            citizen_id, auth_time=auth_time, amr=amr, acr=acr, restricted=self.restricted,
+            user_agent=stored_summary(self.request.headers.get("user-agent")),
+            replacing=self.request.cookies.get(SESSION_COOKIE),  # session fixation
+            within=within,
+        )  # fmt: skip
+        return cookie_value
+
+    def response(self, ctx: PageContext, cookie_value: str, request_id: str | None) -> Response:
+        """A 303 on to the authorization request (``request_id``) or the account page,
+        setting the session's cookie."""
+        target = "/account"  # a restricted session opens the account page only
+        if request_id is not None and not self.restricted:
+            target = authorization_requests(self.request).resume_url(request_id)
+        response = see_other(ctx, target)
+        set_session_cookie(response, self.request, cookie_value)
+        return response
+
+
 async def start_session(
     request: Request,
     ctx: PageContext,
@@ -269,30 +312,13 @@ async def start_session(
     request_id: str | None,
     restricted: bool = False,
 ) -> Response:
-    """End the browser's previous session, start a new one, set its cookie and go on.
-
-    ``restricted``: a recovery-code sign-in, which opens only the account page (no app gets
-    a code from it). The session keeps only the browser's short summary (browser and system
-    families, :mod:`identity.login.user_agents`), never the ``User-Agent`` header itself."""
-    sessions: SessionService = services(request).sessions
-    previous = request.cookies.get(SESSION_COOKIE)
-    user_agent = stored_summary(request.headers.get("user-agent"))
-
-    def run() -> str:
-        sessions.end(previous)  # a fresh value for every login (session fixation)
-        cookie_value, _session = sessions.create(
-            citizen_id, auth_time=auth_time, amr=amr, acr=acr,
-            restricted=restricted, user_agent=user_agent,
-        )  # fmt: skip
-        return cookie_value
-
-    cookie_value = await asyncio.to_thread(run)
-    target = "/account"  # a restricted session opens the account page only
-    if request_id is not None and not restricted:
-        target = authorization_requests(request).resume_url(request_id)
-    response = see_other(ctx, target)
-    set_session_cookie(response, request, cookie_value)
-    return response
+    """End the browser's previous session, start a new one (one transaction), set its cookie
+    and go on (:class:`SessionStart`)."""
+    start = SessionStart(request, restricted)
+    cookie_value = await asyncio.to_thread(
+        lambda: start.open(citizen_id, auth_time=auth_time, amr=amr, acr=acr)
+    )
+    return start.response(ctx, cookie_value, request_id)
 
 
 # ---------------------------------------------------------------- routes

@@ -78,14 +78,15 @@ from identity.http.pages.common import (
     see_other,
     session_of,
 )
-from identity.http.pages.login import PendingLogins, form_step, page_step, start_session
+from identity.http.pages.login import PendingLogins, SessionStart, form_step, page_step
 from identity.http.pages.recovery import new_recovery_codes_page
 from identity.http.pages.sealed_cookies import SealedCookie
+from identity.http.session_cookie import set_session_cookie
 from identity.keys.derived_keys import WEBAUTHN_CEREMONY_KEY
 from identity.keys.sealing import WEBAUTHN_CEREMONY_AD
 from identity.login.activation import Activations, ActivationTicket
-from identity.login.passkeys import MAX_PASSKEYS, Passkey, Passkeys, passkey_amr
-from identity.login.sessions import Session, SessionService
+from identity.login.passkeys import MAX_PASSKEYS, Passkey, PasskeyLogin, Passkeys, passkey_amr
+from identity.login.sessions import Session
 from identity.login.webauthn import CEREMONY_LIFETIME
 from identity.oidc.tokens import ACR_MULTI_FACTOR
 from identity.service.web.security_headers import WEBAUTHN_SCRIPT
@@ -269,22 +270,34 @@ async def sign_in_options(request: Request) -> Response:
 
 @router.post(LOGIN_PATH)
 async def sign_in(request: Request) -> Response:
-    """Verify the assertion, then a new session, as a password login does."""
+    """Verify the assertion, then a new session as a password login makes one, committed
+    with the passkey's use (one transaction)."""
     step = await form_step(request)
     if isinstance(step, Response):
         return step
     cookie = _ceremonies(request).login
+    start = SessionStart(request)
+    opened: list[str] = []
+
+    def open_session(bind: Any, login: PasskeyLogin) -> None:
+        opened.append(
+            start.open(
+                login.citizen_id, auth_time=login.auth_time, amr=login.amr, acr=login.acr,
+                within=bind,
+            )
+        )  # fmt: skip
+
     try:
-        login = await asyncio.to_thread(
-            services(request).passkeys.authenticate, cookie.state(request), _credential(step.form)
+        await asyncio.to_thread(
+            services(request).passkeys.authenticate,
+            cookie.state(request),
+            _credential(step.form),
+            within=open_session,
         )
     except REFUSED as error:
         response = _refused(step.ctx, error, back=(f"/login{step.query}", "passkey.other_way"))
     else:
-        response = await start_session(
-            request, step.ctx, login.citizen_id,
-            auth_time=login.auth_time, amr=login.amr, acr=login.acr, request_id=step.request_id,
-        )  # fmt: skip
+        response = start.response(step.ctx, opened[0], step.request_id)
         pending_logins: PendingLogins = request.app.state.pending_logins
         pending_logins.clear_cookie(response)  # a step-up's TOTP step, if any, is done
     cookie.clear_cookie(response)
@@ -429,17 +442,28 @@ def _activate(
     ticket: ActivationTicket,
     form: FormData,
     state: dict[str, Any],
-) -> Passkey:
-    """Register the passkey and use the activation code up, in one transaction."""
+    start: SessionStart,
+) -> str:
+    """Register the passkey, use the activation code up and start a session with the
+    passkey's ``amr``/``acr`` (any earlier one of the browser ends), in one transaction;
+    the session's cookie value."""
     now = passkeys.clock()
+    opened: list[str] = []
 
-    def use_code(bind: Any) -> None:
+    def use_code(bind: Any, passkey: Passkey) -> None:
         activations.complete(ticket, actor=SELF, now=now, password_set=False, bind=bind)
+        opened.append(
+            start.open(
+                passkey.citizen_id, auth_time=passkey.created_at, amr=passkey_amr(passkey),
+                acr=ACR_MULTI_FACTOR, within=bind,
+            )
+        )  # fmt: skip
 
-    return passkeys.register(
+    passkeys.register(
         state, _credential(form), name=form_text(form, "name"), now=now,
         citizen_id=ticket.citizen_id, within=use_code,
     )  # fmt: skip
+    return opened[0]
 
 
 @router.post(ACTIVATION_PATH)
@@ -454,13 +478,14 @@ async def activation_finish(request: Request) -> Response:
     tickets: ActivationCookies = request.app.state.activation_cookies
     state = cookie.state(request)
     try:
-        passkey = await asyncio.to_thread(
+        cookie_value = await asyncio.to_thread(
             _activate,
             services(request).passkeys,
             services(request).activations,
             ticket,
             form,
             state,
+            SessionStart(request),
         )
     except ActivationRefused:
         response = setup_gone(ctx, "activate.setup.used")
@@ -468,26 +493,10 @@ async def activation_finish(request: Request) -> Response:
     except REGISTRATION_REFUSED as error:
         response = _refused(ctx, error, back=("/activate/setup", "passkey.try_again"))
     else:
-        response = await _activated(request, ctx, passkey)
+        response = await new_recovery_codes_page(
+            request, ctx, ticket.citizen_id, notice=ctx.t("activate.passkey.done")
+        )
+        set_session_cookie(response, request, cookie_value)
         tickets.clear_cookie(response)
     cookie.clear_cookie(response)
     return response
-
-
-async def _activated(request: Request, ctx: PageContext, passkey: Passkey) -> Response:
-    """A new session with the passkey's ``amr``/``acr`` (any earlier one of the browser
-    ends), on the page that shows the new recovery codes."""
-    started = await start_session(
-        request, ctx, passkey.citizen_id,
-        auth_time=passkey.created_at, amr=passkey_amr(passkey), acr=ACR_MULTI_FACTOR,
-        request_id=None,
-    )  # fmt: skip
-    page = await new_recovery_codes_page(
-        request, ctx, passkey.citizen_id, notice=ctx.t("activate.passkey.done")
-    )
-    sessions: SessionService = services(request).sessions
-    session_cookie = f"{sessions.cookie_attributes()['key']}="
-    for value in started.headers.getlist("set-cookie"):
-        if value.startswith(session_cookie):
-            page.headers.append("set-cookie", value)
-    return page

@@ -48,6 +48,7 @@ class MemoryImport:
     rejected: list[tuple[int, str]] = field(default_factory=list)
     fail_with: list[BaseException] = field(default_factory=list)
     taken_meanwhile: list[NewCitizen] = field(default_factory=list)
+    interrupt_after_commit: bool = False
     _pending: tuple[list[NewCitizen], list[ActivationRecord], list[AuditEntry]] | None = None
     _mark: int = 0
 
@@ -76,6 +77,9 @@ class MemoryImport:
         self.citizens.update({c.nik_index: c for c in self._pending[0]})
         self.codes.update({r.citizen_id: r for r in self._pending[1]})
         self.entries.extend(self._pending[2])
+        if self.interrupt_after_commit:  # Ctrl-C as the commit returns
+            self.interrupt_after_commit = False
+            raise KeyboardInterrupt
 
     @contextmanager
     def read(self) -> Iterator[MemoryImport]:
@@ -195,6 +199,18 @@ def test_a_rolled_back_batch_takes_its_codes_back_and_stops_the_run() -> None:
     assert memory.issued == [] and memory.citizens == {} and memory.entries == []
     summary = run(memory, [row(n) for n in range(6)])
     assert summary.imported == 6 and len(memory.issued) == 6
+
+
+def test_an_interrupt_after_the_commit_keeps_the_batchs_codes() -> None:
+    memory = MemoryImport(interrupt_after_commit=True)
+    summary = run(memory, [row(n) for n in range(6)])
+    assert summary.interrupted and summary.imported == 4  # the first batch is in
+    assert len(memory.issued) == 4 and len(memory.citizens) == 4
+    assert {nik for nik, _code in memory.issued} == {
+        row(n).nik for n in range(4)
+    }  # every registered citizen has their code
+    summary = run(memory, [row(n) for n in range(6)])
+    assert (summary.skipped, summary.imported) == (4, 2) and len(memory.issued) == 6
 
 
 def test_stop_is_asked_after_each_batch() -> None:

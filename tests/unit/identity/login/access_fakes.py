@@ -103,7 +103,7 @@ class MemoryActivationStore(MemoryStore[ActivationRecord, MemoryActivationTransa
     def __init__(self) -> None:
         super().__init__(MemoryActivationTransaction)
 
-    def within(self, bind: Any) -> MemoryActivationTransaction:
+    def joined(self, bind: Any) -> MemoryActivationTransaction:
         assert isinstance(bind, MemoryActivationTransaction)  # a write() of this store
         return bind
 
@@ -134,6 +134,10 @@ class MemoryRecoveryCodeTransaction(MemoryTransaction[StoredRecoveryCode]):
 
     def remaining(self, citizen_id: str) -> int:
         return sum(1 for (c, _), r in self.rows.items() if c == citizen_id and r.used_at is None)
+
+    def is_unused(self, citizen_id: str, code_hash: str) -> bool:
+        found = self.rows.get((citizen_id, code_hash))
+        return found is not None and found.used_at is None
 
     def delete_all(self, citizen_id: str) -> None:
         for key in [key for key in self.rows if key[0] == citizen_id]:

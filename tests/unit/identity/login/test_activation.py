@@ -193,15 +193,6 @@ def test_issue_can_join_the_callers_transaction(
     assert activations.pending(CITIZEN) is None and store.entries == []
 
 
-def test_a_revoked_code_stops_working(activations: Activations) -> None:
-    code = activations.issue(CITIZEN, actor=OPERATOR, now=T0)
-    activations.revoke(CITIZEN)
-    assert activations.pending(CITIZEN) is None
-    with pytest.raises(ActivationRefused):
-        activations.check(CITIZEN, code, now=T0)
-    activations.revoke(CITIZEN)  # nothing outstanding: no error
-
-
 def test_codes_are_per_citizen(activations: Activations) -> None:
     mine = activations.issue(CITIZEN, actor=OPERATOR, now=T0)
     other = "d" * 32

@@ -110,11 +110,3 @@ def test_generation_and_use_are_audited_without_a_code(
         assert entry.legal_basis is LegalBasis.PUBLIC_TASK
         assert entry.subject == PSEUDONYMIZER.pseudonym(CITIZEN)
         assert holds_no_code(entry, codes)
-
-
-def test_revoking_all_codes(recovery: RecoveryCodes) -> None:
-    codes = recovery.generate(CITIZEN, actor=CITIZEN_SELF, now=T0)
-    recovery.revoke_all(CITIZEN)
-    assert recovery.remaining(CITIZEN) == 0
-    with pytest.raises(RecoveryCodeRefused):
-        _use(recovery, codes[0])
