@@ -161,9 +161,8 @@ def _lifespan(
 def _mount_routes(app: FastAPI) -> None:
     """Routes are matched in order: the relying apps' busiest endpoints first (token,
     userinfo, introspection, status lists, keys) and the health probes, the APIs and pages
-    of people after them. The API routers' routes join the app's own list
-    (:func:`_add_routes`); the pages, which nest routers and hide from the schema, are
-    included."""
+    of people after them. Every router's routes join the app's own list
+    (:func:`_add_routes`)."""
     for router in (
         authorize.router,
         token.router,
@@ -180,7 +179,8 @@ def _mount_routes(app: FastAPI) -> None:
         audit_http.router,
     ):
         _add_routes(app, router)
-    app.include_router(pages.router)  # before login's: a form POST /login is the page's
+    for router in pages.ROUTERS:  # before login's: a form POST /login is the page's
+        _add_routes(app, router)
     _add_routes(app, login.router)
 
 

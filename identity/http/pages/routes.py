@@ -14,7 +14,7 @@ sends the browser to ``/authorize/resume?req=ID``, which decides what comes next
 Everything a page needs beyond the services is set up by :func:`configure`: the CSRF
 protection (:mod:`identity.http.pages.csrf`), the pending-login cookie of the second-factor
 step and the activation-ticket cookie, each keyed by a key derived from the master key.
-Include :data:`router` **before** :mod:`identity.http.login`'s, so that a form
+Add the routes of :data:`ROUTERS` **before** :mod:`identity.http.login`'s, so that a form
 ``POST /login`` reaches the page and a JSON one the API.
 """
 
@@ -44,22 +44,28 @@ from identity.http.pages.csrf import CsrfProtection
 from identity.http.pages.login import PendingLogins
 from identity.http.pages.passkeys import PasskeyCeremonies
 
-__all__ = ["STATIC_DIR", "configure", "router"]
+__all__ = ["ROUTERS", "STATIC_DIR", "configure", "router"]
 
 STATIC_DIR = Path(__file__).with_name("static")
 _STYLESHEET = (STATIC_DIR / "jati.css").read_bytes()
 
 router = APIRouter(include_in_schema=False)
-router.include_router(home.router)
-router.include_router(login.router)
-router.include_router(activate.router)
-router.include_router(logout.router)
-router.include_router(consent.router)
-router.include_router(account.router)
-router.include_router(devices.router)
-router.include_router(totp_setup.router)
-router.include_router(recovery.router)
-router.include_router(passkeys.router)
+
+#: Every page router, in matching order; the app adds their routes to its own list
+#: (``identity.service.app._add_routes``: no nested router to pass through per request).
+ROUTERS = (
+    home.router,
+    login.router,
+    activate.router,
+    logout.router,
+    consent.router,
+    account.router,
+    devices.router,
+    totp_setup.router,
+    recovery.router,
+    passkeys.router,
+    router,
+)
 
 
 @router.get("/static/jati.css")
