@@ -269,6 +269,13 @@ def test_an_older_notice_stays_readable_and_says_it_was_superseded(
     assert old.status_code == 200
     assert "Text rights (v1)" in old.text  # the text the citizen consented under
     assert f"superseded by version {first.version + 1}" in old.text
+    # a legal text and its warning, not confirmations: no success style, no status role
+    assert '<p class="caution">' in old.text and 'class="notice"' not in old.text
+    assert 'role="status"' not in old.text
+    # the content hash behind "technical details", in a wrapping code element
+    details = old.text[old.text.index('<details class="technical">') :]
+    assert f'<code class="hash">{first.content_hash}</code>' in details
+    assert old.text.count(first.content_hash) == 1
     new = world.client.get(f"/notices/{rp.client_id}/{first.version + 1}?lang=en")
     assert "Text rights (v2)" in new.text and "superseded" not in new.text
     for bad in ("0", "-1", "1e3", "９", "9" * 12):

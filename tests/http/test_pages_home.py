@@ -96,9 +96,12 @@ def test_front_page_is_in_bahasa_indonesia_by_default(world: OidcWorld) -> None:
 
 
 def test_the_switch_shows_english_and_is_remembered(world: OidcWorld) -> None:
-    indonesian = _outline(world.client.get("/").text)
-    (switch,) = [href for href, text in indonesian.links if text == "English"]
+    page = world.client.get("/").text
+    indonesian = _outline(page)
+    # named in the page's language, the other language's name marked as such (WCAG 3.1.2)
+    (switch,) = [href for href, text in indonesian.links if text == "Ganti bahasa ke English"]
     assert switch == "/?lang=en"
+    assert '<span lang="en">English</span>' in page and 'aria-label="Ganti' not in page
     english = world.client.get(switch)
     assert english.status_code == 200
     outline = _outline(english.text)

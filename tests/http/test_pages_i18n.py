@@ -34,7 +34,7 @@ def test_every_message_has_both_languages_with_the_same_placeholders() -> None:
 
 
 def test_every_key_the_pages_use_is_defined() -> None:
-    sources = [*HTTP.glob("templates/*.html"), *HTTP.glob("pages*.py")]
+    sources = [*HTTP.glob("templates/*.html"), *HTTP.glob("*.py")]
     used = {key for path in sources for key in _KEY.findall(path.read_text())}
     assert used, "no keys found: the pattern is wrong"
     assert sorted(used - set(MESSAGES)) == []
@@ -96,3 +96,24 @@ def test_an_apps_words_are_shown_as_text_never_as_markup(world: OidcWorld) -> No
     follow(world, submit_login(world, req))
     html = consent_page(world, req).text
     assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_forms_leave_required_fields_to_the_server_which_answers_in_the_page_language(
+    world: OidcWorld,
+) -> None:
+    """A browser's own "Please fill out this field" speaks the browser's language, not the
+    page's: every form with a required field carries ``novalidate`` (the ``required``
+    attribute stays, for assistive technology), and the server names what is missing."""
+    for path in HTTP.glob("templates/*.html"):
+        source = path.read_text()
+        for match in re.finditer(r"<form\b[^>]*>", source):
+            body = source[match.end() : source.find("</form>", match.end())]
+            if " required" in body:
+                assert "novalidate" in match.group(0), (path.name, match.group(0))
+    page = world.client.get("/login?lang=en")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token is not None
+    empty = world.client.post("/login", data={"csrf_token": token.group(1), "lang": "en"})
+    assert empty.status_code == 400
+    assert "Enter your NIK and your password." in empty.text
+    assert "<title>Error: Sign in to Jati · Jati</title>" in empty.text

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from identity.http.login import MAX_NIK_CHARS
 from identity.http.pages.login import PENDING_LOGIN_COOKIE
 from identity.login.sessions import SESSION_COOKIE
 from identity.oidc.tokens import ACR_MULTI_FACTOR, ACR_PASSWORD
@@ -96,15 +97,16 @@ def test_unknown_nik_and_wrong_password_get_the_same_page(
     response = submit_login(world, req, nik=nik, password=password)
     assert response.status_code == 400
     assert "NIK atau kata sandi salah." in response.text
-    assert nik not in response.text and password not in response.text  # never echoed
+    # the NIK stays in its field, as typed, to correct; the password is never echoed
+    assert f'value="{nik}"' in response.text and response.text.count(nik) == 1
+    assert password not in response.text
+    assert "<title>Kesalahan: Masuk ke Jati · Jati</title>" in response.text
     assert world.client.cookies.get(SESSION_COOKIE) is None
-    body = response.text.replace(csrf_of(response.text), "")
-    # the same page for both causes (the CSRF token aside)
-    other = submit_login(
-        world, req, nik=UNKNOWN_NIK if nik == SAMPLE["nik"] else SAMPLE["nik"],
-        password="kata sandi yang salah",
-    )  # fmt: skip
-    assert other.text.replace(csrf_of(other.text), "") == body
+    body = response.text.replace(csrf_of(response.text), "").replace(nik, "NIK")
+    # the same page for both causes (the CSRF token and the typed NIK aside)
+    other_nik = UNKNOWN_NIK if nik == SAMPLE["nik"] else SAMPLE["nik"]
+    other = submit_login(world, req, nik=other_nik, password="kata sandi yang salah")
+    assert other.text.replace(csrf_of(other.text), "").replace(other_nik, "NIK") == body
 
 
 @pytest.mark.parametrize(
@@ -123,6 +125,10 @@ def test_a_malformed_login_is_a_clear_400(
     assert response.status_code == 400
     assert "Isi NIK dan kata sandi Anda." in response.text
     assert world.client.cookies.get(SESSION_COOKIE) is None
+    typed = fields.get("nik", "")
+    kept = typed if len(typed) <= MAX_NIK_CHARS else ""
+    field = re.search(r'<input id="nik"[^>]*value="([^"]*)"', response.text)
+    assert field is not None and field.group(1) == kept
 
 
 def test_an_unknown_request_id_is_a_clear_400(world: OidcWorld) -> None:
@@ -149,7 +155,7 @@ def test_too_many_failures_answer_a_429_page_with_retry_after(
 def test_english_by_switch_link_cookie_and_ui_locales(world: OidcWorld, rp: RelyingApp) -> None:
     req = begin(world, rp)
     page = world.client.get(f"/login?req={req}")
-    switch = re.search(r'<a href="([^"]+)" lang="en"', page.text)
+    switch = re.search(r'<a href="([^"]+)" hreflang="en">', page.text)
     assert switch is not None and "lang=en" in switch.group(1)
     english = world.client.get(switch.group(1).replace("&amp;", "&"))
     assert '<html lang="en">' in english.text and "Sign in to Jati" in english.text

@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from identity.citizens.access_log import TimelineEntry, citizen_timeline
+from identity.http.pages.local_time import local_time
 from identity.login.sessions import SESSION_COOKIE
 from identity.oidc.tokens import ACR_PASSWORD
 from tests.oidc_helpers import BUDI, PASSWORD, OidcWorld, RelyingApp, query_of
@@ -134,6 +135,11 @@ def test_the_list_shows_both_browsers_and_marks_this_device(
     assert "Devices and sessions" in english and "Chrome on Android" in english
     assert english.count("· this device") == 1 and "Firefox on Windows" in english
     stored = world.app.state.services.sessions.list_for(world.citizen_id)
+    # times in Jakarta's zone, in each language's style (issue 19), never UTC
+    started = max(s.created_at for s in stored)
+    assert local_time(started, "id") in section and local_time(started, "en") in english
+    assert re.search(r"\b\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}\.\d{2} WIB\b", section)
+    assert "UTC" not in section and "UTC" not in english
     assert {(s.browser, s.system) for s in stored} == {
         ("Firefox", "Windows"),
         ("Chrome", "Android"),

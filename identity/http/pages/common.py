@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -30,6 +31,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from identity.errors import Overloaded, Throttled
 from identity.http.pages.csrf import CSRF_FIELD, CsrfProtection
 from identity.http.pages.i18n import LANG_COOKIE, Translator, choose_language, language_of
+from identity.http.pages.local_time import local_time
 from identity.http.session_cookie import current_session
 from identity.login.sessions import Session, app_session
 from identity.oidc.authorization_request import PendingAuthorization
@@ -70,17 +72,11 @@ _ORIGIN = re.compile(
 )
 
 
-def _when(value: datetime | str | None) -> str:
-    """A time as ``YYYY-MM-DD HH:MM UTC`` (from a datetime or an ISO 8601 string)."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return value
-        return parsed.strftime("%Y-%m-%d %H:%M UTC")
-    return value.strftime("%Y-%m-%d %H:%M UTC")
+@pass_context
+def _when(context: Context, value: datetime | str | None) -> str:
+    """A time in the citizen's zone and the page's language (``7 Des 2026, 14.33 WIB``:
+    :func:`identity.http.pages.local_time.local_time`)."""
+    return local_time(value, context.get("lang", "id"))
 
 
 _environment = Environment(
@@ -175,11 +171,13 @@ def render(
     **values: Any,
 ) -> Response:
     """Render a page. ``form_targets`` are origins the page's forms may end up at (see
-    :func:`identity.service.web.security_headers.page_csp`)."""
+    :func:`identity.service.web.security_headers.page_csp`). A page answering an error
+    (``status`` 400 or more) says so first in its ``<title>`` ("Kesalahan: ...")."""
     body = _environment.get_template(template).render(
         t=ctx.t,
         lang=ctx.lang,
         title=title,
+        document_title=ctx.t("title.error", title=title) if status >= 400 else title,
         csrf_field=CSRF_FIELD,
         csrf_token=ctx.csrf_token,
         switch_url=ctx.switch_url(),

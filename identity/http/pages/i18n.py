@@ -42,7 +42,9 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     # -- frame
     "site.tagline": ("Identitas digital warga", "Citizens' digital identity"),
     "lang.switch": ("English", "Bahasa Indonesia"),
-    "lang.switch_label": ("Ganti bahasa ke English", "Switch language to Bahasa Indonesia"),
+    "lang.switch_prefix": ("Ganti bahasa ke", "Switch language to"),
+    # a page that answers an error: its <title> says so first (WCAG 2.2 SC 3.3.1, G88)
+    "title.error": ("Kesalahan: {title}", "Error: {title}"),
     "nav.skip": ("Lewati ke isi halaman", "Skip to the content"),
     "nav.label": ("Navigasi", "Navigation"),
     "nav.account": ("Akun saya", "My account"),
@@ -490,8 +492,13 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "notice.title": ("Pemberitahuan privasi {app}", "Privacy notice of {app}"),
     "notice.controller": ("Pengendali data", "Controller"),
     "notice.meta": (
-        "Versi {version}, diterbitkan {published}. Hash isi: {hash}",
-        "Version {version}, published {published}. Content hash: {hash}",
+        "Versi {version}, diterbitkan {published}.",
+        "Version {version}, published {published}.",
+    ),
+    "notice.technical": ("Detail teknis", "Technical details"),
+    "notice.hash": (
+        "Sidik isi pemberitahuan ini (SHA-256), yang tercatat bersama persetujuan Anda:",
+        "This notice's content fingerprint (SHA-256), recorded with your consent:",
     ),
     "notice.item.legality": ("Legalitas pemrosesan", "Legality of the processing"),
     "notice.item.purposes": ("Tujuan pemrosesan", "Purposes of the processing"),
@@ -573,7 +580,7 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "is in the log.",
     ),
     "account.no_access": ("Belum ada catatan.", "Nothing recorded yet."),
-    "account.when": ("Waktu (UTC)", "Time (UTC)"),
+    "account.when": ("Waktu (WIB)", "Time (WIB)"),
     "account.who": ("Siapa", "Who"),
     "account.what": ("Tindakan", "Action"),
     "account.why": ("Tujuan dan dasar hukum", "Purpose and legal basis"),

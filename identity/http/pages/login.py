@@ -239,9 +239,17 @@ def _pending_login(request: Request, step: _Step) -> PendingLogin | None:
     return login if login is not None and login.request_id == step.bound_id else None
 
 
-def _login_page(step: _Step, *, status: int = 200, error: str | None = None) -> Response:
+def _login_page(
+    step: _Step, *, status: int = 200, error: str | None = None, nik: str = ""
+) -> Response:
+    """The login form; after a refusal (``error``) the NIK comes back as typed (``nik``, at
+    most :data:`MAX_NIK_CHARS`), else the app's ``login_hint`` when it is a NIK."""
     ctx, pending = step.ctx, step.pending
     hint = pending.login_hint if pending is not None else None
+    if error is None:
+        value = hint if hint and _NIK_HINT.fullmatch(hint) else ""
+    else:
+        value = nik.strip() if len(nik) <= MAX_NIK_CHARS else ""
     return render(
         ctx,
         "login.html",
@@ -250,7 +258,7 @@ def _login_page(step: _Step, *, status: int = 200, error: str | None = None) -> 
         form_targets=step.targets(),
         action=f"/login{step.query}",
         app_name=pending.client.name if pending is not None else None,
-        nik_hint=hint if hint and _NIK_HINT.fullmatch(hint) and error is None else "",
+        nik_value=value,
         error=error,
         notice=None,
         passkey_action=f"/login/passkey{step.query}",
@@ -379,7 +387,7 @@ async def login_submit(request: Request) -> Response:
         or len(nik) > MAX_NIK_CHARS
         or len(password.encode("utf-8")) > MAX_PASSWORD_BYTES
     ):
-        return _login_page(step, status=400, error=ctx.t("login.missing"))
+        return _login_page(step, status=400, error=ctx.t("login.missing"), nik=nik or "")
     citizens: CitizenService = services(request).citizens
     try:
         result = await citizens.authenticate_async(
@@ -391,7 +399,7 @@ async def login_submit(request: Request) -> Response:
     except Throttled as exc:
         return throttled_page(ctx, exc)
     except Unauthorized:
-        return _login_page(step, status=400, error=ctx.t("login.failed"))
+        return _login_page(step, status=400, error=ctx.t("login.failed"), nik=nik)
     if await asyncio.to_thread(_second_factor(request).is_enabled, result.citizen_id):
         pending_logins = _pending_logins(request)
         response = see_other(ctx, f"/login/otp{step.query}")
