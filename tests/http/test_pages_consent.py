@@ -65,7 +65,19 @@ def test_the_screen_shows_everything_the_law_asks_and_preselects_nothing(
     assert "<legend>Kabar program</legend>" in html
     assert "UU PDP Pasal 20 ayat (2) huruf a: persetujuan yang sah secara eksplisit" in html
     assert "Nama lengkap" in html and "Tanggal lahir" in html and "Alamat email" in html
-    assert "Disimpan selama 365 hari." in html and "Disimpan selama 30 hari." in html
+    # how long, and by whom, in plain words (issue 19)
+    shown_notice = world.ledger.current_notice(rp.client_id)
+    assert shown_notice is not None
+    controller = shown_notice.content.controller
+    assert f"{controller} menyimpannya selama 365 hari." in html
+    assert f"{controller} menyimpannya selama 30 hari." in html
+    # consent lasts until withdrawn, and what happens to the data the app already has; the
+    # articles on the line after the plain words
+    lasts = html[html.index('<p class="lasts">') :]
+    lasts = lasts[: lasts.index("</p>")]
+    assert "berlaku sampai Anda menariknya" in lasts and "3×24 jam" in lasts
+    assert "permintaan penghapusan" in lasts
+    assert lasts.endswith('<br><span class="cite">UU PDP Pasal 9, 40 dan 8</span>')
     # one yes/no pair per purpose, every radio labelled, none checked (Art. 22)
     radios = _radios(html)
     assert len(radios) == 4 and not any("checked" in r for r in radios)

@@ -439,7 +439,23 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "data pribadi yang bersifat spesifik (UU PDP Pasal 4 ayat (2))",
         "specific personal data (UU PDP Art. 4(2))",
     ),
-    "consent.retention_label": ("Retensi", "Retention"),
+    "consent.retention_label": ("Berapa lama disimpan", "How long it is kept"),
+    "consent.kept_by": (
+        "{controller} menyimpannya selama {days} hari.",
+        "{controller} keeps it for {days} days.",
+    ),
+    # what consent means over time, in plain words; the articles on the second line
+    "consent.lasts": (
+        "Persetujuan Anda berlaku sampai Anda menariknya, kapan saja, di halaman Akun saya. "
+        "Saat itu juga Jati berhenti memberikan data Anda kepada {app}, dan {controller} wajib "
+        "berhenti memproses data yang sudah diterimanya paling lambat 3×24 jam. Untuk "
+        "meminta data itu dihapus, ajukan permintaan penghapusan di halaman yang sama.",
+        "Your consent lasts until you withdraw it, at any time, on My account. From that "
+        "moment Jati stops giving your data to {app}, and {controller} must stop processing "
+        "the data it already received within 3×24 hours. To have that data deleted, file an "
+        "erasure request on the same page.",
+    ),
+    "consent.lasts_cite": ("UU PDP Pasal 9, 40 dan 8", "UU PDP Articles 9, 40 and 8"),
     "consent.retention": ("Disimpan selama {days} hari.", "Kept for {days} days."),
     "consent.current_status": ("Status saat ini: {status}.", "Current status: {status}."),
     "consent.your_choice": ("Pilihan Anda", "Your choice"),
