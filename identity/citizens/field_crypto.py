@@ -42,8 +42,11 @@ def new_data_key() -> bytes:
 
 
 def _seal(key: bytes, plaintext: bytes, associated: bytes) -> bytes:
-    nonce = os.urandom(NONCE_BYTES)
-    return bytes([VERSION]) + nonce + AESGCM(key).encrypt(nonce, plaintext, associated)
+    return _sealed(AESGCM(key), os.urandom(NONCE_BYTES), plaintext, associated)
+
+
+def _sealed(aead: AESGCM, nonce: bytes, plaintext: bytes, associated: bytes) -> bytes:
+    return _VERSION_BYTE + nonce + aead.encrypt(nonce, plaintext, associated)
 
 
 def _open(key: bytes, sealed: bytes, associated: bytes) -> bytes:
@@ -96,15 +99,15 @@ class FieldCipher:
         one by one)."""
         aead = AESGCM(data_key)
         nonces = os.urandom(NONCE_BYTES * len(values))
-        prefix = _FIELD_AD + _context(subject_id)
-        sealed = {}
-        for n, (field, value) in enumerate(values.items()):
-            if "\x00" in field:
-                raise ValueError("ids and field names cannot contain NUL")
-            nonce = nonces[n * NONCE_BYTES : (n + 1) * NONCE_BYTES]
-            body = aead.encrypt(nonce, value.encode(), prefix + field.encode())
-            sealed[field] = _VERSION_BYTE + nonce + body
-        return sealed
+        return {
+            field: _sealed(
+                aead,
+                nonces[n * NONCE_BYTES : (n + 1) * NONCE_BYTES],
+                value.encode(),
+                _FIELD_AD + _context(subject_id, field),
+            )
+            for n, (field, value) in enumerate(values.items())
+        }
 
     @staticmethod
     def open(data_key: bytes, subject_id: str, field: str, sealed: bytes) -> str:

@@ -24,6 +24,18 @@ def test_fields_round_trip_and_hide_the_plaintext(cipher: FieldCipher) -> None:
     assert cipher.seal(key, "citizen-1", "nik", NIK) != sealed  # fresh nonce each time
 
 
+def test_fields_sealed_together_open_alone_each_bound_to_its_field(cipher: FieldCipher) -> None:
+    key = new_data_key()
+    values = {"nik": NIK, "name": "Siti Rahayu", "email": "siti@example.go.id"}
+    sealed = cipher.seal_fields(key, "citizen-1", values)
+    assert {f: cipher.open(key, "citizen-1", f, v) for f, v in sealed.items()} == values
+    assert len({v[1:13] for v in sealed.values()}) == 3  # a nonce of its own each
+    with pytest.raises(UnreadableField):
+        cipher.open(key, "citizen-1", "name", sealed["nik"])
+    with pytest.raises(ValueError, match="NUL"):
+        cipher.seal_fields(key, "citizen-1", {"ni\x00k": NIK})
+
+
 @pytest.mark.parametrize(
     ("subject", "field"), [("citizen-2", "nik"), ("citizen-1", "name"), ("citizen-1", "nik\x01")]
 )

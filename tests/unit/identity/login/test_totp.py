@@ -301,14 +301,20 @@ def test_disable_needs_a_valid_code(factor: SecondFactor, clock: ManualClock) ->
         factor.disable("c1", totp_code(secret, clock.now.timestamp()))
 
 
-def test_turning_the_factor_on_and_off_is_recorded_once_each(
-    store: MemoryStore, clock: ManualClock
-) -> None:
+def _audited(store: MemoryStore, clock: ManualClock) -> tuple[SecondFactor, Events]:
+    """A factor whose account events are recorded in :class:`Events`."""
     events = Events()
     factor = SecondFactor(
         store=store, sealer=TotpSealer(MASTER_KEY), clock=clock, account="jati",
         events=events,  # type: ignore[arg-type]
     )  # fmt: skip
+    return factor, events
+
+
+def test_turning_the_factor_on_and_off_is_recorded_once_each(
+    store: MemoryStore, clock: ManualClock
+) -> None:
+    factor, events = _audited(store, clock)
     enrolment = factor.begin_enrolment("c1")
     assert events.recorded == []  # waiting for its code is not a factor yet
     secret = _secret(enrolment.uri)
@@ -326,11 +332,7 @@ def test_turning_the_factor_on_and_off_is_recorded_once_each(
 def test_a_replacement_removes_the_old_factor_audited_in_the_same_step(
     store: MemoryStore, clock: ManualClock
 ) -> None:
-    events = Events()
-    factor = SecondFactor(
-        store=store, sealer=TotpSealer(MASTER_KEY), clock=clock, account="jati",
-        events=events,  # type: ignore[arg-type]
-    )  # fmt: skip
+    factor, events = _audited(store, clock)
     old = _enrolled(factor, clock)
     with pytest.raises(SecondFactorEnabled):
         factor.begin_enrolment("c1")
