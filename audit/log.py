@@ -72,8 +72,16 @@ class AuditStore(Protocol):
     def leaves(self, start: int, end: int) -> list[tuple[int, bytes]]: ...
 
     def query(
-        self, flt: EventFilter, *, after: int = -1, limit: int = 1000
+        self,
+        flt: EventFilter,
+        *,
+        after: int = -1,
+        limit: int = 1000,
+        before: int | None = None,
+        newest_first: bool = False,
     ) -> list[StoredLeaf]: ...
+
+    def queued(self, flt: EventFilter, *, limit: int) -> list[bytes]: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -423,24 +423,55 @@ class SqlAuditStore:
             )
             return [(int(i), bytes(e)) for i, e in rows]
 
-    def query(self, flt: EventFilter, *, after: int = -1, limit: int = 1000) -> list[StoredLeaf]:
-        """Leaves matching ``flt`` with index > ``after``, ascending, at most ``limit``."""
-        conditions: list[Any] = [_leaf.c.leaf_index > after]
-        if flt.subject is not None:
-            conditions.append(_leaf.c.subject == flt.subject)
-        if flt.actor_id is not None:
-            conditions.append(_leaf.c.actor_id == flt.actor_id)
-        if flt.purpose is not None:
-            conditions.append(_leaf.c.purpose == flt.purpose)
-        if flt.since is not None:
-            conditions.append(_leaf.c.event_at >= flt.since)
-        if flt.until is not None:
-            conditions.append(_leaf.c.event_at < flt.until)
+    def query(
+        self,
+        flt: EventFilter,
+        *,
+        after: int = -1,
+        limit: int = 1000,
+        before: int | None = None,
+        newest_first: bool = False,
+    ) -> list[StoredLeaf]:
+        """Leaves matching ``flt`` with ``after`` < index (< ``before`` when given), at most
+        ``limit``: ascending, or descending with ``newest_first`` (a citizen's log page; the
+        ``(subject, leaf_index)`` index serves both directions)."""
+        conditions = [_leaf.c.leaf_index > after, *_conditions(_leaf, flt)]
+        if before is not None:
+            conditions.append(_leaf.c.leaf_index < before)
+        order = _leaf.c.leaf_index.desc() if newest_first else _leaf.c.leaf_index
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(*LEAF_COLUMNS).where(*conditions).order_by(_leaf.c.leaf_index).limit(limit)
+                select(*LEAF_COLUMNS).where(*conditions).order_by(order).limit(limit)
             ).all()
         return [stored_leaf_of(r) for r in rows]
+
+    def queued(self, flt: EventFilter, *, limit: int) -> list[bytes]:
+        """Entries matching ``flt`` that are committed but not yet in the tree, newest first
+        (the queue holds only the last few seconds' entries)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(_queue.c.entry)
+                .where(*_conditions(_queue, flt))
+                .order_by(_queue.c.id.desc())
+                .limit(limit)
+            ).all()
+        return [bytes(r.entry) for r in rows]
+
+
+def _conditions(table: Table, flt: EventFilter) -> list[Any]:
+    """The WHERE conditions of ``flt`` on ``audit_leaf`` or ``audit_queue``."""
+    conditions: list[Any] = []
+    if flt.subject is not None:
+        conditions.append(table.c.subject == flt.subject)
+    if flt.actor_id is not None:
+        conditions.append(table.c.actor_id == flt.actor_id)
+    if flt.purpose is not None:
+        conditions.append(table.c.purpose == flt.purpose)
+    if flt.since is not None:
+        conditions.append(table.c.event_at >= flt.since)
+    if flt.until is not None:
+        conditions.append(table.c.event_at < flt.until)
+    return conditions
 
 
 # ---------------------------------------------------------------- many rows at once

@@ -10,10 +10,9 @@
   (app, state, data items, times; never a value); a valid or suspended one has a *Revoke*
   button: ``POST /account/credentials/{id}/revoke`` (CSRF-checked) revokes it for good
   through its status list (a lost phone);
-- **who used my data** (Art. 31, 32): the timeline of audit entries about the citizen, as
-  ``GET /me/access-log`` gives it (:func:`identity.citizens.access_log.citizen_timeline` is
-  that logic: entries hidden from citizens, or withheld under an Art. 15/50 exception until
-  their visible-after time, are left out), paged with ``?after=``;
+- **who used my data** (Art. 31, 32): the latest events of the story that
+  :mod:`identity.http.pages.activity` tells in full (``/account/activity``: filters, paging,
+  raw entries and their inclusion proofs);
 - **my requests** (Art. 5-14): the request register and a form to file an access,
   correction, restriction or erasure request (``POST /account/requests``) through
   :class:`consent.requests.service.RequestService`; a completed access request links its export
@@ -40,7 +39,6 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from audit.entry import ActorKind
 from consent.errors import (
     ConsentError,
     GrantNotFound,
@@ -51,10 +49,10 @@ from consent.http import export_chunks
 from consent.ledger import ConsentLedger
 from consent.requests.records import RequestKind, RequestStatus, SubjectRequest
 from consent.requests.service import RequestService
-from identity.citizens.access_log import TimelineEntry, citizen_timeline
 from identity.citizens.fields import CORRECTABLE_FIELDS
 from identity.credentials.issuer import ChangeReason, CredentialService, credential_summary
 from identity.errors import NotFound
+from identity.http.pages.activity import Filters, load_activity
 from identity.http.pages.common import (
     NO_STORE,
     PageContext,
@@ -67,6 +65,7 @@ from identity.http.pages.common import (
     see_other,
     session_of,
 )
+from identity.http.pages.story import StoryLine
 from identity.http.session_cookie import clear_session_cookie
 from identity.login.passkeys import Passkey
 from identity.login.sessions import Session, SessionInfo, SessionService
@@ -75,12 +74,14 @@ from identity.login.totp import (
 )
 from identity.service.web.state import services
 
-__all__ = ["TIMELINE_PAGE", "router"]
+__all__ = ["LATEST_EVENTS", "router"]
 
 router = APIRouter(include_in_schema=False)
 
-TIMELINE_PAGE = 50
-MAX_AFTER = 2**62
+#: Events the account page shows; the activity page has the rest.
+LATEST_EVENTS = 5
+#: Raw entries read for them (one event is often several entries).
+_LATEST_ENTRIES = 40
 #: ``?done=`` values that show a confirmation on the account page.
 DONE_MESSAGES = {
     "withdrawn": "account.withdrawn",
@@ -103,8 +104,7 @@ DONE_MESSAGES = {
 class _Account:
     consents: list[dict[str, Any]]
     credentials: list[dict[str, Any]]
-    timeline: list[TimelineEntry]
-    next_after: int | None
+    latest: list[StoryLine]  # "who used my data": the newest events
     requests: list[SubjectRequest]
     totp_enabled: bool
     app_names: Mapping[str, str]
@@ -113,7 +113,7 @@ class _Account:
     passkeys: Sequence[Passkey]  # identity/http/pages/passkeys.py
 
 
-def _load_account(request: Request, citizen_id: str, after: int) -> _Account:
+def _load_account(ctx: PageContext, request: Request, citizen_id: str) -> _Account:
     state = services(request)
     ledger = state.consent_ledger
     clients = state.clients
@@ -121,14 +121,8 @@ def _load_account(request: Request, citizen_id: str, after: int) -> _Account:
     second_factor = state.second_factor
     consents = ledger.consents_of(citizen_id)
     credentials = [credential_summary(c) for c in state.credentials.of_citizen(citizen_id)]
-    timeline, next_after = citizen_timeline(
-        state.audit_log, state.pseudonymizer, citizen_id, after=after, limit=TIMELINE_PAGE
-    )
-    app_ids = (
-        {c["app_id"] for c in consents}
-        | {c["client_id"] for c in credentials}
-        | {e.actor_id for e in timeline if e.actor_kind == ActorKind.RELYING_APP.value}
-    )
+    activity = load_activity(state, ctx, citizen_id, Filters(), limit=_LATEST_ENTRIES)
+    app_ids = {c["app_id"] for c in consents} | {c["client_id"] for c in credentials}
     names: dict[str, str] = {}
     for app_id in app_ids:
         try:
@@ -138,8 +132,7 @@ def _load_account(request: Request, citizen_id: str, after: int) -> _Account:
     return _Account(
         consents=consents,
         credentials=credentials,
-        timeline=timeline,
-        next_after=next_after,
+        latest=activity.lines[:LATEST_EVENTS],
         requests=sorted(service.requests_of(citizen_id), key=lambda r: r.received_at, reverse=True),
         totp_enabled=second_factor.is_enabled(citizen_id),
         app_names=names,
@@ -147,15 +140,6 @@ def _load_account(request: Request, citizen_id: str, after: int) -> _Account:
         sessions=state.sessions.list_for(citizen_id),
         passkeys=state.passkeys.list(citizen_id),
     )
-
-
-def _after(request: Request) -> int:
-    raw = request.query_params.get("after", "-1")
-    try:
-        value = int(raw)
-    except ValueError:
-        return -1
-    return value if -1 <= value <= MAX_AFTER else -1
 
 
 async def _account_page(
@@ -167,11 +151,10 @@ async def _account_page(
     errors: Mapping[str, str] | None = None,
     done: str | None = None,
 ) -> Response:
-    after = _after(request)
-    account = await asyncio.to_thread(_load_account, request, session.citizen_id, after)
+    account = await asyncio.to_thread(_load_account, ctx, request, session.citizen_id)
     return render(
         ctx, "account.html", title=ctx.t("account.title"), status=status, signed_in=True,
-        account=account, after=after, errors=errors or {}, done=done,
+        account=account, errors=errors or {}, done=done,
         restricted=session.restricted,
         kinds=[k.value for k in (RequestKind.ACCESS, RequestKind.CORRECTION,
                                   RequestKind.RESTRICTION, RequestKind.ERASURE)],

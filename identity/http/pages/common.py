@@ -31,7 +31,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from identity.errors import Overloaded, Throttled
 from identity.http.pages.csrf import CSRF_FIELD, CsrfProtection
 from identity.http.pages.i18n import LANG_COOKIE, Translator, choose_language, language_of
-from identity.http.pages.local_time import local_time
+from identity.http.pages.local_time import DEFAULT_ZONE, ZONES, local_time
 from identity.http.session_cookie import current_session
 from identity.login.sessions import Session, app_session
 from identity.oidc.authorization_request import PendingAuthorization
@@ -67,6 +67,8 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 #: Longest value of any page form field (the longest legitimate one is an address, 500).
 MAX_FIELD_CHARS = 2000
 LANG_COOKIE_MAX_AGE = 365 * 86_400
+#: The citizen's chosen time zone (``?tz=WIB|WITA|WIT`` sets it; WIB otherwise).
+ZONE_COOKIE = "tz"
 _ORIGIN = re.compile(
     r"https?://[A-Za-z0-9.\-]+(?::[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?"
 )
@@ -76,7 +78,7 @@ _ORIGIN = re.compile(
 def _when(context: Context, value: datetime | str | None) -> str:
     """A time in the citizen's zone and the page's language (``7 Des 2026, 14.33 WIB``:
     :func:`identity.http.pages.local_time.local_time`)."""
-    return local_time(value, context.get("lang", "id"))
+    return local_time(value, context.get("lang", "id"), context.get("zone", DEFAULT_ZONE))
 
 
 _environment = Environment(
@@ -97,6 +99,8 @@ class PageContext:
     csrf_token: str
     new_csrf_cookie: str | None
     lang_from_query: str | None
+    zone: str = DEFAULT_ZONE
+    zone_from_query: str | None = None
 
     @property
     def lang(self) -> str:
@@ -138,7 +142,11 @@ def page_context(
     )
     csrf: CsrfProtection = request.app.state.csrf
     token, new_cookie = csrf.issue(request)
-    return PageContext(request, Translator(lang), token, new_cookie, query_lang)
+    query_zone = request.query_params.get("tz")
+    query_zone = query_zone if query_zone in ZONES else None
+    cookie_zone = request.cookies.get(ZONE_COOKIE)
+    zone = query_zone or (cookie_zone if cookie_zone in ZONES else DEFAULT_ZONE)
+    return PageContext(request, Translator(lang), token, new_cookie, query_lang, zone, query_zone)
 
 
 def _finish(ctx: PageContext, response: Response) -> Response:
@@ -156,6 +164,11 @@ def _finish(ctx: PageContext, response: Response) -> Response:
             httponly=True,
             samesite="lax",
         )
+    if ctx.zone_from_query is not None:
+        response.set_cookie(
+            ZONE_COOKIE, ctx.zone_from_query, max_age=LANG_COOKIE_MAX_AGE, path="/",
+            secure=csrf.secure, httponly=True, samesite="lax",
+        )  # fmt: skip
     return response
 
 
@@ -176,6 +189,7 @@ def render(
     body = _environment.get_template(template).render(
         t=ctx.t,
         lang=ctx.lang,
+        zone=ctx.zone,
         title=title,
         document_title=ctx.t("title.error", title=title) if status >= 400 else title,
         csrf_field=CSRF_FIELD,

@@ -1155,6 +1155,180 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "action.credential_issued": ("kredensial diterbitkan", "credential issued"),
     "action.credential_revoked": ("kredensial dicabut", "credential revoked"),
     "action.login": ("masuk", "signed in"),
+    # -- the activity story (identity/http/pages/story.py)
+    "story.and": ("dan", "and"),
+    "story.use": ("{items} Anda untuk {purpose}", "your {items} for {purpose}"),
+    "story.your_data": ("data", "data"),
+    "story.no_purpose": ("tujuan yang tidak disebut", "an unnamed purpose"),
+    "story.you": ("Anda", "You"),
+    "story.official": ("Petugas {id}", "Official {id}"),
+    "story.release": ("{app} menerima {uses}.", "{app} received {uses}."),
+    "story.release_none": (
+        "{app} diberi tahu bahwa Anda masuk, tanpa data pribadi Anda, untuk {purposes}.",
+        "{app} was told that you signed in, without any of your personal data, for {purposes}.",
+    ),
+    "story.consent_given": (
+        "Anda memberi persetujuan kepada {app} untuk {purposes}.",
+        "You gave {app} your consent for {purposes}.",
+    ),
+    "story.consent_refused": (
+        "Anda tidak memberi persetujuan kepada {app} untuk {purposes}.",
+        "You did not give {app} your consent for {purposes}.",
+    ),
+    "story.consent_withdrawn": (
+        "Anda menarik persetujuan Anda kepada {app} untuk {purposes}.",
+        "You withdrew your consent to {app} for {purposes}.",
+    ),
+    "story.consent_expired": (
+        "Persetujuan Anda kepada {app} untuk {purposes} berakhir.",
+        "Your consent to {app} for {purposes} ended.",
+    ),
+    "story.credential_issued": (
+        "{app} menerima kredensial identitas digital Anda untuk {purposes}.",
+        "{app} received your digital identity credential for {purposes}.",
+    ),
+    "story.credential_revoked": (
+        "Kredensial identitas digital Anda di {app} dicabut.",
+        "Your digital identity credential in {app} was revoked.",
+    ),
+    "story.sign_in": ("Anda masuk ke Jati.", "You signed in to Jati."),
+    "story.sign_in_with": (
+        "Anda masuk ke Jati dengan {items}.",
+        "You signed in to Jati with {items}.",
+    ),
+    "story.sign_in_refused": (
+        "Ada percobaan masuk ke akun Anda yang ditolak.",
+        "An attempt to sign in to your account was refused.",
+    ),
+    "story.method.passkey": ("passkey", "a passkey"),
+    "story.method.recovery_codes": ("kode pemulihan", "a recovery code"),
+    "story.method.totp": ("aplikasi autentikator", "an authenticator app"),
+    "story.jati_check": ("Jati {verb} {uses}.", "Jati {verb} {uses}."),
+    "story.processed": ("{who} {verb} {uses}.", "{who} {verb} {uses}."),
+    "story.you.request": (
+        "Anda mengajukan permintaan: {purposes}.",
+        "You filed a request: {purposes}.",
+    ),
+    "story.you.create": (
+        "Anda menambahkan {items} ({purposes}).",
+        "You added {items} ({purposes}).",
+    ),
+    "story.you.update": (
+        "Anda mengubah {items} ({purposes}).",
+        "You changed {items} ({purposes}).",
+    ),
+    "story.you.erase": ("Anda menghapus {items} ({purposes}).", "You erased {items} ({purposes})."),
+    "story.you.restrict": (
+        "Anda membatasi pemrosesan {items} ({purposes}).",
+        "You restricted the processing of {items} ({purposes}).",
+    ),
+    "story.you.export": (
+        "Anda mengunduh salinan {items} ({purposes}).",
+        "You downloaded a copy of {items} ({purposes}).",
+    ),
+    "story.you.read": ("Anda membaca {items} ({purposes}).", "You read {items} ({purposes})."),
+    "story.you.disclose": (
+        "Anda membagikan {items} ({purposes}).",
+        "You shared {items} ({purposes}).",
+    ),
+    "story.you.token_issued": (
+        "Anda menerima token untuk {purposes}.",
+        "You received a token for {purposes}.",
+    ),
+    "story.verb.read": ("membaca", "read"),
+    "story.verb.disclose": ("mengungkapkan", "disclosed"),
+    "story.verb.create": ("mencatat", "recorded"),
+    "story.verb.update": ("memperbarui", "updated"),
+    "story.verb.erase": ("menghapus", "erased"),
+    "story.verb.restrict": ("membatasi pemrosesan", "restricted the processing of"),
+    "story.verb.export": ("mengekspor", "exported"),
+    "story.verb.token_issued": ("menerbitkan token berisi", "issued a token carrying"),
+    "story.refused": ("Permintaan ini ditolak.", "This was refused."),
+    "story.pending": ("sedang dicatat", "being recorded"),
+    "story.entries": (
+        "Catatan teknis ({count} entri log)",
+        "Technical record ({count} log entries)",
+    ),
+    "story.leaf": ("entri log nomor {index}", "log entry number {index}"),
+    "story.queued": ("entri log yang belum diberi nomor", "a log entry not yet numbered"),
+    "story.proof": ("Bukti inklusi (RFC 9162)", "Inclusion proof (RFC 9162)"),
+    "story.proof_pending": (
+        "bukti inklusi tersedia setelah dicatat",
+        "its inclusion proof is available once recorded",
+    ),
+    # -- the activity page (identity/http/pages/activity.py)
+    "activity.filters": ("Saring catatan", "Filter the record"),
+    "activity.app": ("Aplikasi", "App"),
+    "activity.all_apps": ("Semua aplikasi", "All apps"),
+    "activity.period": ("Periode", "Period"),
+    "activity.all_time": ("Sepanjang waktu", "All time"),
+    "activity.days": ("{days} hari terakhir", "Last {days} days"),
+    "activity.zone": ("Zona waktu", "Time zone"),
+    "activity.show": ("Tampilkan", "Show"),
+    "activity.events": ("Kejadian, terbaru di atas", "Events, newest first"),
+    "activity.no_match": (
+        "Tidak ada catatan untuk pilihan ini.",
+        "Nothing is recorded for this choice.",
+    ),
+    "activity.pages": ("Halaman catatan", "Pages of the record"),
+    "activity.older": ("Catatan lebih lama", "Older events"),
+    "activity.newest": ("Kembali ke yang terbaru", "Back to the newest"),
+    "activity.see_all": (
+        "Lihat seluruh catatan, saring menurut aplikasi atau periode",
+        "See the whole record, filtered by app or period",
+    ),
+    "zone.WIB": (
+        "WIB: Jawa, Sumatra, Kalimantan Barat dan Tengah",
+        "WIB: Java, Sumatra, West and Central Kalimantan",
+    ),
+    "zone.WITA": (
+        "WITA: Bali, Nusa Tenggara, Sulawesi, Kalimantan Selatan, Timur dan Utara",
+        "WITA: Bali, Nusa Tenggara, Sulawesi, South, East and North Kalimantan",
+    ),
+    "zone.WIT": ("WIT: Maluku dan Papua", "WIT: Maluku and Papua"),
+    # -- UU PDP Art. 20(2) in plain words, the article after
+    "basis.label": ("Dasar hukum", "Legal basis"),
+    "basis.article": ("UU PDP Pasal 20 ayat (2) huruf {letter}", "UU PDP Art. 20(2)({letter})"),
+    "basis.plain.a": ("karena Anda memberi persetujuan", "because you gave your consent"),
+    "basis.plain.b": (
+        "untuk menjalankan perjanjian dengan Anda",
+        "to carry out a contract with you",
+    ),
+    "basis.plain.c": ("karena diwajibkan oleh peraturan", "because the law requires it"),
+    "basis.plain.d": ("untuk melindungi kepentingan vital Anda", "to protect your vital interests"),
+    "basis.plain.e": (
+        "untuk tugas pelayanan publik oleh pemerintah",
+        "for a public service task of the government",
+    ),
+    "basis.plain.f": ("untuk kepentingan sah lainnya", "for another legitimate interest"),
+    # -- Jati's own purposes (the apps' purposes have their own words)
+    "purpose.authentication": ("masuk ke Jati dan aplikasi", "signing in to Jati and apps"),
+    "purpose.citizen-registration": (
+        "pendaftaran penduduk di Jati",
+        "registering residents in Jati",
+    ),
+    "purpose.population-import-check": (
+        "pemeriksaan data saat impor penduduk",
+        "checking data during a population import",
+    ),
+    "purpose.consent-management": (
+        "memeriksa usia Anda sebelum meminta persetujuan",
+        "checking your age before asking for consent",
+    ),
+    "purpose.account-security": ("keamanan akun Anda", "your account's security"),
+    "purpose.data-subject-access": ("salinan data Anda", "a copy of your data"),
+    "purpose.data-subject-correction": ("perbaikan data Anda", "correcting your data"),
+    "purpose.data-subject-erasure": ("penghapusan data Anda", "erasing your data"),
+    "purpose.data-subject-restriction": (
+        "pembatasan pemrosesan data Anda",
+        "restricting the processing of your data",
+    ),
+    "purpose.erasure-request": ("penghapusan data Anda", "erasing your data"),
+    "purpose.audit-query": ("pemeriksaan oleh auditor", "an auditor's inquiry"),
+    "purpose.breach-notification": (
+        "pemberitahuan kegagalan pelindungan data",
+        "notice of a personal data breach",
+    ),
 }
 
 #: UU PDP Art. 20(2), in Indonesian; the English wording is the receipts' own.

@@ -30,6 +30,7 @@ from starlette.responses import Response
 from identity.http.pages import (
     account,
     activate,
+    activity,
     consent,
     devices,
     home,
@@ -60,6 +61,7 @@ ROUTERS = (
     logout.router,
     consent.router,
     account.router,
+    activity.router,
     devices.router,
     totp_setup.router,
     recovery.router,
