@@ -292,7 +292,9 @@ def format_time(value: datetime) -> str:
 def parse_time(text: str) -> datetime:
     if not _TIME.fullmatch(text):
         raise InvalidEntry("times are RFC 3339 UTC with six fractional digits and Z")
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    # the pattern admits only what fromisoformat reads the same way (and it is ~10x faster
+    # than strptime, which a page of a citizen's log calls a hundred times)
+    return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
 
 
 def _utc(value: datetime, name: str) -> datetime:

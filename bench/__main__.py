@@ -18,6 +18,7 @@ BENCHMARKS = {
     "clientflood": "bench.client_auth_flood",
     "citizen_import": "bench.citizen_import",
     "passkeys": "bench.passkeys",
+    "activity_page": "bench.activity_page",
 }
 
 

@@ -435,7 +435,9 @@ class SqlAuditStore:
         """Leaves matching ``flt`` with ``after`` < index (< ``before`` when given), at most
         ``limit``: ascending, or descending with ``newest_first`` (a citizen's log page; the
         ``(subject, leaf_index)`` index serves both directions)."""
-        conditions = [_leaf.c.leaf_index > after, *_conditions(_leaf, flt)]
+        conditions = _conditions(_leaf, flt)
+        if after >= 0:  # no bound from the start: the planner keeps to (subject, leaf_index)
+            conditions.append(_leaf.c.leaf_index > after)
         if before is not None:
             conditions.append(_leaf.c.leaf_index < before)
         order = _leaf.c.leaf_index.desc() if newest_first else _leaf.c.leaf_index

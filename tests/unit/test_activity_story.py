@@ -121,8 +121,8 @@ def test_the_citizens_own_acts_are_theirs_and_jatis_check_is_jatis() -> None:
 def test_a_refused_act_says_so_and_an_official_is_named_by_id() -> None:
     official = Actor(ActorKind.OFFICIAL, "dukcapil-7")
     entries = [
-        _entry(0, Action.CREATE, actor=official, items=("nik", "name"), purpose="citizen-registration",
-               basis=LegalBasis.PUBLIC_TASK),
+        _entry(0, Action.CREATE, actor=official, items=("nik", "name"),
+               purpose="citizen-registration", basis=LegalBasis.PUBLIC_TASK),
         _entry(5, Action.READ, items=("income",), outcome=Outcome.DENIED),
         _entry(9, Action.LOGIN, actor=SELF, purpose="authentication", outcome=Outcome.DENIED),
     ]  # fmt: skip

@@ -38,7 +38,7 @@ __all__ = ["PERIODS", "Activity", "load_activity", "router"]
 router = APIRouter(include_in_schema=False)
 
 #: Raw entries read for one page of the story (several make one event).
-PAGE_ENTRIES = 100
+PAGE_ENTRIES = 50
 #: ``?period=`` choices, in days.
 PERIODS = ("7", "30", "90", "365")
 _APP_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")

@@ -123,8 +123,8 @@ class _Sentences:
             ],
         )
 
-    def sentence(self, story: Story) -> Markup:
-        t, kind, uses = self.t, story.kind, story.uses
+    def sentence(self, story: Story, uses: tuple[Use, ...]) -> Markup:
+        t, kind = self.t, story.kind
         app = self.names.apps.get(story.actor_id, story.actor_id)
         app_id = story.actor_id if story.actor_kind == ActorKind.RELYING_APP.value else None
         values: dict[str, Markup | str] = {"app": app, "who": self.who(story)}
@@ -182,13 +182,16 @@ def story_lines(
 ) -> list[StoryLine]:
     """The page's lines for ``stories`` (newest first)."""
     words = _Sentences(t, names)
-    return [
-        StoryLine(
-            words.sentence(story),
-            words.bases(story.uses),
-            story.time,
-            story.pending(checkpoint_size),
-            _entry_lines(story, checkpoint_size),
+    lines = []
+    for story in stories:
+        uses = story.uses
+        lines.append(
+            StoryLine(
+                words.sentence(story, uses),
+                words.bases(uses),
+                story.time,
+                story.pending(checkpoint_size),
+                _entry_lines(story, checkpoint_size),
+            )
         )
-        for story in stories
-    ]
+    return lines
