@@ -35,11 +35,15 @@ __all__ = [
     "StoryKind",
     "Use",
     "activity_page",
+    "apps_in",
+    "last_use",
     "tell",
 ]
 
 #: Entries of one kind by one actor this close to each other are one event.
 SAME_EVENT_WITHIN = timedelta(minutes=2)
+#: How many of an app's newest entries :func:`last_use` reads.
+_LAST_USE_WINDOW = 50
 #: Data items that are tokens or codes, not the citizen's data.
 _TOKEN_PREFIXES = ("token:", "credential:")
 _RELEASES = frozenset({Action.TOKEN_ISSUED, Action.READ, Action.DISCLOSE, Action.EXPORT})
@@ -85,6 +89,10 @@ def story_kind(entry: AuditEntry) -> StoryKind:
         # the citizen's session read their data: Jati's own check on their behalf
         return StoryKind.JATI_CHECK if action is Action.READ else StoryKind.YOUR_ACT
     return StoryKind.PROCESSED
+
+
+#: The events in which an app used the citizen's data.
+_USES = frozenset({StoryKind.RELEASE, StoryKind.PROCESSED, StoryKind.CREDENTIAL_ISSUED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,3 +247,15 @@ def activity_page(
 def apps_in(stories: Sequence[Story]) -> set[str]:
     """The relying apps that act in ``stories``."""
     return {s.actor_id for s in stories if s.actor_kind == ActorKind.RELYING_APP.value}
+
+
+def last_use(
+    audit_log: AuditLog, pseudonymizer: SubjectPseudonymizer, citizen_id: str, app_id: str
+) -> datetime | None:
+    """When ``app_id`` last received or processed the citizen's data, as far as the citizen
+    may see (consent events are the citizen's, not uses); None when not among its newest
+    :data:`_LAST_USE_WINDOW` entries."""
+    page = activity_page(
+        audit_log, pseudonymizer, citizen_id, app_id=app_id, limit=_LAST_USE_WINDOW
+    )
+    return next((s.time for s in page.stories if s.kind in _USES), None)

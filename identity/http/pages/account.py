@@ -233,6 +233,8 @@ async def withdraw(request: Request, grant_id: str) -> Response:
         )
     except GrantNotFound:
         return _not_found(posted.ctx)
+    if form_text(posted.form, "back") == "apps":  # from Aplikasi yang terhubung
+        return see_other(posted.ctx, "/account/apps?done=withdrawn")
     return see_other(posted.ctx, "/account?done=withdrawn#consents")
 
 

@@ -1277,6 +1277,39 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "Lihat seluruh catatan, saring menurut aplikasi atau periode",
         "See the whole record, filtered by app or period",
     ),
+    # -- connected apps (identity/http/pages/connected_apps.py)
+    "apps.title": ("Aplikasi yang terhubung", "Connected apps"),
+    "apps.link": (
+        "Aplikasi yang terhubung: apa yang boleh diterima setiap aplikasi",
+        "Connected apps: what each app may receive",
+    ),
+    "apps.intro": (
+        "Aplikasi yang Anda beri persetujuan, apa yang boleh diterimanya dan kapan terakhir "
+        "memakai data Anda. Menarik persetujuan berlaku seketika di Jati.",
+        "The apps you gave consent to, what each may receive and when it last used your "
+        "data. Withdrawing consent takes effect at once in Jati.",
+    ),
+    "apps.since": ("Terhubung sejak {at}.", "Connected since {at}."),
+    "apps.last_use": ("Terakhir memakai data Anda: {at}.", "Last used your data: {at}."),
+    "apps.never_used": ("Belum pernah memakai data Anda.", "Has not used your data yet."),
+    "apps.may_receive": (
+        "Boleh menerima, dengan persetujuan Anda",
+        "May receive, with your consent",
+    ),
+    "apps.without_consent": (
+        "Boleh menerima tanpa persetujuan, atas dasar hukum lain",
+        "May receive without consent, on another legal basis",
+    ),
+    "apps.see_events": ("Lihat catatan {app}", "See what {app} did"),
+    "apps.none": (
+        "Anda belum memberi persetujuan kepada aplikasi mana pun.",
+        "You have not given consent to any app.",
+    ),
+    "apps.former": ("Tidak lagi terhubung", "No longer connected"),
+    "apps.former_intro": (
+        "Persetujuan Anda untuk aplikasi ini sudah ditarik, ditolak atau berakhir.",
+        "Your consents to these apps were withdrawn, refused or have ended.",
+    ),
     "zone.WIB": (
         "WIB: Jawa, Sumatra, Kalimantan Barat dan Tengah",
         "WIB: Java, Sumatra, West and Central Kalimantan",
