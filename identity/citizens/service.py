@@ -336,6 +336,45 @@ class CitizenService(CitizenErasure):
             raise
         return await asyncio.to_thread(self._finish_login, attempt, verification)
 
+    async def confirm_password_async(self, citizen_id: str, password: str, *, address: str) -> None:
+        """Re-authentication of a signed-in citizen before an act that cannot be undone
+        (their own erasure): their password, throttled like a login on their account and
+        address, the hash on the hashing pool. Nothing is recorded on success: the act
+        that follows is.
+
+        Raises:
+            Throttled, Overloaded (the attempt is not counted).
+            InvalidCredentials: a wrong password, no password, or an erased citizen.
+        """
+        attempt = await asyncio.to_thread(self._begin_confirmation, citizen_id, address)
+        try:
+            verification = await self.passwords.verify_async(attempt.password_hash, password)
+        except Overloaded:
+            if self.throttle is not None and attempt.keys is not None:
+                await asyncio.to_thread(self.throttle.cancelled, attempt.keys, now=attempt.now)
+            raise
+        if self.throttle is not None and attempt.keys is not None:
+            counted = self.throttle.succeeded if verification.ok else self.throttle.failed
+            await asyncio.to_thread(counted, attempt.keys, now=attempt.now)
+        if not verification.ok or attempt.citizen_id is None:
+            log.info("password confirmation failed")
+            raise InvalidCredentials()
+
+    def _begin_confirmation(self, citizen_id: str, address: str) -> _Attempt:
+        now = self.clock()
+        with self.store.read() as tx:
+            found = tx.load(citizen_id)
+        if found is None or found.erased or found.nik_index is None:
+            raise InvalidCredentials()
+        keys = None
+        if self.throttle is not None:
+            keys = self.throttle.keys(
+                nik_index=found.nik_index, address=address, known_device=False
+            )
+            self.throttle.reserve(keys, now=now)  # raises Throttled before any hashing
+        owner = found.id if found.password_hash is not None else None
+        return _Attempt(now, keys, owner, found.password_hash, found.nik_index)
+
     def _begin_login(self, nik: str, address: str, device: str | None) -> _Attempt:
         now = self.clock()
         nik_index = self.cipher.nik_index(nik.strip())

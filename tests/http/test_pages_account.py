@@ -11,7 +11,6 @@ import pytest
 from consent.grants import GrantStatus
 from consent.requests.records import RequestKind, RequestStatus
 from identity.http.pages import account
-from identity.login.sessions import SESSION_COOKIE
 from tests.oidc_helpers import BUDI, OidcWorld, RelyingApp
 from tests.pages_helpers import csrf_of, post_account, secret_of, submit_login, totp_code
 from tests.personal_data import SAMPLE
@@ -148,7 +147,7 @@ def test_a_correction_changes_the_data_and_keeps_only_field_names(signed_in: Oid
         ({"kind": "everything"}, "Pilih jenis permintaan."),
         ({"kind": "correction"}, "Isi setidaknya satu data baru untuk koreksi."),
         ({"kind": "correction", "field-email": "bukan email"}, "email"),
-        ({"kind": "erasure"}, "Centang pernyataan di atas"),
+        ({"kind": "erasure"}, "Penghapusan dilakukan di halaman Hapus akun dan data saya."),
     ],
     ids=["no-kind", "bad-kind", "empty-correction", "bad-email", "unconfirmed-erasure"],
 )
@@ -161,24 +160,6 @@ def test_a_bad_request_is_a_clear_400_and_records_nothing(
     assert message in response.text
     assert "bukan email" not in response.text.replace('value="bukan email"', "")
     assert world.app.state.services.subject_requests.requests_of(world.citizen_id) == []
-
-
-def test_an_erasure_ends_every_session_and_names_what_is_kept(signed_in: OidcWorld) -> None:
-    world = signed_in
-    cookie = world.client.cookies.get(SESSION_COOKIE)
-    other = world.app.state.services.sessions.create(
-        world.citizen_id, auth_time=world.app.state.services.sessions.clock(), amr=["pwd"], acr="x"
-    )[0]
-    response = post_account(
-        world, "/account/requests", kind="erasure", **{"confirm-erasure": "yes"}
-    )
-    assert response.status_code == 200, response.text
-    assert "Data Anda telah dihapus" in response.text
-    assert "UU PDP Art. 31" in response.text  # what is kept, with its basis
-    assert world.app.state.services.sessions.get(cookie) is None
-    assert world.app.state.services.sessions.get(other) is None
-    assert world.app.state.services.citizens.tombstone(world.citizen_id) is not None
-    assert submit_login(world).status_code == 400  # the NIK no longer signs in
 
 
 def test_enrol_confirm_and_disable_a_second_factor(signed_in: OidcWorld) -> None:

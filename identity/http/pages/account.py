@@ -14,10 +14,10 @@
   :mod:`identity.http.pages.activity` tells in full (``/account/activity``: filters, paging,
   raw entries and their inclusion proofs);
 - **my requests** (Art. 5-14): the request register and a form to file an access,
-  correction, restriction or erasure request (``POST /account/requests``) through
+  correction or restriction request (``POST /account/requests``) through
   :class:`consent.requests.service.RequestService`; a completed access request links its export
-  (``GET /account/export?request_id=ID``); an erasure must be confirmed with a tick box,
-  and ends every session of the citizen;
+  (``GET /account/export?request_id=ID``); erasure has its own page
+  (:mod:`identity.http.pages.erasure`), which :func:`erased_page` ends;
 - **my second factor** (:mod:`identity.login.totp`): its forms are
   :mod:`identity.http.pages.totp_setup`'s; **recovery codes** (how many are unused, and new
   ones) and the banner of a session signed in with one are
@@ -74,7 +74,7 @@ from identity.login.totp import (
 )
 from identity.service.web.state import services
 
-__all__ = ["LATEST_EVENTS", "router"]
+__all__ = ["LATEST_EVENTS", "erased_page", "router"]
 
 router = APIRouter(include_in_schema=False)
 
@@ -157,7 +157,7 @@ async def _account_page(
         account=account, errors=errors or {}, done=done,
         restricted=session.restricted,
         kinds=[k.value for k in (RequestKind.ACCESS, RequestKind.CORRECTION,
-                                  RequestKind.RESTRICTION, RequestKind.ERASURE)],
+                                  RequestKind.RESTRICTION)],
         correctable=CORRECTABLE_FIELDS, completed=RequestStatus.COMPLETED,
         access=RequestKind.ACCESS, current_session=session.id,
     )  # fmt: skip
@@ -271,8 +271,8 @@ def _subject_request(form: FormData) -> tuple[str, dict[str, str] | None, str | 
             if value is not None and value.strip():
                 changes[name] = value
         return kind, changes, None if changes else "request.correction_empty"
-    if kind == RequestKind.ERASURE.value and form_text(form, "confirm-erasure") != "yes":
-        return kind, None, "request.confirm_erasure"
+    if kind == RequestKind.ERASURE.value:  # its own page, with a fresh proof (erasure.py)
+        return kind, None, "request.erasure_own_page"
     return kind, None, None
 
 
@@ -295,11 +295,11 @@ async def file_request(request: Request) -> Response:
     except ConsentError as exc:
         return await posted.refused(request, "request", t("request.refused", reason=exc.code))
     if recorded.kind is RequestKind.ERASURE and recorded.status is RequestStatus.COMPLETED:
-        return await _erased(posted.ctx, request, citizen_id, recorded)
+        return await erased_page(posted.ctx, request, citizen_id, recorded)
     return see_other(posted.ctx, "/account?done=request#requests")
 
 
-async def _erased(
+async def erased_page(
     ctx: PageContext, request: Request, citizen_id: str, recorded: SubjectRequest
 ) -> Response:
     """After an erasure: every session of the citizen ends, the second factor goes."""

@@ -647,10 +647,6 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "request.fields": ("Data yang dikoreksi: {fields}", "Corrected: {fields}"),
     "request.download": ("Unduh data saya (JSON)", "Download my data (JSON)"),
     "request.choose_kind": ("Pilih jenis permintaan.", "Choose a kind of request."),
-    "request.confirm_erasure": (
-        "Centang pernyataan di atas untuk menghapus data Anda.",
-        "Tick the statement above to erase your data.",
-    ),
     "request.correction_empty": (
         "Isi setidaknya satu data baru untuk koreksi.",
         "Fill in at least one new value for a correction.",
@@ -1276,6 +1272,88 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "activity.see_all": (
         "Lihat seluruh catatan, saring menurut aplikasi atau periode",
         "See the whole record, filtered by app or period",
+    ),
+    # -- erasure (identity/http/pages/erasure.py)
+    "erase.title": ("Hapus akun dan data saya", "Erase my account and data"),
+    "erase.link": ("Ke halaman penghapusan akun", "Go to the erasure page"),
+    "erase.account_intro": (
+        "Penghapusan ada di halamannya sendiri: halaman itu menjelaskan apa yang hilang dan "
+        "meminta Anda membuktikan bahwa ini memang Anda.",
+        "Erasure has its own page: it explains what goes and asks you to prove that it is "
+        "really you.",
+    ),
+    "erase.lead": (
+        "Jika Anda melanjutkan, Jati memusnahkan data pribadi Anda sehingga tidak dapat lagi "
+        "mengenali Anda. Ini tidak dapat dibatalkan.",
+        "If you go on, Jati destroys your personal data so that it can no longer identify "
+        "you. This cannot be undone.",
+    ),
+    "erase.what_goes": ("Apa yang dihapus", "What is erased"),
+    "erase.what_goes_intro": (
+        "Data pribadi Anda dan semua cara untuk masuk ke akun ini:",
+        "Your personal data and every way to sign in to this account:",
+    ),
+    "erase.apps": ("Layanan yang kehilangan akses", "Services that lose access"),
+    "erase.apps_intro": (
+        "Setiap aplikasi yang terhubung dengan akun ini tidak lagi menerima data Anda, "
+        "seketika, dan token yang sudah diterimanya berhenti berlaku. Anda tidak bisa lagi "
+        "masuk ke aplikasi-aplikasi ini dengan Jati.",
+        "Every app connected to this account stops receiving your data at once, and the "
+        "tokens it already holds stop working. You can no longer sign in to these apps with "
+        "Jati.",
+    ),
+    "erase.kept": ("Apa yang tetap disimpan, dan mengapa", "What is kept, and why"),
+    "erase.cite": ("UU PDP Pasal 8, 43 sampai 45", "UU PDP Art. 8, 43 to 45"),
+    "erase.confirm_heading": ("Konfirmasi penghapusan", "Confirm the erasure"),
+    "erase.final": (
+        "Penghapusan tidak dapat dibatalkan. Untuk memakai Jati lagi, Anda harus didaftarkan "
+        "ulang di loket sebagai akun baru.",
+        "Erasure cannot be undone. To use Jati again you must be registered again at the "
+        "counter, as a new account.",
+    ),
+    "erase.password": ("Kata sandi Anda", "Your password"),
+    "erase.code_hint": (
+        "Kode 6 angka dari aplikasi autentikator Anda.",
+        "The 6-digit code from your authenticator app.",
+    ),
+    "erase.passkey_heading": ("Atau konfirmasi dengan passkey", "Or confirm with a passkey"),
+    "erase.submit": ("Hapus akun dan data saya", "Erase my account and data"),
+    "erase.submit_passkey": (
+        "Konfirmasi dengan passkey dan hapus",
+        "Confirm with a passkey and erase",
+    ),
+    "erase.cancel": ("Batal, kembali ke akun saya", "Cancel, back to my account"),
+    "erase.confirm": (
+        "Centang pernyataan untuk menghapus akun Anda. Tidak ada yang dihapus.",
+        "Tick the statement to erase your account. Nothing was erased.",
+    ),
+    "erase.password_missing": (
+        "Masukkan kata sandi Anda. Tidak ada yang dihapus.",
+        "Enter your password. Nothing was erased.",
+    ),
+    "erase.password_wrong": (
+        "Kata sandi salah. Tidak ada yang dihapus.",
+        "The password is wrong. Nothing was erased.",
+    ),
+    "erase.code_wrong": (
+        "Kode salah atau sudah dipakai. Tidak ada yang dihapus.",
+        "The code is wrong or was used already. Nothing was erased.",
+    ),
+    "erase.passkey_refused": (
+        "Passkey tidak dapat diperiksa. Tidak ada yang dihapus.",
+        "The passkey could not be checked. Nothing was erased.",
+    ),
+    "erase.passkey_not_yours": (
+        "Passkey itu milik akun lain. Tidak ada yang dihapus.",
+        "That passkey belongs to another account. Nothing was erased.",
+    ),
+    "erase.choose_method": (
+        "Buktikan bahwa ini Anda dengan salah satu cara di bawah. Tidak ada yang dihapus.",
+        "Prove that it is you in one of the ways below. Nothing was erased.",
+    ),
+    "request.erasure_own_page": (
+        "Penghapusan dilakukan di halaman Hapus akun dan data saya.",
+        "Erasure is done on the Erase my account and data page.",
     ),
     # -- connected apps (identity/http/pages/connected_apps.py)
     "apps.title": ("Aplikasi yang terhubung", "Connected apps"),

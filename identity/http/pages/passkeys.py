@@ -92,7 +92,16 @@ from identity.oidc.tokens import ACR_MULTI_FACTOR
 from identity.service.web.security_headers import WEBAUTHN_SCRIPT
 from identity.service.web.state import services
 
-__all__ = ["CEREMONY_COOKIE", "CeremonyCookie", "PasskeyCeremonies", "router"]
+__all__ = [
+    "CEREMONY_COOKIE",
+    "ERASE_PATH",
+    "REFUSED",
+    "CeremonyCookie",
+    "PasskeyCeremonies",
+    "credential_of",
+    "json_refusal",
+    "router",
+]
 
 router = APIRouter(include_in_schema=False)
 
@@ -100,6 +109,7 @@ CEREMONY_COOKIE = "jati_webauthn"
 LOGIN_PATH = "/login/passkey"
 ACCOUNT_PATH = "/account/passkeys"
 ACTIVATION_PATH = "/activate/passkey"
+ERASE_PATH = "/account/erase"
 HELP_PATH = "/help/sign-in"
 #: What the script's options request may be refused with, and what a ceremony's answer may.
 REFUSED = (PasskeyRefused, InvalidPasskeyResponse)
@@ -154,6 +164,7 @@ class PasskeyCeremonies:
     login: CeremonyCookie
     account: CeremonyCookie
     activation: CeremonyCookie
+    erasure: CeremonyCookie  # the re-authentication before an erasure (pages/erasure.py)
 
     @classmethod
     def create(
@@ -162,7 +173,9 @@ class PasskeyCeremonies:
         def cookie(path: str) -> CeremonyCookie:
             return CeremonyCookie(master_key, path=path, clock=clock, secure=secure)
 
-        return cls(cookie(LOGIN_PATH), cookie(ACCOUNT_PATH), cookie(ACTIVATION_PATH))
+        return cls(
+            cookie(LOGIN_PATH), cookie(ACCOUNT_PATH), cookie(ACTIVATION_PATH), cookie(ERASE_PATH)
+        )
 
 
 # ---------------------------------------------------------------- helpers
@@ -173,7 +186,7 @@ def _ceremonies(request: Request) -> PasskeyCeremonies:
     return ceremonies
 
 
-def _credential(form: FormData) -> dict[str, Any]:
+def credential_of(form: FormData) -> dict[str, Any]:
     """The ``credential`` field as a JSON object; empty when it is not one (the core then
     answers :class:`~identity.errors.InvalidPasskeyResponse`)."""
     try:
@@ -183,7 +196,7 @@ def _credential(form: FormData) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _json_refusal(ctx: PageContext, key: str, status: int, **values: object) -> Response:
+def json_refusal(ctx: PageContext, key: str, status: int, **values: object) -> Response:
     """An options request refused: the script shows ``message`` (in the page's language)."""
     return JSONResponse({"message": ctx.t(key, **values)}, status_code=status, headers=NO_STORE)
 
@@ -220,7 +233,7 @@ async def _registration_options(
             display_name=name,
         )
     except TooManyPasskeys:
-        return _json_refusal(ctx, "passkeys.too_many", 409, limit=MAX_PASSKEYS)
+        return json_refusal(ctx, "passkeys.too_many", 409, limit=MAX_PASSKEYS)
     return cookie.options(options, state)
 
 
@@ -263,7 +276,7 @@ async def sign_in_page(request: Request) -> Response:
 async def sign_in_options(request: Request) -> Response:
     ctx, form = await checked_form(request)
     if form is None:
-        return _json_refusal(ctx, "csrf.body", 403)
+        return json_refusal(ctx, "csrf.body", 403)
     options, state = services(request).passkeys.authentication_options()
     return _ceremonies(request).login.options(options, state)
 
@@ -291,7 +304,7 @@ async def sign_in(request: Request) -> Response:
         await asyncio.to_thread(
             services(request).passkeys.authenticate,
             cookie.state(request),
-            _credential(step.form),
+            credential_of(step.form),
             within=open_session,
         )
     except REFUSED as error:
@@ -313,10 +326,10 @@ async def _signed_in(
     """An account form: CSRF, then the session (the script's request gets JSON)."""
     ctx, form = await checked_form(request)
     if form is None:
-        return _json_refusal(ctx, "csrf.body", 403) if script else csrf_refused(ctx)
+        return json_refusal(ctx, "csrf.body", 403) if script else csrf_refused(ctx)
     session = await session_of(request)
     if session is None:
-        signed_out = _json_refusal(ctx, "passkeys.signed_out", 401) if script else None
+        signed_out = json_refusal(ctx, "passkeys.signed_out", 401) if script else None
         return signed_out or see_other(ctx, "/login")
     return ctx, form, session
 
@@ -347,7 +360,7 @@ async def account_add(request: Request) -> Response:
         return posted
     ctx, form, session = posted
     cookie = _ceremonies(request).account
-    state, credential, name = cookie.state(request), _credential(form), form_text(form, "name")
+    state, credential, name = cookie.state(request), credential_of(form), form_text(form, "name")
     passkeys = services(request).passkeys
 
     def register() -> Passkey:
@@ -427,10 +440,10 @@ async def account_remove(request: Request, passkey_id: str) -> Response:
 async def activation_options(request: Request) -> Response:
     ctx, form = await checked_form(request)
     if form is None:
-        return _json_refusal(ctx, "csrf.body", 403)
+        return json_refusal(ctx, "csrf.body", 403)
     ticket = ticket_of(request)
     if ticket is None:
-        return _json_refusal(ctx, "activate.setup.expired", 400)
+        return json_refusal(ctx, "activate.setup.expired", 400)
     return await _registration_options(
         request, ctx, ticket.citizen_id, _ceremonies(request).activation
     )
@@ -460,7 +473,7 @@ def _activate(
         )  # fmt: skip
 
     passkeys.register(
-        state, _credential(form), name=form_text(form, "name"), now=now,
+        state, credential_of(form), name=form_text(form, "name"), now=now,
         citizen_id=ticket.citizen_id, within=use_code,
     )  # fmt: skip
     return opened[0]
