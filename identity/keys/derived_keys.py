@@ -34,11 +34,12 @@ LOGIN_THROTTLE_KEY_LABEL = b"jati/identity/login-throttle-key/v1"
 CLIENT_THROTTLE_KEY_LABEL = b"jati/identity/client-auth-throttle-key/v1"
 DEVICE_KEY_LABEL = b"jati/identity/login-device-key/v1"
 # What travels through the browser: sealed authorization requests, pending logins,
-# activation tickets, passkey ceremonies' state, CSRF.
+# activation tickets, passkey ceremonies' state, a form kept across an expired session, CSRF.
 REQUEST_SEALING_KEY = b"jati/identity/authorization-request-key/v1"
 PENDING_LOGIN_KEY = b"jati/identity/pending-login-key/v1"
 ACTIVATION_TICKET_KEY = b"jati/identity/activation-ticket-key/v1"
 WEBAUTHN_CEREMONY_KEY = b"jati/identity/webauthn-ceremony-key/v1"
+PAGE_INTENT_KEY = b"jati/identity/page-intent-key/v1"
 CSRF_KEY_LABEL = b"jati/identity/csrf-key/v1"
 # Credential issuance: nonces for holder proofs (OpenID4VCI c_nonce).
 CREDENTIAL_NONCE_KEY = b"jati/identity/credential-nonce-key/v1"
@@ -63,6 +64,7 @@ LABELS = (
     PENDING_LOGIN_KEY,
     ACTIVATION_TICKET_KEY,
     WEBAUTHN_CEREMONY_KEY,
+    PAGE_INTENT_KEY,
     CSRF_KEY_LABEL,
     CREDENTIAL_NONCE_KEY,
     CLIENT_SECRET_KEY,

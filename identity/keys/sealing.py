@@ -34,6 +34,7 @@ from identity.keys.derived_keys import derive_key
 
 __all__ = [
     "ACTIVATION_TICKET_AD",
+    "PAGE_INTENT_AD",
     "PENDING_LOGIN_AD",
     "WEBAUTHN_CEREMONY_AD",
     "GcmSealer",
@@ -50,6 +51,9 @@ ACTIVATION_TICKET_AD = b"jati-activation-ticket/v1"
 #: Associated data of every passkey ceremony cookie (``jati_webauthn``,
 #: :mod:`identity.http.pages.passkeys`).
 WEBAUTHN_CEREMONY_AD = b"jati-webauthn-ceremony/v1"
+#: Associated data of every kept-intent cookie (``jati_intent``,
+#: :mod:`identity.http.pages.intent`).
+PAGE_INTENT_AD = b"jati-page-intent/v1"
 
 _NONCE_BYTES = 12
 

@@ -67,6 +67,9 @@ SESSION_COOKIE = "jati_session"
 MAX_COOKIE_CHARS = 128
 #: ``last_seen`` is written at most this often per session (a read is not a write).
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+#: How long an expired session's row stays (unusable) so that a form posted just after the
+#: expiry can keep the citizen's intent for them (identity/http/pages/intent.py).
+EXPIRED_KEPT = timedelta(hours=1)
 MAX_AMR_VALUES = 8
 #: The longest browser summary kept (the column's width).
 MAX_USER_AGENT_CHARS = 120
@@ -260,28 +263,36 @@ class SessionService:
         if replacing and len(replacing) <= MAX_COOKIE_CHARS:
             tx.delete_session(session_id_of(replacing))
         if purge_due():
-            tx.purge_sessions(now)
+            tx.purge_sessions(now - EXPIRED_KEPT)
         tx.add_session(session, created_at=now)
 
     def get(self, cookie_value: str | None) -> Session | None:
         """The live session a cookie value names, or None (absent, unknown, expired)."""
+        return self.lookup(cookie_value)[0]
+
+    def lookup(self, cookie_value: str | None) -> tuple[Session | None, str | None]:
+        """The live session a cookie value names, or None and, when it named a session that
+        expired less than :data:`EXPIRED_KEPT` ago, that session's citizen id (so that a
+        form posted after the expiry is kept for the same citizen, never for another)."""
         if not cookie_value or len(cookie_value) > MAX_COOKIE_CHARS:
-            return None
+            return None, None
         session_id = session_id_of(cookie_value)
         now = self.clock()
         with self.store.read() as tx:
             found = tx.get_session(session_id)
         if found is None:
-            return None
+            return None, None
         session, last_seen = found
         if now >= session.expires_at:
+            if now - session.expires_at < EXPIRED_KEPT:
+                return None, session.citizen_id  # unusable; the purge removes it later
             with self.store.write() as wtx:
                 wtx.delete_session(session_id)
-            return None
+            return None, None
         if now - last_seen >= LAST_SEEN_RESOLUTION:
             with self.store.write() as wtx:
                 wtx.touch_session(session_id, now)
-        return session
+        return session, None
 
     def end(self, cookie_value: str | None) -> None:
         """Log out the browser holding ``cookie_value`` (nothing happens for an unknown one)."""

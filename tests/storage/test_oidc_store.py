@@ -122,7 +122,12 @@ def test_sessions_are_stored_by_hash_and_expire(store: SqlOidcStore, database: D
         ids = s.execute(text("SELECT id FROM identity_session")).scalars().all()
     assert ids == [session.id] and cookie not in ids
     clock.advance(8 * 3600)
-    assert sessions.get(cookie) is None  # expired: gone
+    assert sessions.get(cookie) is None  # expired: never used again
+    # for an hour its citizen is known, so that a form posted just after the expiry is kept
+    # for them (identity/http/pages/intent.py); then it is gone
+    assert sessions.lookup(cookie) == (None, "citizen-1")
+    clock.advance(3600)
+    assert sessions.lookup(cookie) == (None, None)
     with database.read() as s:
         assert s.execute(text("SELECT count(*) FROM identity_session")).scalar_one() == 0
 

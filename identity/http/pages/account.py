@@ -65,6 +65,7 @@ from identity.http.pages.common import (
     see_other,
     session_of,
 )
+from identity.http.pages.intent import forget_intent, keep_intent, kept_for, posted_session
 from identity.http.pages.story import StoryLine
 from identity.http.session_cookie import clear_session_cookie
 from identity.login.passkeys import Passkey
@@ -150,11 +151,14 @@ async def _account_page(
     status: int = 200,
     errors: Mapping[str, str] | None = None,
     done: str | None = None,
+    kept: Mapping[str, str] | None = None,
 ) -> Response:
+    """The account page; ``kept``: a form's fields kept across an expired session, to refill
+    (:mod:`identity.http.pages.intent`)."""
     account = await asyncio.to_thread(_load_account, ctx, request, session.citizen_id)
     return render(
         ctx, "account.html", title=ctx.t("account.title"), status=status, signed_in=True,
-        account=account, errors=errors or {}, done=done,
+        account=account, errors=errors or {}, done=done, refill=kept,
         restricted=session.restricted,
         kinds=[k.value for k in (RequestKind.ACCESS, RequestKind.CORRECTION,
                                   RequestKind.RESTRICTION)],
@@ -194,13 +198,14 @@ class _Posted:
 
 
 async def _posted(request: Request) -> _Posted | Response:
-    """Common first steps of an account form: CSRF, then the session."""
+    """Common first steps of an account form: CSRF, then the session; a form posted after
+    the session expired is kept for the same citizen (:mod:`identity.http.pages.intent`)."""
     ctx, form = await checked_form(request)
     if form is None:
         return csrf_refused(ctx)
-    session = await session_of(request)
+    session, owner = await posted_session(request)
     if session is None:
-        return _to_login(ctx)
+        return keep_intent(ctx, request, form, owner)
     return _Posted(ctx, form, session)
 
 
@@ -216,7 +221,13 @@ async def account(request: Request) -> Response:
     if session is None:
         return _to_login(ctx)
     done_key = DONE_MESSAGES.get(request.query_params.get("done", ""))
-    return await _account_page(ctx, request, session, done=ctx.t(done_key) if done_key else None)
+    kept = kept_for(request, "/account", session.citizen_id)
+    response = await _account_page(
+        ctx, request, session, done=ctx.t(done_key) if done_key else None, kept=kept
+    )
+    if kept is not None:
+        forget_intent(request, response)
+    return response
 
 
 @router.post("/account/consents/{grant_id}/withdraw")

@@ -25,6 +25,7 @@ from consent.purposes import Purpose
 from identity.citizens.activity import last_use
 from identity.errors import NotFound
 from identity.http.pages.common import page_context, render, see_other, session_of
+from identity.http.pages.intent import forget_intent, kept_for
 from identity.service.services import Services
 from identity.service.web.state import services
 
@@ -87,8 +88,12 @@ async def apps_page(request: Request) -> Response:
         return see_other(ctx, "/login")
     apps = await asyncio.to_thread(connected_apps, services(request), session.citizen_id)
     done = ctx.t("account.withdrawn") if request.query_params.get("done") == "withdrawn" else None
-    return render(
+    kept = kept_for(request, "/account/apps", session.citizen_id)  # a withdrawal not sent
+    response = render(
         ctx, "connected_apps.html", title=ctx.t("apps.title"), signed_in=True,
         connected=[a for a in apps if a.consents], former=[a for a in apps if not a.consents],
-        done=done,
+        done=done, refill=kept,
     )  # fmt: skip
+    if kept is not None:
+        forget_intent(request, response)
+    return response

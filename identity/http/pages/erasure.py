@@ -41,6 +41,7 @@ from identity.http.pages.common import (
     throttled_page,
 )
 from identity.http.pages.connected_apps import connected_apps
+from identity.http.pages.intent import forget_intent, keep_intent, kept_for, posted_session
 from identity.http.pages.passkeys import (
     ERASE_PATH,
     REFUSED,
@@ -86,11 +87,12 @@ async def _page(
     *,
     status: int = 200,
     errors: Mapping[str, str] | None = None,
+    refill: Mapping[str, str] | None = None,
 ) -> Response:
     methods, apps, kept = await asyncio.to_thread(_load, services(request), session.citizen_id)
     return render(
         ctx, "erase.html", title=ctx.t("erase.title"), status=status, signed_in=True,
-        methods=methods, apps=apps, errors=errors or {},
+        methods=methods, apps=apps, errors=errors or {}, refill=refill,
         erased_items=[*PERSONAL_FIELDS, *ACCESS_ITEMS],
         kept=[(k.description_en if ctx.lang == "en" else k.description_id, k.basis) for k in kept],
     )  # fmt: skip
@@ -102,7 +104,11 @@ async def erase_page(request: Request) -> Response:
     session = await session_of(request)
     if session is None:
         return see_other(ctx, "/login")
-    return await _page(ctx, request, session)
+    refill = kept_for(request, ERASE_PATH, session.citizen_id)
+    response = await _page(ctx, request, session, refill=refill)
+    if refill is not None:
+        forget_intent(request, response)
+    return response
 
 
 @router.post(f"{ERASE_PATH}/passkey/options")
@@ -163,9 +169,9 @@ async def erase(request: Request) -> Response:
     ctx, form = await checked_form(request)
     if form is None:
         return csrf_refused(ctx)
-    session = await session_of(request)
-    if session is None:
-        return see_other(ctx, "/login")
+    session, owner = await posted_session(request)
+    if session is None:  # kept for the same citizen (identity/http/pages/intent.py)
+        return keep_intent(ctx, request, form, owner)
     if form_text(form, "confirm-erasure") != "yes":
         return await _page(ctx, request, session, status=400, errors=_error(ctx, "erase.confirm"))
     try:

@@ -1355,6 +1355,20 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "Penghapusan dilakukan di halaman Hapus akun dan data saya.",
         "Erasure is done on the Erase my account and data page.",
     ),
+    # -- a form kept across an expired session (identity/http/pages/intent.py)
+    "intent.waiting": (
+        "Sesi berakhir; permintaan belum dikirim. Masuk lagi, lalu Anda kembali ke formulir "
+        "Anda dengan isian yang sama.",
+        "Your session ended; your request was not sent. Sign in again and you return to your "
+        "form, filled in as you left it.",
+    ),
+    "intent.title": ("Permintaan belum dikirim", "Your request was not sent"),
+    "intent.refilled": (
+        "Sesi Anda berakhir sebelum permintaan terkirim, jadi belum ada yang dilakukan. "
+        "Isian Anda sudah dikembalikan: periksa, lalu kirim lagi.",
+        "Your session ended before your request was sent, so nothing was done. Your form is "
+        "filled in again: check it, then send it.",
+    ),
     # -- connected apps (identity/http/pages/connected_apps.py)
     "apps.title": ("Aplikasi yang terhubung", "Connected apps"),
     "apps.link": (

@@ -13,7 +13,8 @@ authenticates the end-user).
   (:mod:`identity.login.devices`), with which this browser passes a locked shared address
   for that account. On success a **new** session is created and any session the
   browser held is ended first (session fixation, OWASP Session Management Cheat Sheet),
-  then 303 to ``/authorize/resume?req=ID`` (or ``/account``).
+  then 303 to ``/authorize/resume?req=ID``, or a form kept across an expired session
+  (:mod:`identity.http.pages.intent`), or ``/account``.
 - With a second factor enrolled (:mod:`identity.login.totp`), the password alone opens no session:
   a short-lived pending-login cookie (``jati_login``: AES-256-GCM under a key derived from
   the master key, 5 minutes, ``Path=/login``, ``HttpOnly``, ``SameSite=Strict``, bound to
@@ -75,6 +76,7 @@ from identity.http.pages.common import (
     session_of,
     throttled_page,
 )
+from identity.http.pages.intent import after_sign_in, waiting
 from identity.http.pages.sealed_cookies import SealedCookie
 from identity.http.session_cookie import set_session_cookie
 from identity.keys.derived_keys import PENDING_LOGIN_KEY
@@ -250,19 +252,14 @@ def _login_page(
         value = hint if hint and _NIK_HINT.fullmatch(hint) else ""
     else:
         value = nik.strip() if len(nik) <= MAX_NIK_CHARS else ""
+    notice = ctx.t("intent.waiting") if error is None and waiting(ctx.request) else None
     return render(
-        ctx,
-        "login.html",
-        title=ctx.t("login.title"),
-        status=status,
-        form_targets=step.targets(),
-        action=f"/login{step.query}",
+        ctx, "login.html", title=ctx.t("login.title"), status=status,
+        form_targets=step.targets(), action=f"/login{step.query}",
         app_name=pending.client.name if pending is not None else None,
-        nik_value=value,
-        error=error,
-        notice=None,
+        nik_value=value, error=error, notice=notice,
         passkey_action=f"/login/passkey{step.query}",
-    )
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,10 +295,12 @@ class SessionStart:
         )  # fmt: skip
         return cookie_value
 
-    def response(self, ctx: PageContext, cookie_value: str, request_id: str | None) -> Response:
-        """A 303 on to the authorization request (``request_id``) or the account page,
-        setting the session's cookie."""
-        target = "/account"  # a restricted session opens the account page only
+    def response(
+        self, ctx: PageContext, cookie_value: str, request_id: str | None, citizen_id: str
+    ) -> Response:
+        """The 303 on (the module docstring's order; a restricted session never to an
+        app), setting the session's cookie."""
+        target = after_sign_in(self.request, citizen_id) or "/account"
         if request_id is not None and not self.restricted:
             target = authorization_requests(self.request).resume_url(request_id)
         response = see_other(ctx, target)
@@ -326,7 +325,7 @@ async def start_session(
     cookie_value = await asyncio.to_thread(
         lambda: start.open(citizen_id, auth_time=auth_time, amr=amr, acr=acr)
     )
-    return start.response(ctx, cookie_value, request_id)
+    return start.response(ctx, cookie_value, request_id, citizen_id)
 
 
 # ---------------------------------------------------------------- routes

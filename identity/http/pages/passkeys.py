@@ -290,15 +290,14 @@ async def sign_in(request: Request) -> Response:
         return step
     cookie = _ceremonies(request).login
     start = SessionStart(request)
-    opened: list[str] = []
+    opened: list[tuple[str, str]] = []  # (cookie value, citizen id)
 
     def open_session(bind: Any, login: PasskeyLogin) -> None:
-        opened.append(
-            start.open(
-                login.citizen_id, auth_time=login.auth_time, amr=login.amr, acr=login.acr,
-                within=bind,
-            )
+        cookie_value = start.open(
+            login.citizen_id, auth_time=login.auth_time, amr=login.amr, acr=login.acr,
+            within=bind,
         )  # fmt: skip
+        opened.append((cookie_value, login.citizen_id))
 
     try:
         await asyncio.to_thread(
@@ -310,7 +309,8 @@ async def sign_in(request: Request) -> Response:
     except REFUSED as error:
         response = _refused(step.ctx, error, back=(f"/login{step.query}", "passkey.other_way"))
     else:
-        response = start.response(step.ctx, opened[0], step.request_id)
+        cookie_value, citizen_id = opened[0]
+        response = start.response(step.ctx, cookie_value, step.request_id, citizen_id)
         pending_logins: PendingLogins = request.app.state.pending_logins
         pending_logins.clear_cookie(response)  # a step-up's TOTP step, if any, is done
     cookie.clear_cookie(response)

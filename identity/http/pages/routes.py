@@ -44,6 +44,7 @@ from identity.http.pages import (
 )
 from identity.http.pages.activate import ActivationCookies
 from identity.http.pages.csrf import CsrfProtection
+from identity.http.pages.intent import IntentCookie
 from identity.http.pages.login import PendingLogins
 from identity.http.pages.passkeys import PasskeyCeremonies
 
@@ -88,7 +89,7 @@ def configure(
     app: FastAPI, *, master_key: bytes, clock: Callable[[], datetime], secure: bool
 ) -> None:
     """Give the pages their keyed helpers (``app.state.csrf``, ``app.state.pending_logins``,
-    ``app.state.activation_cookies``).
+    ``app.state.activation_cookies``, ``app.state.passkey_ceremonies``, ``app.state.intents``).
 
     ``secure``: the issuer is https, so cookies get the ``Secure`` attribute.
     """
@@ -96,3 +97,4 @@ def configure(
     app.state.pending_logins = PendingLogins(master_key, clock=clock, secure=secure)
     app.state.activation_cookies = ActivationCookies(master_key, clock=clock, secure=secure)
     app.state.passkey_ceremonies = PasskeyCeremonies.create(master_key, clock=clock, secure=secure)
+    app.state.intents = IntentCookie(master_key, clock=clock, secure=secure)

@@ -31,6 +31,8 @@ class SealedCookie:
     """One sealed cookie: its name, path and lifetime, and the key it is sealed under."""
 
     __slots__ = ("_sealer", "clock", "lifetime", "name", "path", "secure")
+    #: The longest value :meth:`open_fields` opens.
+    max_chars = MAX_SEALED_COOKIE_CHARS
 
     def __init__(
         self,
@@ -62,7 +64,7 @@ class SealedCookie:
     def open_fields(self, value: str | None) -> dict[str, Any] | None:
         """The sealed fields, or None: absent, too long, altered, not a JSON object, or past
         the expiry sealed in it."""
-        if not value or len(value) > MAX_SEALED_COOKIE_CHARS:
+        if not value or len(value) > self.max_chars:
             return None
         plaintext = self._sealer.open(value)
         if plaintext is None:
