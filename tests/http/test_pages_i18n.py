@@ -10,17 +10,55 @@ from pathlib import Path
 
 import pytest
 
-from audit.entry import Action
+from audit.breach import BREACH_NOTIFICATION_PURPOSE
+from audit.entry import Action, LegalBasis
+from audit.records import AUDIT_QUERY_PURPOSE
 from consent.grants import GrantStatus
 from consent.notices import NOTICE_ITEMS
+from consent.requests.records import PURPOSES as REQUEST_PURPOSES
 from consent.requests.records import RequestKind, RequestStatus
+from identity.citizens.activity import StoryKind
+from identity.citizens.erasure import ERASURE_PURPOSE
+from identity.citizens.population_import import CONFLICT_CHECK_PURPOSE
+from identity.citizens.service import LOGIN_PURPOSE, REGISTRATION_PURPOSE
 from identity.http.pages import i18n
+from identity.http.pages.consent import CONSENT_MANAGEMENT_PURPOSE
 from identity.http.pages.i18n import MESSAGES, Translator, choose_language
+from identity.http.pages.local_time import ZONES
+from identity.login.account_events import ACCOUNT_SECURITY_PURPOSE
 from tests.oidc_helpers import OidcWorld
 from tests.pages_helpers import begin, consent_page, follow, submit_login
 
 HTTP = Path(i18n.__file__).parent
 _KEY = re.compile(r"""\bt\(\s*["']([a-z_]+(?:\.[a-z_]+)+)["']\s*[,)]""")
+#: Any quoted key-like literal, and a key's prefix completed at run time (``"status." ~ x``,
+#: ``f"story.verb.{action}"``).
+_ANY_KEY = re.compile(r"""["']([a-z_]+(?:\.[a-z_-]+)+)["']""")
+_KEY_PREFIX = re.compile(r"""["']([a-z_]+(?:\.[a-z_]+)*\.)(?:["']|\{)""")
+#: Actions that are never told with a verb (they have sentences of their own).
+_NOT_PROCESSING = frozenset(
+    {"consent_given", "consent_refused", "consent_withdrawn", "consent_expired", "login",
+     "credential_issued", "credential_revoked"}
+)  # fmt: skip
+_CITIZEN_ACTS = (Action.CREATE, Action.UPDATE, Action.ERASE, Action.RESTRICT, Action.EXPORT)
+_SENTENCE_ELSEWHERE = frozenset({StoryKind.RELEASE, StoryKind.YOUR_ACT})
+#: Jati's own audit purposes: each has its words for the citizen's story.
+_JATI_PURPOSES = {
+    LOGIN_PURPOSE, REGISTRATION_PURPOSE, CONFLICT_CHECK_PURPOSE, CONSENT_MANAGEMENT_PURPOSE,
+    ACCOUNT_SECURITY_PURPOSE, ERASURE_PURPOSE, AUDIT_QUERY_PURPOSE, BREACH_NOTIFICATION_PURPOSE,
+    *REQUEST_PURPOSES.values(),
+}  # fmt: skip
+#: Texts that are rightly the same in both languages (a word both share, or only placeholders).
+_SAME_IN_BOTH = {"account.status": "Status", "story.your_data": "data"}
+#: Words a template may hold itself: the service's name.
+_TEMPLATE_WORDS = {"Jati"}
+
+
+def _sources() -> list[str]:
+    """The pages' templates and modules; of the catalogue, only the code after the tables."""
+    texts = [p.read_text() for p in [*HTTP.glob("templates/*.html"), *HTTP.glob("*.py")]]
+    catalogue = Path(i18n.__file__).read_text()
+    return [t for t in texts if t != catalogue] + [catalogue[catalogue.index("class Translator") :]]
 
 
 def _placeholders(text: str) -> set[str]:
@@ -40,7 +78,12 @@ def test_every_key_the_pages_use_is_defined() -> None:
     assert sorted(used - set(MESSAGES)) == []
     # keys built from codes: every code has its words
     families = {
-        "action.": [a.value for a in Action],
+        "story.verb.": [a.value for a in Action if a.value not in _NOT_PROCESSING],
+        "story.you.": [a.value for a in _CITIZEN_ACTS],
+        "story.": [k.value for k in StoryKind if k not in _SENTENCE_ELSEWHERE],
+        "basis.plain.": [b.value for b in LegalBasis],
+        "zone.": list(ZONES),
+        "purpose.": list(_JATI_PURPOSES),
         "status.": [s.value for s in GrantStatus],
         "request.kind.": [k.value for k in RequestKind],
         "request.status.": [s.value for s in RequestStatus],
@@ -48,6 +91,42 @@ def test_every_key_the_pages_use_is_defined() -> None:
     }
     for prefix, codes in families.items():
         assert sorted(prefix + c for c in codes if prefix + c not in MESSAGES) == []
+
+
+def test_every_key_defined_is_used() -> None:
+    """The other direction: no text in the catalogue that no page shows (a stale or
+    misspelt key would otherwise hide there)."""
+    texts = _sources()
+    used = {key for text in texts for key in _ANY_KEY.findall(text)}
+    prefixes = {prefix for text in texts for prefix in _KEY_PREFIX.findall(text)}
+    unused = [k for k in MESSAGES if k not in used and not k.startswith(tuple(prefixes))]
+    assert unused == []
+
+
+def test_every_text_is_translated() -> None:
+    """No Indonesian left in English or English in Indonesian: a text the same in both
+    languages is listed here with its reason, placeholders-only sentences aside."""
+    same = {
+        key: indonesian
+        for key, (indonesian, english) in MESSAGES.items()
+        if indonesian == english
+        and re.sub(r"\{[a-z_]+\}|[^A-Za-z]", "", indonesian) not in ("", "Jati")
+    }
+    assert same == _SAME_IN_BOTH
+
+
+@pytest.mark.parametrize("template", sorted(p.name for p in HTTP.glob("templates/*.html")))
+def test_templates_hold_no_words_of_their_own(template: str) -> None:
+    """Every word a page shows comes from the catalogue: a template's own text, once its
+    tags, expressions and code samples are taken out, is empty (the service's name aside)."""
+    source = (HTTP / "templates" / template).read_text()
+    source = re.sub(r"\{% macro .*?endmacro %\}", "", source, flags=re.S)  # attributes
+    source = re.sub(r"\{#.*?#\}|\{%.*?%\}", "", source, flags=re.S)
+    source = re.sub(r"\{\{.*?\}\}", " ", source, flags=re.S)
+    source = re.sub(r"<(script|code|style)\b.*?</\1>", " ", source, flags=re.S)
+    source = re.sub(r"<[^>]+>|&[a-z]+;|&#\d+;", " ", source, flags=re.S)
+    words = set(re.findall(r"[^\W\d_]{2,}", source)) - _TEMPLATE_WORDS
+    assert words == set()
 
 
 @pytest.mark.parametrize(

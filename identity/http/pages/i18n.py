@@ -10,8 +10,10 @@ The language of a page is chosen, first match wins, from:
 4. Bahasa Indonesia.
 
 ``Accept-Language`` is deliberately not read: Indonesian comes first unless the citizen
-asks otherwise. Every text a page shows comes from :data:`MESSAGES` (a test checks both
-languages have every key); values from the database (an app's purpose descriptions, a
+asks otherwise. Every text a page shows comes from :data:`MESSAGES`, the catalogue of both
+languages side by side; tests/http/test_pages_i18n.py fails on a key a page uses that is not
+here, a key here that no page uses, a text left the same in both languages, and a word a
+template holds itself; values from the database (an app's purpose descriptions, a
 notice's items) come in both languages from their owners, Indonesian when English is absent.
 """
 
@@ -51,13 +53,7 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "nav.logout": ("Keluar", "Sign out"),
     "nav.login": ("Masuk", "Sign in"),
     "common.back_to_account": ("Kembali ke akun saya", "Back to my account"),
-    "common.back_to_app": (
-        "Kembali ke aplikasi dan mulai lagi",
-        "Go back to the app and start again",
-    ),
-    "common.required": ("wajib diisi", "required"),
     "common.error_prefix": ("Kesalahan:", "Error:"),
-    "common.nothing_changed": ("Tidak ada yang diubah.", "Nothing was changed."),
     "common.open_again": ("Buka halaman ini lagi", "Open this page again"),
     # -- front page (identity/http/pages/home.py): plain words first, the law cited second
     "home.title": (
@@ -269,7 +265,6 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "login.submit": ("Masuk", "Sign in"),
     "login.failed": ("NIK atau kata sandi salah.", "The NIK or the password is wrong."),
     "login.missing": ("Isi NIK dan kata sandi Anda.", "Enter your NIK and your password."),
-    "login.logged_out": ("Anda telah keluar.", "You are signed out."),
     "otp.title": ("Kode verifikasi", "Verification code"),
     "otp.intro": (
         "Masukkan kode 6 angka yang ditampilkan aplikasi autentikator Anda.",
@@ -432,7 +427,6 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "Tujuan yang memerlukan persetujuan Anda",
         "Purposes that need your consent",
     ),
-    "consent.purpose": ("Tujuan", "Purpose"),
     "consent.basis": ("Dasar hukum", "Legal basis"),
     "consent.items": ("Data yang digunakan", "Data used"),
     "consent.specific": (
@@ -458,7 +452,6 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "consent.lasts_cite": ("UU PDP Pasal 9, 40 dan 8", "UU PDP Articles 9, 40 and 8"),
     "consent.retention": ("Disimpan selama {days} hari.", "Kept for {days} days."),
     "consent.current_status": ("Status saat ini: {status}.", "Current status: {status}."),
-    "consent.your_choice": ("Pilihan Anda", "Your choice"),
     "consent.agree": ("Setuju", "I agree"),
     "consent.disagree": ("Tidak setuju", "I do not agree"),
     "consent.choose_error": (
@@ -596,18 +589,6 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "is in the log.",
     ),
     "account.no_access": ("Belum ada catatan.", "Nothing recorded yet."),
-    "account.when": ("Waktu (WIB)", "Time (WIB)"),
-    "account.who": ("Siapa", "Who"),
-    "account.what": ("Tindakan", "Action"),
-    "account.why": ("Tujuan dan dasar hukum", "Purpose and legal basis"),
-    "account.data": ("Data", "Data"),
-    "account.entry": ("Entri", "Entry"),
-    "account.more": ("Catatan berikutnya", "Next entries"),
-    "account.first": ("Kembali ke awal", "Back to the start"),
-    "account.you": ("Anda", "You"),
-    "account.official": ("Petugas ({id})", "Official ({id})"),
-    "account.system": ("Sistem Jati", "Jati system"),
-    "account.denied": ("ditolak", "refused"),
     "account.requests": ("Permintaan saya", "My requests"),
     "account.requests_intro": (
         "Gunakan hak Anda sebagai subjek data (UU PDP Pasal 5-13). Setiap permintaan dicatat "
@@ -681,16 +662,6 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     ),
     "totp.enrol": ("Aktifkan faktor kedua", "Turn on a second factor"),
     "totp.enrol_title": ("Aktifkan faktor kedua", "Turn on a second factor"),
-    "totp.enrol_intro": (
-        "Tambahkan akun ini ke aplikasi autentikator (TOTP) Anda dengan tautan atau kunci "
-        "rahasia di bawah, lalu masukkan kode yang ditampilkan aplikasi. Kunci ini hanya "
-        "ditampilkan sekali; jangan bagikan kepada siapa pun.",
-        "Add this account to your authenticator (TOTP) app with the link or the secret key "
-        "below, then enter the code the app shows. The key is shown only once; never share "
-        "it.",
-    ),
-    "totp.uri": ("Tautan otpauth", "otpauth link"),
-    "totp.secret": ("Kunci rahasia (base32)", "Secret key (base32)"),
     "totp.confirm": ("Konfirmasi dan aktifkan", "Confirm and turn on"),
     "totp.disable": ("Nonaktifkan faktor kedua", "Turn off the second factor"),
     "totp.disable_intro": (
@@ -1135,22 +1106,6 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "status.withdrawn": ("ditarik", "withdrawn"),
     "status.expired": ("berakhir", "expired"),
     "status.needs_reconfirmation": ("perlu dikonfirmasi ulang", "needs re-confirmation"),
-    # -- audit actions (audit.entry.Action)
-    "action.read": ("membaca data", "read data"),
-    "action.disclose": ("mengungkapkan data", "disclosed data"),
-    "action.create": ("mencatat data", "recorded data"),
-    "action.update": ("memperbarui data", "updated data"),
-    "action.erase": ("menghapus data", "erased data"),
-    "action.restrict": ("membatasi pemrosesan", "restricted processing"),
-    "action.export": ("mengekspor data", "exported data"),
-    "action.consent_given": ("persetujuan diberikan", "consent given"),
-    "action.consent_refused": ("persetujuan ditolak", "consent refused"),
-    "action.consent_withdrawn": ("persetujuan ditarik", "consent withdrawn"),
-    "action.consent_expired": ("persetujuan berakhir", "consent expired"),
-    "action.token_issued": ("token diterbitkan", "token issued"),
-    "action.credential_issued": ("kredensial diterbitkan", "credential issued"),
-    "action.credential_revoked": ("kredensial dicabut", "credential revoked"),
-    "action.login": ("masuk", "signed in"),
     # -- the activity story (identity/http/pages/story.py)
     "story.and": ("dan", "and"),
     "story.use": ("{items} Anda untuk {purpose}", "your {items} for {purpose}"),
