@@ -26,16 +26,16 @@ from __future__ import annotations
 
 import urllib.parse
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
 from playwright.sync_api import Browser, BrowserContext, CDPSession, Page, expect
 
 from identity.http.pages.i18n import Translator
 from identity.oidc.tokens import ACR_MULTI_FACTOR
+from tests.browser.axe_states import HEIGHT, WIDTHS, States
 from tests.browser.conftest import needs_chromium
 from tests.browser.test_flow import _authorization_url, _jati, callback_server
 from tests.helpers import operator_env, run_jati, serving
@@ -56,8 +56,6 @@ PASSWORD = "kata sandi warga yang panjang"
 NEW_PASSWORD = "kata sandi baru setelah diatur ulang"
 WRONG_CODE = "AAAA-BBBB-CCCC-DDDD"
 APP_NAME = "Layanan Perizinan Kota"
-WIDTHS = (390, 1280)
-HEIGHT = 900
 AUTHENTICATOR = {
     "protocol": "ctap2",
     "transport": "internal",
@@ -76,33 +74,6 @@ STATES = {
     "account with passkey added", "step-up", "account with two sessions",
     "account session ended",
 }  # fmt: skip
-AXE = Axe()
-
-
-# ---------------------------------------------------------------- axe over every state
-
-
-@dataclass
-class States:
-    """The states a flow reached, each checked with axe at every width as it is reached
-    (the DOM as the browser has it, after the page's script ran)."""
-
-    lang: str
-    seen: list[str] = field(default_factory=list)
-    violations: list[str] = field(default_factory=list)
-
-    def check(self, page: Page, name: str) -> None:
-        expect(page.locator("html")).to_have_attribute("lang", self.lang)
-        for width in WIDTHS:
-            page.set_viewport_size({"width": width, "height": HEIGHT})
-            for violation in AXE.run(page).response["violations"]:
-                targets = [" ".join(map(str, node["target"])) for node in violation["nodes"]]
-                self.violations.append(
-                    f"[{self.lang} {width}px] {name} ({page.url}): {violation['id']} "
-                    f"({violation['impact']}): {violation['help']}; targets: {targets}"
-                )
-        page.set_viewport_size({"width": WIDTHS[-1], "height": HEIGHT})
-        self.seen.append(name)
 
 
 # ---------------------------------------------------------------- the world

@@ -35,6 +35,7 @@ from typing import Any
 
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.axe_states import States
 from tests.browser.conftest import needs_chromium
 from tests.helpers import free_port, operator_env, run_jati, serving
 from tests.personal_data import seeded
@@ -216,6 +217,7 @@ def test_login_consent_code_userinfo_then_withdrawal_in_chromium(
     tmp_path: Path, database_url: str, browser: Browser
 ) -> None:
     env = operator_env(tmp_path, database_url, JATI_LOG_LEVEL="INFO")
+    states = States("id")
     with callback_server() as (redirect_uri, received):
         app = _set_up(tmp_path, env, redirect_uri)
         with serving(cwd=tmp_path, env=env) as (process, base, _ready):
@@ -224,8 +226,10 @@ def test_login_consent_code_userinfo_then_withdrawal_in_chromium(
             page.set_default_timeout(15_000)
             url, verifier, state = _authorization_url(base, app["client_id"], redirect_uri)
             page.goto(url)
+            states.check(page, "login")
             _log_in(page)
             page.screenshot(path=str(tmp_path / "consent.png"), full_page=True)
+            states.check(page, "consent screen")
             _decide(page)
             page.wait_for_url(f"{redirect_uri}?*")
             expect(page.locator("#done")).to_have_text("signed in")
@@ -262,6 +266,7 @@ def test_login_consent_code_userinfo_then_withdrawal_in_chromium(
             expect(page.get_by_role("status")).to_contain_text("Persetujuan ditarik")
             expect(withdraw).to_have_count(0)
             page.screenshot(path=str(tmp_path / "after-withdrawal.png"), full_page=True)
+            states.check(page, "account after a withdrawal")
 
             # ... and the app loses access at once
             status, _ = _call(f"{base}/userinfo", headers=bearer)
@@ -281,6 +286,7 @@ def test_login_consent_code_userinfo_then_withdrawal_in_chromium(
             # session; the app's own request, confirmed, ends it and returns with its state
             page.goto(f"{base}/end_session")
             expect(page.get_by_role("heading", level=1)).to_have_text("Keluar dari Jati?")
+            states.check(page, "sign-out confirmation")
             page.get_by_role("button", name="Batal, tetap masuk").click()
             expect(page.get_by_role("heading", level=1)).to_have_text("Akun saya")
             logout = urllib.parse.urlencode(
@@ -292,6 +298,7 @@ def test_login_consent_code_userinfo_then_withdrawal_in_chromium(
             )
             page.goto(f"{base}/end_session?{logout}")
             expect(page.get_by_text(f"{APP_NAME} meminta Anda keluar dari Jati")).to_be_visible()
+            states.check(page, "sign-out asked by the app")
             page.get_by_role("button", name="Ya, keluar").click()
             page.wait_for_url(f"{redirect_uri}?state=bye")
             assert received[-1] == {"state": "bye"}
@@ -304,6 +311,7 @@ def test_login_consent_code_userinfo_then_withdrawal_in_chromium(
         assert "/consent" in server_log and "/account" in server_log
         for value in (NIK, NAME, BIRTHDATE, PASSWORD, tokens["access_token"], answer["code"]):
             assert value not in server_log
+    assert states.violations == [], "\n".join(states.violations)
 
 
 def test_english_consent_screen_and_a_missing_choice_in_chromium(
@@ -312,6 +320,7 @@ def test_english_consent_screen_and_a_missing_choice_in_chromium(
     """The English switch, and the browser's own required-field check bypassed: the server
     refuses a missing choice and records nothing (Art. 22)."""
     env = operator_env(tmp_path, database_url, JATI_LOG_LEVEL="WARNING")
+    states = States("en")
     with callback_server() as (redirect_uri, received):
         app = _set_up(tmp_path, env, redirect_uri)
         with serving(cwd=tmp_path, env=env) as (_process, base, _ready):
@@ -331,6 +340,7 @@ def test_english_consent_screen_and_a_missing_choice_in_chromium(
             page.locator("form.consent").evaluate("form => form.noValidate = true")
             page.get_by_role("button", name="Send my choices").click()
             expect(page.get_by_role("alert")).to_contain_text("Nothing was recorded")
+            states.check(page, "consent screen refusing a missing choice")
             expect(
                 page.get_by_role("group", name="Assess social aid eligibility").get_by_label(
                     "I agree"
@@ -341,3 +351,4 @@ def test_english_consent_screen_and_a_missing_choice_in_chromium(
             ).not_to_be_checked()
             assert received == []
             page.close()
+    assert states.violations == [], "\n".join(states.violations)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, expect
 
+from tests.browser.axe_states import States
 from tests.browser.conftest import needs_chromium
 from tests.helpers import operator_env, run_jati, serving
 
@@ -44,6 +45,10 @@ def test_front_page_fits_a_phone_and_reads_in_order(
                 "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
             )
             assert overflow <= 0, f"{lang}: the page scrolls sideways by {overflow}px"
+            checked = States(lang)
+            checked.check(page, "front page")
+            assert checked.violations == [], "\n".join(checked.violations)
+            page.set_viewport_size(PHONE)
             page.screenshot(path=str(tmp_path / f"home-{lang}.png"), full_page=True)
         page.keyboard.press("Tab")  # the first stop is the skip link, then the content
         expect(page.locator(".skip")).to_be_focused()
