@@ -328,12 +328,7 @@ class CitizenService(CitizenErasure):
             Overloaded: the hashing pool is full (the attempt is not counted).
         """
         attempt = await asyncio.to_thread(self._begin_login, nik, address, device)
-        try:
-            verification = await self.passwords.verify_async(attempt.password_hash, password)
-        except Overloaded:
-            if self.throttle is not None and attempt.keys is not None:
-                await asyncio.to_thread(self.throttle.cancelled, attempt.keys, now=attempt.now)
-            raise
+        verification = await self._verify(attempt, password)
         return await asyncio.to_thread(self._finish_login, attempt, verification)
 
     async def confirm_password_async(self, citizen_id: str, password: str, *, address: str) -> None:
@@ -347,18 +342,23 @@ class CitizenService(CitizenErasure):
             InvalidCredentials: a wrong password, no password, or an erased citizen.
         """
         attempt = await asyncio.to_thread(self._begin_confirmation, citizen_id, address)
-        try:
-            verification = await self.passwords.verify_async(attempt.password_hash, password)
-        except Overloaded:
-            if self.throttle is not None and attempt.keys is not None:
-                await asyncio.to_thread(self.throttle.cancelled, attempt.keys, now=attempt.now)
-            raise
+        verification = await self._verify(attempt, password)
         if self.throttle is not None and attempt.keys is not None:
             counted = self.throttle.succeeded if verification.ok else self.throttle.failed
             await asyncio.to_thread(counted, attempt.keys, now=attempt.now)
         if not verification.ok or attempt.citizen_id is None:
             log.info("password confirmation failed")
             raise InvalidCredentials()
+
+    async def _verify(self, attempt: _Attempt, password: str) -> Verification:
+        """The attempt's password checked on the hashing pool; when the pool is full
+        (Overloaded) the attempt is not counted against the throttle."""
+        try:
+            return await self.passwords.verify_async(attempt.password_hash, password)
+        except Overloaded:
+            if self.throttle is not None and attempt.keys is not None:
+                await asyncio.to_thread(self.throttle.cancelled, attempt.keys, now=attempt.now)
+            raise
 
     def _begin_confirmation(self, citizen_id: str, address: str) -> _Attempt:
         now = self.clock()

@@ -52,7 +52,7 @@ from consent.requests.service import RequestService
 from identity.citizens.fields import CORRECTABLE_FIELDS
 from identity.credentials.issuer import ChangeReason, CredentialService, credential_summary
 from identity.errors import NotFound
-from identity.http.pages.activity import Filters, load_activity
+from identity.http.pages.activity import Filters, app_name, load_activity
 from identity.http.pages.common import (
     NO_STORE,
     PageContext,
@@ -117,19 +117,13 @@ class _Account:
 def _load_account(ctx: PageContext, request: Request, citizen_id: str) -> _Account:
     state = services(request)
     ledger = state.consent_ledger
-    clients = state.clients
     service = state.subject_requests
     second_factor = state.second_factor
     consents = ledger.consents_of(citizen_id)
     credentials = [credential_summary(c) for c in state.credentials.of_citizen(citizen_id)]
     activity = load_activity(state, ctx, citizen_id, Filters(), limit=_LATEST_ENTRIES)
     app_ids = {c["app_id"] for c in consents} | {c["client_id"] for c in credentials}
-    names: dict[str, str] = {}
-    for app_id in app_ids:
-        try:
-            names[app_id] = clients.get(app_id).name
-        except Exception:  # an app removed or an id of another kind: show the id
-            names[app_id] = app_id
+    names = {app_id: app_name(state, app_id) for app_id in app_ids}
     return _Account(
         consents=consents,
         credentials=credentials,

@@ -33,7 +33,7 @@ from identity.http.pages.story import Names, StoryLine, story_lines
 from identity.service.services import Services
 from identity.service.web.state import services
 
-__all__ = ["PERIODS", "Activity", "load_activity", "router"]
+__all__ = ["PERIODS", "Activity", "app_name", "load_activity", "router"]
 
 router = APIRouter(include_in_schema=False)
 
@@ -83,14 +83,19 @@ class Activity:
     apps: list[tuple[str, str]]  # (client id, name), by name
 
 
+def app_name(state: Services, app_id: str) -> str:
+    """A relying app's name, or its id when it was removed since (or is no app's id)."""
+    try:
+        return state.clients.get(app_id).name
+    except NotFound:
+        return app_id
+
+
 def _names(state: Services, app_ids: set[str]) -> Names:
     apps: dict[str, str] = {}
     purposes: dict[tuple[str, str], LocalizedText] = {}
     for app_id in app_ids:
-        try:
-            apps[app_id] = state.clients.get(app_id).name
-        except NotFound:  # an app removed since: its id
-            apps[app_id] = app_id
+        apps[app_id] = app_name(state, app_id)
         for purpose in state.consent_ledger.purposes(app_id):
             purposes[(app_id, purpose.code)] = purpose.description
     return Names(apps, purposes)

@@ -23,7 +23,7 @@ from starlette.responses import Response
 from audit.entry import LegalBasis
 from consent.purposes import Purpose
 from identity.citizens.activity import last_use
-from identity.errors import NotFound
+from identity.http.pages.activity import app_name
 from identity.http.pages.common import page_context, render, see_other, session_of
 from identity.http.pages.intent import forget_intent, kept_for
 from identity.service.services import Services
@@ -60,11 +60,7 @@ def connected_apps(state: Services, citizen_id: str) -> list[ConnectedApp]:
     for grant in state.consent_ledger.consents_of(citizen_id):
         app_id = grant["app_id"]
         if app_id not in apps:
-            try:
-                name = state.clients.get(app_id).name
-            except NotFound:  # an app removed since: its id
-                name = app_id
-            apps[app_id] = ConnectedApp(app_id, name)
+            apps[app_id] = ConnectedApp(app_id, app_name(state, app_id))
         if grant["status"] in _IN_FORCE:
             apps[app_id].consents.append(grant)
         else:
