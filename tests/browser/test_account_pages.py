@@ -5,7 +5,8 @@ state checked with axe-core at 390 and 1280 CSS pixels (:mod:`tests.browser.axe_
 2. *who used my data*: the release as one plain sentence, newest first, in WIB; with the
    keyboard alone, the zone changed to WITA and an event's raw entries opened, down to the
    inclusion proof's link;
-3. *connected apps*: a withdrawal there, and the log showing it at once;
+3. *connected apps*: withdrawals there (the app then listed as no longer connected), and
+   the log showing them at once;
 4. a request sent after the session expired: the login page says nothing was sent, and after
    sign-in the form is back, refilled;
 5. erasure: its page, a wrong password refused, then with the keyboard alone, erased.
@@ -166,6 +167,9 @@ def test_the_account_pages_read_plainly_pass_axe_and_work_by_keyboard(
             page.goto(f"{base}/account/activity?lang={lang}&app={app['client_id']}&period=7")
             expect(page.locator("#f-app")).to_have_value(app["client_id"])
             states.check(page, "activity filtered")
+            page.goto(f"{base}/account/activity?lang={lang}&app=no-such-app&period=30")
+            expect(page.locator("p.empty")).to_have_text(t("activity.no_match"))
+            states.check(page, "activity with nothing to show")
 
             # 3. connected apps: withdraw there; the log shows it at once
             page.goto(f"{base}/account/apps?lang={lang}")
@@ -176,6 +180,10 @@ def test_the_account_pages_read_plainly_pass_axe_and_work_by_keyboard(
             ).click()
             expect(page.get_by_role("status").first).to_contain_text(t("account.withdrawn"))
             states.check(page, "connected apps after a withdrawal")
+            page.get_by_role("button", name=t("account.withdraw")).click()  # the last one
+            expect(page.get_by_role("heading", name=t("apps.former"))).to_be_visible()
+            expect(page.locator("p.empty")).to_have_text(t("apps.none"))
+            states.check(page, "connected apps, none in force")
             page.goto(f"{base}/account/activity?lang={lang}")
             expect(page.locator("li.event .sentence").first).to_contain_text(purpose_a)
             expect(page.locator("li.event .sentence").first).to_contain_text(
@@ -201,7 +209,7 @@ def test_the_account_pages_read_plainly_pass_axe_and_work_by_keyboard(
             # 5. erasure: its page, a wrong password, then the keyboard alone
             page.goto(f"{base}/account/erase?lang={lang}")
             _h1(page, t("erase.title"))
-            expect(page.locator("main")).to_contain_text(APP_NAME)
+            expect(page.locator("main")).to_contain_text(t("erase.no_apps"))  # all withdrawn
             states.check(page, "erasure")
             page.locator("#confirm-erasure").check()
             page.fill("#erase-password", "bukan kata sandinya")
@@ -220,6 +228,6 @@ def test_the_account_pages_read_plainly_pass_axe_and_work_by_keyboard(
             page.goto(f"{base}/account")
             _h1(page, t("login.title"))
             context.close()
-    assert len(states.seen) == 12, states.seen
+    assert len(states.seen) == 14, states.seen
     assert states.violations == [], "\n".join(states.violations)
     assert BIRTHDATE  # the citizen of tests/browser/test_flow.py

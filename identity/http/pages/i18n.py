@@ -1257,6 +1257,10 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "tokens it already holds stop working. You can no longer sign in to these apps with "
         "Jati.",
     ),
+    "erase.no_apps": (
+        "Saat ini tidak ada aplikasi yang terhubung dengan akun Anda.",
+        "No app is connected to your account at the moment.",
+    ),
     "erase.kept": ("Apa yang tetap disimpan, dan mengapa", "What is kept, and why"),
     "erase.cite": ("UU PDP Pasal 8, 43 sampai 45", "UU PDP Art. 8, 43 to 45"),
     "erase.confirm_heading": ("Konfirmasi penghapusan", "Confirm the erasure"),
