@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.routing import APIRoute
 
 from audit import http as audit_http
+from audit.storage.store import SqlAuditStore
 from consent import http as consent_http
 from identity.http import (
     authorize,
@@ -31,6 +32,7 @@ from identity.http.bearer import ApiAuthorizer, CitizenAuthorizer
 from identity.http.pages import login as pages_login
 from identity.http.pages import routes as pages
 from identity.oidc.endpoints import OAUTH_FORM_PATHS
+from identity.service.audit_verification import run_scheduled_verify, verify_lock
 from identity.service.background import (
     run_consent_expiry,
     run_credential_sweep,
@@ -129,8 +131,9 @@ def _give_the_apis_their_state(
 def _lifespan(
     services: Services, *, run_background: bool, owns_database: bool
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
-    """Start the background tasks with the app (the audit sequencer, one worker per host;
-    the consent expiry run; the credential sweep) and stop them, then close what it opened."""
+    """Start the background tasks with the app (the audit sequencer and the scheduled full
+    verification, each on one worker per host; the consent expiry run; the credential sweep)
+    and stop them, then close what it opened."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -144,6 +147,14 @@ def _lifespan(
                 asyncio.create_task(run_consent_expiry(services.consent_ledger, stop)),
                 asyncio.create_task(run_credential_sweep(services.credentials, stop)),
             ]
+            store, data_dir = services.audit_log.store, services.settings.data_dir
+            if isinstance(store, SqlAuditStore):
+                verifying = run_scheduled_verify(
+                    services.audit_log, store, data_dir, stop, lock=verify_lock(data_dir),
+                    interval=services.settings.audit_verify_interval,
+                    clock=services.audit_log.clock,
+                )  # fmt: skip
+                tasks.append(asyncio.create_task(verifying))
         try:
             yield
         finally:

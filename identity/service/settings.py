@@ -58,6 +58,13 @@ class Settings(BaseSettings):
         description="Seconds within which an appended audit entry is covered by a "
         "published checkpoint.",
     )
+    audit_verify_interval: int = Field(
+        default=86_400,
+        ge=0,
+        le=30 * 86_400,
+        description="Seconds between full verifications of the audit log in the service "
+        "(as `jati audit verify` does, on one worker per host); 0: never.",
+    )
 
     token_lifetime: int = Field(
         default=600,

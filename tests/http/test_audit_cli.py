@@ -26,6 +26,7 @@ from audit.merkle.tree_hash import hash_leaf
 from audit.note import NoteVerifier
 from audit.pseudonym import SubjectPseudonymizer
 from audit.storage.store import SqlAuditStore
+from identity.service.audit_verification import read_result
 from identity.service.factories import build_audit_log
 from identity.service.settings import Settings
 from identity.storage.database import Database
@@ -177,6 +178,9 @@ def test_verify_passes_on_an_intact_log_and_fails_on_an_edited_one(
     assert code == 1
     assert "OK" not in out
     assert "FAIL" in err
+    # the run is kept for the service (its /metrics, /readyz and the console)
+    kept = read_result(Path(deployment.env["JATI_DATA_DIR"]))
+    assert kept is not None and not kept.ok and kept.entries == 20 and kept.findings >= 1
 
 
 def test_query_streams_every_event_as_json_lines(deployment: Deployment) -> None:

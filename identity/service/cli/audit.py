@@ -4,7 +4,9 @@ read by an operator or an auditor; every query is itself recorded before any out
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from audit.records import EventFilter
 from audit.storage.store import SqlAuditStore
+from identity.service.audit_verification import VerificationResult, record_result
 from identity.service.cli import citizens, common
 from identity.service.settings import Settings
 
@@ -129,9 +132,13 @@ def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     except (OSError, UnicodeDecodeError) as exc:
         raise common.UsageError(f"cannot read checkpoint file: {exc}") from None
     with _audit(settings) as (audit_log, store, _, _):
+        started = time.perf_counter()
         report = audit_cli.verify(
             audit_log, store, sys.stdout, sys.stderr, external_checkpoints=notes
         )
+        finished = VerificationResult.of(report, audit_log.clock(), time.perf_counter() - started)
+    with contextlib.suppress(OSError):  # the service's page and /metrics show it too
+        record_result(settings.data_dir, finished)
     return common.EXIT_OK if report.ok else common.EXIT_ERROR
 
 

@@ -8,6 +8,7 @@ import logging
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
+from identity.service.audit_verification import read_result
 from identity.service.database import migrate
 from identity.service.web import metrics
 from identity.service.web.openapi import problem
@@ -65,6 +66,15 @@ async def readyz(request: Request) -> Response:
             "Not ready",
             code="audit_log_integrity",
             detail="the stored audit log no longer extends its signed checkpoints; "
+            "run `jati audit verify`",
+        )
+    verified = await asyncio.to_thread(read_result, services(request).settings.data_dir)
+    if verified is not None and not verified.ok:
+        return problem_response(
+            503,
+            "Not ready",
+            code="audit_log_verification_failed",
+            detail="the last full verification of the audit log found a problem; "
             "run `jati audit verify`",
         )
     return JSONResponse({"status": "ready", "revision": sorted(current)})
