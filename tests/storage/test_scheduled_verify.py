@@ -50,7 +50,7 @@ def _run(
                 lock=verify_lock(data_dir),
                 clock=clock,
                 first_delay=0,
-            )  # fmt: skip
+            )
         )
         for _ in range(int(seconds * 20)):
             if until() or task.done():
@@ -75,7 +75,7 @@ def test_a_due_run_verifies_the_log_and_publishes_the_result(
 ) -> None:
     add_entries(12)
     audit_log.sequence(checkpoint=True)
-    _run(audit_log, audit_store, tmp_path, clock, until=lambda: (tmp_path / RESULT_FILE).exists())
+    _run(audit_log, audit_store, tmp_path, clock, until=(tmp_path / RESULT_FILE).exists)
     result = read_result(tmp_path)
     assert result is not None and result.ok and result.entries == 12 and result.findings == 0
     assert result.finished_at == clock()
