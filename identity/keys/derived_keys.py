@@ -40,6 +40,7 @@ PENDING_LOGIN_KEY = b"jati/identity/pending-login-key/v1"
 ACTIVATION_TICKET_KEY = b"jati/identity/activation-ticket-key/v1"
 WEBAUTHN_CEREMONY_KEY = b"jati/identity/webauthn-ceremony-key/v1"
 PAGE_INTENT_KEY = b"jati/identity/page-intent-key/v1"
+CONSOLE_ACTIVATION_KEY = b"jati/identity/console-activation-key/v1"
 CSRF_KEY_LABEL = b"jati/identity/csrf-key/v1"
 # Credential issuance: nonces for holder proofs (OpenID4VCI c_nonce).
 CREDENTIAL_NONCE_KEY = b"jati/identity/credential-nonce-key/v1"
@@ -65,6 +66,7 @@ LABELS = (
     ACTIVATION_TICKET_KEY,
     WEBAUTHN_CEREMONY_KEY,
     PAGE_INTENT_KEY,
+    CONSOLE_ACTIVATION_KEY,
     CSRF_KEY_LABEL,
     CREDENTIAL_NONCE_KEY,
     CLIENT_SECRET_KEY,

@@ -34,6 +34,7 @@ from identity.keys.derived_keys import derive_key
 
 __all__ = [
     "ACTIVATION_TICKET_AD",
+    "CONSOLE_ACTIVATION_AD",
     "PAGE_INTENT_AD",
     "PENDING_LOGIN_AD",
     "WEBAUTHN_CEREMONY_AD",
@@ -54,6 +55,9 @@ WEBAUTHN_CEREMONY_AD = b"jati-webauthn-ceremony/v1"
 #: Associated data of every kept-intent cookie (``jati_intent``,
 #: :mod:`identity.http.pages.intent`).
 PAGE_INTENT_AD = b"jati-page-intent/v1"
+#: Associated data of a staff member's activation ticket (a hidden field of the console's
+#: activation page, :mod:`identity.http.console.pages`).
+CONSOLE_ACTIVATION_AD = b"jati-console-activation/v1"
 
 _NONCE_BYTES = 12
 

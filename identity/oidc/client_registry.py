@@ -198,6 +198,10 @@ class ClientRegistry:
         )
         return Registration(app=app, client_secret=generated)
 
+    def exists(self, client_id: str) -> bool:
+        """Whether an app with ``client_id`` is registered."""
+        return _CLIENT_ID.fullmatch(client_id) is not None and self.store.get(client_id) is not None
+
     def get(self, client_id: str) -> RelyingApp:
         """The app with ``client_id``.
 

@@ -53,6 +53,8 @@ from identity.login.totp import SecondFactor, TotpSealer
 from identity.oidc.client_throttle import ClientAuthThrottle
 from identity.oidc.tokens import JwsSigner
 from identity.service.settings import Settings
+from identity.staff.accounts import StaffAccounts
+from identity.staff.sessions import ConsoleSessions
 from identity.storage.activation import ActivationErasure, SqlActivationStore
 from identity.storage.citizens import SqlCitizenStore
 from identity.storage.credentials import SqlCredentialStore
@@ -61,6 +63,7 @@ from identity.storage.oidc import CitizenTokenErasure
 from identity.storage.passkeys import PasskeyErasure, SqlPasskeyStore
 from identity.storage.population_import import SqlImportStore
 from identity.storage.recovery_codes import RecoveryCodeErasure, SqlRecoveryCodeStore
+from identity.storage.staff import SqlStaffStore
 from identity.storage.status_lists import SqlStatusListStore
 from identity.storage.throttle import SqlThrottleStore
 from identity.storage.totp import SqlTotpStore, TotpErasure
@@ -229,6 +232,32 @@ def build_second_factor(
         account=account,
         events=events,
     )
+
+
+def build_staff(
+    settings: Settings,
+    database: Database,
+    master_key: bytes,
+    *,
+    passwords: PasswordService,
+    app_exists: Callable[[str], bool],
+    clock: Callable[[], datetime] = utc_now,
+) -> tuple[StaffAccounts, ConsoleSessions]:
+    """Staff accounts (audited in the log's queue on ``database``) and console sessions,
+    in tables of their own; the ``otpauth://`` account is the issuer's host and ``console``."""
+    store = SqlStaffStore(database=database)
+    host = urlsplit(settings.effective_issuer).netloc or "jati"
+    accounts = StaffAccounts(
+        store=store, passwords=passwords, sealer=TotpSealer(master_key),
+        audit=SqlAuditStore(engine=database.engine), clock=clock,
+        activation_lifetime=timedelta(seconds=settings.activation_lifetime),
+        app_exists=app_exists, totp_account=f"console@{host}",
+    )  # fmt: skip
+    sessions = ConsoleSessions(
+        store=store, clock=clock, secure=settings.effective_issuer.startswith("https://"),
+        lifetime=timedelta(seconds=settings.console_session_lifetime),
+    )  # fmt: skip
+    return accounts, sessions
 
 
 def build_consent(

@@ -65,9 +65,12 @@ from identity.service.factories import (
     build_consent,
     build_credentials,
     build_second_factor,
+    build_staff,
     build_status_lists,
 )
 from identity.service.settings import Settings
+from identity.staff.accounts import StaffAccounts
+from identity.staff.sessions import ConsoleSessions
 from identity.storage.auditor_lookup import AuditRecorder
 from identity.storage.clients import SqlClientStore
 from identity.storage.database import Database
@@ -126,6 +129,9 @@ class Services(CoreServices):
     passkeys: Passkeys
     account_access: AccountAccess
     authorization_requests: AuthorizationRequests
+    # The console's people (issue 20): staff accounts and their sessions, apart.
+    staff: StaffAccounts
+    console_sessions: ConsoleSessions
     client_authenticator: ClientAuthenticator
     claim_release: ClaimRelease
     issuance: Issuance
@@ -143,6 +149,10 @@ def build_services(settings: Settings, database: Database, master_key: bytes) ->
     """Every service on ``database``, keyed from ``master_key``, configured by ``settings``."""
     core = _core(settings, database, master_key)
     citizens, clock = core.citizens, core.audit_log.clock
+    staff, console_sessions = build_staff(
+        settings, database, master_key, passwords=core.passwords, clock=clock,
+        app_exists=core.clients.exists,
+    )  # fmt: skip
     return Services(
         **{part.name: getattr(core, part.name) for part in fields(CoreServices)},
         expected_revisions=frozenset(migrate.head_revisions()),
@@ -153,6 +163,8 @@ def build_services(settings: Settings, database: Database, master_key: bytes) ->
         audit_recorder=AuditRecorder(database=database, appender=citizens.audit),
         receipts=ReceiptIssuer(issuer=core.issuer, signer=core.token_signer.current, clock=clock),
         subject_requests=_subject_requests(core),
+        staff=staff,
+        console_sessions=console_sessions,
         **_provider(core, master_key),
     )
 

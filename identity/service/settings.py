@@ -80,6 +80,13 @@ class Settings(BaseSettings):
         description="Seconds a citizen's login session (the `jati_session` cookie) lasts "
         "from the login; not extended by use.",
     )
+    console_session_lifetime: int = Field(
+        default=3600,
+        ge=300,
+        le=12 * 3600,
+        description="Seconds a staff member's console session (the `jati_console` cookie) "
+        "lasts from the sign-in; it also ends after 15 minutes unused.",
+    )
     refresh_token_lifetime: int = Field(
         default=14 * 86_400,
         ge=60,

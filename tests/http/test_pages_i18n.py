@@ -30,6 +30,7 @@ from tests.oidc_helpers import OidcWorld
 from tests.pages_helpers import begin, consent_page, follow, submit_login
 
 HTTP = Path(i18n.__file__).parent
+CONSOLE = HTTP.parent / "console"
 _KEY = re.compile(r"""\bt\(\s*["']([a-z_]+(?:\.[a-z_]+)+)["']\s*[,)]""")
 #: Any quoted key-like literal, and a key's prefix completed at run time (``"status." ~ x``,
 #: ``f"story.verb.{action}"``).
@@ -49,14 +50,20 @@ _JATI_PURPOSES = {
     *REQUEST_PURPOSES.values(),
 }  # fmt: skip
 #: Texts that are rightly the same in both languages (a word both share, or only placeholders).
-_SAME_IN_BOTH = {"account.status": "Status", "story.your_data": "data"}
+_SAME_IN_BOTH = {
+    "account.status": "Status",
+    "story.your_data": "data",
+    "console.role.operator": "Operator",  # the same loanword in Indonesian
+    "console.role.auditor": "Auditor",
+}
 #: Words a template may hold itself: the service's name.
 _TEMPLATE_WORDS = {"Jati"}
 
 
 def _sources() -> list[str]:
     """The pages' templates and modules; of the catalogue, only the code after the tables."""
-    texts = [p.read_text() for p in [*HTTP.glob("templates/*.html"), *HTTP.glob("*.py")]]
+    pages = [*HTTP.glob("templates/*.html"), *HTTP.glob("*.py"), *CONSOLE.glob("*.py")]
+    texts = [p.read_text() for p in pages]
     catalogue = Path(i18n.__file__).read_text()
     return [t for t in texts if t != catalogue] + [catalogue[catalogue.index("class Translator") :]]
 
@@ -72,7 +79,7 @@ def test_every_message_has_both_languages_with_the_same_placeholders() -> None:
 
 
 def test_every_key_the_pages_use_is_defined() -> None:
-    sources = [*HTTP.glob("templates/*.html"), *HTTP.glob("*.py")]
+    sources = [*HTTP.glob("templates/*.html"), *HTTP.glob("*.py"), *CONSOLE.glob("*.py")]
     used = {key for path in sources for key in _KEY.findall(path.read_text())}
     assert used, "no keys found: the pattern is wrong"
     assert sorted(used - set(MESSAGES)) == []

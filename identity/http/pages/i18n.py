@@ -1328,6 +1328,150 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "Your session ended before your request was sent, so nothing was done. Your form is "
         "filled in again: check it, then send it.",
     ),
+    # -- the console (identity/http/console/pages.py)
+    "console.home": ("Konsol", "Console"),
+    "console.email": ("Email dinas", "Work email"),
+    "console.code_hint": (
+        "Kode 6 angka dari aplikasi autentikator Anda. Staf selalu memakai faktor kedua.",
+        "The 6-digit code from your authenticator app. Staff always use a second factor.",
+    ),
+    "console.login.title": ("Masuk ke konsol Jati", "Sign in to the Jati console"),
+    "console.login.intro": (
+        "Untuk operator, pejabat pelindungan data dan auditor. Warga masuk di halaman lain.",
+        "For operators, data protection officers and auditors. Citizens sign in elsewhere.",
+    ),
+    "console.login.submit": ("Masuk", "Sign in"),
+    "console.login.refused": (
+        "Email, kata sandi atau kode salah. Coba lagi.",
+        "The email, password or code is wrong. Try again.",
+    ),
+    "console.activated": (
+        "Akun staf Anda aktif. Silakan masuk.",
+        "Your staff account is active. Please sign in.",
+    ),
+    "console.activate.title": ("Aktifkan akun staf", "Activate a staff account"),
+    "console.activate.intro": ("Akun baru?", "A new account?"),
+    "console.activate.lead": (
+        "Masukkan email dinas Anda dan kode aktivasi yang diberikan operator.",
+        "Enter your work email and the activation code the operator gave you.",
+    ),
+    "console.activate.next": ("Lanjut", "Next"),
+    "console.activate.refused": (
+        "Email atau kode aktivasi tidak cocok, atau kode sudah tidak berlaku.",
+        "The email or activation code does not match, or the code is no longer valid.",
+    ),
+    "console.activate.expired": (
+        "Langkah ini sudah kedaluwarsa. Mulai lagi dengan kode aktivasi Anda.",
+        "This step has expired. Start again with your activation code.",
+    ),
+    "console.setup.title": (
+        "Kata sandi dan aplikasi autentikator",
+        "Password and authenticator app",
+    ),
+    "console.setup.lead": (
+        "Pilih kata sandi, lalu hubungkan aplikasi autentikator: keduanya diperlukan setiap "
+        "kali masuk.",
+        "Choose a password, then link an authenticator app: you need both at every sign-in.",
+    ),
+    "console.setup.password": ("Kata sandi baru", "New password"),
+    "console.setup.password_hint": (
+        "Paling sedikit {chars} karakter.",
+        "At least {chars} characters.",
+    ),
+    "console.setup.password_again": ("Ulangi kata sandi", "The password again"),
+    "console.setup.app": ("Aplikasi autentikator", "Authenticator app"),
+    "console.setup.app_intro": (
+        "Pindai kode QR dengan aplikasi autentikator Anda, lalu ketik kode yang ditunjukkannya.",
+        "Scan the QR code with your authenticator app, then type the code it shows.",
+    ),
+    "console.setup.submit": ("Aktifkan akun", "Activate the account"),
+    "console.setup.mismatch": (
+        "Kedua kata sandi tidak sama. Akun belum aktif.",
+        "The two passwords differ. The account is not active yet.",
+    ),
+    "console.setup.short": (
+        "Kata sandi terlalu pendek: paling sedikit {chars} karakter. Akun belum aktif.",
+        "The password is too short: at least {chars} characters. The account is not active yet.",
+    ),
+    "console.setup.code_wrong": (
+        "Kode dari aplikasi salah, atau langkah ini sudah tidak berlaku. Akun belum aktif.",
+        "The app's code is wrong, or this step is no longer valid. The account is not active yet.",
+    ),
+    "console.signed_out.title": ("Masuk ke konsol dulu", "Sign in to the console first"),
+    "console.signed_out": (
+        "Halaman ini untuk staf yang sudah masuk ke konsol.",
+        "This page is for staff signed in to the console.",
+    ),
+    "console.forbidden.title": ("Bukan untuk peran Anda", "Not for your role"),
+    "console.forbidden": (
+        "Halaman ini untuk peran staf yang lain.",
+        "This page is for another staff role.",
+    ),
+    "console.welcome": ("Anda masuk sebagai {name}.", "You are signed in as {name}."),
+    "console.role": ("Peran", "Role"),
+    "console.role.operator": ("Operator", "Operator"),
+    "console.role.dpo": ("Pejabat pelindungan data", "Data protection officer"),
+    "console.role.auditor": ("Auditor", "Auditor"),
+    "console.apps": ("Aplikasi yang menjadi tanggung jawab Anda", "Apps you answer for"),
+    "console.pages": ("Halaman Anda", "Your pages"),
+    "console.dpo.coming": (
+        "Halaman permintaan subjek data dan laporan kegagalan pelindungan sedang disiapkan; "
+        "sementara itu operator melayaninya dengan jati request dan jati audit breach-report.",
+        "The pages for data-subject requests and breach reports are being built; until then "
+        "the operator serves them with jati request and jati audit breach-report.",
+    ),
+    "console.audited": (
+        "Setiap tindakan di konsol dicatat di log audit atas nama Anda.",
+        "Every act in the console is recorded in the audit log under your name.",
+    ),
+    "console.status.title": ("Status layanan", "Service status"),
+    "console.status.intro": (
+        "Pemeriksaan di balik /readyz, antrean log audit dan checkpoint terakhir.",
+        "The checks behind /readyz, the audit log's queue and the latest checkpoint.",
+    ),
+    "console.integrity.title": ("Integritas log audit", "Audit log integrity"),
+    "console.integrity.intro": (
+        "Checkpoint bertanda tangan terbaru, hasil verifikasi penuh terakhir dan antrean log.",
+        "The latest signed checkpoints, the last full verification and the log's queue.",
+    ),
+    "console.checks": ("Pemeriksaan", "Checks"),
+    "console.ok": ("Baik.", "Fine."),
+    "console.check.schema": ("Skema basis data", "Database schema"),
+    "console.check.schema_behind": (
+        "Belum mutakhir: jalankan jati db upgrade.",
+        "Behind: run jati db upgrade.",
+    ),
+    "console.check.sequencer": ("Sekuenser log audit", "Audit log sequencer"),
+    "console.check.sequencer_failed": (
+        "Log yang tersimpan tidak lagi memperpanjang checkpoint-nya: jalankan jati audit verify.",
+        "The stored log no longer extends its checkpoints: run jati audit verify.",
+    ),
+    "console.check.verify": ("Verifikasi penuh terakhir", "Last full verification"),
+    "console.check.verify_ok": (
+        "Lulus pada {at}: {entries} entri diperiksa.",
+        "Passed at {at}: {entries} entries checked.",
+    ),
+    "console.check.verify_failed": (
+        "GAGAL pada {at} ({entries} entri): temuan pertama di bawah.",
+        "FAILED at {at} ({entries} entries): the first finding below.",
+    ),
+    "console.check.verify_never": (
+        "Belum pernah dijalankan di host ini.",
+        "Not run on this host yet.",
+    ),
+    "console.check.queue": ("Antrean log audit", "Audit log queue"),
+    "console.check.queue_state": (
+        "{count} entri menunggu masuk ke pohon.",
+        "{count} entries waiting to join the tree.",
+    ),
+    "console.check.queue_oldest": ("Yang tertua sejak {at}.", "The oldest since {at}."),
+    "console.checkpoints": ("Checkpoint bertanda tangan", "Signed checkpoints"),
+    "console.checkpoint": (
+        "Ukuran pohon {size}, ditandatangani {at}.",
+        "Tree size {size}, signed {at}.",
+    ),
+    "console.checkpoint_note": ("Catatan bertanda tangan (C2SP)", "Signed note (C2SP)"),
+    "console.no_checkpoint": ("Belum ada checkpoint.", "No checkpoint yet."),
     # -- connected apps (identity/http/pages/connected_apps.py)
     "apps.title": ("Aplikasi yang terhubung", "Connected apps"),
     "apps.link": (

@@ -27,6 +27,8 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from starlette.responses import Response
 
+from identity.http.console import pages as console_pages
+from identity.http.console.pages import ActivationTickets
 from identity.http.pages import (
     account,
     activate,
@@ -71,6 +73,7 @@ ROUTERS = (
     totp_setup.router,
     recovery.router,
     passkeys.router,
+    console_pages.router,
     router,
 )
 
@@ -98,3 +101,4 @@ def configure(
     app.state.activation_cookies = ActivationCookies(master_key, clock=clock, secure=secure)
     app.state.passkey_ceremonies = PasskeyCeremonies.create(master_key, clock=clock, secure=secure)
     app.state.intents = IntentCookie(master_key, clock=clock, secure=secure)
+    app.state.console_tickets = ActivationTickets(master_key, clock=clock, secure=secure)

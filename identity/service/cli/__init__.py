@@ -1,6 +1,6 @@
 """The ``jati`` command line (DESIGN.md §4, "CLI"): :func:`main` and :func:`build_parser`
 here, one module a command group (``serve``, ``database``, ``keys``, ``audit``, ``clients``,
-``citizens``, ``requests``, ``consent``, ``credentials``), what they share in ``common``.
+``citizens``, ``requests``, ``consent``, ``credentials``, ``staff``), what they share in ``common``.
 
 Errors go to stderr as one clear line (a configuration error lists each problem) and the
 exit status is non-zero; never a traceback. ``--json`` prints one JSON object on stdout.
@@ -38,6 +38,7 @@ from identity.service.cli import (
     keys,
     requests,
     serve,
+    staff,
 )
 from identity.service.cli.common import (
     EXIT_BROKEN_PIPE,
@@ -62,6 +63,7 @@ _GROUPS = (
     requests.add_commands,
     consent.add_commands,
     credentials.add_commands,
+    staff.add_commands,
     keys.add_secret_commands,
 )
 

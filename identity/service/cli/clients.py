@@ -132,10 +132,10 @@ def _add_list_option(
 def client_registry(settings: Settings) -> Iterator[ClientRegistry]:
     """The relying apps' registry, on the database until the block ends."""
     with common.checked_database(settings) as database:
-        yield _registry_on(settings, database)
+        yield registry_on(settings, database)
 
 
-def _registry_on(settings: Settings, database: Database) -> ClientRegistry:
+def registry_on(settings: Settings, database: Database) -> ClientRegistry:
     from identity.citizens.passwords import PasswordService
     from identity.oidc.client_registry import ClientRegistry
     from identity.storage.clients import SqlClientStore
@@ -339,7 +339,7 @@ def _client_show(args: argparse.Namespace, settings: Settings) -> int:
     from consent.storage.ledger import SqlLedgerStore
 
     with common.checked_database(settings) as database:
-        app = _registry_on(settings, database).get(args.client_id)
+        app = registry_on(settings, database).get(args.client_id)
         with SqlLedgerStore(database=database).read() as ledger:
             purposes = ledger.purposes(app.client_id)
             notice = ledger.current_notice(app.client_id) is not None

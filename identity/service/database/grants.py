@@ -30,6 +30,9 @@ identity tables get only what the service does with them:
 - ``identity_credential``: SELECT, INSERT, UPDATE (its state), never DELETE: an issued
   credential stays on record; ``identity_credential_nonce``: SELECT, INSERT, DELETE (spent
   nonces, purged on expiry);
+- ``identity_staff``: SELECT, INSERT, UPDATE, never DELETE: a disabled account stays, so the
+  log's ``staff:<id>`` actors keep their meaning; ``identity_staff_session``: SELECT,
+  INSERT, UPDATE, DELETE (last use; ended, purged on expiry);
 - ``consent_purpose``, ``consent_notice``, ``consent_event``: SELECT and INSERT only (the
   ledger is append-only, UU PDP Art. 24; triggers refuse changes besides);
 - ``consent_request``: SELECT, INSERT, UPDATE (a request's status); ``consent_restriction``:
@@ -66,6 +69,8 @@ IDENTITY_TABLE_PRIVILEGES: dict[str, str] = {
     "identity_status_entry": "SELECT, INSERT, UPDATE",
     "identity_credential": "SELECT, INSERT, UPDATE",
     "identity_credential_nonce": "SELECT, INSERT, DELETE",
+    "identity_staff": "SELECT, INSERT, UPDATE",
+    "identity_staff_session": "SELECT, INSERT, UPDATE, DELETE",
 }
 
 CONSENT_TABLE_PRIVILEGES: dict[str, str] = {

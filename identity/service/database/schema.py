@@ -16,6 +16,7 @@ def all_metadata() -> list[MetaData]:
     import identity.storage.recovery_codes  # citizens' one-time recovery codes
     import identity.storage.replay_caches  # revoked access tokens, client assertions seen
     import identity.storage.sessions  # citizens' login sessions
+    import identity.storage.staff  # staff accounts and console sessions
     import identity.storage.status_lists  # Token Status Lists
     import identity.storage.throttle  # login and client-authentication throttle counters
     import identity.storage.token_families  # token families, refresh tokens

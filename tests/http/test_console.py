@@ -1,0 +1,175 @@
+"""The console's people (issue 20): staff activate with a password and an authenticator app,
+sign in with both, in a session of their own; each page answers 401 without a console session
+(a citizen's included) and 403 to another role; every sign-in, refusal and activation is an
+audit entry under the staff member's actor."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import pytest
+from httpx2 import Response
+
+from audit.entry import Actor, ActorKind, decode_entry
+from audit.records import EventFilter
+from identity.staff.records import StaffMember
+from tests.oidc_helpers import OidcWorld
+from tests.pages_helpers import csrf_of, secret_of, submit_login, totp_code
+
+OPERATOR = Actor(ActorKind.OFFICIAL, "cli/test")
+PASSWORD = "kata sandi staf yang panjang"
+
+
+def _add(world: OidcWorld, role: str, email: str) -> tuple[StaffMember, str]:
+    member, code = world.app.state.services.staff.add(
+        name=f"Staf {role}", email=email, role=role, apps=(), actor=OPERATOR
+    )
+    return member, code
+
+
+def _post(world: OidcWorld, path: str, **fields: str) -> Response:
+    token = csrf_of(world.client.get("/console/login").text)
+    return world.client.post(path, data={"csrf_token": token, **fields}, follow_redirects=False)
+
+
+def _activate(world: OidcWorld, email: str, code: str) -> bytes:
+    setup = _post(world, "/console/activate", email=email, code=code)
+    assert setup.status_code == 200, setup.text
+    secret = secret_of(setup.text)
+    ticket = re.search(r'name="ticket" value="([^"]+)"', setup.text)
+    assert ticket is not None
+    done = world.client.post(
+        "/console/activate/setup",
+        data={"csrf_token": csrf_of(setup.text), "ticket": ticket.group(1), "password": PASSWORD,
+              "password2": PASSWORD, "code": totp_code(secret, time.time() - 30)},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert done.status_code == 303 and done.headers["location"] == "/console/login?activated=1"
+    return secret
+
+
+def _sign_in(world: OidcWorld, email: str, secret: bytes, at: float | None = None) -> Response:
+    code = totp_code(secret, at if at is not None else time.time())
+    return _post(world, "/console/login", email=email, password=PASSWORD, code=code)
+
+
+@pytest.fixture
+def operator(world: OidcWorld) -> tuple[StaffMember, bytes]:
+    member, code = _add(world, "operator", "ops@kominfo.example.go.id")
+    return member, _activate(world, member.email, code)
+
+
+def test_activation_needs_the_code_a_long_password_and_the_apps_code(world: OidcWorld) -> None:
+    member, code = _add(world, "auditor", "Auditor@BPK.example.go.id")
+    wrong = _post(world, "/console/activate", email=member.email, code="AAAA-BBBB-CCCC-DDDD")
+    assert wrong.status_code == 400 and "tidak cocok" in wrong.text
+    other = _post(world, "/console/activate", email="someone@else.go.id", code=code)
+    assert other.status_code == 400
+    setup = _post(world, "/console/activate", email=member.email, code=code)
+    assert setup.status_code == 200 and 'id="totp-secret"' in setup.text and "<svg" in setup.text
+    ticket = re.search(r'name="ticket" value="([^"]+)"', setup.text)
+    assert ticket is not None
+    secret = secret_of(setup.text)
+
+    def finish(**fields: Any) -> Response:
+        data = {"csrf_token": csrf_of(setup.text), "ticket": ticket.group(1), **fields}
+        return world.client.post("/console/activate/setup", data=data, follow_redirects=False)
+
+    good = totp_code(secret)
+    assert finish(password="pendek", password2="pendek", code=good).status_code == 400
+    assert finish(password=PASSWORD, password2=PASSWORD + "x", code=good).status_code == 400
+    assert finish(password=PASSWORD, password2=PASSWORD, code="000000").status_code in (400,)
+    assert finish(password=PASSWORD, password2=PASSWORD, code="x" * 7).status_code == 400
+    assert not world.app.state.services.staff.get(member.id).active  # nothing changed
+    assert finish(password=PASSWORD, password2=PASSWORD, code=good).status_code == 303
+    assert world.app.state.services.staff.get(member.id).active
+    again = _post(world, "/console/activate", email=member.email, code=code)
+    assert again.status_code == 400  # the code is used up
+
+
+def test_sign_in_needs_password_and_code_and_a_code_works_once(
+    world: OidcWorld, operator: tuple[StaffMember, bytes]
+) -> None:
+    member, secret = operator
+    wrong_password = _post(world, "/console/login", email=member.email, password="salah",
+                           code=totp_code(secret))  # fmt: skip
+    wrong_code = _post(world, "/console/login", email=member.email, password=PASSWORD,
+                       code="000000" if totp_code(secret) != "000000" else "111111")  # fmt: skip
+    unknown = _post(world, "/console/login", email="nobody@x.go.id", password=PASSWORD,
+                    code=totp_code(secret))  # fmt: skip
+    for refused in (wrong_password, wrong_code, unknown):
+        assert refused.status_code == 400
+        assert "Email, kata sandi atau kode salah." in refused.text
+    signed = _sign_in(world, member.email, secret, time.time() + 30)
+    assert signed.status_code == 303 and signed.headers["location"] == "/console"
+    cookie = signed.headers["set-cookie"]
+    assert "jati_console=" in cookie and "Path=/console" in cookie
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+    home = world.client.get("/console")
+    assert home.status_code == 200 and "Anda masuk sebagai Staf operator." in home.text
+    # the same code again is refused (RFC 6238 §5.2)
+    assert _sign_in(world, member.email, secret, time.time() + 30).status_code == 400
+    queued = world.app.state.services.audit_log.store.queued(EventFilter(), limit=100)
+    entries = [decode_entry(entry) for entry in queued]
+    mine = [e for e in entries if e.actor.id == f"staff:{member.id}:operator"]
+    assert {(e.action.value, e.outcome.value) for e in mine} >= {
+        ("login", "success"),
+        ("login", "denied"),
+        ("update", "success"),
+    }
+    assert all(e.subject is None and not e.citizen_visible for e in mine)
+
+
+def test_repeated_refusals_lock_the_account(world: OidcWorld, operator: Any) -> None:
+    member, secret = operator
+    for _ in range(5):
+        assert _post(world, "/console/login", email=member.email, password="salah",
+                     code="123456").status_code == 400  # fmt: skip
+    locked = _sign_in(world, member.email, secret)
+    assert locked.status_code == 429 and "Retry-After" in locked.headers
+
+
+def test_each_page_refuses_no_session_a_citizen_and_another_role(
+    world: OidcWorld, operator: tuple[StaffMember, bytes]
+) -> None:
+    for path in ("/console", "/console/status", "/console/log-integrity"):
+        assert world.client.get(path).status_code == 401
+    assert submit_login(world).status_code == 303  # a citizen's session is not a console one
+    for path in ("/console", "/console/status", "/console/log-integrity"):
+        assert world.client.get(path).status_code == 401
+    member, secret = operator
+    assert _sign_in(world, member.email, secret).status_code == 303
+    status = world.client.get("/console/status")
+    assert status.status_code == 200 and "Sekuenser log audit" in status.text
+    assert world.client.get("/console/log-integrity").status_code == 403
+    auditor, code = _add(world, "auditor", "audit@bpk.example.go.id")
+    auditor_secret = _activate(world, auditor.email, code)
+    assert _sign_in(world, auditor.email, auditor_secret).status_code == 303  # replaces it
+    world.app.state.services.audit_log.sequence(checkpoint=True)
+    integrity = world.client.get("/console/log-integrity")
+    assert integrity.status_code == 200 and "Checkpoint bertanda tangan" in integrity.text
+    assert "Ukuran pohon" in integrity.text
+    assert world.client.get("/console/status").status_code == 403
+
+
+def test_sign_out_and_disabling_end_the_session(
+    world: OidcWorld, operator: tuple[StaffMember, bytes]
+) -> None:
+    member, secret = operator
+    assert _sign_in(world, member.email, secret).status_code == 303
+    token = csrf_of(world.client.get("/console").text)
+    out = world.client.post("/console/logout", data={"csrf_token": token}, follow_redirects=False)
+    assert out.status_code == 303 and world.client.get("/console").status_code == 401
+    assert _sign_in(world, member.email, secret, time.time() + 30).status_code == 303
+    world.app.state.services.staff.disable(member.id, actor=OPERATOR)
+    assert world.client.get("/console").status_code == 401
+    assert _sign_in(world, member.email, secret, time.time() + 60).status_code == 400
+
+
+def test_forms_without_the_csrf_token_change_nothing(world: OidcWorld) -> None:
+    response = world.client.post(
+        "/console/login", data={"email": "a@b.go.id", "password": "x", "code": "123456"}
+    )
+    assert response.status_code == 403
