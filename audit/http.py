@@ -16,9 +16,9 @@ What the app provides on ``app.state``:
 - ``audit_log``: the :class:`~audit.log.AuditLog`;
 - ``authorize_auditor(request, scope)``: raises unless the caller may read the log, and
   returns the access token's claims (RFC 9068 §2.2: ``client_id`` names the auditor);
-- ``audit_subjects``: a :class:`SubjectResolver`, the identity package's way from a NIK
+- ``audit_subjects``: a :class:`audit.search.SubjectResolver`, the identity package's way from a NIK
   (keyed blind index) or an internal id to the audit pseudonym;
-- ``audit_recorder``: an :class:`EntryRecorder` that commits one entry.
+- ``audit_recorder``: an :class:`audit.search.EntryRecorder` that commits one entry.
 """
 
 from __future__ import annotations
@@ -28,17 +28,18 @@ import base64
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BeforeValidator
 from starlette.responses import PlainTextResponse
 
-from audit.entry import Actor, ActorKind, AuditEntry, decode_entry
+from audit.entry import Actor, ActorKind, decode_entry
 from audit.errors import InvalidEntry, InvalidRequest
 from audit.log import MAX_LEAVES_PER_REQUEST, AuditLog
 from audit.records import EventFilter, StoredLeaf, auditor_query_entry
+from audit.search import EntryRecorder, Search, SubjectResolver, search_events
 
 router = APIRouter(prefix="/audit", tags=["audit log"])
 
@@ -67,26 +68,6 @@ DateTime = Annotated[datetime, BeforeValidator(_date_and_time)]
 AUDIT_READ_SCOPE = "audit:read"
 #: The actor recorded when an authorizer vouches for the caller without naming it.
 UNIDENTIFIED_AUDITOR = Actor(kind=ActorKind.RELYING_APP, id="unidentified-auditor")
-_PSEUDONYM = re.compile(r"[A-Za-z0-9_-]{43}")
-
-
-class SubjectResolver(Protocol):
-    """From what an auditor knows of a citizen to the audit pseudonym (identity provides it)."""
-
-    def pseudonym_for_nik(self, nik: str) -> str | None:
-        """The pseudonym of the citizen registered with ``nik``; None if none is.
-
-        Raises an ``InvalidInput`` (400) for a malformed NIK, whose message never repeats it.
-        """
-        ...
-
-    def pseudonym_for_id(self, subject_id: str) -> str: ...
-
-
-class EntryRecorder(Protocol):
-    """Appends one entry to the log's queue in its own committed transaction."""
-
-    def record(self, entry: AuditEntry) -> None: ...
 
 
 def _log(request: Request) -> AuditLog:
@@ -239,40 +220,21 @@ async def events(
     A malformed NIK answers 400 (without repeating it); a well-formed NIK that no citizen
     holds answers an empty page, like a citizen without events.
     """
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and value.tzinfo is None:
-            raise InvalidRequest(f"{name} needs a time zone, e.g. 2026-11-28T00:00:00Z")
-    if subject is not None and subject_id is not None:
-        raise InvalidRequest("give subject or subject_id, not both")
     audit_log, recorder = _log(request), _recorder(request)
     resolver: SubjectResolver = request.app.state.audit_subjects
-
-    def run() -> tuple[EventFilter, list[StoredLeaf]]:
-        pseudonym, how = None, None
-        if subject is not None and _PSEUDONYM.fullmatch(subject):
-            pseudonym, how = subject, "subject"
-        elif subject is not None:
-            pseudonym, how = resolver.pseudonym_for_nik(subject), "nik"
-        elif subject_id is not None:
-            pseudonym, how = resolver.pseudonym_for_id(subject_id), "subject-id"
-        flt = EventFilter(
-            subject=pseudonym, actor_id=actor, purpose=purpose, since=since, until=until
+    asked = Search(subject, subject_id, actor, purpose, since, until)
+    flt, page = await asyncio.to_thread(
+        lambda: search_events(
+            audit_log,
+            recorder,
+            resolver,
+            auditor,
+            asked,
+            resource="events",
+            after=after,
+            limit=limit,
         )
-        names = tuple(n for n in flt.names() if n != "subject")
-        unknown_citizen = how is not None and pseudonym is None
-        page = [] if unknown_citizen else audit_log.store.query(flt, after=after, limit=limit)
-        recorder.record(
-            auditor_query_entry(
-                time=audit_log.clock(),
-                actor=auditor,
-                resource="events",
-                filters=(how, *names) if how else names,
-                subject=pseudonym,
-            )
-        )
-        return flt, page
-
-    flt, page = await asyncio.to_thread(run)
+    )
     next_after = page[-1].leaf_index if len(page) == limit else None
     if next_after is not None:
         response.headers["Link"] = f'<{_next_page(request, flt, next_after, limit)}>; rel="next"'

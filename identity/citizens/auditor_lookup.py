@@ -34,7 +34,7 @@ __all__ = ["BreachContacts", "CitizenSubjects", "match_pseudonyms"]
 
 
 class CitizenSubjects:
-    """:class:`audit.http.SubjectResolver` over the citizen service's blind index."""
+    """:class:`audit.search.SubjectResolver` over the citizen service's blind index."""
 
     def __init__(
         self,

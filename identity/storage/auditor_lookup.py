@@ -25,7 +25,7 @@ __all__ = ["AuditRecorder", "citizen_ids_for"]
 
 
 class AuditRecorder:
-    """:class:`audit.http.EntryRecorder`: one entry, one committed write transaction."""
+    """:class:`audit.search.EntryRecorder`: one entry, one committed write transaction."""
 
     def __init__(self, *, database: Database, appender: AuditAppender) -> None:
         self._database = database
