@@ -1,8 +1,9 @@
 """The console's pages in a real browser (headless Chromium), in both languages, each state
 checked with axe-core at 390 and 1280 CSS pixels (:mod:`tests.browser.axe_states`): an
 operator and an auditor made with ``jati staff add`` activate their accounts (password and
-authenticator app), sign in with both, and open the page of their role; a wrong code is
-refused first."""
+authenticator app), sign in with both, and open the pages of their role (the auditor
+searches the log and opens an entry with its inclusion proof); a wrong code, a wrong
+activation code and a malformed NIK are refused first."""
 
 from __future__ import annotations
 
@@ -113,6 +114,19 @@ def test_staff_activate_sign_in_and_open_their_pages(
         page.get_by_role("link", name=t("console.integrity.title")).click()
         _h1(page, t("console.integrity.title"))
         states.check(page, "log integrity")
+        page.goto(f"{base}/console/search?lang={lang}")
+        _h1(page, t("console.search.title"))
+        page.fill("#nik", "1234")
+        page.locator("form.filters button[type=submit]").click()
+        expect(page.get_by_role("alert")).to_contain_text(t("console.search.bad_nik"))
+        expect(page.locator("#nik")).to_have_value("")  # never repeated
+        states.check(page, "log search refused")
+        page.locator("form.filters button[type=submit]").click()
+        expect(page.get_by_role("heading", name=t("console.search.results"))).to_be_visible()
+        states.check(page, "log search results")
+        page.locator("ol.story a").first.click()
+        expect(page.get_by_role("heading", level=2, name=t("console.entry.proof"))).to_be_visible()
+        states.check(page, "log entry")
         context.close()
-    assert len(states.seen) == 10, states.seen
+    assert len(states.seen) == 13, states.seen
     assert states.violations == [], "\n".join(states.violations)

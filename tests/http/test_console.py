@@ -17,6 +17,7 @@ from audit.records import EventFilter
 from identity.staff.records import StaffMember
 from tests.oidc_helpers import OidcWorld
 from tests.pages_helpers import csrf_of, secret_of, submit_login, totp_code
+from tests.personal_data import SAMPLE
 
 OPERATOR = Actor(ActorKind.OFFICIAL, "cli/test")
 PASSWORD = "kata sandi staf yang panjang"
@@ -173,3 +174,58 @@ def test_forms_without_the_csrf_token_change_nothing(world: OidcWorld) -> None:
         "/console/login", data={"email": "a@b.go.id", "password": "x", "code": "123456"}
     )
     assert response.status_code == 403
+
+
+@pytest.fixture
+def auditor(world: OidcWorld) -> tuple[StaffMember, bytes]:
+    member, code = _add(world, "auditor", "pemeriksa@bpk.example.go.id")
+    secret = _activate(world, member.email, code)
+    assert _sign_in(world, member.email, secret).status_code == 303
+    return member, secret
+
+
+def test_an_auditor_finds_a_citizens_accesses_by_nik_and_sees_the_proof_verified(
+    world: OidcWorld, rp: Any, auditor: tuple[StaffMember, bytes]
+) -> None:
+    member, _secret = auditor
+    assert submit_login(world).status_code == 303  # the citizen, in the same browser
+    world.consent(rp)
+    world.userinfo(world.tokens(rp)["access_token"])
+    world.app.state.services.audit_log.sequence(checkpoint=True)
+    token = csrf_of(world.client.get("/console/search").text)
+    found = world.client.post("/console/search", data={"csrf_token": token, "nik": SAMPLE["nik"]})
+    assert found.status_code == 200 and found.headers["cache-control"] == "no-store"
+    assert SAMPLE["nik"] not in found.text and SAMPLE["name"] not in found.text
+    leaves = [int(i) for i in re.findall(r'href="/console/entry/(\d+)\?', found.text)]
+    assert len(leaves) >= 4 and rp.client_id in found.text
+    entry = world.client.get(f"/console/entry/{leaves[-1]}")
+    assert entry.status_code == 200
+    assert "Terverifikasi: entri ini ada di pohon checkpoint bertanda tangan" in entry.text
+    assert world.client.get("/console/entry/999999").status_code == 404
+    # each search and each opened entry is recorded under the auditor
+    world.app.state.services.audit_log.sequence(checkpoint=True)
+    mine = [
+        decode_entry(leaf.entry)
+        for leaf in world.app.state.services.audit_log.store.query(
+            EventFilter(actor_id=f"staff:{member.id}:auditor"), limit=100
+        )
+    ]
+    assert [e.purpose for e in mine if e.action.value == "read"] == ["audit-query"] * 2
+
+
+@pytest.mark.parametrize("nik", ["1234", "31710141019000039", "317101410190000X"])
+def test_a_malformed_nik_is_refused_without_being_repeated(
+    world: OidcWorld, auditor: Any, nik: str
+) -> None:
+    token = csrf_of(world.client.get("/console/search").text)
+    refused = world.client.post("/console/search", data={"csrf_token": token, "nik": nik})
+    assert refused.status_code == 400 and "Itu bukan NIK yang sah" in refused.text
+    assert nik not in refused.text
+
+
+def test_the_search_is_the_auditors_alone(world: OidcWorld, operator: Any) -> None:
+    member, secret = operator
+    assert world.client.get("/console/search").status_code == 401
+    assert _sign_in(world, member.email, secret).status_code == 303
+    assert world.client.get("/console/search").status_code == 403
+    assert world.client.get("/console/entry/0").status_code == 403

@@ -1472,6 +1472,61 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     ),
     "console.checkpoint_note": ("Catatan bertanda tangan (C2SP)", "Signed note (C2SP)"),
     "console.no_checkpoint": ("Belum ada checkpoint.", "No checkpoint yet."),
+    "console.search.title": ("Cari di log audit", "Search the audit log"),
+    "console.search.intro": (
+        "Siapa mengakses data siapa, kapan dan untuk apa. Setiap pencarian Anda ikut dicatat.",
+        "Who accessed whose data, when and why. Each of your searches is recorded too.",
+    ),
+    "console.search.form": ("Saring", "Filters"),
+    "console.search.subject_id": ("ID internal warga", "Citizen's internal id"),
+    "console.search.actor": ("Pelaku (ID aplikasi atau petugas)", "Actor (app or official id)"),
+    "console.search.purpose": ("Kode tujuan", "Purpose code"),
+    "console.search.since": ("Dari tanggal", "From"),
+    "console.search.until": ("Sampai tanggal", "Until"),
+    "console.search.submit": ("Cari", "Search"),
+    "console.search.results": ("Hasil, urut log", "Results, in log order"),
+    "console.search.recorded": (
+        "Pencarian ini telah dicatat di log atas nama Anda.",
+        "This search has been recorded in the log under your name.",
+    ),
+    "console.search.none": ("Tidak ada entri yang cocok.", "No entry matches."),
+    "console.search.next": ("Halaman berikutnya", "Next page"),
+    "console.search.bad_nik": (
+        "Itu bukan NIK yang sah (16 angka). Tidak ada yang dicari.",
+        "That is not a valid NIK (16 digits). Nothing was searched.",
+    ),
+    "console.search.bad_date": (
+        "Tanggal ditulis TTTT-BB-HH. Tidak ada yang dicari.",
+        "A date is written YYYY-MM-DD. Nothing was searched.",
+    ),
+    "console.search.both": (
+        "Isi NIK atau ID internal, tidak keduanya. Tidak ada yang dicari.",
+        "Give a NIK or an internal id, not both. Nothing was searched.",
+    ),
+    "console.entry.title": ("Entri log nomor {index}", "Log entry number {index}"),
+    "console.entry.unknown": ("Entri itu belum ada di log.", "That entry is not in the log."),
+    "console.entry.time": ("Waktu", "Time"),
+    "console.entry.action": ("Tindakan", "Action"),
+    "console.entry.subject": ("Pseudonim warga", "Citizen's pseudonym"),
+    "console.entry.proof": ("Bukti inklusi (RFC 9162)", "Inclusion proof (RFC 9162)"),
+    "console.entry.proof_ok": (
+        "Terverifikasi: entri ini ada di pohon checkpoint bertanda tangan berukuran {size}.",
+        "Verified: this entry is in the tree of the signed checkpoint of size {size}.",
+    ),
+    "console.entry.proof_failed": (
+        "Bukti inklusi TIDAK cocok dengan checkpoint bertanda tangan. Laporkan dan jalankan "
+        "jati audit verify.",
+        "The inclusion proof does NOT match the signed checkpoint. Report it and run "
+        "jati audit verify.",
+    ),
+    "console.entry.not_covered": (
+        "Entri ini belum dicakup checkpoint; buka lagi sebentar lagi.",
+        "No checkpoint covers this entry yet; open it again shortly.",
+    ),
+    "console.entry.proof_detail": ("Rincian bukti", "The proof in detail"),
+    "console.entry.leaf_hash": ("Hash daun:", "Leaf hash:"),
+    "console.entry.root": ("Akar pohon:", "Tree root:"),
+    "console.entry.bytes": ("Isi entri (bentuk kanonis)", "The entry (canonical form)"),
     # -- connected apps (identity/http/pages/connected_apps.py)
     "apps.title": ("Aplikasi yang terhubung", "Connected apps"),
     "apps.link": (

@@ -27,6 +27,7 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from starlette.responses import Response
 
+from identity.http.console import auditor as console_auditor
 from identity.http.console import pages as console_pages
 from identity.http.console.pages import ActivationTickets
 from identity.http.pages import (
@@ -74,6 +75,7 @@ ROUTERS = (
     recovery.router,
     passkeys.router,
     console_pages.router,
+    console_auditor.router,
     router,
 )
 
