@@ -19,6 +19,7 @@ BENCHMARKS = {
     "citizen_import": "bench.citizen_import",
     "passkeys": "bench.passkeys",
     "activity_page": "bench.activity_page",
+    "auditor_search": "bench.auditor_search",
 }
 
 

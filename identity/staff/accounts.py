@@ -314,6 +314,42 @@ class StaffAccounts:
             raise InvalidCredentials()
         return member
 
+    def reauthenticate(self, staff_id: str, code: str, *, act: str) -> StaffMember:
+        """A fresh authenticator code before a destructive act (``act``: its data item,
+        such as ``signing_keys``), recorded with its outcome; counted like a sign-in.
+
+        Raises:
+            Throttled: the account is locked.
+            InvalidCredentials: a wrong or used code, or an account no longer active.
+        """
+        now = self.clock()
+        with self.store.read() as tx:
+            member = tx.get(staff_id[:32])
+        if member is None or not member.active or member.sealed_totp is None:
+            raise InvalidCredentials()
+        if member.locked_until is not None and now < member.locked_until:
+            raise Throttled(retry_after=max(1, int((member.locked_until - now).total_seconds())))
+        secret = self.sealer.open(f"staff:{member.id}", member.sealed_totp)
+        step = matching_step(secret, normalized_code(code), now)
+        with self.store.write() as tx:
+            current = self._locked(tx, member.id)
+            fresh = step is not None and (current.totp_last_step or -1) < step
+            failures = 0 if fresh else current.failures + 1
+            locked = None
+            if not fresh and failures % MAX_FAILURES == 0:
+                locked = now + lockout_for(failures // MAX_FAILURES)
+            tx.save(replace(current, failures=failures, locked_until=locked,
+                            totp_last_step=step if fresh else current.totp_last_step))  # fmt: skip
+            entry = AuditEntry(
+                time=now, actor=current.actor, action=Action.UPDATE, purpose=CONSOLE_PURPOSE,
+                outcome=Outcome.SUCCESS if fresh else Outcome.DENIED, data_items=(act,),
+                citizen_visible=False,
+            )  # fmt: skip
+            self.audit.append(tx.bind, entry, queued_at=now)
+        if not fresh:
+            raise InvalidCredentials()
+        return current
+
     def record(self, member: StaffMember, action: Action) -> None:
         """Record a console act of ``member`` (a sign-out, say)."""
         now = self.clock()

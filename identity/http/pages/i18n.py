@@ -1472,6 +1472,35 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     ),
     "console.checkpoint_note": ("Catatan bertanda tangan (C2SP)", "Signed note (C2SP)"),
     "console.no_checkpoint": ("Belum ada checkpoint.", "No checkpoint yet."),
+    "console.keys.title": ("Kunci penandatangan token", "Token signing keys"),
+    "console.keys.intro": (
+        "Kunci yang menandatangani token dan kredensial: berikutnya, aktif, dan pensiun (masih "
+        "diterbitkan selama token lama berlaku). Bagian privatnya tidak pernah ditampilkan.",
+        "The keys that sign tokens and credentials: next, active, and retired (still published "
+        "while older tokens live). Their private parts are never shown.",
+    ),
+    "console.keys.state.next": ("berikutnya", "next"),
+    "console.keys.state.active": ("aktif", "active"),
+    "console.keys.state.retired": ("pensiun", "retired"),
+    "console.keys.created": ("Dibuat {at}.", "Created {at}."),
+    "console.keys.published": ("Diterbitkan di JWKS.", "Published in the JWKS."),
+    "console.keys.unpublished": ("Tidak lagi diterbitkan.", "No longer published."),
+    "console.keys.rotate": ("Rotasi kunci", "Rotate the keys"),
+    "console.keys.rotate_intro": (
+        "Kunci berikutnya menjadi aktif; kunci aktif pensiun tetapi tetap diterbitkan selama "
+        "masa berlaku token ditambah satu menit, sehingga aplikasi tidak terganggu.",
+        "The next keys become active; the active ones retire but stay published for a "
+        "token's lifetime and a minute, so apps are not disturbed.",
+    ),
+    "console.keys.rotated": ("Kunci telah dirotasi.", "The keys were rotated."),
+    "console.reauth.hint": (
+        "Tindakan ini tidak bisa dibatalkan: ketik kode baru dari aplikasi autentikator Anda.",
+        "This cannot be undone: type a new code from your authenticator app.",
+    ),
+    "console.reauth.refused": (
+        "Kode salah atau sudah dipakai. Tidak ada yang diubah.",
+        "The code is wrong or was used already. Nothing changed.",
+    ),
     "console.search.title": ("Cari di log audit", "Search the audit log"),
     "console.search.intro": (
         "Siapa mengakses data siapa, kapan dan untuk apa. Setiap pencarian Anda ikut dicatat.",
