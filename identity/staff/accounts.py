@@ -62,6 +62,7 @@ MAX_APPS = 50
 CONSOLE_PURPOSE = "console-access"
 ADMINISTRATION_PURPOSE = "staff-administration"
 ACCOUNT_ITEM = "staff_account"
+SESSION_ITEM = "console_session"
 
 
 class StaffTransaction(Protocol):
@@ -350,11 +351,12 @@ class StaffAccounts:
             raise InvalidCredentials()
         return current
 
-    def record(self, member: StaffMember, action: Action) -> None:
-        """Record a console act of ``member`` (a sign-out, say)."""
+    def signed_out(self, member: StaffMember) -> None:
+        """Record that ``member`` ended their console session."""
         now = self.clock()
         with self.store.write() as tx:
-            self._record(tx, now, member.actor, action, purpose=CONSOLE_PURPOSE)
+            self._record(tx, now, member.actor, Action.ERASE, purpose=CONSOLE_PURPOSE,
+                         item=SESSION_ITEM)  # fmt: skip
 
     # ------------------------------------------------------------ helpers
 
@@ -367,11 +369,11 @@ class StaffAccounts:
 
     def _record(
         self, tx: StaffTransaction, now: datetime, actor: Actor, action: Action, *,
-        purpose: str, outcome: Outcome = Outcome.SUCCESS,
+        purpose: str, outcome: Outcome = Outcome.SUCCESS, item: str = ACCOUNT_ITEM,
     ) -> None:  # fmt: skip
         entry = AuditEntry(
             time=now, actor=actor, action=action, outcome=outcome, purpose=purpose,
-            data_items=(ACCOUNT_ITEM,), citizen_visible=False,
+            data_items=(item,), citizen_visible=False,
         )  # fmt: skip
         self.audit.append(tx.bind, entry, queued_at=now)
 

@@ -176,6 +176,13 @@ def test_sign_out_and_disabling_end_the_session(
     token = csrf_of(world.client.get("/console").text)
     out = world.client.post("/console/logout", data={"csrf_token": token}, follow_redirects=False)
     assert out.status_code == 303 and world.client.get("/console").status_code == 401
+    queued = world.app.state.services.audit_log.store.queued(EventFilter(), limit=200)
+    assert any(
+        e.actor.id == f"staff:{member.id}:operator"
+        and e.data_items == ("console_session",)
+        and e.action.value == "erase"
+        for e in map(decode_entry, queued)
+    )
     assert _sign_in(world, member.email, secret, time.time() + 30).status_code == 303
     world.app.state.services.staff.disable(member.id, actor=OPERATOR)
     assert world.client.get("/console").status_code == 401

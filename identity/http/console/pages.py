@@ -31,7 +31,6 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from audit.entry import Action
 from identity.errors import InvalidCredentials, InvalidInput, Throttled
 from identity.http.console.access import Staff, signed_in_staff
 from identity.http.pages.activity import app_name
@@ -213,7 +212,7 @@ async def logout(request: Request) -> Response:
     staff = await signed_in_staff(request, ctx=ctx)
     state = services(request)
     if isinstance(staff, Staff):
-        await asyncio.to_thread(state.staff.record, staff.member, Action.LOGIN)
+        await asyncio.to_thread(state.staff.signed_out, staff.member)
     await asyncio.to_thread(state.console_sessions.end, request.cookies.get(CONSOLE_COOKIE))
     response = see_other(ctx, "/console/login")
     attributes = state.console_sessions.cookie_attributes()
