@@ -350,7 +350,10 @@ class SessionService:
         ``samesite``): ``response.set_cookie(value=cookie_value, **cookie_attributes())``."""
         return {
             "key": SESSION_COOKIE,
-            "max_age": int(self.lifetime.total_seconds()),
+            # past the session's own end by EXPIRED_KEPT, so that a form posted just after
+            # it still names the session whose citizen the form is kept for (the server's
+            # expiry is the authority: the cookie alone opens nothing)
+            "max_age": int((self.lifetime + EXPIRED_KEPT).total_seconds()),
             "path": "/",
             "secure": self.secure,
             "httponly": True,

@@ -10,7 +10,8 @@ whole, then renamed: never half a file), so that a restart does not verify again
 is due and every worker can read the last result. The holder publishes it as gauges:
 ``jati_audit_verify_last_run_timestamp_seconds``, ``jati_audit_verify_failed`` (1 after a
 run that found a problem), ``jati_audit_verify_entries`` and
-``jati_audit_verify_duration_seconds``; a failed run also makes ``/readyz`` answer 503.
+``jati_audit_verify_duration_seconds`` (the most recent value of any worker, so a later
+clean run clears a failure); a failed run also makes ``/readyz`` answer 503.
 The result holds counts, times and the first finding's kind and message (leaf indices and
 column names: never an entry's content).
 """
@@ -59,22 +60,22 @@ _MAX_WAIT_SECONDS = 300.0
 LAST_RUN = Gauge(
     "jati_audit_verify_last_run_timestamp_seconds",
     "When the last full verification of the audit log finished (Unix time).",
-    multiprocess_mode="max",
+    multiprocess_mode="mostrecent",
 )
 FAILED = Gauge(
     "jati_audit_verify_failed",
     "1 when the last full verification of the audit log found a problem.",
-    multiprocess_mode="max",
+    multiprocess_mode="mostrecent",
 )
 ENTRIES = Gauge(
     "jati_audit_verify_entries",
     "Entries the last full verification of the audit log checked.",
-    multiprocess_mode="max",
+    multiprocess_mode="mostrecent",
 )
 DURATION = Gauge(
     "jati_audit_verify_duration_seconds",
     "How long the last full verification of the audit log took.",
-    multiprocess_mode="max",
+    multiprocess_mode="mostrecent",
 )
 
 
@@ -181,7 +182,10 @@ async def run_scheduled_verify(
                 log.error("scheduled audit log verification could not run: %s", type(exc).__name__)
                 await _pause(stop, _STANDBY_SECONDS)
                 continue
-            record_result(data_dir, result)
+            try:
+                record_result(data_dir, result)
+            except OSError as exc:  # the gauges still tell; the next run writes again
+                log.error("cannot keep the audit verification's result: %s", type(exc).__name__)
             _publish(result)
             if result.ok:
                 log.info(

@@ -32,7 +32,7 @@ from typing import Any, Protocol
 
 from audit import AuditAppender
 from audit.entry import Action, Actor, AuditEntry, Outcome
-from identity.citizens.passwords import PasswordService
+from identity.citizens.passwords import MAX_PASSWORD_BYTES, PasswordService
 from identity.errors import Conflict, InvalidCredentials, InvalidInput, NotFound, Throttled
 from identity.login.access_codes import code_hash, format_code, new_code
 from identity.login.totp import (
@@ -145,7 +145,8 @@ class StaffAccounts:
         with self.store.write() as tx:
             if not tx.add(member):
                 raise Conflict("a staff account with this email exists")
-            self._record(tx, now, actor, Action.CREATE, purpose=ADMINISTRATION_PURPOSE)
+            self._record(tx, now, actor, Action.CREATE, purpose=ADMINISTRATION_PURPOSE,
+                         target=member)  # fmt: skip
         return member, format_code(code)
 
     def list(self) -> list[StaffMember]:
@@ -165,10 +166,14 @@ class StaffAccounts:
         now = self.clock()
         with self.store.write() as tx:
             member = self._locked(tx, staff_id)
-            member = replace(member, disabled_at=member.disabled_at or now)
+            member = replace(
+                member, disabled_at=member.disabled_at or now, activation_hash=None,
+                activation_expires_at=None,
+            )  # fmt: skip
             tx.save(member)
             tx.delete_sessions_of(member.id)
-            self._record(tx, now, actor, Action.ERASE, purpose=ADMINISTRATION_PURPOSE)
+            self._record(tx, now, actor, Action.ERASE, purpose=ADMINISTRATION_PURPOSE,
+                         target=member)  # fmt: skip
         return member
 
     def reset_access(self, staff_id: str, *, actor: Actor) -> str:
@@ -189,7 +194,8 @@ class StaffAccounts:
                 )
             )  # fmt: skip
             tx.delete_sessions_of(member.id)
-            self._record(tx, now, actor, Action.UPDATE, purpose=ADMINISTRATION_PURPOSE)
+            self._record(tx, now, actor, Action.UPDATE, purpose=ADMINISTRATION_PURPOSE,
+                         target=member)  # fmt: skip
         return format_code(code)
 
     # ------------------------------------------------------------ activation
@@ -237,8 +243,11 @@ class StaffAccounts:
             InvalidInput: a password shorter than :data:`MIN_PASSWORD_CHARS`.
             InvalidCredentials: a wrong TOTP code, or the activation no longer valid.
         """
-        if len(password) < MIN_PASSWORD_CHARS:
-            raise InvalidInput(f"a password is at least {MIN_PASSWORD_CHARS} characters")
+        if len(password) < MIN_PASSWORD_CHARS or len(password.encode()) > MAX_PASSWORD_BYTES:
+            raise InvalidInput(
+                f"a password is at least {MIN_PASSWORD_CHARS} characters"
+                f" and at most {MAX_PASSWORD_BYTES} bytes"
+            )
         now = self.clock()
         try:
             secret = base64.b32decode(secret_base32 + "=" * (-len(secret_base32) % 8))
@@ -252,7 +261,10 @@ class StaffAccounts:
             current = tx.get(member.id, for_update=True)
             if (
                 current is None
+                or current.disabled_at is not None
                 or current.activation_hash is None
+                or current.activation_expires_at is None
+                or now >= current.activation_expires_at
                 or not secrets.compare_digest(current.activation_hash, code_hash(activation))
             ):
                 raise InvalidCredentials()
@@ -296,16 +308,7 @@ class StaffAccounts:
 
     def _finish(self, staff_id: str, now: datetime, step: int | None) -> StaffMember:
         with self.store.write() as tx:
-            member = self._locked(tx, staff_id)
-            fresh = step is not None and (member.totp_last_step or -1) < step
-            if fresh:
-                member = replace(member, failures=0, locked_until=None, totp_last_step=step)
-            else:
-                failures = member.failures + 1
-                locked = None
-                if failures % MAX_FAILURES == 0:
-                    locked = now + lockout_for(failures // MAX_FAILURES)
-                member = replace(member, failures=failures, locked_until=locked)
+            member, fresh = _counted(self._locked(tx, staff_id), now, step)
             tx.save(member)
             outcome = Outcome.SUCCESS if fresh else Outcome.DENIED
             self._record(tx, now, member.actor, Action.LOGIN, purpose=CONSOLE_PURPOSE,
@@ -317,7 +320,8 @@ class StaffAccounts:
 
     def reauthenticate(self, staff_id: str, code: str, *, act: str) -> StaffMember:
         """A fresh authenticator code before a destructive act (``act``: its data item,
-        such as ``signing_keys``), recorded with its outcome; counted like a sign-in.
+        such as ``signing_keys``), recorded as an authentication with its outcome and
+        counted like a sign-in; the act is recorded by :meth:`acted` once done.
 
         Raises:
             Throttled: the account is locked.
@@ -333,16 +337,10 @@ class StaffAccounts:
         secret = self.sealer.open(f"staff:{member.id}", member.sealed_totp)
         step = matching_step(secret, normalized_code(code), now)
         with self.store.write() as tx:
-            current = self._locked(tx, member.id)
-            fresh = step is not None and (current.totp_last_step or -1) < step
-            failures = 0 if fresh else current.failures + 1
-            locked = None
-            if not fresh and failures % MAX_FAILURES == 0:
-                locked = now + lockout_for(failures // MAX_FAILURES)
-            tx.save(replace(current, failures=failures, locked_until=locked,
-                            totp_last_step=step if fresh else current.totp_last_step))  # fmt: skip
+            current, fresh = _counted(self._locked(tx, member.id), now, step)
+            tx.save(current)
             entry = AuditEntry(
-                time=now, actor=current.actor, action=Action.UPDATE, purpose=CONSOLE_PURPOSE,
+                time=now, actor=current.actor, action=Action.LOGIN, purpose=CONSOLE_PURPOSE,
                 outcome=Outcome.SUCCESS if fresh else Outcome.DENIED, data_items=(act,),
                 citizen_visible=False,
             )  # fmt: skip
@@ -350,6 +348,13 @@ class StaffAccounts:
         if not fresh:
             raise InvalidCredentials()
         return current
+
+    def acted(self, member: StaffMember, item: str, *, outcome: Outcome) -> None:
+        """Record a console act of ``member`` on ``item`` (a key rotation) and its outcome."""
+        now = self.clock()
+        with self.store.write() as tx:
+            self._record(tx, now, member.actor, Action.UPDATE, purpose=CONSOLE_PURPOSE,
+                         outcome=outcome, item=item)  # fmt: skip
 
     def signed_out(self, member: StaffMember) -> None:
         """Record that ``member`` ended their console session."""
@@ -370,12 +375,31 @@ class StaffAccounts:
     def _record(
         self, tx: StaffTransaction, now: datetime, actor: Actor, action: Action, *,
         purpose: str, outcome: Outcome = Outcome.SUCCESS, item: str = ACCOUNT_ITEM,
+        target: StaffMember | None = None,
     ) -> None:  # fmt: skip
+        """An entry of a console or administration act; ``target``: the staff account an
+        administration act changed, named by its id (in ``request_id``) and its role."""
+        items = (item, f"role:{target.role.value}") if target is not None else (item,)
         entry = AuditEntry(
             time=now, actor=actor, action=action, outcome=outcome, purpose=purpose,
-            data_items=(item,), citizen_visible=False,
+            data_items=items, citizen_visible=False,
+            request_id=target.id if target is not None else None,
         )  # fmt: skip
         self.audit.append(tx.bind, entry, queued_at=now)
+
+
+def _counted(member: StaffMember, now: datetime, step: int | None) -> tuple[StaffMember, bool]:
+    """``member`` after an attempt whose code matched ``step`` (None: a wrong password or
+    code), read under the row lock; and whether it passed. A lock still in force holds
+    (attempts already in flight cannot lift it) and refuses the attempt uncounted; every
+    :data:`MAX_FAILURES`-th failure in a row sets a new, longer one."""
+    if member.locked_until is not None and now < member.locked_until:
+        return member, False
+    if step is not None and (member.totp_last_step or -1) < step:
+        return replace(member, failures=0, locked_until=None, totp_last_step=step), True
+    failures = member.failures + 1
+    locked = now + lockout_for(failures // MAX_FAILURES) if failures % MAX_FAILURES == 0 else None
+    return replace(member, failures=failures, locked_until=locked), False
 
 
 def _new_id() -> str:

@@ -14,6 +14,7 @@ from httpx2 import Response
 
 from audit.entry import Actor, ActorKind, decode_entry
 from audit.records import EventFilter
+from identity.errors import InvalidCredentials
 from identity.staff.records import StaffMember
 from tests.oidc_helpers import OidcWorld
 from tests.pages_helpers import csrf_of, secret_of, submit_login, totp_code
@@ -93,11 +94,28 @@ def test_activation_needs_the_code_a_long_password_and_the_apps_code(world: Oidc
     assert finish(password=PASSWORD, password2=PASSWORD + "x", code=good).status_code == 400
     assert finish(password=PASSWORD, password2=PASSWORD, code="000000").status_code in (400,)
     assert finish(password=PASSWORD, password2=PASSWORD, code="x" * 7).status_code == 400
+    long = "é" * 600  # 1,200 bytes: over what argon2 is given
+    assert finish(password=long, password2=long, code=good).status_code == 400
     assert not world.app.state.services.staff.get(member.id).active  # nothing changed
     assert finish(password=PASSWORD, password2=PASSWORD, code=good).status_code == 303
     assert world.app.state.services.staff.get(member.id).active
     again = _post(world, "/console/activate", email=member.email, code=code)
     assert again.status_code == 400  # the code is used up
+
+
+def test_a_disabled_account_cannot_finish_its_activation(world: OidcWorld) -> None:
+    member, code = _add(world, "auditor", "pergi@bpk.example.go.id")
+    setup = _post(world, "/console/activate", email=member.email, code=code)
+    ticket = re.search(r'name="ticket" value="([^"]+)"', setup.text)
+    assert ticket is not None
+    world.app.state.services.staff.disable(member.id, actor=OPERATOR)
+    steady()
+    done = world.client.post(
+        "/console/activate/setup",
+        data={"csrf_token": csrf_of(setup.text), "ticket": ticket.group(1), "password": PASSWORD,
+              "password2": PASSWORD, "code": totp_code(secret_of(setup.text))},
+    )  # fmt: skip
+    assert done.status_code == 400 and not world.app.state.services.staff.get(member.id).active
 
 
 def test_sign_in_needs_password_and_code_and_a_code_works_once(
@@ -143,6 +161,13 @@ def test_repeated_refusals_lock_the_account(world: OidcWorld, operator: Any) -> 
                      code="123456").status_code == 400  # fmt: skip
     locked = _sign_in(world, member.email, secret)
     assert locked.status_code == 429 and "Retry-After" in locked.headers
+    # attempts already past the first check (in flight) neither lift the lock nor pass
+    staff = world.app.state.services.staff
+    with pytest.raises(InvalidCredentials):
+        staff._finish(member.id, staff.clock(), None)
+    with pytest.raises(InvalidCredentials):
+        staff._finish(member.id, staff.clock(), 10**12)  # even a right code
+    assert staff.get(member.id).locked_until is not None
 
 
 def test_each_page_refuses_no_session_a_citizen_and_another_role(
@@ -277,11 +302,12 @@ def test_an_operator_rotates_the_keys_only_with_a_fresh_code(
     assert active() and active().isdisjoint(before)
     queued = world.app.state.services.audit_log.store.queued(EventFilter(), limit=200)
     acts = [
-        e.outcome.value
+        (e.action.value, e.outcome.value)
         for e in map(decode_entry, queued)
         if e.actor.id == f"staff:{member.id}:operator" and e.data_items == ("signing_keys",)
     ]
-    assert sorted(acts) == ["denied", "success"]
+    # the re-authentications (a wrong code, then a fresh one), then the rotation itself
+    assert acts[::-1] == [("login", "denied"), ("login", "success"), ("update", "success")]
 
 
 def test_the_keys_are_the_operators_alone(world: OidcWorld, auditor: Any) -> None:

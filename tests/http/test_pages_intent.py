@@ -114,7 +114,7 @@ def test_a_withdrawal_after_expiry_waits_on_the_apps_page(
     assert "Permintaan belum dikirim" in world.client.get("/account/apps").text
 
 
-def test_an_erasure_after_expiry_keeps_the_statement_never_the_password(
+def test_an_erasure_after_expiry_comes_back_without_the_statement_or_the_password(
     signed_in: OidcWorld, database: Database
 ) -> None:
     world = signed_in
@@ -127,6 +127,8 @@ def test_an_erasure_after_expiry_keeps_the_statement_never_the_password(
     intents = world.app.state.intents
     opened = intents.open_fields(world.client.cookies.get(INTENT_COOKIE))
     assert opened is not None and "password" not in opened["f"] and "csrf_token" not in opened["f"]
+    assert "confirm-erasure" not in opened["f"]  # an irreversible act is ticked again by hand
     page = world.client.get("/account/erase").text
-    assert 'value="yes" required checked' in page and PASSWORD not in page
+    assert "Permintaan belum dikirim" in page
+    assert 'value="yes" required checked' not in page and PASSWORD not in page
     assert world.app.state.services.citizens.tombstone(world.citizen_id) is None

@@ -71,7 +71,10 @@ def _day(value: str | None, ctx: PageContext, *, end: bool) -> datetime | None:
     except ValueError:
         raise InvalidInput("a date is YYYY-MM-DD") from None
     moment = datetime.combine(day, time(0), tzinfo=ZONES[ctx.zone])
-    return moment + timedelta(days=1) if end else moment
+    try:
+        return moment + timedelta(days=1) if end else moment
+    except OverflowError:  # the last day there is
+        raise InvalidInput("a date is YYYY-MM-DD") from None
 
 
 def _asked(form: FormData, ctx: PageContext) -> Search:
@@ -113,8 +116,12 @@ async def search(request: Request) -> Response:
     if not isinstance(staff, Staff):
         return staff
     kept = {n: (form_text(form, n) or "")[:128] for n in _FIELDS if n != "nik"}  # never a NIK
-    raw_after = form_text(form, "after") or "-1"
-    after = int(raw_after) if raw_after.lstrip("-").isdigit() and len(raw_after) < 20 else -1
+    raw_after = form_text(form, "after") or ""
+    after = (
+        int(raw_after)
+        if raw_after.isascii() and raw_after.isdigit() and len(raw_after) < 19
+        else -1
+    )
     state = services(request)
     try:
         asked = _asked(form, ctx)
@@ -166,7 +173,8 @@ async def entry(request: Request, leaf_index: str) -> Response:
     if not isinstance(staff, Staff):
         return staff
     ctx, state = staff.ctx, services(request)
-    index = int(leaf_index) if leaf_index.isdigit() and len(leaf_index) < 19 else -1
+    digits = leaf_index.isascii() and leaf_index.isdigit() and len(leaf_index) < 19
+    index = int(leaf_index) if digits else -1
 
     def load() -> tuple[tuple[int, bytes] | None, dict[str, Any] | None, bool]:
         try:

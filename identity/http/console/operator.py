@@ -17,6 +17,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from audit.entry import Outcome
 from identity.errors import InvalidCredentials, Throttled
 from identity.http.console.access import Staff, signed_in_staff
 from identity.http.pages.common import (
@@ -91,5 +92,10 @@ async def rotate(request: Request) -> Response:
             publish_for=timedelta(seconds=state.settings.token_lifetime + 60),
         )  # fmt: skip
 
-    await asyncio.to_thread(run)
+    try:
+        await asyncio.to_thread(run)
+    except Exception:
+        await asyncio.to_thread(state.staff.acted, staff.member, KEYS_ACT, outcome=Outcome.ERROR)
+        raise
+    await asyncio.to_thread(state.staff.acted, staff.member, KEYS_ACT, outcome=Outcome.SUCCESS)
     return see_other(ctx, "/console/keys?done=rotated")

@@ -151,6 +151,8 @@ async def activate_setup(request: Request) -> Response:
             member, password=password, secret_base32=fields["s"],
             code=form_text(form, "code") or "", activation=fields["c"],
         )  # fmt: skip
+    except Throttled as exc:  # the hashing pool is full: 503, nothing changed
+        return throttled_page(ctx, exc)
     except InvalidInput:
         short = ctx.t("console.setup.short", chars=MIN_PASSWORD_CHARS)
         return _setup_page(ctx, request, fields, status=400, error=short)

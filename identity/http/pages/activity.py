@@ -66,7 +66,8 @@ def filters_of(request: Request) -> Filters:
     app = params.get("app") or None
     period = params.get("period") or None
     raw_before = params.get("before", "")
-    before = int(raw_before) if raw_before.isdigit() and len(raw_before) < 20 else None
+    ok = raw_before.isascii() and raw_before.isdigit() and len(raw_before) < 20
+    before = int(raw_before) if ok else None
     return Filters(
         app if app is not None and _APP_ID.fullmatch(app) else None,
         period if period in PERIODS else None,

@@ -46,8 +46,11 @@ __all__ = [
 
 INTENT_COOKIE = "jati_intent"
 INTENT_LIFETIME = timedelta(minutes=30)
-#: Fields never kept: the CSRF token, the language, and every secret.
-_NOT_KEPT = frozenset({CSRF_FIELD, "lang", "password", "code", "credential"})
+#: Fields never kept: the CSRF token, the language, every secret, and an irreversible act's
+#: statement.
+_NOT_KEPT = frozenset(
+    {CSRF_FIELD, "lang", "password", "code", "credential", "confirm-erasure"}
+)  # the erasure's statement is ticked again, by hand
 _MAX_FIELDS = 12
 _MAX_KEPT_CHARS = 2_400
 #: A form's path -> the page (and section) it came from.
