@@ -45,6 +45,14 @@ def totp_code(secret: bytes, at: float | None = None) -> str:
     return value.decode()
 
 
+def steady_totp(seconds: float = 5.0) -> None:
+    """Wait out the last ``seconds`` of a 30-second TOTP step, so that codes made next are
+    checked in the step they were made for (the app's clock is this machine's)."""
+    left = 30 - time.time() % 30
+    if left < seconds:
+        time.sleep(left + 0.1)
+
+
 def now_of(world: OidcWorld) -> float:
     """The app's time (its session clock), as a POSIX timestamp."""
     return float(world.app.state.services.sessions.clock().timestamp())

@@ -18,7 +18,15 @@ from identity.login.totp import ENROLMENT_LIFETIME
 from identity.oidc.tokens import ACR_PASSWORD
 from tests.http.test_pages_security import _assert_page_headers
 from tests.oidc_helpers import OidcWorld
-from tests.pages_helpers import csrf_of, enrol_totp, now_of, post_account, secret_of, totp_code
+from tests.pages_helpers import (
+    csrf_of,
+    enrol_totp,
+    now_of,
+    post_account,
+    secret_of,
+    steady_totp,
+    totp_code,
+)
 
 _GROUPED = re.compile(r'id="totp-secret">((?:[A-Z2-7]{4} )+[A-Z2-7]{1,4})<')
 _LINK = re.compile(r'href="(otpauth://[^"]+)"')
@@ -154,6 +162,7 @@ def test_an_expired_enrolment_asks_to_start_again(signed_in: OidcWorld) -> None:
 
 def test_confirming_shows_ten_recovery_codes_once(signed_in: OidcWorld) -> None:
     world = signed_in
+    steady_totp()  # three codes of consecutive steps follow
     page = _enrol(world)
     secret = secret_of(page.text)
     shown = _confirm(world, page, totp_code(secret, now_of(world) - 30))
