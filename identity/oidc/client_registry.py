@@ -198,6 +198,23 @@ class ClientRegistry:
         )
         return Registration(app=app, client_secret=generated)
 
+    def rotate_secret(self, client_id: str) -> str:
+        """A new generated secret for an app that authenticates with one, returned once;
+        only its hash is kept. The old secret stops working at once, or within the secret
+        cache's minute on a worker that verified it just before.
+
+        Raises:
+            NotFound: no such app.
+            InvalidClientMetadata: the app authenticates without a secret (``private_key_jwt``).
+        """
+        app = self.get(client_id)
+        if not app.token_endpoint_auth_method.uses_secret:
+            raise InvalidClientMetadata("this app authenticates with its keys, not a secret")
+        secret = generate_client_secret()
+        self.store.replace_secret_hash(app.client_id, self.passwords.hash(secret))
+        log.info("relying app secret rotated: %s", app.client_id)
+        return secret
+
     def exists(self, client_id: str) -> bool:
         """Whether an app with ``client_id`` is registered."""
         return _CLIENT_ID.fullmatch(client_id) is not None and self.store.get(client_id) is not None

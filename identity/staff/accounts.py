@@ -349,12 +349,20 @@ class StaffAccounts:
             raise InvalidCredentials()
         return current
 
-    def acted(self, member: StaffMember, item: str, *, outcome: Outcome) -> None:
-        """Record a console act of ``member`` on ``item`` (a key rotation) and its outcome."""
+    def acted(
+        self, member: StaffMember, item: str, *, outcome: Outcome,
+        action: Action = Action.UPDATE, target: str | None = None,
+    ) -> None:  # fmt: skip
+        """Record a console act of ``member`` on ``item`` (a key rotation, an app registered)
+        and its outcome; ``target``: the id of what it changed (an app's client id)."""
         now = self.clock()
         with self.store.write() as tx:
-            self._record(tx, now, member.actor, Action.UPDATE, purpose=CONSOLE_PURPOSE,
-                         outcome=outcome, item=item)  # fmt: skip
+            entry = AuditEntry(
+                time=now, actor=member.actor, action=action, outcome=outcome,
+                purpose=CONSOLE_PURPOSE, data_items=(item,), citizen_visible=False,
+                request_id=target,
+            )  # fmt: skip
+            self.audit.append(tx.bind, entry, queued_at=now)
 
     def signed_out(self, member: StaffMember) -> None:
         """Record that ``member`` ended their console session."""

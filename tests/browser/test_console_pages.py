@@ -118,6 +118,13 @@ def test_staff_activate_sign_in_and_open_their_pages(
         page.locator('form[action="/console/keys/rotate"] button').click()
         expect(page.get_by_role("alert")).to_contain_text(t("console.reauth.refused"))
         states.check(page, "key rotation refused")
+        page.goto(f"{base}/console/apps?lang={lang}")
+        _h1(page, t("console.apps.title"))
+        page.fill("#app-name", "Layanan Kota")
+        page.fill("#app-uris", "https://layanan.example.go.id/cb")
+        page.locator('form[action="/console/apps"] button[type=submit]').click()
+        expect(page.get_by_role("status")).to_contain_text(t("console.apps.shown_once"))
+        states.check(page, "relying app registered")
         page.goto(f"{base}/console/log-integrity")
         _h1(page, t("console.forbidden.title"))
         states.check(page, "another role's page")
@@ -145,5 +152,5 @@ def test_staff_activate_sign_in_and_open_their_pages(
         expect(page.get_by_role("heading", level=2, name=t("console.entry.proof"))).to_be_visible()
         states.check(page, "log entry")
         context.close()
-    assert len(states.seen) == 15, states.seen
+    assert len(states.seen) == 16, states.seen
     assert states.violations == [], "\n".join(states.violations)

@@ -14,7 +14,7 @@ from httpx2 import Response
 
 from audit.entry import Actor, ActorKind, decode_entry
 from audit.records import EventFilter
-from identity.errors import InvalidCredentials
+from identity.errors import InvalidClient, InvalidCredentials
 from identity.staff.records import StaffMember
 from tests.oidc_helpers import OidcWorld
 from tests.pages_helpers import csrf_of, secret_of, submit_login, totp_code
@@ -315,3 +315,55 @@ def test_the_keys_are_the_operators_alone(world: OidcWorld, auditor: Any) -> Non
     token = csrf_of(world.client.get("/console").text)
     refused = world.client.post("/console/keys/rotate", data={"csrf_token": token, "code": "1"})
     assert refused.status_code == 403
+
+
+def test_an_operator_registers_an_app_and_replaces_its_secret(
+    world: OidcWorld, operator: tuple[StaffMember, bytes]
+) -> None:
+    member, secret = operator
+    assert _sign_in(world, member.email, secret).status_code == 303
+    registry = world.app.state.services.clients
+    before = len(registry.list())
+    token = csrf_of(world.client.get("/console/apps").text)
+    bad = world.client.post(
+        "/console/apps",
+        data={"csrf_token": token, "name": "Layanan Kota", "scope": "openid",
+              "redirect_uris": "http://layanan.example.go.id/cb"},
+    )  # fmt: skip
+    assert bad.status_code == 400 and "Aplikasi tidak didaftarkan." in bad.text
+    assert len(registry.list()) == before
+    made = world.client.post(
+        "/console/apps",
+        data={"csrf_token": token, "name": "Layanan Kota", "scope": "openid profile",
+              "redirect_uris": "https://layanan.example.go.id/cb\n",
+              "grant_type": "authorization_code"},
+    )  # fmt: skip
+    assert made.status_code == 200 and made.headers["cache-control"] == "no-store"
+    shown = re.findall(r'<code class="break">([^<]+)</code></dd>', made.text)
+    client_id, first_secret = shown[0], shown[1]
+    assert registry.get(client_id).name == "Layanan Kota"
+    assert registry.authenticate_secret(client_id, first_secret).client_id == client_id
+    assert first_secret not in world.client.get("/console/apps").text  # shown once
+    steady()
+    rotated = world.client.post(
+        f"/console/apps/{client_id}/rotate-secret",
+        data={"csrf_token": token, "code": totp_code(secret, time.time() + 30)},
+    )
+    assert rotated.status_code == 200
+    new_secret = re.findall(r'<code class="break">([^<]+)</code></dd>', rotated.text)[1]
+    assert new_secret != first_secret
+    assert registry.authenticate_secret(client_id, new_secret).client_id == client_id
+    with pytest.raises(InvalidClient):
+        registry.authenticate_secret(client_id, "x" * 43)
+    queued = world.app.state.services.audit_log.store.queued(EventFilter(), limit=200)
+    acts = [
+        (e.action.value, e.outcome.value, e.request_id)
+        for e in map(decode_entry, queued)
+        if e.actor.id == f"staff:{member.id}:operator" and e.data_items == ("relying_app",)
+    ]
+    assert ("create", "success", client_id) in acts and ("update", "success", client_id) in acts
+    assert ("create", "denied", None) in acts
+
+
+def test_the_apps_are_the_operators_alone(world: OidcWorld, auditor: Any) -> None:
+    assert world.client.get("/console/apps").status_code == 403

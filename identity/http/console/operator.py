@@ -1,5 +1,11 @@
 """The operator's pages of the console (issue 20, part 2), beyond the service status.
 
+- ``GET|POST /console/apps``: the relying apps, and registering one by form with the rules
+  of ``jati client add`` (name, exact redirect URIs, scope, grant type); a generated secret
+  is shown once. ``POST /console/apps/{id}/rotate-secret``: a new secret, shown once, behind
+  a fresh authenticator code (the old one stops at once, or within the secret cache's
+  minute). Each registration, refusal and rotation is recorded under the operator.
+
 - ``GET /console/keys``: the token signing keys (id, algorithm, state, whether published,
   created), never a private part; ``POST /console/keys/rotate`` rotates them (each
   algorithm's next key becomes active, the active one retired and still published for a
@@ -17,8 +23,8 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from audit.entry import Outcome
-from identity.errors import InvalidCredentials, Throttled
+from audit.entry import Action, Outcome
+from identity.errors import InvalidCredentials, InvalidInput, NotFound, Throttled
 from identity.http.console.access import Staff, signed_in_staff
 from identity.http.pages.common import (
     checked_form,
@@ -29,6 +35,7 @@ from identity.http.pages.common import (
     throttled_page,
 )
 from identity.keys.signing_keys import SUPPORTED_ALGORITHMS
+from identity.oidc.client_registry import Registration
 from identity.service.services import Services
 from identity.service.web.state import services
 from identity.staff.records import StaffRole
@@ -99,3 +106,96 @@ async def rotate(request: Request) -> Response:
         raise
     await asyncio.to_thread(state.staff.acted, staff.member, KEYS_ACT, outcome=Outcome.SUCCESS)
     return see_other(ctx, "/console/keys?done=rotated")
+
+
+# ---------------------------------------------------------------- relying apps
+
+APP_ACT = "relying_app"
+_MAX_REDIRECTS = 10
+
+
+def _apps_page(staff: Staff, state: Services, *, status: int = 200, error: str | None = None,
+               shown: dict[str, str] | None = None, kept: dict[str, str] | None = None,
+               reason: str | None = None) -> Response:  # fmt: skip
+    apps = sorted(state.clients.list(), key=lambda app: app.name.lower())
+    return render(
+        staff.ctx, "console_apps.html", title=staff.ctx.t("console.apps.title"), status=status,
+        console_user=staff.member, apps=apps, error=error, shown=shown, kept=kept or {},
+        reason=reason,
+    )  # fmt: skip
+
+
+@router.get("/console/apps")
+async def apps(request: Request) -> Response:
+    staff = await signed_in_staff(request, _OPERATORS)
+    if not isinstance(staff, Staff):
+        return staff
+    state = services(request)
+    return await asyncio.to_thread(lambda: _apps_page(staff, state))
+
+
+@router.post("/console/apps")
+async def register_app(request: Request) -> Response:
+    """Register a relying app by form, with the rules of ``jati client add``; a generated
+    secret is shown once on the answer (``no-store``)."""
+    ctx, form = await checked_form(request)
+    if form is None:
+        return csrf_refused(ctx)
+    staff = await signed_in_staff(request, _OPERATORS, ctx=ctx)
+    if not isinstance(staff, Staff):
+        return staff
+    state = services(request)
+    kept = {n: (form_text(form, n) or "")[:2000] for n in ("name", "redirect_uris", "scope")}
+    grant = form_text(form, "grant_type") or "authorization_code"
+    uris = [u.strip() for u in kept["redirect_uris"].splitlines() if u.strip()][:_MAX_REDIRECTS]
+
+    def run() -> Registration:
+        return state.clients.register(
+            name=kept["name"], scope=[kept["scope"]], redirect_uris=uris,
+            grant_type=grant if grant in ("authorization_code", "client_credentials") else "",
+        )  # fmt: skip
+
+    try:
+        registration = await asyncio.to_thread(run)
+    except InvalidInput as exc:  # names the rule broken, never a secret
+        await asyncio.to_thread(state.staff.acted, staff.member, APP_ACT, outcome=Outcome.DENIED,
+                                action=Action.CREATE)  # fmt: skip
+        error, reason = ctx.t("console.apps.refused"), str(exc)
+        return await asyncio.to_thread(
+            lambda: _apps_page(staff, state, status=400, error=error, kept=kept, reason=reason)
+        )
+    app = registration.app
+    await asyncio.to_thread(state.staff.acted, staff.member, APP_ACT, outcome=Outcome.SUCCESS,
+                            action=Action.CREATE, target=app.client_id)  # fmt: skip
+    shown = {"client_id": app.client_id, "client_secret": registration.client_secret or ""}
+    return await asyncio.to_thread(lambda: _apps_page(staff, state, shown=shown))
+
+
+@router.post("/console/apps/{client_id}/rotate-secret")
+async def rotate_app_secret(request: Request, client_id: str) -> Response:
+    """A new client secret, shown once, behind a fresh authenticator code."""
+    ctx, form = await checked_form(request)
+    if form is None:
+        return csrf_refused(ctx)
+    staff = await signed_in_staff(request, _OPERATORS, ctx=ctx)
+    if not isinstance(staff, Staff):
+        return staff
+    state = services(request)
+    try:
+        await asyncio.to_thread(
+            state.staff.reauthenticate, staff.member.id, form_text(form, "code") or "",
+            act=APP_ACT,
+        )  # fmt: skip
+        secret = await asyncio.to_thread(state.clients.rotate_secret, client_id[:64])
+    except Throttled as exc:
+        return throttled_page(ctx, exc)
+    except InvalidCredentials:
+        error = ctx.t("console.reauth.refused")
+        return await asyncio.to_thread(lambda: _apps_page(staff, state, status=400, error=error))
+    except (NotFound, InvalidInput):
+        error = ctx.t("console.apps.no_secret")
+        return await asyncio.to_thread(lambda: _apps_page(staff, state, status=400, error=error))
+    await asyncio.to_thread(state.staff.acted, staff.member, APP_ACT, outcome=Outcome.SUCCESS,
+                            target=client_id[:64])  # fmt: skip
+    shown = {"client_id": client_id[:64], "client_secret": secret}
+    return await asyncio.to_thread(lambda: _apps_page(staff, state, shown=shown))

@@ -1472,6 +1472,52 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     ),
     "console.checkpoint_note": ("Catatan bertanda tangan (C2SP)", "Signed note (C2SP)"),
     "console.no_checkpoint": ("Belum ada checkpoint.", "No checkpoint yet."),
+    "console.apps.title": ("Aplikasi pengandal", "Relying apps"),
+    "console.apps.intro": (
+        "Aplikasi yang memakai Jati untuk masuk dan menerima data, dengan aturan yang sama "
+        "seperti jati client add.",
+        "The apps that use Jati to sign in and receive data, with the same rules as "
+        "jati client add.",
+    ),
+    "console.apps.shown_once": (
+        "Simpan sekarang: rahasia ini hanya ditampilkan sekali (Jati hanya menyimpan hash-nya).",
+        "Keep it now: this secret is shown only once (Jati keeps only its hash).",
+    ),
+    "console.apps.client_id": ("ID klien (client_id)", "Client id (client_id)"),
+    "console.apps.client_secret": (
+        "Rahasia klien (client_secret)",
+        "Client secret (client_secret)",
+    ),
+    "console.apps.rotate": ("Ganti rahasia", "Replace the secret"),
+    "console.apps.rotate_label": ("Ganti rahasia {app}", "Replace the secret of {app}"),
+    "console.apps.register": ("Daftarkan aplikasi", "Register an app"),
+    "console.apps.name": (
+        "Nama aplikasi, seperti dilihat warga",
+        "The app's name, as citizens see it",
+    ),
+    "console.apps.redirect_uris": ("URI pengalihan", "Redirect URIs"),
+    "console.apps.redirect_hint": (
+        "Satu per baris, persis; https (http hanya untuk localhost).",
+        "One a line, exact; https (http only on localhost).",
+    ),
+    "console.apps.scope": ("Cakupan (scope)", "Scope"),
+    "console.apps.grant": ("Cara aplikasi memperoleh token", "How the app gets tokens"),
+    "console.apps.grant_code": (
+        "Kode otorisasi: warga masuk melalui Jati",
+        "Authorization code: citizens sign in through Jati",
+    ),
+    "console.apps.grant_cc": (
+        "Kredensial klien: aplikasi auditor, tanpa warga",
+        "Client credentials: an auditor's app, no citizen",
+    ),
+    "console.apps.refused": (
+        "Aplikasi tidak didaftarkan. Aturan yang dilanggar:",
+        "The app was not registered. The rule broken:",
+    ),
+    "console.apps.no_secret": (
+        "Aplikasi itu tidak ada, atau masuk dengan kuncinya sendiri, bukan rahasia.",
+        "That app does not exist, or signs in with its own keys, not a secret.",
+    ),
     "console.keys.title": ("Kunci penandatangan token", "Token signing keys"),
     "console.keys.intro": (
         "Kunci yang menandatangani token dan kredensial: berikutnya, aktif, dan pensiun (masih "
