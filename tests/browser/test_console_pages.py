@@ -81,10 +81,24 @@ def test_staff_activate_sign_in_and_open_their_pages(
     t, states = Translator(lang), States(lang)
     env = operator_env(tmp_path, database_url, JATI_LOG_LEVEL="WARNING")
     assert run_jati("db", "upgrade", cwd=tmp_path, env=env).returncode == 0
+    app = _jati(
+        "client",
+        "add",
+        "--name",
+        "Layanan Bansos",
+        "--redirect-uri",
+        "https://bansos.example.go.id/cb",
+        "--scope",
+        "openid",
+        cwd=tmp_path,
+        env=env,
+    )
     people = {
         role: _jati("staff", "add", "--name", f"Staf {role}", "--email",
-                    f"{role}@kominfo.example.go.id", "--role", role, cwd=tmp_path, env=env)
-        for role in ("operator", "auditor")
+                    f"{role}@kominfo.example.go.id", "--role", role,
+                    *(("--app", app["client_id"]) if role == "dpo" else ()),
+                    cwd=tmp_path, env=env)
+        for role in ("operator", "auditor", "dpo")
     }  # fmt: skip
     with serving(cwd=tmp_path, env=env) as (_process, base, _ready):
         context = browser.new_context(viewport={"width": WIDTHS[-1], "height": HEIGHT})
@@ -151,6 +165,21 @@ def test_staff_activate_sign_in_and_open_their_pages(
         page.locator("ol.story a").first.click()
         expect(page.get_by_role("heading", level=2, name=t("console.entry.proof"))).to_be_visible()
         states.check(page, "log entry")
+        page.goto(f"{base}/console")
+        page.locator('header form[action="/console/logout"] button').click()
+
+        _sign_in(page, people["dpo"], secrets_["dpo"], code=totp_code(
+            secrets_["dpo"], time.time() + 30))  # fmt: skip
+        page.get_by_role("link", name=t("console.breach.title")).click()
+        _h1(page, t("console.breach.title"))
+        today = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 7 * 3600))
+        page.fill("#since", today)
+        page.fill("#until", today)
+        page.locator('form[action="/console/breach"] button[type=submit]').first.click()
+        expect(
+            page.get_by_role("heading", name=t("console.breach.affected", count=0))
+        ).to_be_visible()
+        states.check(page, "breach report")
         context.close()
-    assert len(states.seen) == 16, states.seen
+    assert len(states.seen) == 17, states.seen
     assert states.violations == [], "\n".join(states.violations)

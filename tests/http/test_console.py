@@ -367,3 +367,50 @@ def test_an_operator_registers_an_app_and_replaces_its_secret(
 
 def test_the_apps_are_the_operators_alone(world: OidcWorld, auditor: Any) -> None:
     assert world.client.get("/console/apps").status_code == 403
+
+
+def test_a_dpo_reports_a_breach_of_their_own_app_only(world: OidcWorld, rp: Any) -> None:
+    other = world.register_app(name="JAKI", redirect_uri="https://jaki.example.go.id/cb")
+    member, code = world.app.state.services.staff.add(
+        name="Pejabat PD", email="ppd@dinsos.example.go.id", role="dpo", apps=(rp.client_id,),
+        actor=OPERATOR,
+    )  # fmt: skip
+    secret = _activate(world, member.email, code)
+    assert submit_login(world).status_code == 303  # the citizen uses the app
+    world.consent(rp)
+    world.userinfo(world.tokens(rp)["access_token"])
+    world.app.state.services.audit_log.sequence(checkpoint=True)
+    assert _sign_in(world, member.email, secret).status_code == 303
+    page = world.client.get("/console/breach")
+    assert page.status_code == 200 and f'value="{other.client_id}"' not in page.text
+    today = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 7 * 3600))
+    window = {"csrf_token": csrf_of(page.text), "since": today, "until": today}
+    shown = world.client.post("/console/breach", data={**window, "app": rp.client_id})
+    assert shown.status_code == 200 and "1 warga terdampak" in shown.text
+    assert world.citizen_id in shown.text and SAMPLE["nik"] not in shown.text
+    assert SAMPLE["email"] not in shown.text  # contacts only when asked
+    with_contact = world.client.post(
+        "/console/breach", data={**window, "app": rp.client_id, "with_contact": "yes"}
+    )
+    assert SAMPLE["email"] in with_contact.text
+    csv = world.client.post("/console/breach", data={**window, "app": rp.client_id,
+                                                     "format": "csv"})  # fmt: skip
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert csv.text.splitlines()[0].startswith("citizen_id,") and world.citizen_id in csv.text
+    refused = world.client.post("/console/breach", data={**window, "app": other.client_id})
+    assert refused.status_code == 404
+    bad = world.client.post("/console/breach", data={**window, "app": rp.client_id,
+                                                     "since": "2026-13-01"})  # fmt: skip
+    assert bad.status_code == 400
+    world.app.state.services.audit_log.sequence(checkpoint=True)
+    recorded = [
+        decode_entry(leaf.entry)
+        for leaf in world.app.state.services.audit_log.store.query(EventFilter(), limit=500)
+    ]
+    mine = [e for e in recorded if e.actor.id == f"staff:{member.id}:dpo"]
+    assert sum(e.purpose == "audit-query" for e in mine) == 3  # each report, recorded
+    assert any(e.purpose == "breach-notification" for e in mine)  # the contact read
+
+
+def test_the_breach_report_is_the_dpos_alone(world: OidcWorld, auditor: Any) -> None:
+    assert world.client.get("/console/breach").status_code == 403

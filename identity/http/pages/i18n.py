@@ -1415,10 +1415,10 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "console.apps": ("Aplikasi yang menjadi tanggung jawab Anda", "Apps you answer for"),
     "console.pages": ("Halaman Anda", "Your pages"),
     "console.dpo.coming": (
-        "Halaman permintaan subjek data dan laporan kegagalan pelindungan sedang disiapkan; "
-        "sementara itu operator melayaninya dengan jati request dan jati audit breach-report.",
-        "The pages for data-subject requests and breach reports are being built; until then "
-        "the operator serves them with jati request and jati audit breach-report.",
+        "Halaman permintaan subjek data sedang disiapkan; sementara itu operator melayaninya "
+        "dengan jati request.",
+        "The page for data-subject requests is being built; until then the operator serves "
+        "them with jati request.",
     ),
     "console.audited": (
         "Setiap tindakan di konsol dicatat di log audit atas nama Anda.",
@@ -1517,6 +1517,35 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "console.apps.no_secret": (
         "Aplikasi itu tidak ada, atau masuk dengan kuncinya sendiri, bukan rahasia.",
         "That app does not exist, or signs in with its own keys, not a secret.",
+    ),
+    "console.breach.title": ("Laporan kegagalan pelindungan data", "Personal data breach report"),
+    "console.breach.intro": (
+        "Warga yang datanya diakses aplikasi Anda dalam suatu rentang waktu, untuk "
+        "pemberitahuan UU PDP Pasal 46 (paling lambat 3×24 jam).",
+        "The citizens whose data your app accessed in a window, for the notice of UU PDP "
+        "Art. 46 (within 3×24 hours).",
+    ),
+    "console.breach.form": ("Aplikasi dan rentang waktu", "App and window"),
+    "console.breach.with_contact": (
+        "Sertakan email dan nomor telepon (setiap pembacaan dicatat)",
+        "Include email and phone (each read is recorded)",
+    ),
+    "console.breach.submit": ("Tampilkan", "Show"),
+    "console.breach.csv": ("Unduh CSV", "Download CSV"),
+    "console.breach.affected": ("{count} warga terdampak", "{count} citizens affected"),
+    "console.breach.citizen": ("ID internal:", "Internal id:"),
+    "console.breach.accesses": (
+        "{count} akses, pertama {first}, terakhir {last}.",
+        "{count} accesses, first {first}, last {last}.",
+    ),
+    "console.breach.none": ("Tidak ada warga terdampak.", "No citizen affected."),
+    "console.breach.not_yours": (
+        "Aplikasi itu tidak ada di antara aplikasi Anda.",
+        "That app is not among your apps.",
+    ),
+    "console.breach.bad_window": (
+        "Isi kedua tanggal (TTTT-BB-HH), yang kedua tidak sebelum yang pertama.",
+        "Give both dates (YYYY-MM-DD), the second not before the first.",
     ),
     "console.keys.title": ("Kunci penandatangan token", "Token signing keys"),
     "console.keys.intro": (

@@ -28,6 +28,7 @@ from fastapi import APIRouter, FastAPI
 from starlette.responses import Response
 
 from identity.http.console import auditor as console_auditor
+from identity.http.console import dpo as console_dpo
 from identity.http.console import operator as console_operator
 from identity.http.console import pages as console_pages
 from identity.http.console.pages import ActivationTickets
@@ -78,6 +79,7 @@ ROUTERS = (
     console_pages.router,
     console_auditor.router,
     console_operator.router,
+    console_dpo.router,
     router,
 )
 
