@@ -139,6 +139,14 @@ def test_staff_activate_sign_in_and_open_their_pages(
         page.locator('form[action="/console/apps"] button[type=submit]').click()
         expect(page.get_by_role("status")).to_contain_text(t("console.apps.shown_once"))
         states.check(page, "relying app registered")
+        page.get_by_role("link", name=t("console.purposes.title", app="Layanan Kota")).click()
+        page.fill("#p-code", "izin-usaha")
+        page.fill("#p-id", "Mengurus izin usaha")
+        page.fill("#p-items", "name, income:specific")
+        page.fill("#p-days", "90")
+        page.locator('form[action$="/purposes"] button[type=submit]').click()
+        expect(page.get_by_role("status")).to_have_text(t("console.purposes.added"))
+        states.check(page, "purpose added")
         page.goto(f"{base}/console/log-integrity")
         _h1(page, t("console.forbidden.title"))
         states.check(page, "another role's page")
@@ -181,5 +189,5 @@ def test_staff_activate_sign_in_and_open_their_pages(
         ).to_be_visible()
         states.check(page, "breach report")
         context.close()
-    assert len(states.seen) == 17, states.seen
+    assert len(states.seen) == 18, states.seen
     assert states.violations == [], "\n".join(states.violations)

@@ -414,3 +414,40 @@ def test_a_dpo_reports_a_breach_of_their_own_app_only(world: OidcWorld, rp: Any)
 
 def test_the_breach_report_is_the_dpos_alone(world: OidcWorld, auditor: Any) -> None:
     assert world.client.get("/console/breach").status_code == 403
+
+
+def test_an_operator_adds_a_purpose_by_form_with_the_clis_rules(
+    world: OidcWorld, operator: tuple[StaffMember, bytes]
+) -> None:
+    member, secret = operator
+    app = world.register_app(name="Layanan Kota", purposes=False, notice=False)
+    assert _sign_in(world, member.email, secret).status_code == 303
+    page = world.client.get(f"/console/apps/{app.client_id}/purposes")
+    assert page.status_code == 200 and "Belum ada tujuan." in page.text
+    token = csrf_of(page.text)
+    fields = {"csrf_token": token, "code": "izin-usaha", "description_id": "Mengurus izin usaha",
+              "description_en": "Handling business permits", "basis": "a",
+              "items": "name, income:specific", "retention_days": "90"}  # fmt: skip
+    for bad in ({"code": "Izin Usaha"}, {"basis": "z"}, {"items": ""},
+                {"retention_days": "abc"}, {"description_id": ""}):  # fmt: skip
+        refused = world.client.post(
+            f"/console/apps/{app.client_id}/purposes", data={**fields, **bad}
+        )
+        assert refused.status_code == 400 and "Tujuan tidak ditambahkan." in refused.text
+    assert world.ledger.purposes(app.client_id) == []
+    added = world.client.post(
+        f"/console/apps/{app.client_id}/purposes", data=fields, follow_redirects=False
+    )
+    assert added.status_code == 303
+    (purpose,) = world.ledger.purposes(app.client_id)
+    assert purpose.code == "izin-usaha" and purpose.retention_days == 90
+    assert purpose.description.en == "Handling business permits"
+    assert [(i.name, i.sensitivity.value) for i in purpose.data_items] == [
+        ("name", "general"),
+        ("income", "specific"),
+    ]
+    listed = world.client.get(f"/console/apps/{app.client_id}/purposes").text
+    assert "Mengurus izin usaha" in listed and "Tujuan ditambahkan." not in listed
+    again = world.client.post(f"/console/apps/{app.client_id}/purposes", data=fields)
+    assert again.status_code == 400  # the same code twice
+    assert world.client.get("/console/apps/no-such-app/purposes").status_code == 404

@@ -5,6 +5,10 @@
   is shown once. ``POST /console/apps/{id}/rotate-secret``: a new secret, shown once, behind
   a fresh authenticator code (the old one stops at once, or within the secret cache's
   minute). Each registration, refusal and rotation is recorded under the operator.
+- ``GET|POST /console/apps/{id}/purposes``: the app's purposes, and a new one built from a
+  form (no hand-written JSON) with the rules of ``jati purpose add``: a code, its words in
+  Bahasa Indonesia (and English), a UU PDP Art. 20(2) basis, the data items (``:specific``
+  marks specific data, Art. 4(2)) and the retention in days.
 
 - ``GET /console/keys``: the token signing keys (id, algorithm, state, whether published,
   created), never a private part; ``POST /console/keys/rotate`` rotates them (each
@@ -23,13 +27,17 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from audit.entry import Action, Outcome
+from audit.entry import Action, LegalBasis, Outcome
+from consent.cli import check_declared
+from consent.errors import ConsentError
+from consent.purposes import DataItem, LocalizedText, Purpose
 from identity.errors import InvalidCredentials, InvalidInput, NotFound, Throttled
 from identity.http.console.access import Staff, signed_in_staff
 from identity.http.pages.common import (
     checked_form,
     csrf_refused,
     form_text,
+    message_page,
     render,
     see_other,
     throttled_page,
@@ -199,3 +207,92 @@ async def rotate_app_secret(request: Request, client_id: str) -> Response:
                             target=client_id[:64])  # fmt: skip
     shown = {"client_id": client_id[:64], "client_secret": secret}
     return await asyncio.to_thread(lambda: _apps_page(staff, state, shown=shown))
+
+
+# ---------------------------------------------------------------- purposes
+
+PURPOSE_ACT = "purpose"
+
+
+def _purposes_page(staff: Staff, state: Services, app_id: str, *, status: int = 200,
+                   error: str | None = None, reason: str | None = None, done: bool = False,
+                   kept: dict[str, str] | None = None) -> Response:  # fmt: skip
+    app = state.clients.get(app_id)
+    return render(
+        staff.ctx, "console_purposes.html",
+        title=staff.ctx.t("console.purposes.title", app=app.name), status=status,
+        console_user=staff.member, app=app, purposes=state.consent_ledger.purposes(app_id),
+        bases=[b.value for b in LegalBasis], error=error, reason=reason, kept=kept or {},
+        done=staff.ctx.t("console.purposes.added") if done else None,
+    )  # fmt: skip
+
+
+@router.get("/console/apps/{client_id}/purposes")
+async def purposes(request: Request, client_id: str) -> Response:
+    staff = await signed_in_staff(request, _OPERATORS)
+    if not isinstance(staff, Staff):
+        return staff
+    state = services(request)
+    if not await asyncio.to_thread(state.clients.exists, client_id[:64]):
+        return _no_app(staff)
+    done = request.query_params.get("done") == "added"
+    return await asyncio.to_thread(lambda: _purposes_page(staff, state, client_id, done=done))
+
+
+def _no_app(staff: Staff) -> Response:
+    ctx = staff.ctx
+    return message_page(
+        ctx, title=ctx.t("error.not_found.title"), body=ctx.t("console.apps.unknown"),
+        status=404, links=[("/console/apps", ctx.t("console.apps.title"))],
+    )  # fmt: skip
+
+
+@router.post("/console/apps/{client_id}/purposes")
+async def add_purpose(request: Request, client_id: str) -> Response:
+    """A purpose built from the form (``jati purpose add``'s rules: a code, its words in
+    both languages, a UU PDP Art. 20(2) basis, the data items, the retention)."""
+    ctx, form = await checked_form(request)
+    if form is None:
+        return csrf_refused(ctx)
+    staff = await signed_in_staff(request, _OPERATORS, ctx=ctx)
+    if not isinstance(staff, Staff):
+        return staff
+    state, app_id = services(request), client_id[:64]
+    if not await asyncio.to_thread(state.clients.exists, app_id):
+        return _no_app(staff)
+    names = ("code", "description_id", "description_en", "basis", "items", "retention_days")
+    kept = {n: (form_text(form, n) or "").strip()[:500] for n in names}
+
+    def run() -> None:
+        days = kept["retention_days"]
+        purpose = Purpose(
+            app_id=app_id, code=kept["code"],
+            description=LocalizedText(kept["description_id"], kept["description_en"] or None),
+            legal_basis=LegalBasis(kept["basis"]),
+            data_items=tuple(DataItem.parse(i) for i in kept["items"].split(",") if i.strip()),
+            retention_days=int(days) if days.isascii() and days.isdigit() else 0,
+        )  # fmt: skip
+        declared = {p.code: p.legal_basis for p in state.clients.get(app_id).purposes}
+        check_declared(purpose, declared)
+        state.consent_ledger.register_purpose(purpose)
+
+    acted = state.staff.acted
+    try:
+        await asyncio.to_thread(run)
+    except (ConsentError, ValueError) as exc:
+        reason = str(exc) if isinstance(exc, ConsentError) else None
+        denied = Outcome.DENIED
+        await asyncio.to_thread(
+            lambda: acted(staff.member, PURPOSE_ACT, outcome=denied, action=Action.CREATE,
+                          target=app_id)
+        )  # fmt: skip
+        error = ctx.t("console.purposes.refused")
+        return await asyncio.to_thread(
+            lambda: _purposes_page(staff, state, app_id, status=400, kept=kept, reason=reason,
+                                   error=error)
+        )  # fmt: skip
+    await asyncio.to_thread(
+        lambda: acted(staff.member, PURPOSE_ACT, outcome=Outcome.SUCCESS, action=Action.CREATE,
+                      target=app_id)
+    )  # fmt: skip
+    return see_other(ctx, f"/console/apps/{app_id}/purposes?done=added")

@@ -1547,6 +1547,32 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "Isi kedua tanggal (TTTT-BB-HH), yang kedua tidak sebelum yang pertama.",
         "Give both dates (YYYY-MM-DD), the second not before the first.",
     ),
+    "console.purposes.title": ("Tujuan {app}", "Purposes of {app}"),
+    "console.purposes.link": ("Tujuan aplikasi ini", "This app's purposes"),
+    "console.purposes.none": ("Belum ada tujuan.", "No purpose yet."),
+    "console.purposes.add": ("Tambahkan tujuan", "Add a purpose"),
+    "console.purposes.added": ("Tujuan ditambahkan.", "The purpose was added."),
+    "console.purposes.code_hint": (
+        "Huruf kecil, angka, titik atau tanda hubung, misalnya bansos-eligibility.",
+        "Lower-case letters, digits, dots or hyphens, such as bansos-eligibility.",
+    ),
+    "console.purposes.description_id": (
+        "Tujuan dalam Bahasa Indonesia, seperti dibaca warga",
+        "The purpose in Bahasa Indonesia, as citizens read it",
+    ),
+    "console.purposes.description_en": ("Tujuan dalam bahasa Inggris", "The purpose in English"),
+    "console.purposes.items_hint": (
+        "Dipisah koma, misalnya name, birthdate, income:specific (data spesifik, Pasal 4 "
+        "ayat (2)).",
+        "Comma-separated, such as name, birthdate, income:specific (specific data, Art. 4(2)).",
+    ),
+    "console.purposes.retention_label": ("Masa simpan (hari)", "Retention (days)"),
+    "console.purposes.retention": ("Disimpan {days} hari.", "Kept {days} days."),
+    "console.purposes.refused": (
+        "Tujuan tidak ditambahkan. Periksa isiannya.",
+        "The purpose was not added. Check the form.",
+    ),
+    "console.apps.unknown": ("Aplikasi itu tidak ada.", "That app does not exist."),
     "console.keys.title": ("Kunci penandatangan token", "Token signing keys"),
     "console.keys.intro": (
         "Kunci yang menandatangani token dan kredensial: berikutnya, aktif, dan pensiun (masih "
