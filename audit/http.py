@@ -205,6 +205,10 @@ async def events(
     ] = None,
     actor: Annotated[str | None, Query(max_length=128)] = None,
     purpose: Annotated[str | None, Query(max_length=64)] = None,
+    legal_basis: Annotated[
+        str | None,
+        Query(max_length=1, description="UU PDP Art. 20(2) basis: a, b, c, d, e or f"),
+    ] = None,
     since: Annotated[DateTime | None, Query(description="from (inclusive), with a zone")] = None,
     until: Annotated[DateTime | None, Query(description="before (exclusive), with a zone")] = None,
     after: Cursor = -1,
@@ -222,7 +226,7 @@ async def events(
     """
     audit_log, recorder = _log(request), _recorder(request)
     resolver: SubjectResolver = request.app.state.audit_subjects
-    asked = Search(subject, subject_id, actor, purpose, since, until)
+    asked = Search(subject, subject_id, actor, purpose, since, until, legal_basis)
     flt, page = await asyncio.to_thread(
         lambda: search_events(
             audit_log,
@@ -249,6 +253,7 @@ def _next_page(request: Request, flt: EventFilter, after: int, limit: int) -> st
             ("subject", flt.subject),
             ("actor", flt.actor_id),
             ("purpose", flt.purpose),
+            ("legal_basis", flt.legal_basis),
             ("since", flt.since),
             ("until", flt.until),
         )

@@ -41,6 +41,7 @@ class StoredLeaf:
     actor_id: str
     action: str
     purpose: str | None
+    legal_basis: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +76,11 @@ class EventFilter:
     purpose: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    legal_basis: str | None = None
 
     def names(self) -> tuple[str, ...]:
         """The names of the filters in use (never their values), in a fixed order."""
-        fields = ("subject", "actor_id", "purpose", "since", "until")
+        fields = ("subject", "actor_id", "purpose", "legal_basis", "since", "until")
         return tuple(name.removesuffix("_id") for name in fields if getattr(self, name) is not None)
 
 

@@ -1,8 +1,9 @@
 """An auditor's search of the log (UU PDP Art. 31, 46), as ``GET /audit/events`` and the
 console's search page run it: the citizen named by NIK (through the keyed blind index), by
-internal id or by pseudonym, and the other filters; each search is itself recorded in the
-log under the auditor who ran it (:func:`audit.records.auditor_query_entry`), naming the
-filters used (never their values) and the citizen's pseudonym. A well-formed NIK or id that
+internal id or by pseudonym, and the other filters (actor, purpose, the Art. 20(2) legal
+basis, the window); each search is itself recorded in the log under the auditor who ran it
+(:func:`audit.records.auditor_query_entry`), naming the filters used (never their values)
+and the citizen's pseudonym. A well-formed NIK or id that
 names no citizen gives no entries, like a citizen without events. A core: no framework."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from audit.entry import Actor, AuditEntry
+from audit.entry import Actor, AuditEntry, LegalBasis
 from audit.errors import InvalidRequest
 from audit.log import AuditLog
 from audit.records import EventFilter, StoredLeaf, auditor_query_entry
@@ -20,6 +21,7 @@ from audit.records import EventFilter, StoredLeaf, auditor_query_entry
 __all__ = ["EntryRecorder", "Search", "SubjectResolver", "search_events"]
 
 _PSEUDONYM = re.compile(r"[A-Za-z0-9_-]{43}")
+_BASES = frozenset(basis.value for basis in LegalBasis)
 
 
 class SubjectResolver(Protocol):
@@ -51,6 +53,7 @@ class Search:
     purpose: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    legal_basis: str | None = None
 
 
 def search_events(
@@ -68,7 +71,8 @@ def search_events(
     leaf ``after``, in log order; the search recorded under ``auditor``.
 
     Raises:
-        InvalidRequest: both a subject and a subject id, or a time without a zone.
+        InvalidRequest: both a subject and a subject id, a time without a zone, or a legal
+            basis that is none of UU PDP Art. 20(2)'s six letters.
         InvalidInput: a malformed NIK (never repeated).
     """
     for name, value in (("since", search.since), ("until", search.until)):
@@ -76,6 +80,8 @@ def search_events(
             raise InvalidRequest(f"{name} needs a time zone, e.g. 2026-11-28T00:00:00Z")
     if search.subject is not None and search.subject_id is not None:
         raise InvalidRequest("give subject or subject_id, not both")
+    if search.legal_basis is not None and search.legal_basis not in _BASES:
+        raise InvalidRequest("legal_basis is one of a, b, c, d, e, f (UU PDP Art. 20(2))")
     pseudonym, how = None, None
     if search.subject is not None and _PSEUDONYM.fullmatch(search.subject):
         pseudonym, how = search.subject, "subject"
@@ -85,7 +91,7 @@ def search_events(
         pseudonym, how = resolver.pseudonym_for_id(search.subject_id), "subject-id"
     flt = EventFilter(
         subject=pseudonym, actor_id=search.actor, purpose=search.purpose,
-        since=search.since, until=search.until,
+        since=search.since, until=search.until, legal_basis=search.legal_basis,
     )  # fmt: skip
     names = tuple(n for n in flt.names() if n != "subject")
     unknown_citizen = how is not None and pseudonym is None

@@ -46,6 +46,7 @@ def queue_row(entry: AuditEntry, data: bytes, queued_at: datetime) -> dict[str, 
         "actor_id": entry.actor.id,
         "action": entry.action.value,
         "purpose": entry.purpose,
+        "legal_basis": entry.legal_basis.value if entry.legal_basis else None,
         "queued_at": queued_at,
     }
 

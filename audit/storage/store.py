@@ -102,6 +102,7 @@ LEAF_COLUMNS = (
     _leaf.c.actor_id,
     _leaf.c.action,
     _leaf.c.purpose,
+    _leaf.c.legal_basis,
 )
 
 
@@ -469,6 +470,8 @@ def _conditions(table: Table, flt: EventFilter) -> list[Any]:
         conditions.append(table.c.actor_id == flt.actor_id)
     if flt.purpose is not None:
         conditions.append(table.c.purpose == flt.purpose)
+    if flt.legal_basis is not None:
+        conditions.append(table.c.legal_basis == flt.legal_basis)
     if flt.since is not None:
         conditions.append(table.c.event_at >= flt.since)
     if flt.until is not None:
@@ -501,5 +504,5 @@ def stored_leaf_of(row: Any) -> StoredLeaf:
     """The leaf of a row of :data:`LEAF_COLUMNS`."""
     return StoredLeaf(
         int(row.leaf_index), bytes(row.entry), bytes(row.leaf_hash), row.event_at, row.subject,
-        row.actor_kind, row.actor_id, row.action, row.purpose,
+        row.actor_kind, row.actor_id, row.action, row.purpose, row.legal_basis,
     )  # fmt: skip

@@ -77,6 +77,7 @@ class EntryColumns:
     actor_id: Mapped[str] = mapped_column(String(128))
     action: Mapped[str] = mapped_column(String(32))
     purpose: Mapped[str | None] = mapped_column(String(64))
+    legal_basis: Mapped[str | None] = mapped_column(String(1))
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -149,12 +149,16 @@ def _column_check_sql(missing: Callable[[str], str], time_text: str) -> str:
         '\'"actor":{"id":"\' || actor_id || \'","kind":"\' || actor_kind || \'"}\'',
         "'\"action\":\"' || action || '\"'",
         f"'\"purpose\":' || {value('purpose')}",
+        f"'\"legal_basis\":' || {value('legal_basis')}",
         f"'\"time\":\"' || {time_text} || '\"'",
     ]
     condition = " OR ".join(missing(f) for f in fragments)
     # A fragment can only match its own key while no column value holds a quote or a
     # backslash (entries cannot: see audit.entry); a column that does is flagged outright.
-    columns = "coalesce(subject, '') || coalesce(purpose, '') || actor_id || actor_kind || action"
+    columns = (
+        "coalesce(subject, '') || coalesce(purpose, '') || coalesce(legal_basis, '') || "
+        "actor_id || actor_kind || action"
+    )
     quotes = f"strpos({columns}, '\"') > 0 OR strpos({columns}, chr(92)) > 0"
     return (
         "SELECT leaf_index FROM audit_leaf WHERE "  # noqa: S608 - fixed SQL
@@ -168,12 +172,12 @@ _COLUMN_CHECK_SQL = {
         # colons escaped for text(): they are not bind parameters
         "to_char(event_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24\\:MI\\:SS.US\"Z\"')",
     ),
-    # SQLite parses JSON faster than it searches text: one json_extract of all five paths.
+    # SQLite parses JSON faster than it searches text: one json_extract of all seven paths.
     "sqlite": (
         "SELECT leaf_index FROM audit_leaf WHERE "
         "json_extract(CAST(entry AS TEXT), '$.subject', '$.actor.kind', '$.actor.id', "
-        "'$.action', '$.purpose', '$.time') IS NOT json_array(subject, actor_kind, "
-        "actor_id, action, purpose, replace(event_at, ' ', 'T') || 'Z') "
+        "'$.action', '$.purpose', '$.legal_basis', '$.time') IS NOT json_array(subject, "
+        "actor_kind, actor_id, action, purpose, legal_basis, replace(event_at, ' ', 'T') || 'Z') "
         "ORDER BY leaf_index LIMIT :limit"
     ),
 }
@@ -185,7 +189,7 @@ def column_mismatches(engine: Engine, *, limit: int = 1000) -> list[tuple[int, s
     An administrator who rewrites ``subject`` could hide an entry from the citizen's
     "who used my data" view without touching the Merkle tree; this finds that.
 
-    The database does the comparison. SQLite extracts the five paths with one
+    The database does the comparison. SQLite extracts the seven paths with one
     ``json_extract``. PostgreSQL looks for each column's canonical JSON fragment
     (``"action":"read"``) in the entry text, which is exact for canonical entries (keys
     are unique and no value can hold a quote, see :mod:`audit.entry`) and avoids a JSON
@@ -213,6 +217,7 @@ def column_mismatches(engine: Engine, *, limit: int = 1000) -> list[tuple[int, s
             "actor_id": entry.actor.id,
             "action": entry.action.value,
             "purpose": entry.purpose,
+            "legal_basis": entry.legal_basis.value if entry.legal_basis else None,
             "event_at": entry.time,
         }
         found.extend(

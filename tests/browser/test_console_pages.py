@@ -173,6 +173,19 @@ def test_staff_activate_sign_in_and_open_their_pages(
         page.locator("ol.story a").first.click()
         expect(page.get_by_role("heading", level=2, name=t("console.entry.proof"))).to_be_visible()
         states.check(page, "log entry")
+        page.goto(f"{base}/console?lang={lang}")  # an auditor downloads a breach report
+        page.get_by_role("link", name=t("console.breach.title")).click()
+        _h1(page, t("console.breach.title"))
+        expect(page.locator("#with-contact")).to_have_count(0)  # never an auditor's
+        today = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 7 * 3600))
+        page.fill("#since", today)
+        page.fill("#until", today)
+        states.check(page, "auditor's breach report")
+        with page.expect_download() as download:
+            page.locator('button[name="format"][value="csv"]').click()
+        assert download.value.suggested_filename == "jati-breach-report.csv"
+        csv = Path(download.value.path()).read_text(encoding="utf-8")
+        assert csv.startswith("citizen_id,")
         page.goto(f"{base}/console")
         page.locator('header form[action="/console/logout"] button').click()
 
@@ -189,5 +202,5 @@ def test_staff_activate_sign_in_and_open_their_pages(
         ).to_be_visible()
         states.check(page, "breach report")
         context.close()
-    assert len(states.seen) == 18, states.seen
+    assert len(states.seen) == 19, states.seen
     assert states.violations == [], "\n".join(states.violations)

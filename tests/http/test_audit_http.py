@@ -56,7 +56,7 @@ class Harness(AppHarness):
             "subject": self.pseudonymizer.pseudonym(f"citizen-{n % 4}"),
             "data_items": ("address", "name"),
             "purpose": ("social-aid", "tax")[n % 2],
-            "legal_basis": LegalBasis.CONSENT,
+            "legal_basis": LegalBasis.PUBLIC_TASK if n % 5 == 4 else LegalBasis.CONSENT,
             "request_id": f"req-{n}",
         }
         values.update(overrides)
@@ -535,6 +535,19 @@ def test_events_filter_by_subject_actor_and_purpose(harness: Harness) -> None:
     assert _events(harness, subject=subject, purpose="social-aid") == []
     assert _events(harness, subject=harness.pseudonymizer.pseudonym("citizen-99")) == []
     assert _events(harness, actor="app-z") == []
+
+
+def test_events_filter_by_legal_basis(harness: Harness) -> None:
+    harness.append(12)
+    public_task = _events(harness, legal_basis="e")
+    assert [e["leaf_index"] for e in public_task] == [4, 9]
+    assert public_task == _expected(harness, lambda e: e.legal_basis is LegalBasis.PUBLIC_TASK)
+    assert len(_events(harness, legal_basis="a")) == 10
+    assert [e["leaf_index"] for e in _events(harness, legal_basis="e", actor="app-a")] == [9]
+    assert _events(harness, legal_basis="c") == []
+    for wrong in ("x", "Z", "consent"):
+        refused = harness.client.get(f"/audit/events?legal_basis={wrong}", headers=GOOD)
+        assert is_problem(refused, 400) and wrong not in refused.json()["detail"]
 
 
 def test_events_filter_by_time_in_any_time_zone(harness: Harness) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -10,8 +11,11 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, Engine, MetaData, inspect, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from audit.entry import Action, Actor, ActorKind, AuditEntry, LegalBasis, encode_entry
+from audit.merkle.tree_hash import hash_leaf
+from audit.storage.verification import column_mismatches
 from identity.service.database import migrate
 from identity.service.database.schema import all_metadata
 from identity.storage.database import Database
@@ -246,3 +250,66 @@ def test_0013_downgrades_post_apps_to_basic(at_0012: Database) -> None:
     assert _refused(engine, _INSERT_APP, _app_row("again", "client_secret_post"))
     migrate.upgrade(engine)
     assert migrate.is_current(engine)
+
+
+# -- 0019: the legal basis as a query column of the audit log ----------------------------
+
+BEFORE_0019 = "0018_staff"
+
+
+def _audit_row(entry: AuditEntry, **extra: object) -> dict[str, object]:
+    data = encode_entry(entry)
+    return {
+        "entry": data, "leaf_hash": hash_leaf(data), "event_at": entry.time,
+        "subject": entry.subject, "actor_kind": entry.actor.kind.value,
+        "actor_id": entry.actor.id, "action": entry.action.value, "purpose": entry.purpose,
+        "queued_at": T0, **extra,
+    }  # fmt: skip
+
+
+def test_0019_fills_the_legal_basis_from_each_entry_and_keeps_the_log_append_only(
+    database_url: str,
+) -> None:
+    db = Database(database_url)
+    try:
+        engine = db.engine
+        migrate.upgrade(engine, BEFORE_0019)
+        actor = Actor(kind=ActorKind.RELYING_APP, id="dinsos")
+        consented = AuditEntry(
+            time=T0, actor=actor, action=Action.READ, subject="p" * 43, purpose="bansos",
+            legal_basis=LegalBasis.CONSENT, data_items=("name",),
+        )  # fmt: skip
+        basis_free = AuditEntry(time=T0, actor=actor, action=Action.CREATE)
+        columns = "entry, leaf_hash, event_at, subject, actor_kind, actor_id, action, purpose"
+        values = (
+            ":entry, :leaf_hash, :event_at, :subject, :actor_kind, :actor_id, :action, :purpose"
+        )
+        with engine.begin() as conn:
+            for index, entry in enumerate((consented, basis_free)):
+                conn.execute(
+                    text(
+                        f"INSERT INTO audit_leaf (leaf_index, {columns}, queued_at,"
+                        f" integrated_at) VALUES (:i, {values}, :queued_at, :queued_at)"
+                    ),
+                    _audit_row(entry, i=index),
+                )
+            conn.execute(
+                text(
+                    f"INSERT INTO audit_queue ({columns}, queued_at) VALUES ({values}, :queued_at)"
+                ),
+                _audit_row(replace(consented, legal_basis=LegalBasis.LEGAL_OBLIGATION)),
+            )
+        migrate.upgrade(engine)
+        with engine.connect() as conn:
+            leaves = conn.execute(
+                text("SELECT leaf_index, legal_basis FROM audit_leaf ORDER BY leaf_index")
+            ).all()
+            queued = conn.execute(text("SELECT legal_basis FROM audit_queue")).scalars().all()
+        assert [tuple(row) for row in leaves] == [(0, "a"), (1, None)]
+        assert queued == ["c"]
+        assert column_mismatches(engine) == []
+        for table in ("audit_leaf", "audit_queue"):  # the triggers are back
+            with pytest.raises(DBAPIError), engine.begin() as conn:
+                conn.execute(text(f"UPDATE {table} SET legal_basis = 'f'"))
+    finally:
+        db.dispose()

@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from audit.checkpoint import open_checkpoint
-from audit.entry import AuditEntry, decode_entry
+from audit.entry import AuditEntry, LegalBasis, decode_entry
 from audit.errors import AuditError
 from audit.merkle.proof_verification import verify_inclusion
 from audit.merkle.tree_hash import hash_leaf
@@ -53,7 +53,8 @@ router = APIRouter(include_in_schema=False)
 
 PAGE = 50
 _AUDITORS = (StaffRole.AUDITOR,)
-_FIELDS = ("nik", "subject_id", "actor", "purpose", "since", "until")
+_FIELDS = ("nik", "subject_id", "actor", "purpose", "legal_basis", "since", "until")
+_BASES = tuple(basis.value for basis in LegalBasis)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +85,7 @@ def _asked(form: FormData, ctx: PageContext) -> Search:
     return Search(
         subject=subject, subject_id=values["subject_id"], actor=values["actor"],
         purpose=values["purpose"], since=_day(values["since"], ctx, end=False),
-        until=_day(values["until"], ctx, end=True),
+        until=_day(values["until"], ctx, end=True), legal_basis=values["legal_basis"],
     )  # fmt: skip
 
 
@@ -95,7 +96,7 @@ def _search_page(staff: Staff, *, status: int = 200, error: str | None = None,
     return render(
         staff.ctx, "console_search.html", title=staff.ctx.t("console.search.title"),
         status=status, console_user=staff.member, error=error, rows=rows or [],
-        searched=searched, next_fields=next_fields, kept=kept or {},
+        searched=searched, next_fields=next_fields, kept=kept or {}, bases=_BASES,
     )  # fmt: skip
 
 
@@ -122,6 +123,9 @@ async def search(request: Request) -> Response:
         if raw_after.isascii() and raw_after.isdigit() and len(raw_after) < 19
         else -1
     )
+    if kept["legal_basis"] not in ("", *_BASES):  # no choice of the form's; never repeated
+        kept["legal_basis"] = ""
+        return _search_page(staff, status=400, error=ctx.t("console.search.bad_basis"), kept=kept)
     state = services(request)
     try:
         asked = _asked(form, ctx)

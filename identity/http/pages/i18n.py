@@ -1520,12 +1520,18 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     ),
     "console.breach.title": ("Laporan kegagalan pelindungan data", "Personal data breach report"),
     "console.breach.intro": (
-        "Warga yang datanya diakses aplikasi Anda dalam suatu rentang waktu, untuk "
+        "Warga yang datanya diakses suatu aplikasi dalam suatu rentang waktu, untuk "
         "pemberitahuan UU PDP Pasal 46 (paling lambat 3×24 jam).",
-        "The citizens whose data your app accessed in a window, for the notice of UU PDP "
+        "The citizens whose data an app accessed in a window, for the notice of UU PDP "
         "Art. 46 (within 3×24 hours).",
     ),
     "console.breach.form": ("Aplikasi dan rentang waktu", "App and window"),
+    "console.breach.no_contacts": (
+        "Kontak warga hanya dibaca oleh pejabat pelindungan data pengendali, yang wajib "
+        "memberi tahu mereka (UU PDP Pasal 46).",
+        "Citizens' contacts are read only by the controller's data protection officer, who "
+        "must notify them (UU PDP Art. 46).",
+    ),
     "console.breach.with_contact": (
         "Sertakan email dan nomor telepon (setiap pembacaan dicatat)",
         "Include email and phone (each read is recorded)",
@@ -1611,6 +1617,11 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "console.search.subject_id": ("ID internal warga", "Citizen's internal id"),
     "console.search.actor": ("Pelaku (ID aplikasi atau petugas)", "Actor (app or official id)"),
     "console.search.purpose": ("Kode tujuan", "Purpose code"),
+    "console.search.any_basis": ("Semua dasar hukum", "Any legal basis"),
+    "console.search.bad_basis": (
+        "Pilih dasar hukum dari daftar.",
+        "Choose a legal basis from the list.",
+    ),
     "console.search.since": ("Dari tanggal", "From"),
     "console.search.until": ("Sampai tanggal", "Until"),
     "console.search.submit": ("Cari", "Search"),

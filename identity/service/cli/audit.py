@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from audit.entry import LegalBasis
 from audit.records import EventFilter
 from audit.storage.store import SqlAuditStore
 from identity.service.audit_verification import VerificationResult, record_result
@@ -57,6 +58,12 @@ def _add_query_command(audit: common.Commands) -> None:
     who.add_argument("--subject", metavar="NIK", help="a registered citizen's NIK")
     query.add_argument("--actor", metavar="A", help="actor id (app, official, ...)")
     query.add_argument("--purpose", metavar="P", help="purpose code")
+    query.add_argument(
+        "--legal-basis",
+        choices=[basis.value for basis in LegalBasis],
+        help="UU PDP Art. 20(2) basis: a consent, b contract, c legal obligation, "
+        "d vital interest, e public task, f legitimate interest",
+    )
     query.add_argument("--since", type=_timestamp, metavar="T", help="from (ISO 8601, UTC default)")
     query.add_argument("--until", type=_timestamp, metavar="T", help="before (ISO 8601)")
     query.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
@@ -161,6 +168,7 @@ def _audit_query(args: argparse.Namespace, settings: Settings) -> int:
             purpose=args.purpose,
             since=args.since,
             until=args.until,
+            legal_basis=args.legal_basis,
         )
         given_as = (
             "nik" if args.subject else "subject-id" if args.subject_id else
