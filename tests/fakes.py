@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
@@ -90,6 +90,15 @@ class MemoryClientStore:
 
     def replace_secret_hash(self, client_id: str, secret_hash: str) -> None:
         self.rows[client_id] = (self.rows[client_id][0], secret_hash)
+
+    def replace_redirect_uris(self, client_id: str, redirect_uris: Sequence[str]) -> None:
+        app, secret_hash = self.rows[client_id]
+        changed = dataclasses.replace(app, redirect_uris=tuple(redirect_uris))
+        self.rows[client_id] = (changed, secret_hash)
+
+    def set_disabled(self, client_id: str, at: datetime | None) -> None:
+        app, secret_hash = self.rows[client_id]
+        self.rows[client_id] = (dataclasses.replace(app, disabled_at=at), secret_hash)
 
 
 class CountingPasswords(PasswordService):

@@ -61,6 +61,7 @@ __all__ = [
     "parse_claims",
     "parse_purpose",
     "parse_scopes",
+    "replacement_redirect_uris",
     "validate_client_name",
     "validate_client_secret",
     "validate_redirect_uri",
@@ -281,6 +282,25 @@ def _check_redirect_uris(redirect_uris: Iterable[str]) -> tuple[str, ...]:
     if len(uris) > MAX_REDIRECT_URIS:
         raise InvalidRedirectUri(f"at most {MAX_REDIRECT_URIS} redirect URIs")
     return tuple(uris)
+
+
+def replacement_redirect_uris(app: RelyingApp, redirect_uris: Iterable[str]) -> tuple[str, ...]:
+    """The redirect URIs that may replace ``app``'s, under the rules of registration (RFC 7591
+    §2, exact https URIs, RFC 9700 §4.1.3): at least one for an authorization code app, none
+    for a client-credentials app. The app's sector, and with it the pairwise ``sub`` of every
+    citizen at the app (OIDC Core §8.1), stays as registered.
+
+    Raises:
+        InvalidRedirectUri: the first URI refused, or a list the app cannot take.
+    """
+    if GrantType.CLIENT_CREDENTIALS in app.grant_types:
+        raise InvalidRedirectUri(
+            "a client_credentials app has no redirect URIs (it does not sign citizens in)"
+        )
+    uris = _check_redirect_uris(redirect_uris)
+    if not uris:
+        raise InvalidRedirectUri("an authorization code app needs at least one redirect URI")
+    return uris
 
 
 def _check_auditor_app(

@@ -32,7 +32,11 @@ from typing import Any, Protocol, Required, TypedDict, Unpack
 from identity.citizens.passwords import PasswordService, Verification
 from identity.errors import InvalidClient, InvalidClientMetadata, NotFound, Overloaded
 from identity.login.throttle import AttemptKeys
-from identity.oidc.client_metadata import new_relying_app, validate_client_secret
+from identity.oidc.client_metadata import (
+    new_relying_app,
+    replacement_redirect_uris,
+    validate_client_secret,
+)
 from identity.oidc.client_secret_cache import VerifiedSecrets
 from identity.oidc.client_throttle import ClientAuthThrottle
 from identity.oidc.clients import (
@@ -110,6 +114,13 @@ class ClientStore(Protocol):
     def list(self) -> builtins.list[RelyingApp]: ...
 
     def replace_secret_hash(self, client_id: str, secret_hash: str) -> None: ...
+
+    def replace_redirect_uris(self, client_id: str, redirect_uris: Sequence[str]) -> None: ...
+
+    def set_disabled(self, client_id: str, at: datetime | None) -> None:
+        """Disable the app at ``at`` (and revoke its refresh-token families in the same
+        transaction), or put it back in service with None."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +218,7 @@ class ClientRegistry:
             NotFound: no such app.
             InvalidClientMetadata: the app authenticates without a secret (``private_key_jwt``).
         """
-        app = self.get(client_id)
+        app = self._found(client_id)
         if not app.token_endpoint_auth_method.uses_secret:
             raise InvalidClientMetadata("this app authenticates with its keys, not a secret")
         secret = generate_client_secret()
@@ -215,17 +226,76 @@ class ClientRegistry:
         log.info("relying app secret rotated: %s", app.client_id)
         return secret
 
-    def exists(self, client_id: str) -> bool:
-        """Whether an app with ``client_id`` is registered."""
-        return _CLIENT_ID.fullmatch(client_id) is not None and self.store.get(client_id) is not None
+    def replace_redirect_uris(self, client_id: str, redirect_uris: Sequence[str]) -> RelyingApp:
+        """Replace an app's redirect URIs, checked as at registration
+        (:func:`~identity.oidc.client_metadata.replacement_redirect_uris`); its sector and so
+        its citizens' pairwise ``sub`` stay. A pending authorization whose URI is no longer
+        registered fails when it comes back (the URI is compared again at the token endpoint).
 
-    def get(self, client_id: str) -> RelyingApp:
-        """The app with ``client_id``.
+        Raises:
+            NotFound: no such app (a disabled one included: it can still be edited).
+            InvalidRedirectUri: the list refused; nothing changes.
+        """
+        app = self.find(client_id)
+        if app is None:
+            raise NotFound(f"no relying app with client_id {quoted(client_id)}")
+        uris = replacement_redirect_uris(app, redirect_uris)
+        self.store.replace_redirect_uris(app.client_id, uris)
+        log.info("relying app redirect URIs replaced: %s (%d)", app.client_id, len(uris))
+        return self._found(app.client_id)
+
+    def disable(self, client_id: str) -> RelyingApp:
+        """Take an app out of service at once: from then on every protocol path treats it as
+        unknown (authorization, the token endpoint, userinfo, introspection, logout), its
+        refresh tokens are revoked in the same transaction, and this worker forgets its
+        verified secret (another worker's memory of it lasts at most the cache's minute).
+        Its registration, purposes and consents are kept; disabling twice keeps the first
+        time.
 
         Raises:
             NotFound: no such app.
         """
-        app = self.store.get(client_id) if _CLIENT_ID.fullmatch(client_id) else None
+        app = self._found(client_id)
+        if app.active:
+            self.store.set_disabled(app.client_id, self.clock())
+            log.info("relying app disabled: %s", app.client_id)
+        self.verified_secrets.forget(app.client_id)
+        return self._found(app.client_id)
+
+    def enable(self, client_id: str) -> RelyingApp:
+        """Put a disabled app back in service (its revoked refresh tokens stay revoked).
+
+        Raises:
+            NotFound: no such app.
+        """
+        app = self._found(client_id)
+        if not app.active:
+            self.store.set_disabled(app.client_id, None)
+            log.info("relying app enabled: %s", app.client_id)
+        return self._found(app.client_id)
+
+    def exists(self, client_id: str) -> bool:
+        """Whether an app with ``client_id`` is registered (in service or disabled)."""
+        return self.find(client_id) is not None
+
+    def find(self, client_id: str) -> RelyingApp | None:
+        """The registered app with ``client_id``, disabled or not (for the console, and to
+        name an app in a citizen's log); None if there is none."""
+        return self.store.get(client_id) if _CLIENT_ID.fullmatch(client_id) else None
+
+    def get(self, client_id: str) -> RelyingApp:
+        """The app with ``client_id``, in service: every protocol path asks here.
+
+        Raises:
+            NotFound: no such app, or it is disabled (the same answer).
+        """
+        app = self.find(client_id)
+        if app is None or not app.active:
+            raise NotFound(f"no relying app with client_id {quoted(client_id)}")
+        return app
+
+    def _found(self, client_id: str) -> RelyingApp:
+        app = self.find(client_id)
         if app is None:
             raise NotFound(f"no relying app with client_id {quoted(client_id)}")
         return app
@@ -346,11 +416,14 @@ class ClientRegistry:
         app, stored_hash = attempt.app, attempt.stored_hash
         counted = self.throttle is not None and attempt.keys is not None
         other_method = app is not None and app.token_endpoint_auth_method is not attempt.method
-        if app is None or stored_hash is None or other_method or not verification.ok:
+        disabled = app is not None and not app.active
+        if app is None or stored_hash is None or other_method or disabled or not verification.ok:
             if not attempt.well_formed:
                 reason = "malformed client_id"
             elif app is None:
                 reason = "unknown client_id"
+            elif disabled:
+                reason = f"{app.client_id} is disabled"
             elif stored_hash is None or other_method:
                 reason = (
                     f"{app.client_id} authenticates with {app.token_endpoint_auth_method},"

@@ -115,6 +115,7 @@ class RelyingApp:
     ``jwks`` is the registered public JWK Set (``{"keys": [...]}``) for ``private_key_jwt``
     (compared, not hashed; treat it as read-only). ``id_token_signed_response_alg`` is None
     unless the app registered one: its ID tokens then use the service's algorithm.
+    ``disabled_at`` is when an operator disabled the app (None while it is in service).
     """
 
     client_id: str
@@ -129,6 +130,12 @@ class RelyingApp:
     jwks: Mapping[str, Any] | None = field(hash=False)
     created_at: datetime
     id_token_signed_response_alg: str | None = None
+    disabled_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        """Not disabled by an operator: a disabled app is unknown to every protocol path."""
+        return self.disabled_at is None
 
     @property
     def scope(self) -> str:

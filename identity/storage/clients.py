@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, select, update
@@ -26,6 +26,7 @@ from identity.keys.jws_algorithms import ID_TOKEN_ALGORITHMS
 from identity.oidc.clients import GrantType, Purpose, RelyingApp, TokenEndpointAuthMethod
 from identity.storage.database import Database
 from identity.storage.tables import IdentityBase
+from identity.storage.token_families import IdentityTokenFamily
 
 _METHODS = ", ".join(f"'{m.value}'" for m in TokenEndpointAuthMethod)
 _SECRET_METHODS = ", ".join(f"'{m.value}'" for m in TokenEndpointAuthMethod if m.uses_secret)
@@ -61,6 +62,7 @@ class IdentityClient(IdentityBase):
     client_secret_hash: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     id_token_signed_response_alg: Mapped[str | None] = mapped_column(String(16))
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class IdentityClientPurpose(IdentityBase):
@@ -93,6 +95,7 @@ def _app(row: IdentityClient, purposes: Iterable[IdentityClientPurpose]) -> Rely
         jwks=json.loads(row.jwks) if row.jwks is not None else None,
         created_at=row.created_at,
         id_token_signed_response_alg=row.id_token_signed_response_alg,
+        disabled_at=row.disabled_at,
     )
 
 
@@ -159,6 +162,33 @@ class SqlClientStore:
             for purpose in session.scalars(select(IdentityClientPurpose)):
                 purposes.setdefault(purpose.client_id, []).append(purpose)
             return [_app(row, purposes.get(row.client_id, ())) for row in rows]
+
+    def replace_redirect_uris(self, client_id: str, redirect_uris: Sequence[str]) -> None:
+        with self.database.write() as session:
+            session.execute(
+                update(IdentityClient)
+                .where(IdentityClient.client_id == client_id)
+                .values(redirect_uris=json.dumps(list(redirect_uris)))
+            )
+
+    def set_disabled(self, client_id: str, at: datetime | None) -> None:
+        """Disable (revoking the app's refresh-token families in the same transaction: a
+        scan of the family table, once per disabling) or enable the app."""
+        with self.database.write() as session:
+            session.execute(
+                update(IdentityClient)
+                .where(IdentityClient.client_id == client_id)
+                .values(disabled_at=at)
+            )
+            if at is not None:
+                session.execute(
+                    update(IdentityTokenFamily)
+                    .where(
+                        IdentityTokenFamily.client_id == client_id,
+                        IdentityTokenFamily.revoked_at.is_(None),
+                    )
+                    .values(revoked_at=at)
+                )
 
     def replace_secret_hash(self, client_id: str, secret_hash: str) -> None:
         """Store a rehashed secret (argon2 parameters changed,

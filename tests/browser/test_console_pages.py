@@ -147,6 +147,12 @@ def test_staff_activate_sign_in_and_open_their_pages(
         page.locator('form[action$="/purposes"] button[type=submit]').click()
         expect(page.get_by_role("status")).to_have_text(t("console.purposes.added"))
         states.check(page, "purpose added")
+        page.goto(f"{base}/console/apps?lang={lang}")
+        page.get_by_role("link", name=t("console.app.title", app="Layanan Kota")).click()
+        page.fill("#app-uris", "http://layanan.example.go.id/cb")
+        page.locator('form[action$="/redirect-uris"] button[type=submit]').click()
+        expect(page.get_by_role("alert")).to_contain_text(t("console.app.uris_refused"))
+        states.check(page, "redirect URIs refused")
         page.goto(f"{base}/console/log-integrity")
         _h1(page, t("console.forbidden.title"))
         states.check(page, "another role's page")
@@ -202,5 +208,5 @@ def test_staff_activate_sign_in_and_open_their_pages(
         ).to_be_visible()
         states.check(page, "breach report")
         context.close()
-    assert len(states.seen) == 19, states.seen
+    assert len(states.seen) == 20, states.seen
     assert states.violations == [], "\n".join(states.violations)

@@ -205,6 +205,7 @@ def test_an_auditor_finds_a_citizens_accesses_by_nik_and_sees_the_proof_verified
     entry = world.client.get(f"/console/entry/{leaves[-1]}")
     assert entry.status_code == 200
     assert "Terverifikasi: entri ini ada di pohon checkpoint bertanda tangan" in entry.text
+    assert 'src="/static/proof.js"' in entry.text and "data-proof" in entry.text  # again here
     assert world.client.get("/console/entry/999999").status_code == 404
     # each search and each opened entry is recorded under the auditor
     world.app.state.services.audit_log.sequence(checkpoint=True)

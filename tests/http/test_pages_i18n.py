@@ -14,6 +14,7 @@ from audit.breach import BREACH_NOTIFICATION_PURPOSE
 from audit.entry import Action, LegalBasis
 from audit.records import AUDIT_QUERY_PURPOSE
 from consent.grants import GrantStatus
+from consent.notice_diff import notice_fields
 from consent.notices import NOTICE_ITEMS
 from consent.requests.records import PURPOSES as REQUEST_PURPOSES
 from consent.requests.records import RequestKind, RequestStatus
@@ -26,6 +27,7 @@ from identity.http.pages.consent import CONSENT_MANAGEMENT_PURPOSE
 from identity.http.pages.i18n import MESSAGES, Translator, choose_language
 from identity.http.pages.local_time import ZONES
 from identity.login.account_events import ACCOUNT_SECURITY_PURPOSE
+from tests.consent_helpers import notice_content
 from tests.oidc_helpers import OidcWorld
 from tests.pages_helpers import begin, consent_page, follow, submit_login
 
@@ -95,6 +97,7 @@ def test_every_key_the_pages_use_is_defined() -> None:
         "request.kind.": [k.value for k in RequestKind],
         "request.status.": [s.value for s in RequestStatus],
         "notice.item.": list(NOTICE_ITEMS),
+        "console.notice.field.": [f for f in notice_fields(notice_content()) if "items." not in f],
     }
     for prefix, codes in families.items():
         assert sorted(prefix + c for c in codes if prefix + c not in MESSAGES) == []

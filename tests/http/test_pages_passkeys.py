@@ -487,17 +487,20 @@ def test_without_the_csrf_token_nothing_changes(
 def test_the_csp_allows_the_served_script_by_its_hash_and_nothing_else(
     world: OidcWorld,
 ) -> None:
-    served = world.client.get("/static/webauthn.js")
-    assert served.status_code == 200
-    assert served.headers["content-type"].startswith("text/javascript")
-    digest = base64.b64encode(hashlib.sha256(served.content).digest()).decode()
+    digests = []
+    for script in ("/static/webauthn.js", "/static/proof.js"):  # the console's proof checker
+        served = world.client.get(script)
+        assert served.status_code == 200
+        assert served.headers["content-type"].startswith("text/javascript")
+        digests.append(base64.b64encode(hashlib.sha256(served.content).digest()).decode())
     for path in ("/login", "/activate", "/"):
         page = world.client.get(path)
         csp = page.headers["content-security-policy"]
         [script_src] = [d.strip() for d in csp.split(";") if d.strip().startswith("script-src")]
-        assert script_src == f"script-src 'sha256-{digest}'"
+        assert script_src == "script-src " + " ".join(f"'sha256-{d}'" for d in digests)
         assert "'self'" not in script_src and "unsafe" not in csp
         assert "connect-src 'self'" in csp
+    digest = digests[0]
     assert f"script-src 'sha256-{digest}'" in PAGE_CSP
     login = world.client.get("/login").text
     tags = re.findall(r"<script[^>]*>(.*?)</script>", login, re.S)

@@ -15,7 +15,11 @@ from fastapi.testclient import TestClient
 from identity.http.pages.csrf import CSRF_COOKIE
 from identity.login.sessions import SESSION_COOKIE
 from identity.service.settings import Settings
-from identity.service.web.security_headers import PAGE_CSP, WEBAUTHN_SCRIPT_INTEGRITY
+from identity.service.web.security_headers import (
+    PAGE_CSP,
+    PROOF_SCRIPT_INTEGRITY,
+    WEBAUTHN_SCRIPT_INTEGRITY,
+)
 from identity.storage.database import Database
 from tests.oidc_helpers import PASSWORD, OidcWorld, RelyingApp, oidc_world
 from tests.pages_helpers import (
@@ -59,7 +63,9 @@ def _assert_page_headers(response: Any) -> None:
         assert directive in csp
     assert "form-action 'self'" in csp
     script_src = [d.strip() for d in csp.split(";") if d.strip().startswith("script-src")]
-    assert script_src == [f"script-src '{WEBAUTHN_SCRIPT_INTEGRITY}'"]  # the passkey script only
+    assert script_src == [  # the passkey script and the console's proof checker, by hash only
+        f"script-src '{WEBAUTHN_SCRIPT_INTEGRITY}' '{PROOF_SCRIPT_INTEGRITY}'"
+    ]
     assert "unsafe-inline" not in csp
     assert headers.get_list("x-content-type-options") == ["nosniff"]
     assert headers.get_list("referrer-policy") == ["no-referrer"]

@@ -283,3 +283,73 @@ def test_the_migration_downgrades_and_upgrades_again(database: Database) -> None
     migrate.upgrade(database.engine)
     tables = set(inspect(database.engine).get_table_names())
     assert {"identity_client", "identity_client_purpose"} <= tables
+
+
+def _family(database: Database, family_id: str, client_id: str) -> None:
+    with database.write() as session:
+        session.execute(
+            text(
+                "INSERT INTO identity_token_family (id, client_id, citizen_id, scopes, claims,"
+                " purposes, auth_time, acr, amr, created_at) VALUES (:id, :client, 'c1',"
+                " '[]', '[]', '[]', :at, '1', '[]', :at)"
+            ),
+            {"id": family_id, "client": client_id, "at": NOW},
+        )
+
+
+def _revoked(database: Database) -> dict[str, bool]:
+    with database.read() as session:
+        rows = session.execute(text("SELECT id, revoked_at FROM identity_token_family")).all()
+    return {row.id: row.revoked_at is not None for row in rows}
+
+
+def test_a_disabled_app_is_unknown_to_every_protocol_path_until_enabled(
+    registry: ClientRegistry, database: Database
+) -> None:
+    registration, secret = _with_secret(registry)
+    other, _ = _with_secret(registry)
+    client_id = registration.app.client_id
+    registry.authenticate_secret(client_id, secret)  # remembered by this worker
+    _family(database, "f-app", client_id)
+    _family(database, "f-other", other.app.client_id)
+    disabled = registry.disable(client_id)
+    assert disabled.disabled_at == NOW and not disabled.active
+    with pytest.raises(NotFound):
+        registry.get(client_id)
+    with pytest.raises(InvalidClient):  # forgotten at once, then refused like an unknown app
+        registry.authenticate_secret(client_id, secret)
+    assert _revoked(database) == {"f-app": True, "f-other": False}
+    assert registry.find(client_id) == disabled and registry.exists(client_id)
+    assert {app.client_id: app.active for app in registry.list()} == {
+        client_id: False,
+        other.app.client_id: True,
+    }
+    assert registry.disable(client_id).disabled_at == NOW  # twice keeps the first time
+    enabled = registry.enable(client_id)
+    assert enabled.active and registry.get(client_id) == enabled
+    assert registry.authenticate_secret(client_id, secret) == enabled
+    assert _revoked(database)["f-app"]  # its revoked refresh tokens stay revoked
+    with pytest.raises(NotFound):
+        registry.disable("b" * 32)
+
+
+def test_redirect_uris_are_replaced_under_the_rules_of_registration(
+    registry: ClientRegistry,
+) -> None:
+    registration, _ = _with_secret(registry)
+    client_id, sector = registration.app.client_id, registration.app.sector_identifier
+    new = ["https://dinsos.example.go.id/v2/cb", "https://bansos.example.go.id/cb"]
+    changed = registry.replace_redirect_uris(client_id, new)
+    assert changed.redirect_uris == tuple(new) and registry.get(client_id) == changed
+    assert changed.sector_identifier == sector  # the citizens' pairwise sub stays
+    for refused in ([], ["http://dinsos.example.go.id/cb"], ["https://x.example/cb#frag"]):
+        with pytest.raises(InvalidRedirectUri):
+            registry.replace_redirect_uris(client_id, refused)
+    assert registry.get(client_id).redirect_uris == tuple(new)  # nothing changed
+    auditor = registry.register(
+        name="BPK", scope="audit:read", grant_type=GrantType.CLIENT_CREDENTIALS
+    )
+    with pytest.raises(InvalidRedirectUri):
+        registry.replace_redirect_uris(auditor.app.client_id, [CB])
+    with pytest.raises(NotFound):
+        registry.replace_redirect_uris("b" * 32, [CB])

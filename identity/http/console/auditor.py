@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -44,6 +45,7 @@ from identity.http.pages.common import (
 )
 from identity.http.pages.local_time import ZONES
 from identity.service.services import Services
+from identity.service.web.security_headers import PROOF_SCRIPT
 from identity.service.web.state import services
 from identity.staff.records import StaffRole
 
@@ -204,12 +206,25 @@ async def entry(request: Request, leaf_index: str) -> Response:
             status=404, links=[("/console/search", ctx.t("console.search.title"))],
         )  # fmt: skip
     decoded = decode_entry(leaf[1])
+    vkey = await asyncio.to_thread(state.audit_log.vkey)  # may read the log's origin
     return render(
         ctx, "console_entry.html", title=ctx.t("console.entry.title", index=leaf[0]),
         console_user=staff.member, row=_Row(leaf[0], decoded), canonical=leaf[1].decode(),
         leaf_hash=base64.b64encode(hash_leaf(leaf[1])).decode(), proof=proof,
-        verified=verified,
+        verified=verified, entry_b64=base64.b64encode(leaf[1]).decode(), vkey=vkey,
+        path_json=json.dumps(proof["path"] if proof and proof["covered"] else []),
     )  # fmt: skip
+
+
+@router.get("/static/proof.js")
+async def proof_script() -> Response:
+    """The entry page's proof checker, allowed by its hash (``PAGE_CSP``); revalidated on
+    every use, so a new version never meets an old page's ``integrity``."""
+    return Response(
+        PROOF_SCRIPT,
+        media_type="text/javascript; charset=utf-8",
+        headers={"Cache-Control": "no-cache"},
+    )
 
 
 def stored_rows(page: list[StoredLeaf]) -> list[_Row]:

@@ -217,7 +217,8 @@ PURPOSE_ACT = "purpose"
 def _purposes_page(staff: Staff, state: Services, app_id: str, *, status: int = 200,
                    error: str | None = None, reason: str | None = None, done: bool = False,
                    kept: dict[str, str] | None = None) -> Response:  # fmt: skip
-    app = state.clients.get(app_id)
+    app = state.clients.find(app_id)
+    assert app is not None  # the caller checked
     return render(
         staff.ctx, "console_purposes.html",
         title=staff.ctx.t("console.purposes.title", app=app.name), status=status,
@@ -272,7 +273,8 @@ async def add_purpose(request: Request, client_id: str) -> Response:
             data_items=tuple(DataItem.parse(i) for i in kept["items"].split(",") if i.strip()),
             retention_days=int(days) if days.isascii() and days.isdigit() else 0,
         )  # fmt: skip
-        declared = {p.code: p.legal_basis for p in state.clients.get(app_id).purposes}
+        app = state.clients.find(app_id)
+        declared = {p.code: p.legal_basis for p in app.purposes} if app is not None else {}
         check_declared(purpose, declared)
         state.consent_ledger.register_purpose(purpose)
 

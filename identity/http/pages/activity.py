@@ -26,7 +26,6 @@ from starlette.responses import Response
 
 from consent.purposes import LocalizedText
 from identity.citizens.activity import activity_page, apps_in
-from identity.errors import NotFound
 from identity.http.pages.common import PageContext, page_context, render, see_other, session_of
 from identity.http.pages.local_time import ZONES
 from identity.http.pages.story import Names, StoryLine, story_lines
@@ -85,11 +84,9 @@ class Activity:
 
 
 def app_name(state: Services, app_id: str) -> str:
-    """A relying app's name, or its id when it was removed since (or is no app's id)."""
-    try:
-        return state.clients.get(app_id).name
-    except NotFound:
-        return app_id
+    """A relying app's name (a disabled one's too), or its id when it is no app's id."""
+    app = state.clients.find(app_id)
+    return app.name if app is not None else app_id
 
 
 def _names(state: Services, app_ids: set[str]) -> Names:

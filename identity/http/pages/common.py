@@ -37,7 +37,11 @@ from identity.login.sessions import Session, app_session
 from identity.oidc.authorization_request import PendingAuthorization
 from identity.oidc.authorize import AuthorizationRequests
 from identity.service.web.input_guard import form_is_clean
-from identity.service.web.security_headers import WEBAUTHN_SCRIPT_INTEGRITY, page_csp
+from identity.service.web.security_headers import (
+    PROOF_SCRIPT_INTEGRITY,
+    WEBAUTHN_SCRIPT_INTEGRITY,
+    page_csp,
+)
 from identity.service.web.state import services
 
 __all__ = [
@@ -88,6 +92,8 @@ _environment = Environment(
 _environment.filters["when"] = _when
 #: The ``integrity`` of the passkey script's tag (``_webauthn_script.html``).
 _environment.globals["webauthn_integrity"] = WEBAUTHN_SCRIPT_INTEGRITY
+#: The ``integrity`` of the console's proof checker (``console_entry.html``).
+_environment.globals["proof_integrity"] = PROOF_SCRIPT_INTEGRITY
 
 
 @dataclass(frozen=True, slots=True)

@@ -1578,6 +1578,167 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "Tujuan tidak ditambahkan. Periksa isiannya.",
         "The purpose was not added. Check the form.",
     ),
+    "console.app.title": ("Aplikasi {app}", "The app {app}"),
+    "console.app.link": ("Atur aplikasi", "Manage the app"),
+    "console.app.state": ("Keadaan", "State"),
+    "console.app.active": ("Aktif", "In service"),
+    "console.app.disabled_since": ("Dinonaktifkan sejak {when}", "Disabled since {when}"),
+    "console.app.sector": (
+        "Sektor (menentukan sub pairwise warga)",
+        "Sector (sets the citizens' pairwise sub)",
+    ),
+    "console.app.sector_kept": (
+        "Sektor aplikasi tetap, sehingga warga dikenali dengan sub yang sama.",
+        "The app's sector stays, so citizens keep the same sub.",
+    ),
+    "console.app.save_uris": ("Simpan URI pengalihan", "Save the redirect URIs"),
+    "console.app.uris_saved": ("URI pengalihan disimpan.", "The redirect URIs were saved."),
+    "console.app.uris_refused": (
+        "URI pengalihan tidak diubah. Aturan yang dilanggar:",
+        "The redirect URIs were not changed. The rule broken:",
+    ),
+    "console.app.disable": ("Nonaktifkan aplikasi", "Disable the app"),
+    "console.app.disable_intro": (
+        "Aplikasi tidak dapat lagi memasukkan warga, meminta token, atau membaca data; token "
+        "penyegarannya dicabut saat itu juga. Pendaftaran, tujuan dan persetujuannya disimpan. "
+        "Masukkan kode baru dari aplikasi autentikator Anda.",
+        "The app can no longer sign citizens in, get tokens or read data; its refresh tokens "
+        "are revoked at once. Its registration, purposes and consents are kept. Type a fresh "
+        "code from your authenticator app.",
+    ),
+    "console.app.enable": ("Aktifkan kembali", "Put back in service"),
+    "console.app.enable_intro": (
+        "Aplikasi dapat kembali memasukkan warga. Token yang sudah dicabut tetap dicabut. "
+        "Masukkan kode baru dari aplikasi autentikator Anda.",
+        "The app can sign citizens in again. Tokens already revoked stay revoked. Type a "
+        "fresh code from your authenticator app.",
+    ),
+    "console.app.disabled_done": (
+        "Aplikasi dinonaktifkan; token penyegarannya dicabut.",
+        "The app is disabled; its refresh tokens are revoked.",
+    ),
+    "console.app.enabled_done": ("Aplikasi aktif kembali.", "The app is back in service."),
+    "console.notice.link": ("Pemberitahuan privasi", "Privacy notice"),
+    "console.notice.title": ("Pemberitahuan privasi {app}", "The privacy notice of {app}"),
+    "console.notice.intro": (
+        "Tulis setiap hal yang wajib diberitahukan sebelum warga memberi persetujuan, dalam "
+        "Bahasa Indonesia (wajib) dan bahasa Inggris. Lihat pratinjau layar persetujuan "
+        "sebelum menerbitkan. UU PDP Pasal 21 ayat (1).",
+        "Write each thing citizens must be told before they consent, in Bahasa Indonesia "
+        "(required) and English. See the consent screen's preview before publishing. "
+        "UU PDP Art. 21(1).",
+    ),
+    "console.notice.article": ("Pasal 21 ayat (1) huruf {letter}", "Art. 21(1)({letter})"),
+    "console.notice.dpo_article": ("Pasal 53", "Art. 53"),
+    "console.notice.lang_id": ("Bahasa Indonesia", "Bahasa Indonesia (Indonesian)"),
+    "console.notice.lang_en": ("Bahasa Inggris", "English"),
+    "console.notice.field.controller.name": ("Nama pengendali data", "The controller's name"),
+    "console.notice.field.controller.contact": (
+        "Kontak pengendali (tidak wajib)",
+        "The controller's contact (optional)",
+    ),
+    "console.notice.field.dpo.name": ("Nama atau kantor", "Name or office"),
+    "console.notice.field.dpo.email": ("Email", "Email address"),
+    "console.notice.field.dpo.phone": ("Telepon", "Phone"),
+    "console.notice.field.dpo.url": ("Alamat web", "Web address"),
+    "console.notice.preview": ("Lihat pratinjau", "Preview"),
+    "console.notice.preview_title": ("Pratinjau pemberitahuan", "Notice preview"),
+    "console.notice.preview_intro": (
+        "Pratinjau: beginilah warga akan melihat layar persetujuan {app} setelah Anda "
+        "menerbitkan. Belum ada yang berubah.",
+        "Preview: this is how citizens will see the consent screen of {app} once you "
+        "publish. Nothing has changed yet.",
+    ),
+    "console.notice.screen": ("Layar persetujuan", "The consent screen"),
+    "console.notice.no_consent_purpose": (
+        "Aplikasi ini belum punya tujuan berdasarkan persetujuan, jadi warga tidak akan "
+        "ditanya. Tambahkan tujuan terlebih dahulu.",
+        "This app has no purpose on consent yet, so citizens will not be asked. Add a "
+        "purpose first.",
+    ),
+    "console.notice.draft": (
+        "Pemberitahuan lengkap, versi {version}",
+        "The whole notice, version {version}",
+    ),
+    "console.notice.changes_heading": (
+        "Yang berubah dari versi yang berlaku",
+        "What changes from the version in force",
+    ),
+    "console.notice.publish_intro": (
+        "Setelah diterbitkan, persetujuan yang ada tidak lagi berlaku untuk versi baru: warga "
+        "akan ditanya lagi saat memakai aplikasi (UU PDP Pasal 21 ayat (2)).",
+        "Once published, existing consents no longer cover the new version: citizens will be "
+        "asked again when they use the app (UU PDP Art. 21(2)).",
+    ),
+    "console.notice.publish": ("Terbitkan", "Publish"),
+    "console.notice.edit": ("Ubah lagi", "Edit again"),
+    "console.notice.published": (
+        "Versi baru diterbitkan; warga akan ditanya lagi.",
+        "The new version is published; citizens will be asked again.",
+    ),
+    "console.notice.same": (
+        "Teks ini sama dengan versi yang berlaku; tidak ada versi baru.",
+        "This text is the version in force; no new version.",
+    ),
+    "console.notice.refused": (
+        "Pemberitahuan belum dapat dipakai. Yang perlu diperbaiki:",
+        "The notice cannot be used yet. What to fix:",
+    ),
+    "console.notice.versions": ("Versi yang diterbitkan", "Published versions"),
+    "console.notice.version": ("Versi {version}", "Version {version}"),
+    "console.notice.in_force": ("berlaku", "in force"),
+    "console.notice.published_at": ("Diterbitkan {when}", "Published {when}"),
+    "console.notice.read": ("Baca versi {version}", "Read version {version}"),
+    "console.notice.changes_link": (
+        "Yang berubah di versi {version}",
+        "What version {version} changed",
+    ),
+    "console.notice.changes_title": (
+        "Perubahan pemberitahuan {app}, versi {version}",
+        "Changes to the notice of {app}, version {version}",
+    ),
+    "console.notice.changes_intro": (
+        "Dari versi {before} ke versi {version}: kata yang dihapus dicoret, kata yang "
+        "ditambahkan ditandai.",
+        "From version {before} to version {version}: removed words are struck through, "
+        "added words are marked.",
+    ),
+    "console.notice.removed": ("dihapus:", "removed:"),
+    "console.notice.added": ("ditambahkan:", "added:"),
+    "console.notice.no_changes": ("Tidak ada perubahan.", "No change."),
+    "console.notice.first": ("Ini versi pertama.", "This is the first version."),
+    "console.notice.none": ("Belum ada versi yang diterbitkan.", "No version published yet."),
+    "console.notice.back": ("Kembali ke pemberitahuan", "Back to the notice"),
+    "console.entry.vkey": ("Kunci verifikasi log:", "The log's verifier key:"),
+    "console.entry.browser": (
+        "Diperiksa ulang di peramban ini",
+        "Checked again in this browser",
+    ),
+    "console.entry.browser_off": (
+        "Peramban ini tidak menjalankan pemeriksaan sendiri (JavaScript mati); hasil server "
+        "di atas tetap berlaku.",
+        "This browser runs no check of its own (JavaScript is off); the server's result above "
+        "stands.",
+    ),
+    "console.entry.browser_checking": ("Memeriksa…", "Checking…"),
+    "console.entry.browser_ok": (
+        "Terverifikasi oleh peramban ini: hash entri, jalur bukti ke akar pohon berukuran "
+        "{size}, dan tanda tangan checkpoint dengan kunci log (RFC 9162, C2SP).",
+        "Verified by this browser: the entry's hash, the proof's path to the root of the tree "
+        "of {size}, and the checkpoint's signature by the log's key (RFC 9162, C2SP).",
+    ),
+    "console.entry.browser_bad": (
+        "GAGAL di peramban ini: bukti tidak mengarah ke checkpoint bertanda tangan. Jangan "
+        "percayai entri ini; laporkan.",
+        "FAILED in this browser: the proof does not lead to the signed checkpoint. Do not "
+        "trust this entry; report it.",
+    ),
+    "console.entry.browser_unsupported": (
+        "Peramban ini tidak dapat memeriksa tanda tangan Ed25519; hasil server di atas tetap "
+        "berlaku.",
+        "This browser cannot check Ed25519 signatures; the server's result above stands.",
+    ),
+    "console.entry.browser_again": ("Periksa lagi", "Check again"),
     "console.apps.unknown": ("Aplikasi itu tidak ada.", "That app does not exist."),
     "console.keys.title": ("Kunci penandatangan token", "Token signing keys"),
     "console.keys.intro": (

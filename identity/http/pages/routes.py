@@ -27,8 +27,10 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from starlette.responses import Response
 
+from identity.http.console import app_settings as console_app_settings
 from identity.http.console import auditor as console_auditor
 from identity.http.console import dpo as console_dpo
+from identity.http.console import notices as console_notices
 from identity.http.console import operator as console_operator
 from identity.http.console import pages as console_pages
 from identity.http.console.pages import ActivationTickets
@@ -79,6 +81,8 @@ ROUTERS = (
     console_pages.router,
     console_auditor.router,
     console_operator.router,
+    console_app_settings.router,
+    console_notices.router,
     console_dpo.router,
     router,
 )

@@ -9,8 +9,9 @@ otherwise:
   DENY`` and a ``Content-Security-Policy`` of ``default-src 'none'; frame-ancestors 'none'``
   (an API answer is never a document to render or frame);
 - HTML pages: the page policy :data:`PAGE_CSP` (CSP Level 3): nothing loads but the
-  service's own style sheet and images and one script, the passkey helper
-  ``/static/webauthn.js``, allowed by its SHA-256 and nothing else (CSP Level 3, "Script
+  service's own style sheet and images and two scripts, the passkey helper
+  ``/static/webauthn.js`` and the console's proof checker ``/static/proof.js``, each allowed
+  by its SHA-256 and nothing else (CSP Level 3, "Script
   directives pre-request check": a hash-source allows an external script whose
   ``integrity`` metadata names the same hash; Chrome 59, Firefox 116, Safari 15.6; an older
   browser blocks it and the pages work without it): no ``'self'``, no inline script; it may
@@ -35,22 +36,32 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 __all__ = [
     "API_CSP",
     "PAGE_CSP",
+    "PROOF_SCRIPT",
+    "PROOF_SCRIPT_INTEGRITY",
     "WEBAUTHN_SCRIPT",
     "WEBAUTHN_SCRIPT_INTEGRITY",
     "SecurityHeadersMiddleware",
     "page_csp",
 ]
 
-#: The pages' one script (served by :mod:`identity.http.pages.passkeys`), read once.
-WEBAUTHN_SCRIPT = (
-    Path(__file__).resolve().parents[2] / "http" / "pages" / "static" / "webauthn.js"
-).read_bytes()
-#: Its hash, as the ``integrity`` attribute (Subresource Integrity) and the CSP hash-source.
-WEBAUTHN_SCRIPT_INTEGRITY = "sha256-" + base64.b64encode(
-    hashlib.sha256(WEBAUTHN_SCRIPT).digest()
-).decode("ascii")
+_STATIC = Path(__file__).resolve().parents[2] / "http" / "pages" / "static"
+
+
+def _integrity(script: bytes) -> str:
+    """A script's hash, as the ``integrity`` attribute (Subresource Integrity) and the CSP
+    hash-source."""
+    return "sha256-" + base64.b64encode(hashlib.sha256(script).digest()).decode("ascii")
+
+
+#: The passkey script (served by :mod:`identity.http.pages.passkeys`), read once.
+WEBAUTHN_SCRIPT = (_STATIC / "webauthn.js").read_bytes()
+WEBAUTHN_SCRIPT_INTEGRITY = _integrity(WEBAUTHN_SCRIPT)
+#: The console's proof checker (served by :mod:`identity.http.console.auditor`), read once.
+PROOF_SCRIPT = (_STATIC / "proof.js").read_bytes()
+PROOF_SCRIPT_INTEGRITY = _integrity(PROOF_SCRIPT)
 PAGE_CSP = (
-    f"default-src 'none'; script-src '{WEBAUTHN_SCRIPT_INTEGRITY}'; connect-src 'self'; "
+    f"default-src 'none'; script-src '{WEBAUTHN_SCRIPT_INTEGRITY}' '{PROOF_SCRIPT_INTEGRITY}'; "
+    "connect-src 'self'; "
     "style-src 'self'; img-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
