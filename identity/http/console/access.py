@@ -9,16 +9,23 @@ import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
 from identity.errors import NotFound
-from identity.http.pages.common import PageContext, message_page, page_context
+from identity.http.pages.common import (
+    PageContext,
+    checked_form,
+    csrf_refused,
+    message_page,
+    page_context,
+)
 from identity.service.web.state import services
 from identity.staff.records import StaffMember, StaffRole
 from identity.staff.sessions import CONSOLE_COOKIE, ConsoleSession
 
-__all__ = ["Staff", "signed_in_staff"]
+__all__ = ["Staff", "no_app", "signed_in_staff", "staff_form"]
 
 EVERY_ROLE = frozenset(StaffRole)
 
@@ -62,3 +69,26 @@ async def signed_in_staff(
             status=403, links=[("/console", ctx.t("console.home"))],
         )  # fmt: skip
     return Staff(ctx, member, session)
+
+
+async def staff_form(
+    request: Request, roles: Iterable[StaffRole]
+) -> tuple[Staff, FormData] | Response:
+    """A console form and who sent it: the CSRF token is checked first (its refusal page),
+    then the console session and the role (401/403), as every console POST needs."""
+    ctx, form = await checked_form(request)
+    if form is None:
+        return csrf_refused(ctx)
+    staff = await signed_in_staff(request, roles, ctx=ctx)
+    if not isinstance(staff, Staff):
+        return staff
+    return staff, form
+
+
+def no_app(staff: Staff) -> Response:
+    """404 for an app that is not registered (or, to a DPO, not theirs)."""
+    ctx = staff.ctx
+    return message_page(
+        ctx, title=ctx.t("error.not_found.title"), body=ctx.t("console.apps.unknown"),
+        status=404, links=[("/console/apps", ctx.t("console.apps.title"))],
+    )  # fmt: skip

@@ -24,12 +24,9 @@ from starlette.responses import Response
 
 from audit.entry import Action, Outcome
 from identity.errors import InvalidCredentials, InvalidInput, NotFound, Throttled
-from identity.http.console.access import Staff, signed_in_staff
+from identity.http.console.access import Staff, no_app, signed_in_staff, staff_form
 from identity.http.pages.common import (
-    checked_form,
-    csrf_refused,
     form_text,
-    message_page,
     render,
     see_other,
     throttled_page,
@@ -64,14 +61,6 @@ def _page(staff: Staff, state: Services, app_id: str, *, status: int = 200,
     )  # fmt: skip
 
 
-def _no_app(staff: Staff) -> Response:
-    ctx = staff.ctx
-    return message_page(
-        ctx, title=ctx.t("error.not_found.title"), body=ctx.t("console.apps.unknown"),
-        status=404, links=[("/console/apps", ctx.t("console.apps.title"))],
-    )  # fmt: skip
-
-
 @router.get("/console/apps/{client_id}")
 async def app_page(request: Request, client_id: str) -> Response:
     staff = await signed_in_staff(request, _OPERATORS)
@@ -79,22 +68,21 @@ async def app_page(request: Request, client_id: str) -> Response:
         return staff
     state, app_id = services(request), client_id[:64]
     if not await asyncio.to_thread(state.clients.exists, app_id):
-        return _no_app(staff)
+        return no_app(staff)
     done = request.query_params.get("done")
     return await asyncio.to_thread(lambda: _page(staff, state, app_id, done=done))
 
 
 @router.post("/console/apps/{client_id}/redirect-uris")
 async def replace_redirect_uris(request: Request, client_id: str) -> Response:
-    ctx, form = await checked_form(request)
-    if form is None:
-        return csrf_refused(ctx)
-    staff = await signed_in_staff(request, _OPERATORS, ctx=ctx)
-    if not isinstance(staff, Staff):
-        return staff
+    sent = await staff_form(request, _OPERATORS)
+    if isinstance(sent, Response):
+        return sent
+    staff, form = sent
+    ctx = staff.ctx
     state, app_id = services(request), client_id[:64]
     if not await asyncio.to_thread(state.clients.exists, app_id):
-        return _no_app(staff)
+        return no_app(staff)
     typed = (form_text(form, "redirect_uris") or "")[:4000]
     uris = [u.strip() for u in typed.splitlines() if u.strip()]
     acted = state.staff.acted
@@ -116,15 +104,14 @@ async def replace_redirect_uris(request: Request, client_id: str) -> Response:
 
 async def _change_state(request: Request, client_id: str, *, disable: bool) -> Response:
     """Disable or enable the app, behind a fresh authenticator code."""
-    ctx, form = await checked_form(request)
-    if form is None:
-        return csrf_refused(ctx)
-    staff = await signed_in_staff(request, _OPERATORS, ctx=ctx)
-    if not isinstance(staff, Staff):
-        return staff
+    sent = await staff_form(request, _OPERATORS)
+    if isinstance(sent, Response):
+        return sent
+    staff, form = sent
+    ctx = staff.ctx
     state, app_id = services(request), client_id[:64]
     if not await asyncio.to_thread(state.clients.exists, app_id):
-        return _no_app(staff)
+        return no_app(staff)
     act = f"{STATE_ITEM}:{'disable' if disable else 'enable'}"
     try:
         await asyncio.to_thread(

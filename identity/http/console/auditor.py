@@ -34,11 +34,9 @@ from audit.merkle.tree_hash import hash_leaf
 from audit.records import StoredLeaf, auditor_query_entry
 from audit.search import Search, search_events
 from identity.errors import InvalidInput, InvalidNik
-from identity.http.console.access import Staff, signed_in_staff
+from identity.http.console.access import Staff, signed_in_staff, staff_form
 from identity.http.pages.common import (
     PageContext,
-    checked_form,
-    csrf_refused,
     form_text,
     message_page,
     render,
@@ -112,12 +110,11 @@ async def search_form(request: Request) -> Response:
 
 @router.post("/console/search")
 async def search(request: Request) -> Response:
-    ctx, form = await checked_form(request)
-    if form is None:
-        return csrf_refused(ctx)
-    staff = await signed_in_staff(request, _AUDITORS, ctx=ctx)
-    if not isinstance(staff, Staff):
-        return staff
+    sent = await staff_form(request, _AUDITORS)
+    if isinstance(sent, Response):
+        return sent
+    staff, form = sent
+    ctx = staff.ctx
     kept = {n: (form_text(form, n) or "")[:128] for n in _FIELDS if n != "nik"}  # never a NIK
     raw_after = form_text(form, "after") or ""
     after = (

@@ -26,12 +26,10 @@ from starlette.responses import Response
 
 from audit.breach import BreachWindow
 from audit.errors import AuditError
-from identity.http.console.access import Staff, signed_in_staff
+from identity.http.console.access import Staff, signed_in_staff, staff_form
 from identity.http.pages.activity import app_name
 from identity.http.pages.common import (
     NO_STORE,
-    checked_form,
-    csrf_refused,
     form_text,
     message_page,
     render,
@@ -86,12 +84,11 @@ def _window(app: str, since: str, until: str, zone: str) -> BreachWindow:
 
 @router.post("/console/breach")
 async def breach(request: Request) -> Response:
-    ctx, form = await checked_form(request)
-    if form is None:
-        return csrf_refused(ctx)
-    staff = await signed_in_staff(request, _READERS, ctx=ctx)
-    if not isinstance(staff, Staff):
-        return staff
+    sent = await staff_form(request, _READERS)
+    if isinstance(sent, Response):
+        return sent
+    staff, form = sent
+    ctx = staff.ctx
     kept = {n: (form_text(form, n) or "")[:64] for n in ("app", "since", "until")}
     with_contact = form_text(form, "with_contact") == "yes"
     if with_contact and staff.member.role is not StaffRole.DPO:

@@ -29,12 +29,9 @@ from audit.entry import Action, Outcome
 from consent.errors import InvalidNotice
 from consent.notice_diff import notice_changes
 from consent.notices import NOTICE_ITEMS, Notice, NoticeContent
-from identity.http.console.access import Staff, signed_in_staff
+from identity.http.console.access import Staff, no_app, signed_in_staff, staff_form
 from identity.http.pages.common import (
-    checked_form,
-    csrf_refused,
     form_text,
-    message_page,
     render,
     see_other,
 )
@@ -150,14 +147,6 @@ def _record(state: Services, staff: Staff, app_id: str, outcome: Outcome) -> Non
                       target=app_id)  # fmt: skip
 
 
-def _no_app(staff: Staff) -> Response:
-    ctx = staff.ctx
-    return message_page(
-        ctx, title=ctx.t("error.not_found.title"), body=ctx.t("console.apps.unknown"),
-        status=404, links=[("/console/apps", ctx.t("console.apps.title"))],
-    )  # fmt: skip
-
-
 @router.get("/console/apps/{client_id}/notice")
 async def notice_form(request: Request, client_id: str) -> Response:
     staff = await signed_in_staff(request, _OPERATORS)
@@ -165,7 +154,7 @@ async def notice_form(request: Request, client_id: str) -> Response:
         return staff
     state, app_id = services(request), client_id[:64]
     if not await asyncio.to_thread(state.clients.exists, app_id):
-        return _no_app(staff)
+        return no_app(staff)
     done = {"published": "console.notice.published", "same": "console.notice.same"}.get(
         request.query_params.get("done", "")
     )
@@ -174,15 +163,14 @@ async def notice_form(request: Request, client_id: str) -> Response:
 
 @router.post("/console/apps/{client_id}/notice")
 async def notice_action(request: Request, client_id: str) -> Response:
-    ctx, form = await checked_form(request)
-    if form is None:
-        return csrf_refused(ctx)
-    staff = await signed_in_staff(request, _OPERATORS, ctx=ctx)
-    if not isinstance(staff, Staff):
-        return staff
+    sent = await staff_form(request, _OPERATORS)
+    if isinstance(sent, Response):
+        return sent
+    staff, form = sent
+    ctx = staff.ctx
     state, app_id = services(request), client_id[:64]
     if not await asyncio.to_thread(state.clients.exists, app_id):
-        return _no_app(staff)
+        return no_app(staff)
     values, action = _typed(form), form_text(form, "action")
     if action == "edit":
         return await asyncio.to_thread(lambda: _form_page(staff, state, app_id, values=values))
@@ -224,7 +212,7 @@ async def notice_changes_page(request: Request, client_id: str, version: str) ->
 
     found = await asyncio.to_thread(load)
     if found is None:
-        return _no_app(staff)
+        return no_app(staff)
     name, shown, before = found
     ctx = staff.ctx
     return render(

@@ -32,12 +32,9 @@ from consent.cli import check_declared
 from consent.errors import ConsentError
 from consent.purposes import DataItem, LocalizedText, Purpose
 from identity.errors import InvalidCredentials, InvalidInput, NotFound, Throttled
-from identity.http.console.access import Staff, signed_in_staff
+from identity.http.console.access import Staff, no_app, signed_in_staff, staff_form
 from identity.http.pages.common import (
-    checked_form,
-    csrf_refused,
     form_text,
-    message_page,
     render,
     see_other,
     throttled_page,
@@ -83,12 +80,11 @@ async def keys(request: Request) -> Response:
 
 @router.post("/console/keys/rotate")
 async def rotate(request: Request) -> Response:
-    ctx, form = await checked_form(request)
-    if form is None:
-        return csrf_refused(ctx)
-    staff = await signed_in_staff(request, _OPERATORS, ctx=ctx)
-    if not isinstance(staff, Staff):
-        return staff
+    sent = await staff_form(request, _OPERATORS)
+    if isinstance(sent, Response):
+        return sent
+    staff, form = sent
+    ctx = staff.ctx
     state = services(request)
     code = form_text(form, "code") or ""
     try:
@@ -146,12 +142,11 @@ async def apps(request: Request) -> Response:
 async def register_app(request: Request) -> Response:
     """Register a relying app by form, with the rules of ``jati client add``; a generated
     secret is shown once on the answer (``no-store``)."""
-    ctx, form = await checked_form(request)
-    if form is None:
-        return csrf_refused(ctx)
-    staff = await signed_in_staff(request, _OPERATORS, ctx=ctx)
-    if not isinstance(staff, Staff):
-        return staff
+    sent = await staff_form(request, _OPERATORS)
+    if isinstance(sent, Response):
+        return sent
+    staff, form = sent
+    ctx = staff.ctx
     state = services(request)
     kept = {n: (form_text(form, n) or "")[:2000] for n in ("name", "redirect_uris", "scope")}
     grant = form_text(form, "grant_type") or "authorization_code"
@@ -182,12 +177,11 @@ async def register_app(request: Request) -> Response:
 @router.post("/console/apps/{client_id}/rotate-secret")
 async def rotate_app_secret(request: Request, client_id: str) -> Response:
     """A new client secret, shown once, behind a fresh authenticator code."""
-    ctx, form = await checked_form(request)
-    if form is None:
-        return csrf_refused(ctx)
-    staff = await signed_in_staff(request, _OPERATORS, ctx=ctx)
-    if not isinstance(staff, Staff):
-        return staff
+    sent = await staff_form(request, _OPERATORS)
+    if isinstance(sent, Response):
+        return sent
+    staff, form = sent
+    ctx = staff.ctx
     state = services(request)
     try:
         await asyncio.to_thread(
@@ -235,32 +229,23 @@ async def purposes(request: Request, client_id: str) -> Response:
         return staff
     state = services(request)
     if not await asyncio.to_thread(state.clients.exists, client_id[:64]):
-        return _no_app(staff)
+        return no_app(staff)
     done = request.query_params.get("done") == "added"
     return await asyncio.to_thread(lambda: _purposes_page(staff, state, client_id, done=done))
-
-
-def _no_app(staff: Staff) -> Response:
-    ctx = staff.ctx
-    return message_page(
-        ctx, title=ctx.t("error.not_found.title"), body=ctx.t("console.apps.unknown"),
-        status=404, links=[("/console/apps", ctx.t("console.apps.title"))],
-    )  # fmt: skip
 
 
 @router.post("/console/apps/{client_id}/purposes")
 async def add_purpose(request: Request, client_id: str) -> Response:
     """A purpose built from the form (``jati purpose add``'s rules: a code, its words in
     both languages, a UU PDP Art. 20(2) basis, the data items, the retention)."""
-    ctx, form = await checked_form(request)
-    if form is None:
-        return csrf_refused(ctx)
-    staff = await signed_in_staff(request, _OPERATORS, ctx=ctx)
-    if not isinstance(staff, Staff):
-        return staff
+    sent = await staff_form(request, _OPERATORS)
+    if isinstance(sent, Response):
+        return sent
+    staff, form = sent
+    ctx = staff.ctx
     state, app_id = services(request), client_id[:64]
     if not await asyncio.to_thread(state.clients.exists, app_id):
-        return _no_app(staff)
+        return no_app(staff)
     names = ("code", "description_id", "description_en", "basis", "items", "retention_days")
     kept = {n: (form_text(form, n) or "").strip()[:500] for n in names}
 
