@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -35,6 +35,7 @@ from audit.records import (
     StoredLeaf,
     TreeState,
 )
+from audit.statistics import DailyCount
 from audit.witness import WitnessState
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,13 @@ class AuditStore(Protocol):
     ) -> list[StoredLeaf]: ...
 
     def queued(self, flt: EventFilter, *, limit: int) -> list[bytes]: ...
+
+    def daily_counts(
+        self, *, since: datetime, until: datetime, utc_offset: timedelta
+    ) -> list[DailyCount]:
+        """Integrated entries of :data:`audit.statistics.COUNTED_ACTIONS` in [since, until),
+        counted per local day, actor, action and outcome."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

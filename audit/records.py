@@ -42,6 +42,7 @@ class StoredLeaf:
     action: str
     purpose: str | None
     legal_basis: str | None = None
+    outcome: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

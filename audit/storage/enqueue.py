@@ -47,6 +47,7 @@ def queue_row(entry: AuditEntry, data: bytes, queued_at: datetime) -> dict[str, 
         "action": entry.action.value,
         "purpose": entry.purpose,
         "legal_basis": entry.legal_basis.value if entry.legal_basis else None,
+        "outcome": entry.outcome.value,
         "queued_at": queued_at,
     }
 

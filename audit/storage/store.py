@@ -22,7 +22,7 @@ The queue's statements are in :mod:`audit.storage.enqueue`, the reading of subtr
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -54,7 +54,9 @@ from audit.records import (
     StoredLeaf,
     TreeState,
 )
+from audit.statistics import DailyCount
 from audit.storage.bulk import bulk_insert
+from audit.storage.daily_counts import daily_counts
 from audit.storage.enqueue import DriverInsert, queue_row
 from audit.storage.subtree_hashes import MIN_STORED_LEVEL, read_subtree_hashes
 from audit.storage.tables import (
@@ -103,6 +105,7 @@ LEAF_COLUMNS = (
     _leaf.c.action,
     _leaf.c.purpose,
     _leaf.c.legal_basis,
+    _leaf.c.outcome,
 )
 
 
@@ -448,6 +451,12 @@ class SqlAuditStore:
             ).all()
         return [stored_leaf_of(r) for r in rows]
 
+    def daily_counts(
+        self, *, since: datetime, until: datetime, utc_offset: timedelta
+    ) -> list[DailyCount]:
+        """See :func:`audit.storage.daily_counts.daily_counts`."""
+        return daily_counts(self.engine, since=since, until=until, utc_offset=utc_offset)
+
     def queued(self, flt: EventFilter, *, limit: int) -> list[bytes]:
         """Entries matching ``flt`` that are committed but not yet in the tree, newest first
         (the queue holds only the last few seconds' entries)."""
@@ -504,5 +513,5 @@ def stored_leaf_of(row: Any) -> StoredLeaf:
     """The leaf of a row of :data:`LEAF_COLUMNS`."""
     return StoredLeaf(
         int(row.leaf_index), bytes(row.entry), bytes(row.leaf_hash), row.event_at, row.subject,
-        row.actor_kind, row.actor_id, row.action, row.purpose, row.legal_basis,
+        row.actor_kind, row.actor_id, row.action, row.purpose, row.legal_basis, row.outcome,
     )  # fmt: skip

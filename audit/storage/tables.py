@@ -78,6 +78,7 @@ class EntryColumns:
     action: Mapped[str] = mapped_column(String(32))
     purpose: Mapped[str | None] = mapped_column(String(64))
     legal_basis: Mapped[str | None] = mapped_column(String(1))
+    outcome: Mapped[str | None] = mapped_column(String(16))
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

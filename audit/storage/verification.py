@@ -150,6 +150,7 @@ def _column_check_sql(missing: Callable[[str], str], time_text: str) -> str:
         "'\"action\":\"' || action || '\"'",
         f"'\"purpose\":' || {value('purpose')}",
         f"'\"legal_basis\":' || {value('legal_basis')}",
+        f"'\"outcome\":' || {value('outcome')}",
         f"'\"time\":\"' || {time_text} || '\"'",
     ]
     condition = " OR ".join(missing(f) for f in fragments)
@@ -157,7 +158,7 @@ def _column_check_sql(missing: Callable[[str], str], time_text: str) -> str:
     # backslash (entries cannot: see audit.entry); a column that does is flagged outright.
     columns = (
         "coalesce(subject, '') || coalesce(purpose, '') || coalesce(legal_basis, '') || "
-        "actor_id || actor_kind || action"
+        "coalesce(outcome, '') || actor_id || actor_kind || action"
     )
     quotes = f"strpos({columns}, '\"') > 0 OR strpos({columns}, chr(92)) > 0"
     return (
@@ -172,12 +173,13 @@ _COLUMN_CHECK_SQL = {
         # colons escaped for text(): they are not bind parameters
         "to_char(event_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24\\:MI\\:SS.US\"Z\"')",
     ),
-    # SQLite parses JSON faster than it searches text: one json_extract of all seven paths.
+    # SQLite parses JSON faster than it searches text: one json_extract of all eight paths.
     "sqlite": (
         "SELECT leaf_index FROM audit_leaf WHERE "
         "json_extract(CAST(entry AS TEXT), '$.subject', '$.actor.kind', '$.actor.id', "
-        "'$.action', '$.purpose', '$.legal_basis', '$.time') IS NOT json_array(subject, "
-        "actor_kind, actor_id, action, purpose, legal_basis, replace(event_at, ' ', 'T') || 'Z') "
+        "'$.action', '$.purpose', '$.legal_basis', '$.outcome', '$.time') IS NOT "
+        "json_array(subject, actor_kind, actor_id, action, purpose, legal_basis, outcome, "
+        "replace(event_at, ' ', 'T') || 'Z') "
         "ORDER BY leaf_index LIMIT :limit"
     ),
 }
@@ -189,7 +191,7 @@ def column_mismatches(engine: Engine, *, limit: int = 1000) -> list[tuple[int, s
     An administrator who rewrites ``subject`` could hide an entry from the citizen's
     "who used my data" view without touching the Merkle tree; this finds that.
 
-    The database does the comparison. SQLite extracts the seven paths with one
+    The database does the comparison. SQLite extracts the eight paths with one
     ``json_extract``. PostgreSQL looks for each column's canonical JSON fragment
     (``"action":"read"``) in the entry text, which is exact for canonical entries (keys
     are unique and no value can hold a quote, see :mod:`audit.entry`) and avoids a JSON
@@ -218,6 +220,7 @@ def column_mismatches(engine: Engine, *, limit: int = 1000) -> list[tuple[int, s
             "action": entry.action.value,
             "purpose": entry.purpose,
             "legal_basis": entry.legal_basis.value if entry.legal_basis else None,
+            "outcome": entry.outcome.value,
             "event_at": entry.time,
         }
         found.extend(

@@ -78,6 +78,11 @@ class RequestTransaction(Protocol):
         """Received, not completed, ``due_by`` before ``now``; the longest overdue first."""
         ...
 
+    def counts(self, now: datetime) -> dict[tuple[str, str], int]:
+        """How many requests of each (kind, state); a state is ``received``, ``overdue``
+        (received and past ``due_by`` at ``now``), ``completed`` or ``refused``."""
+        ...
+
 
 class RequestStore(Protocol):
     def write(self) -> AbstractContextManager[RequestTransaction]: ...

@@ -48,6 +48,12 @@ class RequestRegister:
         with self.store.read() as tx:
             return tx.listing(status=wanted, limit=limit)
 
+    def counts(self) -> dict[tuple[str, str], int]:
+        """How many requests of each (kind, state), ``overdue`` apart from ``received``
+        (Art. 14: the register shows what is late)."""
+        with self.store.read() as tx:
+            return tx.counts(self.clock())
+
     def overdue(self) -> list[SubjectRequest]:
         """Requests past their statutory due-by and still not completed (Art. 14), the
         longest overdue first."""

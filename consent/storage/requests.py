@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -125,6 +125,20 @@ class SqlRequestTransaction:
             .order_by(ConsentRequest.due_by, ConsentRequest.id)
         )
         return [_request(row) for row in rows]
+
+    def counts(self, now: datetime) -> dict[tuple[str, str], int]:
+        late = and_(
+            ConsentRequest.status == RequestStatus.RECEIVED.value,
+            ConsentRequest.due_by.is_not(None),
+            ConsentRequest.due_by < now,
+        )
+        state = case((late, "overdue"), else_=ConsentRequest.status)
+        rows = self.session.execute(
+            select(ConsentRequest.kind, state.label("state"), func.count()).group_by(
+                ConsentRequest.kind, state
+            )
+        ).all()
+        return {(str(kind), str(label)): int(n) for kind, label, n in rows}
 
 
 class SqlRequestStore(SessionStore[SqlRequestTransaction]):

@@ -253,9 +253,10 @@ def last_use(
     audit_log: AuditLog, pseudonymizer: SubjectPseudonymizer, citizen_id: str, app_id: str
 ) -> datetime | None:
     """When ``app_id`` last received or processed the citizen's data, as far as the citizen
-    may see (consent events are the citizen's, not uses); None when not among its newest
+    may see (consent events are the citizen's, not uses; a refused attempt gave nothing);
+    None when not among its newest
     :data:`_LAST_USE_WINDOW` entries."""
     page = activity_page(
         audit_log, pseudonymizer, citizen_id, app_id=app_id, limit=_LAST_USE_WINDOW
     )
-    return next((s.time for s in page.stories if s.kind in _USES), None)
+    return next((s.time for s in page.stories if s.kind in _USES and not s.denied), None)

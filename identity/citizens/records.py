@@ -104,7 +104,7 @@ def citizen_entry(
     action: Action,
     items: Iterable[str],
     purpose: str,
-    legal_basis: LegalBasis,
+    legal_basis: LegalBasis | None,
     consent_id: str | None = None,
     request_id: str | None = None,
     outcome: Outcome = Outcome.SUCCESS,

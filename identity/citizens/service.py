@@ -260,6 +260,22 @@ class CitizenService(CitizenErasure):
             raise CitizenErased()
         return PersonalData(citizen_id, values)
 
+    def record_refused_read(
+        self, citizen_id: str, fields: Iterable[str], *, actor: Actor, purpose: str
+    ) -> None:
+        """Record a release the consent gate refused (UU PDP Art. 20(2), 22, 41): nothing is
+        read; the attempt is a ``read`` with outcome ``denied`` and no legal basis (there
+        was none), so that auditors count the gate's refusals and the citizen sees that
+        their withdrawal or restriction held."""
+        now = self.clock()
+        entry = citizen_entry(
+            self.pseudonymizer, citizen_id, now, actor=actor, action=Action.READ,
+            items=tuple(dict.fromkeys(fields)), purpose=purpose, legal_basis=None,
+            outcome=Outcome.DENIED,
+        )  # fmt: skip
+        with self.store.write() as tx:
+            self.audit.append(tx.bind, entry, queued_at=now)
+
     # ------------------------------------------------------------ correction
 
     def correct(

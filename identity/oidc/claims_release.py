@@ -12,8 +12,10 @@ through :meth:`ClaimRelease.release`:
    (:meth:`identity.citizens.service.CitizenService.read_personal_data`), which records the release
    with the app as actor, the purpose, the legal basis and the grant id (Art. 31).
 
-A refusal releases nothing and raises :class:`consent.errors.ConsentRequired` with the
-gate's reason (no consent, withdrawn or expired, notice changed, restricted, ...).
+A refusal releases nothing, is recorded as a ``read`` with outcome ``denied`` (the app as
+actor, the purpose and the items it asked for, no legal basis), and raises
+:class:`consent.errors.ConsentRequired` with the gate's reason (no consent, withdrawn or
+expired, notice changed, restricted, ...).
 """
 
 from __future__ import annotations
@@ -56,6 +58,10 @@ class PersonalDataReader(Protocol):
         request_id: str | None = None,
     ) -> PersonalData: ...
 
+    def record_refused_read(
+        self, citizen_id: str, fields: Collection[str], *, actor: Actor, purpose: str
+    ) -> None: ...
+
 
 class ClaimRelease:
     def __init__(self, *, gate: Gate, citizens: PersonalDataReader) -> None:
@@ -79,6 +85,9 @@ class ClaimRelease:
         fields = [CLAIM_FIELDS[c] for c in wanted]
         decision = self.gate.check(citizen_id, app_id, purpose, fields)
         if not decision.allowed:
+            self.citizens.record_refused_read(
+                citizen_id, fields, actor=Actor(ActorKind.RELYING_APP, app_id), purpose=purpose
+            )
             raise ConsentRequired(f"release refused: {decision.reason}")
         assert decision.legal_basis is not None
         data = self.citizens.read_personal_data(

@@ -179,6 +179,11 @@ def test_staff_activate_sign_in_and_open_their_pages(
         page.locator("ol.story a").first.click()
         expect(page.get_by_role("heading", level=2, name=t("console.entry.proof"))).to_be_visible()
         states.check(page, "log entry")
+        page.goto(f"{base}/console?lang={lang}")
+        page.get_by_role("link", name=t("console.charts.title")).click()
+        _h1(page, t("console.charts.title"))
+        expect(page.locator("svg[role=img]")).to_have_count(4)
+        states.check(page, "charts")
         page.goto(f"{base}/console?lang={lang}")  # an auditor downloads a breach report
         page.get_by_role("link", name=t("console.breach.title")).click()
         _h1(page, t("console.breach.title"))
@@ -208,5 +213,5 @@ def test_staff_activate_sign_in_and_open_their_pages(
         ).to_be_visible()
         states.check(page, "breach report")
         context.close()
-    assert len(states.seen) == 20, states.seen
+    assert len(states.seen) == 21, states.seen
     assert states.violations == [], "\n".join(states.violations)

@@ -97,6 +97,8 @@ def test_every_key_the_pages_use_is_defined() -> None:
         "request.kind.": [k.value for k in RequestKind],
         "request.status.": [s.value for s in RequestStatus],
         "notice.item.": list(NOTICE_ITEMS),
+        "console.charts.kind.": [k.value for k in RequestKind],
+        "console.charts.state.": ["overdue", *(s.value for s in RequestStatus)],
         "console.notice.field.": [f for f in notice_fields(notice_content()) if "items." not in f],
     }
     for prefix, codes in families.items():

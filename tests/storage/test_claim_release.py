@@ -96,7 +96,7 @@ def test_public_task_purposes_release_without_consent(setup: Setup) -> None:
     ],
     ids=["no-consent", "refused", "items-not-covered", "unknown-purpose"],
 )
-def test_no_basis_releases_nothing_and_reads_nothing(
+def test_no_basis_releases_nothing_and_records_the_refusal(
     setup: Setup, purpose: str, claims: tuple[str, ...]
 ) -> None:
     if purpose != "bansos-eligibility" or claims != ("name",):
@@ -105,7 +105,10 @@ def test_no_basis_releases_nothing_and_reads_nothing(
     with pytest.raises(ConsentRequired):
         _release(setup, purpose, claims)
     reads = [e for e in setup.read_entries()[before:] if e.action is Action.READ]  # type: ignore[attr-defined]
-    assert reads == []
+    # nothing was read: the attempt is recorded as refused, under no legal basis
+    assert [(e.actor, e.outcome, e.legal_basis, e.purpose) for e in reads] == [  # type: ignore[attr-defined]
+        (Actor(ActorKind.RELYING_APP, APP), Outcome.DENIED, None, purpose)
+    ]
 
 
 def test_withdrawal_stops_release_at_once(setup: Setup) -> None:

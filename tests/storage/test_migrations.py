@@ -13,7 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, Engine, MetaData, inspect, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from audit.entry import Action, Actor, ActorKind, AuditEntry, LegalBasis, encode_entry
+from audit.entry import Action, Actor, ActorKind, AuditEntry, LegalBasis, Outcome, encode_entry
 from audit.merkle.tree_hash import hash_leaf
 from audit.storage.verification import column_mismatches
 from identity.service.database import migrate
@@ -252,7 +252,7 @@ def test_0013_downgrades_post_apps_to_basic(at_0012: Database) -> None:
     assert migrate.is_current(engine)
 
 
-# -- 0019: the legal basis as a query column of the audit log ----------------------------
+# -- 0019: the legal basis and the outcome as query columns of the audit log --------------
 
 BEFORE_0019 = "0018_staff"
 
@@ -267,7 +267,7 @@ def _audit_row(entry: AuditEntry, **extra: object) -> dict[str, object]:
     }  # fmt: skip
 
 
-def test_0019_fills_the_legal_basis_from_each_entry_and_keeps_the_log_append_only(
+def test_0019_fills_basis_and_outcome_from_each_entry_and_keeps_the_log_append_only(
     database_url: str,
 ) -> None:
     db = Database(database_url)
@@ -279,7 +279,7 @@ def test_0019_fills_the_legal_basis_from_each_entry_and_keeps_the_log_append_onl
             time=T0, actor=actor, action=Action.READ, subject="p" * 43, purpose="bansos",
             legal_basis=LegalBasis.CONSENT, data_items=("name",),
         )  # fmt: skip
-        basis_free = AuditEntry(time=T0, actor=actor, action=Action.CREATE)
+        basis_free = AuditEntry(time=T0, actor=actor, action=Action.CREATE, outcome=Outcome.DENIED)
         columns = "entry, leaf_hash, event_at, subject, actor_kind, actor_id, action, purpose"
         values = (
             ":entry, :leaf_hash, :event_at, :subject, :actor_kind, :actor_id, :action, :purpose"
@@ -302,11 +302,11 @@ def test_0019_fills_the_legal_basis_from_each_entry_and_keeps_the_log_append_onl
         migrate.upgrade(engine)
         with engine.connect() as conn:
             leaves = conn.execute(
-                text("SELECT leaf_index, legal_basis FROM audit_leaf ORDER BY leaf_index")
+                text("SELECT leaf_index, legal_basis, outcome FROM audit_leaf ORDER BY leaf_index")
             ).all()
-            queued = conn.execute(text("SELECT legal_basis FROM audit_queue")).scalars().all()
-        assert [tuple(row) for row in leaves] == [(0, "a"), (1, None)]
-        assert queued == ["c"]
+            queued = conn.execute(text("SELECT legal_basis, outcome FROM audit_queue")).all()
+        assert [tuple(row) for row in leaves] == [(0, "a", "success"), (1, None, "denied")]
+        assert [tuple(row) for row in queued] == [("c", "success")]
         assert column_mismatches(engine) == []
         for table in ("audit_leaf", "audit_queue"):  # the triggers are back
             with pytest.raises(DBAPIError), engine.begin() as conn:

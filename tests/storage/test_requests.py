@@ -154,6 +154,12 @@ def test_the_store_keeps_requests_and_finds_the_overdue_ones(
         assert [r.id for r in tx.of_subject("subject-a")] == [later.id, early.id]
         assert tx.overdue(t0 + timedelta(hours=72)) == []
         assert [r.id for r in tx.overdue(t0 + timedelta(hours=100))] == [early.id, later.id]
+        assert tx.counts(t0 + timedelta(hours=72, minutes=30)) == {  # for the console's chart
+            ("access", "overdue"): 1,  # due at 72 h
+            ("access", "completed"): 1,
+            ("correction", "received"): 1,  # due at 73 h
+            ("erasure", "received"): 1,  # never due
+        }
         assert [r.id for r in tx.listing(status=RequestStatus.COMPLETED, limit=10)] == [done.id]
         assert len(tx.listing(status=None, limit=2)) == 2
     finished = replace(

@@ -278,6 +278,21 @@ def test_hiding_an_entry_from_queries_by_editing_its_columns(
     assert "subject" in report.findings[0].message
 
 
+@pytest.mark.parametrize(("column", "forged"), [("legal_basis", "'f'"), ("outcome", "'denied'"),
+                                               ("outcome", "NULL")])  # fmt: skip
+def test_a_rewritten_legal_basis_or_outcome_column_is_found(
+    database: Database, audit_store: SqlAuditStore, audit_log: AuditLog,
+    scenario: CheckpointTracker, column: str, forged: str,
+) -> None:  # fmt: skip
+    """An auditor filters by legal basis and the console counts refusals by outcome: a
+    rewritten copy would mislead both, so the verifier checks them against the entry."""
+    with database.write() as session:
+        session.execute(text(f"UPDATE audit_leaf SET {column} = {forged} WHERE leaf_index = 9"))
+    report = run_verify(audit_log, audit_store)
+    assert [(f.kind, f.leaf_index) for f in report.findings] == [("columns", 9)]
+    assert column in report.findings[0].message
+
+
 def test_a_checkpoint_row_rewritten_without_the_key(
     database: Database, audit_store: SqlAuditStore, audit_log: AuditLog, scenario: CheckpointTracker
 ) -> None:

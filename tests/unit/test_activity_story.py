@@ -128,8 +128,9 @@ def test_a_refused_act_says_so_and_an_official_is_named_by_id() -> None:
     ]  # fmt: skip
     assert _sentences(entries, "en") == [
         "An attempt to sign in to your account was refused.",
-        "JAKI &lt;Jakarta&gt; received your income for <em>Serving residents</em>. "
-        "This was refused.",
+        "JAKI &lt;Jakarta&gt; asked for your income for <em>Serving residents</em>, but Jati "
+        "refused and gave nothing: no basis held (for example, your consent was withdrawn or "
+        "processing is restricted).",
         "Official dukcapil-7 recorded your NIK and full name for "
         "<em>registering residents in Jati</em>.",
     ]

@@ -1114,6 +1114,12 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "story.you": ("Anda", "You"),
     "story.official": ("Petugas {id}", "Official {id}"),
     "story.release": ("{app} menerima {uses}.", "{app} received {uses}."),
+    "story.release_refused": (
+        "{app} meminta {uses}, tetapi Jati menolak dan tidak memberikan apa pun: tidak ada "
+        "dasar yang berlaku (misalnya persetujuan Anda telah dicabut atau pemrosesan dibatasi).",
+        "{app} asked for {uses}, but Jati refused and gave nothing: no basis held (for "
+        "example, your consent was withdrawn or processing is restricted).",
+    ),
     "story.release_none": (
         "{app} diberi tahu bahwa Anda masuk, tanpa data pribadi Anda, untuk {purposes}.",
         "{app} was told that you signed in, without any of your personal data, for {purposes}.",
@@ -1739,6 +1745,60 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "This browser cannot check Ed25519 signatures; the server's result above stands.",
     ),
     "console.entry.browser_again": ("Periksa lagi", "Check again"),
+    "console.charts.title": ("Grafik log audit", "Audit log charts"),
+    "console.charts.link_intro": (
+        "Akses aplikasi per hari, penolakan oleh gerbang persetujuan, pencabutan persetujuan, "
+        "dan permintaan subjek data, masing-masing dengan tabelnya.",
+        "Apps' accesses per day, refusals by the consent gate, withdrawals of consent, and "
+        "data-subject requests, each with its table.",
+    ),
+    "console.charts.intro": (
+        "Dihitung dari kolom log yang diperiksa jati audit verify terhadap setiap entri, dan "
+        "dari register permintaan; tanpa data pribadi. Setiap grafik punya tabel dengan angka "
+        "yang sama.",
+        "Counted from the log's columns that jati audit verify checks against each entry, and "
+        "from the request register; no personal data. Each chart has a table of the same "
+        "numbers.",
+    ),
+    "console.charts.window": ("Rentang waktu", "Time window"),
+    "console.charts.days": ("{days} hari terakhir", "The last {days} days"),
+    "console.charts.show": ("Tampilkan", "Show"),
+    "console.charts.accesses": (
+        "Akses aplikasi ke data warga, per hari",
+        "Apps' accesses to citizens' data, per day",
+    ),
+    "console.charts.refusals": (
+        "Penolakan oleh gerbang persetujuan, per hari (UU PDP Pasal 20, 22, 41)",
+        "Refusals by the consent gate, per day (UU PDP Art. 20, 22, 41)",
+    ),
+    "console.charts.withdrawals": (
+        "Pencabutan persetujuan, per hari (Pasal 9, 40)",
+        "Withdrawals of consent, per day (Art. 9, 40)",
+    ),
+    "console.charts.requests": (
+        "Permintaan subjek data menurut jenis dan keadaan (Pasal 14)",
+        "Data-subject requests by kind and state (Art. 14)",
+    ),
+    "console.charts.summary": (
+        "Jumlah {total} dalam {days} hari.",
+        "{total} in all over {days} days.",
+    ),
+    "console.charts.requests_summary": (
+        "Jumlah {total} permintaan; {overdue} terlambat.",
+        "{total} requests in all; {overdue} overdue.",
+    ),
+    "console.charts.state.overdue": ("Terlambat", "Overdue"),
+    "console.charts.state.received": ("Diterima, dalam batas waktu", "Received, within time"),
+    "console.charts.state.completed": ("Selesai", "Completed"),
+    "console.charts.state.refused": ("Ditolak", "Refused"),
+    "console.charts.kind.access": ("Akses", "Access"),
+    "console.charts.kind.correction": ("Koreksi", "Correction"),
+    "console.charts.kind.restriction": ("Pembatasan", "Restriction"),
+    "console.charts.kind.erasure": ("Penghapusan", "Erasure"),
+    "console.charts.other": ("Lainnya", "Others"),
+    "console.charts.table": ("Tabel: {title}", "Table: {title}"),
+    "console.charts.category": ("Hari atau jenis", "Day or kind"),
+    "console.charts.total": ("Jumlah", "Total"),
     "console.apps.unknown": ("Aplikasi itu tidak ada.", "That app does not exist."),
     "console.keys.title": ("Kunci penandatangan token", "Token signing keys"),
     "console.keys.intro": (

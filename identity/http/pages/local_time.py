@@ -10,9 +10,9 @@ times); English writes ``7 Dec 2026, 14:33 WIB``.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
-__all__ = ["DEFAULT_ZONE", "ZONES", "local_time"]
+__all__ = ["DEFAULT_ZONE", "ZONES", "local_day", "local_time"]
 
 #: Zone abbreviation -> its fixed offset (no daylight saving time in Indonesia).
 ZONES = {
@@ -48,3 +48,8 @@ def local_time(value: datetime | str | None, lang: str, zone: str = DEFAULT_ZONE
         f"{local.day} {month} {local.year}, "
         f"{local.hour:02d}{separator}{local.minute:02d} {local.tzname()}"
     )
+
+
+def local_day(day: date, lang: str) -> str:
+    """A calendar day, short, in ``lang``'s style: ``7 Des``."""
+    return f"{day.day} {_MONTHS.get(lang, _MONTHS['id'])[day.month - 1]}"

@@ -27,6 +27,7 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from starlette.responses import Response
 
+from identity.http.console import activity_charts as console_charts
 from identity.http.console import app_settings as console_app_settings
 from identity.http.console import auditor as console_auditor
 from identity.http.console import dpo as console_dpo
@@ -80,6 +81,7 @@ ROUTERS = (
     passkeys.router,
     console_pages.router,
     console_auditor.router,
+    console_charts.router,
     console_operator.router,
     console_app_settings.router,
     console_notices.router,

@@ -128,7 +128,10 @@ class _Sentences:
         app = self.names.apps.get(story.actor_id, story.actor_id)
         app_id = story.actor_id if story.actor_kind == ActorKind.RELYING_APP.value else None
         values: dict[str, Markup | str] = {"app": app, "who": self.who(story)}
-        if kind is StoryKind.RELEASE:
+        if kind is StoryKind.RELEASE and story.denied:  # the gate refused: nothing was given
+            key = "story.release_refused"
+            values["uses"] = self.uses(app_id, [u for u in uses if u.items])
+        elif kind is StoryKind.RELEASE:
             if any(u.items for u in uses):
                 key = "story.release"
                 values["uses"] = self.uses(app_id, [u for u in uses if u.items])
@@ -154,7 +157,7 @@ class _Sentences:
         else:  # consents and credentials: the sentence names the app and the purposes
             key, values["purposes"] = f"story.{kind.value}", self.purposes(app_id, uses)
         sentence = escape(t(key)).format(**values)
-        if story.denied and kind is not StoryKind.SIGN_IN_REFUSED:
+        if story.denied and kind not in (StoryKind.SIGN_IN_REFUSED, StoryKind.RELEASE):
             sentence += _SPACE + escape(t("story.refused"))
         return sentence
 

@@ -105,6 +105,13 @@ class Tx:
         found = [r for r in self.requests.values() if r.is_overdue(now)]
         return sorted(found, key=lambda r: r.due_by or now)
 
+    def counts(self, now: datetime) -> dict[tuple[str, str], int]:
+        found: dict[tuple[str, str], int] = {}
+        for r in self.requests.values():
+            key = (r.kind.value, "overdue" if r.is_overdue(now) else r.status.value)
+            found[key] = found.get(key, 0) + 1
+        return found
+
 
 class World:
     """The register, the restriction flags and the audit queue of one fake database."""

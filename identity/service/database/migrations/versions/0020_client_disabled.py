@@ -1,7 +1,7 @@
 """A relying app can be disabled by an operator (issue 20, the console's apps).
 
 Revision ID: 0020_client_disabled
-Revises: 0019_audit_legal_basis
+Revises: 0019_audit_query_columns
 Create Date: 2026-12-08
 
 ``identity_client.disabled_at``: when an operator took the app out of service (NULL while it
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020_client_disabled"
-down_revision = "0019_audit_legal_basis"
+down_revision = "0019_audit_query_columns"
 branch_labels = None
 depends_on = None
 

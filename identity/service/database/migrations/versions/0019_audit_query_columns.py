@@ -1,12 +1,14 @@
-"""The audit log's entries gain a ``legal_basis`` query column (issue 20, the auditor's search).
+"""The audit log's entries gain ``legal_basis`` and ``outcome`` query columns (issue 20).
 
-Revision ID: 0019_audit_legal_basis
+Revision ID: 0019_audit_query_columns
 Revises: 0018_staff
 Create Date: 2026-12-08
 
-An auditor filters the log by legal basis (UU PDP Art. 20(2), a-f). Like ``purpose``, the
-basis is copied from the canonical entry into a column of ``audit_queue`` and ``audit_leaf``
-(``audit/storage/enqueue.py``), and ``jati audit verify`` checks the copy against the entry.
+An auditor filters the log by legal basis (UU PDP Art. 20(2), a-f), and the console counts
+refused accesses apart from the others (the outcome: success, denied, error). Like
+``purpose``, both are copied from the canonical entry into columns of ``audit_queue`` and
+``audit_leaf`` (``audit/storage/enqueue.py``), and ``jati audit verify`` checks each copy
+against its entry.
 
 Existing rows are filled from their own entry bytes. The append-only triggers refuse any
 UPDATE, so this migration, run by the database owner, lifts them for the one statement per
@@ -19,7 +21,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019_audit_legal_basis"
+revision = "0019_audit_query_columns"
 down_revision = "0018_staff"
 branch_labels = None
 depends_on = None
@@ -30,6 +32,7 @@ _TABLES = ("audit_queue", "audit_leaf")
 def upgrade() -> None:
     for table in _TABLES:
         op.add_column(table, sa.Column("legal_basis", sa.String(1), nullable=True))
+        op.add_column(table, sa.Column("outcome", sa.String(16), nullable=True))
     if op.get_bind().dialect.name == "postgresql":
         _fill_postgresql()
     else:
@@ -41,8 +44,9 @@ def _fill_postgresql() -> None:
     for table, trigger in triggers.items():
         op.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
         op.execute(
-            f"UPDATE {table} SET legal_basis = "  # noqa: S608 - fixed SQL
-            "convert_from(entry, 'UTF8')::jsonb ->> 'legal_basis'"
+            f"UPDATE {table} SET "  # noqa: S608 - fixed SQL
+            "legal_basis = convert_from(entry, 'UTF8')::jsonb ->> 'legal_basis', "
+            "outcome = convert_from(entry, 'UTF8')::jsonb ->> 'outcome'"
         )
         op.execute(f"ALTER TABLE {table} ENABLE ALWAYS TRIGGER {trigger}")
 
@@ -52,8 +56,8 @@ def _fill_sqlite() -> None:
         trigger = f"{table}_no_update"
         op.execute(f"DROP TRIGGER {trigger}")
         op.execute(
-            f"UPDATE {table} SET legal_basis = "  # noqa: S608 - fixed SQL
-            "json_extract(CAST(entry AS TEXT), '$.legal_basis')"
+            f"UPDATE {table} SET legal_basis = json_extract(CAST(entry AS TEXT), "  # noqa: S608
+            "'$.legal_basis'), outcome = json_extract(CAST(entry AS TEXT), '$.outcome')"
         )
         message = (
             "UPDATE on audit_queue refused: queued audit entries are immutable"
@@ -70,3 +74,4 @@ def downgrade() -> None:
     # Dropping a column writes no row, so the append-only triggers have nothing to refuse.
     for table in _TABLES:
         op.drop_column(table, "legal_basis")
+        op.drop_column(table, "outcome")
