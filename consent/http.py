@@ -62,10 +62,17 @@ _AUTHORIZATION_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "no access token, not a valid one, or its citizen is erased"},
     403: {"description": "the access token lacks the me scope"},
 }
+#: An app whose controller an access or a correction is addressed to (one the citizen used).
+_CLIENT_ID: dict[str, Any] = {
+    "type": "string",
+    "maxLength": 128,
+    "description": "the relying app whose controller is asked; absent: Jati itself",
+}
 #: What ``POST /me/requests`` accepts, as the document shows it: an access, erasure or
 #: restriction request is the kind alone; a correction names 1 to 8 fields (lower-case
 #: words) and their new values (text without NUL). The identity service then says which
-#: fields it corrects, and checks each value.
+#: fields it corrects, and checks each value. An access or a correction may name the app
+#: (``client_id``) whose controller is asked: it then waits for that controller's DPO.
 REQUEST_SCHEMA: dict[str, Any] = {
     "title": "NewRequest",
     "oneOf": [
@@ -73,7 +80,13 @@ REQUEST_SCHEMA: dict[str, Any] = {
             "type": "object",
             "required": ["kind"],
             "additionalProperties": False,
-            "properties": {"kind": {"enum": ["access", "erasure", "restriction"]}},
+            "properties": {"kind": {"enum": ["erasure", "restriction"]}},
+        },
+        {
+            "type": "object",
+            "required": ["kind"],
+            "additionalProperties": False,
+            "properties": {"kind": {"const": "access"}, "client_id": _CLIENT_ID},
         },
         {
             "type": "object",
@@ -81,6 +94,7 @@ REQUEST_SCHEMA: dict[str, Any] = {
             "additionalProperties": False,
             "properties": {
                 "kind": {"const": "correction"},
+                "client_id": _CLIENT_ID,
                 "fields": {
                     "type": "object",
                     "minProperties": 1,
@@ -112,6 +126,7 @@ class NewRequest(BaseModel):
 
     kind: str = Field(max_length=32)
     fields: dict[str, Any] | None = None
+    client_id: str | None = Field(default=None, max_length=128)
 
     def changes(self) -> dict[str, Any] | None:
         """The fields, or None when none were sent (``"fields": null`` is sent: {})."""
@@ -142,7 +157,9 @@ def request_json(found: SubjectRequest) -> dict[str, Any]:
 async def submit_request(citizen_id: Citizen, request: Request, body: NewRequest) -> JSONResponse:
     service = _service(request)
     recorded = await asyncio.to_thread(
-        service.submit, citizen_id, body.kind, changes=body.changes()
+        lambda: service.submit(
+            citizen_id, body.kind, changes=body.changes(), client_id=body.client_id
+        )
     )
     headers = {**NO_STORE, "Location": f"/me/requests/{recorded.id}"}
     return JSONResponse(request_json(recorded), status_code=201, headers=headers)

@@ -5,7 +5,7 @@ identity), the subject's consents and the audit log's events (the processing rec
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -78,6 +78,11 @@ class RequestTransaction(Protocol):
         """Received, not completed, ``due_by`` before ``now``; the longest overdue first."""
         ...
 
+    def addressed_to(self, client_ids: Sequence[str] | None, *, limit: int) -> list[SubjectRequest]:
+        """Requests to these apps' controllers (None: to Jati itself): the ``received``
+        ones, soonest due first, then up to ``limit`` closed ones, newest first."""
+        ...
+
     def counts(self, now: datetime) -> dict[tuple[str, str], int]:
         """How many requests of each (kind, state); a state is ``received``, ``overdue``
         (received and past ``due_by`` at ``now``), ``completed`` or ``refused``."""
@@ -100,6 +105,10 @@ class RestrictionRecorder(Protocol):
     def restrict(
         self, subject_id: str, *, at: datetime, request_id: str | None = None, bind: Any = None
     ) -> None: ...
+
+    def lift(self, subject_id: str, *, bind: Any) -> bool:
+        """End the subject's restriction in ``bind``'s transaction; False if none held."""
+        ...
 
     def is_restricted(self, subject_id: str) -> bool: ...
 

@@ -181,7 +181,11 @@ class RequestOutcome:
 
 @dataclass(frozen=True, slots=True)
 class SubjectRequest:
-    """One recorded request (UU PDP Art. 14). ``fields``: names only, never values."""
+    """One recorded request (UU PDP Art. 14). ``fields``: names only, never values.
+
+    A request to Jati itself (``client_id`` None) is carried out at once. One addressed to
+    the controller of an app the citizen used waits, ``received``, for that controller's
+    data protection officer (an access or a correction, 72 hours, Art. 30, 32)."""
 
     id: str
     subject_id: str = field(repr=False)
@@ -192,12 +196,20 @@ class SubjectRequest:
     completed_at: datetime | None = None
     fields: tuple[str, ...] = ()
     outcome: RequestOutcome | None = None
+    #: The relying app whose controller the request is addressed to; None: Jati itself.
+    client_id: str | None = None
 
     def is_overdue(self, now: datetime) -> bool:
         """Past its statutory deadline and not yet completed or refused."""
         return (
             self.status is RequestStatus.RECEIVED and self.due_by is not None and now > self.due_by
         )
+
+    def hours_left(self, now: datetime) -> float:
+        """Hours until ``due_by`` (0 when due or late, or without a deadline)."""
+        if self.due_by is None or now >= self.due_by:
+            return 0.0
+        return (self.due_by - now).total_seconds() / 3600
 
     def hours_late(self, now: datetime) -> float:
         """Hours past ``due_by`` (0 when not late)."""
@@ -216,6 +228,7 @@ class SubjectRequest:
             "completed_at": iso_time(self.completed_at),
             "fields": list(self.fields),
             "outcome": self.outcome.to_json_dict() if self.outcome else None,
+            "client_id": self.client_id,
         }
 
 

@@ -83,21 +83,25 @@ class RequestService:
         *,
         changes: Mapping[str, str] | None = None,
         actor: Actor = SELF,
+        client_id: str | None = None,
     ) -> SubjectRequest:
         """Record a request of ``subject_id`` and carry it out at once.
 
-        Everything the caller sent is checked before anything is written: a bad kind, a
-        correction without fields, fields on another kind, or a field value the identity
-        service refuses raise :class:`InvalidSubjectRequest` and record nothing.
+        With ``client_id`` (an app the subject has a consent record with), an access or a
+        correction (Art. 30, 32) waits ``received``, 72 hours, for its controller's DPO
+        (:mod:`consent.requests.controllers`); Jati's own copy is corrected at once. All
+        that was sent is checked before anything is written; a refusal records nothing.
 
         Returns:
             The request as recorded: ``completed`` (``refused`` with the reason's code when
-            the subject's data could no longer be changed, e.g. erased meanwhile).
+            the data could no longer be changed), or ``received`` for an app's controller.
 
         Raises:
             InvalidSubjectRequest: names the part of the request that is wrong, never a value.
         """
         kind = checked_kind(kind)
+        if client_id is not None:
+            self._check_addressee(subject_id, kind, client_id)
         names: tuple[str, ...] = ()
         if kind is RequestKind.CORRECTION:
             checked = checked_changes(changes)
@@ -115,7 +119,10 @@ class RequestService:
             received_at=now,
             due_by=now + deadline if deadline is not None else None,
             fields=names,
+            client_id=client_id,
         )
+        if client_id is not None and kind is RequestKind.ACCESS:
+            return self._record(request, then=None, actor=actor)  # for the app's DPO
         if kind is RequestKind.ACCESS:
             return self._record(request, then=RequestOutcome("exported"), actor=actor)
         if kind is RequestKind.RESTRICTION:
@@ -144,11 +151,24 @@ class RequestService:
             if kind is RequestKind.CORRECTION:
                 self._refuse_after_failure(request, actor)
             raise
+        if client_id is not None:  # Jati's copy is corrected; the app's DPO confirms theirs
+            log.info("data-subject request %s (%s) received for an app", request.id, kind)
+            return request
         completed = self._complete(request, outcome, actor)
         log.info("data-subject request %s (%s) completed", request.id, kind)
         if kind is RequestKind.ERASURE:
             self._notify(subject_id)
         return completed
+
+    def _check_addressee(self, subject_id: str, kind: RequestKind, client_id: str) -> None:
+        """An app's controller is asked for access or a correction, and only by a subject
+        with a consent record at that app (the same answer for an app that does not exist)."""
+        if kind not in (RequestKind.ACCESS, RequestKind.CORRECTION):
+            raise InvalidSubjectRequest(
+                "client_id", "an app's controller is asked for access or a correction"
+            )
+        if not any(c.get("app_id") == client_id for c in self.consents.consents_of(subject_id)):
+            raise InvalidSubjectRequest("client_id", "name an app you have used")
 
     # ------------------------------------------------------------ access
 
@@ -172,6 +192,8 @@ class RequestService:
             request = self.register.request_of(subject_id, request_id)
             if request.kind is not RequestKind.ACCESS:
                 raise RequestNotFound()
+            if request.status is RequestStatus.RECEIVED:  # the app's controller has not yet
+                raise InvalidSubjectRequest("request_id", "not answered yet by its controller")
             data = self.exporter.export(subject_id, request_id=request.id)
         else:
             now = self.clock()

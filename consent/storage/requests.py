@@ -15,11 +15,11 @@ fields a correction changed and the outcome (codes and the fixed texts of what w
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -57,6 +57,7 @@ def _request(row: ConsentRequest) -> SubjectRequest:
         completed_at=row.completed_at,
         fields=tuple(json.loads(row.fields)),
         outcome=outcome_from_json(row.outcome),
+        client_id=row.client_id,
     )
 
 
@@ -82,6 +83,7 @@ class SqlRequestTransaction:
                 completed_at=request.completed_at,
                 fields=json.dumps(list(request.fields)),
                 outcome=outcome_to_json(request.outcome),
+                client_id=request.client_id,
             )
         )
         self.session.flush()
@@ -125,6 +127,27 @@ class SqlRequestTransaction:
             .order_by(ConsentRequest.due_by, ConsentRequest.id)
         )
         return [_request(row) for row in rows]
+
+    def addressed_to(self, client_ids: Sequence[str] | None, *, limit: int) -> list[SubjectRequest]:
+        """Requests to these apps' controllers (None: to Jati itself): every one still
+        ``received``, the soonest due first, then up to ``limit`` closed ones, newest first."""
+        where = (
+            ConsentRequest.client_id.is_(None)
+            if client_ids is None
+            else ConsentRequest.client_id.in_(list(client_ids))
+        )
+        waiting = self.session.scalars(
+            select(ConsentRequest)
+            .where(where, ConsentRequest.status == RequestStatus.RECEIVED.value)
+            .order_by(ConsentRequest.due_by, ConsentRequest.received_at, ConsentRequest.id)
+        ).all()
+        closed = self.session.scalars(
+            select(ConsentRequest)
+            .where(where, ConsentRequest.status != RequestStatus.RECEIVED.value)
+            .order_by(ConsentRequest.completed_at.desc(), ConsentRequest.id)
+            .limit(limit)
+        ).all()
+        return [_request(row) for row in (*waiting, *closed)]
 
     def counts(self, now: datetime) -> dict[tuple[str, str], int]:
         late = and_(
@@ -176,6 +199,13 @@ class SqlRestrictionRecorder:
         else:
             statement = sqlite_insert(ConsentRestriction).values(**values)
         session.execute(statement.on_conflict_do_nothing(index_elements=["subject_id"]))
+
+    def lift(self, subject_id: str, *, bind: Any) -> bool:
+        """Lift the subject's restriction in ``bind``'s transaction; False if none held."""
+        result = bind.execute(
+            delete(ConsentRestriction).where(ConsentRestriction.subject_id == subject_id)
+        )
+        return bool(result.rowcount)
 
     def is_restricted(self, subject_id: str) -> bool:
         return self.restricted_at(subject_id) is not None

@@ -35,6 +35,7 @@ class ConsentRequest(ConsentBase):
         CheckConstraint("kind = 'erasure' OR due_by IS NOT NULL", name="deadline"),
         Index(None, "subject_id", "received_at"),
         Index(None, "status", "due_by"),
+        Index(None, "client_id", "status", "due_by"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -46,6 +47,7 @@ class ConsentRequest(ConsentBase):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     fields: Mapped[str] = mapped_column(Text)
     outcome: Mapped[str | None] = mapped_column(Text)
+    client_id: Mapped[str | None] = mapped_column(String(128))
 
 
 class ConsentRestriction(ConsentBase):

@@ -218,7 +218,7 @@ class ClientRegistry:
             NotFound: no such app.
             InvalidClientMetadata: the app authenticates without a secret (``private_key_jwt``).
         """
-        app = self._found(client_id)
+        app = self.found(client_id)
         if not app.token_endpoint_auth_method.uses_secret:
             raise InvalidClientMetadata("this app authenticates with its keys, not a secret")
         secret = generate_client_secret()
@@ -242,7 +242,7 @@ class ClientRegistry:
         uris = replacement_redirect_uris(app, redirect_uris)
         self.store.replace_redirect_uris(app.client_id, uris)
         log.info("relying app redirect URIs replaced: %s (%d)", app.client_id, len(uris))
-        return self._found(app.client_id)
+        return self.found(app.client_id)
 
     def disable(self, client_id: str) -> RelyingApp:
         """Take an app out of service at once: from then on every protocol path treats it as
@@ -255,12 +255,12 @@ class ClientRegistry:
         Raises:
             NotFound: no such app.
         """
-        app = self._found(client_id)
+        app = self.found(client_id)
         if app.active:
             self.store.set_disabled(app.client_id, self.clock())
             log.info("relying app disabled: %s", app.client_id)
         self.verified_secrets.forget(app.client_id)
-        return self._found(app.client_id)
+        return self.found(app.client_id)
 
     def enable(self, client_id: str) -> RelyingApp:
         """Put a disabled app back in service (its revoked refresh tokens stay revoked).
@@ -268,11 +268,11 @@ class ClientRegistry:
         Raises:
             NotFound: no such app.
         """
-        app = self._found(client_id)
+        app = self.found(client_id)
         if not app.active:
             self.store.set_disabled(app.client_id, None)
             log.info("relying app enabled: %s", app.client_id)
-        return self._found(app.client_id)
+        return self.found(app.client_id)
 
     def exists(self, client_id: str) -> bool:
         """Whether an app with ``client_id`` is registered (in service or disabled)."""
@@ -294,7 +294,12 @@ class ClientRegistry:
             raise NotFound(f"no relying app with client_id {quoted(client_id)}")
         return app
 
-    def _found(self, client_id: str) -> RelyingApp:
+    def found(self, client_id: str) -> RelyingApp:
+        """The registered app with ``client_id``, disabled or not.
+
+        Raises:
+            NotFound: no such app.
+        """
         app = self.find(client_id)
         if app is None:
             raise NotFound(f"no relying app with client_id {quoted(client_id)}")

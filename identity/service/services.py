@@ -21,6 +21,7 @@ from audit.storage.store import SqlAuditStore
 from consent.gate import CachedConsentRecords, ConsentGate
 from consent.ledger import ConsentLedger
 from consent.receipts import ReceiptIssuer
+from consent.requests.controllers import ControllerDesk
 from consent.requests.service import RequestService
 from consent.storage.requests import build_request_service
 from identity.citizens.account_access import AccountAccess
@@ -118,6 +119,8 @@ class Services(CoreServices):
     audit_recorder: AuditRecorder
     receipts: ReceiptIssuer
     subject_requests: RequestService
+    #: The requests a controller's data protection officer answers (the console).
+    controller_desk: ControllerDesk
     # The OpenID Connect provider.
     oidc_store: SqlOidcStore
     sessions: SessionService
@@ -153,6 +156,7 @@ def build_services(settings: Settings, database: Database, master_key: bytes) ->
         settings, database, master_key, passwords=core.passwords, clock=clock,
         app_exists=core.clients.exists,
     )  # fmt: skip
+    requests = _subject_requests(core)
     return Services(
         **{part.name: getattr(core, part.name) for part in fields(CoreServices)},
         expected_revisions=frozenset(migrate.head_revisions()),
@@ -162,7 +166,8 @@ def build_services(settings: Settings, database: Database, master_key: bytes) ->
         ),
         audit_recorder=AuditRecorder(database=database, appender=citizens.audit),
         receipts=ReceiptIssuer(issuer=core.issuer, signer=core.token_signer.current, clock=clock),
-        subject_requests=_subject_requests(core),
+        subject_requests=requests,
+        controller_desk=_controller_desk(requests),
         staff=staff,
         console_sessions=console_sessions,
         **_provider(core, master_key),
@@ -238,6 +243,15 @@ def _core(settings: Settings, database: Database, master_key: bytes) -> CoreServ
         credentials=credentials,
         status_lists=status_lists,
     )
+
+
+def _controller_desk(requests: RequestService) -> ControllerDesk:
+    """The DPOs' desk on the register, audit log and restriction flags of ``requests``."""
+    return ControllerDesk(
+        store=requests.store, clock=requests.clock, audit=requests.audit,
+        pseudonymizer=requests.pseudonymizer, restrictions=requests.restrictions,
+        notifier=requests.notifier,
+    )  # fmt: skip
 
 
 def _subject_requests(shared: CoreServices) -> RequestService:

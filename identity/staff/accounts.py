@@ -120,8 +120,9 @@ class StaffAccounts:
         """A new account and its activation code (shown once, formatted).
 
         Raises:
-            InvalidInput: a bad name, email or role; apps for a role other than DPO, a DPO
-                without apps, or an app that is not registered.
+            InvalidInput: a bad name, email or role; apps for a role other than DPO, or an
+                app that is not registered. A DPO of no app is the platform's: Jati's own
+                controller's officer, who answers the requests to Jati itself.
             Conflict: the email has an account already.
         """
         try:
@@ -129,8 +130,6 @@ class StaffAccounts:
         except ValueError:
             raise InvalidInput("the role is operator, dpo or auditor") from None
         scoped = tuple(dict.fromkeys(apps))
-        if staff_role is StaffRole.DPO and not scoped:
-            raise InvalidInput("a data protection officer answers for one app or more (--app)")
         if staff_role is not StaffRole.DPO and scoped:
             raise InvalidInput("only a data protection officer is scoped to apps")
         if len(scoped) > MAX_APPS or not all(self.app_exists(a) for a in scoped):

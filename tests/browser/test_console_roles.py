@@ -3,7 +3,10 @@
 
 - an operator registers an app, adds its purpose and writes its privacy notice, all through
   the console's forms, previews the consent screen and publishes; a citizen who then signs
-  in to that app sees exactly the screen the preview showed.
+  in to that app sees exactly the screen the preview showed;
+- an auditor finds a citizen by NIK, opens an entry, and the browser itself verifies its
+  inclusion proof and the checkpoint's signature (a forged entry fails);
+- a DPO completes an overdue access request that a citizen addressed to their app.
 
 Each new page state is checked with axe-core at phone and desktop widths.
 """
@@ -11,23 +14,30 @@ Each new page state is checked with axe-core at phone and desktop widths.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 from playwright.sync_api import Browser, expect
+from sqlalchemy import select
 
 from consent.notices import NOTICE_ITEMS
+from consent.storage.tables import ConsentRequest
 from identity.http.pages.i18n import Translator
+from identity.storage.database import Database
 from tests.browser.axe_states import HEIGHT, WIDTHS, States
 from tests.browser.conftest import needs_chromium
 from tests.browser.test_console_pages import _activate, _h1, _sign_in
 from tests.browser.test_flow import (
+    APP_NAME,
     BIRTHDATE,
     NAME,
     NIK,
     PASSWORD,
     _authorization_url,
+    _decide,
     _jati,
     _log_in,
+    _set_up,
     callback_server,
 )
 from tests.helpers import operator_env, run_jati, serving
@@ -164,3 +174,74 @@ def test_an_auditor_finds_a_citizen_by_nik_and_the_browser_verifies_the_proof(
         expect(status).to_have_text(t("console.entry.browser_bad"))
         staff.close()
     assert states.violations == [], "\n".join(states.violations)
+
+
+def test_a_dpo_completes_an_overdue_access_request(
+    tmp_path: Path, database_url: str, browser: Browser
+) -> None:
+    """A citizen asks the app's controller for their data from the account page; three days
+    and more pass; the app's DPO finds it first and marked overdue, and completes it; the
+    citizen can then download the export."""
+    t, states = Translator("id"), States("id")
+    env = operator_env(tmp_path, database_url, JATI_LOG_LEVEL="WARNING")
+    with callback_server() as (redirect_uri, _received):
+        app = _set_up(tmp_path, env, redirect_uri)
+        dpo = _jati("staff", "add", "--name", "Pejabat PD", "--email", "ppd@dinsos.example.go.id",
+                    "--role", "dpo", "--app", app["client_id"], cwd=tmp_path, env=env)  # fmt: skip
+        with serving(cwd=tmp_path, env=env) as (_process, base, _ready):
+            citizen = browser.new_context(viewport={"width": WIDTHS[0], "height": HEIGHT})
+            page = citizen.new_page()
+            page.set_default_timeout(15_000)
+            url, _verifier, _state = _authorization_url(base, app["client_id"], redirect_uri)
+            page.goto(url)
+            _log_in(page)
+            _decide(page)  # the citizen uses the app: it becomes one to address
+            page.wait_for_url(f"{redirect_uri}?*")
+            page.goto(f"{base}/account#requests")
+            page.locator("#kind-access").check()
+            page.select_option("#request-to", label=APP_NAME)
+            page.get_by_role("button", name=t("request.submit")).click()
+            expect(
+                page.locator("#requests h3").filter(has_text=t("request.to_app", app=APP_NAME))
+            ).to_have_count(1)
+            states.check(page, "account with a request to an app")
+            _three_days_pass(tmp_path, database_url)
+
+            staff = browser.new_context(viewport={"width": WIDTHS[-1], "height": HEIGHT})
+            desk = staff.new_page()
+            desk.set_default_timeout(15_000)
+            secret = _activate(desk, base, t, states, dpo, "dpo")
+            _sign_in(desk, dpo, secret)
+            desk.get_by_role("link", name=t("console.requests.title")).click()
+            _h1(desk, t("console.requests.title"))
+            first = desk.locator("li.card").first
+            expect(first).to_have_class(re.compile(r"\boverdue\b"))
+            expect(first).to_contain_text("Terlambat")
+            states.check(desk, "DPO requests, one overdue")
+            first.get_by_role("button", name=t("console.requests.complete")).click()
+            expect(desk.get_by_role("status")).to_have_text(t("console.requests.completed"))
+            states.check(desk, "DPO request completed")
+            staff.close()
+
+            page.goto(f"{base}/account#requests")
+            download_link = page.get_by_role("link", name=t("request.download"))
+            with page.expect_download() as download:
+                download_link.click()
+            exported = Path(download.value.path()).read_text(encoding="utf-8")
+            assert NAME in exported
+            citizen.close()
+    assert states.violations == [], "\n".join(states.violations)
+
+
+def _three_days_pass(tmp_path: Path, database_url: str) -> None:
+    """Move every request's receipt and due time back 80 hours, as three days passing would
+    (the server reads them from the database on each page)."""
+    database = Database(database_url)
+    try:
+        with database.write() as session:
+            for row in session.scalars(select(ConsentRequest)):
+                row.received_at -= timedelta(hours=80)
+                if row.due_by is not None:
+                    row.due_by -= timedelta(hours=80)
+    finally:
+        database.dispose()

@@ -278,6 +278,35 @@ def test_show_of_an_unknown_client_fails_in_one_line(operator: Operator) -> None
     assert err.startswith("jati: error: no relying app") and err.count("\n") == 1
 
 
+def test_redirect_uris_are_replaced_and_an_app_disabled_and_enabled(operator: Operator) -> None:
+    """The console's edits from the shell (issue 20): a disabled app is still shown and
+    listed, marked, and can be put back in service."""
+    client_id = operator.add_json("--name", "Dinsos", "--redirect-uri", CB, "--scope",
+                                  "openid")["client_id"]  # fmt: skip
+    new = "https://dinsos.example.go.id/v2/callback"
+    code, out, err = operator.jati("client", "set-redirect-uris", client_id,
+                                   "--redirect-uri", new, CB, "--json")  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out)["redirect_uris"] == [new, CB]
+    code, out, err = operator.jati("client", "set-redirect-uris", client_id,
+                                   "--redirect-uri", "http://dinsos.example.go.id/cb")  # fmt: skip
+    assert code == 1 and out == "" and err.startswith("jati: error: ") and err.count("\n") == 1
+    assert operator.registry().get(client_id).redirect_uris == (new, CB)  # nothing changed
+    code, out, err = operator.jati("client", "disable", client_id, "--json")
+    assert code == 0, err
+    assert json.loads(out)["disabled_at"].endswith("Z")
+    assert not operator.registry().found(client_id).active
+    code, out, _err = operator.jati("client", "show", client_id)
+    assert code == 0 and "disabled_at" in out
+    code, out, _err = operator.jati("client", "list")
+    assert code == 0 and "(disabled)" in out
+    code, out, err = operator.jati("client", "enable", client_id)
+    assert code == 0 and "back in service" in out, err
+    assert operator.registry().get(client_id).active
+    code, _out, err = operator.jati("client", "disable", "a" * 32)
+    assert code == 1 and err.startswith("jati: error: no relying app")
+
+
 # ------------------------------------------------- claims no purpose covers (issue 15)
 #
 # UU PDP Art. 20(2): a claim is released only under a purpose whose data items hold it. An

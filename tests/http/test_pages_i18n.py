@@ -98,6 +98,7 @@ def test_every_key_the_pages_use_is_defined() -> None:
         "request.status.": [s.value for s in RequestStatus],
         "notice.item.": list(NOTICE_ITEMS),
         "console.charts.kind.": [k.value for k in RequestKind],
+        "console.requests.complete_hint.": ["access", "correction"],
         "console.charts.state.": ["overdue", *(s.value for s in RequestStatus)],
         "console.notice.field.": [f for f in notice_fields(notice_content()) if "items." not in f],
     }

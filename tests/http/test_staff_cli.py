@@ -61,7 +61,6 @@ def _user() -> str:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--role", "dpo"], "a data protection officer answers for one app or more (--app)"),
         (["--role", "dpo", "--app", "no-such-app"], "every --app must be a registered relying app"),
         (["--role", "auditor", "--app", "x"], "only a data protection officer is scoped to apps"),
         (["--role", "auditor", "--email", "not-an-email"], "the email is not an email address"),

@@ -122,13 +122,15 @@ def _load_account(ctx: PageContext, request: Request, citizen_id: str) -> _Accou
     consents = ledger.consents_of(citizen_id)
     credentials = [credential_summary(c) for c in state.credentials.of_citizen(citizen_id)]
     activity = load_activity(state, ctx, citizen_id, Filters(), limit=_LATEST_ENTRIES)
+    requests = sorted(service.requests_of(citizen_id), key=lambda r: r.received_at, reverse=True)
     app_ids = {c["app_id"] for c in consents} | {c["client_id"] for c in credentials}
+    app_ids |= {r.client_id for r in requests if r.client_id}
     names = {app_id: app_name(state, app_id) for app_id in app_ids}
     return _Account(
         consents=consents,
         credentials=credentials,
         latest=activity.lines[:LATEST_EVENTS],
-        requests=sorted(service.requests_of(citizen_id), key=lambda r: r.received_at, reverse=True),
+        requests=requests,
         totp_enabled=second_factor.is_enabled(citizen_id),
         app_names=names,
         recovery_codes_left=state.recovery_codes.remaining(citizen_id),
@@ -293,8 +295,11 @@ async def file_request(request: Request) -> Response:
         return await posted.refused(request, "request", t(lacking))
     service: RequestService = services(request).subject_requests
     citizen_id = posted.session.citizen_id
+    to = (form_text(posted.form, "to") or "")[:128] or None  # an app's controller, or Jati
     try:
-        recorded = await asyncio.to_thread(service.submit, citizen_id, kind, changes=changes)
+        recorded = await asyncio.to_thread(
+            lambda: service.submit(citizen_id, kind, changes=changes, client_id=to)
+        )
     except InvalidSubjectRequest as exc:  # names the part that is wrong, never a value
         return await posted.refused(request, "request", t("request.refused", reason=str(exc)))
     except ConsentError as exc:

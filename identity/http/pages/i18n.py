@@ -621,6 +621,15 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "Saya mengerti bahwa penghapusan tidak dapat dibatalkan dan saya akan keluar dari Jati.",
         "I understand that erasure cannot be undone and that I will be signed out of Jati.",
     ),
+    "request.to": ("Kepada siapa", "To whom"),
+    "request.to_hint": (
+        "Jati melaksanakan permintaan kepada Jati saat itu juga. Permintaan akses atau koreksi "
+        "kepada pengendali suatu aplikasi dijawab pejabat pelindungan datanya dalam 3×24 jam.",
+        "Jati carries out a request to Jati at once. An access or correction request to an "
+        "app's controller is answered by its data protection officer within 3×24 hours.",
+    ),
+    "request.to_jati": ("Jati", "Jati itself"),
+    "request.to_app": ("kepada {app}", "to {app}"),
     "request.submit": ("Kirim permintaan", "Send the request"),
     "request.received_at": ("Diterima {at}", "Received {at}"),
     "request.due_by": ("batas waktu {at}", "due by {at}"),
@@ -1420,12 +1429,6 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "console.role.auditor": ("Auditor", "Auditor"),
     "console.apps": ("Aplikasi yang menjadi tanggung jawab Anda", "Apps you answer for"),
     "console.pages": ("Halaman Anda", "Your pages"),
-    "console.dpo.coming": (
-        "Halaman permintaan subjek data sedang disiapkan; sementara itu operator melayaninya "
-        "dengan jati request.",
-        "The page for data-subject requests is being built; until then the operator serves "
-        "them with jati request.",
-    ),
     "console.audited": (
         "Setiap tindakan di konsol dicatat di log audit atas nama Anda.",
         "Every act in the console is recorded in the audit log under your name.",
@@ -1799,6 +1802,71 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "console.charts.table": ("Tabel: {title}", "Table: {title}"),
     "console.charts.category": ("Hari atau jenis", "Day or kind"),
     "console.charts.total": ("Jumlah", "Total"),
+    "console.requests.title": ("Permintaan subjek data", "Data-subject requests"),
+    "console.requests.intro": (
+        "Permintaan warga kepada pengendali aplikasi Anda. Jawab dalam 3×24 jam sejak "
+        "diterima; yang terlambat tampil paling atas (UU PDP Pasal 30, 32).",
+        "Citizens' requests to your apps' controller. Answer within 3×24 hours of receipt; "
+        "overdue ones come first (UU PDP Art. 30, 32).",
+    ),
+    "console.requests.intro_platform": (
+        "Permintaan warga kepada Jati sendiri. Jati melaksanakannya saat itu juga; Anda dapat "
+        "mencabut pembatasan pemrosesan yang sudah tidak diperlukan (UU PDP Pasal 41).",
+        "Citizens' requests to Jati itself. Jati carries them out at once; you may lift a "
+        "restriction of processing that is no longer needed (UU PDP Art. 41).",
+    ),
+    "console.requests.counts": (
+        "{open} terbuka, {overdue} terlambat.",
+        "{open} open, {overdue} overdue.",
+    ),
+    "console.requests.counts_home": (
+        "Permintaan warga kepada pengendali Anda, dengan batas waktu 3×24 jam.",
+        "Citizens' requests to your controller, with their 3×24-hour due times.",
+    ),
+    "console.requests.overdue": ("Terlambat {hours} jam", "Overdue by {hours} hours"),
+    "console.requests.left": ("Sisa {hours} jam", "{hours} hours left"),
+    "console.requests.received": ("Diterima {when}", "Received {when}"),
+    "console.requests.due": ("batas {when}", "due {when}"),
+    "console.requests.sub": ("Warga (sub di aplikasi):", "Citizen (sub at the app):"),
+    "console.requests.complete": ("Selesaikan", "Complete"),
+    "console.requests.complete_label": (
+        "Selesaikan permintaan {id}",
+        "Complete request {id}",
+    ),
+    "console.requests.complete_hint.access": (
+        "Warga dapat mengunduh ekspor Jati atas apa yang diterima aplikasi Anda setelah Anda "
+        "menyelesaikannya.",
+        "Once you complete it, the citizen can download Jati's export of what your app received.",
+    ),
+    "console.requests.complete_hint.correction": (
+        "Data di Jati sudah dikoreksi. Selesaikan setelah salinan di aplikasi Anda juga dikoreksi.",
+        "Jati's copy is corrected already. Complete it once your app's copy is corrected too.",
+    ),
+    "console.requests.lift": ("Cabut pembatasan", "Lift the restriction"),
+    "console.requests.lift_intro": (
+        "Pemrosesan data warga ini akan berjalan lagi di semua aplikasi. Masukkan kode baru "
+        "dari aplikasi autentikator Anda.",
+        "Processing of this citizen's data resumes in every app. Type a fresh code from your "
+        "authenticator app.",
+    ),
+    "console.requests.was_lifted": ("pembatasan dicabut", "restriction lifted"),
+    "console.requests.completed": (
+        "Permintaan diselesaikan; warga melihatnya di catatan mereka.",
+        "The request is completed; the citizen sees it in their log.",
+    ),
+    "console.requests.lifted": (
+        "Pembatasan dicabut; warga melihatnya di catatan mereka.",
+        "The restriction is lifted; the citizen sees it in their log.",
+    ),
+    "console.requests.closed": (
+        "Permintaan itu sudah ditutup.",
+        "That request is closed already.",
+    ),
+    "console.requests.unknown": (
+        "Tidak ada permintaan itu di antara permintaan Anda.",
+        "There is no such request among yours.",
+    ),
+    "console.requests.none": ("Belum ada permintaan.", "No request yet."),
     "console.apps.unknown": ("Aplikasi itu tidak ada.", "That app does not exist."),
     "console.keys.title": ("Kunci penandatangan token", "Token signing keys"),
     "console.keys.intro": (

@@ -34,6 +34,7 @@ from identity.http.console import dpo as console_dpo
 from identity.http.console import notices as console_notices
 from identity.http.console import operator as console_operator
 from identity.http.console import pages as console_pages
+from identity.http.console import requests_desk as console_requests
 from identity.http.console.pages import ActivationTickets
 from identity.http.pages import (
     account,
@@ -86,6 +87,7 @@ ROUTERS = (
     console_app_settings.router,
     console_notices.router,
     console_dpo.router,
+    console_requests.router,
     router,
 )
 

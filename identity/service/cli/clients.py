@@ -1,5 +1,6 @@
-"""``jati client add|list|show``: relying apps (OAuth 2.0 clients), their registration as
-RFC 7591 metadata, and a warning naming the claims no purpose covers (UU PDP Art. 20(2))."""
+"""``jati client add|list|show|set-redirect-uris|disable|enable``: relying apps (OAuth 2.0
+clients), their registration as RFC 7591 metadata, and a warning naming the claims no
+purpose covers (UU PDP Art. 20(2)); the same edits as the console's app page."""
 
 from __future__ import annotations
 
@@ -34,6 +35,20 @@ def add_commands(commands: common.Commands) -> None:
     show.add_argument("client_id", metavar="ID")
     common.add_json_option(show)
     show.set_defaults(handler=_client_show)
+    uris = client.add_parser(
+        "set-redirect-uris", help="replace an app's redirect URIs (its sector and subs stay)"
+    )
+    uris.add_argument("client_id", metavar="ID")
+    _add_list_option(uris, "--redirect-uri", "redirect_uris", "URI",
+                     "an exact https redirect URI (http only on loopback); repeatable")  # fmt: skip
+    common.add_json_option(uris)
+    uris.set_defaults(handler=_client_set_redirect_uris)
+    for name, words in (("disable", "take an app out of service; revokes its refresh tokens"),
+                        ("enable", "put a disabled app back in service")):  # fmt: skip
+        state = client.add_parser(name, help=words)
+        state.add_argument("client_id", metavar="ID")
+        common.add_json_option(state)
+        state.set_defaults(handler=_client_disable if name == "disable" else _client_enable)
 
 
 def _add_add_command(client: common.Commands) -> None:
@@ -233,6 +248,8 @@ def _client_document(app: RelyingApp, settings: Settings) -> dict[str, Any]:
     document = app.metadata()
     if app.response_types and app.id_token_signed_response_alg is None:
         document["id_token_signed_response_alg"] = settings.token_signing_alg
+    if app.disabled_at is not None:  # Jati's own member: out of service since then
+        document["disabled_at"] = app.disabled_at.isoformat().replace("+00:00", "Z")
     return document
 
 
@@ -253,6 +270,7 @@ def _client_lines(
         rows.append(("client_secret", client_secret))
     rows += [
         ("client_name", app.name),
+        *([("disabled_at", app.disabled_at.isoformat())] if app.disabled_at else []),
         ("grant_types", " ".join(app.grant_types)),
         ("token_endpoint_auth_method", app.token_endpoint_auth_method.value),
         *_id_token_alg_row(app, settings),
@@ -328,7 +346,7 @@ def _client_list(args: argparse.Namespace, settings: Settings) -> int:
         {"clients": [_client_document(app, settings) for app in apps]},
         (
             f"{app.client_id}  {app.token_endpoint_auth_method.value:<19} "
-            f"{app.grant_types[0].value:<18} {app.name}"
+            f"{app.grant_types[0].value:<18} {app.name}{'' if app.active else '  (disabled)'}"
             for app in apps
         ),
     )
@@ -339,7 +357,7 @@ def _client_show(args: argparse.Namespace, settings: Settings) -> int:
     from consent.storage.ledger import SqlLedgerStore
 
     with common.checked_database(settings) as database:
-        app = registry_on(settings, database).get(args.client_id)
+        app = registry_on(settings, database).found(args.client_id)
         with SqlLedgerStore(database=database).read() as ledger:
             purposes = ledger.purposes(app.client_id)
             notice = ledger.current_notice(app.client_id) is not None
@@ -347,4 +365,28 @@ def _client_show(args: argparse.Namespace, settings: Settings) -> int:
     document = coverage.add_to(_client_document(app, settings))
     common.print_result(args.json, document, _client_lines(app, coverage, settings))
     coverage.print_warnings()
+    return common.EXIT_OK
+
+
+def _client_set_redirect_uris(args: argparse.Namespace, settings: Settings) -> int:
+    with client_registry(settings) as registry:
+        app = registry.replace_redirect_uris(args.client_id, args.redirect_uris)
+    line = f"{app.client_id}  redirect_uris {' '.join(app.redirect_uris)}"
+    common.print_result(args.json, _client_document(app, settings), [line])
+    return common.EXIT_OK
+
+
+def _client_disable(args: argparse.Namespace, settings: Settings) -> int:
+    with client_registry(settings) as registry:
+        app = registry.disable(args.client_id)
+    common.print_result(args.json, _client_document(app, settings),
+                        [f"{app.client_id}  disabled; its refresh tokens are revoked"])  # fmt: skip
+    return common.EXIT_OK
+
+
+def _client_enable(args: argparse.Namespace, settings: Settings) -> int:
+    with client_registry(settings) as registry:
+        app = registry.enable(args.client_id)
+    common.print_result(args.json, _client_document(app, settings),
+                        [f"{app.client_id}  back in service"])  # fmt: skip
     return common.EXIT_OK

@@ -48,8 +48,9 @@ def _consent_ledger(settings: Settings) -> Iterator[ConsentLedger]:
 
 
 def _known_client(settings: Settings, client_id: str) -> RelyingApp:
+    """A registered app, disabled or not (its purposes and notice can still be prepared)."""
     with clients.client_registry(settings) as registry:
-        return registry.get(client_id)
+        return registry.found(client_id)
 
 
 def _purpose_add(args: argparse.Namespace, settings: Settings) -> int:

@@ -85,7 +85,8 @@ def _requests_list(args: argparse.Namespace, settings: Settings) -> int:
 def _request_line(r: SubjectRequest) -> str:
     due = r.due_by.isoformat() if r.due_by else "-"
     done = r.completed_at.isoformat() if r.completed_at else "-"
+    to = f"  to {r.client_id}" if r.client_id else ""  # an app's controller
     return (
         f"{r.id}  {r.kind.value:<11}  {r.status.value:<9}  received "
-        f"{r.received_at.isoformat()}  due {due}  completed {done}"
+        f"{r.received_at.isoformat()}  due {due}  completed {done}{to}"
     )
